@@ -1,0 +1,1 @@
+//! meseta-bench library: shared measurement helpers.

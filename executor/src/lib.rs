@@ -1,0 +1,1 @@
+//! mesos-executor: the command executor (filled in by the vertical-slice issue).

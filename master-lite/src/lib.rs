@@ -1,0 +1,1 @@
+//! mesos-master: registry, DRF allocator, offers, scheduler and operator APIs.

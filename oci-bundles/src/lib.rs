@@ -1,0 +1,1 @@
+//! Image store and OCI bundle builder (filled in by the images issue).
