@@ -1,1 +1,17 @@
-//! placeholder
+//! Isolation for Meseta containers: the `--isolation` flag, per-container cgroups on v1 and v2,
+//! namespaces, resource limits with Mesos's arithmetic, usage statistics, and discovery of the
+//! resources an agent advertises.
+//!
+//! Nothing here forks or clones: the container's processes are created by the supervisor
+//! (`mesos-containerizer launch` in the agent crate), which calls into this crate.
+
+pub mod cgroups;
+pub mod discovery;
+pub mod isolation;
+pub mod limits;
+pub mod namespaces;
+
+pub use cgroups::{CgroupError, CgroupVersion, Cgroups, Controllers};
+pub use isolation::{Isolation, IsolationError};
+pub use limits::{LimitError, Limits};
+pub use namespaces::Namespaces;
