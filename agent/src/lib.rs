@@ -1,1 +1,4 @@
-//! The Meseta agent.
+//! The Meseta agent: a drop-in for `mesos-slave`. This crate holds its containerizers; the
+//! daemon, its HTTP API and `agentctl` arrive with the vertical slice.
+
+pub mod containerizer;

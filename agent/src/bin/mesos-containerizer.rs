@@ -1,0 +1,49 @@
+//! `mesos-containerizer`: the per-container supervisor the agent starts (Mesos has a helper of
+//! the same name). `mesos-containerizer launch --runtime_dir=D --container_id=C`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mesos-containerizer",
+    version,
+    about = "Meseta's per-container supervisor (started by mesos-agent)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Create the container described by <runtime_dir>/containers/<id>/launch_info, supervise
+    /// it until it ends and record how it ended in .../termination.
+    Launch {
+        /// The agent's --runtime_dir.
+        #[arg(long = "runtime_dir")]
+        runtime_dir: PathBuf,
+        /// The container to launch.
+        #[arg(long = "container_id")]
+        container_id: String,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    match cli.command {
+        Cmd::Launch {
+            runtime_dir,
+            container_id,
+        } => {
+            let mut report = std::io::stdout();
+            let code = meseta_agent::containerizer::supervisor::run(
+                &runtime_dir,
+                &container_id,
+                &mut report,
+            );
+            std::process::exit(code);
+        }
+    }
+}

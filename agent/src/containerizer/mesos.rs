@@ -1,0 +1,527 @@
+//! The agent side of the `mesos` containerizer (async; never clones, never waits on a
+//! container itself: its supervisor does).
+
+use std::collections::HashMap;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use isolators::{Cgroups, Controllers, Isolation, Limits, Namespaces};
+use meseta_api::ResourceStatistics;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::watch;
+
+use super::launch_info::{CgroupSpec, Command, LaunchInfo, RootfsSpec};
+use super::paths::{containers_dir, read_pid, ContainerPaths};
+use super::termination::Termination;
+
+/// How long a supervisor may take to report its launch.
+const LAUNCH_REPORT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Containerizer-wide settings, from agent flags.
+#[derive(Debug, Clone)]
+pub struct ContainerConfig {
+    /// `--runtime_dir`.
+    pub runtime_dir: PathBuf,
+    /// `--launcher_dir`: where `mesos-containerizer` lives.
+    pub launcher_dir: PathBuf,
+    /// `--isolation`.
+    pub isolation: Isolation,
+    /// `--cgroups_hierarchy`.
+    pub cgroups_hierarchy: PathBuf,
+    /// `--cgroups_root`.
+    pub cgroups_root: String,
+    /// `--cgroups_enable_cfs`.
+    pub cgroups_enable_cfs: bool,
+    /// `--sandbox_directory`: the sandbox's path inside a container with its own rootfs.
+    pub sandbox_directory: PathBuf,
+    /// Grace period for kills that name none (`--executor_shutdown_grace_period`).
+    pub default_kill_grace: Duration,
+}
+
+impl ContainerConfig {
+    /// Mesos's defaults for everything but the directories.
+    pub fn new(runtime_dir: PathBuf, launcher_dir: PathBuf, isolation: Isolation) -> Self {
+        Self {
+            runtime_dir,
+            launcher_dir,
+            isolation,
+            cgroups_hierarchy: PathBuf::from("/sys/fs/cgroup"),
+            cgroups_root: "mesos".into(),
+            cgroups_enable_cfs: false,
+            sandbox_directory: PathBuf::from("/mnt/mesos/sandbox"),
+            default_kill_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// One container to launch.
+#[derive(Debug, Clone)]
+pub struct ContainerSpec {
+    /// Unique id; becomes the cgroup and runtime directory name.
+    pub container_id: String,
+    /// The command.
+    pub command: Command,
+    /// The sandbox directory (created if missing).
+    pub sandbox: PathBuf,
+    /// `cpus` resource.
+    pub cpus: Option<f64>,
+    /// `mem` resource in MB.
+    pub mem_mb: Option<f64>,
+    /// Optional pids limit.
+    pub pids_limit: Option<i64>,
+    /// Root filesystem, if the container has an image.
+    pub rootfs: Option<PathBuf>,
+    /// Mount the root filesystem read-only.
+    pub rootfs_readonly: bool,
+    /// Hostname inside a UTS namespace.
+    pub hostname: Option<String>,
+}
+
+impl ContainerSpec {
+    /// A container running `command` in `sandbox` with no limits.
+    pub fn new(
+        container_id: impl Into<String>,
+        command: Command,
+        sandbox: impl Into<PathBuf>,
+    ) -> Self {
+        Self {
+            container_id: container_id.into(),
+            command,
+            sandbox: sandbox.into(),
+            cpus: None,
+            mem_mb: None,
+            pids_limit: None,
+            rootfs: None,
+            rootfs_readonly: false,
+            hostname: None,
+        }
+    }
+}
+
+/// What the containerizer refused or failed to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerizerError {
+    /// Bad input: the message says what and why.
+    #[error("{0}")]
+    Invalid(String),
+    /// Cgroups could not be used.
+    #[error(transparent)]
+    Cgroups(#[from] isolators::CgroupError),
+    /// The container could not be started; the message comes from the supervisor.
+    #[error("failed to launch container {id}: {message}")]
+    Launch {
+        /// The container.
+        id: String,
+        /// Why.
+        message: String,
+    },
+    /// No such container.
+    #[error("unknown container '{0}'")]
+    Unknown(String),
+    /// An id that is already in use.
+    #[error("container '{0}' already exists")]
+    Exists(String),
+    /// I/O on the runtime dir or with the supervisor.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+}
+
+fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ContainerizerError {
+    let what = what.into();
+    move |source| ContainerizerError::Io { what, source }
+}
+
+/// A running container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Launched {
+    /// The container's first process, as the host sees it.
+    pub pid: i32,
+    /// Its supervisor.
+    pub supervisor_pid: i32,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    launched: Launched,
+    limits: Limits,
+    done: watch::Receiver<Option<Termination>>,
+}
+
+/// The `mesos` containerizer.
+#[derive(Debug, Clone)]
+pub struct MesosContainerizer {
+    config: Arc<ContainerConfig>,
+    cgroups: Option<Cgroups>,
+    containers: Arc<Mutex<HashMap<String, Entry>>>,
+}
+
+impl MesosContainerizer {
+    /// Checks the configuration, detects the cgroup version when a cgroups isolator is on,
+    /// and prepares the runtime dir.
+    pub fn new(config: ContainerConfig) -> Result<Self, ContainerizerError> {
+        let launcher = config.launcher_dir.join("mesos-containerizer");
+        if !launcher.is_file() {
+            return Err(ContainerizerError::Invalid(format!(
+                "--launcher_dir: {} not found",
+                launcher.display()
+            )));
+        }
+        let cgroups = if config.isolation.uses_cgroups() {
+            Some(Cgroups::detect(
+                &config.cgroups_hierarchy,
+                &config.cgroups_root,
+            )?)
+        } else {
+            None
+        };
+        let dir = containers_dir(&config.runtime_dir);
+        std::fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
+        Ok(Self {
+            config: Arc::new(config),
+            cgroups,
+            containers: Arc::default(),
+        })
+    }
+
+    /// The cgroups in use, if any.
+    pub fn cgroups(&self) -> Option<&Cgroups> {
+        self.cgroups.as_ref()
+    }
+
+    /// Ids of the containers this containerizer knows.
+    pub fn containers(&self) -> Vec<String> {
+        let map = self.containers.lock().unwrap_or_else(|p| p.into_inner());
+        map.keys().cloned().collect()
+    }
+
+    fn launch_info(&self, spec: &ContainerSpec) -> Result<LaunchInfo, ContainerizerError> {
+        isolators::cgroups::validate_id(&spec.container_id)
+            .map_err(|e| ContainerizerError::Invalid(e.to_string()))?;
+        if spec.command.argv.is_empty() || spec.command.argv[0].is_empty() {
+            return Err(ContainerizerError::Invalid("the command is empty".into()));
+        }
+        let mut limits = Limits::new(spec.cpus, spec.mem_mb, self.config.cgroups_enable_cfs)
+            .map_err(|e| ContainerizerError::Invalid(e.to_string()))?;
+        if let Some(p) = spec.pids_limit {
+            limits = limits
+                .with_pids(p)
+                .map_err(|e| ContainerizerError::Invalid(e.to_string()))?;
+        }
+        if let Some(rootfs) = &spec.rootfs {
+            if !rootfs.is_dir() {
+                return Err(ContainerizerError::Invalid(format!(
+                    "rootfs {} is not a directory",
+                    rootfs.display()
+                )));
+            }
+        }
+        let iso = &self.config.isolation;
+        let mut namespaces = Namespaces::from_isolation(iso);
+        if spec.rootfs.is_some() {
+            namespaces.mount = true;
+        }
+        let cgroups = self.cgroups.as_ref().map(|cg| CgroupSpec {
+            version: cg.version(),
+            hierarchy: self.config.cgroups_hierarchy.clone(),
+            root: self.config.cgroups_root.clone(),
+            controllers: Controllers {
+                cpu: iso.cgroups_cpu,
+                memory: iso.cgroups_mem,
+                pids: iso.cgroups_pids,
+            },
+        });
+        Ok(LaunchInfo {
+            container_id: spec.container_id.clone(),
+            command: spec.command.clone(),
+            sandbox: spec.sandbox.clone(),
+            working_dir: None,
+            namespaces,
+            hostname: spec.hostname.clone(),
+            cgroups,
+            limits,
+            rootfs: spec.rootfs.as_ref().map(|p| RootfsSpec {
+                path: p.clone(),
+                readonly: spec.rootfs_readonly,
+                sandbox_target: self.config.sandbox_directory.clone(),
+            }),
+            kill_grace_ms: u64::try_from(self.config.default_kill_grace.as_millis())
+                .unwrap_or(u64::MAX),
+        })
+    }
+
+    /// Launches a container and returns once its command has been exec'd.
+    pub async fn launch(&self, spec: ContainerSpec) -> Result<Launched, ContainerizerError> {
+        let info = self.launch_info(&spec)?;
+        let id = info.container_id.clone();
+        let paths = ContainerPaths::new(&self.config.runtime_dir, &id);
+        if self
+            .containers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(&id)
+            || paths.dir().exists()
+        {
+            return Err(ContainerizerError::Exists(id));
+        }
+        std::fs::create_dir_all(&spec.sandbox).map_err(io_err(format!(
+            "creating sandbox {}",
+            spec.sandbox.display()
+        )))?;
+        std::fs::create_dir_all(paths.dir())
+            .map_err(io_err(format!("creating {}", paths.dir().display())))?;
+        let json = serde_json::to_vec(&info)
+            .map_err(|e| io_err("encoding launch_info")(std::io::Error::other(e)))?;
+        std::fs::write(paths.launch_info(), json).map_err(io_err("writing launch_info"))?;
+        let log = std::fs::File::create(paths.supervisor_log())
+            .map_err(io_err("creating supervisor.log"))?;
+
+        let mut cmd =
+            tokio::process::Command::new(self.config.launcher_dir.join("mesos-containerizer"));
+        cmd.arg("launch")
+            .arg(format!(
+                "--runtime_dir={}",
+                self.config.runtime_dir.display()
+            ))
+            .arg(format!("--container_id={id}"))
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .kill_on_drop(false);
+        // SAFETY: setsid(2) is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            cmd.pre_exec(|| {
+                nix::unistd::setsid()
+                    .map(|_| ())
+                    .map_err(std::io::Error::from)
+            });
+        }
+        let mut child = cmd
+            .spawn()
+            .map_err(io_err("starting mesos-containerizer"))?;
+        let supervisor_pid = child.id().and_then(|p| i32::try_from(p).ok()).unwrap_or(0);
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| ContainerizerError::Invalid("no supervisor stdout".into()))?;
+        let mut line = String::new();
+        let read = tokio::time::timeout(
+            LAUNCH_REPORT_TIMEOUT,
+            BufReader::new(stdout).read_line(&mut line),
+        )
+        .await;
+        let report = match read {
+            Ok(Ok(_)) => line.trim().to_owned(),
+            Ok(Err(e)) => format!("error reading the supervisor's report: {e}"),
+            Err(_) => "error the supervisor did not report within 60s".to_owned(),
+        };
+        let pid = match report
+            .strip_prefix("ok ")
+            .and_then(|p| p.parse::<i32>().ok())
+        {
+            Some(pid) => pid,
+            None => {
+                let _ = child.start_kill();
+                let _ = child.wait().await;
+                let message = report.strip_prefix("error ").unwrap_or(&report).to_owned();
+                let message = if message.is_empty() {
+                    "the supervisor exited without a report".into()
+                } else {
+                    message
+                };
+                let _ = std::fs::remove_dir_all(paths.dir());
+                return Err(ContainerizerError::Launch { id, message });
+            }
+        };
+        let (tx, rx) = watch::channel(None);
+        let termination_path = paths.termination();
+        tokio::spawn(async move {
+            let _ = child.wait().await;
+            let _ = tx.send(Some(read_termination(&termination_path)));
+        });
+        let launched = Launched {
+            pid,
+            supervisor_pid,
+        };
+        let entry = Entry {
+            launched,
+            limits: info.limits,
+            done: rx,
+        };
+        self.containers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, entry);
+        Ok(launched)
+    }
+
+    fn entry(&self, id: &str) -> Result<Entry, ContainerizerError> {
+        let map = self.containers.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(id)
+            .cloned()
+            .ok_or_else(|| ContainerizerError::Unknown(id.to_owned()))
+    }
+
+    /// Waits for the container to end and returns how it ended.
+    pub async fn wait(&self, id: &str) -> Result<Termination, ContainerizerError> {
+        let mut rx = self.entry(id)?.done;
+        let t = rx
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| ContainerizerError::Unknown(id.to_owned()))?;
+        Ok(t.clone()
+            .unwrap_or_else(|| Termination::launch_failed("unknown")))
+    }
+
+    /// Asks the supervisor to kill the container: SIGTERM to its processes, SIGKILL after
+    /// `grace` (immediately when zero).
+    pub fn kill(&self, id: &str, grace: Duration) -> Result<(), ContainerizerError> {
+        let entry = self.entry(id)?;
+        if entry.done.borrow().is_some() {
+            return Ok(());
+        }
+        let ms = i32::try_from(grace.as_millis()).unwrap_or(i32::MAX);
+        let value = libc::sigval {
+            sival_ptr: ms as usize as *mut libc::c_void,
+        };
+        // SAFETY: sigqueue(3) copies the value; the pid is our supervisor (a stale pid would at
+        // worst get ESRCH, since supervisors are never reaped by anyone but us or init).
+        let rc = unsafe { libc::sigqueue(entry.launched.supervisor_pid, libc::SIGTERM, value) };
+        if rc != 0 {
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() != Some(libc::ESRCH) {
+                return Err(io_err(format!("signalling supervisor of {id}"))(err));
+            }
+        }
+        Ok(())
+    }
+
+    /// Kills the container (no grace), waits for it and removes its runtime state.
+    pub async fn destroy(&self, id: &str) -> Result<Termination, ContainerizerError> {
+        self.kill(id, Duration::ZERO)?;
+        let t = self.wait(id).await?;
+        self.containers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+        let dir = ContainerPaths::new(&self.config.runtime_dir, id);
+        let _ = std::fs::remove_dir_all(dir.dir());
+        Ok(t)
+    }
+
+    /// Live usage of a running container.
+    pub fn usage(&self, id: &str) -> Result<ResourceStatistics, ContainerizerError> {
+        let entry = self.entry(id)?;
+        match &self.cgroups {
+            Some(cg) => Ok(cg.statistics(id, &entry.limits)?),
+            None => Ok(ResourceStatistics {
+                timestamp: now_secs(),
+                cpus_limit: entry.limits.cpus,
+                mem_limit_bytes: entry.limits.memory_limit(),
+                ..Default::default()
+            }),
+        }
+    }
+
+    /// The container's processes as launched.
+    pub fn launched(&self, id: &str) -> Result<Launched, ContainerizerError> {
+        Ok(self.entry(id)?.launched)
+    }
+
+    /// Re-attaches to containers left by a previous agent: their supervisors are found
+    /// through `supervisor.pid` and watched with a pidfd. Returns the recovered ids.
+    pub async fn recover(&self) -> Result<Vec<String>, ContainerizerError> {
+        let dir = containers_dir(&self.config.runtime_dir);
+        let entries =
+            std::fs::read_dir(&dir).map_err(io_err(format!("reading {}", dir.display())))?;
+        let mut recovered = Vec::new();
+        for entry in entries.flatten() {
+            let id = entry.file_name().to_string_lossy().into_owned();
+            if self
+                .containers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains_key(&id)
+            {
+                continue;
+            }
+            let paths = ContainerPaths::new(&self.config.runtime_dir, &id);
+            let Ok(bytes) = std::fs::read(paths.launch_info()) else {
+                continue;
+            };
+            let Ok(info) = serde_json::from_slice::<LaunchInfo>(&bytes) else {
+                continue;
+            };
+            let pid = read_pid(&paths.pid()).unwrap_or(0);
+            let supervisor_pid = read_pid(&paths.supervisor_pid()).unwrap_or(0);
+            let (tx, rx) = watch::channel(None);
+            let termination_path = paths.termination();
+            let pidfd = if supervisor_pid > 0 {
+                pidfd_open(supervisor_pid).ok()
+            } else {
+                None
+            };
+            tokio::spawn(async move {
+                if let Some(fd) = pidfd {
+                    // SAFETY: the AsyncFd owns the OwnedFd, so the fd stays open (and is not
+                    // reused) for as long as it is registered.
+                    if let Ok(afd) = unsafe { tokio::io::unix::AsyncFd::register(fd) } {
+                        let _ = afd.readable().await;
+                    }
+                }
+                let _ = tx.send(Some(read_termination(&termination_path)));
+            });
+            let launched = Launched {
+                pid,
+                supervisor_pid,
+            };
+            let e = Entry {
+                launched,
+                limits: info.limits,
+                done: rx,
+            };
+            self.containers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(id.clone(), e);
+            recovered.push(id);
+        }
+        Ok(recovered)
+    }
+}
+
+fn read_termination(path: &Path) -> Termination {
+    match Termination::read(path) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            Termination::launch_failed("the supervisor exited without recording a termination")
+        }
+        Err(e) => Termination::launch_failed(format!("unreadable termination record: {e}")),
+    }
+}
+
+fn pidfd_open(pid: i32) -> std::io::Result<OwnedFd> {
+    // SAFETY: pidfd_open(2) takes a pid and flags and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let fd = i32::try_from(fd).map_err(std::io::Error::other)?;
+    // SAFETY: the kernel just returned this fd to us; nobody else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn now_secs() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}

@@ -1,0 +1,301 @@
+//! The container side of the clone: everything between `clone(2)` and `execve(2)`.
+//!
+//! Runs in the freshly cloned process, which is a copy of the single-threaded supervisor, so
+//! allocating and taking locks is safe here (the reason this never runs inside the agent).
+//! Order: wait for the supervisor to place us in our cgroups → mount namespace setup (private
+//! propagation, `/proc`, and for a root filesystem `/dev`, `/sys`, the sandbox, `pivot_root`)
+//! → hostname → `lo` → stdio → user → signals → `execve`. Any failure is written to the error
+//! pipe as one line and the process exits 127, so the supervisor can report it.
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sys::signal::{sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
+use nix::sys::stat::{makedev, mknod, umask, Mode, SFlag};
+use nix::unistd::{chdir, dup2, pivot_root, read, sethostname, setsid, write, Gid, Uid};
+
+use crate::containerizer::launch_info::{LaunchInfo, RootfsSpec};
+
+/// What the child needs, prepared by the supervisor before cloning.
+#[derive(Debug)]
+pub(super) struct ChildPlan<'a> {
+    pub info: &'a LaunchInfo,
+    pub argv: Vec<CString>,
+    pub envp: Vec<CString>,
+    /// Candidate executables for `argv[0]`, in `PATH` order.
+    pub candidates: Vec<CString>,
+    pub working_dir: PathBuf,
+    pub hostname: String,
+    pub user: Option<(Uid, Gid, Vec<Gid>)>,
+    pub stdin: OwnedFd,
+    pub stdout: OwnedFd,
+    pub stderr: OwnedFd,
+    /// Read end: the supervisor writes one byte once the cgroups are set.
+    pub go: OwnedFd,
+    /// Write end, close-on-exec: stays silent when `execve` succeeds.
+    pub errors: OwnedFd,
+}
+
+/// The entry point of the cloned process. Returns only on failure.
+pub(super) fn run(plan: &ChildPlan<'_>) -> isize {
+    match setup_and_exec(plan) {
+        Ok(never) => match never {},
+        Err(msg) => {
+            let _ = write(&plan.errors, msg.as_bytes());
+            127
+        }
+    }
+}
+
+enum Never {}
+
+fn setup_and_exec(plan: &ChildPlan<'_>) -> Result<Never, String> {
+    let mut byte = [0u8; 1];
+    match read(plan.go.as_raw_fd(), &mut byte) {
+        Ok(1) => {}
+        _ => return Err("supervisor did not finish setting up the container".into()),
+    }
+    umask(Mode::from_bits_truncate(0o022));
+    let ns = plan.info.namespaces;
+    if ns.mount {
+        mount(
+            None::<&str>,
+            "/",
+            None::<&str>,
+            MsFlags::MS_REC | MsFlags::MS_SLAVE,
+            None::<&str>,
+        )
+        .map_err(|e| format!("making / a slave mount: {e}"))?;
+        match &plan.info.rootfs {
+            Some(rootfs) => enter_rootfs(rootfs, &plan.info.sandbox)?,
+            None if ns.pid => mount_proc(Path::new("/proc"))?,
+            None => {}
+        }
+    }
+    if ns.uts {
+        sethostname(&plan.hostname).map_err(|e| format!("sethostname: {e}"))?;
+    }
+    if ns.net {
+        isolators::namespaces::bring_up_loopback().map_err(|e| format!("bringing up lo: {e}"))?;
+    }
+    // A session of its own, so the whole task can be signalled as a process group.
+    let _ = setsid();
+    for (fd, target) in [(&plan.stdin, 0), (&plan.stdout, 1), (&plan.stderr, 2)] {
+        dup2(fd.as_raw_fd(), target).map_err(|e| format!("dup2 to fd {target}: {e}"))?;
+    }
+    if let Some((uid, gid, groups)) = &plan.user {
+        nix::unistd::setgroups(groups).map_err(|e| format!("setgroups: {e}"))?;
+        nix::unistd::setgid(*gid).map_err(|e| format!("setgid: {e}"))?;
+        nix::unistd::setuid(*uid).map_err(|e| format!("setuid: {e}"))?;
+    }
+    chdir(&plan.working_dir).map_err(|e| format!("chdir {}: {e}", plan.working_dir.display()))?;
+    reset_signals();
+    exec(plan)
+}
+
+fn exec(plan: &ChildPlan<'_>) -> Result<Never, String> {
+    let mut last = Errno::ENOENT;
+    for candidate in &plan.candidates {
+        let err = nix::unistd::execve(candidate, &plan.argv, &plan.envp).unwrap_err();
+        // Keep the most telling error, as execvp(3) does: EACCES beats ENOENT.
+        if err != Errno::ENOENT && err != Errno::ENOTDIR || last == Errno::ENOENT {
+            last = err;
+        }
+    }
+    let name = plan
+        .argv
+        .first()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Err(match last {
+        Errno::ENOENT => format!("executable '{name}' not found"),
+        Errno::EACCES => format!("executable '{name}': permission denied"),
+        e => format!("executing '{name}': {e}"),
+    })
+}
+
+/// The supervisor blocks signals (it reads them from a signalfd) and ignores SIGPIPE; the
+/// task must start with the defaults.
+fn reset_signals() {
+    let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+    // SAFETY: restoring the default disposition installs no handler code.
+    let _ = unsafe { nix::sys::signal::signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+}
+
+fn mount_proc(target: &Path) -> Result<(), String> {
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV;
+    mount(Some("proc"), target, Some("proc"), flags, None::<&str>)
+        .map_err(|e| format!("mounting proc on {}: {e}", target.display()))
+}
+
+fn enter_rootfs(rootfs: &RootfsSpec, sandbox: &Path) -> Result<(), String> {
+    let root = &rootfs.path;
+    let m =
+        |src: Option<&str>, dst: &Path, fs: Option<&str>, flags: MsFlags, data: Option<&str>| {
+            mount(src, dst, fs, flags, data).map_err(|e| {
+                format!(
+                    "mounting {} on {}: {e}",
+                    fs.or(src).unwrap_or("?"),
+                    dst.display()
+                )
+            })
+        };
+    mount(
+        Some(root.as_path()),
+        root.as_path(),
+        None::<&str>,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .map_err(|e| format!("bind-mounting rootfs {}: {e}", root.display()))?;
+    mount_proc(&root.join("proc"))?;
+    let dev = root.join("dev");
+    m(
+        Some("tmpfs"),
+        &dev,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME,
+        Some("mode=755,size=65536k"),
+    )?;
+    populate_dev(&dev)?;
+    let ro_sys = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV;
+    if mount(
+        Some("sysfs"),
+        &root.join("sys"),
+        Some("sysfs"),
+        ro_sys,
+        None::<&str>,
+    )
+    .is_err()
+    {
+        m(
+            Some("/sys"),
+            &root.join("sys"),
+            None,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None,
+        )?;
+        m(
+            None,
+            &root.join("sys"),
+            None,
+            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | ro_sys,
+            None,
+        )?;
+    }
+    let target = root.join(
+        rootfs
+            .sandbox_target
+            .strip_prefix("/")
+            .unwrap_or(&rootfs.sandbox_target),
+    );
+    if !target.exists() {
+        std::fs::create_dir_all(&target)
+            .map_err(|e| format!("creating {}: {e}", target.display()))?;
+    }
+    m(
+        sandbox.to_str(),
+        &target,
+        None,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None,
+    )?;
+    // pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only the
+    // new root (the trick runc and crun use, with no temporary directory).
+    chdir(root.as_path()).map_err(|e| format!("chdir {}: {e}", root.display()))?;
+    pivot_root(".", ".").map_err(|e| format!("pivot_root: {e}"))?;
+    umount2(".", MntFlags::MNT_DETACH).map_err(|e| format!("detaching the old root: {e}"))?;
+    chdir("/").map_err(|e| format!("chdir /: {e}"))?;
+    if rootfs.readonly {
+        let keep = nix::sys::statvfs::statvfs("/")
+            .map(|s| s.flags())
+            .map_err(|e| format!("statvfs /: {e}"))?;
+        let mut flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+        use nix::sys::statvfs::FsFlags;
+        for (have, want) in [
+            (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
+            (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+            (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+        ] {
+            if keep.contains(have) {
+                flags |= want;
+            }
+        }
+        m(None, Path::new("/"), None, flags, None)?;
+    }
+    Ok(())
+}
+
+/// The minimal `/dev` of the OCI runtime spec: the six standard nodes, the fd symlinks, a
+/// private `devpts`, `/dev/shm` and `/dev/mqueue`.
+fn populate_dev(dev: &Path) -> Result<(), String> {
+    for (name, major, minor) in [
+        ("null", 1, 3),
+        ("zero", 1, 5),
+        ("full", 1, 7),
+        ("random", 1, 8),
+        ("urandom", 1, 9),
+        ("tty", 5, 0),
+    ] {
+        let path = dev.join(name);
+        mknod(
+            &path,
+            SFlag::S_IFCHR,
+            Mode::from_bits_truncate(0o666),
+            makedev(major, minor),
+        )
+        .map_err(|e| format!("mknod {}: {e}", path.display()))?;
+        // umask 022 would drop the group/other write bits mknod asked for.
+        nix::sys::stat::fchmodat(
+            None,
+            &path,
+            Mode::from_bits_truncate(0o666),
+            nix::sys::stat::FchmodatFlags::FollowSymlink,
+        )
+        .map_err(|e| format!("chmod {}: {e}", path.display()))?;
+    }
+    for (link, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("ptmx", "pts/ptmx"),
+    ] {
+        std::os::unix::fs::symlink(target, dev.join(link))
+            .map_err(|e| format!("symlink /dev/{link}: {e}"))?;
+    }
+    let mkdir = |name: &str| {
+        std::fs::create_dir(dev.join(name)).map_err(|e| format!("mkdir /dev/{name}: {e}"))
+    };
+    mkdir("pts")?;
+    mount(
+        Some("devpts"),
+        &dev.join("pts"),
+        Some("devpts"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some("newinstance,ptmxmode=0666,mode=0620"),
+    )
+    .map_err(|e| format!("mounting devpts: {e}"))?;
+    mkdir("shm")?;
+    mount(
+        Some("shm"),
+        &dev.join("shm"),
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
+        Some("mode=1777,size=65536k"),
+    )
+    .map_err(|e| format!("mounting /dev/shm: {e}"))?;
+    mkdir("mqueue")?;
+    mount(
+        Some("mqueue"),
+        &dev.join("mqueue"),
+        Some("mqueue"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
+        None::<&str>,
+    )
+    .map_err(|e| format!("mounting /dev/mqueue: {e}"))?;
+    Ok(())
+}

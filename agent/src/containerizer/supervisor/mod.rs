@@ -1,0 +1,290 @@
+//! The per-container supervisor: `mesos-containerizer launch --runtime_dir=D --container_id=C`.
+//!
+//! A small single-threaded process, started by the agent with `setsid`, that owns exactly one
+//! container for its whole life and outlives an agent restart:
+//!
+//! ```text
+//!  read launch_info ─► clone(namespaces) ─► cgroups: create, attach, limit ─► "go"
+//!        ─► child execs (or reports why not) ─► report "ok <pid>" to the agent
+//!        ─► supervise: reap on SIGCHLD, SIGTERM(+grace via sigqueue) kills the container
+//!        ─► container gone: OOM? ─► destroy cgroups ─► write `termination` ─► exit
+//! ```
+//!
+//! It is the only process that waits for the container, so the exit status cannot be lost:
+//! it is written under the runtime dir before the supervisor exits.
+
+mod child;
+mod supervise;
+
+use std::ffi::CString;
+use std::io::Write;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::Path;
+use std::time::Duration;
+
+use isolators::Cgroups;
+use nix::fcntl::OFlag;
+use nix::sched::CloneFlags;
+use nix::sys::signal::{kill, SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::waitpid;
+use nix::unistd::{pipe2, write, Pid, User};
+
+use self::child::ChildPlan;
+use super::launch_info::LaunchInfo;
+use super::paths::ContainerPaths;
+use super::termination::Termination;
+
+/// Time allowed for a container's processes to disappear after SIGKILL.
+const DESTROY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Stack for the cloned child until it execs.
+const CHILD_STACK: usize = 256 * 1024;
+
+/// Runs the supervisor for one container; returns the process exit code.
+///
+/// `report` is where the agent reads the launch result: one line, `ok <pid>` or
+/// `error <message>`. Nothing else is ever written to it.
+pub fn run(runtime_dir: &Path, container_id: &str, report: &mut dyn Write) -> i32 {
+    let paths = ContainerPaths::new(runtime_dir, container_id);
+    if let Err(e) = std::fs::write(paths.supervisor_pid(), std::process::id().to_string()) {
+        return fail(
+            &paths,
+            report,
+            format!("writing {}: {e}", paths.supervisor_pid().display()),
+        );
+    }
+    let info = match read_launch_info(&paths, container_id) {
+        Ok(info) => info,
+        Err(msg) => return fail(&paths, report, msg),
+    };
+    let cgroups = info
+        .cgroups
+        .as_ref()
+        .map(|c| Cgroups::with_version(c.version, &c.hierarchy, &c.root));
+    let sfd = match block_signals() {
+        Ok(sfd) => sfd,
+        Err(msg) => return fail(&paths, report, msg),
+    };
+    let child = match launch(&info, cgroups.as_ref()) {
+        Ok(pid) => pid,
+        Err(msg) => {
+            if let Some(cg) = &cgroups {
+                let _ = cg.destroy(container_id, DESTROY_TIMEOUT);
+            }
+            return fail(&paths, report, msg);
+        }
+    };
+    let _ = std::fs::write(paths.pid(), child.to_string());
+    let _ = writeln!(report, "ok {child}");
+    let _ = report.flush();
+    let outcome = supervise::supervise(
+        child,
+        &sfd,
+        cgroups.as_ref(),
+        container_id,
+        info.kill_grace_ms,
+    );
+    let oom = cgroups
+        .as_ref()
+        .is_some_and(|cg| cg.oom_killed(container_id));
+    finish(cgroups.as_ref(), container_id, child);
+    let termination = Termination::from_wait_status(outcome.status, oom, outcome.killed);
+    if let Err(e) = termination.write(&paths.termination()) {
+        eprintln!(
+            "mesos-containerizer: writing {}: {e}",
+            paths.termination().display()
+        );
+        return 1;
+    }
+    0
+}
+
+fn fail(paths: &ContainerPaths, report: &mut dyn Write, msg: String) -> i32 {
+    let _ = Termination::launch_failed(msg.clone()).write(&paths.termination());
+    let line = msg.replace('\n', " ");
+    let _ = writeln!(report, "error {line}");
+    let _ = report.flush();
+    1
+}
+
+fn read_launch_info(paths: &ContainerPaths, container_id: &str) -> Result<LaunchInfo, String> {
+    let bytes = std::fs::read(paths.launch_info())
+        .map_err(|e| format!("reading {}: {e}", paths.launch_info().display()))?;
+    let info: LaunchInfo = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("parsing {}: {e}", paths.launch_info().display()))?;
+    if info.container_id != container_id {
+        return Err(format!(
+            "{} is for container '{}'",
+            paths.launch_info().display(),
+            info.container_id
+        ));
+    }
+    if info.command.argv.is_empty() {
+        return Err("empty command".into());
+    }
+    Ok(info)
+}
+
+/// Blocks the signals the supervisor handles and returns a signalfd for them. Blocked before
+/// the clone, so no SIGCHLD can be missed.
+fn block_signals() -> Result<SignalFd, String> {
+    let mut set = SigSet::empty();
+    for s in [
+        Signal::SIGCHLD,
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGQUIT,
+        Signal::SIGHUP,
+    ] {
+        set.add(s);
+    }
+    set.thread_block()
+        .map_err(|e| format!("blocking signals: {e}"))?;
+    // SAFETY: ignoring SIGPIPE installs no handler code; the agent may be gone when we write.
+    unsafe { nix::sys::signal::signal(Signal::SIGPIPE, nix::sys::signal::SigHandler::SigIgn) }
+        .map_err(|e| format!("ignoring SIGPIPE: {e}"))?;
+    // Orphans of the task are re-parented here and reaped, rather than leaking as zombies.
+    // SAFETY: PR_SET_CHILD_SUBREAPER takes an int flag and touches no memory.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+        .map_err(|e| format!("signalfd: {e}"))
+}
+
+/// Clones the container's first process, puts it in its cgroups, lets it run and waits until
+/// it has exec'd (or reported why it could not).
+fn launch(info: &LaunchInfo, cgroups: Option<&Cgroups>) -> Result<Pid, String> {
+    let (go_r, go_w) = pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
+    let (err_r, err_w) = pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
+    let plan = plan(info, go_r, err_w)?;
+    let mut stack = vec![0u8; CHILD_STACK];
+    let flags: CloneFlags = info.namespaces.clone_flags();
+    // SAFETY: the supervisor is single-threaded, so the child is a consistent copy of it; the
+    // callback only touches `plan`, which lives until after the child has exec'd or exited.
+    let child = unsafe {
+        nix::sched::clone(
+            Box::new(|| child::run(&plan)),
+            &mut stack,
+            flags,
+            Some(libc::SIGCHLD),
+        )
+    }
+    .map_err(|e| format!("clone({flags:?}): {e}"))?;
+    drop(plan);
+
+    if let (Some(cg), Some(spec)) = (cgroups, &info.cgroups) {
+        if let Err(e) = cg.create(&info.container_id, child, &info.limits, spec.controllers) {
+            let _ = kill(child, Signal::SIGKILL);
+            let _ = waitpid(child, None);
+            return Err(format!("setting up cgroups: {e}"));
+        }
+    }
+    write(&go_w, b"g").map_err(|e| format!("starting the container: {e}"))?;
+    drop(go_w);
+    let mut msg = Vec::new();
+    let mut buf = [0u8; 512];
+    loop {
+        match nix::unistd::read(err_r.as_raw_fd(), &mut buf) {
+            Ok(0) => break,
+            Ok(n) => msg.extend_from_slice(&buf[..n]),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(format!("reading launch result: {e}")),
+        }
+    }
+    if msg.is_empty() {
+        return Ok(child);
+    }
+    let _ = waitpid(child, None);
+    Err(String::from_utf8_lossy(&msg).into_owned())
+}
+
+fn plan(info: &LaunchInfo, go: OwnedFd, errors: OwnedFd) -> Result<ChildPlan<'_>, String> {
+    let cstr = |s: &str| CString::new(s).map_err(|_| format!("NUL byte in {s:?}"));
+    let argv = info
+        .command
+        .argv
+        .iter()
+        .map(|a| cstr(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let envp = info
+        .command
+        .env
+        .iter()
+        .map(|(k, v)| cstr(&format!("{k}={v}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let arg0 = &info.command.argv[0];
+    let candidates = if arg0.contains('/') {
+        vec![cstr(arg0)?]
+    } else {
+        info.command
+            .path_var()
+            .split(':')
+            .filter(|d| !d.is_empty())
+            .map(|d| cstr(&format!("{}/{arg0}", d.trim_end_matches('/'))))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let user = match &info.command.user {
+        None => None,
+        Some(name) => {
+            let u = User::from_name(name)
+                .map_err(|e| format!("looking up user '{name}': {e}"))?
+                .ok_or_else(|| format!("user '{name}' does not exist"))?;
+            let cname = cstr(name)?;
+            let groups = nix::unistd::getgrouplist(&cname, u.gid).unwrap_or_else(|_| vec![u.gid]);
+            Some((u.uid, u.gid, groups))
+        }
+    };
+    let open_log = |name: &str| -> Result<OwnedFd, String> {
+        let path = info.sandbox.join(name);
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map(OwnedFd::from)
+            .map_err(|e| format!("opening {}: {e}", path.display()))
+    };
+    let stdin = std::fs::File::open("/dev/null")
+        .map(OwnedFd::from)
+        .map_err(|e| format!("/dev/null: {e}"))?;
+    let stdout = open_log("stdout")?;
+    let stderr = open_log("stderr")?;
+    if let Some((uid, gid, _)) = &user {
+        for fd in [&stdout, &stderr] {
+            let _ = nix::unistd::fchown(fd.as_fd().as_raw_fd(), Some(*uid), Some(*gid));
+        }
+    }
+    let hostname = info
+        .hostname
+        .clone()
+        .unwrap_or_else(|| info.container_id.chars().take(64).collect());
+    let working_dir = info.effective_working_dir();
+    Ok(ChildPlan {
+        info,
+        argv,
+        envp,
+        candidates,
+        working_dir,
+        hostname,
+        user,
+        stdin,
+        stdout,
+        stderr,
+        go,
+        errors,
+    })
+}
+
+/// After the container's first process is gone: kill whatever is left and remove the cgroups.
+fn finish(cgroups: Option<&Cgroups>, container_id: &str, child: Pid) {
+    match cgroups {
+        Some(cg) => {
+            if let Err(e) = cg.destroy(container_id, DESTROY_TIMEOUT) {
+                eprintln!("mesos-containerizer: destroying cgroups of {container_id}: {e}");
+            }
+        }
+        // Without cgroups the task's session is all we can find (as Mesos's posix launcher).
+        None => {
+            let _ = kill(Pid::from_raw(-child.as_raw()), Signal::SIGKILL);
+        }
+    }
+    supervise::reap_all(Duration::from_secs(2));
+}

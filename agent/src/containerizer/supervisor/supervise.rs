@@ -1,0 +1,145 @@
+//! The supervisor's event loop: the one place that waits for the container.
+//!
+//! Signals arrive on a signalfd. SIGCHLD reaps (the container's first process, and orphans
+//! re-parented to us as subreaper). SIGTERM/SIGINT/SIGQUIT mean "kill the container": a
+//! `sigqueue(2)` value carries the grace period in milliseconds (0 = SIGKILL now); a plain
+//! `kill` uses the launch's default grace. After the grace period everything gets SIGKILL.
+
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use isolators::Cgroups;
+use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{kill, Signal};
+use nix::sys::signalfd::SignalFd;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+/// How the container's first process ended.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Outcome {
+    /// Raw wait status.
+    pub status: i32,
+    /// Whether it was killed on request.
+    pub killed: bool,
+}
+
+/// `si_code` of a signal sent with `sigqueue(3)`.
+const SI_QUEUE: i32 = -1;
+
+/// Waits for `child` to end, acting on kill requests meanwhile.
+pub(super) fn supervise(
+    child: Pid,
+    sfd: &SignalFd,
+    cgroups: Option<&Cgroups>,
+    id: &str,
+    default_grace_ms: u64,
+) -> Outcome {
+    let mut deadline: Option<Instant> = None;
+    let mut killed = false;
+    loop {
+        let timeout = match deadline {
+            None => PollTimeout::NONE,
+            Some(d) => {
+                let ms = d.saturating_duration_since(Instant::now()).as_millis();
+                PollTimeout::try_from(u16::try_from(ms).unwrap_or(u16::MAX))
+                    .unwrap_or(PollTimeout::MAX)
+            }
+        };
+        let mut fds = [PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, timeout) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(e) => eprintln!("mesos-containerizer: poll: {e}"),
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            kill_now(child, cgroups, id);
+            deadline = None;
+        }
+        while let Ok(Some(info)) = sfd.read_signal() {
+            let signo = i32::try_from(info.ssi_signo).unwrap_or(0);
+            if signo == Signal::SIGCHLD as i32 {
+                if let Some(status) = reap(child) {
+                    return Outcome { status, killed };
+                }
+            } else if [Signal::SIGTERM, Signal::SIGINT, Signal::SIGQUIT]
+                .iter()
+                .any(|s| *s as i32 == signo)
+            {
+                killed = true;
+                let grace_ms = if info.ssi_code == SI_QUEUE {
+                    u64::try_from(info.ssi_int).unwrap_or(0)
+                } else {
+                    default_grace_ms
+                };
+                if grace_ms == 0 {
+                    kill_now(child, cgroups, id);
+                } else {
+                    terminate(child, cgroups, id);
+                    let d = Instant::now() + Duration::from_millis(grace_ms);
+                    deadline = Some(deadline.map_or(d, |old| old.min(d)));
+                }
+            }
+        }
+    }
+}
+
+/// Reaps every exited child; returns the wait status of `child` once it is among them.
+fn reap(child: Pid) -> Option<i32> {
+    let mut found = None;
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) | Err(_) => return found,
+            Ok(WaitStatus::Exited(pid, code)) if pid == child => found = Some((code & 0xff) << 8),
+            Ok(WaitStatus::Signaled(pid, sig, core)) if pid == child => {
+                found = Some(sig as i32 | if core { 0x80 } else { 0 })
+            }
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Reaps whatever children remain, for at most `limit`.
+pub(super) fn reap_all(limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Err(Errno::ECHILD) => return,
+            Ok(WaitStatus::StillAlive) => {
+                if Instant::now() >= deadline {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// SIGTERM to every process of the container, so each can shut down cleanly.
+fn terminate(child: Pid, cgroups: Option<&Cgroups>, id: &str) {
+    let _ = kill(child, Signal::SIGTERM);
+    match cgroups {
+        Some(cg) => {
+            let _ = cg.signal_all(id, Signal::SIGTERM);
+        }
+        None => {
+            let _ = kill(Pid::from_raw(-child.as_raw()), Signal::SIGTERM);
+        }
+    }
+}
+
+/// SIGKILL to every process of the container, with no chance to fork away.
+fn kill_now(child: Pid, cgroups: Option<&Cgroups>, id: &str) {
+    let _ = kill(child, Signal::SIGKILL);
+    match cgroups {
+        Some(cg) => {
+            if let Err(e) = cg.kill_all(id) {
+                eprintln!("mesos-containerizer: killing {id}: {e}");
+            }
+        }
+        None => {
+            let _ = kill(Pid::from_raw(-child.as_raw()), Signal::SIGKILL);
+        }
+    }
+}
