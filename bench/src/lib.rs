@@ -1,1 +1,4 @@
-//! meseta-bench library: shared measurement helpers.
+//! meseta-bench: measurement helpers shared by its subcommands.
+
+pub mod launch;
+pub mod report;

@@ -11,7 +11,7 @@ pub mod isolation;
 pub mod limits;
 pub mod namespaces;
 
-pub use cgroups::{CgroupError, CgroupVersion, Cgroups, Controllers};
+pub use cgroups::{CgroupError, CgroupVersion, Cgroups, ContainerCgroup, Controllers};
 pub use isolation::{Isolation, IsolationError};
 pub use limits::{LimitError, Limits};
 pub use namespaces::Namespaces;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::paths::write_atomic;
+use super::paths::replace_file;
 
 /// The record in `<runtime_dir>/containers/<id>/termination`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,10 +85,10 @@ impl Termination {
         self.exit_code == Some(0) && !self.oom_killed && self.launch_error.is_none()
     }
 
-    /// Writes the record atomically.
+    /// Writes the record atomically (see [`replace_file`]).
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         let json = serde_json::to_vec(self).map_err(std::io::Error::other)?;
-        write_atomic(path, &json)
+        replace_file(path, &json)
     }
 
     /// Reads a record; `Ok(None)` when there is none yet.

@@ -179,6 +179,16 @@ impl Cgroups {
         }
     }
 
+    /// Opens the container's cgroup (it need not exist yet). On v1 this discovers every
+    /// controller's mount point, so open once and keep the handle.
+    pub fn open(&self, container_id: &str) -> Result<ContainerCgroup, CgroupError> {
+        Ok(ContainerCgroup {
+            manager: self.manager(container_id)?,
+            cgroups: self.clone(),
+            id: container_id.to_owned(),
+        })
+    }
+
     /// Creates the container's cgroup, moves `pid` into it and applies `limits` to the
     /// enabled controllers. Call it while `pid` is still parked, before it runs any user code.
     pub fn create(
@@ -187,20 +197,10 @@ impl Cgroups {
         pid: Pid,
         limits: &Limits,
         controllers: Controllers,
-    ) -> Result<(), CgroupError> {
-        let manager = self.manager(container_id)?;
-        let cgroup = self.cgroup(container_id)?;
-        manager
-            .add_task(pid)
-            .map_err(|e| manager_error(&cgroup, e))?;
-        let resources = limits.to_oci(controllers.cpu, controllers.memory, controllers.pids);
-        let opts = ControllerOpt {
-            resources: &resources,
-            disable_oom_killer: false,
-            oom_score_adj: None,
-            freezer_state: None,
-        };
-        manager.apply(&opts).map_err(|e| manager_error(&cgroup, e))
+    ) -> Result<ContainerCgroup, CgroupError> {
+        let cg = self.open(container_id)?;
+        cg.attach(pid, limits, controllers)?;
+        Ok(cg)
     }
 
     /// Whether any of the container's cgroup directories exists.
@@ -238,31 +238,13 @@ impl Cgroups {
         Ok(())
     }
 
-    /// Kills every process of the container so none can fork away: freeze, SIGKILL all, thaw
-    /// (on v2 with `cgroup.kill`, the kernel does this atomically).
+    /// Kills every process of the container so none can fork away (see
+    /// [`ContainerCgroup::kill_all`]).
     pub fn kill_all(&self, container_id: &str) -> Result<(), CgroupError> {
         if !self.exists(container_id) {
             return Ok(());
         }
-        if self.version == CgroupVersion::V2 {
-            let kill_file = self.path("", container_id)?.join("cgroup.kill");
-            if kill_file.exists() {
-                return std::fs::write(&kill_file, "1").map_err(|source| CgroupError::Io {
-                    path: kill_file,
-                    source,
-                });
-            }
-        }
-        let manager = self.manager(container_id)?;
-        let cgroup = self.cgroup(container_id)?;
-        let frozen = manager.freeze(FreezerState::Frozen).is_ok();
-        self.signal_all(container_id, Signal::SIGKILL)?;
-        if frozen {
-            manager
-                .freeze(FreezerState::Thawed)
-                .map_err(|e| manager_error(&cgroup, e))?;
-        }
-        Ok(())
+        self.open(container_id)?.kill_all()
     }
 
     /// Kills every process, waits (up to `timeout`) for the cgroup to empty and removes it.
@@ -270,20 +252,7 @@ impl Cgroups {
         if !self.exists(container_id) {
             return Ok(());
         }
-        self.kill_all(container_id)?;
-        let deadline = Instant::now() + timeout;
-        while !self.pids(container_id)?.is_empty() {
-            if Instant::now() >= deadline {
-                return Err(CgroupError::NotEmpty(
-                    self.cgroup(container_id)?.display().to_string(),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        let cgroup = self.cgroup(container_id)?;
-        self.manager(container_id)?
-            .remove()
-            .map_err(|e| manager_error(&cgroup, e))
+        self.open(container_id)?.destroy(timeout)
     }
 
     /// Container ids that have a cgroup under the root: used to find orphans and leaks.
@@ -329,6 +298,101 @@ impl Cgroups {
         limits: &Limits,
     ) -> Result<meseta_api::ResourceStatistics, CgroupError> {
         stats::read(self, container_id, limits)
+    }
+}
+
+/// One container's cgroup, opened: the handle a supervisor keeps for the container's life.
+pub struct ContainerCgroup {
+    manager: AnyCgroupManager,
+    cgroups: Cgroups,
+    id: String,
+}
+
+impl std::fmt::Debug for ContainerCgroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContainerCgroup")
+            .field("cgroups", &self.cgroups)
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+impl ContainerCgroup {
+    fn cgroup(&self) -> PathBuf {
+        Path::new("/").join(&self.cgroups.root).join(&self.id)
+    }
+
+    /// Creates the cgroup if needed, moves `pid` into it and applies `limits` to the enabled
+    /// controllers.
+    pub fn attach(
+        &self,
+        pid: Pid,
+        limits: &Limits,
+        controllers: Controllers,
+    ) -> Result<(), CgroupError> {
+        self.manager
+            .add_task(pid)
+            .map_err(|e| manager_error(&self.cgroup(), e))?;
+        let resources = limits.to_oci(controllers.cpu, controllers.memory, controllers.pids);
+        let opts = ControllerOpt {
+            resources: &resources,
+            disable_oom_killer: false,
+            oom_score_adj: None,
+            freezer_state: None,
+        };
+        self.manager
+            .apply(&opts)
+            .map_err(|e| manager_error(&self.cgroup(), e))
+    }
+
+    /// Sends `signal` to every process in the cgroup.
+    pub fn signal_all(&self, signal: Signal) -> Result<(), CgroupError> {
+        self.cgroups.signal_all(&self.id, signal)
+    }
+
+    /// Whether the kernel OOM-killed a process of the container.
+    pub fn oom_killed(&self) -> bool {
+        self.cgroups.oom_killed(&self.id)
+    }
+
+    /// Kills every process so none can fork away: freeze, SIGKILL all, thaw (on v2 with
+    /// `cgroup.kill`, the kernel does it atomically).
+    pub fn kill_all(&self) -> Result<(), CgroupError> {
+        if self.cgroups.version == CgroupVersion::V2 {
+            let kill_file = self.cgroups.path("", &self.id)?.join("cgroup.kill");
+            if kill_file.exists() {
+                return std::fs::write(&kill_file, "1").map_err(|source| CgroupError::Io {
+                    path: kill_file,
+                    source,
+                });
+            }
+        }
+        let frozen = self.manager.freeze(FreezerState::Frozen).is_ok();
+        self.cgroups.signal_all(&self.id, Signal::SIGKILL)?;
+        if frozen {
+            self.manager
+                .freeze(FreezerState::Thawed)
+                .map_err(|e| manager_error(&self.cgroup(), e))?;
+        }
+        Ok(())
+    }
+
+    /// Kills every process, waits (up to `timeout`) for the cgroup to empty and removes it.
+    pub fn destroy(&self, timeout: Duration) -> Result<(), CgroupError> {
+        // Usually empty already: a pid namespace dies with its init.
+        if !self.cgroups.pids(&self.id)?.is_empty() {
+            self.kill_all()?;
+        }
+        let deadline = Instant::now() + timeout;
+        while !self.cgroups.pids(&self.id)?.is_empty() {
+            if Instant::now() >= deadline {
+                return Err(CgroupError::NotEmpty(self.cgroup().display().to_string()));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        self.manager
+            .remove()
+            .map_err(|e| manager_error(&self.cgroup(), e))
     }
 }
 

@@ -2,9 +2,9 @@
 //!
 //! Runs in the freshly cloned process, which is a copy of the single-threaded supervisor, so
 //! allocating and taking locks is safe here (the reason this never runs inside the agent).
-//! Order: wait for the supervisor to place us in our cgroups → mount namespace setup (private
-//! propagation, `/proc`, and for a root filesystem `/dev`, `/sys`, the sandbox, `pivot_root`)
-//! → hostname → `lo` → stdio → user → signals → `execve`. Any failure is written to the error
+//! Order: mount namespace setup (private propagation, `/proc`, and for a root filesystem `/dev`,
+//! `/sys`, the sandbox, `pivot_root`) → hostname → `lo` → stdio → user → working dir → wait
+//! for the supervisor to have placed us in our cgroups → signals → `execve`. Any failure is written to the error
 //! pipe as one line and the process exits 127, so the supervisor can report it.
 
 use std::ffi::CString;
@@ -53,11 +53,6 @@ pub(super) fn run(plan: &ChildPlan<'_>) -> isize {
 enum Never {}
 
 fn setup_and_exec(plan: &ChildPlan<'_>) -> Result<Never, String> {
-    let mut byte = [0u8; 1];
-    match read(plan.go.as_raw_fd(), &mut byte) {
-        Ok(1) => {}
-        _ => return Err("supervisor did not finish setting up the container".into()),
-    }
     umask(Mode::from_bits_truncate(0o022));
     let ns = plan.info.namespaces;
     if ns.mount {
@@ -92,6 +87,13 @@ fn setup_and_exec(plan: &ChildPlan<'_>) -> Result<Never, String> {
         nix::unistd::setuid(*uid).map_err(|e| format!("setuid: {e}"))?;
     }
     chdir(&plan.working_dir).map_err(|e| format!("chdir {}: {e}", plan.working_dir.display()))?;
+    // Only now, with every namespace and mount in place, wait until the supervisor has put us
+    // in our cgroups: the command must never run outside them.
+    let mut byte = [0u8; 1];
+    match read(plan.go.as_raw_fd(), &mut byte) {
+        Ok(1) => {}
+        _ => return Err("the supervisor did not finish setting up the container's cgroups".into()),
+    }
     reset_signals();
     exec(plan)
 }

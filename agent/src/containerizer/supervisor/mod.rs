@@ -22,7 +22,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
 use std::time::Duration;
 
-use isolators::Cgroups;
+use isolators::{Cgroups, ContainerCgroup};
 use nix::fcntl::OFlag;
 use nix::sched::CloneFlags;
 use nix::sys::signal::{kill, SigSet, Signal};
@@ -45,6 +45,9 @@ const CHILD_STACK: usize = 256 * 1024;
 /// `report` is where the agent reads the launch result: one line, `ok <pid>` or
 /// `error <message>`. Nothing else is ever written to it.
 pub fn run(runtime_dir: &Path, container_id: &str, report: &mut dyn Write) -> i32 {
+    // A session of its own, so the agent's death (or its terminal's) does not reach us. The
+    // agent spawns us without a pre_exec hook so that std can use posix_spawn.
+    let _ = nix::unistd::setsid();
     let paths = ContainerPaths::new(runtime_dir, container_id);
     if let Err(e) = std::fs::write(paths.supervisor_pid(), std::process::id().to_string()) {
         return fail(
@@ -57,19 +60,16 @@ pub fn run(runtime_dir: &Path, container_id: &str, report: &mut dyn Write) -> i3
         Ok(info) => info,
         Err(msg) => return fail(&paths, report, msg),
     };
-    let cgroups = info
-        .cgroups
-        .as_ref()
-        .map(|c| Cgroups::with_version(c.version, &c.hierarchy, &c.root));
     let sfd = match block_signals() {
         Ok(sfd) => sfd,
         Err(msg) => return fail(&paths, report, msg),
     };
-    let child = match launch(&info, cgroups.as_ref()) {
-        Ok(pid) => pid,
+    let (child, cgroup) = match launch(&info) {
+        Ok(launched) => launched,
         Err(msg) => {
-            if let Some(cg) = &cgroups {
-                let _ = cg.destroy(container_id, DESTROY_TIMEOUT);
+            if let Some(c) = &info.cgroups {
+                let _ = Cgroups::with_version(c.version, &c.hierarchy, &c.root)
+                    .destroy(container_id, DESTROY_TIMEOUT);
             }
             return fail(&paths, report, msg);
         }
@@ -77,17 +77,9 @@ pub fn run(runtime_dir: &Path, container_id: &str, report: &mut dyn Write) -> i3
     let _ = std::fs::write(paths.pid(), child.to_string());
     let _ = writeln!(report, "ok {child}");
     let _ = report.flush();
-    let outcome = supervise::supervise(
-        child,
-        &sfd,
-        cgroups.as_ref(),
-        container_id,
-        info.kill_grace_ms,
-    );
-    let oom = cgroups
-        .as_ref()
-        .is_some_and(|cg| cg.oom_killed(container_id));
-    finish(cgroups.as_ref(), container_id, child);
+    let outcome = supervise::supervise(child, &sfd, cgroup.as_ref(), info.kill_grace_ms);
+    let oom = cgroup.as_ref().is_some_and(ContainerCgroup::oom_killed);
+    finish(cgroup.as_ref(), container_id, child);
     let termination = Termination::from_wait_status(outcome.status, oom, outcome.killed);
     if let Err(e) = termination.write(&paths.termination()) {
         eprintln!(
@@ -152,7 +144,11 @@ fn block_signals() -> Result<SignalFd, String> {
 
 /// Clones the container's first process, puts it in its cgroups, lets it run and waits until
 /// it has exec'd (or reported why it could not).
-fn launch(info: &LaunchInfo, cgroups: Option<&Cgroups>) -> Result<Pid, String> {
+///
+/// The child prepares its namespaces and mounts while we set up its cgroups (the two overlap
+/// on a multi-core host); it waits for our "go" only right before `execve`, so no user code
+/// ever runs outside the cgroups.
+fn launch(info: &LaunchInfo) -> Result<(Pid, Option<ContainerCgroup>), String> {
     let (go_r, go_w) = pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
     let (err_r, err_w) = pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
     let plan = plan(info, go_r, err_w)?;
@@ -171,14 +167,26 @@ fn launch(info: &LaunchInfo, cgroups: Option<&Cgroups>) -> Result<Pid, String> {
     .map_err(|e| format!("clone({flags:?}): {e}"))?;
     drop(plan);
 
-    if let (Some(cg), Some(spec)) = (cgroups, &info.cgroups) {
-        if let Err(e) = cg.create(&info.container_id, child, &info.limits, spec.controllers) {
-            let _ = kill(child, Signal::SIGKILL);
-            let _ = waitpid(child, None);
-            return Err(format!("setting up cgroups: {e}"));
+    let cgroup = match &info.cgroups {
+        None => None,
+        Some(spec) => {
+            let cgroups = Cgroups::with_version(spec.version, &spec.hierarchy, &spec.root);
+            let attached = cgroups.open(&info.container_id).and_then(|cg| {
+                cg.attach(child, &info.limits, spec.controllers)
+                    .map(|()| cg)
+            });
+            match attached {
+                Ok(cg) => Some(cg),
+                Err(e) => {
+                    let _ = kill(child, Signal::SIGKILL);
+                    let _ = waitpid(child, None);
+                    return Err(format!("setting up cgroups: {e}"));
+                }
+            }
         }
-    }
-    write(&go_w, b"g").map_err(|e| format!("starting the container: {e}"))?;
+    };
+    // The child may already have failed (and closed its end): its own message says why.
+    let started = write(&go_w, b"g");
     drop(go_w);
     let mut msg = Vec::new();
     let mut buf = [0u8; 512];
@@ -191,7 +199,10 @@ fn launch(info: &LaunchInfo, cgroups: Option<&Cgroups>) -> Result<Pid, String> {
         }
     }
     if msg.is_empty() {
-        return Ok(child);
+        if let Err(e) = started {
+            return Err(format!("starting the container: {e}"));
+        }
+        return Ok((child, cgroup));
     }
     let _ = waitpid(child, None);
     Err(String::from_utf8_lossy(&msg).into_owned())
@@ -274,10 +285,10 @@ fn plan(info: &LaunchInfo, go: OwnedFd, errors: OwnedFd) -> Result<ChildPlan<'_>
 }
 
 /// After the container's first process is gone: kill whatever is left and remove the cgroups.
-fn finish(cgroups: Option<&Cgroups>, container_id: &str, child: Pid) {
-    match cgroups {
+fn finish(cgroup: Option<&ContainerCgroup>, container_id: &str, child: Pid) {
+    match cgroup {
         Some(cg) => {
-            if let Err(e) = cg.destroy(container_id, DESTROY_TIMEOUT) {
+            if let Err(e) = cg.destroy(DESTROY_TIMEOUT) {
                 eprintln!("mesos-containerizer: destroying cgroups of {container_id}: {e}");
             }
         }

@@ -8,7 +8,7 @@
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
-use isolators::Cgroups;
+use isolators::ContainerCgroup;
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
@@ -32,8 +32,7 @@ const SI_QUEUE: i32 = -1;
 pub(super) fn supervise(
     child: Pid,
     sfd: &SignalFd,
-    cgroups: Option<&Cgroups>,
-    id: &str,
+    cgroup: Option<&ContainerCgroup>,
     default_grace_ms: u64,
 ) -> Outcome {
     let mut deadline: Option<Instant> = None;
@@ -53,7 +52,7 @@ pub(super) fn supervise(
             Err(e) => eprintln!("mesos-containerizer: poll: {e}"),
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            kill_now(child, cgroups, id);
+            kill_now(child, cgroup);
             deadline = None;
         }
         while let Ok(Some(info)) = sfd.read_signal() {
@@ -73,9 +72,9 @@ pub(super) fn supervise(
                     default_grace_ms
                 };
                 if grace_ms == 0 {
-                    kill_now(child, cgroups, id);
+                    kill_now(child, cgroup);
                 } else {
-                    terminate(child, cgroups, id);
+                    terminate(child, cgroup);
                     let d = Instant::now() + Duration::from_millis(grace_ms);
                     deadline = Some(deadline.map_or(d, |old| old.min(d)));
                 }
@@ -117,11 +116,11 @@ pub(super) fn reap_all(limit: Duration) {
 }
 
 /// SIGTERM to every process of the container, so each can shut down cleanly.
-fn terminate(child: Pid, cgroups: Option<&Cgroups>, id: &str) {
+fn terminate(child: Pid, cgroup: Option<&ContainerCgroup>) {
     let _ = kill(child, Signal::SIGTERM);
-    match cgroups {
+    match cgroup {
         Some(cg) => {
-            let _ = cg.signal_all(id, Signal::SIGTERM);
+            let _ = cg.signal_all(Signal::SIGTERM);
         }
         None => {
             let _ = kill(Pid::from_raw(-child.as_raw()), Signal::SIGTERM);
@@ -130,12 +129,12 @@ fn terminate(child: Pid, cgroups: Option<&Cgroups>, id: &str) {
 }
 
 /// SIGKILL to every process of the container, with no chance to fork away.
-fn kill_now(child: Pid, cgroups: Option<&Cgroups>, id: &str) {
+fn kill_now(child: Pid, cgroup: Option<&ContainerCgroup>) {
     let _ = kill(child, Signal::SIGKILL);
-    match cgroups {
+    match cgroup {
         Some(cg) => {
-            if let Err(e) = cg.kill_all(id) {
-                eprintln!("mesos-containerizer: killing {id}: {e}");
+            if let Err(e) = cg.kill_all() {
+                eprintln!("mesos-containerizer: killing {cg:?}: {e}");
             }
         }
         None => {

@@ -1,0 +1,65 @@
+//! `meseta-bench`: Meseta's benchmarks, each printing a markdown table and, last, one
+//! `RESULT <name> key=value ...` line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "meseta-bench",
+    version,
+    about = "Benchmarks of Meseta side by side with crun, runc and docker"
+)]
+struct Cli {
+    /// Also write the table into this markdown file (its section for the benchmark is
+    /// replaced), e.g. BENCHMARKS.md.
+    #[arg(long, global = true)]
+    record: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Container launch latency: Meseta's containerizer vs `crun run` vs `runc run` (needs root).
+    Launch {
+        /// Measured runs per runtime.
+        #[arg(long, default_value_t = 200)]
+        iterations: usize,
+        /// Unmeasured warm-up runs per runtime.
+        #[arg(long, default_value_t = 10)]
+        warmup: usize,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("meseta-bench: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Cmd::Launch { iterations, warmup } => {
+            if !nix::unistd::Uid::effective().is_root() {
+                anyhow::bail!("launch needs root (cgroups, namespaces, mounts)");
+            }
+            // Before any thread exists: unshare(CLONE_NEWNS) refuses multi-threaded callers.
+            meseta_bench::launch::enter_private_mount_namespace()?;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            let opts = meseta_bench::launch::Options { iterations, warmup };
+            let out = rt.block_on(meseta_bench::launch::run(&opts))?;
+            print!("{out}");
+            if let Some(file) = cli.record {
+                meseta_bench::report::record(&file, "launch", &format!("## launch\n\n{out}"))?;
+            }
+        }
+    }
+    Ok(())
+}
