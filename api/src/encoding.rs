@@ -1,0 +1,201 @@
+//! JSON encoding rules Mesos applies to protobuf messages (stout `protobuf.hpp`):
+//!
+//! * `bytes` fields travel as standard base64 strings ([`Bytes`]);
+//! * an unrecognised name in an *optional* enum field is dropped (proto2 semantics), which
+//!   [`lenient_enum`] reproduces; required enums and the `type` of a `Call` stay strict;
+//! * [`from_json`] turns a request body into a message or a [`DecodeError`] whose text can go
+//!   straight into a `400 Bad Request` body.
+
+use std::fmt;
+use std::ops::Deref;
+
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::{DecodePaddingMode, Engine};
+use serde::de::{DeserializeOwned, IntoDeserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Standard alphabet; padding written on encode, optional on decode (Mesos' stout decoder
+/// is equally forgiving).
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(true)
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// A protobuf `bytes` value; serialised as a base64 string, as Mesos does in JSON.
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Bytes(pub Vec<u8>);
+
+impl Bytes {
+    /// Wraps raw bytes.
+    pub fn new(data: impl Into<Vec<u8>>) -> Self {
+        Self(data.into())
+    }
+
+    /// The base64 text this value is sent as.
+    pub fn to_base64(&self) -> String {
+        BASE64.encode(&self.0)
+    }
+
+    /// Decodes base64 text (standard alphabet, padding optional).
+    pub fn from_base64(text: &str) -> Result<Self, base64::DecodeError> {
+        BASE64.decode(text.trim()).map(Self)
+    }
+
+    /// The raw bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Unwraps into the raw bytes.
+    pub fn into_vec(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+impl fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bytes({})", self.to_base64())
+    }
+}
+
+impl Deref for Bytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for Bytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(v: Vec<u8>) -> Self {
+        Self(v)
+    }
+}
+
+impl From<&[u8]> for Bytes {
+    fn from(v: &[u8]) -> Self {
+        Self(v.to_vec())
+    }
+}
+
+impl From<&str> for Bytes {
+    fn from(v: &str) -> Self {
+        Self(v.as_bytes().to_vec())
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_base64())
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Bytes::from_base64(&text).map_err(|e| {
+            serde::de::Error::custom(format_args!("failed to base64 decode bytes field: {e}"))
+        })
+    }
+}
+
+/// `deserialize_with` helper for optional enum fields: a value whose name is not known
+/// becomes `None` instead of an error, matching how Mesos parses proto2 optional enums.
+///
+/// Use together with `#[serde(default)]`.
+pub fn lenient_enum<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let Some(name) = Option::<String>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let de: serde::de::value::StringDeserializer<serde::de::value::Error> =
+        name.into_deserializer();
+    Ok(T::deserialize(de).ok())
+}
+
+/// A request body that could not be turned into the expected message.
+#[derive(Debug, thiserror::Error)]
+#[error("Failed to parse {what}: {source}")]
+pub struct DecodeError {
+    /// The message that was expected, e.g. `scheduler::Call`.
+    pub what: &'static str,
+    /// The underlying JSON error (position, missing field, unknown variant ...).
+    #[source]
+    pub source: serde_json::Error,
+}
+
+/// Parses a JSON body into `T`, naming `what` in the error (e.g. `"scheduler::Call"`), so a
+/// server can answer `400` with `err.to_string()`.
+pub fn from_json<T: DeserializeOwned>(what: &'static str, body: &[u8]) -> Result<T, DecodeError> {
+    serde_json::from_slice(body).map_err(|source| DecodeError { what, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    enum Color {
+        Red,
+        Green,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Holder {
+        #[serde(default, deserialize_with = "lenient_enum")]
+        color: Option<Color>,
+        #[serde(default)]
+        data: Option<Bytes>,
+    }
+
+    #[test]
+    fn bytes_round_trip_as_base64() {
+        let b = Bytes::from("hello world");
+        let json = serde_json::to_string(&b).unwrap();
+        assert_eq!(json, r#""aGVsbG8gd29ybGQ=""#);
+        let back: Bytes = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, b);
+        // Padding is optional on input.
+        let unpadded: Bytes = serde_json::from_str(r#""aGVsbG8gd29ybGQ""#).unwrap();
+        assert_eq!(unpadded, b);
+    }
+
+    #[test]
+    fn bad_base64_is_an_error() {
+        let err = serde_json::from_str::<Bytes>(r#""not base64!!""#).unwrap_err();
+        assert!(err.to_string().contains("base64"), "{err}");
+    }
+
+    #[test]
+    fn unknown_optional_enum_is_dropped() {
+        let h: Holder = serde_json::from_str(r#"{"color":"PURPLE"}"#).unwrap();
+        assert_eq!(h.color, None);
+        let h: Holder = serde_json::from_str(r#"{"color":"GREEN","data":"AAE="}"#).unwrap();
+        assert_eq!(h.color, Some(Color::Green));
+        assert_eq!(h.data.unwrap().as_slice(), &[0, 1]);
+        let h: Holder = serde_json::from_str(r#"{"color":null}"#).unwrap();
+        assert_eq!(h.color, None);
+    }
+
+    #[test]
+    fn from_json_names_the_message() {
+        let err = from_json::<Holder>("Holder", b"{").unwrap_err();
+        assert!(
+            err.to_string().starts_with("Failed to parse Holder:"),
+            "{err}"
+        );
+    }
+}
