@@ -21,7 +21,8 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
     GeneralPurposeConfig::new()
         .with_encode_padding(true)
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
 );
 
 /// A protobuf `bytes` value; serialised as a base64 string, as Mesos does in JSON.
@@ -123,6 +124,61 @@ where
     let de: serde::de::value::StringDeserializer<serde::de::value::Error> =
         name.into_deserializer();
     Ok(T::deserialize(de).ok())
+}
+
+/// Serialises a double as Mesos does: finite values as numbers, infinities as the strings
+/// `"Infinity"` / `"-Infinity"` (NaN, which Mesos never produces, as `"NaN"`).
+pub fn ser_f64<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    if value.is_finite() {
+        serializer.serialize_f64(*value)
+    } else if value.is_nan() {
+        serializer.serialize_str("NaN")
+    } else if *value > 0.0 {
+        serializer.serialize_str("Infinity")
+    } else {
+        serializer.serialize_str("-Infinity")
+    }
+}
+
+/// A double accepted as a JSON number or, as stout allows, a string holding a number or
+/// `"Infinity"` / `"-Infinity"`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct LenientF64(pub f64);
+
+impl<'de> Deserialize<'de> for LenientF64 {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = LenientF64;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<LenientF64, E> {
+                Ok(LenientF64(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<LenientF64, E> {
+                Ok(LenientF64(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<LenientF64, E> {
+                Ok(LenientF64(v as f64))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<LenientF64, E> {
+                match v.trim() {
+                    "Infinity" => Ok(LenientF64(f64::INFINITY)),
+                    "-Infinity" => Ok(LenientF64(f64::NEG_INFINITY)),
+                    t => t
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|x| x.is_finite())
+                        .map(LenientF64)
+                        .ok_or_else(|| {
+                            E::custom(format_args!("failed to parse '{v}' as a number"))
+                        }),
+                }
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
 }
 
 /// A request body that could not be turned into the expected message.

@@ -46,6 +46,8 @@ mod status;
 mod task;
 mod value;
 mod volume;
+#[cfg(test)]
+mod wire_tests;
 
 pub use checks::*;
 pub use cluster::*;

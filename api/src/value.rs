@@ -8,6 +8,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::encoding::LenientF64;
+
 /// The kind of a [`Value`] (`Value.Type`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -24,9 +26,15 @@ pub enum ValueType {
 }
 
 /// `Value.Scalar`: `{"value": 2.5}`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, PartialOrd, Serialize, Deserialize)]
+///
+/// Like Mesos, `value` may also be given as a string (`"2.5"`, `"Infinity"`,
+/// `"-Infinity"`) and infinities are written as those strings (JSON has no infinity;
+/// `TaskInfo.limits` uses it for "unlimited"). As a convenience a bare number or string
+/// is accepted in place of the whole object (the `limits` example in Mesos' docs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, PartialOrd, Serialize)]
 pub struct Scalar {
     /// The number.
+    #[serde(serialize_with = "crate::encoding::ser_f64")]
     pub value: f64,
 }
 
@@ -34,6 +42,28 @@ impl Scalar {
     /// Wraps a number.
     pub fn new(value: f64) -> Self {
         Self { value }
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Object {
+            value: LenientF64,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Object(Object),
+            Bare(LenientF64),
+        }
+        match Form::deserialize(deserializer) {
+            Ok(Form::Object(o)) => Ok(Scalar::new(o.value.0)),
+            Ok(Form::Bare(v)) => Ok(Scalar::new(v.0)),
+            Err(_) => Err(serde::de::Error::custom(
+                "invalid Value.Scalar: expected {\"value\": <number>}",
+            )),
+        }
     }
 }
 
@@ -256,6 +286,26 @@ mod tests {
             serde_json::from_str(r#"{"name":"os","type":"TEXT","text":{"value":"ubuntu"}}"#)
                 .unwrap();
         assert_eq!(a, Attribute::text("os", "ubuntu"));
+    }
+
+    #[test]
+    fn scalar_forms() {
+        let s: Scalar = serde_json::from_str(r#"{"value":"Infinity"}"#).unwrap();
+        assert_eq!(s.value, f64::INFINITY);
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            r#"{"value":"Infinity"}"#
+        );
+        let s: Scalar = serde_json::from_str(r#"{"value":"1.5"}"#).unwrap();
+        assert_eq!(s.value, 1.5);
+        let s: Scalar = serde_json::from_str("512.0").unwrap();
+        assert_eq!(s.value, 512.0);
+        assert!(serde_json::from_str::<Scalar>("{}").is_err());
+        assert!(serde_json::from_str::<Scalar>(r#"{"value":"lots"}"#).is_err());
+        assert_eq!(
+            serde_json::to_string(&Scalar::new(2.0)).unwrap(),
+            r#"{"value":2.0}"#
+        );
     }
 
     #[test]

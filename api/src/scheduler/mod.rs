@@ -5,8 +5,6 @@
 mod call;
 mod constraints;
 mod event;
-#[cfg(test)]
-mod tests;
 
 pub use call::*;
 pub use constraints::*;
