@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::command::CommandInfo;
 use crate::common::Labels;
 use crate::container::IpProtocol;
-use crate::encoding::lenient_enum;
+use crate::encoding::{lenient_enum, null_as_default};
 
 /// `HealthCheck.Type` / `CheckInfo.Type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -41,11 +41,8 @@ pub struct HealthCheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grace_period_seconds: Option<f64>,
     /// Which check to run.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<CheckType>,
     /// For `COMMAND`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -62,11 +59,8 @@ pub struct HealthCheck {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HttpCheckInfo {
     /// Address family (default IPv4).
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<IpProtocol>,
     /// `http` (default) or `https`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,7 +71,8 @@ pub struct HttpCheckInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// Unused by Mesos.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub statuses: Vec<u32>,
 }
 
@@ -85,11 +80,8 @@ pub struct HttpCheckInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TcpCheckInfo {
     /// Address family (default IPv4).
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<IpProtocol>,
     /// Port to probe (required).
     pub port: u32,
@@ -99,11 +91,8 @@ pub struct TcpCheckInfo {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CheckInfo {
     /// Which check to run.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<CheckType>,
     /// For `COMMAND`: `{"command": CommandInfo}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -153,11 +142,8 @@ pub struct CheckTcp {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckStatusInfo {
     /// Which check produced it.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<CheckType>,
     /// `{"exit_code": n}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -244,11 +230,8 @@ pub struct Port {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
     /// Visibility override.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub visibility: Option<Visibility>,
     /// Labels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -259,7 +242,8 @@ pub struct Port {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ports {
     /// The ports.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<Port>,
 }
 

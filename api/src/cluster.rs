@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::common::{Address, DomainInfo, DurationInfo, TimeInfo};
-use crate::encoding::lenient_enum;
+use crate::encoding::{lenient_enum, null_as_default};
 use crate::ids::AgentId;
 use crate::resources::Resource;
 use crate::value::Attribute;
@@ -27,11 +27,8 @@ pub enum MasterCapabilityType {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MasterCapability {
     /// The capability (unknown names parse as `None`).
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<MasterCapabilityType>,
 }
 
@@ -60,7 +57,8 @@ pub struct MasterInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<DomainInfo>,
     /// Capabilities.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub capabilities: Vec<MasterCapability>,
 }
 
@@ -106,11 +104,8 @@ pub enum AgentCapabilityType {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentCapability {
     /// The capability (unknown names parse as `None`).
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<AgentCapabilityType>,
 }
 
@@ -123,10 +118,12 @@ pub struct AgentInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
     /// Total resources.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
     /// Attributes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attributes: Vec<Attribute>,
     /// Agent ID, once registered.
     #[serde(default, skip_serializing_if = "Option::is_none")]

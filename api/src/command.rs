@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::encoding::{lenient_enum, Bytes};
+use crate::encoding::{lenient_enum, null_as_default, Bytes};
 
 /// A command to run (`mesos.v1.CommandInfo`).
 ///
@@ -11,7 +11,8 @@ use crate::encoding::{lenient_enum, Bytes};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CommandInfo {
     /// Files to fetch into the sandbox first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub uris: Vec<CommandUri>,
     /// Extra environment variables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -23,7 +24,8 @@ pub struct CommandInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// argv when `shell` is false.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub arguments: Vec<String>,
     /// User to run as (overrides `FrameworkInfo.user`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,7 +78,8 @@ impl CommandUri {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Environment {
     /// The variables, in order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub variables: Vec<Variable>,
 }
 
@@ -125,11 +128,8 @@ pub struct Variable {
     /// Variable name.
     pub name: String,
     /// Kind of value (proto default `VALUE`).
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<VariableType>,
     /// Value for `VALUE` variables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -155,11 +155,8 @@ pub enum SecretType {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Secret {
     /// Reference or inline value.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<SecretType>,
     /// For `REFERENCE` secrets.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::encoding::null_as_default;
+
 /// A point in time, nanoseconds since the epoch (`mesos.v1.TimeInfo`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TimeInfo {
@@ -79,7 +81,8 @@ pub struct Url {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// Query parameters.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub query: Vec<Parameter>,
     /// Fragment without `#`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -99,7 +102,8 @@ pub struct Parameter {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Parameters {
     /// The parameters, in order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parameter: Vec<Parameter>,
 }
 
@@ -117,7 +121,8 @@ pub struct Label {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Labels {
     /// The labels, in order (keys may repeat).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<Label>,
 }
 

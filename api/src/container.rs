@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::command::Secret;
 use crate::common::{Labels, Parameter};
-use crate::encoding::lenient_enum;
+use crate::encoding::{lenient_enum, null_as_default};
 use crate::ids::ContainerId;
 use crate::linux::{LinuxInfo, RLimitInfo, TtyInfo};
 use crate::volume::Volume;
@@ -29,7 +29,8 @@ pub struct ContainerInfo {
     /// Which containerizer (required).
     pub r#type: ContainerType,
     /// Volumes to mount.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<Volume>,
     /// Container hostname.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,7 +42,8 @@ pub struct ContainerInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mesos: Option<MesosInfo>,
     /// Networks to join (CNI etc.).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub network_infos: Vec<NetworkInfo>,
     /// Linux capabilities, seccomp, namespaces.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,20 +88,19 @@ pub struct DockerInfo {
     /// Image reference, e.g. `library/busybox:latest` (required).
     pub image: String,
     /// Network mode (proto default `HOST`).
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub network: Option<DockerNetwork>,
     /// Published ports (bridge/user networks).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub port_mappings: Vec<DockerPortMapping>,
     /// `--privileged` (default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privileged: Option<bool>,
     /// Extra `docker run --key=value` parameters.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parameters: Vec<Parameter>,
     /// Always pull the image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -214,11 +215,8 @@ pub enum IpProtocol {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IpAddress {
     /// Address family (proto default `IPv4`).
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<IpProtocol>,
     /// The address; requested IP in `ContainerInfo`, assigned IP in `ContainerStatus`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -241,19 +239,22 @@ pub struct NetworkPortMapping {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetworkInfo {
     /// Requested or assigned IP addresses.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ip_addresses: Vec<IpAddress>,
     /// Network name (CNI network).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Network groups.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
     /// Labels passed to the network plugin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Labels>,
     /// Port mappings.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub port_mappings: Vec<NetworkPortMapping>,
 }
 
@@ -264,7 +265,8 @@ pub struct ContainerStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_id: Option<ContainerId>,
     /// Assigned addresses.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub network_infos: Vec<NetworkInfo>,
     /// cgroup details.
     #[serde(default, skip_serializing_if = "Option::is_none")]

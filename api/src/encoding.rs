@@ -181,6 +181,16 @@ impl<'de> Deserialize<'de> for LenientF64 {
     }
 }
 
+/// `deserialize_with` helper for repeated and map fields: JSON `null` counts as empty,
+/// as stout treats `null` as "field not set". Use together with `#[serde(default)]`.
+pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 /// A request body that could not be turned into the expected message.
 #[derive(Debug, thiserror::Error)]
 #[error("Failed to parse {what}: {source}")]

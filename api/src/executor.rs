@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::AgentInfo;
-use crate::encoding::Bytes;
+use crate::encoding::{null_as_default, Bytes};
 use crate::error::{check_uuid, ValidationError};
 use crate::framework::FrameworkInfo;
 use crate::ids::{ContainerId, ExecutorId, FrameworkId, TaskId};
@@ -112,10 +112,12 @@ impl Call {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Subscribe {
     /// Tasks launched but with no acknowledged update.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unacknowledged_tasks: Vec<TaskInfo>,
     /// Updates sent but not acknowledged.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unacknowledged_updates: Vec<Update>,
 }
 

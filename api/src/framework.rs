@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::common::{Labels, ScalarMap};
-use crate::encoding::lenient_enum;
+use crate::encoding::{lenient_enum, null_as_default};
 use crate::ids::FrameworkId;
 
 /// `FrameworkInfo.Capability.Type`.
@@ -40,11 +40,8 @@ pub enum FrameworkCapabilityType {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FrameworkCapability {
     /// The capability.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<FrameworkCapabilityType>,
 }
 
@@ -74,7 +71,8 @@ pub struct FrameworkInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     /// Roles, with the `MULTI_ROLE` capability.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
     /// Scheduler host name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,13 +84,15 @@ pub struct FrameworkInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webui_url: Option<String>,
     /// Capabilities.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub capabilities: Vec<FrameworkCapability>,
     /// Labels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Labels>,
     /// Per-role offer filters.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub offer_filters: BTreeMap<String, OfferFilters>,
 }
 
@@ -137,7 +137,8 @@ pub struct OfferFilters {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MinAllocatableResources {
     /// Alternatives.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub quantities: Vec<ResourceQuantities>,
 }
 
@@ -145,7 +146,8 @@ pub struct MinAllocatableResources {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResourceQuantities {
     /// Resource name → minimum quantity.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub quantities: ScalarMap,
 }
 

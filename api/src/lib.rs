@@ -1,3 +1,5 @@
+#![warn(missing_docs)]
+
 //! Mesos v1 wire types, serialised as Mesos does in JSON: `.proto` field names, enums by
 //! their proto names, `bytes` as base64, unset optional fields omitted, unknown fields
 //! ignored, missing required fields rejected.

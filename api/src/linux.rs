@@ -3,53 +3,95 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::encoding::lenient_enum;
+use crate::encoding::{lenient_enum, null_as_default};
 
 /// A Linux capability (`CapabilityInfo.Capability`), named without the `CAP_` prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Capability {
+    /// Unrecognised.
     Unknown,
+    /// `CAP_CHOWN`.
     Chown,
+    /// `CAP_DAC_OVERRIDE`.
     DacOverride,
+    /// `CAP_DAC_READ_SEARCH`.
     DacReadSearch,
+    /// `CAP_FOWNER`.
     Fowner,
+    /// `CAP_FSETID`.
     Fsetid,
+    /// `CAP_KILL`.
     Kill,
+    /// `CAP_SETGID`.
     Setgid,
+    /// `CAP_SETUID`.
     Setuid,
+    /// `CAP_SETPCAP`.
     Setpcap,
+    /// `CAP_LINUX_IMMUTABLE`.
     LinuxImmutable,
+    /// `CAP_NET_BIND_SERVICE`.
     NetBindService,
+    /// `CAP_NET_BROADCAST`.
     NetBroadcast,
+    /// `CAP_NET_ADMIN`.
     NetAdmin,
+    /// `CAP_NET_RAW`.
     NetRaw,
+    /// `CAP_IPC_LOCK`.
     IpcLock,
+    /// `CAP_IPC_OWNER`.
     IpcOwner,
+    /// `CAP_SYS_MODULE`.
     SysModule,
+    /// `CAP_SYS_RAWIO`.
     SysRawio,
+    /// `CAP_SYS_CHROOT`.
     SysChroot,
+    /// `CAP_SYS_PTRACE`.
     SysPtrace,
+    /// `CAP_SYS_PACCT`.
     SysPacct,
+    /// `CAP_SYS_ADMIN`.
     SysAdmin,
+    /// `CAP_SYS_BOOT`.
     SysBoot,
+    /// `CAP_SYS_NICE`.
     SysNice,
+    /// `CAP_SYS_RESOURCE`.
     SysResource,
+    /// `CAP_SYS_TIME`.
     SysTime,
+    /// `CAP_SYS_TTY_CONFIG`.
     SysTtyConfig,
+    /// `CAP_MKNOD`.
     Mknod,
+    /// `CAP_LEASE`.
     Lease,
+    /// `CAP_AUDIT_WRITE`.
     AuditWrite,
+    /// `CAP_AUDIT_CONTROL`.
     AuditControl,
+    /// `CAP_SETFCAP`.
     Setfcap,
+    /// `CAP_MAC_OVERRIDE`.
     MacOverride,
+    /// `CAP_MAC_ADMIN`.
     MacAdmin,
+    /// `CAP_SYSLOG`.
     Syslog,
+    /// `CAP_WAKE_ALARM`.
     WakeAlarm,
+    /// `CAP_BLOCK_SUSPEND`.
     BlockSuspend,
+    /// `CAP_AUDIT_READ`.
     AuditRead,
+    /// `CAP_PERFMON`.
     Perfmon,
+    /// `CAP_BPF`.
     Bpf,
+    /// `CAP_CHECKPOINT_RESTORE`.
     CheckpointRestore,
 }
 
@@ -57,7 +99,8 @@ pub enum Capability {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapabilityInfo {
     /// The capabilities.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub capabilities: Vec<Capability>,
 }
 
@@ -103,11 +146,8 @@ pub struct LinuxInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seccomp: Option<SeccompInfo>,
     /// IPC namespace mode.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ipc_mode: Option<IpcMode>,
     /// /dev/shm size in MB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -121,22 +161,39 @@ pub struct LinuxInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RLimitType {
+    /// Unrecognised.
     Unknown,
+    /// `RLIMIT_AS`.
     RlmtAs,
+    /// `RLIMIT_CORE`.
     RlmtCore,
+    /// `RLIMIT_CPU`.
     RlmtCpu,
+    /// `RLIMIT_DATA`.
     RlmtData,
+    /// `RLIMIT_FSIZE`.
     RlmtFsize,
+    /// `RLIMIT_LOCKS`.
     RlmtLocks,
+    /// `RLIMIT_MEMLOCK`.
     RlmtMemlock,
+    /// `RLIMIT_MSGQUEUE`.
     RlmtMsgqueue,
+    /// `RLIMIT_NICE`.
     RlmtNice,
+    /// `RLIMIT_NOFILE`.
     RlmtNofile,
+    /// `RLIMIT_NPROC`.
     RlmtNproc,
+    /// `RLIMIT_RSS`.
     RlmtRss,
+    /// `RLIMIT_RTPRIO`.
     RlmtRtprio,
+    /// `RLIMIT_RTTIME`.
     RlmtRttime,
+    /// `RLIMIT_SIGPENDING`.
     RlmtSigpending,
+    /// `RLIMIT_STACK`.
     RlmtStack,
 }
 
@@ -144,11 +201,8 @@ pub enum RLimitType {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RLimit {
     /// Which limit.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<RLimitType>,
     /// Hard limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -162,7 +216,8 @@ pub struct RLimit {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RLimitInfo {
     /// The limits.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rlimits: Vec<RLimit>,
 }
 

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::common::{DomainInfo, Unavailability, Url};
-use crate::encoding::lenient_enum;
+use crate::encoding::{lenient_enum, null_as_default};
 use crate::ids::{AgentId, ExecutorId, FrameworkId, OfferId, OperationId};
 use crate::resources::{AllocationInfo, DiskSourceType, Resource};
 use crate::task::{ExecutorInfo, TaskGroupInfo, TaskInfo};
@@ -28,13 +28,16 @@ pub struct Offer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<DomainInfo>,
     /// Offered resources.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
     /// Agent attributes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attributes: Vec<Attribute>,
     /// Executors of this framework already running on the agent.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub executor_ids: Vec<ExecutorId>,
     /// Upcoming maintenance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,11 +79,8 @@ pub enum OfferOperationType {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OfferOperation {
     /// Which operation; an unrecognised name parses as `None` (validation rejects it).
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<OfferOperationType>,
     /// Asks for operation feedback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -132,7 +132,8 @@ impl OfferOperation {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Launch {
     /// Tasks to launch.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub task_infos: Vec<TaskInfo>,
 }
 
@@ -149,10 +150,12 @@ pub struct LaunchGroup {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Reserve {
     /// Resources before (reservation refinement).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub source: Vec<Resource>,
     /// Resources with the new reservation.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
 }
 
@@ -160,7 +163,8 @@ pub struct Reserve {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Unreserve {
     /// Reserved resources to release.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
 }
 
@@ -168,7 +172,8 @@ pub struct Unreserve {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Create {
     /// Persistent volumes to create.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<Resource>,
 }
 
@@ -176,7 +181,8 @@ pub struct Create {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Destroy {
     /// Persistent volumes to destroy.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<Resource>,
 }
 
@@ -233,7 +239,8 @@ pub struct InverseOffer {
     /// When (required).
     pub unavailability: Unavailability,
     /// Specific resources wanted back.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
 }
 
@@ -244,7 +251,8 @@ pub struct Request {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<AgentId>,
     /// Resources wanted.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
 }
 

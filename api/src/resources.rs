@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::common::Labels;
-use crate::encoding::lenient_enum;
+use crate::encoding::{lenient_enum, null_as_default};
 use crate::ids::ResourceProviderId;
 use crate::value::{Range, Ranges, Scalar, Set, ValueType};
 use crate::volume::Volume;
@@ -41,7 +41,8 @@ pub struct Resource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reservation: Option<ReservationInfo>,
     /// Reservation stack, outermost first ("post-reservation-refinement" format).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reservations: Vec<ReservationInfo>,
     /// Disk specifics (persistent volumes, disk sources).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -187,11 +188,8 @@ pub enum ReservationType {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReservationInfo {
     /// Static or dynamic.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<ReservationType>,
     /// Role reserved for.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::checks::CheckStatusInfo;
 use crate::common::{Labels, TimeInfo};
 use crate::container::ContainerStatus;
-use crate::encoding::{lenient_enum, Bytes};
+use crate::encoding::{lenient_enum, null_as_default, Bytes};
 use crate::ids::{AgentId, ExecutorId, FrameworkId, OperationId, ResourceProviderId, TaskId};
 use crate::offer::OfferOperation;
 use crate::resources::Resource;
@@ -158,7 +158,8 @@ proto_enum! {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TaskResourceLimitation {
     /// The limited resources.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
 }
 
@@ -173,18 +174,12 @@ pub struct TaskStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Who generated the update.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
     /// Why.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
     /// Opaque executor data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -279,7 +274,8 @@ pub struct OperationStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Resources after the operation.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub converted_resources: Vec<Resource>,
     /// Update UUID to acknowledge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -306,7 +302,8 @@ pub struct Operation {
     /// Latest status (required).
     pub latest_status: OperationStatus,
     /// History.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub statuses: Vec<OperationStatus>,
     /// Operation UUID (required).
     pub uuid: Uuid,

@@ -7,7 +7,7 @@ use crate::checks::{CheckInfo, DiscoveryInfo, HealthCheck};
 use crate::command::CommandInfo;
 use crate::common::{DurationInfo, Labels, ScalarMap};
 use crate::container::ContainerInfo;
-use crate::encoding::{lenient_enum, Bytes};
+use crate::encoding::{lenient_enum, null_as_default, Bytes};
 use crate::ids::{AgentId, ExecutorId, FrameworkId, TaskId};
 use crate::resources::Resource;
 use crate::status::{TaskState, TaskStatus};
@@ -36,11 +36,8 @@ pub enum ExecutorType {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExecutorInfo {
     /// DEFAULT or CUSTOM.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<ExecutorType>,
     /// Executor ID (required).
     pub executor_id: ExecutorId,
@@ -54,7 +51,8 @@ pub struct ExecutorInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<ContainerInfo>,
     /// Resources for the executor itself.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
     /// Human-readable name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,7 +84,8 @@ pub struct TaskInfo {
     /// Agent to run on (required).
     pub agent_id: AgentId,
     /// Resources for the task.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
     /// Custom executor to run the task with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -119,7 +118,8 @@ pub struct TaskInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_completion_time: Option<DurationInfo>,
     /// Resource limits above the allocation (`cpus`, `mem`).
-    #[serde(default, skip_serializing_if = "ScalarMap::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "ScalarMap::is_empty")]
     pub limits: ScalarMap,
 }
 
@@ -127,7 +127,8 @@ pub struct TaskInfo {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TaskGroupInfo {
     /// The tasks.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<TaskInfo>,
 }
 
@@ -148,10 +149,12 @@ pub struct Task {
     /// Latest state (required).
     pub state: TaskState,
     /// Resources.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
     /// Status history.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub statuses: Vec<TaskStatus>,
     /// State of the latest update not yet acknowledged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -178,7 +181,8 @@ pub struct Task {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// Resource limits.
-    #[serde(default, skip_serializing_if = "ScalarMap::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "ScalarMap::is_empty")]
     pub limits: ScalarMap,
 }
 

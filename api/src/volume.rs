@@ -59,11 +59,8 @@ pub enum VolumeSourceType {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct VolumeSource {
     /// Which field below is meaningful.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<VolumeSourceType>,
     /// For `DOCKER_VOLUME`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -122,11 +119,8 @@ pub enum SandboxPathType {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SandboxPath {
     /// Whose sandbox.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<SandboxPathType>,
     /// Path relative to that sandbox (required).
     pub path: String,
@@ -148,11 +142,8 @@ pub enum MountPropagationMode {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MountPropagation {
     /// Propagation mode.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<MountPropagationMode>,
 }
 

@@ -1,12 +1,12 @@
-//! `mesos.v1.agent.Call` and `ProcessIO` (the record type of attach streams).
+//! `mesos.v1.agent.Call` and its bodies (plus `ResourceProviderInfo`).
 
 use serde::{Deserialize, Serialize};
 
+use super::process_io::ProcessIo;
 use crate::common::{DurationInfo, ScalarMap};
-use crate::encoding::{lenient_enum, Bytes};
+use crate::encoding::{lenient_enum, null_as_default};
 use crate::error::ValidationError;
 use crate::ids::{ContainerId, ResourceProviderId};
-use crate::linux::TtyInfo;
 use crate::resources::{ReservationInfo, Resource};
 use crate::value::Attribute;
 use crate::{CommandInfo, ContainerInfo, Image};
@@ -314,13 +314,15 @@ pub struct LaunchContainer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<CommandInfo>,
     /// Resources (standalone containers).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
     /// Container settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<ContainerInfo>,
     /// Resource limits.
-    #[serde(default, skip_serializing_if = "ScalarMap::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "ScalarMap::is_empty")]
     pub limits: ScalarMap,
 }
 
@@ -340,11 +342,8 @@ pub enum AttachContainerInputType {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AttachContainerInput {
     /// Record kind.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<AttachContainerInputType>,
     /// For CONTAINER_ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -361,14 +360,16 @@ pub struct ResourceProviderInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<ResourceProviderId>,
     /// Attributes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attributes: Vec<Attribute>,
     /// Provider type, e.g. `org.apache.mesos.rp.local.storage` (required).
     pub r#type: String,
     /// Provider name (required).
     pub name: String,
     /// Default reservations.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub default_reservations: Vec<ReservationInfo>,
     /// `ResourceProviderInfo.Storage`, uninterpreted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -402,103 +403,7 @@ pub struct MarkResourceProviderGone {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PruneImages {
     /// Images to keep.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub excluded_images: Vec<Image>,
-}
-
-proto_enum! {
-    /// `ProcessIO.Type`.
-    pub enum ProcessIoType {
-        /// Unrecognised.
-        Unknown = "UNKNOWN",
-        /// Data on stdin/stdout/stderr.
-        Data = "DATA",
-        /// Control message.
-        Control = "CONTROL",
-    }
-}
-
-/// `mesos.v1.agent.ProcessIO`: a record of an attach stream.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProcessIo {
-    /// Record kind.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub r#type: Option<ProcessIoType>,
-    /// For DATA.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<ProcessIoData>,
-    /// For CONTROL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub control: Option<ProcessIoControl>,
-}
-
-proto_enum! {
-    /// `ProcessIO.Data.Type`.
-    pub enum StreamType {
-        /// Unrecognised.
-        Unknown = "UNKNOWN",
-        /// Standard input.
-        Stdin = "STDIN",
-        /// Standard output.
-        Stdout = "STDOUT",
-        /// Standard error.
-        Stderr = "STDERR",
-    }
-}
-
-/// `ProcessIO.Data`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProcessIoData {
-    /// Which stream.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub r#type: Option<StreamType>,
-    /// The bytes; empty data on STDIN means EOF.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Bytes>,
-}
-
-proto_enum! {
-    /// `ProcessIO.Control.Type`.
-    pub enum ControlType {
-        /// Unrecognised.
-        Unknown = "UNKNOWN",
-        /// Window size change.
-        TtyInfo = "TTY_INFO",
-        /// Keep-alive.
-        Heartbeat = "HEARTBEAT",
-    }
-}
-
-/// `ProcessIO.Control`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProcessIoControl {
-    /// Control kind.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub r#type: Option<ControlType>,
-    /// For TTY_INFO.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tty_info: Option<TtyInfo>,
-    /// For HEARTBEAT: `{"interval": DurationInfo}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub heartbeat: Option<ControlHeartbeat>,
-}
-
-/// `ProcessIO.Control.Heartbeat`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ControlHeartbeat {
-    /// Heartbeat interval.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interval: Option<DurationInfo>,
 }

@@ -9,9 +9,11 @@
 //! section as raw JSON.
 
 mod call;
+mod process_io;
 pub mod response;
 
 pub use call::*;
+pub use process_io::*;
 pub use response::{
     Container, Executor, Framework, GetAgent, GetExecutors, GetFlags, GetFrameworks, GetHealth,
     GetLoggingLevel, GetOperations, GetResourceProviders, GetState, GetTasks, GetVersion,

@@ -6,7 +6,7 @@ use super::call::ResourceProviderInfo;
 use crate::cluster::{AgentInfo, DrainConfig, FileInfo, Flag, Metric, VersionInfo};
 use crate::common::TimeInfo;
 use crate::container::ContainerStatus;
-use crate::encoding::{lenient_enum, Bytes};
+use crate::encoding::{lenient_enum, null_as_default, Bytes};
 use crate::framework::FrameworkInfo;
 use crate::ids::{ContainerId, ExecutorId, FrameworkId};
 use crate::resources::Resource;
@@ -183,7 +183,8 @@ pub struct GetHealth {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GetFlags {
     /// All flags.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<Flag>,
 }
 
@@ -198,7 +199,8 @@ pub struct GetVersion {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMetrics {
     /// Metrics.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<Metric>,
 }
 
@@ -213,7 +215,8 @@ pub struct GetLoggingLevel {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListFiles {
     /// Directory entries.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub file_infos: Vec<FileInfo>,
 }
 
@@ -244,7 +247,8 @@ pub struct GetState {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetContainers {
     /// Containers.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub containers: Vec<Container>,
 }
 
@@ -274,10 +278,12 @@ pub struct Container {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetFrameworks {
     /// Active frameworks.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub frameworks: Vec<Framework>,
     /// Completed frameworks.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub completed_frameworks: Vec<Framework>,
 }
 
@@ -292,10 +298,12 @@ pub struct Framework {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetExecutors {
     /// Running executors.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub executors: Vec<Executor>,
     /// Completed executors.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub completed_executors: Vec<Executor>,
 }
 
@@ -310,7 +318,8 @@ pub struct Executor {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetOperations {
     /// Operations.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub operations: Vec<Operation>,
 }
 
@@ -318,19 +327,24 @@ pub struct GetOperations {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetTasks {
     /// Not yet handed to an executor (e.g. executor registering).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pending_tasks: Vec<Task>,
     /// Queued for an executor.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub queued_tasks: Vec<Task>,
     /// Launched.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub launched_tasks: Vec<Task>,
     /// Terminal but not acknowledged.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub terminated_tasks: Vec<Task>,
     /// Terminal and acknowledged.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub completed_tasks: Vec<Task>,
 }
 
@@ -352,7 +366,8 @@ pub struct GetAgent {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetResourceProviders {
     /// Providers.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resource_providers: Vec<ResourceProvider>,
 }
 
@@ -362,7 +377,8 @@ pub struct ResourceProvider {
     /// The provider (required).
     pub resource_provider_info: ResourceProviderInfo,
     /// Its resources.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub total_resources: Vec<Resource>,
 }
 
@@ -373,18 +389,12 @@ pub struct WaitContainer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_status: Option<i32>,
     /// Resulting task state.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<TaskState>,
     /// Reason.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
     /// Limitation hit.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::constraints::OfferConstraints;
 use crate::common::Filters;
-use crate::encoding::Bytes;
+use crate::encoding::{null_as_default, Bytes};
 use crate::error::{check_uuid, ValidationError};
 use crate::framework::FrameworkInfo;
 use crate::ids::{
@@ -191,7 +191,8 @@ pub struct Subscribe {
     /// The framework (required).
     pub framework_info: FrameworkInfo,
     /// Roles to start suppressed.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suppressed_roles: Vec<String>,
     /// Attribute-based offer constraints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -202,10 +203,12 @@ pub struct Subscribe {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Accept {
     /// Offers being used (all on one agent).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub offer_ids: Vec<OfferId>,
     /// What to do with them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub operations: Vec<OfferOperation>,
     /// Filters for the unused remainder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -216,7 +219,8 @@ pub struct Accept {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Decline {
     /// Offers declined.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub offer_ids: Vec<OfferId>,
     /// Filters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -227,7 +231,8 @@ pub struct Decline {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InverseOffersReply {
     /// Inverse offers answered.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub inverse_offer_ids: Vec<OfferId>,
     /// Filters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -238,7 +243,8 @@ pub struct InverseOffersReply {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Roles {
     /// Roles.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
 }
 
@@ -294,7 +300,8 @@ pub struct AcknowledgeOperationStatus {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reconcile {
     /// Tasks to reconcile.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<ReconcileTask>,
 }
 
@@ -312,7 +319,8 @@ pub struct ReconcileTask {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReconcileOperations {
     /// Operations; empty asks for all.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub operations: Vec<ReconcileOperation>,
 }
 
@@ -344,6 +352,7 @@ pub struct Message {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Requests {
     /// The requests.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub requests: Vec<Request>,
 }

@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::encoding::lenient_enum;
+use crate::encoding::{lenient_enum, null_as_default};
 
 /// Per-role offer constraints (`scheduler.OfferConstraints`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfferConstraints {
     /// Role → constraints.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub role_constraints: BTreeMap<String, RoleConstraints>,
 }
 
@@ -20,7 +21,8 @@ pub struct OfferConstraints {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleConstraints {
     /// Alternatives (OR).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<ConstraintGroup>,
 }
 
@@ -28,7 +30,8 @@ pub struct RoleConstraints {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConstraintGroup {
     /// Conjunction (AND).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attribute_constraints: Vec<AttributeConstraint>,
 }
 
@@ -59,11 +62,8 @@ pub enum PseudoattributeType {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Selector {
     /// A pseudo-attribute.
-    #[serde(
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_enum")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pseudoattribute_type: Option<PseudoattributeType>,
     /// An agent attribute name.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::call::Message;
 use crate::cluster::MasterInfo;
+use crate::encoding::null_as_default;
 use crate::ids::{AgentId, ExecutorId, FrameworkId, OfferId};
 use crate::offer::{InverseOffer, Offer};
 use crate::status::{OperationStatus, TaskStatus};
@@ -160,7 +161,8 @@ pub struct Subscribed {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Offers {
     /// The offers.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub offers: Vec<Offer>,
 }
 
@@ -168,7 +170,8 @@ pub struct Offers {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InverseOffers {
     /// The inverse offers.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub inverse_offers: Vec<InverseOffer>,
 }
 
@@ -247,6 +250,7 @@ pub struct Response {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReconcileOperationsResponse {
     /// Statuses.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub operation_statuses: Vec<OperationStatus>,
 }

@@ -364,3 +364,13 @@ fn bytes_fields_are_base64() {
     let err = serde_json::from_str::<Event>(&bad).unwrap_err();
     assert!(err.to_string().contains("base64"), "{err}");
 }
+
+#[test]
+fn null_means_unset() {
+    // stout treats `null` as "not set", for repeated fields too.
+    let json = r#"{"framework_id": {"value": "f"}, "type": "SUPPRESS", "suppress": {"roles": null},
+        "kill": null}"#;
+    let call = Call::from_json(json.as_bytes()).unwrap();
+    assert!(call.suppress.unwrap().roles.is_empty());
+    assert!(call.kill.is_none());
+}
