@@ -236,6 +236,23 @@ pub struct DrainInfo {
     pub config: DrainConfig,
 }
 
+/// A role and what it holds (`mesos.v1.Role`), as in GET_ROLES.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Role {
+    /// Role name (required).
+    pub name: String,
+    /// Weight (required).
+    pub weight: f64,
+    /// Frameworks subscribed to the role.
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub frameworks: Vec<crate::ids::FrameworkId>,
+    /// Resources allocated to the role.
+    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<Resource>,
+}
+
 /// A role's weight (`mesos.v1.WeightInfo`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WeightInfo {

@@ -181,6 +181,24 @@ impl<'de> Deserialize<'de> for LenientF64 {
     }
 }
 
+/// `deserialize_with` helper for repeated enum fields: unknown names are dropped (proto2 /
+/// stout behaviour) and `null` is an empty list. Use together with `#[serde(default)]`.
+pub fn lenient_enum_vec<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let names = Option::<Vec<String>>::deserialize(deserializer)?.unwrap_or_default();
+    Ok(names
+        .into_iter()
+        .filter_map(|name| {
+            let de: serde::de::value::StringDeserializer<serde::de::value::Error> =
+                name.into_deserializer();
+            T::deserialize(de).ok()
+        })
+        .collect())
+}
+
 /// `deserialize_with` helper for repeated and map fields: JSON `null` counts as empty,
 /// as stout treats `null` as "field not set". Use together with `#[serde(default)]`.
 pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>

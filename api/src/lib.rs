@@ -7,7 +7,8 @@
 //! The truth is apache/mesos `include/mesos/v1/{mesos,scheduler/scheduler,executor/executor,
 //! agent/agent}.proto`. Messages of `mesos.proto` are re-exported at the crate root (Rust
 //! names: `FrameworkID` → [`FrameworkId`], `URL` → [`Url`], ...); the API-specific
-//! `Call`/`Event`/`Response` messages live in [`scheduler`], [`executor`] and [`agent`].
+//! `Call`/`Event`/`Response` messages live in [`scheduler`], [`executor`], [`agent`] and
+//! [`master`].
 //!
 //! Conventions:
 //! * a proto field named `type` is the Rust field `r#type`;
@@ -37,6 +38,7 @@ pub mod executor;
 mod framework;
 mod ids;
 mod linux;
+pub mod master;
 mod offer;
 pub mod recordio;
 pub mod resource_format;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::encoding::{lenient_enum, null_as_default};
+use crate::encoding::{lenient_enum, lenient_enum_vec, null_as_default};
 
 /// A Linux capability (`CapabilityInfo.Capability`), named without the `CAP_` prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -98,8 +98,8 @@ pub enum Capability {
 /// A set of Linux capabilities (`mesos.v1.CapabilityInfo`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapabilityInfo {
-    /// The capabilities.
-    #[serde(default, deserialize_with = "null_as_default")]
+    /// The capabilities (unknown names are dropped, as Mesos does).
+    #[serde(default, deserialize_with = "lenient_enum_vec")]
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub capabilities: Vec<Capability>,
 }
@@ -256,6 +256,13 @@ mod tests {
             back,
             serde_json::from_str::<serde_json::Value>(json).unwrap()
         );
+    }
+
+    #[test]
+    fn unknown_capabilities_are_dropped() {
+        let c: CapabilityInfo =
+            serde_json::from_str(r#"{"capabilities":["CHOWN","CAP_FUTURE","BPF"]}"#).unwrap();
+        assert_eq!(c.capabilities, vec![Capability::Chown, Capability::Bpf]);
     }
 
     #[test]

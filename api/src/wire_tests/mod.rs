@@ -5,6 +5,7 @@
 
 mod agent;
 mod executor;
+mod master;
 mod scheduler;
 
 use serde::de::DeserializeOwned;
