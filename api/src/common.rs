@@ -209,11 +209,12 @@ impl Filters {
     /// Mesos caps `refuse_seconds` at one year.
     pub const MAX_REFUSE_SECONDS: f64 = 31_536_000.0;
 
-    /// `refuse_seconds` with the proto default applied and clamped to `[0, 365 days]`
-    /// (negative or non-finite values fall back to the default, as the master does).
+    /// `refuse_seconds` as the allocator applies it: proto default when unset, capped at
+    /// 365 days (also for `Infinity`), default for negative or NaN values.
     pub fn effective_refuse_seconds(&self) -> f64 {
         match self.refuse_seconds {
-            Some(s) if s.is_finite() && s >= 0.0 => s.min(Self::MAX_REFUSE_SECONDS),
+            Some(s) if s > Self::MAX_REFUSE_SECONDS => Self::MAX_REFUSE_SECONDS,
+            Some(s) if s >= 0.0 => s,
             _ => Self::DEFAULT_REFUSE_SECONDS,
         }
     }
@@ -246,6 +247,20 @@ mod tests {
         assert_eq!(Filters::default().effective_refuse_seconds(), 5.0);
         let f: Filters = serde_json::from_str(r#"{"refuse_seconds":1e12}"#).unwrap();
         assert_eq!(f.effective_refuse_seconds(), 31_536_000.0);
+        let f = Filters {
+            refuse_seconds: Some(f64::INFINITY),
+        };
+        assert_eq!(f.effective_refuse_seconds(), 31_536_000.0);
+        for bad in [-1.0, f64::NAN] {
+            let f = Filters {
+                refuse_seconds: Some(bad),
+            };
+            assert_eq!(f.effective_refuse_seconds(), 5.0);
+        }
+        let f = Filters {
+            refuse_seconds: Some(0.0),
+        };
+        assert_eq!(f.effective_refuse_seconds(), 0.0);
         assert_eq!(serde_json::to_string(&Filters::default()).unwrap(), "{}");
     }
 
