@@ -1,11 +1,10 @@
-#![warn(missing_docs)]
-
 //! Mesos v1 wire types, serialised as Mesos does in JSON: `.proto` field names, enums by
 //! their proto names, `bytes` as base64, unset optional fields omitted, unknown fields
 //! ignored, missing required fields rejected.
 //!
 //! The truth is apache/mesos `include/mesos/v1/{mesos,scheduler/scheduler,executor/executor,
-//! agent/agent}.proto`. Messages of `mesos.proto` are re-exported at the crate root (Rust
+//! agent/agent,master/master}.proto` and stout's JSON <-> protobuf rules
+//! (`3rdparty/stout/include/stout/protobuf.hpp`). Messages of `mesos.proto` are re-exported at the crate root (Rust
 //! names: `FrameworkID` → [`FrameworkId`], `URL` → [`Url`], ...); the API-specific
 //! `Call`/`Event`/`Response` messages live in [`scheduler`], [`executor`], [`agent`] and
 //! [`master`].
@@ -18,10 +17,19 @@
 //!   behaviour), while required enums and every `Call.type` are strict, so a bad call type
 //!   is a parse error a server reports as `400`;
 //! * `Call.type` / `Event.type` are required here although `optional` in the proto, since
-//!   Mesos rejects calls without one.
+//!   Mesos rejects calls without one; `Call::validate` performs Mesos' remaining checks
+//!   (body present for the type, UUIDs 16 bytes, ...) with Mesos' error texts;
+//! * like stout, JSON `null` means "not set" (also for repeated fields), doubles in
+//!   `Value.Scalar` may be strings (`"Infinity"`), base64 padding is optional.
+//!
+//! Where Mesos' own documentation examples disagree with the `.proto` (e.g. the flattened
+//! `"offers": [...]` of the OFFERS event, `"message"` at the top level of ERROR), the proto
+//! form is the one accepted; see the `wire_tests` module for each case.
 //!
 //! Helpers: [`resource_parse`] (agent `--resources` / `--attributes`), [`resource_format`]
 //! (`/state` rendering), [`recordio`] (stream framing), [`encoding`] (base64, JSON).
+
+#![warn(missing_docs)]
 
 #[macro_use]
 mod macros;
