@@ -45,6 +45,20 @@ impl Bytes {
         BASE64.decode(text.trim()).map(Self)
     }
 
+    /// 16 random bytes (a version 4 UUID), as Mesos puts in `TaskStatus.uuid` and
+    /// operation status updates.
+    pub fn random_uuid() -> Self {
+        Self(uuid::Uuid::new_v4().as_bytes().to_vec())
+    }
+
+    /// The canonical text form (`xxxxxxxx-xxxx-...`) if these are exactly 16 bytes, as
+    /// Mesos logs status update UUIDs.
+    pub fn to_uuid_string(&self) -> Option<String> {
+        uuid::Uuid::from_slice(&self.0)
+            .ok()
+            .map(|u| u.hyphenated().to_string())
+    }
+
     /// The raw bytes.
     pub fn as_slice(&self) -> &[u8] {
         &self.0
@@ -255,6 +269,16 @@ mod tests {
         // Padding is optional on input.
         let unpadded: Bytes = serde_json::from_str(r#""aGVsbG8gd29ybGQ""#).unwrap();
         assert_eq!(unpadded, b);
+    }
+
+    #[test]
+    fn uuids() {
+        let a = Bytes::random_uuid();
+        assert_eq!(a.len(), 16);
+        assert_ne!(a, Bytes::random_uuid());
+        let text = a.to_uuid_string().unwrap();
+        assert_eq!(text.len(), 36);
+        assert_eq!(Bytes::from("short").to_uuid_string(), None);
     }
 
     #[test]

@@ -225,6 +225,12 @@ impl TaskStatus {
             ..Self::default()
         }
     }
+
+    /// Whether the update must be acknowledged (it carries a `uuid`); master-generated
+    /// updates (e.g. reconciliation answers) do not.
+    pub fn needs_acknowledgement(&self) -> bool {
+        self.uuid.is_some()
+    }
 }
 
 proto_enum! {
