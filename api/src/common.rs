@@ -12,6 +12,7 @@ use crate::encoding::null_as_default;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TimeInfo {
     /// Nanoseconds since the Unix epoch.
+    #[serde(deserialize_with = "crate::encoding::lenient_i64")]
     pub nanoseconds: i64,
 }
 
@@ -34,6 +35,7 @@ impl TimeInfo {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DurationInfo {
     /// Length in nanoseconds; negative values are possible on the wire.
+    #[serde(deserialize_with = "crate::encoding::lenient_i64")]
     pub nanoseconds: i64,
 }
 
@@ -199,7 +201,8 @@ pub struct NamedDomain {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Filters {
     /// Seconds the agent's resources are not re-offered; proto default 5.0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::encoding::lenient_f64_opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub refuse_seconds: Option<f64>,
 }
 

@@ -223,6 +223,53 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// `deserialize_with` for optional doubles, accepting strings like stout does (proto3 JSON
+/// printers may quote numbers). Use together with `#[serde(default)]`.
+pub fn lenient_f64_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Ok(Option::<LenientF64>::deserialize(d)?.map(|v| v.0))
+}
+
+/// `deserialize_with` for `int64` fields: a JSON number or a string holding one (the proto3
+/// JSON mapping writes 64-bit integers as strings; stout accepts both).
+pub fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let v = LenientInt::deserialize(d)?.0;
+    i64::try_from(v).map_err(|_| serde::de::Error::custom(format_args!("{v} out of range")))
+}
+
+/// `deserialize_with` for `uint64` fields: a JSON number or a string holding one.
+pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let v = LenientInt::deserialize(d)?.0;
+    u64::try_from(v).map_err(|_| serde::de::Error::custom(format_args!("{v} out of range")))
+}
+
+/// An integer given as a JSON integer or a decimal string.
+struct LenientInt(i128);
+
+impl<'de> Deserialize<'de> for LenientInt {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = LenientInt;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<LenientInt, E> {
+                Ok(LenientInt(i128::from(v)))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<LenientInt, E> {
+                Ok(LenientInt(i128::from(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<LenientInt, E> {
+                v.trim()
+                    .parse::<i128>()
+                    .map(LenientInt)
+                    .map_err(|_| E::custom(format_args!("failed to parse '{v}' as an integer")))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
 /// A request body that could not be turned into the expected message.
 #[derive(Debug, thiserror::Error)]
 #[error("Failed to parse {what}: {source}")]
@@ -296,6 +343,27 @@ mod tests {
         assert_eq!(h.data.unwrap().as_slice(), &[0, 1]);
         let h: Holder = serde_json::from_str(r#"{"color":null}"#).unwrap();
         assert_eq!(h.color, None);
+    }
+
+    #[test]
+    fn numbers_as_strings() {
+        #[derive(Debug, Deserialize)]
+        struct N {
+            #[serde(deserialize_with = "lenient_u64")]
+            u: u64,
+            #[serde(deserialize_with = "lenient_i64")]
+            i: i64,
+            #[serde(default, deserialize_with = "lenient_f64_opt")]
+            f: Option<f64>,
+        }
+        let n: N =
+            serde_json::from_str(r#"{"u":"18446744073709551615","i":"-5","f":"2.5"}"#).unwrap();
+        assert_eq!((n.u, n.i, n.f), (u64::MAX, -5, Some(2.5)));
+        let n: N = serde_json::from_str(r#"{"u":1,"i":2}"#).unwrap();
+        assert_eq!((n.u, n.i, n.f), (1, 2, None));
+        assert!(serde_json::from_str::<N>(r#"{"u":"-1","i":0}"#).is_err());
+        assert!(serde_json::from_str::<N>(r#"{"u":"x","i":0}"#).is_err());
+        assert!(serde_json::from_str::<N>(r#"{"u":1.5,"i":0}"#).is_err());
     }
 
     #[test]

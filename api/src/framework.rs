@@ -62,7 +62,8 @@ pub struct FrameworkInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<FrameworkId>,
     /// Seconds the master keeps tasks after the scheduler disconnects (default 0).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::encoding::lenient_f64_opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub failover_timeout: Option<f64>,
     /// Checkpoint tasks on agents so they survive agent restarts (default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -310,6 +310,24 @@ mod tests {
     }
 
     #[test]
+    fn proto3_json_style_integers() {
+        // protobuf's JsonFormat writes uint64 as strings; stout (and we) accept them.
+        let r: Resource = serde_json::from_str(
+            r#"{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":"31000","end":"31005"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r.range_slice(),
+            &[Range {
+                begin: 31000,
+                end: 31005
+            }]
+        );
+        let out = serde_json::to_value(&r).unwrap();
+        assert_eq!(out["ranges"]["range"][0]["begin"], 31000);
+    }
+
+    #[test]
     fn name_and_type_are_required() {
         assert!(serde_json::from_str::<Resource>(r#"{"type":"SCALAR"}"#).is_err());
         assert!(serde_json::from_str::<Resource>(r#"{"name":"cpus"}"#).is_err());

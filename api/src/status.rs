@@ -191,7 +191,8 @@ pub struct TaskStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub executor_id: Option<ExecutorId>,
     /// Seconds since the epoch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::encoding::lenient_f64_opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<f64>,
     /// Update UUID (16 bytes) to acknowledge; absent for master-generated updates.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -79,8 +79,10 @@ pub fn round_scalar(value: f64) -> f64 {
 )]
 pub struct Range {
     /// First value in the range.
+    #[serde(deserialize_with = "crate::encoding::lenient_u64")]
     pub begin: u64,
     /// Last value in the range (inclusive).
+    #[serde(deserialize_with = "crate::encoding::lenient_u64")]
     pub end: u64,
 }
 

@@ -207,3 +207,19 @@ fn documented_events() {
         r#"{"type":"SHUTDOWN"}"#
     );
 }
+
+#[test]
+fn pymesos_status_update() {
+    // pymesos.executor.sendStatusUpdate: int timestamp, base64 uuid4, SOURCE_EXECUTOR,
+    // no agent_id / executor_id (the agent fills those in).
+    let json = r#"{"type": "UPDATE", "framework_id": {"value": "f-0000"},
+        "executor_id": {"value": "e1"}, "update": {"status": {"task_id": {"value": "t1"},
+        "state": "TASK_FINISHED", "timestamp": 1700000000, "uuid": "pb2YOBrmSSCfN1ES+7ssYA==",
+        "source": "SOURCE_EXECUTOR", "data": "ZG9uZQ=="}}}"#;
+    let call: Call = round_trip(json, None);
+    assert_eq!(call.validate(), Ok(()));
+    let status = &call.update.as_ref().unwrap().status;
+    assert!(status.needs_acknowledgement());
+    assert_eq!(status.timestamp, Some(1_700_000_000.0));
+    assert!(status.uuid.as_ref().unwrap().to_uuid_string().is_some());
+}
