@@ -1,6 +1,9 @@
 //! The mesos containerizer against the real kernel: exit codes, cgroup limits, OOM, pid and
 //! UTS namespaces, kill with a grace period, root filesystems and bad input. Needs root.
 
+// An integration test file is its own crate: its tests belong at the top level.
+#![allow(clippy::tests_outside_test_module)]
+
 mod common;
 
 use std::time::{Duration, Instant};

@@ -2,6 +2,9 @@
 //! four at a time) leave nothing behind: no zombie, no cgroup, no mount, no fd, no runtime
 //! state. Needs root. Its own test binary, so the process-wide counts are not disturbed.
 
+// An integration test file is its own crate: its tests belong at the top level.
+#![allow(clippy::tests_outside_test_module)]
+
 mod common;
 
 use common::{busybox_rootfs, root_or_skip, sh, Harness, FULL_ISOLATION};

@@ -32,12 +32,12 @@ pub fn summarize(samples: &[Duration]) -> Summary {
             mean: Duration::ZERO,
         };
     }
-    let rank = |p: f64| s[((p * n as f64).ceil() as usize).clamp(1, n) - 1];
+    let rank = |pct: usize| s[(pct * n).div_ceil(100).clamp(1, n) - 1];
     let total: Duration = s.iter().sum();
     Summary {
         n,
-        p50: rank(0.5),
-        p90: rank(0.9),
+        p50: rank(50),
+        p90: rank(90),
         min: s[0],
         mean: total / u32::try_from(n).unwrap_or(u32::MAX),
     }

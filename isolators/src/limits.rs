@@ -81,9 +81,11 @@ impl Limits {
     /// cpu.shares as Mesos computes it.
     pub fn cpu_shares(&self) -> Option<u64> {
         self.cpus.map(|c| {
-            (c * CPU_SHARES_PER_CPU as f64)
-                .round()
-                .max(MIN_CPU_SHARES as f64) as u64
+            saturating_u64(
+                (c * CPU_SHARES_PER_CPU as f64)
+                    .round()
+                    .max(MIN_CPU_SHARES as f64),
+            )
         })
     }
 
@@ -92,8 +94,9 @@ impl Limits {
         if !self.enable_cfs {
             return None;
         }
-        self.cpus
-            .map(|c| ((c * CPU_CFS_PERIOD_US as f64).round() as i64).max(MIN_CPU_CFS_QUOTA_US))
+        self.cpus.map(|c| {
+            saturating_i64((c * CPU_CFS_PERIOD_US as f64).round()).max(MIN_CPU_CFS_QUOTA_US)
+        })
     }
 
     /// The memory limit Mesos writes: never below [`MIN_MEMORY_BYTES`].
@@ -134,12 +137,19 @@ impl Limits {
 
 /// Converts Mesos `mem` (MB, fractional) to bytes, as `Bytes::MEGABYTES` does.
 fn mb_to_bytes(mb: f64) -> u64 {
-    let bytes = (mb * 1024.0 * 1024.0).round();
-    if bytes >= u64::MAX as f64 {
-        u64::MAX
-    } else {
-        bytes as u64
-    }
+    saturating_u64((mb * 1024.0 * 1024.0).round())
+}
+
+/// `f64 as u64` saturates at the bounds (and maps NaN to 0), which is what a limit wants.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn saturating_u64(x: f64) -> u64 {
+    x as u64
+}
+
+/// `f64 as i64` saturates at the bounds (and maps NaN to 0), which is what a limit wants.
+#[allow(clippy::cast_possible_truncation)]
+fn saturating_i64(x: f64) -> i64 {
+    x as i64
 }
 
 #[cfg(test)]

@@ -66,6 +66,8 @@ pub fn bring_up_loopback() -> std::io::Result<()> {
         return Err(std::io::Error::last_os_error());
     }
     // SAFETY: the union member `ifru_flags` is the one SIOCGIFFLAGS just filled in.
+    // IFF_UP | IFF_RUNNING is 0x41: it fits a c_short.
+    #[allow(clippy::cast_possible_truncation)]
     unsafe {
         req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
     }

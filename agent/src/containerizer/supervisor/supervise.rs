@@ -42,8 +42,8 @@ pub(super) fn supervise(
             None => PollTimeout::NONE,
             Some(d) => {
                 let ms = d.saturating_duration_since(Instant::now()).as_millis();
-                PollTimeout::try_from(u16::try_from(ms).unwrap_or(u16::MAX))
-                    .unwrap_or(PollTimeout::MAX)
+                // Waits longer than u16::MAX ms are re-armed on the next turn.
+                PollTimeout::from(u16::try_from(ms).unwrap_or(u16::MAX))
             }
         };
         let mut fds = [PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every Meseta test. As root (as in CI) the kernel tests run for real: cgroups,
+# namespaces, mounts, OOM kills; without root they print SKIPPED and pass.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+cargo build --workspace --bins
+cargo test --workspace --no-fail-fast
+# The launch benchmark must keep working: a short smoke run (figures are not recorded).
+if [ "$(id -u)" = 0 ]; then
+    target/debug/meseta-bench launch --iterations 3 --warmup 1 | tail -1
+fi
