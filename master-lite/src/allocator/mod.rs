@@ -1,0 +1,20 @@
+//! The master's resource allocator: Mesos's hierarchical DRF allocator as a
+//! pure library (no I/O, no async, no clock reads: time is an argument).
+//!
+//! Building blocks: exact resource arithmetic ([`scalar`], [`ranges`],
+//! [`resources`], [`quantities`]), role names ([`roles`]), DRF and random
+//! sorters ([`sorter`]), offer filters ([`filters`]), quota ([`quota`]) and
+//! the allocator itself ([`hierarchical::Allocator`]).
+
+pub mod parse;
+pub mod quantities;
+pub mod ranges;
+pub mod resources;
+pub mod roles;
+pub mod scalar;
+
+pub use parse::{parse as parse_resources, ParseError};
+pub use quantities::{Limits, Quantities};
+pub use ranges::Ranges;
+pub use resources::{Reservation, ReservationKind, Resource, Resources, Value};
+pub use scalar::Scalar;
