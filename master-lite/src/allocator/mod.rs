@@ -6,12 +6,15 @@
 //! sorters ([`sorter`]), offer filters ([`filters`]), quota ([`quota`]) and
 //! the allocator itself ([`hierarchical::Allocator`]).
 
+pub mod filters;
 pub mod parse;
 pub mod quantities;
+pub mod quota;
 pub mod ranges;
 pub mod resources;
 pub mod roles;
 pub mod scalar;
+pub mod sorter;
 
 pub use parse::{parse as parse_resources, ParseError};
 pub use quantities::{Limits, Quantities};
