@@ -7,7 +7,7 @@
 //! in a min-heap so an allocation cycle only touches filters that expired.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::time::Duration;
 
 use super::resources::Resources;
@@ -60,7 +60,8 @@ impl OfferFilter {
 #[derive(Debug, Default)]
 pub struct FilterStore {
     by_key: HashMap<(u32, u32), Vec<OfferFilter>>,
-    by_pair: HashMap<u32, Vec<u32>>,
+    by_pair: HashMap<u32, HashSet<u32>>,
+    by_agent: HashMap<u32, HashSet<u32>>,
     expiry: BinaryHeap<Reverse<(Time, u32, u32)>>,
 }
 
@@ -85,7 +86,8 @@ impl FilterStore {
         self.expiry.push(Reverse((filter.expires_at, pair, agent)));
         let v = self.by_key.entry((pair, agent)).or_default();
         if v.is_empty() {
-            self.by_pair.entry(pair).or_default().push(agent);
+            self.by_pair.entry(pair).or_default().insert(agent);
+            self.by_agent.entry(agent).or_default().insert(pair);
         }
         v.push(filter);
     }
@@ -107,30 +109,23 @@ impl FilterStore {
         if let Some(agents) = self.by_pair.remove(&pair) {
             for a in agents {
                 if self.by_key.remove(&(pair, a)).is_some() {
+                    if let Some(v) = self.by_agent.get_mut(&a) {
+                        v.remove(&pair);
+                    }
                     on_agent(a);
                 }
             }
         }
     }
 
-    /// Removes every filter on `agent` for the given pairs.
-    pub fn remove_agent(&mut self, agent: u32, pairs: impl IntoIterator<Item = u32>) {
-        for p in pairs {
-            if self.by_key.remove(&(p, agent)).is_some() {
-                if let Some(v) = self.by_pair.get_mut(&p) {
-                    v.retain(|a| *a != agent);
-                }
+    /// Removes every filter on `agent`.
+    pub fn remove_agent(&mut self, agent: u32) {
+        for p in self.by_agent.remove(&agent).unwrap_or_default() {
+            self.by_key.remove(&(p, agent));
+            if let Some(v) = self.by_pair.get_mut(&p) {
+                v.remove(&agent);
             }
         }
-    }
-
-    /// Pairs that have filters on `agent` (slow path: scans pairs).
-    pub fn pairs_on_agent(&self, agent: u32) -> Vec<u32> {
-        self.by_key
-            .keys()
-            .filter(|(_, a)| *a == agent)
-            .map(|(p, _)| *p)
-            .collect()
     }
 
     /// Drops filters that expired at or before `now`; calls `on_expired`
@@ -152,7 +147,10 @@ impl FilterStore {
             if v.is_empty() {
                 self.by_key.remove(&(pair, agent));
                 if let Some(a) = self.by_pair.get_mut(&pair) {
-                    a.retain(|x| *x != agent);
+                    a.remove(&agent);
+                }
+                if let Some(p) = self.by_agent.get_mut(&agent) {
+                    p.remove(&pair);
                 }
             }
             on_expired(pair, agent);

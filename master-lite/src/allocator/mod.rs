@@ -6,7 +6,11 @@
 //! sorters ([`sorter`]), offer filters ([`filters`]), quota ([`quota`]) and
 //! the allocator itself ([`hierarchical::Allocator`]).
 
+mod cycle;
+pub mod errors;
 pub mod filters;
+pub mod hierarchical;
+pub mod ops;
 pub mod parse;
 pub mod quantities;
 pub mod quota;
@@ -15,9 +19,17 @@ pub mod resources;
 pub mod roles;
 pub mod scalar;
 pub mod sorter;
+mod state;
 
+pub use errors::{AllocatorError, ReservationError};
+pub use filters::{refuse_duration, Time};
+pub use hierarchical::{parse_min_allocatable, Allocator, AllocatorConfig, Offer};
+pub use ops::{dynamic_reservation, Operation};
 pub use parse::{parse as parse_resources, ParseError};
 pub use quantities::{Limits, Quantities};
+pub use quota::{QuotaConfig, QuotaError};
 pub use ranges::Ranges;
 pub use resources::{Reservation, ReservationKind, Resource, Resources, Value};
+pub use roles::RoleError;
 pub use scalar::Scalar;
+pub use sorter::SorterKind;
