@@ -33,3 +33,6 @@ pub use resources::{Reservation, ReservationKind, Resource, Resources, Value};
 pub use roles::RoleError;
 pub use scalar::Scalar;
 pub use sorter::SorterKind;
+
+#[cfg(test)]
+mod tests;
