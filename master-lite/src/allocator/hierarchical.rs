@@ -384,12 +384,12 @@ impl Allocator {
             });
         }
         let aid: Arc<str> = Arc::from(id);
-        let available = total.minus(&used_sum);
+        // `available` starts at `total`; `allocate_to` below takes `used` out.
         let a = self.st.agents.insert(Agent {
             id: Arc::clone(&aid),
             total: total.clone(),
-            covers_ref: available.clone(),
-            available,
+            covers_ref: total.minus(&used_sum),
+            available: total.clone(),
             allocated: HashMap::new(),
             attributes,
             active: true,

@@ -6,6 +6,7 @@
 //! sorters ([`sorter`]), offer filters ([`filters`]), quota ([`quota`]) and
 //! the allocator itself ([`hierarchical::Allocator`]).
 
+pub mod bench;
 mod cycle;
 pub mod errors;
 pub mod filters;

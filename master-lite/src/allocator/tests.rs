@@ -413,6 +413,7 @@ fn random_sorter_and_used_resources() {
     )
     .unwrap();
     assert_eq!(a.allocation("late", "r").get("cpus"), Scalar::from_units(1));
+    assert_eq!(a.agent_available("a0"), Some(&res("cpus:3;mem:896")));
     a.add_framework("late", &["r"], &[], true).unwrap();
     a.add_framework("other", &["s"], &[], true).unwrap();
     let offers = a.allocate(0);
