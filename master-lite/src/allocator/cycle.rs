@@ -14,9 +14,9 @@
 //!   agent could offer, so a role whose active pairs are all covered is
 //!   skipped with a few word operations.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::fasthash::IntMap;
 use super::filters::Time;
 use super::hierarchical::{Allocator, Offer};
 use super::quantities::{Limits, Quantities};
@@ -37,7 +37,7 @@ pub(crate) struct Scratch {
 #[derive(Debug, Default)]
 struct QuotaState {
     enabled: bool,
-    consumed: HashMap<u32, Quantities>,
+    consumed: IntMap<u32, Quantities>,
     required: Quantities,
     available: Quantities,
 }
@@ -210,6 +210,14 @@ impl Allocator {
             if available.is_empty() || !self.allocatable(&available) {
                 continue;
             }
+            if !q.enabled && !stage1 {
+                // No quota anywhere: the whole allocatable set is offered.
+                if let Some(p) = self.pick_pair(a, role, &available) {
+                    self.allocate_to(a, p, &available);
+                    self.scratch.offers.push((p, a, available));
+                }
+                continue;
+            }
             let zero = Quantities::new();
             let consumed = q.consumed.get(&top).unwrap_or(&zero);
             let quota_res = available.filter(|x| x.reservation.is_none() && is_scalar(x));
@@ -301,7 +309,7 @@ impl Allocator {
     fn collect_offers(&mut self, merge: bool) -> Vec<Offer> {
         let mut raw = std::mem::take(&mut self.scratch.offers);
         if merge {
-            let mut seen: HashMap<(u32, u32), usize> = HashMap::new();
+            let mut seen: IntMap<(u32, u32), usize> = IntMap::default();
             let mut merged: Vec<(u32, u32, Resources)> = Vec::with_capacity(raw.len());
             for (p, a, r) in raw.drain(..) {
                 match seen.get(&(p, a)) {
@@ -326,7 +334,7 @@ impl Allocator {
             ) else {
                 continue;
             };
-            res.allocate(&role.name);
+            res.allocate_arc(&role.name);
             out.push(Offer {
                 framework_id: Arc::clone(&fw.id),
                 role: Arc::clone(&role.name),

@@ -7,9 +7,10 @@
 //! in a min-heap so an allocation cycle only touches filters that expired.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::BinaryHeap;
 use std::time::Duration;
 
+use super::fasthash::{IntMap, IntSet};
 use super::resources::Resources;
 
 /// Default `Filters.refuse_seconds` (5 s).
@@ -59,9 +60,9 @@ impl OfferFilter {
 /// All filters, keyed by `(pair, agent)` indices.
 #[derive(Debug, Default)]
 pub struct FilterStore {
-    by_key: HashMap<(u32, u32), Vec<OfferFilter>>,
-    by_pair: HashMap<u32, HashSet<u32>>,
-    by_agent: HashMap<u32, HashSet<u32>>,
+    by_key: IntMap<(u32, u32), Vec<OfferFilter>>,
+    by_pair: IntMap<u32, IntSet<u32>>,
+    by_agent: IntMap<u32, IntSet<u32>>,
     expiry: BinaryHeap<Reverse<(Time, u32, u32)>>,
 }
 

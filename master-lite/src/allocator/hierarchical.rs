@@ -3,11 +3,12 @@
 //! and resource recovery. The allocation cycle lives in `cycle.rs`, offer
 //! operations (RESERVE/UNRESERVE) in `ops.rs`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::errors::AllocatorError;
+use super::fasthash::{IntMap, IntSet};
 use super::filters::{nanos, FilterStore, OfferFilter, Time, MAX_REFUSE};
 use super::quantities::Quantities;
 use super::quota::{self, QuotaConfig};
@@ -161,7 +162,7 @@ impl Allocator {
             framework: fw,
             role: r,
             allocation: Quantities::new(),
-            agents: HashSet::new(),
+            agents: IntSet::default(),
         });
         if let Some(node) = self.st.roles.get_mut(r) {
             node.pairs += 1;
@@ -390,7 +391,7 @@ impl Allocator {
             total: total.clone(),
             covers_ref: total.minus(&used_sum),
             available: total.clone(),
-            allocated: HashMap::new(),
+            allocated: IntMap::default(),
             attributes,
             active: true,
             covered: Default::default(),
@@ -597,15 +598,24 @@ impl Allocator {
         let (Ok(a), Ok(f)) = (self.agent(agent), self.framework(fw)) else {
             return Ok(());
         };
-        let alloc_roles = resources.allocation_roles();
-        if alloc_roles.len() != 1 || resources.iter().any(|r| r.allocation_role.is_none()) {
-            return Err(AllocatorError::AllocationRole(alloc_roles.len()));
-        }
-        let role = alloc_roles
+        let role = match resources
             .iter()
             .next()
-            .cloned()
-            .unwrap_or_else(|| Arc::from(""));
+            .and_then(|r| r.allocation_role.clone())
+        {
+            Some(role)
+                if resources
+                    .iter()
+                    .all(|r| r.allocation_role.as_ref() == Some(&role)) =>
+            {
+                role
+            }
+            _ => {
+                return Err(AllocatorError::AllocationRole(
+                    resources.allocation_roles().len(),
+                ))
+            }
+        };
         let p = self
             .st
             .frameworks

@@ -9,6 +9,7 @@
 pub mod bench;
 mod cycle;
 pub mod errors;
+mod fasthash;
 pub mod filters;
 pub mod hierarchical;
 pub mod ops;

@@ -242,7 +242,28 @@ impl Resources {
     /// Entries a framework in `role` may be offered: unreserved ones and
     /// those reserved to `role` or one of its ancestors.
     pub fn allocatable_to(&self, role: &str) -> Resources {
+        if self.items.iter().all(|r| r.reservation.is_none()) {
+            return self.clone();
+        }
         self.filter(|r| r.is_allocatable_to(role))
+    }
+
+    /// True if some entry is reserved.
+    pub fn has_reservations(&self) -> bool {
+        self.items.iter().any(|r| r.reservation.is_some())
+    }
+
+    /// Adds scalar amounts per name to `all`, and those of unreserved
+    /// entries also to `unreserved`, in one pass without cloning.
+    pub fn add_scalar_split(&self, all: &mut Quantities, unreserved: &mut Quantities) {
+        for r in &self.items {
+            if let Value::Scalar(s) = r.value {
+                all.add_arc(&r.name, s);
+                if r.reservation.is_none() {
+                    unreserved.add_arc(&r.name, s);
+                }
+            }
+        }
     }
 
     /// Unreserved entries.
@@ -266,7 +287,23 @@ impl Resources {
         self.retag(None);
     }
 
+    /// Tags every entry as allocated to an interned `role`.
+    pub fn allocate_arc(&mut self, role: &Arc<str>) {
+        self.retag(Some(Arc::clone(role)));
+    }
+
     fn retag(&mut self, role: Option<Arc<str>>) {
+        let uniform = self
+            .items
+            .windows(2)
+            .all(|w| w[0].allocation_role == w[1].allocation_role);
+        if uniform {
+            // Identities stay distinct: retag in place.
+            for r in &mut self.items {
+                r.allocation_role.clone_from(&role);
+            }
+            return;
+        }
         let old = std::mem::take(&mut self.items);
         for mut r in old {
             r.allocation_role.clone_from(&role);

@@ -6,7 +6,9 @@
 //! allocation change costs `O(log n)` and iteration is allocation-free. The
 //! random sorter keeps a weighted shuffle refreshed once per cycle.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use super::fasthash::IntMap;
 
 use super::quantities::Quantities;
 
@@ -66,7 +68,7 @@ pub fn dominant_share(alloc: &Quantities, total: &Quantities, excluded: &[String
 #[derive(Debug, Clone)]
 pub struct Sorter {
     kind: SorterKind,
-    clients: HashMap<u32, Client>,
+    clients: IntMap<u32, Client>,
     order: BTreeSet<Key>,
     shuffled: Vec<u32>,
     next_seq: u64,
@@ -77,7 +79,7 @@ impl Sorter {
     pub fn new(kind: SorterKind) -> Self {
         Sorter {
             kind,
-            clients: HashMap::new(),
+            clients: IntMap::default(),
             order: BTreeSet::new(),
             shuffled: Vec::new(),
             next_seq: 0,

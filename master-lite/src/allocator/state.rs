@@ -2,13 +2,14 @@
 //! pairs and the role tree, plus the incremental accounting that keeps the
 //! sorters' cached shares and the quota aggregates up to date.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use super::fasthash::{IntMap, IntSet};
 use super::filters::BitSet;
 use super::quantities::Quantities;
 use super::quota::QuotaConfig;
-use super::resources::Resources;
+use super::resources::{Resources, Value};
 use super::sorter::{dominant_share, Sorter, SorterKind};
 
 /// Index of the virtual root of the role tree.
@@ -20,7 +21,7 @@ pub(crate) struct Agent {
     pub id: Arc<str>,
     pub total: Resources,
     pub available: Resources,
-    pub allocated: HashMap<u32, Resources>,
+    pub allocated: IntMap<u32, Resources>,
     pub attributes: Vec<(String, String)>,
     pub active: bool,
     /// Bit `p` set ⇒ pair `p` has a filter containing `covers_ref`
@@ -49,7 +50,7 @@ pub(crate) struct Pair {
     pub framework: u32,
     pub role: u32,
     pub allocation: Quantities,
-    pub agents: HashSet<u32>,
+    pub agents: IntSet<u32>,
 }
 
 /// A node of the role tree.
@@ -269,51 +270,41 @@ impl State {
 
     /// Adds (`sign > 0`) or removes allocated resources of `pair`.
     pub fn track(&mut self, pair: u32, res: &Resources, add: bool) {
-        let all = res.scalar_quantities();
-        let unres = res.unreserved().scalar_quantities();
+        // Apply each scalar entry directly to every aggregate: no temporaries.
+        let apply = |q: &mut Quantities, unreserved_only: bool| {
+            for r in res.iter() {
+                if let Value::Scalar(v) = r.value {
+                    if !unreserved_only || r.reservation.is_none() {
+                        q.add_arc(&r.name, if add { v } else { -v });
+                    }
+                }
+            }
+        };
         let Some(p) = self.pairs.get_mut(pair) else {
             return;
         };
-        if add {
-            p.allocation.add(&all);
-        } else {
-            p.allocation.subtract(&all);
-        }
+        apply(&mut p.allocation, false);
         let role = p.role;
         let pair_share = dominant_share(&p.allocation, &self.total, &self.excluded);
         if let Some(r) = self.roles.get_mut(role) {
             r.frameworks.update_share(pair, pair_share, add);
-            if add {
-                r.own_alloc.add(&all);
-            } else {
-                r.own_alloc.subtract(&all);
-            }
-        }
-        let own_share = self
-            .roles
-            .get(role)
-            .map_or(0.0, |r| self.share(&r.own_alloc));
-        if let Some(r) = self.roles.get_mut(role) {
+            apply(&mut r.own_alloc, false);
+            let own_share = dominant_share(&r.own_alloc, &self.total, &self.excluded);
             r.sorter.update_share(role, own_share, add);
         }
-        for node in self.role_chain(role) {
+        let mut cur = Some(role).filter(|c| *c != ROOT);
+        while let Some(node) = cur {
             let Some(r) = self.roles.get_mut(node) else {
-                continue;
+                break;
             };
-            if add {
-                r.subtree_alloc.add(&all);
-                r.subtree_alloc_unreserved.add(&unres);
-            } else {
-                r.subtree_alloc.subtract(&all);
-                r.subtree_alloc_unreserved.subtract(&unres);
-            }
-            let (parent, share) = (
-                r.parent,
-                dominant_share(&r.subtree_alloc, &self.total, &self.excluded),
-            );
+            apply(&mut r.subtree_alloc, false);
+            apply(&mut r.subtree_alloc_unreserved, true);
+            let parent = r.parent;
+            let share = dominant_share(&r.subtree_alloc, &self.total, &self.excluded);
             if let Some(pr) = parent.and_then(|p| self.roles.get_mut(p)) {
                 pr.sorter.update_share(node, share, add);
             }
+            cur = parent.filter(|c| *c != ROOT);
         }
         self.role_order_dirty = true;
     }
