@@ -105,6 +105,14 @@ impl Allocator {
         self.collect_offers(guarantees)
     }
 
+    /// Forgets which agents are known to yield nothing, so the next cycle
+    /// walks every agent and every role like Mesos does (filters are still
+    /// consulted through their per-agent cover bits). Only useful for
+    /// benchmarking the uncached walk; results are identical either way.
+    pub fn invalidate_walk_cache(&mut self) {
+        self.st.global_epoch += 1;
+    }
+
     fn reshuffle_random_sorters(&mut self) {
         use super::sorter::SorterKind::Random;
         if self.config.role_sorter != Random && self.config.framework_sorter != Random {
