@@ -6,11 +6,13 @@
 //! sorters ([`sorter`]), offer filters ([`filters`]), quota ([`quota`]) and
 //! the allocator itself ([`hierarchical::Allocator`]).
 
+mod agents;
 pub mod bench;
 mod cycle;
 pub mod errors;
 mod fasthash;
 pub mod filters;
+mod frameworks;
 pub mod hierarchical;
 pub mod ops;
 pub mod parse;
