@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::errors::AllocatorError;
+use super::errors::{AllocatorError, ReservationError};
 use super::fasthash::IntMap;
 use super::hierarchical::Allocator;
 use super::resources::Resources;
@@ -27,6 +27,7 @@ impl Allocator {
         if self.st.agent_index.contains_key(id) {
             return Err(AllocatorError::AgentExists(id.to_string()));
         }
+        validate_total(&total)?;
         let mut used_sum = Resources::new();
         for (_, r) in used {
             if r.allocation_roles().len() != 1 || r.iter().any(|x| x.allocation_role.is_none()) {
@@ -118,6 +119,7 @@ impl Allocator {
     /// allocations must still fit.
     pub fn update_agent(&mut self, id: &str, total: Resources) -> Result<(), AllocatorError> {
         let a = self.agent(id)?;
+        validate_total(&total)?;
         let ag = self
             .st
             .agents
@@ -174,4 +176,21 @@ impl Allocator {
         }
         Ok(())
     }
+}
+
+/// Checks reservation roles of an agent's total and that it carries no
+/// allocation tags.
+fn validate_total(total: &Resources) -> Result<(), AllocatorError> {
+    for r in total.iter() {
+        if r.allocation_role.is_some() {
+            return Err(ReservationError::Allocated.into());
+        }
+        if let Some(role) = r.reservation_role() {
+            if role == roles::DEFAULT_ROLE {
+                return Err(ReservationError::DefaultRole.into());
+            }
+            roles::validate(role)?;
+        }
+    }
+    Ok(())
 }

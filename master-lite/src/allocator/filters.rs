@@ -8,6 +8,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::fasthash::{IntMap, IntSet};
@@ -44,8 +45,9 @@ pub fn nanos(d: Duration) -> Time {
 #[derive(Debug, Clone)]
 pub struct OfferFilter {
     /// Refused resources (allocation tags removed). Offers whose resources
-    /// are a subset of these are filtered.
-    pub resources: Resources,
+    /// are a subset of these are filtered. Shared between identical filters
+    /// on the same agent to keep millions of filters cheap.
+    pub resources: Arc<Resources>,
     /// Time at which the filter stops applying.
     pub expires_at: Time,
 }
@@ -63,6 +65,8 @@ pub struct FilterStore {
     by_key: IntMap<(u32, u32), Vec<OfferFilter>>,
     by_pair: IntMap<u32, IntSet<u32>>,
     by_agent: IntMap<u32, IntSet<u32>>,
+    /// Most recent refused set per agent, reused when identical.
+    interned: IntMap<u32, Arc<Resources>>,
     expiry: BinaryHeap<Reverse<(Time, u32, u32)>>,
 }
 
@@ -83,7 +87,19 @@ impl FilterStore {
     }
 
     /// Installs a filter.
-    pub fn insert(&mut self, pair: u32, agent: u32, filter: OfferFilter) {
+    pub fn insert(&mut self, pair: u32, agent: u32, resources: Resources, expires_at: Time) {
+        let resources = match self.interned.get(&agent) {
+            Some(r) if **r == resources => Arc::clone(r),
+            _ => {
+                let r = Arc::new(resources);
+                self.interned.insert(agent, Arc::clone(&r));
+                r
+            }
+        };
+        let filter = OfferFilter {
+            resources,
+            expires_at,
+        };
         self.expiry.push(Reverse((filter.expires_at, pair, agent)));
         let v = self.by_key.entry((pair, agent)).or_default();
         if v.is_empty() {
@@ -121,6 +137,7 @@ impl FilterStore {
 
     /// Removes every filter on `agent`.
     pub fn remove_agent(&mut self, agent: u32) {
+        self.interned.remove(&agent);
         for p in self.by_agent.remove(&agent).unwrap_or_default() {
             self.by_key.remove(&(p, agent));
             if let Some(v) = self.by_pair.get_mut(&p) {
@@ -225,12 +242,8 @@ mod tests {
     #[test]
     fn store_expiry_and_bits() {
         let mut s = FilterStore::new();
-        let f = |t| OfferFilter {
-            resources: Resources::new(),
-            expires_at: t,
-        };
-        s.insert(1, 2, f(10));
-        s.insert(1, 3, f(20));
+        s.insert(1, 2, Resources::new(), 10);
+        s.insert(1, 3, Resources::new(), 20);
         let mut hit = Vec::new();
         s.expire(10, |p, a| hit.push((p, a)));
         assert_eq!(hit, vec![(1, 2)]);

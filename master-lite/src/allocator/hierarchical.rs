@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::errors::AllocatorError;
-use super::filters::{nanos, FilterStore, OfferFilter, Time, MAX_REFUSE};
+use super::filters::{nanos, FilterStore, Time, MAX_REFUSE};
 use super::quantities::Quantities;
 use super::quota::{self, QuotaConfig};
 use super::resources::Resources;
@@ -249,14 +249,7 @@ impl Allocator {
                 .agents
                 .get(a)
                 .is_some_and(|ag| untagged.contains(&ag.covers_ref.allocatable_to(&role)));
-            self.filters.insert(
-                p,
-                a,
-                OfferFilter {
-                    resources: untagged,
-                    expires_at,
-                },
-            );
+            self.filters.insert(p, a, untagged, expires_at);
             if covers {
                 if let Some(ag) = self.st.agents.get_mut(a) {
                     ag.covered.set(p);

@@ -124,9 +124,10 @@ impl Ranges {
     pub fn fragment(begin: u64, end: u64, parts: u64) -> Ranges {
         let parts = parts.max(1);
         let len = (end.saturating_sub(begin) + 1) / (2 * parts);
+        let step = len.max(1);
         let spans = (0..parts).map(|i| {
-            let b = begin + 2 * i * len.max(1);
-            (b, (b + len.max(1) - 1).min(end))
+            let b = begin.saturating_add(i.saturating_mul(2).saturating_mul(step));
+            (b, b.saturating_add(step - 1).min(end))
         });
         Ranges::from_spans(spans.collect::<Vec<_>>())
     }

@@ -119,7 +119,9 @@ impl FromStr for Scalar {
         let digits = frac.as_bytes();
         let mut place = SCALE / 10;
         for &d in digits.iter().take(3) {
-            milli += i64::from(d - b'0') * place;
+            milli = milli
+                .checked_add(i64::from(d - b'0') * place)
+                .ok_or_else(range)?;
             place /= 10;
         }
         if digits.len() > 3 && digits[3] >= b'5' {
