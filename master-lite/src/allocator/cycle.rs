@@ -91,13 +91,16 @@ impl Allocator {
                     .get(r)
                     .is_some_and(|n| !n.quota.guarantees.is_empty())
             });
+        if !self.config.shuffle_agents {
+            cands.sort_unstable();
+        }
         if guarantees {
-            self.rng.shuffle(&mut cands);
+            self.shuffle_agents(&mut cands);
             for &a in &cands {
                 self.walk_agent(a, &mut q, true);
             }
         }
-        self.rng.shuffle(&mut cands);
+        self.shuffle_agents(&mut cands);
         for &a in &cands {
             self.walk_agent(a, &mut q, false);
         }
@@ -111,6 +114,12 @@ impl Allocator {
     /// benchmarking the uncached walk; results are identical either way.
     pub fn invalidate_walk_cache(&mut self) {
         self.st.global_epoch += 1;
+    }
+
+    fn shuffle_agents(&mut self, cands: &mut [u32]) {
+        if self.config.shuffle_agents {
+            self.rng.shuffle(cands);
+        }
     }
 
     fn reshuffle_random_sorters(&mut self) {

@@ -31,6 +31,9 @@ pub struct AllocatorConfig {
     pub fair_sharing_excluded_resource_names: Vec<String>,
     /// Seed of the agent/random-sorter shuffles.
     pub seed: u64,
+    /// Shuffle agents every cycle like Mesos (default). When false, agents
+    /// are visited in registration order (deterministic; for tests).
+    pub shuffle_agents: bool,
 }
 
 impl Default for AllocatorConfig {
@@ -43,6 +46,7 @@ impl Default for AllocatorConfig {
                 .unwrap_or_default(),
             fair_sharing_excluded_resource_names: Vec::new(),
             seed: 0x5eed,
+            shuffle_agents: true,
         }
     }
 }

@@ -40,3 +40,5 @@ pub use sorter::SorterKind;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_random;

@@ -266,10 +266,18 @@ impl SplitMix64 {
         ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
     }
 
+    /// Uniform integer in `0..n` (0 if `n == 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            return 0;
+        }
+        usize::try_from(self.next_u64() % n as u64).unwrap_or(0)
+    }
+
     /// Fisher–Yates shuffle.
     pub fn shuffle<T>(&mut self, v: &mut [T]) {
         for i in (1..v.len()).rev() {
-            let j = usize::try_from(self.next_u64() % (i as u64 + 1)).unwrap_or(0);
+            let j = self.below(i + 1);
             v.swap(i, j);
         }
     }
