@@ -54,6 +54,7 @@ impl Allocator {
             id: Arc::clone(&id),
             roles: BTreeMap::new(),
             suppressed: BTreeSet::new(),
+            retired: BTreeSet::new(),
             active: !placeholder,
             placeholder,
         });
@@ -187,6 +188,73 @@ impl Allocator {
     }
 
     /// Resumes offers to a framework (e.g. after it reconnects).
+    /// UPDATE_FRAMEWORK: changes the subscribed roles and suppressed roles.
+    /// Roles that are left stop receiving offers at once; their pair is
+    /// dropped when its last allocation is recovered (Mesos keeps tracking
+    /// such allocations too).
+    pub fn update_framework(
+        &mut self,
+        id: &str,
+        roles_: &[&str],
+        suppressed: &[&str],
+    ) -> Result<(), AllocatorError> {
+        let roles_: Vec<&str> = if roles_.is_empty() {
+            vec![roles::DEFAULT_ROLE]
+        } else {
+            roles_.to_vec()
+        };
+        roles::validate_all(roles_.iter().copied())?;
+        roles::validate_all(suppressed.iter().copied())?;
+        let fw = self.framework(id)?;
+        let old: Vec<(Arc<str>, u32)> = self
+            .st
+            .frameworks
+            .get(fw)
+            .map(|f| f.roles.iter().map(|(r, p)| (Arc::clone(r), *p)).collect())
+            .unwrap_or_default();
+        for r in &roles_ {
+            self.ensure_pair(fw, r);
+        }
+        if let Some(f) = self.st.frameworks.get_mut(fw) {
+            f.suppressed = suppressed.iter().map(|r| Arc::from(*r)).collect();
+            f.retired.retain(|r| !roles_.contains(&&**r));
+        }
+        for (role, p) in old {
+            if !roles_.contains(&&*role) {
+                if let Some(f) = self.st.frameworks.get_mut(fw) {
+                    f.retired.insert(role);
+                }
+                self.retire_if_idle(fw, p);
+            }
+        }
+        self.refresh_framework(fw);
+        Ok(())
+    }
+
+    /// Drops pair `p` of `fw` if its role was left and nothing is allocated.
+    pub(crate) fn retire_if_idle(&mut self, fw: u32, p: u32) {
+        let Some(pair) = self.st.pairs.get(p) else {
+            return;
+        };
+        let Some(role) = self.st.roles.get(pair.role).map(|r| Arc::clone(&r.name)) else {
+            return;
+        };
+        let retired = self
+            .st
+            .frameworks
+            .get(fw)
+            .is_some_and(|f| f.retired.contains(&role));
+        if !retired || !pair.agents.is_empty() {
+            self.st.refresh_pair_active(p);
+            return;
+        }
+        self.remove_pair(p);
+        if let Some(f) = self.st.frameworks.get_mut(fw) {
+            f.roles.remove(&role);
+            f.retired.remove(&role);
+        }
+    }
+
     pub fn activate_framework(&mut self, id: &str) -> Result<(), AllocatorError> {
         let fw = self.framework(id)?;
         if let Some(f) = self.st.frameworks.get_mut(fw) {

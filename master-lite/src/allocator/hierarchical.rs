@@ -260,6 +260,9 @@ impl Allocator {
                 }
             }
         }
+        if self.st.pairs.get(p).is_some_and(|x| x.agents.is_empty()) {
+            self.retire_if_idle(f, p);
+        }
         Ok(())
     }
 }

@@ -39,6 +39,8 @@ pub(crate) struct Framework {
     pub id: Arc<str>,
     pub roles: BTreeMap<Arc<str>, u32>,
     pub suppressed: BTreeSet<Arc<str>>,
+    /// Roles the framework left that still hold allocations.
+    pub retired: BTreeSet<Arc<str>>,
     pub active: bool,
     /// Created implicitly from an agent's `used` resources.
     pub placeholder: bool,
@@ -388,7 +390,7 @@ impl State {
         let Some(r) = self.roles.get(role) else {
             return;
         };
-        let want = f.active && !f.suppressed.contains(&r.name);
+        let want = f.active && !f.suppressed.contains(&r.name) && !f.retired.contains(&r.name);
         let was = r.frameworks.is_active(pair);
         if want == was {
             return;

@@ -421,3 +421,51 @@ fn random_sorter_and_used_resources() {
     a.recover("a0", "late", &used, None, 0).unwrap();
     assert!(a.add_framework("late", &["r"], &[], true).is_err());
 }
+
+#[test]
+fn update_framework_changes_roles() {
+    let mut a = alloc_with_agents(3, "cpus:2;mem:1024");
+    a.add_framework("f", &["a", "b"], &[], true).unwrap();
+    let offers = a.allocate(0);
+    assert_eq!(offers.len(), 3);
+    let held_a: Vec<Offer> = offers.iter().filter(|o| &*o.role == "a").cloned().collect();
+    for o in offers.iter().filter(|o| &*o.role != "a") {
+        a.recover(&o.agent_id, "f", &o.resources, None, 0).unwrap();
+    }
+    a.update_framework("f", &["b", "c"], &["b"]).unwrap();
+    let offers = a.allocate(SEC);
+    assert!(!offers.is_empty());
+    assert!(offers.iter().all(|o| &*o.role == "c"), "{offers:?}");
+    assert!(a.roles().contains(&"a".to_string()));
+    for o in &held_a {
+        a.recover(&o.agent_id, "f", &o.resources, None, SEC)
+            .unwrap();
+    }
+    assert!(!a.roles().contains(&"a".to_string()), "{:?}", a.roles());
+    assert!(a.update_framework("f", &[".."], &[]).is_err());
+    assert!(a.update_framework("nope", &["x"], &[]).is_err());
+}
+
+#[test]
+fn hierarchical_roles_share_parent_fairness() {
+    // Two sub-roles of `eng` compete with `ops`: `eng` as a whole gets about
+    // as much as `ops` (weights 1), split between its children.
+    let mut a = Allocator::new(AllocatorConfig {
+        min_allocatable_resources: parse_min_allocatable("cpus:1").unwrap(),
+        ..Default::default()
+    });
+    for i in 0..90 {
+        a.add_agent(&format!("a{i}"), res("cpus:1;mem:128"), vec![], &[])
+            .unwrap();
+    }
+    a.add_framework("e1", &["eng/web"], &[], true).unwrap();
+    a.add_framework("e2", &["eng/batch"], &[], true).unwrap();
+    a.add_framework("o", &["ops"], &[], true).unwrap();
+    let offers = a.allocate(0);
+    assert_eq!(offers.len(), 90);
+    let cpus = |r: &str| a.role_allocation(r).get("cpus");
+    assert_eq!(cpus("eng"), Scalar::from_units(45));
+    assert_eq!(cpus("ops"), Scalar::from_units(45));
+    let (web, batch) = (cpus("eng/web"), cpus("eng/batch"));
+    assert!((web - batch).milli().abs() <= 1000, "{web} {batch}");
+}
