@@ -1,6 +1,6 @@
-//! A fast, non-cryptographic hasher for the allocator's integer-keyed maps
-//! (agent, pair and role indices). Keys are internal indices, never user
-//! input, so hash flooding is not a concern here.
+//! Index-keyed containers: a fast, non-cryptographic hasher for the
+//! allocator's integer-keyed maps (agent, pair and role indices; never user
+//! input, so hash flooding is not a concern) and a slab with index reuse.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -54,3 +54,54 @@ pub type BuildIntHasher = BuildHasherDefault<IntHasher>;
 pub type IntMap<K, V> = HashMap<K, V, BuildIntHasher>;
 /// Hash set of internal indices.
 pub type IntSet<K> = HashSet<K, BuildIntHasher>;
+
+/// Slab with index reuse.
+#[derive(Debug)]
+pub(crate) struct Slab<T> {
+    pub items: Vec<Option<T>>,
+    free: Vec<u32>,
+}
+
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Slab {
+            items: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+}
+
+impl<T> Slab<T> {
+    pub fn insert(&mut self, t: T) -> u32 {
+        if let Some(i) = self.free.pop() {
+            self.items[i as usize] = Some(t);
+            i
+        } else {
+            self.items.push(Some(t));
+            u32::try_from(self.items.len() - 1).unwrap_or(u32::MAX)
+        }
+    }
+
+    pub fn remove(&mut self, i: u32) -> Option<T> {
+        let t = self.items.get_mut(i as usize)?.take();
+        if t.is_some() {
+            self.free.push(i);
+        }
+        t
+    }
+
+    pub fn get(&self, i: u32) -> Option<&T> {
+        self.items.get(i as usize)?.as_ref()
+    }
+
+    pub fn get_mut(&mut self, i: u32) -> Option<&mut T> {
+        self.items.get_mut(i as usize)?.as_mut()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
+        self.items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| Some((u32::try_from(i).ok()?, t.as_ref()?)))
+    }
+}

@@ -2,8 +2,11 @@
 //! `cpus:24;mem:4096;disk:4096;ports:[31000-32000];cpus(role):2;zones:{a,b}`.
 //!
 //! `name(role)` is a static reservation to `role` (`name(*)` is unreserved).
+//! `Display` for [`Resource`] and [`Resources`] produces the same form, with
+//! dynamic reservations and allocation roles spelled out Mesos-style.
 
 use std::collections::BTreeSet;
+use std::fmt;
 use std::sync::Arc;
 
 use thiserror::Error;
@@ -90,6 +93,43 @@ fn parse_one(item: &str) -> Result<Resource, ParseError> {
         reservation,
         allocation_role: None,
     })
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)?;
+        if let Some(a) = &self.allocation_role {
+            write!(f, "(allocated: {a})")?;
+        }
+        match &self.reservation {
+            Some(Reservation {
+                role,
+                kind: ReservationKind::Static,
+            }) => write!(f, "({role})")?,
+            Some(Reservation { role, .. }) => write!(f, "(reservations: [(DYNAMIC,{role})])")?,
+            None => {}
+        }
+        match &self.value {
+            Value::Scalar(s) => write!(f, ":{s}"),
+            Value::Ranges(r) => write!(f, ":{r}"),
+            Value::Set(s) => {
+                let v: Vec<&str> = s.iter().map(String::as_str).collect();
+                write!(f, ":{{{}}}", v.join(","))
+            }
+        }
+    }
+}
+
+impl fmt::Display for Resources {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, r) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{r}")?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@
 //! empty entries, so equality is structural.
 
 use std::collections::BTreeSet;
-use std::fmt;
 use std::sync::Arc;
 
 use super::quantities::{Limits, Quantities};
@@ -426,42 +425,5 @@ impl FromIterator<Resource> for Resources {
             r.add_resource(&x);
         }
         r
-    }
-}
-
-impl fmt::Display for Resource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name)?;
-        if let Some(a) = &self.allocation_role {
-            write!(f, "(allocated: {a})")?;
-        }
-        match &self.reservation {
-            Some(Reservation {
-                role,
-                kind: ReservationKind::Static,
-            }) => write!(f, "({role})")?,
-            Some(Reservation { role, .. }) => write!(f, "(reservations: [(DYNAMIC,{role})])")?,
-            None => {}
-        }
-        match &self.value {
-            Value::Scalar(s) => write!(f, ":{s}"),
-            Value::Ranges(r) => write!(f, ":{r}"),
-            Value::Set(s) => {
-                let v: Vec<&str> = s.iter().map(String::as_str).collect();
-                write!(f, ":{{{}}}", v.join(","))
-            }
-        }
-    }
-}
-
-impl fmt::Display for Resources {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, r) in self.items.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{r}")?;
-        }
-        Ok(())
     }
 }

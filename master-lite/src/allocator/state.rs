@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use super::fasthash::{IntMap, IntSet};
+use super::fasthash::{IntMap, IntSet, Slab};
 use super::filters::BitSet;
 use super::quantities::Quantities;
 use super::quota::QuotaConfig;
@@ -76,57 +76,6 @@ pub(crate) struct Role {
     pub active_bits: BitSet,
     pub active_pairs: u32,
     pub subtree_active: u32,
-}
-
-/// Slab with index reuse.
-#[derive(Debug)]
-pub(crate) struct Slab<T> {
-    pub items: Vec<Option<T>>,
-    free: Vec<u32>,
-}
-
-impl<T> Default for Slab<T> {
-    fn default() -> Self {
-        Slab {
-            items: Vec::new(),
-            free: Vec::new(),
-        }
-    }
-}
-
-impl<T> Slab<T> {
-    pub fn insert(&mut self, t: T) -> u32 {
-        if let Some(i) = self.free.pop() {
-            self.items[i as usize] = Some(t);
-            i
-        } else {
-            self.items.push(Some(t));
-            u32::try_from(self.items.len() - 1).unwrap_or(u32::MAX)
-        }
-    }
-
-    pub fn remove(&mut self, i: u32) -> Option<T> {
-        let t = self.items.get_mut(i as usize)?.take();
-        if t.is_some() {
-            self.free.push(i);
-        }
-        t
-    }
-
-    pub fn get(&self, i: u32) -> Option<&T> {
-        self.items.get(i as usize)?.as_ref()
-    }
-
-    pub fn get_mut(&mut self, i: u32) -> Option<&mut T> {
-        self.items.get_mut(i as usize)?.as_mut()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
-        self.items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, t)| Some((u32::try_from(i).ok()?, t.as_ref()?)))
-    }
 }
 
 /// Everything the allocator tracks, with helpers that keep aggregates in sync.
