@@ -171,6 +171,22 @@ impl Allocator {
 
     // ----- recovery ---------------------------------------------------
 
+    /// DECLINE (or ACCEPT leftovers) of an offer: recovers `resources` and
+    /// installs a filter for `refuse_seconds` with Mesos's rules — absent
+    /// means the `Filters` default of 5 s; negative or NaN → 5 s; above
+    /// 365 days → 365 days; zero → no filter.
+    pub fn decline(
+        &mut self,
+        agent: &str,
+        fw: &str,
+        resources: &Resources,
+        refuse_seconds: Option<f64>,
+        now: Time,
+    ) -> Result<(), AllocatorError> {
+        let refuse = super::filters::refuse_duration(refuse_seconds.unwrap_or(5.0));
+        self.recover(agent, fw, resources, Some(refuse), now)
+    }
+
     /// Returns resources offered/allocated to `fw` on `agent` (declined or
     /// rescinded offers, finished tasks). With `refuse` set, installs a
     /// filter for at least `allocation_interval` and at most 365 days.

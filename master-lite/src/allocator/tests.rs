@@ -231,6 +231,14 @@ fn filtered_resources_go_to_the_next_framework() {
     .unwrap();
     assert_eq!(a.filter_count(), 1);
     assert_eq!(refuse_duration(-3.0), Duration::from_secs(5));
+    // DECLINE without filters uses the 5 s default.
+    let o = a.allocate(2 * SEC).pop().unwrap();
+    a.decline(&o.agent_id, &o.framework_id, &o.resources, None, 2 * SEC)
+        .unwrap();
+    a.decline("a0", "nobody", &o.resources, Some(f64::NAN), 2 * SEC)
+        .unwrap();
+    let next = a.allocate(3 * SEC);
+    assert!(next.iter().all(|x| x.framework_id != o.framework_id));
 }
 
 #[test]
