@@ -187,7 +187,6 @@ impl Allocator {
         });
     }
 
-    /// Resumes offers to a framework (e.g. after it reconnects).
     /// UPDATE_FRAMEWORK: changes the subscribed roles and suppressed roles.
     /// Roles that are left stop receiving offers at once; their pair is
     /// dropped when its last allocation is recovered (Mesos keeps tracking
@@ -255,6 +254,7 @@ impl Allocator {
         }
     }
 
+    /// Resumes offers to a framework (e.g. after it reconnects).
     pub fn activate_framework(&mut self, id: &str) -> Result<(), AllocatorError> {
         let fw = self.framework(id)?;
         if let Some(f) = self.st.frameworks.get_mut(fw) {
