@@ -81,7 +81,19 @@ impl Allocator {
     pub(crate) fn allocate_to(&mut self, a: u32, p: u32, res: &Resources) {
         if let Some(ag) = self.st.agents.get_mut(a) {
             ag.available.subtract(res);
-            ag.allocated.entry(p).or_default().add(res);
+        }
+        self.record_allocation(a, p, res);
+    }
+
+    /// Books `res` (already taken out of `available`) to pair `p` on `a`.
+    pub(crate) fn record_allocation(&mut self, a: u32, p: u32, res: &Resources) {
+        if let Some(ag) = self.st.agents.get_mut(a) {
+            match ag.allocated.get_mut(&p) {
+                Some(held) => held.add(res),
+                None => {
+                    ag.allocated.insert(p, res.clone());
+                }
+            }
         }
         if let Some(pair) = self.st.pairs.get_mut(p) {
             pair.agents.insert(a);

@@ -223,6 +223,31 @@ impl Allocator {
             if stage1 && (top != role || quota.is_none_or(|c| c.guarantees.is_empty())) {
                 continue;
             }
+            if !q.enabled && !stage1 && !ag.available.has_reservations() {
+                // Fast path (no quota, nothing reserved): the whole agent is
+                // offered, so move `available` instead of copying it.
+                if !self.allocatable(&ag.available) {
+                    continue;
+                }
+                let avail = self
+                    .st
+                    .agents
+                    .get_mut(a)
+                    .map(|x| std::mem::take(&mut x.available))
+                    .unwrap_or_default();
+                match self.pick_pair(a, role, &avail) {
+                    Some(p) => {
+                        self.record_allocation(a, p, &avail);
+                        self.scratch.offers.push((p, a, avail));
+                    }
+                    None => {
+                        if let Some(x) = self.st.agents.get_mut(a) {
+                            x.available = avail;
+                        }
+                    }
+                }
+                continue;
+            }
             let available = ag.available.allocatable_to(&r.name);
             if available.is_empty() || !self.allocatable(&available) {
                 continue;

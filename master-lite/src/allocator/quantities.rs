@@ -56,6 +56,19 @@ impl Quantities {
         }
     }
 
+    /// Entries with their interned names.
+    pub(crate) fn iter_arc(&self) -> impl Iterator<Item = (&Arc<str>, Scalar)> + '_ {
+        self.items.iter().map(|(n, v)| (n, *v))
+    }
+
+    /// Amount of an interned `name`, comparing pointers first.
+    pub(crate) fn get_arc(&self, name: &Arc<str>) -> Scalar {
+        match self.items.iter().find(|(n, _)| Arc::ptr_eq(n, name)) {
+            Some((_, v)) => *v,
+            None => self.get(name),
+        }
+    }
+
     /// Adds `amount` of `name` (negative amounts subtract, clamped at zero).
     pub fn add_named(&mut self, name: &str, amount: Scalar) {
         match self.items.binary_search_by(|(n, _)| (**n).cmp(name)) {
@@ -77,7 +90,14 @@ impl Quantities {
 
     /// Adds `amount` of an interned `name`, avoiding a new allocation.
     pub(crate) fn add_arc(&mut self, name: &Arc<str>, amount: Scalar) {
-        match self.items.binary_search_by(|(n, _)| (**n).cmp(name)) {
+        // Names are usually shared `Arc`s: compare pointers before bytes.
+        let found = self
+            .items
+            .iter()
+            .position(|(n, _)| Arc::ptr_eq(n, name))
+            .ok_or(0)
+            .or_else(|_| self.items.binary_search_by(|(n, _)| (**n).cmp(name)));
+        match found {
             Ok(i) => {
                 let v = self.items[i].1 + amount;
                 if v.is_positive() {

@@ -55,9 +55,9 @@ impl Client {
 /// Weighted dominant share of `alloc` against `total`, skipping `excluded` names.
 pub fn dominant_share(alloc: &Quantities, total: &Quantities, excluded: &[String]) -> f64 {
     let mut share: f64 = 0.0;
-    for (name, amount) in alloc.iter() {
-        let t = total.get(name);
-        if t.is_positive() && !excluded.iter().any(|e| e == name) {
+    for (name, amount) in alloc.iter_arc() {
+        let t = total.get_arc(name);
+        if t.is_positive() && !excluded.iter().any(|e| **e == **name) {
             share = share.max(amount.milli() as f64 / t.milli() as f64);
         }
     }
