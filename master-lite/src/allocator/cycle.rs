@@ -64,7 +64,7 @@ impl Allocator {
 
         let mut cands = std::mem::take(&mut self.scratch.candidates);
         cands.clear();
-        let full = self.scratch.seen_epoch != self.st.global_epoch;
+        let full = self.exhaustive || self.scratch.seen_epoch != self.st.global_epoch;
         if full {
             cands.extend(self.st.agents.iter().map(|(i, _)| i));
         } else {
@@ -206,7 +206,7 @@ impl Allocator {
             let Some(r) = self.st.roles.get(role) else {
                 continue;
             };
-            if !r.active_bits.any_not_in(&ag.covered) {
+            if !self.exhaustive && !r.active_bits.any_not_in(&ag.covered) {
                 continue; // Every active pair filters all it could get here.
             }
             let top = if q.enabled {
@@ -317,6 +317,7 @@ impl Allocator {
 
     /// First pair of `role`, in sorter order, not filtering `to_offer` on `a`.
     fn pick_pair(&mut self, a: u32, role: u32, to_offer: &Resources) -> Option<u32> {
+        let exhaustive = self.exhaustive;
         let (st, filters, scratch) = (&mut self.st, &self.filters, &mut self.scratch);
         let ag = st.agents.get(a)?;
         let r = st.roles.get(role)?;
@@ -324,10 +325,17 @@ impl Allocator {
         scratch.to_cover.clear();
         let mut chosen = None;
         for p in r.frameworks.iter() {
-            if ag.covered.get(p) {
+            if ag.covered.get(p) && !exhaustive {
                 continue;
             }
             if let Some(fs) = filters.get(p, a) {
+                if exhaustive {
+                    if fs.iter().any(|f| f.filters(to_offer)) {
+                        continue;
+                    }
+                    chosen = Some(p);
+                    break;
+                }
                 let cr = cover_ref.get_or_insert_with(|| ag.covers_ref.allocatable_to(&r.name));
                 if fs.iter().any(|f| f.resources.contains(cr)) {
                     scratch.to_cover.push(p);

@@ -82,6 +82,9 @@ pub struct Allocator {
     pub(crate) filters: FilterStore,
     pub(crate) rng: SplitMix64,
     pub(crate) scratch: super::cycle::Scratch,
+    /// Test-only reference mode: walk every agent and consult every filter
+    /// directly (no walk cache, no cover bits).
+    pub(crate) exhaustive: bool,
 }
 
 impl Allocator {
@@ -99,6 +102,7 @@ impl Allocator {
             filters: FilterStore::new(),
             rng,
             scratch: Default::default(),
+            exhaustive: false,
         }
     }
 
@@ -264,17 +268,19 @@ impl Allocator {
         if let Some(d) = refuse.filter(|d| !d.is_zero()) {
             let timeout = d.min(MAX_REFUSE).max(self.config.allocation_interval);
             let expires_at = now.saturating_add(nanos(timeout));
-            let covers = self
-                .st
-                .agents
-                .get(a)
-                .is_some_and(|ag| untagged.contains(&ag.covers_ref.allocatable_to(&role)));
-            self.filters.insert(p, a, untagged, expires_at);
-            if covers {
-                if let Some(ag) = self.st.agents.get_mut(a) {
+            if let Some(ag) = self.st.agents.get_mut(a) {
+                if untagged.contains(&ag.covers_ref.allocatable_to(&role)) {
+                    ag.covered.set(p);
+                } else if untagged.contains(&ag.available.allocatable_to(&role)) {
+                    // The cover reference grew stale (the agent shrank since):
+                    // tighten it to what is available now; other pairs' bits
+                    // are re-verified lazily against the smaller reference.
+                    ag.covers_ref = ag.available.clone();
+                    ag.covered.clear_all();
                     ag.covered.set(p);
                 }
             }
+            self.filters.insert(p, a, untagged, expires_at);
         }
         if self.st.pairs.get(p).is_some_and(|x| x.agents.is_empty()) {
             self.retire_if_idle(f, p);
