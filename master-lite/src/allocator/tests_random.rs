@@ -51,8 +51,8 @@ fn check_accounting(a: &Allocator, agents: &[String], fws: &[(String, Vec<&str>)
             assert!(a.agent_total(ag).unwrap().contains(av));
         }
     }
-    for (fw, roles) in fws {
-        for r in roles {
+    for (fw, _) in fws {
+        for r in ROLES {
             sum.add(&a.allocation(fw, r));
         }
     }
@@ -181,9 +181,16 @@ fn run(seed: u64) {
                 limit = Some(l);
                 t.both(|x| x.update_quota("r2", cfg.clone()).is_ok());
             }
-            _ => {
+            _ if rng.next_u64() % 2 == 0 => {
                 let w = 0.5 + (rng.next_u64() % 4) as f64;
                 t.both(|x| x.update_weights(&[("r1", w)]).is_ok());
+            }
+            _ => {
+                let i = rng.below(fws.len());
+                let roles = vec![ROLES[rng.below(4)], ROLES[rng.below(4)]];
+                let fw = fws[i].0.clone();
+                t.both(|x| x.update_framework(&fw, &roles, &[]).is_ok());
+                fws[i].1 = roles;
             }
         }
         check_accounting(&t.cached, &agents, &fws);
