@@ -1,1 +1,3 @@
 //! mesos-master: registry, DRF allocator, offers, scheduler and operator APIs.
+
+pub mod allocator;
