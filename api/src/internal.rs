@@ -1,0 +1,273 @@
+//! Meseta's agent ↔ master channel (DESIGN.md: "ours, HTTP+JSON"), shaped after Mesos's
+//! internal messages (`src/messages/messages.proto`: `RegisterSlaveMessage`,
+//! `RunTaskMessage`, `StatusUpdateMessage`, ...) but carried like the v1 APIs.
+//!
+//! Transport, all on the master's port:
+//! * The agent `POST`s [`Call`] `SUBSCRIBE` to [`PATH`] and keeps the chunked RecordIO
+//!   response open (`Content-Type: application/json`, `Mesos-Stream-Id` header). The first
+//!   [`Event`] is `REGISTERED` with the agent id (new, or the same one when
+//!   `subscribe.agent_info.id` was set and the master knows it: re-registration). The master
+//!   then streams `RUN_TASK`, `KILL_TASK`, `ACKNOWLEDGE`, `SHUTDOWN_FRAMEWORK`,
+//!   `FRAMEWORK_TO_EXECUTOR` and a `HEARTBEAT` every `heartbeat_interval_seconds`.
+//! * Every other call is its own `POST` to [`PATH`] with `agent_id` set, answered `202`.
+//! * An agent whose stream is gone and not re-opened within `--agent_ping_timeout` ×
+//!   `--max_agent_ping_timeouts` is removed: its tasks become `TASK_LOST` with
+//!   `REASON_AGENT_REMOVED` (TASK_UNREACHABLE for PARTITION_AWARE frameworks). An agent
+//!   that misses heartbeats for as long assumes the master is gone and re-subscribes with
+//!   backoff (`--registration_backoff_factor`), tasks still running.
+//! * Status updates are at-least-once: the agent resends an update (same `uuid`) until an
+//!   `ACKNOWLEDGE` with that uuid arrives; the master forwards acknowledgements from the
+//!   scheduler and de-duplicates by uuid.
+
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::{AgentInfo, MasterInfo};
+use crate::encoding::{null_as_default, Bytes};
+use crate::framework::FrameworkInfo;
+use crate::ids::{AgentId, ExecutorId, FrameworkId, TaskId};
+use crate::status::TaskStatus;
+use crate::task::{ExecutorInfo, KillPolicy, Task, TaskInfo};
+
+/// The master endpoint of this channel.
+pub const PATH: &str = "/api/v1/internal/agent";
+
+proto_enum! {
+    /// Agent → master call type.
+    #[derive(Default)]
+    pub enum CallType {
+        /// Invalid / unset.
+        #[default]
+        Unknown = "UNKNOWN",
+        /// Register or re-register and open the event stream.
+        Subscribe = "SUBSCRIBE",
+        /// A task status update for the scheduler.
+        StatusUpdate = "STATUS_UPDATE",
+        /// An executor's MESSAGE for its scheduler.
+        ExecutorToFramework = "EXECUTOR_TO_FRAMEWORK",
+        /// An executor ended (its tasks have been updated separately).
+        ExitedExecutor = "EXITED_EXECUTOR",
+    }
+}
+
+/// An agent → master call.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Call {
+    /// Call type.
+    pub r#type: CallType,
+    /// The calling agent; required for everything but a first SUBSCRIBE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<AgentId>,
+    /// For SUBSCRIBE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscribe: Option<Subscribe>,
+    /// For STATUS_UPDATE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_update: Option<StatusUpdate>,
+    /// For EXECUTOR_TO_FRAMEWORK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executor_to_framework: Option<FrameworkMessage>,
+    /// For EXITED_EXECUTOR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exited_executor: Option<ExitedExecutor>,
+}
+
+/// `SUBSCRIBE`: what the agent is and (when re-registering) what it runs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Subscribe {
+    /// Hostname, port, resources, attributes; `id` set to re-register with that id.
+    pub agent_info: AgentInfo,
+    /// Meseta version of the agent.
+    #[serde(default)]
+    pub version: String,
+    /// Frameworks with tasks on the agent (re-registration).
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub frameworks: Vec<FrameworkInfo>,
+    /// Executors running on the agent (re-registration).
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub executors: Vec<ExecutorInfo>,
+    /// Tasks on the agent with their latest state (re-registration).
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub tasks: Vec<Task>,
+}
+
+/// `StatusUpdate` (messages.proto): one update, identified by `uuid`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatusUpdate {
+    /// The task's framework.
+    pub framework_id: FrameworkId,
+    /// The executor that produced it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executor_id: Option<ExecutorId>,
+    /// The status; `status.uuid` equals `uuid` and `status.agent_id` is set.
+    pub status: TaskStatus,
+    /// Seconds since the epoch.
+    pub timestamp: f64,
+    /// Update id (16 bytes) to acknowledge.
+    pub uuid: Bytes,
+}
+
+/// An opaque message between an executor and its scheduler.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FrameworkMessage {
+    /// The framework.
+    pub framework_id: FrameworkId,
+    /// The executor.
+    pub executor_id: ExecutorId,
+    /// Payload.
+    pub data: Bytes,
+}
+
+/// `EXITED_EXECUTOR`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExitedExecutor {
+    /// The framework.
+    pub framework_id: FrameworkId,
+    /// The executor.
+    pub executor_id: ExecutorId,
+    /// Raw wait status.
+    pub status: i32,
+}
+
+proto_enum! {
+    /// Master → agent event type.
+    #[derive(Default)]
+    pub enum EventType {
+        /// Invalid / unset.
+        #[default]
+        Unknown = "UNKNOWN",
+        /// First event: the agent's id.
+        Registered = "REGISTERED",
+        /// Launch a task (with its executor, or `command` for the command executor).
+        RunTask = "RUN_TASK",
+        /// Kill a task.
+        KillTask = "KILL_TASK",
+        /// The scheduler acknowledged a status update.
+        Acknowledge = "ACKNOWLEDGE",
+        /// Kill every executor and task of a framework.
+        ShutdownFramework = "SHUTDOWN_FRAMEWORK",
+        /// A scheduler's MESSAGE for an executor.
+        FrameworkToExecutor = "FRAMEWORK_TO_EXECUTOR",
+        /// Keep-alive.
+        Heartbeat = "HEARTBEAT",
+        /// The master removed this agent; it must not re-register with the same id.
+        Shutdown = "SHUTDOWN",
+    }
+}
+
+/// A master → agent event.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Event type.
+    pub r#type: EventType,
+    /// For REGISTERED.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered: Option<Registered>,
+    /// For RUN_TASK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_task: Option<RunTask>,
+    /// For KILL_TASK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kill_task: Option<KillTask>,
+    /// For ACKNOWLEDGE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledge: Option<Acknowledge>,
+    /// For SHUTDOWN_FRAMEWORK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shutdown_framework: Option<ShutdownFramework>,
+    /// For FRAMEWORK_TO_EXECUTOR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub framework_to_executor: Option<FrameworkMessage>,
+    /// For SHUTDOWN: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// `REGISTERED`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Registered {
+    /// The agent's id (kept across re-registrations).
+    pub agent_id: AgentId,
+    /// The master.
+    pub master_info: MasterInfo,
+    /// How often HEARTBEAT events come.
+    pub heartbeat_interval_seconds: f64,
+}
+
+/// `RUN_TASK` (RunTaskMessage).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunTask {
+    /// The framework, with `id` set.
+    pub framework: FrameworkInfo,
+    /// The task: `executor` for a custom executor, else `command` for the command executor.
+    pub task: TaskInfo,
+}
+
+/// `KILL_TASK`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KillTask {
+    /// The framework.
+    pub framework_id: FrameworkId,
+    /// The task.
+    pub task_id: TaskId,
+    /// Overrides the task's kill policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kill_policy: Option<KillPolicy>,
+}
+
+/// `ACKNOWLEDGE` (StatusUpdateAcknowledgementMessage).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Acknowledge {
+    /// The framework.
+    pub framework_id: FrameworkId,
+    /// The task.
+    pub task_id: TaskId,
+    /// The acknowledged update's uuid.
+    pub uuid: Bytes,
+}
+
+/// `SHUTDOWN_FRAMEWORK`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShutdownFramework {
+    /// The framework.
+    pub framework_id: FrameworkId,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_a_run_task_event() {
+        let json = r#"{"type":"RUN_TASK","run_task":{"framework":{"user":"root","name":"fw","id":{"value":"m-0000"}},
+            "task":{"name":"t","task_id":{"value":"t1"},"agent_id":{"value":"m-S0"},
+            "resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}}],
+            "command":{"value":"echo hi"}}}}"#;
+        let e: Event = serde_json::from_str(json).unwrap();
+        assert_eq!(e.r#type, EventType::RunTask);
+        assert_eq!(e.run_task.as_ref().unwrap().task.task_id.value, "t1");
+        let back: Event = serde_json::from_value(serde_json::to_value(&e).unwrap()).unwrap();
+        assert_eq!(back, e);
+    }
+
+    #[test]
+    fn unknown_call_types_are_rejected() {
+        assert!(serde_json::from_str::<Call>(r#"{"type":"NOPE"}"#).is_err());
+        let c: Call = serde_json::from_str(
+            r#"{"type":"SUBSCRIBE","subscribe":{"agent_info":{"hostname":"h"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.subscribe.unwrap().agent_info.hostname, "h");
+    }
+}
