@@ -1,1 +1,243 @@
-//! End-to-end tests live in `tests/`; this library holds helpers shared by them.
+//! Helpers for end-to-end tests that start the real binaries (`mesos-master`, `mesos-agent`,
+//! `mesos-executor`, `mesos-containerizer`, `agentctl`) as a single-node cluster on loopback.
+//!
+//! The binaries are taken from the cargo target directory the tests run from
+//! (`target/debug`); `scripts/test.sh` builds them with `cargo build --workspace --bins` first.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Whether the kernel-level parts can run; prints why not otherwise.
+pub fn root_or_skip(test: &str) -> bool {
+    if nix::unistd::Uid::effective().is_root() {
+        return true;
+    }
+    eprintln!("SKIPPED {test}: needs root (the agent creates cgroups and namespaces)");
+    false
+}
+
+/// The directory holding the workspace's binaries.
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    // target/debug/deps/<test> → target/debug
+    exe.parent().and_then(Path::parent).expect("target dir").to_owned()
+}
+
+/// Path of a workspace binary; panics with the command to build it when missing.
+pub fn bin(name: &str) -> PathBuf {
+    let p = bin_dir().join(name);
+    assert!(p.exists(), "{} is missing: run `cargo build --workspace --bins` first", p.display());
+    p
+}
+
+/// The python of a virtualenv holding pymesos 0.3.15 (installed once per run).
+pub fn pymesos_python() -> PathBuf {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    PY.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/setup-pymesos.sh");
+        let out = Command::new("bash").arg(&script).stderr(Stdio::inherit()).output().expect("setup-pymesos.sh");
+        assert!(out.status.success(), "setup-pymesos.sh failed");
+        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    })
+    .clone()
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// A minimal HTTP/1.1 request over loopback; returns (status, body). Handles chunked bodies.
+pub fn http(method: &str, port: u16, path: &str, body: Option<&str>) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let body = body.unwrap_or("");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let chunked = head.lines().any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding:") && l.to_ascii_lowercase().contains("chunked"));
+    Ok((status, if chunked { dechunk(rest) } else { rest.to_owned() }))
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// GET a JSON document.
+pub fn get_json(port: u16, path: &str) -> serde_json::Value {
+    let (status, body) = http("GET", port, path, None).unwrap_or((0, String::new()));
+    assert_eq!(status, 200, "GET {path}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+}
+
+/// Polls `cond` every 50 ms until it holds or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    cond()
+}
+
+/// A single-node cluster: one master and one agent, killed and cleaned up on drop.
+#[derive(Debug)]
+pub struct Cluster {
+    /// The master's port on 127.0.0.1.
+    pub master_port: u16,
+    /// The agent's port on 127.0.0.1.
+    pub agent_port: u16,
+    /// Work dirs and logs.
+    pub dir: tempfile::TempDir,
+    /// The agent's `--cgroups_root`.
+    pub cgroups_root: String,
+    children: Vec<Child>,
+}
+
+impl Cluster {
+    /// Starts master and agent with full isolation and waits until the agent is registered.
+    pub fn start(agent_resources: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let master_port = free_port();
+        let agent_port = free_port();
+        let cgroups_root = format!("meseta-e2e-{}", dir.path().file_name().unwrap_or_default().to_string_lossy());
+        let logs = dir.path().to_owned();
+        let log = move |name: &str| std::fs::File::create(logs.join(name)).expect("log file");
+        let master = Command::new(bin("mesos-master"))
+            .arg("--ip=127.0.0.1")
+            .arg(format!("--port={master_port}"))
+            .arg(format!("--work_dir={}", dir.path().join("master").display()))
+            .arg("--allocation_interval=100ms")
+            .env("MESETA_MASTER_CONF_DIR", dir.path().join("no-etc"))
+            .stdout(log("master.log"))
+            .stderr(log("master.err"))
+            .spawn()
+            .expect("start mesos-master");
+        let mut cluster = Self { master_port, agent_port, dir, cgroups_root, children: vec![master] };
+        assert!(
+            wait_until(Duration::from_secs(20), || http("GET", master_port, "/health", None).is_ok_and(|(s, _)| s == 200)),
+            "master did not come up: {}",
+            cluster.logs()
+        );
+        let agent = Command::new(bin("mesos-agent"))
+            .arg(format!("--master=127.0.0.1:{master_port}"))
+            .arg("--ip=127.0.0.1")
+            .arg(format!("--port={agent_port}"))
+            .arg(format!("--work_dir={}", cluster.dir.path().join("agent").display()))
+            .arg(format!("--runtime_dir={}", cluster.dir.path().join("run").display()))
+            .arg("--isolation=cgroups/cpu,cgroups/mem,cgroups/pids,namespaces/pid,namespaces/ipc,filesystem/linux")
+            .arg(format!("--cgroups_root={}", cluster.cgroups_root))
+            .arg(format!("--resources={agent_resources}"))
+            .arg(format!("--launcher_dir={}", bin_dir().display()))
+            .env("MESETA_AGENT_CONF_DIR", cluster.dir.path().join("no-etc"))
+            .stdout(log("agent.log"))
+            .stderr(log("agent.err"))
+            .spawn()
+            .expect("start mesos-agent");
+        cluster.children.push(agent);
+        let registered = wait_until(Duration::from_secs(20), || {
+            http("GET", master_port, "/state", None)
+                .ok()
+                .and_then(|(_, b)| serde_json::from_str::<serde_json::Value>(&b).ok())
+                .and_then(|v| v["slaves"].as_array().map(|a| !a.is_empty()))
+                .unwrap_or(false)
+        });
+        assert!(registered, "agent did not register: {}", cluster.logs());
+        cluster
+    }
+
+    /// The logs of both daemons, for failure messages.
+    pub fn logs(&self) -> String {
+        let mut out = String::new();
+        for f in ["master.log", "master.err", "agent.log", "agent.err"] {
+            let text = std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(40).collect();
+            out.push_str(&format!("\n--- {f} (last 40 lines) ---\n"));
+            for l in tail.iter().rev() {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// Runs a pymesos scenario (tests/python/scenario.py) to completion; returns (exit ok, stdout).
+    pub fn scenario(&self, name: &str, timeout_secs: u32) -> (bool, String) {
+        let out = self.scenario_command(name, timeout_secs).stdin(Stdio::null()).output().expect("scenario.py");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            eprintln!("scenario {name} stderr:\n{stderr}");
+        }
+        (out.status.success(), stdout)
+    }
+
+    /// The command that runs a scenario, for tests that interact with it while it runs.
+    pub fn scenario_command(&self, name: &str, timeout_secs: u32) -> Command {
+        let mut c = Command::new(pymesos_python());
+        c.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("python/scenario.py"))
+            .arg(name)
+            .arg(format!("--master=127.0.0.1:{}", self.master_port))
+            .arg(format!("--timeout={timeout_secs}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for c in self.children.iter_mut().rev() {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(c.id() as i32), nix::sys::signal::SIGTERM);
+        }
+        for c in self.children.iter_mut().rev() {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline && matches!(c.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        // Containers of a killed agent are not ours to keep: kill what is left in our cgroups.
+        for entry in std::fs::read_dir("/sys/fs/cgroup").into_iter().flatten().flatten() {
+            let root = entry.path().join(&self.cgroups_root);
+            for c in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+                if let Ok(procs) = std::fs::read_to_string(c.path().join("cgroup.procs")) {
+                    for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+                        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
+                    }
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        for entry in std::fs::read_dir("/sys/fs/cgroup").into_iter().flatten().flatten() {
+            let root = entry.path().join(&self.cgroups_root);
+            for c in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+                let _ = std::fs::remove_dir(c.path());
+            }
+            let _ = std::fs::remove_dir(&root);
+        }
+    }
+}

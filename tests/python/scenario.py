@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+"""End-to-end scenarios driven by an unmodified pymesos 0.3.15 scheduler.
+
+Usage: scenario.py NAME --master HOST:PORT [--timeout SECS]
+
+Prints one JSON object per line for what happened (events), and a final line
+`RESULT {"ok": true|false, ...}`; exits 0 only when every expectation of the scenario held,
+otherwise 1 with the reason in the RESULT line.
+"""
+import argparse
+import json
+import os
+import socket
+import sys
+import threading
+import time
+
+from addict import Dict
+from pymesos import MesosSchedulerDriver, Scheduler, decode_data, encode_data
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TERMINAL = {"TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_LOST", "TASK_ERROR",
+            "TASK_DROPPED", "TASK_GONE", "TASK_GONE_BY_OPERATOR"}
+
+
+def emit(kind, **fields):
+    fields["event"] = kind
+    print(json.dumps(fields), flush=True)
+
+
+def scalar(name, value):
+    return Dict(name=name, type="SCALAR", scalar=Dict(value=value))
+
+
+def resource_value(offer, name):
+    for r in offer.resources:
+        if r.name == name:
+            if r.type == "SCALAR":
+                return r.scalar.value
+            if r.type == "RANGES":
+                return [[x.begin, x.end] for x in r.ranges.range]
+    return None
+
+
+class Base(Scheduler):
+    """Launches the scenario's tasks on the first offers and records every update."""
+
+    def __init__(self, tasks):
+        self.pending = list(tasks)  # dicts: id, command/executor, cpus, mem, kill_after
+        self.states = {}            # task id -> list of states
+        self.updates = []
+        self.offers_seen = []
+        self.done = threading.Event()
+        self.lock = threading.Lock()
+        self.agent_id = None
+        self.error = None
+        self.messages = []
+
+    def registered(self, driver, framework_id, master_info):
+        emit("registered", framework_id=framework_id.value)
+
+    def resourceOffers(self, driver, offers):
+        for offer in offers:
+            with self.lock:
+                self.offers_seen.append({
+                    "id": offer.id.value, "agent_id": offer.agent_id.value,
+                    "hostname": offer.hostname,
+                    "cpus": resource_value(offer, "cpus"), "mem": resource_value(offer, "mem"),
+                    "disk": resource_value(offer, "disk"), "ports": resource_value(offer, "ports"),
+                })
+                emit("offer", **self.offers_seen[-1])
+                if not self.pending:
+                    driver.declineOffer(offer.id, Dict(refuse_seconds=3600))
+                    continue
+                cpus, mem = resource_value(offer, "cpus") or 0, resource_value(offer, "mem") or 0
+                tasks = []
+                while self.pending and cpus >= self.pending[0].get("cpus", 0.1) and mem >= self.pending[0].get("mem", 32):
+                    spec = self.pending.pop(0)
+                    cpus -= spec.get("cpus", 0.1)
+                    mem -= spec.get("mem", 32)
+                    tasks.append(self.task_info(offer, spec))
+                self.agent_id = offer.agent_id.value
+            if tasks:
+                emit("launch", offer_id=offer.id.value, tasks=[t.task_id.value for t in tasks])
+                driver.launchTasks(offer.id, tasks)
+            else:
+                driver.declineOffer(offer.id)
+
+    def task_info(self, offer, spec):
+        t = Dict()
+        t.task_id.value = spec["id"]
+        t.agent_id.value = offer.agent_id.value
+        t.name = spec["id"]
+        t.resources = [scalar("cpus", spec.get("cpus", 0.1)), scalar("mem", spec.get("mem", 32))]
+        if "executor" in spec:
+            t.executor = spec["executor"]
+            t.data = encode_data(spec.get("data", b"").encode() if isinstance(spec.get("data"), str) else b"")
+        else:
+            t.command.value = spec["command"]
+            t.command.shell = True
+        return t
+
+    def statusUpdate(self, driver, update):
+        tid = update.task_id.value
+        with self.lock:
+            self.states.setdefault(tid, []).append(update.state)
+            rec = {"task_id": tid, "state": update.state, "reason": update.get("reason"),
+                   "message": update.get("message"), "source": update.get("source"),
+                   "agent_id": update.agent_id.value if update.get("agent_id") else None,
+                   "has_uuid": bool(update.get("uuid"))}
+            self.updates.append(rec)
+        emit("update", **rec)
+        self.on_update(driver, update)
+        self.check_done()
+
+    def frameworkMessage(self, driver, executor_id, agent_id, message):
+        data = decode_data(message).decode()
+        with self.lock:
+            self.messages.append(data)
+        emit("framework_message", executor_id=executor_id.value, data=data)
+        self.check_done()
+
+    def error(self, driver, message):
+        self.error = message
+        emit("error", message=message)
+        self.done.set()
+
+    def on_update(self, driver, update):
+        pass
+
+    def terminal(self, tid):
+        return any(s in TERMINAL for s in self.states.get(tid, []))
+
+    def check_done(self):
+        pass
+
+
+class ShellTasks(Base):
+    """FINISHED, FAILED (exit 3) and KILLED (killTask) command tasks."""
+
+    TASKS = [
+        {"id": "finish", "command": "echo hello-from-meseta; echo to-stderr >&2; exit 0"},
+        {"id": "fail", "command": "echo failing; exit 3"},
+        {"id": "kill", "command": "trap 'echo got-sigterm; exit 143' TERM; echo started; while :; do sleep 0.1; done"},
+    ]
+
+    def __init__(self):
+        super().__init__(self.TASKS)
+
+    def on_update(self, driver, update):
+        if update.task_id.value == "kill" and update.state == "TASK_RUNNING":
+            emit("kill_requested", task_id="kill")
+            driver.killTask(update.task_id)
+
+    def check_done(self):
+        if all(self.terminal(t["id"]) for t in self.TASKS):
+            self.done.set()
+
+    def verify(self):
+        s = self.states
+        problems = []
+        if not self.offers_seen:
+            problems.append("no offer")
+        else:
+            o = self.offers_seen[0]
+            for k in ("cpus", "mem", "disk", "ports"):
+                if not o[k]:
+                    problems.append(f"offer lacks {k}: {o}")
+        want = {"finish": "TASK_FINISHED", "fail": "TASK_FAILED", "kill": "TASK_KILLED"}
+        for tid, final in want.items():
+            got = s.get(tid, [])
+            if not got or got[-1] != final:
+                problems.append(f"{tid}: states {got}, wanted last {final}")
+            if "TASK_RUNNING" not in got:
+                problems.append(f"{tid}: never TASK_RUNNING ({got})")
+        for u in self.updates:
+            if u["has_uuid"] and not u["agent_id"]:
+                problems.append(f"update with uuid but no agent_id: {u}")
+        fail = [u for u in self.updates if u["task_id"] == "fail" and u["state"] == "TASK_FAILED"]
+        if fail and "Command exited with status 3" not in (fail[-1]["message"] or ""):
+            problems.append(f"fail message: {fail[-1]['message']}")
+        return problems
+
+
+class CustomExecutor(Base):
+    """A task that names its own ExecutorInfo: a pymesos MesosExecutorDriver in Python."""
+
+    def __init__(self, python):
+        ex = Dict()
+        ex.executor_id.value = "py-executor"
+        ex.name = "pymesos test executor"
+        ex.command.value = f"{python} {os.path.join(HERE, 'executor.py')}"
+        ex.resources = [scalar("cpus", 0.1), scalar("mem", 64)]
+        super().__init__([{"id": "custom", "executor": ex, "data": "ping", "mem": 32}])
+
+    def check_done(self):
+        if self.terminal("custom") and self.messages:
+            self.done.set()
+
+    def verify(self):
+        problems = []
+        got = self.states.get("custom", [])
+        if not got or got[-1] != "TASK_FINISHED":
+            problems.append(f"custom: states {got}")
+        if "TASK_RUNNING" not in got:
+            problems.append(f"custom: never RUNNING ({got})")
+        if not any(m.startswith("pong:ping") for m in self.messages):
+            problems.append(f"no framework message from the executor: {self.messages}")
+        return problems
+
+
+class MemoryLimit(Base):
+    """A task that allocates past its `mem` ends TASK_FAILED, REASON_CONTAINER_LIMITATION_MEMORY."""
+
+    def __init__(self):
+        super().__init__([{"id": "hog", "command": "dd if=/dev/zero of=/dev/null bs=512M count=1; sleep 5", "mem": 64}])
+
+    def check_done(self):
+        if self.terminal("hog"):
+            self.done.set()
+
+    def verify(self):
+        last = [u for u in self.updates if u["task_id"] == "hog"]
+        if not last or last[-1]["state"] != "TASK_FAILED":
+            return [f"hog: updates {last}"]
+        if last[-1]["reason"] != "REASON_CONTAINER_LIMITATION_MEMORY":
+            return [f"hog: reason {last[-1]['reason']} ({last[-1]['message']})"]
+        return []
+
+
+class LongRunning(Base):
+    """Launches `sleep` tasks and holds them RUNNING until stdin closes, then kills them."""
+
+    def __init__(self):
+        super().__init__([{"id": "long", "command": "echo long-running-output; sleep 600", "mem": 48}])
+        self.running = threading.Event()
+
+    def on_update(self, driver, update):
+        if update.state == "TASK_RUNNING":
+            emit("running", task_id=update.task_id.value, agent_id=update.agent_id.value)
+            self.running.set()
+
+    def check_done(self):
+        if self.terminal("long"):
+            self.done.set()
+
+    def verify(self):
+        got = self.states.get("long", [])
+        return [] if got and got[-1] == "TASK_KILLED" else [f"long: states {got}"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("scenario", choices=["shell_tasks", "custom_executor", "memory_limit", "long_running"])
+    ap.add_argument("--master", required=True)
+    ap.add_argument("--timeout", type=float, default=60)
+    args = ap.parse_args()
+    sched = {
+        "shell_tasks": ShellTasks,
+        "custom_executor": lambda: CustomExecutor(sys.executable),
+        "memory_limit": MemoryLimit,
+        "long_running": LongRunning,
+    }[args.scenario]()
+    framework = Dict(user="root", name=f"meseta-e2e-{args.scenario}", hostname=socket.gethostname())
+    driver = MesosSchedulerDriver(sched, framework, args.master, use_addict=True)
+    driver.start()
+    if args.scenario == "long_running":
+        if not sched.running.wait(args.timeout):
+            emit("timeout", waiting_for="TASK_RUNNING")
+        sys.stdin.read()  # the test inspects the running task, then closes our stdin
+        driver.killTask(Dict(value="long"))
+    ok = sched.done.wait(args.timeout)
+    problems = [] if ok else [f"timed out after {args.timeout}s; states {sched.states}"]
+    if sched.error:
+        problems.append(f"error event: {sched.error}")
+    problems += sched.verify()
+    driver.stop()
+    driver.join()
+    print("RESULT " + json.dumps({"ok": not problems, "problems": problems, "states": sched.states}), flush=True)
+    sys.exit(0 if not problems else 1)
+
+
+if __name__ == "__main__":
+    main()
