@@ -1,4 +1,7 @@
 //! meseta-bench: measurement helpers shared by its subcommands.
 
+pub mod e2e;
 pub mod launch;
 pub mod report;
+pub mod rss;
+pub mod sched;

@@ -22,6 +22,22 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
+    /// A scheduler's view of a single-node cluster: ACCEPT → TASK_RUNNING latency and the wall
+    /// time for 1000 `true` tasks to finish (needs root; uses the release binaries next to this one).
+    E2e {
+        /// Tasks launched one at a time for the latency figures.
+        #[arg(long, default_value_t = 50)]
+        latency_samples: usize,
+        /// Tasks in the throughput run.
+        #[arg(long, default_value_t = 1000)]
+        tasks: usize,
+    },
+    /// Agent memory: idle RSS, and RSS per running task including its supervisor and executor.
+    AgentRss {
+        /// Running tasks to measure with.
+        #[arg(long, default_value_t = 20)]
+        tasks: usize,
+    },
     /// Container launch latency: Meseta's containerizer vs `crun run` vs `runc run` (needs root).
     Launch {
         /// Measured runs per runtime.
@@ -42,11 +58,31 @@ fn main() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    if !nix::unistd::Uid::effective().is_root() {
+        anyhow::bail!("meseta-bench needs root (cgroups, namespaces, mounts)");
+    }
     match cli.command {
-        Cmd::Launch { iterations, warmup } => {
-            if !nix::unistd::Uid::effective().is_root() {
-                anyhow::bail!("launch needs root (cgroups, namespaces, mounts)");
+        Cmd::E2e {
+            latency_samples,
+            tasks,
+        } => {
+            let out = meseta_bench::e2e::run(&meseta_bench::e2e::Options {
+                latency_samples,
+                tasks,
+            })?;
+            print!("{out}");
+            if let Some(file) = &cli.record {
+                meseta_bench::report::record(file, "e2e", &format!("## e2e\n\n{out}"))?;
             }
+        }
+        Cmd::AgentRss { tasks } => {
+            let out = meseta_bench::rss::run(tasks)?;
+            print!("{out}");
+            if let Some(file) = &cli.record {
+                meseta_bench::report::record(file, "agent-rss", &format!("## agent-rss\n\n{out}"))?;
+            }
+        }
+        Cmd::Launch { iterations, warmup } => {
             // Before any thread exists: unshare(CLONE_NEWNS) refuses multi-threaded callers.
             meseta_bench::launch::enter_private_mount_namespace()?;
             let rt = tokio::runtime::Builder::new_multi_thread()

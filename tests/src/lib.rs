@@ -20,17 +20,26 @@ pub fn root_or_skip(test: &str) -> bool {
     false
 }
 
-/// The directory holding the workspace's binaries.
+/// The directory holding the workspace's binaries: `target/<profile>` for a test
+/// (`target/<profile>/deps/<test>`) or a binary of the workspace (`target/<profile>/<bin>`).
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
-    // target/debug/deps/<test> → target/debug
-    exe.parent().and_then(Path::parent).expect("target dir").to_owned()
+    let dir = exe.parent().expect("exe dir");
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.parent().expect("target dir").to_owned()
+    } else {
+        dir.to_owned()
+    }
 }
 
 /// Path of a workspace binary; panics with the command to build it when missing.
 pub fn bin(name: &str) -> PathBuf {
     let p = bin_dir().join(name);
-    assert!(p.exists(), "{} is missing: run `cargo build --workspace --bins` first", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo build --workspace --bins` first",
+        p.display()
+    );
     p
 }
 
@@ -39,7 +48,11 @@ pub fn pymesos_python() -> PathBuf {
     static PY: OnceLock<PathBuf> = OnceLock::new();
     PY.get_or_init(|| {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/setup-pymesos.sh");
-        let out = Command::new("bash").arg(&script).stderr(Stdio::inherit()).output().expect("setup-pymesos.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("setup-pymesos.sh");
         assert!(out.status.success(), "setup-pymesos.sh failed");
         PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
     })
@@ -48,11 +61,19 @@ pub fn pymesos_python() -> PathBuf {
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 /// A minimal HTTP/1.1 request over loopback; returns (status, body). Handles chunked bodies.
-pub fn http(method: &str, port: u16, path: &str, body: Option<&str>) -> std::io::Result<(u16, String)> {
+pub fn http(
+    method: &str,
+    port: u16,
+    path: &str,
+    body: Option<&str>,
+) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
     let body = body.unwrap_or("");
@@ -65,9 +86,23 @@ pub fn http(method: &str, port: u16, path: &str, body: Option<&str>) -> std::io:
     s.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let chunked = head.lines().any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding:") && l.to_ascii_lowercase().contains("chunked"));
-    Ok((status, if chunked { dechunk(rest) } else { rest.to_owned() }))
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let chunked = head.lines().any(|l| {
+        l.to_ascii_lowercase().starts_with("transfer-encoding:")
+            && l.to_ascii_lowercase().contains("chunked")
+    });
+    Ok((
+        status,
+        if chunked {
+            dechunk(rest)
+        } else {
+            rest.to_owned()
+        },
+    ))
 }
 
 fn dechunk(mut s: &str) -> String {
@@ -113,31 +148,86 @@ pub struct Cluster {
     pub dir: tempfile::TempDir,
     /// The agent's `--cgroups_root`.
     pub cgroups_root: String,
+    /// The agent's pid.
+    pub agent_pid: u32,
     children: Vec<Child>,
+}
+
+/// How to start a [`Cluster`].
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    /// The agent's `--resources`.
+    pub agent_resources: String,
+    /// The agent's `--isolation`.
+    pub isolation: String,
+    /// `--allocation_interval` of the master.
+    pub allocation_interval: String,
+    /// Extra agent flags.
+    pub agent_args: Vec<String>,
+}
+
+impl ClusterOptions {
+    /// Full isolation, a 100 ms allocation interval.
+    pub fn new(agent_resources: &str) -> Self {
+        Self {
+            agent_resources: agent_resources.to_owned(),
+            isolation: "cgroups/cpu,cgroups/mem,cgroups/pids,namespaces/pid,namespaces/ipc,filesystem/linux".into(),
+            allocation_interval: "100ms".into(),
+            agent_args: Vec::new(),
+        }
+    }
 }
 
 impl Cluster {
     /// Starts master and agent with full isolation and waits until the agent is registered.
     pub fn start(agent_resources: &str) -> Self {
+        Self::start_with(&ClusterOptions::new(agent_resources))
+    }
+
+    /// Starts master and agent as `opts` says and waits until the agent is registered.
+    pub fn start_with(opts: &ClusterOptions) -> Self {
+        let agent_resources = &opts.agent_resources;
         let dir = tempfile::tempdir().expect("tempdir");
         let master_port = free_port();
         let agent_port = free_port();
-        let cgroups_root = format!("meseta-e2e-{}", dir.path().file_name().unwrap_or_default().to_string_lossy());
+        let cgroups_root = format!(
+            "meseta-e2e-{}",
+            dir.path().file_name().unwrap_or_default().to_string_lossy()
+        );
         let logs = dir.path().to_owned();
         let log = move |name: &str| std::fs::File::create(logs.join(name)).expect("log file");
         let master = Command::new(bin("mesos-master"))
             .arg("--ip=127.0.0.1")
             .arg(format!("--port={master_port}"))
-            .arg(format!("--work_dir={}", dir.path().join("master").display()))
-            .arg("--allocation_interval=100ms")
+            .arg(format!(
+                "--work_dir={}",
+                dir.path().join("master").display()
+            ))
+            .arg(format!(
+                "--allocation_interval={}",
+                opts.allocation_interval
+            ))
             .env("MESETA_MASTER_CONF_DIR", dir.path().join("no-etc"))
             .stdout(log("master.log"))
             .stderr(log("master.err"))
             .spawn()
             .expect("start mesos-master");
-        let mut cluster = Self { master_port, agent_port, dir, cgroups_root, children: vec![master] };
+        let mut cluster = Self {
+            master_port,
+            agent_port,
+            dir,
+            cgroups_root,
+            agent_pid: 0,
+            children: vec![master],
+        };
         assert!(
-            wait_until(Duration::from_secs(20), || http("GET", master_port, "/health", None).is_ok_and(|(s, _)| s == 200)),
+            wait_until(Duration::from_secs(20), || http(
+                "GET",
+                master_port,
+                "/health",
+                None
+            )
+            .is_ok_and(|(s, _)| s == 200)),
             "master did not come up: {}",
             cluster.logs()
         );
@@ -145,17 +235,25 @@ impl Cluster {
             .arg(format!("--master=127.0.0.1:{master_port}"))
             .arg("--ip=127.0.0.1")
             .arg(format!("--port={agent_port}"))
-            .arg(format!("--work_dir={}", cluster.dir.path().join("agent").display()))
-            .arg(format!("--runtime_dir={}", cluster.dir.path().join("run").display()))
-            .arg("--isolation=cgroups/cpu,cgroups/mem,cgroups/pids,namespaces/pid,namespaces/ipc,filesystem/linux")
+            .arg(format!(
+                "--work_dir={}",
+                cluster.dir.path().join("agent").display()
+            ))
+            .arg(format!(
+                "--runtime_dir={}",
+                cluster.dir.path().join("run").display()
+            ))
+            .arg(format!("--isolation={}", opts.isolation))
             .arg(format!("--cgroups_root={}", cluster.cgroups_root))
             .arg(format!("--resources={agent_resources}"))
             .arg(format!("--launcher_dir={}", bin_dir().display()))
+            .args(&opts.agent_args)
             .env("MESETA_AGENT_CONF_DIR", cluster.dir.path().join("no-etc"))
             .stdout(log("agent.log"))
             .stderr(log("agent.err"))
             .spawn()
             .expect("start mesos-agent");
+        cluster.agent_pid = agent.id();
         cluster.children.push(agent);
         let registered = wait_until(Duration::from_secs(20), || {
             http("GET", master_port, "/state", None)
@@ -185,7 +283,11 @@ impl Cluster {
 
     /// Runs a pymesos scenario (tests/python/scenario.py) to completion; returns (exit ok, stdout).
     pub fn scenario(&self, name: &str, timeout_secs: u32) -> (bool, String) {
-        let out = self.scenario_command(name, timeout_secs).stdin(Stdio::null()).output().expect("scenario.py");
+        let out = self
+            .scenario_command(name, timeout_secs)
+            .stdin(Stdio::null())
+            .output()
+            .expect("scenario.py");
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr);
         if !out.status.success() {
@@ -210,7 +312,10 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         for c in self.children.iter_mut().rev() {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(c.id() as i32), nix::sys::signal::SIGTERM);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(c.id() as i32),
+                nix::sys::signal::SIGTERM,
+            );
         }
         for c in self.children.iter_mut().rev() {
             let deadline = Instant::now() + Duration::from_secs(5);
@@ -221,18 +326,29 @@ impl Drop for Cluster {
             let _ = c.wait();
         }
         // Containers of a killed agent are not ours to keep: kill what is left in our cgroups.
-        for entry in std::fs::read_dir("/sys/fs/cgroup").into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let root = entry.path().join(&self.cgroups_root);
             for c in std::fs::read_dir(&root).into_iter().flatten().flatten() {
                 if let Ok(procs) = std::fs::read_to_string(c.path().join("cgroup.procs")) {
                     for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
-                        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
+                        let _ = nix::sys::signal::kill(
+                            nix::unistd::Pid::from_raw(pid),
+                            nix::sys::signal::SIGKILL,
+                        );
                     }
                 }
             }
         }
         std::thread::sleep(Duration::from_millis(100));
-        for entry in std::fs::read_dir("/sys/fs/cgroup").into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let root = entry.path().join(&self.cgroups_root);
             for c in std::fs::read_dir(&root).into_iter().flatten().flatten() {
                 let _ = std::fs::remove_dir(c.path());

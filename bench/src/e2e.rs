@@ -1,0 +1,160 @@
+//! `meseta-bench e2e`: what a scheduler sees of a real single-node cluster (the release
+//! `mesos-master` and `mesos-agent` with full isolation): ACCEPT → TASK_RUNNING latency, and
+//! the wall time for 1000 `true` tasks to reach TASK_FINISHED on one agent.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+use meseta_tests::{Cluster, ClusterOptions};
+
+use crate::report::{ms, summarize};
+use crate::sched::{offered, task, SchedulerClient};
+
+/// Options of `meseta-bench e2e`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Tasks launched one at a time to time ACCEPT → TASK_RUNNING.
+    pub latency_samples: usize,
+    /// Tasks for the throughput run.
+    pub tasks: usize,
+}
+
+/// Declared resources: the throughput run keeps many small tasks in flight.
+const RESOURCES: &str = "cpus:64;mem:131072;disk:100000;ports:[31000-32000]";
+
+/// Runs the benchmark; returns the table and the RESULT line.
+pub fn run(opts: &Options) -> Result<String> {
+    let mut copts = ClusterOptions::new(RESOURCES);
+    copts.allocation_interval = "10ms".into();
+    let cluster = Cluster::start_with(&copts);
+    let mut sched = SchedulerClient::subscribe(cluster.master_port, "meseta-bench-e2e")?;
+
+    // 1. Latency, one task at a time.
+    let mut latencies = Vec::new();
+    let mut i = 0;
+    while latencies.len() < opts.latency_samples {
+        let (_, ev) = sched.next_event_of("OFFERS", Duration::from_secs(10))?;
+        let offers = ev["offers"]["offers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let Some(offer) = offers.first() else {
+            continue;
+        };
+        let id = format!("lat-{i}");
+        i += 1;
+        let t0 = Instant::now();
+        sched.launch(offer, vec![task(&id, offer, "sleep 600", 0.01, 16.0)])?;
+        loop {
+            let Some((t, ev)) = sched.next_event(Duration::from_secs(30))? else {
+                bail!("{id}: no TASK_RUNNING in 30s")
+            };
+            if ev["type"] == "UPDATE" {
+                sched.ack(&ev)?;
+                let st = &ev["update"]["status"];
+                if st["task_id"]["value"] == id.as_str() {
+                    match st["state"].as_str() {
+                        Some("TASK_RUNNING") => {
+                            latencies.push(t.duration_since(t0));
+                            break;
+                        }
+                        Some("TASK_STARTING") | Some("TASK_STAGING") => {}
+                        other => bail!("{id}: {other:?}: {}", st["message"]),
+                    }
+                }
+            }
+        }
+    }
+    sched.teardown()?;
+    drop(sched);
+
+    // 2. Throughput: as many `true` tasks as the offers allow, until all have finished.
+    let mut sched = SchedulerClient::subscribe(cluster.master_port, "meseta-bench-e2e-throughput")?;
+    let start = Instant::now();
+    let mut launched = 0usize;
+    let mut finished = HashSet::new();
+    let mut failed = 0usize;
+    let mut last = start;
+    while finished.len() + failed < opts.tasks {
+        if start.elapsed() > Duration::from_secs(300) {
+            bail!(
+                "only {} of {} tasks finished in 300s",
+                finished.len(),
+                opts.tasks
+            );
+        }
+        let Some((t, ev)) = sched.next_event(Duration::from_secs(30))? else {
+            bail!("no event for 30s")
+        };
+        match ev["type"].as_str() {
+            Some("OFFERS") => {
+                for offer in ev["offers"]["offers"].as_array().into_iter().flatten() {
+                    let (mut cpus, mut mem) = (offered(offer, "cpus"), offered(offer, "mem"));
+                    let mut batch = Vec::new();
+                    while launched < opts.tasks && cpus >= 0.01 && mem >= 16.0 && batch.len() < 100
+                    {
+                        batch.push(task(&format!("t-{launched}"), offer, "true", 0.01, 16.0));
+                        launched += 1;
+                        cpus -= 0.01;
+                        mem -= 16.0;
+                    }
+                    sched.launch(offer, batch)?;
+                }
+            }
+            Some("UPDATE") => {
+                sched.ack(&ev)?;
+                let st = &ev["update"]["status"];
+                match st["state"].as_str() {
+                    Some("TASK_FINISHED") => {
+                        finished.insert(
+                            st["task_id"]["value"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_owned(),
+                        );
+                        last = t;
+                    }
+                    Some("TASK_FAILED" | "TASK_LOST" | "TASK_ERROR" | "TASK_KILLED") => {
+                        failed += 1;
+                        eprintln!(
+                            "task {} {}: {}",
+                            st["task_id"]["value"], st["state"], st["message"]
+                        );
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    let wall = last.duration_since(start);
+    sched.teardown()?;
+    if failed > 0 {
+        bail!("{failed} of {} tasks did not finish", opts.tasks);
+    }
+
+    let s = summarize(&latencies);
+    let mut out = String::new();
+    out.push_str(&format!(
+        "Single-node cluster on loopback (release `mesos-master` + `mesos-agent`, isolation cgroups/cpu,mem,pids + namespaces/pid,ipc + filesystem/linux; command executor per task), scheduler = a raw v1 HTTP client.\n\n\
+         | measure | value |\n|---|---|\n\
+         | ACCEPT → TASK_RUNNING p50 ({} tasks, one at a time) | {} ms |\n\
+         | ACCEPT → TASK_RUNNING p90 | {} ms |\n\
+         | ACCEPT → TASK_RUNNING min | {} ms |\n\
+         | {} `true` tasks, first ACCEPT → last TASK_FINISHED | {:.2} s ({:.0} tasks/s) |\n",
+        s.n,
+        ms(s.p50),
+        ms(s.p90),
+        ms(s.min),
+        opts.tasks,
+        wall.as_secs_f64(),
+        opts.tasks as f64 / wall.as_secs_f64().max(1e-9)
+    ));
+    out.push_str(&format!(
+        "\nRESULT e2e accept_to_running_p50_ms={:.2} tasks_1000_s={:.2}\n",
+        s.p50.as_secs_f64() * 1000.0,
+        wall.as_secs_f64() * 1000.0 / opts.tasks as f64
+    ));
+    Ok(out)
+}

@@ -1,0 +1,121 @@
+//! `meseta-bench agent-rss`: the agent's resident memory when idle, and the memory each
+//! running task costs on top: agent growth plus the task's supervisor and command executor
+//! (the task's own command is the user's, not counted).
+
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use meseta_tests::{Cluster, ClusterOptions};
+
+use crate::sched::{task, SchedulerClient};
+
+/// `VmRSS` and `Pss` of a process, in KiB.
+fn rss_pss_kib(pid: u32) -> (u64, u64) {
+    let field = |text: &str, key: &str| {
+        text.lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    (field(&status, "VmRSS:"), field(&rollup, "Pss:"))
+}
+
+/// Pids of processes whose command line names `exe` and mentions `needle`.
+fn pids_of(exe: &str, needle: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd);
+        if cmd.split('\0').next().is_some_and(|a0| a0.ends_with(exe)) && cmd.contains(needle) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// Runs the benchmark with `tasks` sleeping tasks; returns the table and the RESULT line.
+pub fn run(tasks: usize) -> Result<String> {
+    let cluster = Cluster::start_with(&ClusterOptions::new(
+        "cpus:16;mem:65536;disk:100000;ports:[31000-32000]",
+    ));
+    std::thread::sleep(Duration::from_secs(2));
+    let (idle_rss, idle_pss) = rss_pss_kib(cluster.agent_pid);
+
+    let mut sched = SchedulerClient::subscribe(cluster.master_port, "meseta-bench-rss")?;
+    let mut launched = 0;
+    let mut running = 0;
+    while running < tasks {
+        let Some((_, ev)) = sched.next_event(Duration::from_secs(30))? else {
+            bail!("no event for 30s")
+        };
+        match ev["type"].as_str() {
+            Some("OFFERS") => {
+                for offer in ev["offers"]["offers"].as_array().into_iter().flatten() {
+                    let batch: Vec<_> = (launched..tasks)
+                        .map(|i| task(&format!("rss-{i}"), offer, "sleep 600", 0.1, 32.0))
+                        .collect();
+                    launched = tasks;
+                    sched.launch(offer, batch)?;
+                }
+            }
+            Some("UPDATE") => {
+                sched.ack(&ev)?;
+                match ev["update"]["status"]["state"].as_str() {
+                    Some("TASK_RUNNING") => running += 1,
+                    Some("TASK_STARTING") => {}
+                    other => bail!(
+                        "task {}: {other:?}",
+                        ev["update"]["status"]["task_id"]["value"]
+                    ),
+                }
+            }
+            _ => {}
+        }
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let (busy_rss, busy_pss) = rss_pss_kib(cluster.agent_pid);
+    let runtime = cluster.dir.path().join("run").display().to_string();
+    let supervisors = pids_of("mesos-containerizer", &runtime);
+    let executors = pids_of("mesos-executor", "");
+    let sum = |pids: &[u32]| {
+        pids.iter()
+            .map(|p| rss_pss_kib(*p))
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    };
+    let (sup_rss, sup_pss) = sum(&supervisors);
+    let (ex_rss, ex_pss) = sum(&executors);
+    sched.teardown()?;
+
+    let n = tasks as f64;
+    let per_task_rss = mib(busy_rss.saturating_sub(idle_rss) + sup_rss + ex_rss) / n;
+    let per_task_pss = mib(busy_pss.saturating_sub(idle_pss) + sup_pss + ex_pss) / n;
+    let mut out = format!(
+        "Release `mesos-agent` with full isolation, {tasks} running `sleep` tasks, each with its supervisor and command executor.\n\n\
+         | measure | RSS MiB | PSS MiB |\n|---|---|---|\n\
+         | agent, idle | {:.2} | {:.2} |\n\
+         | agent, {tasks} tasks | {:.2} | {:.2} |\n\
+         | supervisors ({} processes) | {:.2} | {:.2} |\n\
+         | executors ({} processes) | {:.2} | {:.2} |\n\
+         | per task (agent growth + supervisor + executor) | {:.2} | {:.2} |\n",
+        mib(idle_rss), mib(idle_pss), mib(busy_rss), mib(busy_pss),
+        supervisors.len(), mib(sup_rss), mib(sup_pss),
+        executors.len(), mib(ex_rss), mib(ex_pss),
+        per_task_rss, per_task_pss,
+    );
+    out.push_str(&format!(
+        "\nRESULT agent-rss idle_mib={:.2} per_task_mib={:.2}\n",
+        mib(idle_rss),
+        per_task_rss
+    ));
+    Ok(out)
+}
