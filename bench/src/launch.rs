@@ -56,28 +56,7 @@ pub fn enter_private_mount_namespace() -> Result<()> {
 
 /// Builds the busybox rootfs shared by all runtimes.
 pub fn busybox_rootfs(dir: &Path) -> Result<PathBuf> {
-    let root = dir.join("rootfs");
-    for d in [
-        "bin",
-        "proc",
-        "dev",
-        "sys",
-        "tmp",
-        "etc",
-        "mnt/mesos/sandbox",
-    ] {
-        std::fs::create_dir_all(root.join(d))?;
-    }
-    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
-        .iter()
-        .map(Path::new)
-        .find(|p| p.exists())
-        .context("busybox not found: apt-get install busybox-static")?;
-    std::fs::copy(busybox, root.join("bin/busybox"))?;
-    for applet in ["sh", "true"] {
-        std::os::unix::fs::symlink("busybox", root.join("bin").join(applet))?;
-    }
-    Ok(root)
+    Ok(meseta_tests::busybox_rootfs(dir, &["sh", "true"])?)
 }
 
 /// The OCI bundle equivalent of Meseta's container: same rootfs, namespaces, limits, mounts

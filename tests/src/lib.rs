@@ -59,6 +59,38 @@ pub fn pymesos_python() -> PathBuf {
     .clone()
 }
 
+/// Builds a busybox root filesystem under `dir`: the static busybox, links for `applets`, and
+/// the mount points a container needs (`/proc`, `/dev`, `/sys`, `/mnt/mesos/sandbox`).
+pub fn busybox_rootfs(dir: &Path, applets: &[&str]) -> std::io::Result<PathBuf> {
+    let root = dir.join("rootfs");
+    for d in [
+        "bin",
+        "proc",
+        "dev",
+        "sys",
+        "tmp",
+        "etc",
+        "mnt/mesos/sandbox",
+    ] {
+        std::fs::create_dir_all(root.join(d))?;
+    }
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .iter()
+        .map(Path::new)
+        .find(|p| p.exists())
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "busybox not found: apt-get install busybox-static",
+            )
+        })?;
+    std::fs::copy(busybox, root.join("bin/busybox"))?;
+    for applet in applets {
+        std::os::unix::fs::symlink("busybox", root.join("bin").join(applet))?;
+    }
+    Ok(root)
+}
+
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

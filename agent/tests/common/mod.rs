@@ -97,31 +97,12 @@ pub fn sh(script: &str) -> Command {
     Command::shell(script)
 }
 
-/// A busybox root filesystem: the static busybox and links to the applets tests use.
+/// A busybox root filesystem with the applets the tests use.
 pub fn busybox_rootfs(dir: &Path) -> PathBuf {
-    let root = dir.join("rootfs");
-    for d in [
-        "bin",
-        "proc",
-        "dev",
-        "sys",
-        "tmp",
-        "etc",
-        "mnt/mesos/sandbox",
-    ] {
-        std::fs::create_dir_all(root.join(d)).unwrap();
-    }
-    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
-        .iter()
-        .map(Path::new)
-        .find(|p| p.exists())
-        .expect("busybox-static is needed (apt-get install busybox-static)");
-    std::fs::copy(busybox, root.join("bin/busybox")).unwrap();
-    for applet in [
+    let applets = [
         "sh", "true", "echo", "cat", "ls", "hostname", "sleep", "ps", "mount", "id", "dd", "head",
         "tail", "wc",
-    ] {
-        std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
-    }
-    root
+    ];
+    meseta_tests::busybox_rootfs(dir, &applets)
+        .expect("busybox-static is needed (apt-get install busybox-static)")
 }
