@@ -247,8 +247,9 @@ fn place<R: Read>(
     let header = entry.header();
     let kind = header.entry_type();
     let mode = header.mode().map_err(io_err(format!("mode of {name}")))?;
-    let uid = header.uid().map_err(io_err(format!("uid of {name}")))?;
-    let gid = header.gid().map_err(io_err(format!("gid of {name}")))?;
+    // An empty numeric field (some tar writers leave uid/gid blank) means root, as GNU tar reads it.
+    let uid = header.uid().unwrap_or(0);
+    let gid = header.gid().unwrap_or(0);
     let owner = (
         Some(Uid::from_raw(u32::try_from(uid).unwrap_or(0))),
         Some(Gid::from_raw(u32::try_from(gid).unwrap_or(0))),
