@@ -1,8 +1,10 @@
 //! Images for Meseta containers: safe layer unpacking, a content-addressed layer store, and
 //! image import from `docker save` tarballs and OCI image layouts.
 
+pub mod command;
 pub mod digest;
 pub mod import;
+pub mod provision;
 pub mod reference;
 pub mod store;
 pub mod unpack;
