@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use meseta_tests::{Cluster, ClusterOptions};
 
 use crate::report::{ms, summarize};
-use crate::sched::{offered, task, SchedulerClient};
+use meseta_execute::{offered, task, SchedulerClient};
 
 /// Options of `meseta-bench e2e`.
 #[derive(Debug, Clone)]

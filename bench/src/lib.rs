@@ -4,4 +4,3 @@ pub mod e2e;
 pub mod launch;
 pub mod report;
 pub mod rss;
-pub mod sched;

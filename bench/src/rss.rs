@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use meseta_tests::{Cluster, ClusterOptions};
 
-use crate::sched::{task, SchedulerClient};
+use meseta_execute::{task, SchedulerClient};
 
 /// `VmRSS` and `Pss` of a process, in KiB.
 fn rss_pss_kib(pid: u32) -> (u64, u64) {

@@ -1,4 +1,4 @@
-//! A minimal v1 scheduler client for the benchmarks: one connection holds the SUBSCRIBE
+//! A minimal blocking v1 scheduler client: one connection holds the SUBSCRIBE
 //! RecordIO stream (read on a thread that timestamps every event on arrival), another,
 //! kept alive, carries the calls. JSON is handled as `serde_json::Value` so the benchmark
 //! measures the cluster, not a client library.
@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 /// A subscribed framework.
 #[derive(Debug)]
 pub struct SchedulerClient {
-    port: u16,
+    addr: String,
     stream_id: String,
     /// The framework id the master gave.
     pub framework_id: String,
@@ -47,16 +47,29 @@ fn read_head(r: &mut BufReader<TcpStream>) -> Result<(u16, Vec<(String, String)>
 }
 
 impl SchedulerClient {
-    /// Subscribes a framework named `name` and waits for SUBSCRIBED.
+    /// Subscribes a framework named `name` (user root) to the master on 127.0.0.1:`port`.
     pub fn subscribe(port: u16, name: &str) -> Result<Self> {
-        let body = json!({"type": "SUBSCRIBE", "subscribe": {"framework_info": {"user": "root", "name": name}}}).to_string();
-        let mut s = TcpStream::connect(("127.0.0.1", port))?;
+        Self::subscribe_to(
+            &format!("127.0.0.1:{port}"),
+            json!({"user": "root", "name": name}),
+        )
+    }
+
+    /// Subscribes `framework_info` to the master at `addr` (`host:port`) and waits for
+    /// SUBSCRIBED.
+    pub fn subscribe_to(addr: &str, framework_info: Value) -> Result<Self> {
+        let body = json!({"type": "SUBSCRIBE", "subscribe": {"framework_info": framework_info}})
+            .to_string();
+        let mut s = TcpStream::connect(addr)
+            .with_context(|| format!("connecting to the master at {addr}"))?;
         s.set_nodelay(true)?;
-        write!(s, "POST /api/v1/scheduler HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len())?;
+        write!(s, "POST /api/v1/scheduler HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len())?;
         let mut r = BufReader::new(s);
         let (status, headers) = read_head(&mut r)?;
         if status != 200 {
-            bail!("SUBSCRIBE answered {status}");
+            let mut body = String::new();
+            let _ = r.read_to_string(&mut body);
+            bail!("SUBSCRIBE answered {status}: {}", body.trim());
         }
         let stream_id = headers
             .iter()
@@ -93,7 +106,7 @@ impl SchedulerClient {
             }
         });
         let mut c = Self {
-            port,
+            addr: addr.to_owned(),
             stream_id,
             framework_id: String::new(),
             events: rx,
@@ -135,7 +148,7 @@ impl SchedulerClient {
         let body = body.to_string();
         for _attempt in 0..2 {
             if self.conn.is_none() {
-                let s = TcpStream::connect(("127.0.0.1", self.port))?;
+                let s = TcpStream::connect(&self.addr)?;
                 s.set_nodelay(true)?;
                 self.conn = Some(s);
             }
@@ -143,7 +156,8 @@ impl SchedulerClient {
                 continue;
             };
             let req = format!(
-                "POST /api/v1/scheduler HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nMesos-Stream-Id: {}\r\nContent-Length: {}\r\n\r\n{body}",
+                "POST /api/v1/scheduler HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nMesos-Stream-Id: {}\r\nContent-Length: {}\r\n\r\n{body}",
+                self.addr,
                 self.stream_id,
                 body.len()
             );
@@ -191,6 +205,13 @@ impl SchedulerClient {
             "offer_ids": [offer["id"]],
             "operations": [{"type": "LAUNCH", "launch": {"task_infos": tasks}}],
             "filters": {"refuse_seconds": 0.0}}}))
+    }
+
+    /// Kills a task.
+    pub fn kill(&mut self, task_id: &str, agent_id: &Value) -> Result<u16> {
+        self.call(
+            json!({"type": "KILL", "kill": {"task_id": {"value": task_id}, "agent_id": agent_id}}),
+        )
     }
 
     /// Ends the framework (its tasks are killed).
