@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Meseta's tests, demo and benchmarks need on a Debian/Ubuntu host, idempotently:
 # busybox-static (a static shell for container root filesystems), runc and crun (peers in the
-# launch benchmark), iproute2. Needs root. Rust (cargo >= 1.85) must already be installed.
+# launch benchmark), iproute2, docker-registry (a real registry on loopback for pull tests).
+# Needs root. Rust (cargo >= 1.85) must already be installed.
 set -euo pipefail
 
 need=()
@@ -9,6 +10,7 @@ dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v runc >/dev/null 2>&1 || need+=(runc)
 command -v crun >/dev/null 2>&1 || need+=(crun)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then

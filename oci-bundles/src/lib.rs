@@ -5,6 +5,7 @@ pub mod command;
 pub mod digest;
 pub mod import;
 pub mod provision;
+pub mod pull;
 pub mod reference;
 pub mod store;
 pub mod unpack;
