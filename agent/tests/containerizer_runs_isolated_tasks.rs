@@ -95,15 +95,21 @@ async fn task_over_its_memory_limit_is_oom_killed_and_reported() {
         return;
     }
     let h = Harness::new(FULL_ISOLATION, false);
+    // The whole container ends at the OOM kill: the shell does not get to its `sleep`.
     let mut s = spec(
         &h,
         "oom",
-        "dd if=/dev/zero of=/dev/null bs=256M count=1; echo survived",
+        "dd if=/dev/zero of=/dev/null bs=256M count=1; sleep 30",
     );
     s.mem_mb = Some(32.0);
+    let start = std::time::Instant::now();
     h.containerizer.launch(s).await.unwrap();
     let t = h.containerizer.wait("oom").await.unwrap();
     assert!(t.oom_killed, "{t:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "the container outlived its OOM kill: {t:?}"
+    );
     assert!(t.message.contains("Memory limit"), "{t:?}");
     // A task under its limit is not reported as OOM.
     let mut ok = spec(&h, "no-oom", "dd if=/dev/zero of=/dev/null bs=1M count=1");

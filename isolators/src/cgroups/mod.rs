@@ -10,6 +10,7 @@
 //! [`Cgroups::destroy`] (freeze, SIGKILL every process, thaw, wait until empty, rmdir).
 //! Every step is idempotent, so a destroy after a crash can simply be run again.
 
+mod oom;
 mod stats;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ use libcgroups::common::{
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
+pub use self::oom::OomWatch;
 pub use self::stats::read_counter;
 use crate::limits::Limits;
 

@@ -161,3 +161,26 @@ fn ids_that_could_escape_the_root_are_rejected() {
         assert!(validate_id(good).is_ok(), "{good}");
     }
 }
+
+#[test]
+fn v2_oom_watch_wakes_on_memory_events_and_checks_the_oom_counter() {
+    let tmp = tempfile::tempdir().unwrap();
+    fake_v2_tree(tmp.path(), "c6");
+    let events = tmp.path().join("mesos/c6/memory.events");
+    fs::write(&events, "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n").unwrap();
+    let cg = Cgroups::with_version(CgroupVersion::V2, tmp.path(), "mesos").open("c6").unwrap();
+    let watch = cg.watch_oom().unwrap();
+    let readable = |w: &OomWatch| {
+        let mut fds = [nix::poll::PollFd::new(w.fd(), nix::poll::PollFlags::POLLIN)];
+        nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(200u16)).unwrap() == 1
+    };
+    assert!(!readable(&watch));
+    // Hitting the limit without an OOM wakes the watch but is not an OOM.
+    fs::write(&events, "low 0\nhigh 0\nmax 3\noom 0\noom_kill 0\n").unwrap();
+    assert!(readable(&watch));
+    watch.drain();
+    assert!(!cg.oom_notified());
+    fs::write(&events, "low 0\nhigh 0\nmax 4\noom 1\noom_kill 0\n").unwrap();
+    assert!(readable(&watch));
+    assert!(cg.oom_notified());
+}

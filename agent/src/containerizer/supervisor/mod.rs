@@ -22,6 +22,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
 use std::time::Duration;
 
+use isolators::cgroups::OomWatch;
 use isolators::{Cgroups, ContainerCgroup};
 use nix::fcntl::OFlag;
 use nix::sched::CloneFlags;
@@ -64,7 +65,7 @@ pub fn run(runtime_dir: &Path, container_id: &str, report: &mut dyn Write) -> i3
         Ok(sfd) => sfd,
         Err(msg) => return fail(&paths, report, msg),
     };
-    let (child, cgroup) = match launch(&info) {
+    let (child, cgroup, oom) = match launch(&info) {
         Ok(launched) => launched,
         Err(msg) => {
             if let Some(c) = &info.cgroups {
@@ -77,10 +78,16 @@ pub fn run(runtime_dir: &Path, container_id: &str, report: &mut dyn Write) -> i3
     let _ = std::fs::write(paths.pid(), child.to_string());
     let _ = writeln!(report, "ok {child}");
     let _ = report.flush();
-    let outcome = supervise::supervise(child, &sfd, cgroup.as_ref(), info.kill_grace_ms);
-    let oom = cgroup.as_ref().is_some_and(ContainerCgroup::oom_killed);
+    let outcome = supervise::supervise(
+        child,
+        &sfd,
+        cgroup.as_ref(),
+        oom.as_ref(),
+        info.kill_grace_ms,
+    );
+    let oom_killed = outcome.oom || cgroup.as_ref().is_some_and(ContainerCgroup::oom_killed);
     finish(cgroup.as_ref(), container_id, child);
-    let termination = Termination::from_wait_status(outcome.status, oom, outcome.killed);
+    let termination = Termination::from_wait_status(outcome.status, oom_killed, outcome.killed);
     if let Err(e) = termination.write(&paths.termination()) {
         eprintln!(
             "mesos-containerizer: writing {}: {e}",
@@ -148,7 +155,7 @@ fn block_signals() -> Result<SignalFd, String> {
 /// The child prepares its namespaces and mounts while we set up its cgroups (the two overlap
 /// on a multi-core host); it waits for our "go" only right before `execve`, so no user code
 /// ever runs outside the cgroups.
-fn launch(info: &LaunchInfo) -> Result<(Pid, Option<ContainerCgroup>), String> {
+fn launch(info: &LaunchInfo) -> Result<(Pid, Option<ContainerCgroup>, Option<OomWatch>), String> {
     let (go_r, go_w) = pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
     let (err_r, err_w) = pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
     let plan = plan(info, go_r, err_w)?;
@@ -185,6 +192,17 @@ fn launch(info: &LaunchInfo) -> Result<(Pid, Option<ContainerCgroup>), String> {
             }
         }
     };
+    // Registered before the task runs, so even an immediate OOM kill is seen.
+    let oom = cgroup
+        .as_ref()
+        .filter(|_| info.cgroups.as_ref().is_some_and(|c| c.controllers.memory))
+        .and_then(|cg| match cg.watch_oom() {
+            Ok(w) => Some(w),
+            Err(e) => {
+                eprintln!("mesos-containerizer: cannot watch for OOM kills: {e}");
+                None
+            }
+        });
     // The child may already have failed (and closed its end): its own message says why.
     let started = write(&go_w, b"g");
     drop(go_w);
@@ -202,7 +220,7 @@ fn launch(info: &LaunchInfo) -> Result<(Pid, Option<ContainerCgroup>), String> {
         if let Err(e) = started {
             return Err(format!("starting the container: {e}"));
         }
-        return Ok((child, cgroup));
+        return Ok((child, cgroup, oom));
     }
     let _ = waitpid(child, None);
     Err(String::from_utf8_lossy(&msg).into_owned())

@@ -8,6 +8,7 @@
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
+use isolators::cgroups::OomWatch;
 use isolators::ContainerCgroup;
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -23,6 +24,8 @@ pub(super) struct Outcome {
     pub status: i32,
     /// Whether it was killed on request.
     pub killed: bool,
+    /// Whether the container was ended because its memory cgroup ran out of memory.
+    pub oom: bool,
 }
 
 /// `si_code` of a signal sent with `sigqueue(3)`.
@@ -33,10 +36,19 @@ pub(super) fn supervise(
     child: Pid,
     sfd: &SignalFd,
     cgroup: Option<&ContainerCgroup>,
+    oom: Option<&OomWatch>,
     default_grace_ms: u64,
 ) -> Outcome {
     let mut deadline: Option<Instant> = None;
     let mut killed = false;
+    let mut oom_seen = false;
+    // Mesos's memory limitation: once the kernel OOM-kills anything in the container, the
+    // whole container ends (the task must not carry on without the process that died). The
+    // watch was registered before the task could run, so no OOM kill goes unnoticed.
+    if cgroup.is_some_and(ContainerCgroup::oom_killed) {
+        oom_seen = true;
+        kill_now(child, cgroup);
+    }
     loop {
         let timeout = match deadline {
             None => PollTimeout::NONE,
@@ -46,10 +58,27 @@ pub(super) fn supervise(
                 PollTimeout::from(u16::try_from(ms).unwrap_or(u16::MAX))
             }
         };
-        let mut fds = [PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+        let mut fds = vec![PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+        if let Some(w) = oom {
+            fds.push(PollFd::new(w.fd(), PollFlags::POLLIN));
+        }
         match poll(&mut fds, timeout) {
             Ok(_) | Err(Errno::EINTR) => {}
             Err(e) => eprintln!("mesos-containerizer: poll: {e}"),
+        }
+        let oom_ready = fds
+            .get(1)
+            .and_then(|f| f.revents())
+            .is_some_and(|r| r.contains(PollFlags::POLLIN));
+        drop(fds);
+        if oom_ready {
+            if let (Some(w), Some(cg)) = (oom, cgroup) {
+                w.drain();
+                if cg.oom_notified() || cg.oom_killed() {
+                    oom_seen = true;
+                    kill_now(child, cgroup);
+                }
+            }
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             kill_now(child, cgroup);
@@ -59,7 +88,11 @@ pub(super) fn supervise(
             let signo = i32::try_from(info.ssi_signo).unwrap_or(0);
             if signo == Signal::SIGCHLD as i32 {
                 if let Some(status) = reap(child) {
-                    return Outcome { status, killed };
+                    return Outcome {
+                        status,
+                        killed,
+                        oom: oom_seen,
+                    };
                 }
             } else if [Signal::SIGTERM, Signal::SIGINT, Signal::SIGQUIT]
                 .iter()
