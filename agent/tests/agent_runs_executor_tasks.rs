@@ -191,6 +191,18 @@ async fn executor_lifecycle_through_the_agent() {
     assert_eq!(acked["type"], "ACKNOWLEDGED");
     assert_eq!(acked["acknowledged"]["uuid"], uuid.to_base64());
 
+    // The master's stream drops: the agent re-subscribes with its id and running task.
+    master.drop_stream();
+    let again = master
+        .next_call(10, |c| c.r#type == CallType::Subscribe)
+        .await;
+    let again = again.subscribe.unwrap();
+    assert_eq!(again.agent_info.id.unwrap().value, "m1-S0");
+    assert_eq!(again.frameworks[0].id.as_ref().unwrap().value, "fw-0000");
+    assert_eq!(again.executors[0].executor_id.value, "ex1");
+    assert_eq!(again.tasks[0].task_id.value, "t1");
+    assert_eq!(again.tasks[0].state, TaskState::Running);
+
     // /state and /containers.
     let state = get_json(agent.addr, "/slave(1)/state").await;
     assert_eq!(state["id"], "m1-S0");

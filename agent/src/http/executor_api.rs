@@ -123,23 +123,27 @@ fn subscribe(agent: &Arc<Agent>, call: &Call) -> Result<Response<RespBody>, Http
         info!(executor_id = %call.executor_id, framework_id = %call.framework_id,
               "executor subscribed");
     }
-    tokio::spawn(heartbeats(tx, agent.config.http_heartbeat_interval));
+    // The heartbeat task holds only a weak sender: the stream ends when the state drops the
+    // executor's sender (executor gone) or the executor disconnects.
+    tokio::spawn(heartbeats(
+        tx.downgrade(),
+        agent.config.http_heartbeat_interval,
+    ));
+    drop(tx);
     let mut resp = Response::new(EventStream(rx).boxed());
     resp.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Ok(resp)
 }
 
-async fn heartbeats(tx: mpsc::UnboundedSender<Bytes>, every: std::time::Duration) {
+async fn heartbeats(tx: mpsc::WeakUnboundedSender<Bytes>, every: std::time::Duration) {
     let Ok(record) = meseta_api::recordio::encode_json(&Event::bare(EventType::Heartbeat)) else {
         return;
     };
     let record = Bytes::from(record);
     loop {
-        tokio::select! {
-            () = tokio::time::sleep(every) => {}
-            () = tx.closed() => return,
-        }
+        tokio::time::sleep(every).await;
+        let Some(tx) = tx.upgrade() else { return };
         if tx.send(record.clone()).is_err() {
             return;
         }

@@ -118,6 +118,11 @@ impl FakeMaster {
         panic!("the agent never subscribed");
     }
 
+    /// Closes the agent's event stream (the agent must re-subscribe).
+    pub fn drop_stream(&self) {
+        self.stream.lock().unwrap().take();
+    }
+
     /// The next call matching `pred`, within `secs`.
     pub async fn next_call(&self, secs: u64, pred: impl Fn(&Call) -> bool) -> Call {
         let mut rx = self.calls.lock().await;
