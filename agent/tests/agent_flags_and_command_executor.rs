@@ -224,6 +224,10 @@ async fn command_task_runs_mesos_executor_and_framework_shutdown_ends_it() {
         launch["launch"]["task"]["command"]["value"],
         "echo hello; exit 0"
     );
+    let containers = get_json(agent.addr, "/containers").await;
+    let limits = &containers[0]["meseta"]["limits"];
+    assert_eq!(limits["cpus"], 0.2, "task + command executor allowance");
+    assert_eq!(limits["mem_bytes"], 32 << 20);
 
     master
         .send(&Event {

@@ -183,6 +183,9 @@ fn executor_info(agent: &Agent, fw_id: &FrameworkId, task: &TaskInfo) -> Executo
         )),
         source: Some(task.task_id.value.clone()),
         command: Some(command),
+        // Mesos's allowance for the command executor itself (DEFAULT_EXECUTOR_CPUS/MEM).
+        resources: meseta_api::resource_parse::parse_resources("cpus:0.1;mem:32", "*")
+            .unwrap_or_default(),
         ..ExecutorInfo::default()
     }
 }
