@@ -452,3 +452,50 @@ async fn bad_requests_get_clear_status_codes() {
         true
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn executor_over_its_memory_limit_fails_with_a_memory_limitation() {
+    if !root_or_skip("executor_over_its_memory_limit_fails_with_a_memory_limitation") {
+        return;
+    }
+    let cgroups_root = format!("meseta-agentd-test-{}", std::process::id());
+    let master = FakeMaster::start().await;
+    let root_flag = format!("--cgroups_root={cgroups_root}");
+    let _agent = TestAgent::start(
+        master.addr,
+        &[
+            "--isolation=cgroups/cpu,cgroups/mem",
+            root_flag.as_str(),
+            "--switch_user=false",
+        ],
+    )
+    .await;
+    // The task asks for 64 MB; the executor allocates 256 MB at once.
+    master
+        .send(&run_task(
+            "t-oom",
+            "ex-oom",
+            "dd if=/dev/zero of=/dev/null bs=256M count=1",
+            "root",
+        ))
+        .await;
+    let failed = master
+        .next_call(20, |c| c.r#type == CallType::StatusUpdate)
+        .await
+        .status_update
+        .unwrap();
+    for entry in std::fs::read_dir("/sys/fs/cgroup")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let _ = std::fs::remove_dir(entry.path().join(&cgroups_root));
+    }
+    assert_eq!(failed.status.state, TaskState::Failed);
+    assert_eq!(
+        failed.status.reason,
+        Some(Reason::ContainerLimitationMemory)
+    );
+    let msg = failed.status.message.unwrap();
+    assert!(msg.starts_with("Memory limit exceeded"), "{msg}");
+}

@@ -44,7 +44,11 @@ pub async fn watch(agent: Arc<Agent>, fw: FrameworkId, ex: ExecutorId, container
         Some(r) => r,
         None if termination.oom_killed => (
             Reason::ContainerLimitationMemory,
-            format!("Memory limit exceeded: {}", termination.message),
+            if termination.message.starts_with("Memory limit exceeded") {
+                termination.message.clone()
+            } else {
+                format!("Memory limit exceeded: {}", termination.message)
+            },
         ),
         None => (
             Reason::ExecutorTerminated,
