@@ -11,7 +11,7 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use meseta_api::internal::{self, Call, CallType, Event, EventType, Subscribe};
-use meseta_api::{AgentInfo, Task};
+use meseta_api::Task;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::{debug, info, warn};
 
@@ -134,15 +134,8 @@ async fn subscribe_once(agent: &Arc<Agent>, attempt: &mut u32) -> Result<(), Lin
 
 /// What the agent is and runs, for (re-)registration.
 fn subscribe_info(agent: &Agent) -> Subscribe {
+    let agent_info = agent.agent_info();
     let state = agent.state();
-    let agent_info = AgentInfo {
-        hostname: agent.config.hostname.clone(),
-        port: Some(i32::from(agent.advertised.port())),
-        resources: agent.config.resources.clone(),
-        attributes: agent.config.attributes.clone(),
-        id: state.agent_id.clone(),
-        domain: None,
-    };
     let mut sub = Subscribe {
         agent_info,
         version: env!("CARGO_PKG_VERSION").into(),

@@ -445,6 +445,12 @@ async fn bad_requests_get_clear_status_codes() {
     assert!(v["version"].is_string());
     let flags = get_json(agent.addr, "/flags").await;
     assert_eq!(flags["flags"]["http_heartbeat_interval"], "1secs");
+    let (s, b) = post("/api/v1", br#"{"type":"GET_AGENT"}"#.to_vec()).await;
+    assert_eq!(s, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(v["get_agent"]["agent_info"]["port"], agent.addr.port());
+    let (s, _) = post("/api/v1", br#"{"type":"PRUNE_IMAGES"}"#.to_vec()).await;
+    assert_eq!(s, StatusCode::NOT_IMPLEMENTED);
     let (s, b) = post("/api/v1", br#"{"type":"GET_HEALTH"}"#.to_vec()).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(

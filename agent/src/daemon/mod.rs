@@ -68,6 +68,18 @@ impl Agent {
         let _ = self.outbox.send(call);
     }
 
+    /// What the agent is: hostname, port, resources, attributes, id once registered.
+    pub fn agent_info(&self) -> meseta_api::AgentInfo {
+        meseta_api::AgentInfo {
+            hostname: self.config.hostname.clone(),
+            port: Some(i32::from(self.advertised.port())),
+            resources: self.config.resources.clone(),
+            attributes: self.config.attributes.clone(),
+            id: self.state().agent_id.clone(),
+            domain: None,
+        }
+    }
+
     /// `slave(1)@ip:port`.
     pub fn pid(&self) -> String {
         format!("slave(1)@{}", self.advertised)
@@ -131,9 +143,32 @@ impl Started {
     /// Serves HTTP, talks to the master and retries updates until the process ends.
     pub async fn run(self) {
         let agent = self.agent;
+        tokio::spawn(destroy_orphans(agent.clone()));
         tokio::spawn(updates::retry_loop(agent.clone()));
         tokio::spawn(crate::master_link::run(agent.clone(), self.outbox));
         crate::http::serve(agent, self.listener).await;
+    }
+}
+
+/// Containers left in `--runtime_dir` by an earlier agent run: without checkpoint recovery
+/// (not implemented yet) nobody would ever reap them, so they are destroyed.
+async fn destroy_orphans(agent: Arc<Agent>) {
+    let ids = match agent.containerizer.recover().await {
+        Ok(ids) => ids,
+        Err(err) => {
+            tracing::warn!(%err, "recovering containers failed");
+            return;
+        }
+    };
+    for id in ids {
+        tracing::warn!(
+            container_id = id,
+            "destroying a container of an earlier agent run"
+        );
+        if let Err(err) = agent.containerizer.destroy(&id).await {
+            agent.state().counters.container_destroy_errors += 1;
+            tracing::warn!(container_id = id, %err, "destroying an orphan failed");
+        }
     }
 }
 

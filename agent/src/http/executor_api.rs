@@ -12,7 +12,7 @@ use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
 use meseta_api::executor::{Call, CallType, Event, EventType, Subscribed};
 use meseta_api::internal::{self, FrameworkMessage};
-use meseta_api::{AgentInfo, ContainerId};
+use meseta_api::ContainerId;
 use tokio::sync::mpsc;
 use tracing::info;
 
@@ -72,16 +72,9 @@ fn known(agent: &Agent, call: &Call, must_be_subscribed: bool) -> Result<(), Htt
 fn subscribe(agent: &Arc<Agent>, call: &Call) -> Result<Response<RespBody>, HttpError> {
     known(agent, call, false)?;
     let (tx, rx) = mpsc::unbounded_channel::<Bytes>();
+    let agent_info = agent.agent_info();
     {
         let mut state = agent.state();
-        let agent_info = AgentInfo {
-            hostname: agent.config.hostname.clone(),
-            port: Some(i32::from(agent.advertised.port())),
-            resources: agent.config.resources.clone(),
-            attributes: agent.config.attributes.clone(),
-            id: state.agent_id.clone(),
-            domain: None,
-        };
         let fw = call.framework_id.value.as_str();
         let Some(f) = state.frameworks.get_mut(fw) else {
             return Err(HttpError::BadRequest(format!("Framework {fw} not found")));

@@ -53,6 +53,14 @@ pub async fn handle(
             ..api::Response::default()
         }),
         CallType::GetContainers => json(&get_containers(agent)),
+        CallType::GetAgent => json(&api::Response {
+            r#type: ResponseType::GetAgent,
+            get_agent: Some(api::GetAgent {
+                agent_info: Some(agent.agent_info()),
+                ..api::GetAgent::default()
+            }),
+            ..api::Response::default()
+        }),
         CallType::ReadFile => {
             let r = call
                 .read_file
