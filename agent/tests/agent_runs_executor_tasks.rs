@@ -505,3 +505,55 @@ async fn executor_over_its_memory_limit_fails_with_a_memory_limitation() {
     let msg = failed.status.message.unwrap();
     assert!(msg.starts_with("Memory limit exceeded"), "{msg}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn pymesos_style_subscribe_gets_a_chunked_stream() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if !root_or_skip("pymesos_style_subscribe_gets_a_chunked_stream") {
+        return;
+    }
+    let master = FakeMaster::start().await;
+    let agent = TestAgent::start(master.addr, &["--switch_user=false"]).await;
+    master
+        .send(&run_task("t-py", "ex-py", "exec sleep 60", "root"))
+        .await;
+    // The executor exists once its sandbox does.
+    let runs = agent
+        .dir
+        .path()
+        .join("work/slaves/m1-S0/frameworks/fw-0000/executors/ex-py/runs/latest");
+    for _ in 0..200 {
+        if runs.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    // Exactly what pymesos's MesosExecutorDriver writes.
+    let body = r#"{"type": "SUBSCRIBE", "framework_id": {"value": "fw-0000"}, "executor_id": {"value": "ex-py"}, "subscribe": {"unacknowledged_tasks": [], "unacknowledged_updates": []}}"#;
+    let request = format!(
+        "POST /api/v1/executor HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Accept: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        agent.addr,
+        body.len()
+    );
+    let mut sock = tokio::net::TcpStream::connect(agent.addr).await.unwrap();
+    sock.write_all(request.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !String::from_utf8_lossy(&seen).contains("\"LAUNCH\"") {
+            let n = sock.read(&mut buf).await.unwrap();
+            assert!(n > 0, "stream closed: {}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .expect("no LAUNCH");
+    let text = String::from_utf8_lossy(&seen).to_ascii_lowercase();
+    let head = text.split("\r\n\r\n").next().unwrap();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("transfer-encoding: chunked"), "{head}");
+    assert!(head.contains("content-type: application/json"), "{head}");
+    assert!(!head.contains("mesos-stream-id"), "{head}");
+    assert!(text.contains("\"subscribed\""));
+}
