@@ -257,6 +257,10 @@ impl AgentFlags {
         };
         std::fs::create_dir_all(&work_dir)
             .map_err(|e| invalid("work_dir", format!("{}: {e}", work_dir.display())))?;
+        // Sandbox paths go to executors (MESOS_DIRECTORY): make them absolute.
+        let work_dir = work_dir
+            .canonicalize()
+            .map_err(|e| invalid("work_dir", format!("{}: {e}", work_dir.display())))?;
         let resources = resources(self.resources.as_deref(), &work_dir)?;
         let flags = self.as_pairs(&launcher_dir);
         Ok(Config {

@@ -191,6 +191,35 @@ async fn executor_lifecycle_through_the_agent() {
     assert_eq!(acked["type"], "ACKNOWLEDGED");
     assert_eq!(acked["acknowledged"]["uuid"], uuid.to_base64());
 
+    // MESSAGE both ways.
+    let (status, _) = request(
+        agent.addr,
+        "POST",
+        "/api/v1/executor",
+        executor_call("MESSAGE", json!({"message": {"data": "aGk="}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let msg = master
+        .next_call(5, |c| c.r#type == CallType::ExecutorToFramework)
+        .await
+        .executor_to_framework
+        .unwrap();
+    assert_eq!(
+        (msg.executor_id.value.as_str(), msg.data.as_slice()),
+        ("ex1", &b"hi"[..])
+    );
+    master
+        .send(&Event {
+            r#type: EventType::FrameworkToExecutor,
+            framework_to_executor: Some(msg),
+            ..Event::default()
+        })
+        .await;
+    let got = events.next_non_heartbeat(5).await;
+    assert_eq!(got["type"], "MESSAGE");
+    assert_eq!(got["message"]["data"], "aGk=");
+
     // The master's stream drops: the agent re-subscribes with its id and running task.
     master.drop_stream();
     let again = master

@@ -117,7 +117,10 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     let addr = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr: bind, source })?;
-    let ip = config.ip.unwrap_or_else(|| route_ip(&config.master));
+    let ip = match config.ip {
+        Some(ip) if !ip.is_unspecified() => ip,
+        _ => route_ip(&config.master),
+    };
     let (tx, rx) = mpsc::unbounded_channel();
     let agent = Arc::new(Agent {
         advertised: SocketAddr::from((ip, addr.port())),
