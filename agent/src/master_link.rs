@@ -187,7 +187,7 @@ fn handle(agent: &Arc<Agent>, event: Event) {
         }
         EventType::RunTask => {
             if let Some(run) = event.run_task {
-                tokio::spawn(launch::run_task(agent.clone(), run));
+                launch::run_task(agent, run);
             }
         }
         EventType::KillTask => {

@@ -586,3 +586,47 @@ async fn pymesos_style_subscribe_gets_a_chunked_stream() {
     assert!(!head.contains("mesos-stream-id"), "{head}");
     assert!(text.contains("\"subscribed\""));
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn kill_right_after_run_kills_the_queued_task_and_its_executor() {
+    if !root_or_skip("kill_right_after_run_kills_the_queued_task_and_its_executor") {
+        return;
+    }
+    let master = FakeMaster::start().await;
+    let _agent = TestAgent::start(master.addr, &["--switch_user=false"]).await;
+    master
+        .send(&run_task("t-k", "ex-k", "exec sleep 60", "root"))
+        .await;
+    master
+        .send(&Event {
+            r#type: EventType::KillTask,
+            kill_task: Some(KillTask {
+                framework_id: FrameworkId::new("fw-0000"),
+                task_id: TaskId::new("t-k"),
+                kill_policy: None,
+            }),
+            ..Event::default()
+        })
+        .await;
+    let killed = master
+        .next_call(10, |c| c.r#type == CallType::StatusUpdate)
+        .await
+        .status_update
+        .unwrap();
+    assert_eq!(killed.status.state, TaskState::Killed);
+    assert_eq!(killed.status.reason, Some(Reason::TaskKilledDuringLaunch));
+    // The executor's container goes away, without a second (failed) update for the task.
+    let next = master
+        .next_call(10, |c| {
+            c.r#type == CallType::ExitedExecutor || c.r#type == CallType::StatusUpdate
+        })
+        .await;
+    if next.r#type == CallType::StatusUpdate {
+        // A resend of the same update is fine; a new state is not.
+        let u = next.status_update.unwrap();
+        assert_eq!(u.uuid, killed.uuid, "{u:?}");
+        master
+            .next_call(10, |c| c.r#type == CallType::ExitedExecutor)
+            .await;
+    }
+}

@@ -17,14 +17,15 @@ use super::{lifecycle, updates, Agent};
 use crate::containerizer::mesos::ContainerSpec;
 use crate::containerizer::Command;
 
-/// Handles one RUN_TASK event.
-pub async fn run_task(agent: Arc<Agent>, run: RunTask) {
+/// Handles one RUN_TASK event: the task is recorded at once (so a KILL_TASK right behind it
+/// finds it), the container is launched in the background.
+pub fn run_task(agent: &Arc<Agent>, run: RunTask) {
     let Some(fw_id) = run.framework.id.clone() else {
         warn!(task_id = %run.task.task_id, "RUN_TASK without a framework id; dropped");
         return;
     };
     let task = run.task;
-    let executor = executor_info(&agent, &fw_id, &task);
+    let executor = executor_info(agent, &fw_id, &task);
     let ex_id = executor.executor_id.clone();
     let container_id = uuid::Uuid::new_v4().to_string();
     let (directory, agent_id) = {
@@ -76,13 +77,37 @@ pub async fn run_task(agent: Arc<Agent>, run: RunTask) {
         );
         (directory, agent_id)
     };
+    let job = Job {
+        framework: run.framework,
+        executor,
+        agent_id: agent_id.value,
+        container_id,
+        directory,
+    };
+    tokio::spawn(launch(agent.clone(), job));
+}
+
+/// A container to start for a new executor.
+#[derive(Debug)]
+struct Job {
+    framework: meseta_api::FrameworkInfo,
+    executor: ExecutorInfo,
+    agent_id: String,
+    container_id: String,
+    directory: PathBuf,
+}
+
+async fn launch(agent: Arc<Agent>, job: Job) {
+    let fw_id = job.framework.id.clone().unwrap_or_default();
+    let ex_id = job.executor.executor_id.clone();
+    let container_id = job.container_id.clone();
     let spec = match prepare(
         &agent,
-        &run.framework,
-        &executor,
-        &agent_id.value,
+        &job.framework,
+        &job.executor,
+        &job.agent_id,
         &container_id,
-        &directory,
+        &job.directory,
     ) {
         Ok(spec) => spec,
         Err(message) => return launch_failed(&agent, &fw_id, &ex_id, &message),
@@ -90,8 +115,20 @@ pub async fn run_task(agent: Arc<Agent>, run: RunTask) {
     info!(framework_id = %fw_id, executor_id = %ex_id, container_id, "launching executor");
     match agent.containerizer.launch(spec).await {
         Ok(launched) => {
-            if let Some(e) = agent.state().executor_mut(&fw_id.value, &ex_id.value) {
-                e.launched = Some(launched);
+            let killed_meanwhile = {
+                let mut state = agent.state();
+                match state.executor_mut(&fw_id.value, &ex_id.value) {
+                    Some(e) => {
+                        e.launched = Some(launched);
+                        e.phase == Phase::Terminating
+                    }
+                    None => true,
+                }
+            };
+            if killed_meanwhile {
+                let _ = agent
+                    .containerizer
+                    .kill(&container_id, std::time::Duration::ZERO);
             }
             tokio::spawn(lifecycle::watch(
                 agent.clone(),
@@ -142,7 +179,12 @@ fn launch_failed(agent: &Agent, fw: &FrameworkId, ex: &ExecutorId, message: &str
     let ids = agent
         .state()
         .executor_mut(&fw.value, &ex.value)
-        .map(|e| e.task_ids())
+        .map(|e| {
+            let mut ids: Vec<String> = e.queued.iter().map(|t| t.task_id.value.clone()).collect();
+            let live = e.tasks.values().filter(|t| !t.state.is_terminal());
+            ids.extend(live.map(|t| t.info.task_id.value.clone()));
+            ids
+        })
         .unwrap_or_default();
     for id in ids {
         updates::agent_update(

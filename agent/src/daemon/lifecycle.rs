@@ -133,10 +133,12 @@ pub fn kill_task(agent: &Agent, kill: &KillTask) {
     };
     let ex = e.info.executor_id.clone();
     if e.queued.iter().any(|t| &t.task_id == task) {
-        let destroy_it = e.queued.len() == 1 && e.tasks.is_empty();
-        if destroy_it {
+        let last = e.queued.len() == 1 && e.tasks.is_empty();
+        if last {
+            // Not launched yet: the launch sees Terminating and kills the container.
             e.phase = Phase::Terminating;
         }
+        let destroy_it = last && e.launched.is_some();
         let container_id = e.container_id.clone();
         drop(state);
         updates::agent_update(
