@@ -99,13 +99,18 @@ pub async fn registration_timeout(
     destroy(&agent, &container_id);
 }
 
+/// Kills a container (its `watch` cleans up). A container still being launched is unknown to
+/// the containerizer: its executor is `Terminating`, and the launch kills it when done.
 fn destroy(agent: &Agent, container_id: &str) {
-    if let Err(err) = agent
+    match agent
         .containerizer
         .kill(container_id, std::time::Duration::ZERO)
     {
-        agent.state().counters.container_destroy_errors += 1;
-        warn!(container_id, %err, "killing the container failed");
+        Ok(()) | Err(crate::containerizer::ContainerizerError::Unknown(_)) => {}
+        Err(err) => {
+            agent.state().counters.container_destroy_errors += 1;
+            warn!(container_id, %err, "killing the container failed");
+        }
     }
 }
 
