@@ -245,3 +245,85 @@ async fn command_task_runs_mesos_executor_and_framework_shutdown_ends_it() {
     let containers = get_json(agent.addr, "/containers").await;
     assert_eq!(containers, json!([]));
 }
+
+/// The real command executor: `MESETA_COMMAND_EXECUTOR`, else `mesos-executor` next to the
+/// agent binary (present when the whole workspace was built).
+fn real_command_executor() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("MESETA_COMMAND_EXECUTOR") {
+        return Some(PathBuf::from(p));
+    }
+    let p = agent_bin().parent()?.join("mesos-executor");
+    p.is_file().then_some(p)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn command_task_finishes_with_the_real_command_executor() {
+    if !root_or_skip("command_task_finishes_with_the_real_command_executor") {
+        return;
+    }
+    let Some(executor) = real_command_executor() else {
+        eprintln!(
+            "SKIPPED command_task_finishes_with_the_real_command_executor: no mesos-executor \
+             built (cargo build -p meseta-executor, or set MESETA_COMMAND_EXECUTOR)"
+        );
+        return;
+    };
+    let launcher = tempfile::tempdir().unwrap();
+    let real = PathBuf::from(env!("CARGO_BIN_EXE_mesos-containerizer"));
+    std::os::unix::fs::symlink(&real, launcher.path().join("mesos-containerizer")).unwrap();
+    std::os::unix::fs::symlink(&executor, launcher.path().join("mesos-executor")).unwrap();
+    let master = FakeMaster::start().await;
+    let ld = format!("--launcher_dir={}", launcher.path().display());
+    let agent = TestAgent::start(master.addr, &[ld.as_str()]).await;
+    let run: Event = serde_json::from_value(json!({
+        "type": "RUN_TASK",
+        "run_task": {
+            "framework": {"user": "root", "name": "fw", "id": {"value": "fw-2"}},
+            "task": {
+                "name": "hello", "task_id": {"value": "hello-1"}, "agent_id": {"value": "m1-S0"},
+                "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.1}},
+                              {"name": "mem", "type": "SCALAR", "scalar": {"value": 32}}],
+                "command": {"value": "echo hello; exit 0"}
+            }
+        }
+    }))
+    .unwrap();
+    master.send(&run).await;
+    let mut states = Vec::new();
+    while !states.contains(&meseta_api::TaskState::Finished) {
+        let u = master
+            .next_call(30, |c| c.r#type == CallType::StatusUpdate)
+            .await
+            .status_update
+            .unwrap();
+        assert_eq!(u.status.agent_id.as_ref().unwrap().value, "m1-S0");
+        assert_eq!(u.status.executor_id.as_ref().unwrap().value, "hello-1");
+        if !states.contains(&u.status.state) {
+            states.push(u.status.state);
+        }
+        master
+            .send(&Event {
+                r#type: EventType::Acknowledge,
+                acknowledge: Some(meseta_api::internal::Acknowledge {
+                    framework_id: FrameworkId::new("fw-2"),
+                    task_id: u.status.task_id.clone(),
+                    uuid: u.uuid.clone(),
+                }),
+                ..Event::default()
+            })
+            .await;
+    }
+    assert!(
+        states.contains(&meseta_api::TaskState::Running),
+        "{states:?}"
+    );
+    let stdout = agent
+        .dir
+        .path()
+        .join("work/slaves/m1-S0/frameworks/fw-2/executors/hello-1/runs/latest/stdout");
+    let text = std::fs::read_to_string(stdout).unwrap();
+    assert!(text.contains("hello"), "{text}");
+    master
+        .next_call(30, |c| c.r#type == CallType::ExitedExecutor)
+        .await;
+}
