@@ -27,6 +27,23 @@ pub fn run_task(agent: &Arc<Agent>, run: RunTask) {
     let task = run.task;
     let executor = executor_info(agent, &fw_id, &task);
     let ex_id = executor.executor_id.clone();
+    // Ids become path components of the sandbox: refuse anything that could escape it.
+    if let Some(bad) = [&fw_id.value, &ex_id.value]
+        .into_iter()
+        .find(|id| !safe_id(id))
+    {
+        warn!(task_id = %task.task_id, id = bad, "RUN_TASK with an id unusable in a path");
+        updates::agent_update(
+            agent,
+            &fw_id,
+            &ex_id,
+            task.task_id,
+            TaskState::Failed,
+            Reason::ContainerLaunchFailed,
+            format!("Invalid id '{bad}': ids must not be empty, '.', '..' or contain '/'"),
+        );
+        return;
+    }
     let container_id = uuid::Uuid::new_v4().to_string();
     let (directory, agent_id) = {
         let mut state = agent.state();
@@ -85,6 +102,11 @@ pub fn run_task(agent: &Arc<Agent>, run: RunTask) {
         directory,
     };
     tokio::spawn(launch(agent.clone(), job));
+}
+
+/// Whether `id` is usable as one path component.
+fn safe_id(id: &str) -> bool {
+    !(id.is_empty() || id == "." || id == ".." || id.contains('/') || id.contains('\0'))
 }
 
 /// A container to start for a new executor.
@@ -348,5 +370,18 @@ fn run_as(
              (--switch_user is on)"
         )),
         Err(e) => Err(format!("Failed to look up user '{name}': {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_that_escape_the_sandbox_are_refused() {
+        assert!(safe_id("fw-0000") && safe_id("my.executor"));
+        for bad in ["", ".", "..", "../x", "a/b", "x\0"] {
+            assert!(!safe_id(bad), "{bad:?}");
+        }
     }
 }
