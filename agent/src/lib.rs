@@ -1,4 +1,10 @@
-//! The Meseta agent: a drop-in for `mesos-slave`. This crate holds its containerizers; the
-//! daemon, its HTTP API and `agentctl` arrive with the vertical slice.
+//! The Meseta agent: a drop-in for `mesos-slave`. [`containerizer`] runs containers;
+//! [`daemon`] holds the agent's state and task lifecycle; [`master_link`] talks to the master
+//! over `meseta_api::internal`; [`http`] serves the executor API, the operator API and the
+//! Mesos read-only endpoints; [`flags`] parses the Mesos flags.
 
 pub mod containerizer;
+pub mod daemon;
+pub mod flags;
+pub mod http;
+pub mod master_link;

@@ -1,0 +1,63 @@
+//! `mesos-agent` (also installed as `mesos-slave`): parses the Mesos flags and runs the
+//! agent daemon of `meseta_agent::daemon`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use meseta_agent::flags::{self, DEFAULT_CONF_DIR};
+
+fn main() -> ExitCode {
+    let conf_dir = std::env::var_os("MESETA_AGENT_CONF_DIR")
+        .map_or_else(|| PathBuf::from(DEFAULT_CONF_DIR), PathBuf::from);
+    let parsed = flags::parse(&conf_dir, std::env::vars(), std::env::args_os())
+        .and_then(flags::AgentFlags::into_config);
+    let config = match parsed {
+        Ok(c) => c,
+        Err(flags::FlagError::Clap(e)) if !e.use_stderr() => {
+            // --help / --version.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(flags::FlagError::Clap(e)) => {
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("mesos-agent: {line}");
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!("mesos-agent: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mesos-agent: starting the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match meseta_agent::daemon::start(config).await {
+            Ok(started) => {
+                tracing::info!(addr = %started.addr, pid = started.agent.pid(), "agent started");
+                started.run().await;
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("mesos-agent: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

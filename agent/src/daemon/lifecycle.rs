@@ -1,0 +1,234 @@
+//! How executors end: the container exits (tasks not yet terminal → TASK_FAILED), the
+//! executor does not subscribe within `--executor_registration_timeout` (destroyed,
+//! REASON_EXECUTOR_REGISTRATION_TIMEOUT), KILL_TASK, and SHUTDOWN_FRAMEWORK (SHUTDOWN event,
+//! then destroy after the grace period).
+
+use std::sync::Arc;
+
+use meseta_api::internal::{Call, CallType, ExitedExecutor, FrameworkMessage, KillTask};
+use meseta_api::{executor, ExecutorId, FrameworkId, Reason, TaskId, TaskState};
+use tracing::{info, warn};
+
+use super::state::Phase;
+use super::{updates, Agent};
+use crate::containerizer::Termination;
+
+/// Waits for the container to end, then fails what is left and retires the executor.
+pub async fn watch(agent: Arc<Agent>, fw: FrameworkId, ex: ExecutorId, container_id: String) {
+    let termination = match agent.containerizer.wait(&container_id).await {
+        Ok(t) => t,
+        Err(err) => Termination::launch_failed(err.to_string()),
+    };
+    if let Err(err) = agent.containerizer.destroy(&container_id).await {
+        agent.state().counters.container_destroy_errors += 1;
+        warn!(container_id, %err, "cleaning up the container failed");
+    }
+    info!(executor_id = %ex, container_id, message = termination.message, "executor ended");
+    let (left, reason) = {
+        let mut state = agent.state();
+        let Some(e) = state.executor_mut(&fw.value, &ex.value) else {
+            return;
+        };
+        e.phase = Phase::Terminated;
+        e.events = None;
+        let mut left: Vec<TaskId> = e.queued.iter().map(|t| t.task_id.clone()).collect();
+        left.extend(
+            e.tasks
+                .values()
+                .filter(|t| !t.state.is_terminal())
+                .map(|t| t.info.task_id.clone()),
+        );
+        (left, e.end_reason.clone())
+    };
+    let (reason, message) = match reason {
+        Some(r) => r,
+        None if termination.oom_killed => (
+            Reason::ContainerLimitationMemory,
+            if termination.message.starts_with("Memory limit exceeded") {
+                termination.message.clone()
+            } else {
+                format!("Memory limit exceeded: {}", termination.message)
+            },
+        ),
+        None => (
+            Reason::ExecutorTerminated,
+            format!("Executor terminated: {}", termination.message),
+        ),
+    };
+    for task in left {
+        updates::agent_update(&agent, &fw, &ex, task, TaskState::Failed, reason, &message);
+    }
+    agent.send(Call {
+        r#type: CallType::ExitedExecutor,
+        exited_executor: Some(ExitedExecutor {
+            framework_id: fw.clone(),
+            executor_id: ex.clone(),
+            status: termination.status.unwrap_or(-1),
+        }),
+        ..Call::default()
+    });
+    agent.state().retire_executor(&fw.value, &ex.value);
+}
+
+/// Destroys the container if the executor has not subscribed in time.
+pub async fn registration_timeout(
+    agent: Arc<Agent>,
+    fw: FrameworkId,
+    ex: ExecutorId,
+    container_id: String,
+) {
+    tokio::time::sleep(agent.config.executor_registration_timeout).await;
+    {
+        let mut state = agent.state();
+        let Some(e) = state.executor_mut(&fw.value, &ex.value) else {
+            return;
+        };
+        if e.container_id != container_id || e.phase != Phase::Registering {
+            return;
+        }
+        e.phase = Phase::Terminating;
+        e.end_reason = Some((
+            Reason::ExecutorRegistrationTimeout,
+            format!(
+                "Executor did not register within {}",
+                crate::flags::format_duration(agent.config.executor_registration_timeout)
+            ),
+        ));
+    }
+    warn!(executor_id = %ex, container_id, "executor registration timed out; destroying");
+    destroy(&agent, &container_id);
+}
+
+/// Kills a container (its `watch` cleans up). A container still being launched is unknown to
+/// the containerizer: its executor is `Terminating`, and the launch kills it when done.
+fn destroy(agent: &Agent, container_id: &str) {
+    match agent
+        .containerizer
+        .kill(container_id, std::time::Duration::ZERO)
+    {
+        Ok(()) | Err(crate::containerizer::ContainerizerError::Unknown(_)) => {}
+        Err(err) => {
+            agent.state().counters.container_destroy_errors += 1;
+            warn!(container_id, %err, "killing the container failed");
+        }
+    }
+}
+
+/// KILL_TASK: a queued task is killed right away (its executor destroyed when it has nothing
+/// else to run); a launched one gets a KILL event; an unknown one a TASK_LOST.
+pub fn kill_task(agent: &Agent, kill: &KillTask) {
+    let fw = &kill.framework_id;
+    let task = &kill.task_id;
+    let mut state = agent.state();
+    let Some(e) = state.executor_of_task(&fw.value, &task.value) else {
+        drop(state);
+        warn!(task_id = %task, "KILL_TASK for an unknown task");
+        // No executor: an update with the task id as executor id, like the command executor.
+        let ex = ExecutorId::new(task.value.clone());
+        updates::agent_update(
+            agent,
+            fw,
+            &ex,
+            task.clone(),
+            TaskState::Lost,
+            Reason::TaskUnknown,
+            "Task unknown to the agent",
+        );
+        return;
+    };
+    let ex = e.info.executor_id.clone();
+    if e.queued.iter().any(|t| &t.task_id == task) {
+        let last = e.queued.len() == 1 && e.tasks.is_empty();
+        if last {
+            // Not launched yet: the launch sees Terminating and kills the container.
+            e.phase = Phase::Terminating;
+        }
+        let destroy_it = last && e.launched.is_some();
+        let container_id = e.container_id.clone();
+        drop(state);
+        updates::agent_update(
+            agent,
+            fw,
+            &ex,
+            task.clone(),
+            TaskState::Killed,
+            Reason::TaskKilledDuringLaunch,
+            "Killed before delivery to the executor",
+        );
+        if destroy_it {
+            destroy(agent, &container_id);
+        }
+        return;
+    }
+    let policy = kill.kill_policy;
+    if e.subscribed() {
+        updates::send_event(e, &executor::Event::kill(task.clone(), policy));
+    } else {
+        // The executor lost its stream: nobody can kill the task gracefully.
+        let container_id = e.container_id.clone();
+        drop(state);
+        destroy(agent, &container_id);
+    }
+}
+
+/// SHUTDOWN_FRAMEWORK: SHUTDOWN to every executor, destroy after the grace period.
+pub fn shutdown_framework(agent: &Arc<Agent>, fw: &FrameworkId) {
+    let mut containers = Vec::new();
+    {
+        let mut state = agent.state();
+        let Some(f) = state.frameworks.get_mut(&fw.value) else {
+            return;
+        };
+        f.shutting_down = true;
+        for e in f.executors.values_mut() {
+            e.phase = Phase::Terminating;
+            updates::send_event(e, &executor::Event::bare(executor::EventType::Shutdown));
+            containers.push((e.container_id.clone(), e.events.is_some()));
+        }
+        state
+            .pending
+            .retain(|p| p.update.framework_id.value != fw.value);
+    }
+    info!(framework_id = %fw, "shutting down framework");
+    for (container_id, graceful) in containers {
+        if !graceful {
+            destroy(agent, &container_id);
+            continue;
+        }
+        let agent = agent.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(agent.config.executor_shutdown_grace_period).await;
+            destroy(&agent, &container_id);
+        });
+    }
+}
+
+/// FRAMEWORK_TO_EXECUTOR → MESSAGE event.
+pub fn framework_message(agent: &Agent, msg: FrameworkMessage) {
+    let mut state = agent.state();
+    let Some(e) = state.executor_mut(&msg.framework_id.value, &msg.executor_id.value) else {
+        warn!(executor_id = %msg.executor_id, "message for an unknown executor dropped");
+        return;
+    };
+    let event = executor::Event {
+        r#type: executor::EventType::Message,
+        message: Some(executor::Message { data: msg.data }),
+        ..executor::Event::default()
+    };
+    updates::send_event(e, &event);
+}
+
+/// Destroys every container (the master told the agent to shut down).
+pub fn destroy_all(agent: &Agent) {
+    let ids: Vec<String> = {
+        let state = agent.state();
+        state
+            .frameworks
+            .values()
+            .flat_map(|f| f.executors.values().map(|e| e.container_id.clone()))
+            .collect()
+    };
+    for id in ids {
+        destroy(agent, &id);
+    }
+}

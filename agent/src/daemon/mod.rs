@@ -1,0 +1,197 @@
+//! The agent daemon: [`Agent`] holds the configuration, the containerizer, the state and the
+//! outbox to the master; [`run`] starts the HTTP server, the master link and the status
+//! update retry loop.
+//!
+//! Files: `state` (data model), `launch` (RUN_TASK → sandbox → container), `lifecycle`
+//! (container ends, registration timeout, kill, framework shutdown), `updates` (status updates,
+//! at-least-once), `env` (the executor environment).
+
+pub mod env;
+pub mod launch;
+pub mod lifecycle;
+pub mod state;
+pub mod updates;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use meseta_api::internal::Call;
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+
+use crate::containerizer::{ContainerConfig, ContainerizerError, MesosContainerizer};
+use crate::flags::Config;
+
+pub use state::State;
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The containerizer could not be set up.
+    #[error("containerizer: {0}")]
+    Containerizer(#[from] ContainerizerError),
+    /// The HTTP port could not be bound.
+    #[error("binding {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The running agent, shared by every task of the daemon.
+#[derive(Debug)]
+pub struct Agent {
+    /// Validated flags.
+    pub config: Config,
+    /// The `mesos` containerizer.
+    pub containerizer: MesosContainerizer,
+    state: Mutex<State>,
+    outbox: UnboundedSender<Call>,
+    /// The address executors and operators reach the agent at.
+    pub advertised: SocketAddr,
+    /// When the agent started.
+    pub started: Instant,
+    /// Seconds since the epoch at start.
+    pub start_time: f64,
+}
+
+impl Agent {
+    /// Locks the state (poisoning is ignored: the state stays usable).
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues a call for the master (sent in order by the master link).
+    pub fn send(&self, call: Call) {
+        let _ = self.outbox.send(call);
+    }
+
+    /// What the agent is: hostname, port, resources, attributes, id once registered.
+    pub fn agent_info(&self) -> meseta_api::AgentInfo {
+        meseta_api::AgentInfo {
+            hostname: self.config.hostname.clone(),
+            port: Some(i32::from(self.advertised.port())),
+            resources: self.config.resources.clone(),
+            attributes: self.config.attributes.clone(),
+            id: self.state().agent_id.clone(),
+            domain: None,
+        }
+    }
+
+    /// `slave(1)@ip:port`.
+    pub fn pid(&self) -> String {
+        format!("slave(1)@{}", self.advertised)
+    }
+}
+
+/// A bound, not yet serving agent: tests read [`Started::addr`] before the agent runs.
+#[derive(Debug)]
+pub struct Started {
+    /// The agent.
+    pub agent: Arc<Agent>,
+    /// The HTTP listener's address.
+    pub addr: SocketAddr,
+    listener: tokio::net::TcpListener,
+    outbox: UnboundedReceiver<Call>,
+}
+
+/// Sets up the containerizer and binds the HTTP port.
+pub async fn start(config: Config) -> Result<Started, StartError> {
+    let mut cc = ContainerConfig::new(
+        config.runtime_dir.clone(),
+        config.launcher_dir.clone(),
+        config.isolation.clone(),
+    );
+    cc.cgroups_hierarchy = config.cgroups_hierarchy.clone();
+    cc.cgroups_root = config.cgroups_root.clone();
+    cc.cgroups_enable_cfs = config.cgroups_enable_cfs;
+    cc.sandbox_directory = config.sandbox_directory.clone();
+    cc.default_kill_grace = config.executor_shutdown_grace_period;
+    let containerizer = MesosContainerizer::new(cc)?;
+    let bind = SocketAddr::from((config.ip.unwrap_or(Ipv4Addr::UNSPECIFIED), config.port));
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|source| StartError::Bind { addr: bind, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr: bind, source })?;
+    let ip = match config.ip {
+        Some(ip) if !ip.is_unspecified() => ip,
+        _ => route_ip(&config.master),
+    };
+    let (tx, rx) = mpsc::unbounded_channel();
+    let agent = Arc::new(Agent {
+        advertised: SocketAddr::from((ip, addr.port())),
+        config,
+        containerizer,
+        state: Mutex::new(State::default()),
+        outbox: tx,
+        started: Instant::now(),
+        start_time: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or_default(),
+    });
+    Ok(Started {
+        agent,
+        addr,
+        listener,
+        outbox: rx,
+    })
+}
+
+impl Started {
+    /// Serves HTTP, talks to the master and retries updates until the process ends.
+    pub async fn run(self) {
+        let agent = self.agent;
+        tokio::spawn(destroy_orphans(agent.clone()));
+        tokio::spawn(updates::retry_loop(agent.clone()));
+        tokio::spawn(crate::master_link::run(agent.clone(), self.outbox));
+        crate::http::serve(agent, self.listener).await;
+    }
+}
+
+/// Containers left in `--runtime_dir` by an earlier agent run: without checkpoint recovery
+/// (not implemented yet) nobody would ever reap them, so they are destroyed.
+async fn destroy_orphans(agent: Arc<Agent>) {
+    let ids = match agent.containerizer.recover().await {
+        Ok(ids) => ids,
+        Err(err) => {
+            tracing::warn!(%err, "recovering containers failed");
+            return;
+        }
+    };
+    for id in ids {
+        tracing::warn!(
+            container_id = id,
+            "destroying a container of an earlier agent run"
+        );
+        if let Err(err) = agent.containerizer.destroy(&id).await {
+            agent.state().counters.container_destroy_errors += 1;
+            tracing::warn!(container_id = id, %err, "destroying an orphan failed");
+        }
+    }
+}
+
+/// The local address that routes to the master (what Mesos advertises without `--ip`).
+fn route_ip(master: &str) -> Ipv4Addr {
+    let probe = || -> std::io::Result<Ipv4Addr> {
+        let sock = std::net::UdpSocket::bind("0.0.0.0:0")?;
+        sock.connect(master)?;
+        match sock.local_addr()?.ip() {
+            std::net::IpAddr::V4(ip) => Ok(ip),
+            std::net::IpAddr::V6(_) => Ok(Ipv4Addr::LOCALHOST),
+        }
+    };
+    probe().unwrap_or(Ipv4Addr::LOCALHOST)
+}
+
+/// Seconds since the epoch.
+pub fn now_secs() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default()
+}

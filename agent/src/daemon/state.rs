@@ -1,0 +1,285 @@
+//! What the agent knows: frameworks, their executors (one container each) and tasks, the
+//! unacknowledged status updates, and counters for `/metrics/snapshot`.
+//!
+//! Executor phases: `Registering` (container launched, tasks queued) → `Running` (subscribed;
+//! queued tasks sent as LAUNCH) → `Terminating` (SHUTDOWN sent or destroy asked) →
+//! `Terminated` (container gone; moved to `completed_executors`). A framework without
+//! executors moves to `completed_frameworks`. Completed lists are bounded so the agent's
+//! memory stays flat over time.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use bytes::Bytes;
+use meseta_api::internal::StatusUpdate;
+use meseta_api::{
+    AgentId, ExecutorInfo, FrameworkInfo, MasterInfo, Reason, TaskInfo, TaskState, TaskStatus,
+};
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::containerizer::Launched;
+
+/// How many completed frameworks / executors / tasks are kept for `/state`.
+pub const MAX_COMPLETED: usize = 50;
+
+/// Lifecycle of an executor (see the module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Launched, not yet subscribed.
+    Registering,
+    /// Subscribed.
+    Running,
+    /// Being shut down.
+    Terminating,
+    /// Its container ended.
+    Terminated,
+}
+
+/// One task and its status history.
+#[derive(Debug, Clone)]
+pub struct TaskEntry {
+    /// As the scheduler sent it.
+    pub info: TaskInfo,
+    /// Latest state.
+    pub state: TaskState,
+    /// Every update, oldest first.
+    pub statuses: Vec<TaskStatus>,
+}
+
+/// One executor and its container.
+#[derive(Debug)]
+pub struct Executor {
+    /// What runs (for command tasks, the generated command executor).
+    pub info: ExecutorInfo,
+    /// The container id.
+    pub container_id: String,
+    /// The sandbox on the host.
+    pub directory: PathBuf,
+    /// Lifecycle phase.
+    pub phase: Phase,
+    /// Tasks waiting for the executor to subscribe.
+    pub queued: Vec<TaskInfo>,
+    /// Tasks given to the executor, by task id.
+    pub tasks: BTreeMap<String, TaskEntry>,
+    /// Terminal tasks whose last update was acknowledged.
+    pub completed_tasks: VecDeque<TaskEntry>,
+    /// The executor's event stream (RecordIO records), while subscribed.
+    pub events: Option<UnboundedSender<Bytes>>,
+    /// Pids, once the container started.
+    pub launched: Option<Launched>,
+    /// Limits given to the container.
+    pub cpus: Option<f64>,
+    /// Memory limit in MB.
+    pub mem_mb: Option<f64>,
+    /// Why the agent ended it, when it did (registration timeout, ...).
+    pub end_reason: Option<(Reason, String)>,
+    /// Runs the built-in command executor.
+    pub command_executor: bool,
+}
+
+impl Executor {
+    /// Whether its stream is open.
+    pub fn subscribed(&self) -> bool {
+        self.events.as_ref().is_some_and(|tx| !tx.is_closed())
+    }
+
+    /// Every task id it holds (queued or launched).
+    pub fn task_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .queued
+            .iter()
+            .map(|t| t.task_id.value.clone())
+            .collect();
+        ids.extend(self.tasks.keys().cloned());
+        ids
+    }
+}
+
+/// One framework with work on this agent.
+#[derive(Debug)]
+pub struct Framework {
+    /// Its info (with `id`).
+    pub info: FrameworkInfo,
+    /// Live executors by id.
+    pub executors: BTreeMap<String, Executor>,
+    /// Ended executors, newest last.
+    pub completed_executors: VecDeque<Executor>,
+    /// SHUTDOWN_FRAMEWORK arrived: no more updates for it.
+    pub shutting_down: bool,
+}
+
+/// An update waiting for the master's ACKNOWLEDGE.
+#[derive(Debug, Clone)]
+pub struct PendingUpdate {
+    /// The update as sent.
+    pub update: StatusUpdate,
+    /// When it was last sent.
+    pub sent_at: Instant,
+}
+
+/// Counters for `/metrics/snapshot`.
+#[derive(Debug, Default, Clone)]
+pub struct Counters {
+    /// Terminal task states seen, by state name.
+    pub terminal: BTreeMap<&'static str, u64>,
+    /// Executors that ended.
+    pub executors_terminated: u64,
+    /// Failed container destroys.
+    pub container_destroy_errors: u64,
+    /// Failed container launches.
+    pub container_launch_errors: u64,
+    /// Valid status updates received from executors.
+    pub valid_status_updates: u64,
+    /// Invalid executor calls.
+    pub invalid_status_updates: u64,
+    /// Executor MESSAGEs forwarded.
+    pub valid_framework_messages: u64,
+}
+
+/// Everything mutable, behind the agent's one mutex (never held across an `await`).
+#[derive(Debug, Default)]
+pub struct State {
+    /// Given by REGISTERED.
+    pub agent_id: Option<AgentId>,
+    /// The master we are registered with.
+    pub master_info: Option<MasterInfo>,
+    /// The event stream with the master is open.
+    pub registered: bool,
+    /// Frameworks by id.
+    pub frameworks: BTreeMap<String, Framework>,
+    /// Frameworks whose executors all ended, newest last.
+    pub completed_frameworks: VecDeque<Framework>,
+    /// Updates not yet acknowledged, oldest first.
+    pub pending: Vec<PendingUpdate>,
+    /// Metrics.
+    pub counters: Counters,
+}
+
+impl State {
+    /// The executor `(fw, ex)`, if live.
+    pub fn executor_mut(&mut self, fw: &str, ex: &str) -> Option<&mut Executor> {
+        self.frameworks.get_mut(fw)?.executors.get_mut(ex)
+    }
+
+    /// Finds the live executor holding `task` of framework `fw`.
+    pub fn executor_of_task(&mut self, fw: &str, task: &str) -> Option<&mut Executor> {
+        self.frameworks
+            .get_mut(fw)?
+            .executors
+            .values_mut()
+            .find(|e| {
+                e.tasks.contains_key(task) || e.queued.iter().any(|t| t.task_id.value == task)
+            })
+    }
+
+    /// Records `status` on its task; counts a first terminal state.
+    pub fn record_status(&mut self, fw: &str, ex: &str, status: &TaskStatus) {
+        let Some(executor) = self.executor_mut(fw, ex) else {
+            return;
+        };
+        let task_id = status.task_id.value.clone();
+        let entry = match executor.tasks.get_mut(&task_id) {
+            Some(e) => e,
+            None => {
+                // A queued task's first update (killed or failed before launch).
+                let Some(pos) = executor
+                    .queued
+                    .iter()
+                    .position(|t| t.task_id.value == task_id)
+                else {
+                    return;
+                };
+                let info = executor.queued.remove(pos);
+                executor.tasks.entry(task_id.clone()).or_insert(TaskEntry {
+                    info,
+                    state: TaskState::Staging,
+                    statuses: Vec::new(),
+                })
+            }
+        };
+        let was_terminal = entry.state.is_terminal();
+        entry.state = status.state;
+        let mut kept = status.clone();
+        kept.data = None;
+        entry.statuses.push(kept);
+        if !was_terminal && status.state.is_terminal() {
+            *self
+                .counters
+                .terminal
+                .entry(status.state.as_str())
+                .or_default() += 1;
+        }
+    }
+
+    /// After an ACKNOWLEDGE of a terminal update: the task moves to `completed_tasks`.
+    pub fn complete_task_if_terminal(&mut self, fw: &str, task: &str) {
+        let Some(executor) = self.executor_of_task(fw, task) else {
+            return;
+        };
+        if executor
+            .tasks
+            .get(task)
+            .is_some_and(|t| t.state.is_terminal())
+        {
+            if let Some(t) = executor.tasks.remove(task) {
+                push_bounded(&mut executor.completed_tasks, t);
+            }
+        }
+    }
+
+    /// Moves an ended executor to `completed_executors`, and its framework to
+    /// `completed_frameworks` when it has no live executor left.
+    pub fn retire_executor(&mut self, fw: &str, ex: &str) {
+        let Some(framework) = self.frameworks.get_mut(fw) else {
+            return;
+        };
+        if let Some(mut executor) = framework.executors.remove(ex) {
+            executor.phase = Phase::Terminated;
+            executor.events = None;
+            let tasks = std::mem::take(&mut executor.tasks);
+            for t in tasks.into_values() {
+                push_bounded(&mut executor.completed_tasks, t);
+            }
+            push_bounded(&mut framework.completed_executors, executor);
+            self.counters.executors_terminated += 1;
+        }
+        if framework.executors.is_empty() {
+            if let Some(f) = self.frameworks.remove(fw) {
+                push_bounded(&mut self.completed_frameworks, f);
+            }
+        }
+    }
+
+    /// Live executors in `phase`.
+    pub fn count_executors(&self, phase: Phase) -> usize {
+        self.frameworks
+            .values()
+            .flat_map(|f| f.executors.values())
+            .filter(|e| e.phase == phase)
+            .count()
+    }
+
+    /// Live tasks in `state` (queued tasks count as staging).
+    pub fn count_tasks(&self, state: TaskState) -> usize {
+        let executors = self.frameworks.values().flat_map(|f| f.executors.values());
+        executors
+            .map(|e| {
+                let queued = if state == TaskState::Staging {
+                    e.queued.len()
+                } else {
+                    0
+                };
+                queued + e.tasks.values().filter(|t| t.state == state).count()
+            })
+            .sum()
+    }
+}
+
+/// Appends, dropping the oldest beyond [`MAX_COMPLETED`].
+pub fn push_bounded<T>(list: &mut VecDeque<T>, item: T) {
+    list.push_back(item);
+    while list.len() > MAX_COMPLETED {
+        list.pop_front();
+    }
+}

@@ -1,0 +1,437 @@
+//! `mesos-agent` flags: every flag has its Mesos name and default, and comes from
+//! `/etc/mesos-slave/<flag>` files, `MESOS_<FLAG>` variables or the command line
+//! ([`meseta_api::flags::effective_args`]). [`AgentFlags::into_config`] validates them into the
+//! daemon's [`Config`]: one readable error per bad value.
+
+use std::ffi::OsString;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Parser;
+use meseta_api::{Attribute, Resource};
+
+mod duration;
+
+pub use duration::{format_duration, parse_duration};
+
+/// Where `/etc/mesos-slave` files are read from; `MESETA_AGENT_CONF_DIR` overrides it (tests).
+pub const DEFAULT_CONF_DIR: &str = "/etc/mesos-slave";
+
+/// A flag value the agent cannot use.
+#[derive(Debug, thiserror::Error)]
+pub enum FlagError {
+    /// A flag source could not be read.
+    #[error(transparent)]
+    Source(#[from] meseta_api::flags::FlagsError),
+    /// Clap rejected the command line (includes `--help`).
+    #[error("{0}")]
+    Clap(#[from] clap::Error),
+    /// A value is out of range or malformed.
+    #[error("--{flag}: {message}")]
+    Invalid {
+        /// The flag.
+        flag: &'static str,
+        /// Why.
+        message: String,
+    },
+}
+
+fn invalid(flag: &'static str, message: impl Into<String>) -> FlagError {
+    FlagError::Invalid {
+        flag,
+        message: message.into(),
+    }
+}
+
+/// The agent's command line, with Mesos names and defaults.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "mesos-agent",
+    version,
+    about = "Meseta agent: a drop-in replacement for mesos-agent / mesos-slave",
+    args_override_self = true
+)]
+pub struct AgentFlags {
+    /// The master, as `host:port` (ZooKeeper `zk://` URLs are not supported yet).
+    #[arg(long = "master")]
+    pub master: Option<String>,
+    /// IP address to listen on and to advertise (default: 0.0.0.0, advertised as the
+    /// address that reaches the master).
+    #[arg(long = "ip")]
+    pub ip: Option<Ipv4Addr>,
+    /// Port to listen on.
+    #[arg(long = "port", default_value_t = 5051)]
+    pub port: u16,
+    /// Directory for sandboxes and agent state (required).
+    #[arg(long = "work_dir")]
+    pub work_dir: Option<PathBuf>,
+    /// Directory for runtime state that does not survive a reboot.
+    #[arg(long = "runtime_dir", default_value = "/var/run/mesos")]
+    pub runtime_dir: PathBuf,
+    /// Containerizers to use; only `mesos` is supported.
+    #[arg(long = "containerizers", default_value = "mesos")]
+    pub containerizers: String,
+    /// Isolators, e.g. `cgroups/cpu,cgroups/mem,namespaces/pid`.
+    #[arg(long = "isolation", default_value = "posix/cpu,posix/mem")]
+    pub isolation: String,
+    /// Total resources: `cpus:2;mem:1024;ports:[31000-32000]` or a JSON array of Resource;
+    /// anything not given is discovered (cpus, mem − 1 GB, disk − 5 GB, ports 31000-32000).
+    #[arg(long = "resources")]
+    pub resources: Option<String>,
+    /// Attributes, `rack:r1;zone:a`.
+    #[arg(long = "attributes")]
+    pub attributes: Option<String>,
+    /// Hostname to advertise (default: the system hostname).
+    #[arg(long = "hostname")]
+    pub hostname: Option<String>,
+    /// How long an executor may take to subscribe before it is destroyed.
+    #[arg(long = "executor_registration_timeout", default_value = "1mins")]
+    pub executor_registration_timeout: String,
+    /// Time an executor gets after SHUTDOWN before it is killed.
+    #[arg(long = "executor_shutdown_grace_period", default_value = "5secs")]
+    pub executor_shutdown_grace_period: String,
+    /// Cgroup under which containers are created.
+    #[arg(long = "cgroups_root", default_value = "mesos")]
+    pub cgroups_root: String,
+    /// Where the cgroup hierarchies are mounted.
+    #[arg(long = "cgroups_hierarchy", default_value = "/sys/fs/cgroup")]
+    pub cgroups_hierarchy: PathBuf,
+    /// Enforce CPU limits with CFS quota (hard limits), not only shares.
+    #[arg(long = "cgroups_enable_cfs", default_value = "false", num_args = 0..=1,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub cgroups_enable_cfs: bool,
+    /// Run tasks as the framework's (or command's) user when the agent is root.
+    #[arg(long = "switch_user", default_value = "true", num_args = 0..=1,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub switch_user: bool,
+    /// Directory holding `mesos-containerizer` and `mesos-executor` (default: the agent
+    /// binary's directory).
+    #[arg(long = "launcher_dir")]
+    pub launcher_dir: Option<PathBuf>,
+    /// Where the sandbox appears inside containers with their own root filesystem.
+    #[arg(long = "sandbox_directory", default_value = "/mnt/mesos/sandbox")]
+    pub sandbox_directory: PathBuf,
+    /// Interval of HEARTBEAT events to subscribed executors.
+    #[arg(long = "http_heartbeat_interval", default_value = "30secs")]
+    pub http_heartbeat_interval: String,
+    /// Base of the randomized exponential backoff when (re-)registering (max 1 min).
+    #[arg(long = "registration_backoff_factor", default_value = "1secs")]
+    pub registration_backoff_factor: String,
+}
+
+/// Every flag name, for `/etc/mesos-slave` files and `MESOS_` variables.
+pub const KNOWN_FLAGS: &[&str] = &[
+    "master",
+    "ip",
+    "port",
+    "work_dir",
+    "runtime_dir",
+    "containerizers",
+    "isolation",
+    "resources",
+    "attributes",
+    "hostname",
+    "executor_registration_timeout",
+    "executor_shutdown_grace_period",
+    "cgroups_root",
+    "cgroups_hierarchy",
+    "cgroups_enable_cfs",
+    "switch_user",
+    "launcher_dir",
+    "sandbox_directory",
+    "http_heartbeat_interval",
+    "registration_backoff_factor",
+];
+
+const BOOLEAN_FLAGS: &[&str] = &["cgroups_enable_cfs", "switch_user"];
+
+/// The validated configuration the daemon runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Master `host:port`.
+    pub master: String,
+    /// Listen address.
+    pub ip: Option<Ipv4Addr>,
+    /// Listen port (0: any, for tests).
+    pub port: u16,
+    /// `--work_dir`.
+    pub work_dir: PathBuf,
+    /// `--runtime_dir`.
+    pub runtime_dir: PathBuf,
+    /// `--isolation`, parsed.
+    pub isolation: isolators::Isolation,
+    /// Total resources.
+    pub resources: Vec<Resource>,
+    /// Attributes.
+    pub attributes: Vec<Attribute>,
+    /// Advertised hostname.
+    pub hostname: String,
+    /// `--executor_registration_timeout`.
+    pub executor_registration_timeout: Duration,
+    /// `--executor_shutdown_grace_period`.
+    pub executor_shutdown_grace_period: Duration,
+    /// `--cgroups_root`.
+    pub cgroups_root: String,
+    /// `--cgroups_hierarchy`.
+    pub cgroups_hierarchy: PathBuf,
+    /// `--cgroups_enable_cfs`.
+    pub cgroups_enable_cfs: bool,
+    /// `--switch_user`.
+    pub switch_user: bool,
+    /// `--launcher_dir`.
+    pub launcher_dir: PathBuf,
+    /// `--sandbox_directory`.
+    pub sandbox_directory: PathBuf,
+    /// `--http_heartbeat_interval`.
+    pub http_heartbeat_interval: Duration,
+    /// `--registration_backoff_factor`.
+    pub registration_backoff_factor: Duration,
+    /// How often unacknowledged status updates are resent to the master.
+    pub status_update_retry_interval: Duration,
+    /// Every flag as text, for `/flags` and GET_FLAGS.
+    pub flags: Vec<(String, String)>,
+}
+
+/// Parses the flags from all sources; `conf_dir` is normally [`DEFAULT_CONF_DIR`].
+pub fn parse(
+    conf_dir: &Path,
+    env: impl IntoIterator<Item = (String, String)>,
+    cli: impl IntoIterator<Item = OsString>,
+) -> Result<AgentFlags, FlagError> {
+    let sources = meseta_api::flags::FlagSources {
+        conf_dir,
+        known: KNOWN_FLAGS,
+        booleans: BOOLEAN_FLAGS,
+    };
+    let args = meseta_api::flags::effective_args(&sources, env, cli)?;
+    Ok(AgentFlags::try_parse_from(args)?)
+}
+
+impl AgentFlags {
+    /// Validates every value into a [`Config`]; discovers resources not given.
+    pub fn into_config(self) -> Result<Config, FlagError> {
+        let master = self
+            .master
+            .clone()
+            .ok_or_else(|| invalid("master", "required (host:port)"))?;
+        if master.starts_with("zk://") {
+            return Err(invalid(
+                "master",
+                "ZooKeeper (zk://) masters are not supported yet; give host:port",
+            ));
+        }
+        let master = master.trim_start_matches("http://").to_owned();
+        if !master.contains(':') {
+            return Err(invalid("master", format!("'{master}' is not host:port")));
+        }
+        let work_dir = self
+            .work_dir
+            .clone()
+            .ok_or_else(|| invalid("work_dir", "required"))?;
+        if self.containerizers.split(',').any(|c| c.trim() != "mesos") {
+            return Err(invalid(
+                "containerizers",
+                format!(
+                    "'{}': only the 'mesos' containerizer is supported yet",
+                    self.containerizers
+                ),
+            ));
+        }
+        let isolation = isolators::Isolation::parse(&self.isolation)
+            .map_err(|e| invalid("isolation", e.to_string()))?;
+        let attributes = match &self.attributes {
+            Some(a) if !a.trim().is_empty() => meseta_api::resource_parse::parse_attributes(a)
+                .map_err(|e| invalid("attributes", e.to_string()))?,
+            _ => Vec::new(),
+        };
+        let launcher_dir = match &self.launcher_dir {
+            Some(d) => d.clone(),
+            None => std::env::current_exe()
+                .ok()
+                .and_then(|p| p.parent().map(Path::to_path_buf))
+                .unwrap_or_else(|| PathBuf::from(".")),
+        };
+        let hostname = match &self.hostname {
+            Some(h) => h.clone(),
+            None => nix::unistd::gethostname()
+                .ok()
+                .and_then(|h| h.into_string().ok())
+                .unwrap_or_else(|| "localhost".into()),
+        };
+        std::fs::create_dir_all(&work_dir)
+            .map_err(|e| invalid("work_dir", format!("{}: {e}", work_dir.display())))?;
+        // Sandbox paths go to executors (MESOS_DIRECTORY): make them absolute.
+        let work_dir = work_dir
+            .canonicalize()
+            .map_err(|e| invalid("work_dir", format!("{}: {e}", work_dir.display())))?;
+        let resources = resources(self.resources.as_deref(), &work_dir)?;
+        let flags = self.as_pairs(&launcher_dir);
+        Ok(Config {
+            master,
+            ip: self.ip,
+            port: self.port,
+            work_dir,
+            runtime_dir: self.runtime_dir,
+            isolation,
+            resources,
+            attributes,
+            hostname,
+            executor_registration_timeout: duration(
+                "executor_registration_timeout",
+                &self.executor_registration_timeout,
+            )?,
+            executor_shutdown_grace_period: duration(
+                "executor_shutdown_grace_period",
+                &self.executor_shutdown_grace_period,
+            )?,
+            cgroups_root: self.cgroups_root,
+            cgroups_hierarchy: self.cgroups_hierarchy,
+            cgroups_enable_cfs: self.cgroups_enable_cfs,
+            switch_user: self.switch_user,
+            launcher_dir,
+            sandbox_directory: self.sandbox_directory,
+            http_heartbeat_interval: duration(
+                "http_heartbeat_interval",
+                &self.http_heartbeat_interval,
+            )?,
+            registration_backoff_factor: duration(
+                "registration_backoff_factor",
+                &self.registration_backoff_factor,
+            )?,
+            status_update_retry_interval: Duration::from_secs(2),
+            flags,
+        })
+    }
+
+    fn as_pairs(&self, launcher_dir: &Path) -> Vec<(String, String)> {
+        let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+        let mut v = vec![
+            ("master", opt(&self.master)),
+            ("ip", self.ip.map(|i| i.to_string()).unwrap_or_default()),
+            ("port", self.port.to_string()),
+            (
+                "work_dir",
+                self.work_dir
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+            ),
+            ("runtime_dir", self.runtime_dir.display().to_string()),
+            ("containerizers", self.containerizers.clone()),
+            ("isolation", self.isolation.clone()),
+            ("resources", opt(&self.resources)),
+            ("attributes", opt(&self.attributes)),
+            ("hostname", opt(&self.hostname)),
+            (
+                "executor_registration_timeout",
+                self.executor_registration_timeout.clone(),
+            ),
+            (
+                "executor_shutdown_grace_period",
+                self.executor_shutdown_grace_period.clone(),
+            ),
+            ("cgroups_root", self.cgroups_root.clone()),
+            (
+                "cgroups_hierarchy",
+                self.cgroups_hierarchy.display().to_string(),
+            ),
+            ("cgroups_enable_cfs", self.cgroups_enable_cfs.to_string()),
+            ("switch_user", self.switch_user.to_string()),
+            ("launcher_dir", launcher_dir.display().to_string()),
+            (
+                "sandbox_directory",
+                self.sandbox_directory.display().to_string(),
+            ),
+            (
+                "http_heartbeat_interval",
+                self.http_heartbeat_interval.clone(),
+            ),
+            (
+                "registration_backoff_factor",
+                self.registration_backoff_factor.clone(),
+            ),
+        ];
+        v.retain(|(_, value)| !value.is_empty());
+        v.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    }
+}
+
+/// `--resources` plus discovered defaults for `cpus`, `mem`, `disk` and `ports`.
+fn resources(text: Option<&str>, work_dir: &Path) -> Result<Vec<Resource>, FlagError> {
+    let mut list = match text {
+        Some(t) if !t.trim().is_empty() => meseta_api::resource_parse::parse_resources(t, "*")
+            .map_err(|e| invalid("resources", e.to_string()))?,
+        _ => Vec::new(),
+    };
+    let has = |list: &[Resource], name: &str| list.iter().any(|r| r.name == name);
+    let found = isolators::discovery::discover(work_dir)
+        .map_err(|e| invalid("resources", format!("discovering resources: {e}")))?;
+    let mut missing = Vec::new();
+    if !has(&list, "cpus") {
+        missing.push(format!("cpus:{}", found.cpus));
+    }
+    if !has(&list, "mem") {
+        missing.push(format!("mem:{}", found.mem_mb));
+    }
+    if !has(&list, "disk") {
+        missing.push(format!("disk:{}", found.disk_mb));
+    }
+    if !has(&list, "ports") {
+        missing.push(format!("ports:[{}-{}]", found.ports.0, found.ports.1));
+    }
+    if !missing.is_empty() {
+        let extra = meseta_api::resource_parse::parse_resources(&missing.join(";"), "*")
+            .map_err(|e| invalid("resources", e.to_string()))?;
+        list.extend(extra);
+    }
+    Ok(list)
+}
+
+fn duration(flag: &'static str, text: &str) -> Result<Duration, FlagError> {
+    parse_duration(text).ok_or_else(|| {
+        invalid(
+            flag,
+            format!(
+                "'{text}' is not a duration (a number with ns, us, ms, secs, mins, hrs, days \
+                 or weeks, e.g. 5secs)"
+            ),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zk_masters_and_other_containerizers_are_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let parse_cli = |extra: &[&str]| {
+            let wd = format!("--work_dir={}", d.path().display());
+            let mut cli = vec!["mesos-agent", wd.as_str()];
+            cli.extend_from_slice(extra);
+            parse(
+                &d.path().join("none"),
+                vec![],
+                cli.into_iter().map(OsString::from),
+            )
+            .unwrap()
+            .into_config()
+        };
+        let e = parse_cli(&["--master=zk://h:2181/mesos"]).unwrap_err();
+        assert!(e.to_string().contains("not supported yet"), "{e}");
+        let e = parse_cli(&["--master=h:5050", "--containerizers=docker"]).unwrap_err();
+        assert!(e.to_string().contains("--containerizers"), "{e}");
+        let e = parse_cli(&["--master=h:5050", "--http_heartbeat_interval=3"]).unwrap_err();
+        assert!(e.to_string().contains("--http_heartbeat_interval"), "{e}");
+        let c = parse_cli(&["--master=h:5050", "--resources=cpus:3;mem:100"]).unwrap();
+        assert!(c.resources.iter().any(|r| r.name == "disk"));
+        assert!(c.switch_user);
+        let json = r#"--resources=[{"name":"cpus","type":"SCALAR","scalar":{"value":3}}]"#;
+        let c = parse_cli(&["--master=h:5050", json]).unwrap();
+        let cpus = meseta_api::resource_format::scalar_total(&c.resources, "cpus");
+        assert_eq!(cpus, 3.0);
+        assert!(meseta_api::resource_format::scalar_total(&c.resources, "mem") > 0.0);
+    }
+}

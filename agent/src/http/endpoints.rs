@@ -1,0 +1,375 @@
+//! Read-only JSON endpoints in Mesos shapes (reference §3.2): `/state`, `/flags`, `/version`,
+//! `/containers` (with the `"meseta"` extension agentctl reads), `/monitor/statistics` and
+//! `/metrics/snapshot`. The builders are shared with the operator API.
+
+use hyper::Response;
+use meseta_api::resource_format::{attributes_to_state_json, resources_to_state_json};
+use meseta_api::{Resource, TaskState};
+use serde_json::{json, Map, Value as Json};
+
+use super::{json, HttpError, RespBody};
+use crate::daemon::state::{Executor, Framework, Phase, TaskEntry};
+use crate::daemon::Agent;
+
+/// The agent's version.
+pub const VERSION: &str = "1.11.0";
+
+/// `/version` body (libprocess VersionProcess shape).
+pub fn version_json() -> Json {
+    json!({
+        "version": VERSION,
+        "meseta_version": env!("CARGO_PKG_VERSION"),
+        "build_date": "",
+        "build_time": 0.0,
+        "build_user": "meseta",
+    })
+}
+
+/// `GET /version`.
+pub fn version() -> Result<Response<RespBody>, HttpError> {
+    json(&version_json())
+}
+
+/// `GET /flags`.
+pub fn flags(agent: &Agent) -> Result<Response<RespBody>, HttpError> {
+    let map: Map<String, Json> = agent
+        .config
+        .flags
+        .iter()
+        .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+        .collect();
+    json(&json!({ "flags": map }))
+}
+
+/// `GET /state`.
+pub fn state(agent: &Agent) -> Result<Response<RespBody>, HttpError> {
+    json(&state_json(agent))
+}
+
+/// The `/state` document.
+pub fn state_json(agent: &Agent) -> Json {
+    let state = agent.state();
+    let agent_id = state
+        .agent_id
+        .as_ref()
+        .map(|a| a.value.clone())
+        .unwrap_or_default();
+    let frameworks: Vec<Json> = state
+        .frameworks
+        .values()
+        .map(|f| framework_json(f, &agent_id))
+        .collect();
+    let completed: Vec<Json> = state
+        .completed_frameworks
+        .iter()
+        .map(|f| framework_json(f, &agent_id))
+        .collect();
+    let used: Vec<Resource> = state
+        .frameworks
+        .values()
+        .flat_map(|f| f.executors.values())
+        .flat_map(executor_resources)
+        .collect();
+    let flags: Map<String, Json> = agent
+        .config
+        .flags
+        .iter()
+        .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+        .collect();
+    let mut doc = version_json();
+    let extra = json!({
+        "start_time": agent.start_time,
+        "id": agent_id,
+        "pid": agent.pid(),
+        "hostname": agent.config.hostname,
+        "capabilities": ["MULTI_ROLE", "HIERARCHICAL_ROLE", "RESERVATION_REFINEMENT"],
+        "resources": resources_to_state_json(&agent.config.resources),
+        "reserved_resources": {},
+        "unreserved_resources": resources_to_state_json(&agent.config.resources),
+        "reserved_resources_full": {},
+        "unreserved_resources_full": agent.config.resources,
+        "reserved_resources_allocated": {},
+        "unreserved_resources_allocated": resources_to_state_json(&used),
+        "resource_providers": [],
+        "attributes": attributes_to_state_json(&agent.config.attributes),
+        "master_hostname": state.master_info.as_ref().and_then(|m| m.hostname.clone()),
+        "flags": flags,
+        "frameworks": frameworks,
+        "completed_frameworks": completed,
+    });
+    if let (Some(d), Json::Object(e)) = (doc.as_object_mut(), extra) {
+        d.extend(e);
+    }
+    doc
+}
+
+fn framework_json(f: &Framework, agent_id: &str) -> Json {
+    let id = f
+        .info
+        .id
+        .as_ref()
+        .map(|i| i.value.clone())
+        .unwrap_or_default();
+    let executors: Vec<Json> = f
+        .executors
+        .values()
+        .map(|e| executor_json(e, &id, agent_id))
+        .collect();
+    let completed: Vec<Json> = f
+        .completed_executors
+        .iter()
+        .map(|e| executor_json(e, &id, agent_id))
+        .collect();
+    json!({
+        "id": id,
+        "name": f.info.name,
+        "user": f.info.user,
+        "failover_timeout": f.info.failover_timeout.unwrap_or(0.0),
+        "checkpoint": f.info.checkpoint.unwrap_or(false),
+        "hostname": f.info.hostname.clone().unwrap_or_default(),
+        "principal": f.info.principal,
+        "role": f.info.role.clone().unwrap_or_else(|| "*".into()),
+        "roles": f.info.effective_roles(),
+        "executors": executors,
+        "completed_executors": completed,
+    })
+}
+
+fn executor_resources(e: &Executor) -> Vec<Resource> {
+    let mut r = e.info.resources.clone();
+    r.extend(e.queued.iter().flat_map(|t| t.resources.clone()));
+    r.extend(e.tasks.values().flat_map(|t| t.info.resources.clone()));
+    r
+}
+
+fn executor_json(e: &Executor, fw: &str, agent_id: &str) -> Json {
+    let task = |t: &TaskEntry| task_json(t, fw, &e.info.executor_id.value, agent_id);
+    let queued: Vec<Json> = e
+        .queued
+        .iter()
+        .map(|info| {
+            task(&TaskEntry {
+                info: info.clone(),
+                state: TaskState::Staging,
+                statuses: Vec::new(),
+            })
+        })
+        .collect();
+    let (completed, live): (Vec<&TaskEntry>, Vec<&TaskEntry>) = if e.phase == Phase::Terminated {
+        (e.tasks.values().collect(), Vec::new())
+    } else {
+        (Vec::new(), e.tasks.values().collect())
+    };
+    let mut completed: Vec<Json> = completed.into_iter().map(task).collect();
+    completed.extend(e.completed_tasks.iter().map(task));
+    json!({
+        "id": e.info.executor_id.value,
+        "name": e.info.name.clone().unwrap_or_default(),
+        "source": e.info.source.clone().unwrap_or_default(),
+        "container": e.container_id,
+        "directory": e.directory.display().to_string(),
+        "resources": resources_to_state_json(&executor_resources(e)),
+        "type": if e.command_executor { "DEFAULT" } else { "CUSTOM" },
+        "tasks": live.into_iter().map(task).collect::<Vec<_>>(),
+        "queued_tasks": queued,
+        "completed_tasks": completed,
+    })
+}
+
+fn task_json(t: &TaskEntry, fw: &str, ex: &str, agent_id: &str) -> Json {
+    let statuses: Vec<Json> = t
+        .statuses
+        .iter()
+        .map(|s| {
+            json!({
+                "state": s.state,
+                "timestamp": s.timestamp.unwrap_or_default(),
+                "container_status": s.container_status,
+            })
+        })
+        .collect();
+    json!({
+        "id": t.info.task_id.value,
+        "name": t.info.name,
+        "framework_id": fw,
+        "executor_id": if t.info.executor.is_some() { ex } else { "" },
+        "slave_id": agent_id,
+        "state": t.state,
+        "resources": resources_to_state_json(&t.info.resources),
+        "role": "*",
+        "statuses": statuses,
+    })
+}
+
+/// One entry per live container: Mesos fields plus the `"meseta"` extension.
+pub fn containers_json(agent: &Agent) -> Vec<Json> {
+    let state = agent.state();
+    let mut out = Vec::new();
+    for (fw, f) in &state.frameworks {
+        for e in f.executors.values() {
+            let Some(launched) = e.launched else { continue };
+            let stats = agent.containerizer.usage(&e.container_id).ok();
+            let cgroups: Vec<String> = agent
+                .containerizer
+                .cgroups()
+                .and_then(|cg| cg.paths(&e.container_id).ok())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            // Limits are validated positive and far below 2^53 MB.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let mem_bytes = e.mem_mb.map(|m| (m * 1024.0 * 1024.0).round() as u64);
+            out.push(json!({
+                "container_id": e.container_id,
+                "executor_id": e.info.executor_id.value,
+                "executor_name": e.info.name.clone().unwrap_or_default(),
+                "framework_id": fw,
+                "source": e.info.source.clone().unwrap_or_default(),
+                "statistics": stats,
+                "status": {
+                    "container_id": {"value": e.container_id},
+                    "executor_pid": launched.pid,
+                },
+                "meseta": {
+                    "pid": launched.pid,
+                    "supervisor_pid": launched.supervisor_pid,
+                    "task_ids": e.task_ids(),
+                    "cgroups": cgroups,
+                    "sandbox": e.directory.display().to_string(),
+                    "limits": {"cpus": e.cpus, "mem_bytes": mem_bytes},
+                },
+            }));
+        }
+    }
+    out
+}
+
+/// `GET /containers`.
+pub fn containers(agent: &Agent) -> Result<Response<RespBody>, HttpError> {
+    json(&containers_json(agent))
+}
+
+/// `GET /monitor/statistics`.
+pub fn statistics(agent: &Agent) -> Result<Response<RespBody>, HttpError> {
+    let list: Vec<Json> = containers_json(agent)
+        .into_iter()
+        .map(|c| {
+            json!({
+                "executor_id": c["executor_id"],
+                "executor_name": c["executor_name"],
+                "framework_id": c["framework_id"],
+                "source": c["source"],
+                "statistics": c["statistics"],
+            })
+        })
+        .collect();
+    json(&list)
+}
+
+/// Every metric, flat (`slave/registered`, ...).
+pub fn metrics_list(agent: &Agent) -> Vec<(String, f64)> {
+    let state = agent.state();
+    let b = |v: bool| if v { 1.0 } else { 0.0 };
+    let n = |v: usize| v as f64;
+    let terminal = |s: TaskState| {
+        state
+            .counters
+            .terminal
+            .get(s.as_str())
+            .copied()
+            .unwrap_or(0) as f64
+    };
+    let total =
+        |name: &str| meseta_api::resource_format::scalar_total(&agent.config.resources, name);
+    let used: Vec<Resource> = state
+        .frameworks
+        .values()
+        .flat_map(|f| f.executors.values())
+        .flat_map(executor_resources)
+        .collect();
+    let used_of = |name: &str| meseta_api::resource_format::scalar_total(&used, name);
+    let mut m = vec![
+        ("slave/registered", b(state.registered)),
+        ("slave/uptime_secs", agent.started.elapsed().as_secs_f64()),
+        ("slave/frameworks_active", n(state.frameworks.len())),
+        (
+            "slave/tasks_staging",
+            n(state.count_tasks(TaskState::Staging)),
+        ),
+        (
+            "slave/tasks_starting",
+            n(state.count_tasks(TaskState::Starting)),
+        ),
+        (
+            "slave/tasks_running",
+            n(state.count_tasks(TaskState::Running)),
+        ),
+        (
+            "slave/tasks_killing",
+            n(state.count_tasks(TaskState::Killing)),
+        ),
+        ("slave/tasks_finished", terminal(TaskState::Finished)),
+        ("slave/tasks_failed", terminal(TaskState::Failed)),
+        ("slave/tasks_killed", terminal(TaskState::Killed)),
+        ("slave/tasks_lost", terminal(TaskState::Lost)),
+        ("slave/tasks_gone", terminal(TaskState::Gone)),
+        ("slave/tasks_dropped", terminal(TaskState::Dropped)),
+        (
+            "slave/executors_registering",
+            n(state.count_executors(Phase::Registering)),
+        ),
+        (
+            "slave/executors_running",
+            n(state.count_executors(Phase::Running)),
+        ),
+        (
+            "slave/executors_terminating",
+            n(state.count_executors(Phase::Terminating)),
+        ),
+        (
+            "slave/executors_terminated",
+            state.counters.executors_terminated as f64,
+        ),
+        (
+            "slave/valid_status_updates",
+            state.counters.valid_status_updates as f64,
+        ),
+        (
+            "slave/invalid_status_updates",
+            state.counters.invalid_status_updates as f64,
+        ),
+        (
+            "slave/valid_framework_messages",
+            state.counters.valid_framework_messages as f64,
+        ),
+        ("slave/recovery_errors", 0.0),
+        (
+            "slave/container_launch_errors",
+            state.counters.container_launch_errors as f64,
+        ),
+        (
+            "containerizer/mesos/container_destroy_errors",
+            state.counters.container_destroy_errors as f64,
+        ),
+        ("slave/cpus_total", total("cpus")),
+        ("slave/cpus_used", used_of("cpus")),
+        ("slave/mem_total", total("mem")),
+        ("slave/mem_used", used_of("mem")),
+        ("slave/disk_total", total("disk")),
+        ("slave/disk_used", used_of("disk")),
+        ("slave/gpus_total", total("gpus")),
+        ("slave/gpus_used", used_of("gpus")),
+    ];
+    m.sort_by(|a, b| a.0.cmp(b.0));
+    m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// `GET /metrics/snapshot`.
+pub fn metrics(agent: &Agent) -> Result<Response<RespBody>, HttpError> {
+    let map: Map<String, Json> = metrics_list(agent)
+        .into_iter()
+        .map(|(k, v)| (k, json!(v)))
+        .collect();
+    json(&map)
+}

@@ -1,0 +1,176 @@
+//! `POST /api/v1/executor` (reference §2): SUBSCRIBE opens a chunked RecordIO stream
+//! (SUBSCRIBED, then LAUNCH for queued tasks, HEARTBEAT every `--http_heartbeat_interval`);
+//! UPDATE and MESSAGE are answered 202 and forwarded to the master. Unknown framework or
+//! executor → 400, not subscribed → 403.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Request, Response, StatusCode};
+use meseta_api::executor::{Call, CallType, Event, EventType, Subscribed};
+use meseta_api::internal::{self, FrameworkMessage};
+use meseta_api::ContainerId;
+use tokio::sync::mpsc;
+use tracing::info;
+
+use super::{empty, json_body, EventStream, HttpError, RespBody};
+use crate::daemon::state::{Phase, TaskEntry};
+use crate::daemon::{updates, Agent};
+
+/// Handles one executor call.
+pub async fn handle(
+    agent: &Arc<Agent>,
+    req: Request<Incoming>,
+) -> Result<Response<RespBody>, HttpError> {
+    let (_, body) = json_body(req).await?;
+    let call = Call::from_json(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;
+    if let Err(e) = call.validate() {
+        agent.state().counters.invalid_status_updates += 1;
+        return Err(HttpError::BadRequest(e.to_string()));
+    }
+    match call.r#type {
+        CallType::Subscribe => subscribe(agent, &call),
+        CallType::Update => update(agent, call),
+        CallType::Message => message(agent, call),
+        CallType::Heartbeat => {
+            known(agent, &call, false)?;
+            Ok(empty(StatusCode::ACCEPTED))
+        }
+        CallType::Unknown => Err(HttpError::BadRequest(
+            "Expecting 'type' to be present".into(),
+        )),
+    }
+}
+
+/// Checks that the framework and executor exist (400) and, if asked, are subscribed (403).
+fn known(agent: &Agent, call: &Call, must_be_subscribed: bool) -> Result<(), HttpError> {
+    let mut state = agent.state();
+    let Some(f) = state.frameworks.get_mut(&call.framework_id.value) else {
+        return Err(HttpError::BadRequest(format!(
+            "Framework {} not found",
+            call.framework_id
+        )));
+    };
+    let Some(e) = f.executors.get_mut(&call.executor_id.value) else {
+        return Err(HttpError::BadRequest(format!(
+            "Executor {} of framework {} not found",
+            call.executor_id, call.framework_id
+        )));
+    };
+    if must_be_subscribed && !e.subscribed() {
+        return Err(HttpError::Forbidden(format!(
+            "Executor {} is not subscribed",
+            call.executor_id
+        )));
+    }
+    Ok(())
+}
+
+fn subscribe(agent: &Arc<Agent>, call: &Call) -> Result<Response<RespBody>, HttpError> {
+    known(agent, call, false)?;
+    let (tx, rx) = mpsc::unbounded_channel::<Bytes>();
+    let agent_info = agent.agent_info();
+    {
+        let mut state = agent.state();
+        let fw = call.framework_id.value.as_str();
+        let Some(f) = state.frameworks.get_mut(fw) else {
+            return Err(HttpError::BadRequest(format!("Framework {fw} not found")));
+        };
+        let framework_info = f.info.clone();
+        let Some(e) = f.executors.get_mut(&call.executor_id.value) else {
+            return Err(HttpError::BadRequest("Executor not found".into()));
+        };
+        if matches!(e.phase, Phase::Terminating | Phase::Terminated) {
+            return Err(HttpError::BadRequest(format!(
+                "Executor {} is terminating",
+                call.executor_id
+            )));
+        }
+        e.events = Some(tx.clone());
+        e.phase = Phase::Running;
+        let subscribed = Event {
+            r#type: EventType::Subscribed,
+            subscribed: Some(Subscribed {
+                executor_info: e.info.clone(),
+                framework_info,
+                agent_info,
+                container_id: Some(ContainerId::new(e.container_id.clone())),
+            }),
+            ..Event::default()
+        };
+        updates::send_event(e, &subscribed);
+        for task in std::mem::take(&mut e.queued) {
+            updates::send_event(e, &Event::launch(task.clone()));
+            e.tasks.insert(
+                task.task_id.value.clone(),
+                TaskEntry {
+                    info: task,
+                    state: meseta_api::TaskState::Staging,
+                    statuses: Vec::new(),
+                },
+            );
+        }
+        info!(executor_id = %call.executor_id, framework_id = %call.framework_id,
+              "executor subscribed");
+    }
+    // The heartbeat task holds only a weak sender: the stream ends when the state drops the
+    // executor's sender (executor gone) or the executor disconnects.
+    tokio::spawn(heartbeats(
+        tx.downgrade(),
+        agent.config.http_heartbeat_interval,
+    ));
+    drop(tx);
+    let mut resp = Response::new(EventStream(rx).boxed());
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(resp)
+}
+
+async fn heartbeats(tx: mpsc::WeakUnboundedSender<Bytes>, every: std::time::Duration) {
+    let Ok(record) = meseta_api::recordio::encode_json(&Event::bare(EventType::Heartbeat)) else {
+        return;
+    };
+    let record = Bytes::from(record);
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(tx) = tx.upgrade() else { return };
+        if tx.send(record.clone()).is_err() {
+            return;
+        }
+    }
+}
+
+fn update(agent: &Agent, call: Call) -> Result<Response<RespBody>, HttpError> {
+    known(agent, &call, true)?;
+    let Some(update) = call.update else {
+        return Err(HttpError::BadRequest(
+            "Expecting 'update' to be present".into(),
+        ));
+    };
+    agent.state().counters.valid_status_updates += 1;
+    updates::forward(agent, &call.framework_id, &call.executor_id, update.status);
+    Ok(empty(StatusCode::ACCEPTED))
+}
+
+fn message(agent: &Agent, call: Call) -> Result<Response<RespBody>, HttpError> {
+    known(agent, &call, true)?;
+    let Some(msg) = call.message else {
+        return Err(HttpError::BadRequest(
+            "Expecting 'message' to be present".into(),
+        ));
+    };
+    agent.state().counters.valid_framework_messages += 1;
+    agent.send(internal::Call {
+        r#type: internal::CallType::ExecutorToFramework,
+        executor_to_framework: Some(FrameworkMessage {
+            framework_id: call.framework_id,
+            executor_id: call.executor_id,
+            data: msg.data,
+        }),
+        ..internal::Call::default()
+    });
+    Ok(empty(StatusCode::ACCEPTED))
+}

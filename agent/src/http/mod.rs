@@ -1,0 +1,278 @@
+//! The agent's HTTP server (hyper 1, HTTP/1.1): routing libprocess style (`/slave(1)/x` ≡
+//! `/x`, longest prefix, trailing `/` trimmed), request bodies capped at [`MAX_BODY`], and the
+//! one place where [`HttpError`]s become status codes.
+//!
+//! Endpoint groups: `executor_api` (`/api/v1/executor`), `operator` (`/api/v1`), `endpoints`
+//! (`/state`, `/flags`, `/health`, `/version`, `/containers`, `/monitor/statistics`,
+//! `/metrics/snapshot`), `files` (`/files/*`).
+
+pub mod endpoints;
+pub mod executor_api;
+pub mod files;
+pub mod operator;
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Body, Frame, Incoming};
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tracing::debug;
+
+use crate::daemon::Agent;
+
+/// Largest request body accepted (413 beyond).
+pub const MAX_BODY: usize = 8 << 20;
+
+/// The response body type of every endpoint.
+pub type RespBody = BoxBody<Bytes, Infallible>;
+
+/// A request that cannot be served; mapped to a status in [`HttpError::into_response`].
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// 400.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 403.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404.
+    #[error("{0}")]
+    NotFound(String),
+    /// 405.
+    #[error("Expecting one of {0}")]
+    MethodNotAllowed(&'static str),
+    /// 406.
+    #[error("{0}")]
+    NotAcceptable(String),
+    /// 413.
+    #[error("Request body is larger than {MAX_BODY} bytes")]
+    PayloadTooLarge,
+    /// 415.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 501.
+    #[error("{0}")]
+    NotImplemented(String),
+    /// 503.
+    #[error("{0}")]
+    ServiceUnavailable(String),
+}
+
+impl HttpError {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The response: the status and the message as plain text.
+    pub fn into_response(self) -> Response<RespBody> {
+        let mut resp = text(self.to_string());
+        *resp.status_mut() = self.status();
+        resp
+    }
+}
+
+/// Accepts connections until the listener fails.
+pub async fn serve(agent: Arc<Agent>, listener: tokio::net::TcpListener) {
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(s) => s,
+            Err(err) => {
+                debug!(%err, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let agent = agent.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let agent = agent.clone();
+                async move { Ok::<_, Infallible>(route(agent, req).await) }
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
+            if let Err(err) = conn.await {
+                debug!(%err, "HTTP connection ended with an error");
+            }
+        });
+    }
+}
+
+/// The path as libprocess routes it: `/slave(1)` stripped, trailing `/` trimmed.
+fn route_path(path: &str) -> &str {
+    let p = path.strip_prefix("/slave(1)").unwrap_or(path);
+    let p = p.trim_end_matches('/');
+    if p.is_empty() {
+        "/"
+    } else {
+        p
+    }
+}
+
+async fn route(agent: Arc<Agent>, req: Request<Incoming>) -> Response<RespBody> {
+    let path = route_path(req.uri().path()).to_owned();
+    let result = match path.as_str() {
+        "/api/v1/executor" => executor_api::handle(&agent, req).await,
+        p if p == "/api/v1" || p.starts_with("/api/v1/") => operator::handle(&agent, req).await,
+        "/state" | "/state.json" => endpoints::state(&agent),
+        "/flags" | "/flags.json" => endpoints::flags(&agent),
+        "/health" => Ok(empty(StatusCode::OK)),
+        "/version" => endpoints::version(),
+        "/containers" | "/containers.json" => endpoints::containers(&agent),
+        "/monitor/statistics" | "/monitor/statistics.json" => endpoints::statistics(&agent),
+        "/metrics/snapshot" => endpoints::metrics(&agent),
+        p if p.starts_with("/files/") => files::handle(&agent, p, req.uri().query()),
+        _ => Err(HttpError::NotFound(format!("No endpoint at {path}"))),
+    };
+    result.unwrap_or_else(HttpError::into_response)
+}
+
+/// Reads a POST body as JSON bytes (checks method, content type and size).
+pub async fn json_body(
+    req: Request<Incoming>,
+) -> Result<(hyper::http::request::Parts, Bytes), HttpError> {
+    if req.method() != Method::POST {
+        return Err(HttpError::MethodNotAllowed("POST"));
+    }
+    let (parts, body) = req.into_parts();
+    if let Some(ct) = parts.headers.get(CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or_default();
+        if !ct.starts_with("application/json") {
+            return Err(HttpError::UnsupportedMediaType(format!(
+                "Expecting 'Content-Type' of application/json, got '{ct}' (protobuf is not \
+                 supported)"
+            )));
+        }
+    }
+    if let Some(accept) = parts.headers.get(hyper::header::ACCEPT) {
+        let a = accept.to_str().unwrap_or_default();
+        if !(a.is_empty() || a.contains("application/json") || a.contains("*/*")) {
+            return Err(HttpError::NotAcceptable(format!(
+                "Expecting 'Accept' to allow application/json, got '{a}'"
+            )));
+        }
+    }
+    let bytes = Limited::new(body, MAX_BODY)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                HttpError::PayloadTooLarge
+            } else {
+                HttpError::BadRequest(format!("Failed to read the request body: {e}"))
+            }
+        })?
+        .to_bytes();
+    Ok((parts, bytes))
+}
+
+/// A JSON response.
+pub fn json(value: &impl serde::Serialize) -> Result<Response<RespBody>, HttpError> {
+    let body = serde_json::to_vec(value)
+        .map_err(|e| HttpError::BadRequest(format!("encoding the response: {e}")))?;
+    let mut resp = Response::new(Full::new(Bytes::from(body)).boxed());
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(resp)
+}
+
+/// A text/plain response with status 200.
+pub fn text(body: String) -> Response<RespBody> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)).boxed());
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
+}
+
+/// An empty response with `status`.
+pub fn empty(status: StatusCode) -> Response<RespBody> {
+    let mut resp = Response::new(Full::new(Bytes::new()).boxed());
+    *resp.status_mut() = status;
+    resp
+}
+
+/// A chunked body fed by a channel of RecordIO records (ends when the sender is dropped).
+#[derive(Debug)]
+pub struct EventStream(pub UnboundedReceiver<Bytes>);
+
+impl Body for EventStream {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.0.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b))))
+    }
+}
+
+/// Decodes `a=b&c=d` with percent-escapes.
+pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    query?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode(k) == name).then(|| percent_decode(v))
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libprocess_paths_and_queries() {
+        assert_eq!(route_path("/slave(1)/state/"), "/state");
+        assert_eq!(route_path("/"), "/");
+        assert_eq!(
+            query_param(Some("path=%2Fa%20b&offset=3"), "path").as_deref(),
+            Some("/a b")
+        );
+        assert_eq!(query_param(Some("offset=3"), "path"), None);
+        assert_eq!(query_param(Some("p=%"), "p").as_deref(), Some("%"));
+    }
+}

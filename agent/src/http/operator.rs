@@ -1,0 +1,213 @@
+//! The agent operator API, `POST /api/v1` (reference §3.3): GET_HEALTH, GET_FLAGS,
+//! GET_VERSION, GET_METRICS, GET_STATE (and GET_FRAMEWORKS / GET_EXECUTORS / GET_TASKS /
+//! GET_AGENT), GET_CONTAINERS, LIST_FILES and READ_FILE. Other known calls → 501.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use meseta_api::agent::{self as api, Call, CallType, ResponseType};
+use meseta_api::{Bytes, ContainerId, ExecutorId, FrameworkId, Task, TaskState, VersionInfo};
+use serde_json::{json, Value as Json};
+
+use super::{endpoints, files, json, json_body, HttpError, RespBody};
+use crate::daemon::state::{Executor, Framework, TaskEntry};
+use crate::daemon::Agent;
+
+/// Handles one operator call.
+pub async fn handle(
+    agent: &Agent,
+    req: Request<Incoming>,
+) -> Result<Response<RespBody>, HttpError> {
+    let (_, body) = json_body(req).await?;
+    let call = Call::from_json(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;
+    call.validate()
+        .map_err(|e| HttpError::BadRequest(e.to_string()))?;
+    match call.r#type {
+        CallType::GetHealth => json(&api::Response::health(true)),
+        CallType::GetFlags => json(&api::Response::flags(agent.config.flags.clone())),
+        CallType::GetVersion => json(&api::Response::version(VersionInfo {
+            version: endpoints::VERSION.into(),
+            build_user: Some("meseta".into()),
+            ..VersionInfo::default()
+        })),
+        CallType::GetMetrics => json(&api::Response::metrics(endpoints::metrics_list(agent))),
+        CallType::GetState => json(&api::Response {
+            r#type: ResponseType::GetState,
+            get_state: Some(get_state(agent)),
+            ..api::Response::default()
+        }),
+        CallType::GetFrameworks => json(&api::Response {
+            r#type: ResponseType::GetFrameworks,
+            get_frameworks: get_state(agent).get_frameworks,
+            ..api::Response::default()
+        }),
+        CallType::GetExecutors => json(&api::Response {
+            r#type: ResponseType::GetExecutors,
+            get_executors: get_state(agent).get_executors,
+            ..api::Response::default()
+        }),
+        CallType::GetTasks => json(&api::Response {
+            r#type: ResponseType::GetTasks,
+            get_tasks: get_state(agent).get_tasks,
+            ..api::Response::default()
+        }),
+        CallType::GetContainers => json(&get_containers(agent)),
+        CallType::GetAgent => json(&api::Response {
+            r#type: ResponseType::GetAgent,
+            get_agent: Some(api::GetAgent {
+                agent_info: Some(agent.agent_info()),
+                ..api::GetAgent::default()
+            }),
+            ..api::Response::default()
+        }),
+        CallType::ReadFile => {
+            let r = call
+                .read_file
+                .ok_or_else(|| HttpError::BadRequest("Expecting 'read_file'".into()))?;
+            let offset = i64::try_from(r.offset).unwrap_or(i64::MAX);
+            let length = r.length.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
+            let size = files::read(agent, &r.path, None, None)?.1;
+            let (data, _) = files::read(agent, &r.path, Some(offset), length)?;
+            json(&api::Response {
+                r#type: ResponseType::ReadFile,
+                read_file: Some(api::response::ReadFile {
+                    size,
+                    data: Bytes::new(data),
+                }),
+                ..api::Response::default()
+            })
+        }
+        CallType::ListFiles => {
+            let l = call
+                .list_files
+                .ok_or_else(|| HttpError::BadRequest("Expecting 'list_files'".into()))?;
+            json(&list_files(agent, &l.path)?)
+        }
+        CallType::Unknown => Err(HttpError::BadRequest(
+            "Expecting 'type' to be present".into(),
+        )),
+        other => Err(HttpError::NotImplemented(format!(
+            "{other} is not supported by this agent yet"
+        ))),
+    }
+}
+
+fn list_files(agent: &Agent, path: &str) -> Result<Json, HttpError> {
+    let dir = files::resolve(agent, path)?;
+    let entries = std::fs::read_dir(&dir)
+        .map_err(|e| HttpError::BadRequest(format!("Cannot list '{path}': {e}")))?;
+    let infos: Vec<Json> = entries
+        .flatten()
+        .filter_map(|e| {
+            let meta = e.path().symlink_metadata().ok()?;
+            Some(json!({
+                "path": std::path::Path::new(path).join(e.file_name()).display().to_string(),
+                "nlink": meta.nlink(),
+                "size": meta.size(),
+                "mtime": {"nanoseconds": meta.mtime().saturating_mul(1_000_000_000)},
+                "mode": meta.permissions().mode(),
+                "uid": meta.uid().to_string(),
+                "gid": meta.gid().to_string(),
+            }))
+        })
+        .collect();
+    Ok(json!({"type": "LIST_FILES", "list_files": {"file_infos": infos}}))
+}
+
+fn get_containers(agent: &Agent) -> Json {
+    let containers: Vec<Json> = endpoints::containers_json(agent)
+        .into_iter()
+        .map(|c| {
+            json!({
+                "framework_id": {"value": c["framework_id"]},
+                "executor_id": {"value": c["executor_id"]},
+                "executor_name": c["executor_name"],
+                "container_id": ContainerId::new(c["container_id"].as_str().unwrap_or_default()),
+                "container_status": {"executor_pid": c["status"]["executor_pid"]},
+                "resource_statistics": c["statistics"],
+            })
+        })
+        .collect();
+    json!({"type": "GET_CONTAINERS", "get_containers": {"containers": containers}})
+}
+
+fn task(t: &TaskEntry, fw: &FrameworkId, ex: &ExecutorId, agent_id: &meseta_api::AgentId) -> Task {
+    Task {
+        name: t.info.name.clone(),
+        task_id: t.info.task_id.clone(),
+        framework_id: fw.clone(),
+        executor_id: Some(ex.clone()),
+        agent_id: agent_id.clone(),
+        state: t.state,
+        resources: t.info.resources.clone(),
+        statuses: t.statuses.clone(),
+        ..Task::default()
+    }
+}
+
+fn get_state(agent: &Agent) -> api::GetState {
+    let state = agent.state();
+    let agent_id = state.agent_id.clone().unwrap_or_default();
+    let mut tasks = api::GetTasks::default();
+    let mut executors = api::GetExecutors::default();
+    let mut frameworks = api::GetFrameworks::default();
+    let mut add_executor = |e: &Executor, fw: &FrameworkId, live: bool| {
+        let ex = &e.info.executor_id;
+        for q in &e.queued {
+            let entry = TaskEntry {
+                info: q.clone(),
+                state: TaskState::Staging,
+                statuses: Vec::new(),
+            };
+            tasks.queued_tasks.push(task(&entry, fw, ex, &agent_id));
+        }
+        for t in e.tasks.values() {
+            let t = task(t, fw, ex, &agent_id);
+            if t.state.is_terminal() {
+                tasks.terminated_tasks.push(t);
+            } else {
+                tasks.launched_tasks.push(t);
+            }
+        }
+        for t in &e.completed_tasks {
+            tasks.completed_tasks.push(task(t, fw, ex, &agent_id));
+        }
+        let info = api::Executor {
+            executor_info: e.info.clone(),
+        };
+        if live {
+            executors.executors.push(info);
+        } else {
+            executors.completed_executors.push(info);
+        }
+    };
+    let mut add_framework = |f: &Framework, live: bool| {
+        let fw = f.info.id.clone().unwrap_or_default();
+        for e in f.executors.values() {
+            add_executor(e, &fw, true);
+        }
+        for e in &f.completed_executors {
+            add_executor(e, &fw, false);
+        }
+        let info = api::Framework {
+            framework_info: f.info.clone(),
+        };
+        if live {
+            frameworks.frameworks.push(info);
+        } else {
+            frameworks.completed_frameworks.push(info);
+        }
+    };
+    for f in state.frameworks.values() {
+        add_framework(f, true);
+    }
+    for f in &state.completed_frameworks {
+        add_framework(f, false);
+    }
+    api::GetState {
+        get_tasks: Some(tasks),
+        get_executors: Some(executors),
+        get_frameworks: Some(frameworks),
+    }
+}

@@ -1,0 +1,252 @@
+//! The agent's side of `meseta_api::internal`: SUBSCRIBE and read the master's event stream,
+//! re-subscribe with the same agent id (and the running tasks) with randomized exponential
+//! backoff when the stream drops or heartbeats stop, and POST queued calls in order.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use meseta_api::internal::{self, Call, CallType, Event, EventType, Subscribe};
+use meseta_api::Task;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tracing::{debug, info, warn};
+
+use crate::daemon::{launch, lifecycle, updates, Agent};
+
+/// Longest wait between registration attempts (Mesos: 1 min).
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// Why a request to the master failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// TCP connect.
+    #[error("connecting to {addr}: {source}")]
+    Connect {
+        /// Master address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// HTTP.
+    #[error("HTTP: {0}")]
+    Http(#[from] hyper::Error),
+    /// Request building.
+    #[error("request: {0}")]
+    Request(#[from] hyper::http::Error),
+    /// Non-2xx answer.
+    #[error("master answered {0}")]
+    Status(StatusCode),
+    /// Stream content.
+    #[error("event stream: {0}")]
+    Stream(String),
+}
+
+/// POSTs JSON to the master on a fresh connection and returns the response.
+pub async fn post(addr: &str, path: &str, body: Vec<u8>) -> Result<Response<Incoming>, LinkError> {
+    let stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|source| LinkError::Connect {
+            addr: addr.to_owned(),
+            source,
+        })?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(async move {
+        if let Err(err) = conn.await {
+            debug!(%err, "master connection ended");
+        }
+    });
+    let req = Request::post(path)
+        .header("Host", addr)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json")
+        .body(Full::new(Bytes::from(body)))?;
+    Ok(sender.send_request(req).await?)
+}
+
+/// Runs the link until the process ends.
+pub async fn run(agent: Arc<Agent>, outbox: UnboundedReceiver<Call>) {
+    tokio::spawn(send_loop(agent.clone(), outbox));
+    let mut attempt: u32 = 0;
+    loop {
+        match subscribe_once(&agent, &mut attempt).await {
+            Ok(()) => info!("master closed the event stream"),
+            Err(err) => warn!(%err, master = agent.config.master, "master link failed"),
+        }
+        agent.state().registered = false;
+        let factor = agent.config.registration_backoff_factor;
+        let cap = factor
+            .saturating_mul(2u32.saturating_pow(attempt.min(16)))
+            .min(MAX_BACKOFF);
+        let wait = cap.mul_f64(rand_fraction());
+        attempt = attempt.saturating_add(1);
+        debug!(?wait, "re-subscribing after backoff");
+        tokio::time::sleep(wait.max(Duration::from_millis(50))).await;
+    }
+}
+
+fn rand_fraction() -> f64 {
+    let [a, b, ..] = *uuid::Uuid::new_v4().as_bytes();
+    f64::from(u16::from_le_bytes([a, b])) / f64::from(u16::MAX)
+}
+
+async fn subscribe_once(agent: &Arc<Agent>, attempt: &mut u32) -> Result<(), LinkError> {
+    let call = Call {
+        r#type: CallType::Subscribe,
+        subscribe: Some(subscribe_info(agent)),
+        ..Call::default()
+    };
+    let body = serde_json::to_vec(&call).map_err(|e| LinkError::Stream(e.to_string()))?;
+    let resp = post(&agent.config.master, internal::PATH, body).await?;
+    if resp.status() != StatusCode::OK {
+        return Err(LinkError::Status(resp.status()));
+    }
+    let mut body = resp.into_body();
+    let mut decoder = meseta_api::recordio::Decoder::new();
+    // Until REGISTERED gives the real interval, wait generously.
+    let mut silence = Duration::from_secs(60);
+    loop {
+        let frame = match tokio::time::timeout(silence, body.frame()).await {
+            Err(_) => return Err(LinkError::Stream("no heartbeat from the master".into())),
+            Ok(None) => return Ok(()),
+            Ok(Some(frame)) => frame?,
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let records = decoder
+            .decode(&data)
+            .map_err(|e| LinkError::Stream(e.to_string()))?;
+        for record in records {
+            let event: Event = serde_json::from_slice(&record)
+                .map_err(|e| LinkError::Stream(format!("bad event: {e}")))?;
+            if let Some(r) = &event.registered {
+                silence = Duration::from_secs_f64((r.heartbeat_interval_seconds * 3.0).max(5.0));
+                *attempt = 0;
+            }
+            handle(agent, event);
+        }
+    }
+}
+
+/// What the agent is and runs, for (re-)registration.
+fn subscribe_info(agent: &Agent) -> Subscribe {
+    let agent_info = agent.agent_info();
+    let state = agent.state();
+    let mut sub = Subscribe {
+        agent_info,
+        version: env!("CARGO_PKG_VERSION").into(),
+        ..Subscribe::default()
+    };
+    let Some(agent_id) = state.agent_id.clone() else {
+        return sub;
+    };
+    for f in state.frameworks.values() {
+        sub.frameworks.push(f.info.clone());
+        let fw_id = f.info.id.clone().unwrap_or_default();
+        for e in f.executors.values() {
+            sub.executors.push(e.info.clone());
+            let queued = e
+                .queued
+                .iter()
+                .map(|t| (t, meseta_api::TaskState::Staging, &[][..]));
+            let launched = e
+                .tasks
+                .values()
+                .map(|t| (&t.info, t.state, &t.statuses[..]));
+            for (info, state, statuses) in queued.chain(launched) {
+                sub.tasks.push(Task {
+                    name: info.name.clone(),
+                    task_id: info.task_id.clone(),
+                    framework_id: fw_id.clone(),
+                    executor_id: Some(e.info.executor_id.clone()),
+                    agent_id: agent_id.clone(),
+                    state,
+                    resources: info.resources.clone(),
+                    statuses: statuses.last().cloned().into_iter().collect(),
+                    ..Task::default()
+                });
+            }
+        }
+    }
+    sub
+}
+
+fn handle(agent: &Arc<Agent>, event: Event) {
+    match event.r#type {
+        EventType::Registered => {
+            let Some(r) = event.registered else { return };
+            info!(agent_id = %r.agent_id, "registered with the master");
+            let mut state = agent.state();
+            state.agent_id = Some(r.agent_id);
+            state.master_info = Some(r.master_info);
+            state.registered = true;
+        }
+        EventType::RunTask => {
+            if let Some(run) = event.run_task {
+                launch::run_task(agent, run);
+            }
+        }
+        EventType::KillTask => {
+            if let Some(k) = event.kill_task {
+                lifecycle::kill_task(agent, &k);
+            }
+        }
+        EventType::Acknowledge => {
+            if let Some(a) = event.acknowledge {
+                updates::acknowledge(agent, &a);
+            }
+        }
+        EventType::ShutdownFramework => {
+            if let Some(s) = event.shutdown_framework {
+                lifecycle::shutdown_framework(agent, &s.framework_id);
+            }
+        }
+        EventType::FrameworkToExecutor => {
+            if let Some(m) = event.framework_to_executor {
+                lifecycle::framework_message(agent, m);
+            }
+        }
+        EventType::Heartbeat | EventType::Unknown => {}
+        EventType::Shutdown => {
+            warn!(message = ?event.message, "the master removed this agent; starting over");
+            lifecycle::destroy_all(agent);
+            let mut state = agent.state();
+            state.agent_id = None;
+            state.pending.clear();
+        }
+    }
+}
+
+/// POSTs queued calls one at a time, so updates reach the master in order. Calls made while
+/// unregistered are dropped: status updates come back through the retry loop.
+async fn send_loop(agent: Arc<Agent>, mut outbox: UnboundedReceiver<Call>) {
+    while let Some(mut call) = outbox.recv().await {
+        let agent_id = {
+            let state = agent.state();
+            if !state.registered {
+                None
+            } else {
+                state.agent_id.clone()
+            }
+        };
+        let Some(agent_id) = agent_id else {
+            debug!(call = %call.r#type, "not registered; call dropped");
+            continue;
+        };
+        call.agent_id = Some(agent_id);
+        let Ok(body) = serde_json::to_vec(&call) else {
+            continue;
+        };
+        match post(&agent.config.master, internal::PATH, body).await {
+            Ok(resp) if resp.status().is_success() => {}
+            Ok(resp) => {
+                warn!(status = %resp.status(), call = %call.r#type, "master refused a call")
+            }
+            Err(err) => warn!(%err, call = %call.r#type, "sending a call to the master failed"),
+        }
+    }
+}
