@@ -16,20 +16,25 @@ use std::process::ExitStatus;
 use std::time::Duration;
 
 use meseta_api::executor::{Call, CallType, Event, EventType, Subscribe, Update};
-use meseta_api::{KillPolicy, Reason, TaskId, TaskInfo, TaskState};
+use meseta_api::{
+    Environment, FrameworkCapabilityType, FrameworkInfo, KillPolicy, Reason, TaskId, TaskInfo,
+    TaskState,
+};
 use nix::sys::signal::Signal;
 use tokio::time::{sleep_until, Instant};
 
 use crate::client::{AgentClient, Subscription};
 use crate::config::Config;
-use crate::process::{describe_exit, kill_group_remnants, TaskProcess};
+use crate::process::{describe_exit, kill_group_remnants, task_environment, TaskProcess};
 use crate::updates::{new_status, Unacknowledged};
 
 /// How long to wait for the terminal update's acknowledgement before exiting anyway.
 pub const TERMINAL_ACK_TIMEOUT: Duration = Duration::from_secs(10);
 /// Taken off the shutdown grace period so the executor can still send the terminal update
-/// before the agent destroys the container (Mesos' `MAX_REAP_INTERVAL`).
-pub const SHUTDOWN_GRACE_MARGIN: Duration = Duration::from_secs(1);
+/// before the agent destroys the container (Mesos: `MAX_REAP_INTERVAL` + 1 s).
+pub const SHUTDOWN_GRACE_MARGIN: Duration = Duration::from_secs(2);
+/// Grace period of a KILL when neither the KILL nor the task has a kill policy (Mesos' 3 s).
+pub const DEFAULT_KILL_GRACE_PERIOD: Duration = Duration::from_secs(3);
 /// First reconnect delay; doubled per failed attempt up to `MESOS_SUBSCRIPTION_BACKOFF_MAX`.
 const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
 /// Limit on one HTTP call (connect + response headers).
@@ -53,6 +58,10 @@ struct Task {
 pub struct Executor {
     config: Config,
     client: AgentClient,
+    /// `--task_environment`.
+    flag_environment: Option<Environment>,
+    /// From SUBSCRIBED: decides whether TASK_KILLING may be sent.
+    framework_info: Option<FrameworkInfo>,
     subscription: Option<Subscription>,
     disconnected_since: Option<Instant>,
     next_attempt: Instant,
@@ -70,6 +79,8 @@ impl Executor {
         Self {
             client: AgentClient::new(config.agent_endpoint.clone()),
             config,
+            flag_environment: None,
+            framework_info: None,
             subscription: None,
             disconnected_since: Some(now),
             next_attempt: now,
@@ -79,6 +90,13 @@ impl Executor {
             terminal_sent_at: None,
             shutting_down: false,
         }
+    }
+
+    /// Adds `--task_environment` to what the task gets.
+    #[must_use]
+    pub fn with_task_environment(mut self, environment: Option<Environment>) -> Self {
+        self.flag_environment = environment;
+        self
     }
 
     /// Runs until done; returns the process exit code.
@@ -187,7 +205,12 @@ impl Executor {
 
     async fn handle_event(&mut self, event: Event) {
         match event.r#type {
-            EventType::Subscribed => tracing::info!("SUBSCRIBED"),
+            EventType::Subscribed => {
+                tracing::info!("SUBSCRIBED");
+                if let Some(subscribed) = event.subscribed {
+                    self.framework_info = Some(subscribed.framework_info);
+                }
+            }
             EventType::Launch => match event.launch {
                 Some(launch) => self.launch(launch.task).await,
                 None => tracing::warn!("LAUNCH event without `launch`"),
@@ -198,7 +221,10 @@ impl Executor {
                 );
             }
             EventType::Kill => match event.kill {
-                Some(kill) => self.kill(&kill.task_id, kill.kill_policy).await,
+                Some(kill) => {
+                    let grace = self.kill_grace_period(kill.kill_policy);
+                    self.kill(&kill.task_id, grace).await;
+                }
                 None => tracing::warn!("KILL event without `kill`"),
             },
             EventType::Acknowledged => {
@@ -236,6 +262,7 @@ impl Executor {
         }
         let task_id = info.task_id.clone();
         let command = info.command.clone().unwrap_or_default();
+        let environment = task_environment(&info, self.flag_environment.as_ref());
         self.task = Some(Task {
             info,
             process: None,
@@ -244,7 +271,7 @@ impl Executor {
             acknowledged: false,
         });
         self.send(&task_id, TaskState::Starting, None, None).await;
-        match TaskProcess::spawn(&command, &self.config.sandbox) {
+        match TaskProcess::spawn(&command, &environment, &self.config.sandbox) {
             Ok(process) => {
                 tracing::info!(task_id = %task_id, pid = process.pid(), "task started");
                 if let Some(task) = self.task.as_mut() {
@@ -260,25 +287,17 @@ impl Executor {
         }
     }
 
-    /// The grace period: the KILL event's policy, else the task's, else the executor's
-    /// shutdown grace period minus a margin.
-    fn grace_period(&self, override_policy: Option<KillPolicy>) -> Duration {
+    /// A KILL's grace period (Mesos `launcher/executor.cpp` `killTask`): the KILL event's
+    /// policy, else the task's, else [`DEFAULT_KILL_GRACE_PERIOD`].
+    fn kill_grace_period(&self, override_policy: Option<KillPolicy>) -> Duration {
         let task_policy = self.task.as_ref().and_then(|t| t.info.kill_policy);
         override_policy
             .and_then(|p| p.grace_period)
             .or_else(|| task_policy.and_then(|p| p.grace_period))
-            .map_or_else(
-                || {
-                    self.config
-                        .shutdown_grace_period
-                        .saturating_sub(SHUTDOWN_GRACE_MARGIN)
-                },
-                |g| g.to_duration(),
-            )
+            .map_or(DEFAULT_KILL_GRACE_PERIOD, |g| g.to_duration())
     }
 
-    async fn kill(&mut self, task_id: &TaskId, policy: Option<KillPolicy>) {
-        let grace = self.grace_period(policy);
+    async fn kill(&mut self, task_id: &TaskId, grace: Duration) {
         let Some(task) = self.task.as_mut().filter(|t| &t.info.task_id == task_id) else {
             tracing::warn!(task_id = %task_id, "KILL for an unknown task");
             return;
@@ -293,7 +312,14 @@ impl Executor {
         tracing::info!(task_id = %task_id, ?grace, "killing task");
         process.signal_group(Signal::SIGTERM);
         task.kill_deadline = Some(Instant::now() + grace);
-        self.send(task_id, TaskState::Killing, None, None).await;
+        // Like Mesos, TASK_KILLING only goes to frameworks that declared they understand it.
+        let killing_capable = self
+            .framework_info
+            .as_ref()
+            .is_some_and(|f| f.has_capability(FrameworkCapabilityType::TaskKillingState));
+        if killing_capable {
+            self.send(task_id, TaskState::Killing, None, None).await;
+        }
     }
 
     fn escalate(&mut self) {
@@ -309,8 +335,14 @@ impl Executor {
     async fn shutdown(&mut self) {
         tracing::info!("SHUTDOWN received");
         self.shutting_down = true;
+        // Mesos leaves a margin of the agent's shutdown grace period for sending the
+        // terminal update before the agent destroys the container.
+        let grace = self
+            .config
+            .shutdown_grace_period
+            .saturating_sub(SHUTDOWN_GRACE_MARGIN);
         if let Some(task_id) = self.task.as_ref().map(|t| t.info.task_id.clone()) {
-            self.kill(&task_id, None).await;
+            self.kill(&task_id, grace).await;
         }
     }
 

@@ -2,7 +2,7 @@
 //! container the agent created, speaking the v1 executor HTTP API (`POST /api/v1/executor`)
 //! to the agent named by `MESOS_AGENT_ENDPOINT`.
 //!
-//! * [`config`]: the environment the agent sets.
+//! * [`config`]: the environment the agent sets; [`flags`]: the command line.
 //! * [`client`]: the HTTP client and the RecordIO event stream.
 //! * [`process`]: starting, signalling and describing the task's process.
 //! * [`updates`]: status updates and the unacknowledged-update store.
@@ -12,8 +12,10 @@ pub mod client;
 pub mod config;
 pub mod duration;
 pub mod executor;
+pub mod flags;
 pub mod process;
 pub mod updates;
 
 pub use config::{Config, ConfigError};
 pub use executor::Executor;
+pub use flags::Flags;

@@ -4,33 +4,10 @@
 
 use std::process::ExitCode;
 
-const HELP: &str = "\
-mesos-executor: the Mesos command executor (Meseta).
-
-Started by the Mesos agent for tasks that carry a `command`; runs that one command in the
-task's sandbox and reports its state to the agent over the v1 executor HTTP API.
-
-Configuration comes from the environment the agent sets:
-  MESOS_AGENT_ENDPOINT                 agent host:port (required)
-  MESOS_FRAMEWORK_ID                   framework id (required)
-  MESOS_EXECUTOR_ID                    executor id (required)
-  MESOS_DIRECTORY                      sandbox path on the host (required)
-  MESOS_SANDBOX                        sandbox as seen by the task, its cwd (default MESOS_DIRECTORY)
-  MESOS_CHECKPOINT                     \"1\" if the framework checkpoints
-  MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD e.g. 5secs: kill grace when the task has no kill_policy
-                                       (minus 1 second)
-  MESOS_SUBSCRIPTION_BACKOFF_MAX       e.g. 2secs: cap of the reconnect backoff
-  MESOS_RECOVERY_TIMEOUT               e.g. 15mins: give up when the agent is gone this long
-
-Flags the agent may pass (--launcher_dir=...) are accepted and ignored.
-Logs go to stderr (RUST_LOG controls the level); the task's output goes to the sandbox.
-";
+use clap::Parser;
 
 fn main() -> ExitCode {
-    if std::env::args().skip(1).any(|a| a == "--help" || a == "-h") {
-        print!("{HELP}");
-        return ExitCode::SUCCESS;
-    }
+    let flags = meseta_executor::Flags::parse();
     let config = match meseta_executor::Config::from_env() {
         Ok(config) => config,
         Err(err) => {
@@ -56,6 +33,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = runtime.block_on(meseta_executor::Executor::new(config).run());
+    let code = runtime.block_on(
+        meseta_executor::Executor::new(config)
+            .with_task_environment(flags.task_environment)
+            .run(),
+    );
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

@@ -6,7 +6,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::ExitStatus;
 
-use meseta_api::CommandInfo;
+use meseta_api::{CommandInfo, Environment, TaskInfo};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use tokio::process::{Child, Command};
@@ -34,10 +34,44 @@ pub struct TaskProcess {
     pgid: Pid,
 }
 
+/// The variables added to the executor's own environment for the task, later ones winning
+/// (Mesos `launcher/executor.cpp`): `--task_environment`, then `CommandInfo.environment`,
+/// then `MESOS_ALLOCATION_ROLE` from the task's resources. SECRET variables, which carry no
+/// plain value, are skipped.
+pub fn task_environment(
+    task: &TaskInfo,
+    flag_environment: Option<&Environment>,
+) -> Vec<(String, String)> {
+    let command_environment = task.command.as_ref().and_then(|c| c.environment.as_ref());
+    let mut out: Vec<(String, String)> = flag_environment
+        .into_iter()
+        .chain(command_environment)
+        .flat_map(|e| &e.variables)
+        .filter_map(|v| {
+            v.value
+                .as_ref()
+                .map(|value| (v.name.clone(), value.clone()))
+        })
+        .collect();
+    let role = task
+        .resources
+        .first()
+        .and_then(|r| r.allocation_info.as_ref())
+        .and_then(|a| a.role.clone());
+    if let Some(role) = role {
+        out.push(("MESOS_ALLOCATION_ROLE".to_owned(), role));
+    }
+    out
+}
+
 /// Builds the OS command for `info`: `/bin/sh -c <value>` when `shell` (the default), else
 /// `value` executed directly with `arguments` as argv (`arguments[0]` is argv\[0\], as in
-/// Mesos).
-pub fn build_command(info: &CommandInfo, sandbox: &Path) -> Result<Command, SpawnError> {
+/// Mesos), with `environment` added to the executor's own.
+pub fn build_command(
+    info: &CommandInfo,
+    environment: &[(String, String)],
+    sandbox: &Path,
+) -> Result<Command, SpawnError> {
     let value = info.value.as_deref().ok_or(SpawnError::NoCommand)?;
     let mut command = if info.is_shell() {
         let mut c = Command::new("/bin/sh");
@@ -50,22 +84,19 @@ pub fn build_command(info: &CommandInfo, sandbox: &Path) -> Result<Command, Spaw
         }
         c
     };
-    if let Some(environment) = &info.environment {
-        for variable in &environment.variables {
-            // SECRET variables carry no plain value; the agent resolves those.
-            if let Some(value) = &variable.value {
-                command.env(&variable.name, value);
-            }
-        }
-    }
+    command.envs(environment.iter().map(|(k, v)| (k, v)));
     command.current_dir(sandbox).process_group(0);
     Ok(command)
 }
 
 impl TaskProcess {
     /// Starts the task's command.
-    pub fn spawn(info: &CommandInfo, sandbox: &Path) -> Result<Self, SpawnError> {
-        let mut command = build_command(info, sandbox)?;
+    pub fn spawn(
+        info: &CommandInfo,
+        environment: &[(String, String)],
+        sandbox: &Path,
+    ) -> Result<Self, SpawnError> {
+        let mut command = build_command(info, environment, sandbox)?;
         let child = command.spawn().map_err(|source| SpawnError::Exec {
             command: info.value.clone().unwrap_or_default(),
             source,
@@ -133,6 +164,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn command_environment_overrides_flag_environment() {
+        let task: TaskInfo = serde_json::from_value(serde_json::json!({
+            "name": "t", "task_id": {"value": "t"}, "agent_id": {"value": "a"},
+            "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1},
+                           "allocation_info": {"role": "eng"}}],
+            "command": {"value": "true", "environment": {"variables": [
+                {"name": "A", "value": "from-command"},
+                {"name": "S", "type": "SECRET", "secret": {"type": "REFERENCE"}}]}}
+        }))
+        .unwrap();
+        let flag = Environment::from_pairs([("A", "from-flag"), ("B", "b")]);
+        let env = task_environment(&task, Some(&flag));
+        let last = |name: &str| {
+            env.iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(last("A"), Some("from-command"));
+        assert_eq!(last("B"), Some("b"));
+        assert_eq!(last("S"), None);
+        assert_eq!(last("MESOS_ALLOCATION_ROLE"), Some("eng"));
+    }
+
+    #[test]
     fn describes_exit_codes_and_signals() {
         assert_eq!(
             describe_exit(ExitStatus::from_raw(3 << 8)),
@@ -156,7 +212,7 @@ mod tests {
             arguments: vec!["echo".into(), "a".into(), "b".into()],
             ..CommandInfo::default()
         };
-        let command = build_command(&info, Path::new("/")).unwrap();
+        let command = build_command(&info, &[], Path::new("/")).unwrap();
         let std = command.as_std();
         assert_eq!(std.get_program(), "/bin/echo");
         let args: Vec<_> = std.get_args().collect();

@@ -6,7 +6,10 @@ mod fake_agent;
 
 use std::time::{Duration, Instant};
 
-use fake_agent::{sandbox, shell_task, spawn_executor, wait_exit, Behaviour, FakeAgent, EXECUTOR};
+use fake_agent::{
+    sandbox, shell_task, spawn_executor, spawn_executor_with_args, wait_exit, Behaviour, FakeAgent,
+    EXECUTOR,
+};
 use meseta_api::executor::{Event, EventType};
 use meseta_api::{
     CommandInfo, DurationInfo, Environment, ExecutorId, KillPolicy, Reason, Source, TaskId,
@@ -96,6 +99,32 @@ async fn environment_variables_reach_the_task_in_the_sandbox() {
 }
 
 #[tokio::test]
+async fn task_environment_flag_and_allocation_role_reach_the_task() {
+    let mut task = shell_task("echo \"$FROM_FLAG $SHARED $MESOS_ALLOCATION_ROLE\" > env.txt");
+    task.resources = serde_json::from_value(serde_json::json!([
+        {"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.1},
+         "allocation_info": {"role": "engineering"}}
+    ]))
+    .expect("resources");
+    if let Some(command) = task.command.as_mut() {
+        command.environment = Some(Environment::from_pairs([("SHARED", "from-command")]));
+    }
+    let agent = FakeAgent::start(task, Behaviour::default()).await;
+    let (dir, path) = sandbox();
+    let flag = r#"--task_environment={"variables":[{"name":"FROM_FLAG","type":"VALUE","value":"flag"},{"name":"SHARED","type":"VALUE","value":"from-flag"}]}"#;
+    let mut child =
+        spawn_executor_with_args(agent.addr, &path, &["--launcher_dir=/nonexistent", flag]);
+    let status = wait_exit(&mut child, &path, EXIT_TIMEOUT).await;
+    assert!(
+        status.success(),
+        "exit {status:?}; log:\n{}",
+        fake_agent::log(&path)
+    );
+    let text = std::fs::read_to_string(dir.path().join("env.txt")).expect("env.txt in sandbox");
+    assert_eq!(text.trim(), "flag from-command engineering");
+}
+
+#[tokio::test]
 async fn task_output_goes_to_the_executor_stdout() {
     let (_agent, dir) = run_to_end(shell_task("echo from-the-task")).await;
     let stdout = std::fs::read_to_string(dir.path().join("stdout")).expect("stdout");
@@ -103,7 +132,15 @@ async fn task_output_goes_to_the_executor_stdout() {
 }
 
 async fn kill_running_task(command: &str, grace: Option<Duration>) -> (FakeAgent, Duration) {
-    let agent = FakeAgent::start(shell_task(command), Behaviour::default()).await;
+    kill_running_task_with(command, grace, Behaviour::default()).await
+}
+
+async fn kill_running_task_with(
+    command: &str,
+    grace: Option<Duration>,
+    behaviour: Behaviour,
+) -> (FakeAgent, Duration) {
+    let agent = FakeAgent::start(shell_task(command), behaviour).await;
     let (_dir, path) = sandbox();
     let mut child = spawn_executor(agent.addr, &path);
     agent.wait_for_state(TaskState::Running, EXIT_TIMEOUT).await;
@@ -141,8 +178,20 @@ async fn kill_sends_killing_then_killed_by_sigterm() {
         Some("Command terminated with signal SIGTERM")
     );
     assert_eq!(last.reason, None);
-    // Default grace is MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD (3secs) minus 1 s.
     assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
+}
+
+#[tokio::test]
+async fn no_task_killing_for_frameworks_without_the_capability() {
+    let behaviour = Behaviour {
+        killing_capable: false,
+        ..Behaviour::default()
+    };
+    let (agent, _) = kill_running_task_with("sleep 100", None, behaviour).await;
+    assert_eq!(
+        agent.states(),
+        [TaskState::Starting, TaskState::Running, TaskState::Killed]
+    );
 }
 
 #[tokio::test]

@@ -12,8 +12,8 @@ use meseta_api::TaskState;
 #[tokio::test]
 async fn dropped_stream_resubscribes_with_unacknowledged_update() {
     let behaviour = Behaviour {
-        auto_ack: true,
         drop_stream_on: Some(TaskState::Running),
+        ..Behaviour::default()
     };
     let agent = FakeAgent::start(shell_task("sleep 2"), behaviour).await;
     let (_dir, path) = sandbox();
@@ -51,8 +51,8 @@ async fn dropped_stream_resubscribes_with_unacknowledged_update() {
 #[tokio::test]
 async fn unacknowledged_task_is_relisted_on_resubscribe() {
     let behaviour = Behaviour {
-        auto_ack: true,
         drop_stream_on: Some(TaskState::Starting),
+        ..Behaviour::default()
     };
     let agent = FakeAgent::start(shell_task("sleep 1"), behaviour).await;
     let (_dir, path) = sandbox();

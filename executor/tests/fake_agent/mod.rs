@@ -24,8 +24,8 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use meseta_api::executor::{Call, CallType, Event, EventType, Subscribe, Subscribed};
 use meseta_api::{
-    AgentInfo, CommandInfo, ExecutorId, ExecutorInfo, FrameworkId, FrameworkInfo, TaskId, TaskInfo,
-    TaskState, TaskStatus,
+    AgentInfo, CommandInfo, ExecutorId, ExecutorInfo, FrameworkCapabilityType, FrameworkId,
+    FrameworkInfo, TaskId, TaskInfo, TaskState, TaskStatus,
 };
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -39,6 +39,8 @@ pub const TASK: &str = "task-1";
 pub struct Behaviour {
     pub auto_ack: bool,
     pub drop_stream_on: Option<TaskState>,
+    /// Whether SUBSCRIBED's framework_info declares TASK_KILLING_STATE.
+    pub killing_capable: bool,
 }
 
 impl Default for Behaviour {
@@ -46,6 +48,7 @@ impl Default for Behaviour {
         Self {
             auto_ack: true,
             drop_stream_on: None,
+            killing_capable: true,
         }
     }
 }
@@ -127,7 +130,7 @@ impl FakeAgent {
             CallType::Subscribe => {
                 state.subscriptions += 1;
                 let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
-                let _ = tx.send(subscribed());
+                let _ = tx.send(subscribed(behaviour.killing_capable));
                 if state.subscriptions == 1 {
                     let _ = tx.send(Event::launch(task.clone()));
                 } else if behaviour.auto_ack {
@@ -240,7 +243,7 @@ impl Body for EventBody {
     }
 }
 
-fn subscribed() -> Event {
+fn subscribed(killing_capable: bool) -> Event {
     Event {
         r#type: EventType::Subscribed,
         subscribed: Some(Subscribed {
@@ -250,6 +253,11 @@ fn subscribed() -> Event {
             },
             framework_info: FrameworkInfo {
                 id: Some(FrameworkId::new(FRAMEWORK)),
+                capabilities: if killing_capable {
+                    vec![FrameworkCapabilityType::TaskKillingState.into()]
+                } else {
+                    Vec::new()
+                },
                 ..FrameworkInfo::default()
             },
             agent_info: AgentInfo {
@@ -279,9 +287,19 @@ fn accepted() -> Response<BoxBody<Bytes, Infallible>> {
 /// The real binary, started as the agent would with `sandbox` as its sandbox; its stdout
 /// (and the task's) go to `<sandbox>/stdout`, its log to `<sandbox>/stderr`.
 pub fn spawn_executor(agent: SocketAddr, sandbox: &Path) -> tokio::process::Child {
+    spawn_executor_with_args(agent, sandbox, &[])
+}
+
+/// [`spawn_executor`] with command-line flags.
+pub fn spawn_executor_with_args(
+    agent: SocketAddr,
+    sandbox: &Path,
+    args: &[&str],
+) -> tokio::process::Child {
     let stdout = std::fs::File::create(sandbox.join("stdout")).expect("stdout file");
     let stderr = std::fs::File::create(sandbox.join("stderr")).expect("stderr file");
     tokio::process::Command::new(env!("CARGO_BIN_EXE_mesos-executor"))
+        .args(args)
         .env("MESOS_AGENT_ENDPOINT", agent.to_string())
         .env("MESOS_FRAMEWORK_ID", FRAMEWORK)
         .env("MESOS_EXECUTOR_ID", EXECUTOR)
