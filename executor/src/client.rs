@@ -48,8 +48,8 @@ pub enum ClientError {
     /// The event stream is not valid RecordIO.
     #[error("bad RecordIO event stream: {0}")]
     RecordIo(#[from] RecordIoError),
-    /// An event is not valid JSON for `executor::Event`.
-    #[error("bad event JSON: {0}")]
+    /// A call could not be serialized.
+    #[error("cannot encode call as JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
 
@@ -153,7 +153,16 @@ impl Subscription {
                 continue; // trailers
             };
             for record in self.decoder.decode(&data)? {
-                self.pending.push_back(serde_json::from_slice(&record)?);
+                // One event this executor cannot read (e.g. a newer event type) should not
+                // cost the whole stream.
+                match serde_json::from_slice(&record) {
+                    Ok(event) => self.pending.push_back(event),
+                    Err(err) => tracing::warn!(
+                        %err,
+                        record = %String::from_utf8_lossy(&record),
+                        "skipping an undecodable event"
+                    ),
+                }
             }
         }
     }

@@ -8,9 +8,11 @@
 //!          tasks and updates)                        KILLING ─SIGTERM, grace, SIGKILL─▶ KILLED
 //! ```
 //!
-//! The executor exits 0 once the terminal update is acknowledged (or
-//! [`TERMINAL_ACK_TIMEOUT`] after sending it), and 1 if the agent stays unreachable for
-//! `MESOS_RECOVERY_TIMEOUT`. Only one task is run, as Mesos' command executor does.
+//! The executor exits 0 once the terminal update is acknowledged (or after
+//! [`TERMINAL_ACK_TIMEOUT`] connected without the acknowledgement). If the agent stays
+//! unreachable for `MESOS_RECOVERY_TIMEOUT` it gives up: SIGKILL to a still-running task and
+//! exit 1, or exit 0 when the task had already ended. Only one task is run, as Mesos'
+//! command executor does.
 
 use std::process::ExitStatus;
 use std::time::Duration;
@@ -107,7 +109,12 @@ impl Executor {
             }
             let far = Instant::now() + Duration::from_secs(86_400);
             let kill_deadline = self.task.as_ref().and_then(|t| t.kill_deadline);
-            let ack_deadline = self.terminal_sent_at.map(|t| t + TERMINAL_ACK_TIMEOUT);
+            // Only counts while connected: a vanished agent is covered by the recovery
+            // timeout, and the update must survive an agent restart.
+            let ack_deadline = self
+                .terminal_sent_at
+                .filter(|_| self.subscription.is_some())
+                .map(|t| t + TERMINAL_ACK_TIMEOUT);
             let recovery_deadline = self
                 .disconnected_since
                 .map(|t| t + self.config.recovery_timeout);
@@ -135,9 +142,10 @@ impl Executor {
                         timeout = ?self.config.recovery_timeout,
                         "agent unreachable for the recovery timeout; killing the task and exiting"
                     );
-                    if let Some(process) = self.task.as_ref().and_then(|t| t.process.as_ref()) {
-                        process.signal_group(Signal::SIGKILL);
-                    }
+                    let Some(process) = self.task.as_ref().and_then(|t| t.process.as_ref()) else {
+                        return 0;
+                    };
+                    process.signal_group(Signal::SIGKILL);
                     return 1;
                 }
             }
@@ -179,6 +187,9 @@ impl Executor {
                 );
                 self.subscription = Some(subscription);
                 self.disconnected_since = None;
+                if self.terminal_sent_at.is_some() {
+                    self.terminal_sent_at = Some(Instant::now());
+                }
                 self.failed_attempts = 0;
             }
             Ok(Err(err)) => self.retry_later(&err.to_string()),

@@ -59,6 +59,8 @@ struct State {
     stream: Option<mpsc::UnboundedSender<Event>>,
     subscriptions: usize,
     dropped: bool,
+    /// Answer every call 503, as an agent that is not (yet) recovered.
+    unavailable: bool,
 }
 
 /// The running fake agent.
@@ -125,6 +127,13 @@ impl FakeAgent {
         assert_eq!(call.framework_id, FrameworkId::new(FRAMEWORK));
         assert_eq!(call.executor_id, ExecutorId::new(EXECUTOR));
         let mut state = self.state.lock().unwrap();
+        if state.unavailable {
+            let response = Response::builder()
+                .status(StatusCode::SERVICE_UNAVAILABLE)
+                .body(Full::new(Bytes::from("Agent has not finished recovery")).boxed())
+                .expect("response");
+            return Ok(response);
+        }
         state.calls.push(call.clone());
         match call.r#type {
             CallType::Subscribe => {
@@ -184,6 +193,13 @@ impl FakeAgent {
             .expect("a subscribed executor")
             .send(event)
             .expect("stream open");
+    }
+
+    /// From now on answer 503 to everything, and close the current event stream.
+    pub fn go_away(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.unavailable = true;
+        state.stream = None;
     }
 
     /// Every UPDATE's status, in arrival order.
@@ -296,6 +312,16 @@ pub fn spawn_executor_with_args(
     sandbox: &Path,
     args: &[&str],
 ) -> tokio::process::Child {
+    spawn_executor_with(agent, sandbox, args, &[])
+}
+
+/// [`spawn_executor`] with command-line flags and extra (overriding) environment variables.
+pub fn spawn_executor_with(
+    agent: SocketAddr,
+    sandbox: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> tokio::process::Child {
     let stdout = std::fs::File::create(sandbox.join("stdout")).expect("stdout file");
     let stderr = std::fs::File::create(sandbox.join("stderr")).expect("stderr file");
     tokio::process::Command::new(env!("CARGO_BIN_EXE_mesos-executor"))
@@ -310,6 +336,7 @@ pub fn spawn_executor_with_args(
         .env("MESOS_SUBSCRIPTION_BACKOFF_MAX", "500ms")
         .env("MESOS_RECOVERY_TIMEOUT", "30secs")
         .env("RUST_LOG", "debug")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr)
