@@ -257,3 +257,19 @@ async fn missing_environment_exits_1_with_one_line() {
         "stderr: {stderr:?}"
     );
 }
+
+#[tokio::test]
+async fn sigkill_not_sent_by_the_executor_is_a_failure_not_a_kill() {
+    // What the kernel OOM killer does: SIGKILL out of the blue.
+    let (agent, _dir) = run_to_end(shell_task("kill -KILL $$")).await;
+    assert_eq!(
+        agent.states(),
+        [TaskState::Starting, TaskState::Running, TaskState::Failed]
+    );
+    let last = agent.updates().pop().expect("updates");
+    assert_eq!(
+        last.message.as_deref(),
+        Some("Command terminated with signal SIGKILL")
+    );
+    assert_eq!(last.reason, Some(Reason::CommandExecutorFailed));
+}
