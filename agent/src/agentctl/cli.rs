@@ -70,10 +70,16 @@ pub enum Command {
     },
 }
 
-/// Fetches `/containers` and `/state` and joins them.
+/// Fetches `/containers` and `/state` and joins them. An agent without `/state` (404) still
+/// gives a listing, without framework names, task states or `/state` sandboxes.
 pub async fn containers(http: &AgentHttp) -> Result<Vec<ContainerView>, CtlError> {
     let entries: Vec<ContainerEntry> = http.get_json("/containers").await?;
-    let state: AgentState = http.get_json("/state").await?;
+    let state: AgentState = match http.get_json("/state").await {
+        Err(CtlError::Status { status, .. }) if status == hyper::StatusCode::NOT_FOUND => {
+            AgentState::default()
+        }
+        other => other?,
+    };
     Ok(model::join(entries, &state))
 }
 

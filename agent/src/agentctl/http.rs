@@ -23,10 +23,12 @@ pub struct AgentHttp {
 }
 
 impl AgentHttp {
-    /// A client for `agent` (`host:port`).
+    /// A client for `agent` (`host:port`; an `http://` prefix and trailing `/` are ignored).
     pub fn new(agent: impl Into<String>) -> Self {
+        let agent: String = agent.into();
+        let bare = agent.strip_prefix("http://").unwrap_or(&agent);
         Self {
-            agent: agent.into(),
+            agent: bare.trim_end_matches('/').to_owned(),
         }
     }
 
