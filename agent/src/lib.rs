@@ -3,6 +3,7 @@
 //! over `meseta_api::internal`; [`http`] serves the executor API, the operator API and the
 //! Mesos read-only endpoints; [`flags`] parses the Mesos flags.
 
+pub mod agentctl;
 pub mod containerizer;
 pub mod daemon;
 pub mod flags;

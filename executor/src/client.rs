@@ -1,0 +1,169 @@
+//! HTTP/1.1 client for the agent's v1 executor API (`POST /api/v1/executor`, JSON).
+//!
+//! SUBSCRIBE answers `200` with a chunked RecordIO stream of [`Event`]s read through a
+//! [`Subscription`]; every other call answers `202 Accepted`. Each call uses its own TCP
+//! connection, like the Mesos executor library's separate "subscribe" and "non-subscribe"
+//! connections.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::{ACCEPT, CONTENT_TYPE, HOST};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use meseta_api::executor::{Call, Event};
+use meseta_api::recordio::{Decoder, RecordIoError};
+use tokio::net::TcpStream;
+
+/// The executor API path on the agent.
+pub const EXECUTOR_API_PATH: &str = "/api/v1/executor";
+
+/// A failed call or a broken event stream.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The agent could not be reached.
+    #[error("cannot connect to agent at {endpoint}: {source}")]
+    Connect {
+        /// `host:port`.
+        endpoint: String,
+        /// The socket error.
+        source: std::io::Error,
+    },
+    /// HTTP-level failure.
+    #[error("HTTP error talking to the agent: {0}")]
+    Http(#[from] hyper::Error),
+    /// The request could not be built (bad endpoint text).
+    #[error("cannot build request: {0}")]
+    Request(#[from] hyper::http::Error),
+    /// The agent refused the call.
+    #[error("agent answered {status}: {body}")]
+    Status {
+        /// HTTP status.
+        status: StatusCode,
+        /// Response body text.
+        body: String,
+    },
+    /// The event stream is not valid RecordIO.
+    #[error("bad RecordIO event stream: {0}")]
+    RecordIo(#[from] RecordIoError),
+    /// A call could not be serialized.
+    #[error("cannot encode call as JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Talks to one agent.
+#[derive(Debug, Clone)]
+pub struct AgentClient {
+    endpoint: String,
+}
+
+impl AgentClient {
+    /// A client for the agent at `endpoint` (`host:port`).
+    pub fn new(endpoint: impl Into<String>) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+        }
+    }
+
+    /// Sends SUBSCRIBE and returns the open event stream.
+    pub async fn subscribe(&self, call: &Call) -> Result<Subscription, ClientError> {
+        let response = self.send(call).await?;
+        if response.status() != StatusCode::OK {
+            return Err(error_from(response).await);
+        }
+        Ok(Subscription {
+            body: response.into_body(),
+            decoder: Decoder::new(),
+            pending: VecDeque::new(),
+        })
+    }
+
+    /// Sends a non-streaming call (UPDATE, MESSAGE); succeeds on any 2xx.
+    pub async fn post(&self, call: &Call) -> Result<(), ClientError> {
+        let response = self.send(call).await?;
+        if !response.status().is_success() {
+            return Err(error_from(response).await);
+        }
+        // Drain the (empty) body so the connection finishes cleanly.
+        response.into_body().collect().await?;
+        Ok(())
+    }
+
+    async fn send(&self, call: &Call) -> Result<Response<Incoming>, ClientError> {
+        let body = serde_json::to_vec(call)?;
+        let stream =
+            TcpStream::connect(&self.endpoint)
+                .await
+                .map_err(|source| ClientError::Connect {
+                    endpoint: self.endpoint.clone(),
+                    source,
+                })?;
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(%err, "agent connection ended with an error");
+            }
+        });
+        let request = Request::post(EXECUTOR_API_PATH)
+            .header(HOST, &self.endpoint)
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json")
+            .body(Full::new(Bytes::from(body)))?;
+        Ok(sender.send_request(request).await?)
+    }
+}
+
+async fn error_from(response: Response<Incoming>) -> ClientError {
+    let status = response.status();
+    let body = match response.into_body().collect().await {
+        Ok(collected) => String::from_utf8_lossy(&collected.to_bytes())
+            .trim()
+            .to_owned(),
+        Err(err) => format!("<unreadable body: {err}>"),
+    };
+    ClientError::Status { status, body }
+}
+
+/// An open SUBSCRIBE event stream.
+#[derive(Debug)]
+pub struct Subscription {
+    body: Incoming,
+    decoder: Decoder,
+    pending: VecDeque<Event>,
+}
+
+impl Subscription {
+    /// The next event; `Ok(None)` when the agent closed the stream.
+    ///
+    /// Cancel-safe: the only await point is reading the next body frame, and decoded
+    /// events are queued inside `self` before anything is returned.
+    pub async fn next_event(&mut self) -> Result<Option<Event>, ClientError> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Ok(Some(event));
+            }
+            let Some(frame) = self.body.frame().await else {
+                self.decoder.finish()?;
+                return Ok(None);
+            };
+            let Ok(data) = frame?.into_data() else {
+                continue; // trailers
+            };
+            for record in self.decoder.decode(&data)? {
+                // One event this executor cannot read (e.g. a newer event type) should not
+                // cost the whole stream.
+                match serde_json::from_slice(&record) {
+                    Ok(event) => self.pending.push_back(event),
+                    Err(err) => tracing::warn!(
+                        %err,
+                        record = %String::from_utf8_lossy(&record),
+                        "skipping an undecodable event"
+                    ),
+                }
+            }
+        }
+    }
+}

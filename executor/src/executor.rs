@@ -1,0 +1,445 @@
+//! The command executor's event loop.
+//!
+//! ```text
+//!  connect ──SUBSCRIBE──▶ subscribed ──LAUNCH──▶ STARTING ─spawn─▶ RUNNING ──exit──▶ FINISHED/FAILED
+//!     ▲                        │                                     │
+//!     └── backoff ◀── stream dropped                           KILL/SHUTDOWN
+//!         (re-SUBSCRIBE with unacknowledged                          ▼
+//!          tasks and updates)                        KILLING ─SIGTERM, grace, SIGKILL─▶ KILLED
+//! ```
+//!
+//! The executor exits 0 once the terminal update is acknowledged (or after
+//! [`TERMINAL_ACK_TIMEOUT`] connected without the acknowledgement). If the agent stays
+//! unreachable for `MESOS_RECOVERY_TIMEOUT` it gives up: SIGKILL to a still-running task and
+//! exit 1, or exit 0 when the task had already ended. Only one task is run, as Mesos'
+//! command executor does.
+
+use std::process::ExitStatus;
+use std::time::Duration;
+
+use meseta_api::executor::{Call, CallType, Event, EventType, Subscribe, Update};
+use meseta_api::{
+    Environment, FrameworkCapabilityType, FrameworkInfo, KillPolicy, Reason, TaskId, TaskInfo,
+    TaskState,
+};
+use nix::sys::signal::Signal;
+use tokio::time::{sleep_until, Instant};
+
+use crate::client::{AgentClient, Subscription};
+use crate::config::Config;
+use crate::process::{describe_exit, kill_group_remnants, task_environment, TaskProcess};
+use crate::updates::{new_status, Unacknowledged};
+
+/// How long to wait for the terminal update's acknowledgement before exiting anyway.
+pub const TERMINAL_ACK_TIMEOUT: Duration = Duration::from_secs(10);
+/// Taken off the shutdown grace period so the executor can still send the terminal update
+/// before the agent destroys the container (Mesos: `MAX_REAP_INTERVAL` + 1 s).
+pub const SHUTDOWN_GRACE_MARGIN: Duration = Duration::from_secs(2);
+/// Grace period of a KILL when neither the KILL nor the task has a kill policy (Mesos' 3 s).
+pub const DEFAULT_KILL_GRACE_PERIOD: Duration = Duration::from_secs(3);
+/// First reconnect delay; doubled per failed attempt up to `MESOS_SUBSCRIPTION_BACKOFF_MAX`.
+const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
+/// Limit on one HTTP call (connect + response headers).
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The launched task and its process.
+#[derive(Debug)]
+struct Task {
+    info: TaskInfo,
+    process: Option<TaskProcess>,
+    /// Some once a kill started: when to escalate to SIGKILL (None once escalated).
+    kill_deadline: Option<Instant>,
+    killing: bool,
+    /// Whether any update of this task was acknowledged (else it is re-listed in
+    /// `Subscribe.unacknowledged_tasks`).
+    acknowledged: bool,
+}
+
+/// The executor's whole state.
+#[derive(Debug)]
+pub struct Executor {
+    config: Config,
+    client: AgentClient,
+    /// `--task_environment`.
+    flag_environment: Option<Environment>,
+    /// From SUBSCRIBED: decides whether TASK_KILLING may be sent.
+    framework_info: Option<FrameworkInfo>,
+    subscription: Option<Subscription>,
+    disconnected_since: Option<Instant>,
+    next_attempt: Instant,
+    failed_attempts: u32,
+    task: Option<Task>,
+    unacknowledged: Unacknowledged,
+    terminal_sent_at: Option<Instant>,
+    shutting_down: bool,
+}
+
+impl Executor {
+    /// A not-yet-connected executor.
+    pub fn new(config: Config) -> Self {
+        let now = Instant::now();
+        Self {
+            client: AgentClient::new(config.agent_endpoint.clone()),
+            config,
+            flag_environment: None,
+            framework_info: None,
+            subscription: None,
+            disconnected_since: Some(now),
+            next_attempt: now,
+            failed_attempts: 0,
+            task: None,
+            unacknowledged: Unacknowledged::default(),
+            terminal_sent_at: None,
+            shutting_down: false,
+        }
+    }
+
+    /// Adds `--task_environment` to what the task gets.
+    #[must_use]
+    pub fn with_task_environment(mut self, environment: Option<Environment>) -> Self {
+        self.flag_environment = environment;
+        self
+    }
+
+    /// Runs until done; returns the process exit code.
+    pub async fn run(mut self) -> i32 {
+        loop {
+            if let Some(code) = self.finished() {
+                return code;
+            }
+            let far = Instant::now() + Duration::from_secs(86_400);
+            let kill_deadline = self.task.as_ref().and_then(|t| t.kill_deadline);
+            // Only counts while connected: a vanished agent is covered by the recovery
+            // timeout, and the update must survive an agent restart.
+            let ack_deadline = self
+                .terminal_sent_at
+                .filter(|_| self.subscription.is_some())
+                .map(|t| t + TERMINAL_ACK_TIMEOUT);
+            let recovery_deadline = self
+                .disconnected_since
+                .map(|t| t + self.config.recovery_timeout);
+            tokio::select! {
+                event = next_event(&mut self.subscription), if self.subscription.is_some() => {
+                    match event {
+                        Ok(Some(event)) => self.handle_event(event).await,
+                        Ok(None) => self.disconnected("agent closed the event stream"),
+                        Err(err) => self.disconnected(&err.to_string()),
+                    }
+                }
+                () = sleep_until(self.next_attempt), if self.subscription.is_none() => {
+                    self.connect().await;
+                }
+                status = wait_task(&mut self.task) => self.task_exited(status).await,
+                () = sleep_until(kill_deadline.unwrap_or(far)), if kill_deadline.is_some() => {
+                    self.escalate();
+                }
+                () = sleep_until(ack_deadline.unwrap_or(far)), if ack_deadline.is_some() => {
+                    tracing::warn!("terminal update not acknowledged in time; exiting");
+                    return 0;
+                }
+                () = sleep_until(recovery_deadline.unwrap_or(far)), if recovery_deadline.is_some() => {
+                    tracing::error!(
+                        timeout = ?self.config.recovery_timeout,
+                        "agent unreachable for the recovery timeout; killing the task and exiting"
+                    );
+                    let Some(process) = self.task.as_ref().and_then(|t| t.process.as_ref()) else {
+                        return 0;
+                    };
+                    process.signal_group(Signal::SIGKILL);
+                    return 1;
+                }
+            }
+        }
+    }
+
+    /// Exit code once there is nothing left to do.
+    fn finished(&self) -> Option<i32> {
+        let running = self.task.as_ref().is_some_and(|t| t.process.is_some());
+        let all_acked = self.unacknowledged.is_empty();
+        let terminal_done = self.terminal_sent_at.is_some() && all_acked;
+        let shutdown_done = self.shutting_down && !running && all_acked;
+        (terminal_done || shutdown_done).then_some(0)
+    }
+
+    async fn connect(&mut self) {
+        let call = Call {
+            executor_id: self.config.executor_id.clone(),
+            framework_id: self.config.framework_id.clone(),
+            r#type: CallType::Subscribe,
+            subscribe: Some(Subscribe {
+                unacknowledged_tasks: self
+                    .task
+                    .iter()
+                    .filter(|t| !t.acknowledged)
+                    .map(|t| t.info.clone())
+                    .collect(),
+                unacknowledged_updates: self.unacknowledged.to_vec(),
+            }),
+            ..Call::default()
+        };
+        let result = tokio::time::timeout(CALL_TIMEOUT, self.client.subscribe(&call)).await;
+        match result {
+            Ok(Ok(subscription)) => {
+                tracing::info!(
+                    agent = %self.config.agent_endpoint,
+                    unacknowledged_updates = call.subscribe.as_ref().map_or(0, |s| s.unacknowledged_updates.len()),
+                    "subscribed to agent"
+                );
+                self.subscription = Some(subscription);
+                self.disconnected_since = None;
+                if self.terminal_sent_at.is_some() {
+                    self.terminal_sent_at = Some(Instant::now());
+                }
+                self.failed_attempts = 0;
+            }
+            Ok(Err(err)) => self.retry_later(&err.to_string()),
+            Err(_) => self.retry_later("SUBSCRIBE timed out"),
+        }
+    }
+
+    fn retry_later(&mut self, why: &str) {
+        let factor = 1u32 << self.failed_attempts.min(16);
+        let delay = INITIAL_BACKOFF
+            .saturating_mul(factor)
+            .min(self.config.subscription_backoff_max.max(INITIAL_BACKOFF));
+        self.failed_attempts = self.failed_attempts.saturating_add(1);
+        tracing::warn!(error = why, retry_in = ?delay, "cannot subscribe to agent");
+        self.next_attempt = Instant::now() + delay;
+    }
+
+    fn disconnected(&mut self, why: &str) {
+        tracing::warn!(reason = why, "disconnected from agent; will re-subscribe");
+        self.subscription = None;
+        self.disconnected_since.get_or_insert_with(Instant::now);
+        self.next_attempt = Instant::now() + INITIAL_BACKOFF;
+    }
+
+    async fn handle_event(&mut self, event: Event) {
+        match event.r#type {
+            EventType::Subscribed => {
+                tracing::info!("SUBSCRIBED");
+                if let Some(subscribed) = event.subscribed {
+                    self.framework_info = Some(subscribed.framework_info);
+                }
+            }
+            EventType::Launch => match event.launch {
+                Some(launch) => self.launch(launch.task).await,
+                None => tracing::warn!("LAUNCH event without `launch`"),
+            },
+            EventType::LaunchGroup => {
+                tracing::warn!(
+                    "the command executor does not run task groups; ignoring LAUNCH_GROUP"
+                );
+            }
+            EventType::Kill => match event.kill {
+                Some(kill) => {
+                    let grace = self.kill_grace_period(kill.kill_policy);
+                    self.kill(&kill.task_id, grace).await;
+                }
+                None => tracing::warn!("KILL event without `kill`"),
+            },
+            EventType::Acknowledged => {
+                if let Some(ack) = event.acknowledged {
+                    if self.unacknowledged.acknowledge(&ack.uuid).is_some() {
+                        if let Some(task) =
+                            self.task.as_mut().filter(|t| t.info.task_id == ack.task_id)
+                        {
+                            task.acknowledged = true;
+                        }
+                    }
+                }
+            }
+            EventType::Shutdown => self.shutdown().await,
+            EventType::Error => tracing::error!(
+                message = event.error.map(|e| e.message).unwrap_or_default(),
+                "agent sent ERROR"
+            ),
+            EventType::Message | EventType::Heartbeat | EventType::Unknown => {}
+        }
+    }
+
+    async fn launch(&mut self, info: TaskInfo) {
+        if self.task.is_some() || self.shutting_down {
+            tracing::warn!(task_id = %info.task_id, "refusing a second task");
+            let message = "Attempted to run multiple tasks using a \"command\" executor";
+            self.send(
+                &info.task_id,
+                TaskState::Failed,
+                Some(message.into()),
+                Some(Reason::CommandExecutorFailed),
+            )
+            .await;
+            return;
+        }
+        let task_id = info.task_id.clone();
+        let command = info.command.clone().unwrap_or_default();
+        let environment = task_environment(&info, self.flag_environment.as_ref());
+        self.task = Some(Task {
+            info,
+            process: None,
+            kill_deadline: None,
+            killing: false,
+            acknowledged: false,
+        });
+        self.send(&task_id, TaskState::Starting, None, None).await;
+        match TaskProcess::spawn(&command, &environment, &self.config.sandbox) {
+            Ok(process) => {
+                tracing::info!(task_id = %task_id, pid = process.pid(), "task started");
+                if let Some(task) = self.task.as_mut() {
+                    task.process = Some(process);
+                }
+                self.send(&task_id, TaskState::Running, None, None).await;
+            }
+            Err(err) => {
+                tracing::error!(task_id = %task_id, %err, "cannot start task");
+                self.send_terminal(&task_id, TaskState::Failed, err.to_string(), true)
+                    .await;
+            }
+        }
+    }
+
+    /// A KILL's grace period (Mesos `launcher/executor.cpp` `killTask`): the KILL event's
+    /// policy, else the task's, else [`DEFAULT_KILL_GRACE_PERIOD`].
+    fn kill_grace_period(&self, override_policy: Option<KillPolicy>) -> Duration {
+        let task_policy = self.task.as_ref().and_then(|t| t.info.kill_policy);
+        override_policy
+            .and_then(|p| p.grace_period)
+            .or_else(|| task_policy.and_then(|p| p.grace_period))
+            .map_or(DEFAULT_KILL_GRACE_PERIOD, |g| g.to_duration())
+    }
+
+    async fn kill(&mut self, task_id: &TaskId, grace: Duration) {
+        let Some(task) = self.task.as_mut().filter(|t| &t.info.task_id == task_id) else {
+            tracing::warn!(task_id = %task_id, "KILL for an unknown task");
+            return;
+        };
+        let Some(process) = task.process.as_ref() else {
+            return; // already finished; its terminal update is on its way
+        };
+        if task.killing {
+            return;
+        }
+        task.killing = true;
+        tracing::info!(task_id = %task_id, ?grace, "killing task");
+        process.signal_group(Signal::SIGTERM);
+        task.kill_deadline = Some(Instant::now() + grace);
+        // Like Mesos, TASK_KILLING only goes to frameworks that declared they understand it.
+        let killing_capable = self
+            .framework_info
+            .as_ref()
+            .is_some_and(|f| f.has_capability(FrameworkCapabilityType::TaskKillingState));
+        if killing_capable {
+            self.send(task_id, TaskState::Killing, None, None).await;
+        }
+    }
+
+    fn escalate(&mut self) {
+        if let Some(task) = self.task.as_mut() {
+            task.kill_deadline = None;
+            if let Some(process) = task.process.as_ref() {
+                tracing::info!(task_id = %task.info.task_id, "grace period over; sending SIGKILL");
+                process.signal_group(Signal::SIGKILL);
+            }
+        }
+    }
+
+    async fn shutdown(&mut self) {
+        tracing::info!("SHUTDOWN received");
+        self.shutting_down = true;
+        // Mesos leaves a margin of the agent's shutdown grace period for sending the
+        // terminal update before the agent destroys the container.
+        let grace = self
+            .config
+            .shutdown_grace_period
+            .saturating_sub(SHUTDOWN_GRACE_MARGIN);
+        if let Some(task_id) = self.task.as_ref().map(|t| t.info.task_id.clone()) {
+            self.kill(&task_id, grace).await;
+        }
+    }
+
+    async fn task_exited(&mut self, status: std::io::Result<ExitStatus>) {
+        let Some(task) = self.task.as_mut() else {
+            return;
+        };
+        let pid = task.process.take().map(|p| p.pid());
+        task.kill_deadline = None;
+        let killed = task.killing;
+        let task_id = task.info.task_id.clone();
+        if let Some(pid) = pid {
+            kill_group_remnants(pid);
+        }
+        let (state, message) = match status {
+            Ok(status) if killed => (TaskState::Killed, describe_exit(status)),
+            Ok(status) if status.success() => (TaskState::Finished, describe_exit(status)),
+            Ok(status) => (TaskState::Failed, describe_exit(status)),
+            Err(err) => (
+                TaskState::Failed,
+                format!("Failed to wait for the command: {err}"),
+            ),
+        };
+        tracing::info!(task_id = %task_id, ?state, %message, "task ended");
+        let failed = state == TaskState::Failed;
+        self.send_terminal(&task_id, state, message, failed).await;
+    }
+
+    async fn send_terminal(
+        &mut self,
+        task_id: &TaskId,
+        state: TaskState,
+        message: String,
+        failed: bool,
+    ) {
+        let reason = failed.then_some(Reason::CommandExecutorFailed);
+        self.send(task_id, state, Some(message), reason).await;
+        self.terminal_sent_at = Some(Instant::now());
+    }
+
+    /// Sends an update and keeps it until acknowledged. A failed POST is not retried here:
+    /// the update is re-listed in the next SUBSCRIBE.
+    async fn send(
+        &mut self,
+        task_id: &TaskId,
+        state: TaskState,
+        message: Option<String>,
+        reason: Option<Reason>,
+    ) {
+        let status = new_status(&self.config.executor_id, task_id, state, message, reason);
+        let update = Update { status };
+        self.unacknowledged.push(update.clone());
+        if self.subscription.is_none() {
+            return;
+        }
+        let call = Call {
+            executor_id: self.config.executor_id.clone(),
+            framework_id: self.config.framework_id.clone(),
+            r#type: CallType::Update,
+            update: Some(update),
+            ..Call::default()
+        };
+        match tokio::time::timeout(CALL_TIMEOUT, self.client.post(&call)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                tracing::warn!(task_id = %task_id, ?state, %err, "UPDATE failed; kept for re-subscribe")
+            }
+            Err(_) => {
+                tracing::warn!(task_id = %task_id, ?state, "UPDATE timed out; kept for re-subscribe")
+            }
+        }
+    }
+}
+
+async fn next_event(
+    subscription: &mut Option<Subscription>,
+) -> Result<Option<Event>, crate::client::ClientError> {
+    match subscription {
+        Some(s) => s.next_event().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn wait_task(task: &mut Option<Task>) -> std::io::Result<ExitStatus> {
+    match task.as_mut().and_then(|t| t.process.as_mut()) {
+        Some(process) => process.wait().await,
+        None => std::future::pending().await,
+    }
+}
