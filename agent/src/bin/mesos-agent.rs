@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use meseta_agent::flags::{self, DEFAULT_CONF_DIR};
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     let conf_dir = std::env::var_os("MESETA_AGENT_CONF_DIR")
         .map_or_else(|| PathBuf::from(DEFAULT_CONF_DIR), PathBuf::from);
     let parsed = flags::parse(&conf_dir, std::env::vars(), std::env::args_os())
