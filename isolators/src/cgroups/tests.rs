@@ -168,7 +168,9 @@ fn v2_oom_watch_wakes_on_memory_events_and_checks_the_oom_counter() {
     fake_v2_tree(tmp.path(), "c6");
     let events = tmp.path().join("mesos/c6/memory.events");
     fs::write(&events, "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n").unwrap();
-    let cg = Cgroups::with_version(CgroupVersion::V2, tmp.path(), "mesos").open("c6").unwrap();
+    let cg = Cgroups::with_version(CgroupVersion::V2, tmp.path(), "mesos")
+        .open("c6")
+        .unwrap();
     let watch = cg.watch_oom().unwrap();
     let readable = |w: &OomWatch| {
         let mut fds = [nix::poll::PollFd::new(w.fd(), nix::poll::PollFlags::POLLIN)];
