@@ -1,0 +1,69 @@
+//! `mesos-master`: parses flags and runs [`master_lite::server`].
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use master_lite::flags::{parse_args, FlagsError, MasterConfig};
+
+fn main() -> ExitCode {
+    let flags = match parse_args(
+        Path::new("/etc/mesos-master"),
+        std::env::vars(),
+        std::env::args_os(),
+    ) {
+        Ok(f) => f,
+        Err(FlagsError::Display(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            eprintln!("mesos-master: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = match MasterConfig::from_flags(&flags) {
+        Ok(c) => c,
+        Err(err) => {
+            eprintln!("mesos-master: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let level = match flags.logging_level.to_ascii_uppercase().as_str() {
+        "ERROR" => "error",
+        "WARNING" | "WARN" => "warn",
+        "DEBUG" => "debug",
+        "TRACE" => "trace",
+        _ => "info",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    match run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("mesos-master: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(config: MasterConfig) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let running = master_lite::server::start(config).await?;
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("shutting down");
+        running.shutdown();
+        Ok(())
+    })
+}
