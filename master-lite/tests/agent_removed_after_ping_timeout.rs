@@ -21,7 +21,8 @@ async fn lost_agent_tasks_become_task_lost() {
     let mut agent = FakeAgent::subscribe(m.addr, None).await.unwrap();
     let mut s = Scheduler::subscribe(m.addr, json!({})).await.unwrap();
     let offer = s.offers().await.unwrap().remove(0);
-    s.launch(&offer, vec![command_task("t1", &offer, 1.0, 64.0)]).await;
+    s.launch(&offer, vec![command_task("t1", &offer, 1.0, 64.0)])
+        .await;
     agent.events.next_of("RUN_TASK").await.unwrap();
     agent.update(&s.framework_id, "t1", "TASK_RUNNING").await;
     assert_eq!(s.update().await.unwrap()["state"], "TASK_RUNNING");
@@ -43,8 +44,13 @@ async fn lost_agent_tasks_become_task_lost() {
     // A removed agent may not come back with its old id.
     let info = json!({"hostname": "h", "id": {"value": old_id},
         "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1.0}}]});
-    let mut ev = common::EventStream::open(m.addr, meseta_api::internal::PATH,
-        &json!({"type": "SUBSCRIBE", "subscribe": {"agent_info": info}})).await.unwrap();
+    let mut ev = common::EventStream::open(
+        m.addr,
+        meseta_api::internal::PATH,
+        &json!({"type": "SUBSCRIBE", "subscribe": {"agent_info": info}}),
+    )
+    .await
+    .unwrap();
     assert_eq!(ev.next().await.unwrap()["type"], "SHUTDOWN");
     m.running.shutdown();
 }
@@ -59,7 +65,8 @@ async fn agent_reconnecting_in_time_keeps_its_id_and_tasks() {
     let mut agent = FakeAgent::subscribe(m.addr, None).await.unwrap();
     let mut s = Scheduler::subscribe(m.addr, json!({})).await.unwrap();
     let offer = s.offers().await.unwrap().remove(0);
-    s.launch(&offer, vec![command_task("t1", &offer, 1.0, 64.0)]).await;
+    s.launch(&offer, vec![command_task("t1", &offer, 1.0, 64.0)])
+        .await;
     agent.events.next_of("RUN_TASK").await.unwrap();
     let id = agent.agent_id.clone();
     drop(agent);

@@ -36,7 +36,11 @@ impl Drop for Master {
 fn spawn(work_dir: &std::path::Path) -> Master {
     let port = free_port();
     let child = Command::new(BIN)
-        .args(["--ip=127.0.0.1", &format!("--port={port}"), "--hostname=localhost"])
+        .args([
+            "--ip=127.0.0.1",
+            &format!("--port={port}"),
+            "--hostname=localhost",
+        ])
         .env("MESOS_WORK_DIR", work_dir)
         .env("MESOS_ALLOCATION_INTERVAL", "100ms")
         .stdout(Stdio::null())
@@ -66,8 +70,14 @@ fn help_and_bad_flags() {
     let (code, out, _) = run(&["--help"]);
     assert_eq!(code, 0);
     for flag in [
-        "--ip", "--port", "--work_dir", "--hostname", "--allocation_interval",
-        "--agent_ping_timeout", "--max_agent_ping_timeouts", "--offer_timeout",
+        "--ip",
+        "--port",
+        "--work_dir",
+        "--hostname",
+        "--allocation_interval",
+        "--agent_ping_timeout",
+        "--max_agent_ping_timeouts",
+        "--offer_timeout",
         "--max_request_body_bytes",
     ] {
         assert!(out.contains(flag), "--help lacks {flag}");

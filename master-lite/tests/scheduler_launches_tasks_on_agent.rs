@@ -14,7 +14,10 @@ use serde_json::json;
 async fn launch_update_acknowledge_kill() {
     let m = master(|_| {}).await;
     let mut agent = FakeAgent::subscribe(m.addr, None).await.unwrap();
-    let master_id = get_json(m.addr, "/state").await["id"].as_str().unwrap().to_string();
+    let master_id = get_json(m.addr, "/state").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(agent.agent_id, format!("{master_id}-S0"));
 
     let mut s = Scheduler::subscribe(m.addr, json!({})).await.unwrap();
@@ -23,7 +26,10 @@ async fn launch_update_acknowledge_kill() {
     let offers = s.offers().await.unwrap();
     assert_eq!(offers.len(), 1);
     let offer = &offers[0];
-    assert!(offer["id"]["value"].as_str().unwrap().starts_with(&format!("{master_id}-O")));
+    assert!(offer["id"]["value"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{master_id}-O")));
     assert_eq!(offer["agent_id"]["value"], agent.agent_id.as_str());
     assert_eq!(offer["framework_id"]["value"], s.framework_id.as_str());
     assert_eq!(offer["hostname"], "agent1.test");
@@ -44,7 +50,10 @@ async fn launch_update_acknowledge_kill() {
 
     let run = agent.events.next_of("RUN_TASK").await.unwrap();
     assert_eq!(run["run_task"]["task"]["task_id"]["value"], "t1");
-    assert_eq!(run["run_task"]["framework"]["id"]["value"], s.framework_id.as_str());
+    assert_eq!(
+        run["run_task"]["framework"]["id"]["value"],
+        s.framework_id.as_str()
+    );
 
     let state = get_json(m.addr, "/master/state").await;
     assert_eq!(state["frameworks"][0]["tasks"][0]["state"], "TASK_STAGING");
@@ -77,10 +86,16 @@ async fn launch_update_acknowledge_kill() {
     assert_eq!(r.status, 202);
     let a = s.update().await.unwrap();
     let b = s.update().await.unwrap();
-    assert_eq!((a["task_id"]["value"].clone(), a["state"].clone()), (json!("t1"), json!("TASK_RUNNING")));
+    assert_eq!(
+        (a["task_id"]["value"].clone(), a["state"].clone()),
+        (json!("t1"), json!("TASK_RUNNING"))
+    );
     assert_eq!(a["reason"], "REASON_RECONCILIATION");
     assert!(a.get("uuid").is_none());
-    assert_eq!((b["task_id"]["value"].clone(), b["state"].clone()), (json!("nope"), json!("TASK_LOST")));
+    assert_eq!(
+        (b["task_id"]["value"].clone(), b["state"].clone()),
+        (json!("nope"), json!("TASK_LOST"))
+    );
     // Implicit reconciliation.
     s.call(json!({"type": "RECONCILE", "reconcile": {}})).await;
     let a = s.update().await.unwrap();
@@ -115,7 +130,10 @@ async fn launch_update_acknowledge_kill() {
     let r = s.call(json!({"type": "TEARDOWN"})).await;
     assert_eq!(r.status, 202);
     let sd = agent.events.next_of("SHUTDOWN_FRAMEWORK").await.unwrap();
-    assert_eq!(sd["shutdown_framework"]["framework_id"]["value"], s.framework_id.as_str());
+    assert_eq!(
+        sd["shutdown_framework"]["framework_id"]["value"],
+        s.framework_id.as_str()
+    );
     m.running.shutdown();
 }
 
@@ -125,7 +143,8 @@ async fn finished_task_and_decline_filter() {
     let mut agent = FakeAgent::subscribe(m.addr, None).await.unwrap();
     let mut s = Scheduler::subscribe(m.addr, json!({})).await.unwrap();
     let offer = s.offers().await.unwrap().remove(0);
-    s.launch(&offer, vec![command_task("t1", &offer, 0.5, 64.0)]).await;
+    s.launch(&offer, vec![command_task("t1", &offer, 0.5, 64.0)])
+        .await;
     agent.events.next_of("RUN_TASK").await.unwrap();
     agent.update(&s.framework_id, "t1", "TASK_RUNNING").await;
     assert_eq!(s.update().await.unwrap()["state"], "TASK_RUNNING");
@@ -145,7 +164,10 @@ async fn finished_task_and_decline_filter() {
     assert_eq!(r.status, 202);
     let t0 = std::time::Instant::now();
     let e = s.events.next_of("OFFERS").await.unwrap();
-    assert!(t0.elapsed() >= Duration::from_millis(1500), "offer came back too soon: {e}");
+    assert!(
+        t0.elapsed() >= Duration::from_millis(1500),
+        "offer came back too soon: {e}"
+    );
 
     // REVIVE clears filters; SUPPRESS stops offers.
     let r = s.call(json!({"type": "SUPPRESS"})).await;
@@ -154,11 +176,17 @@ async fn finished_task_and_decline_filter() {
     assert_eq!(r.status, 202);
 
     let state = get_json(m.addr, "/state.json").await;
-    assert_eq!(state["frameworks"][0]["completed_tasks"][0]["state"], "TASK_FINISHED");
+    assert_eq!(
+        state["frameworks"][0]["completed_tasks"][0]["state"],
+        "TASK_FINISHED"
+    );
     assert_eq!(state["slaves"][0]["resources"]["cpus"], 4.0);
     assert_eq!(state["slaves"][0]["resources"]["ports"], "[31000-31009]");
     assert_eq!(state["activated_slaves"], 1);
-    assert!(state["pid"].as_str().unwrap().starts_with("master@127.0.0.1:"));
+    assert!(state["pid"]
+        .as_str()
+        .unwrap()
+        .starts_with("master@127.0.0.1:"));
     m.running.shutdown();
 }
 
@@ -168,10 +196,15 @@ async fn resubscribe_takes_over_and_messages_flow() {
     let mut agent = FakeAgent::subscribe(m.addr, None).await.unwrap();
     let mut s1 = Scheduler::subscribe(m.addr, json!({})).await.unwrap();
     let id = s1.framework_id.clone();
-    let mut s2 = Scheduler::subscribe(m.addr, json!({"id": {"value": id}})).await.unwrap();
+    let mut s2 = Scheduler::subscribe(m.addr, json!({"id": {"value": id}}))
+        .await
+        .unwrap();
     assert_eq!(s2.framework_id, id);
     let e = s1.events.next_of("ERROR").await.unwrap();
-    assert!(e["error"]["message"].as_str().unwrap().contains("failed over"));
+    assert!(e["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("failed over"));
     assert!(s1.events.next().await.is_err(), "old stream must be closed");
     // The old stream id is refused.
     let r = s1.call(json!({"type": "REVIVE"})).await;
@@ -179,16 +212,25 @@ async fn resubscribe_takes_over_and_messages_flow() {
 
     // MESSAGE → FRAMEWORK_TO_EXECUTOR; EXECUTOR_TO_FRAMEWORK → MESSAGE.
     let r = s2
-        .call(json!({"type": "MESSAGE", "message": {"agent_id": {"value": agent.agent_id},
-            "executor_id": {"value": "ex"}, "data": "aGk="}}))
+        .call(
+            json!({"type": "MESSAGE", "message": {"agent_id": {"value": agent.agent_id},
+            "executor_id": {"value": "ex"}, "data": "aGk="}}),
+        )
         .await;
     assert_eq!(r.status, 202);
     let e = agent.events.next_of("FRAMEWORK_TO_EXECUTOR").await.unwrap();
     assert_eq!(e["framework_to_executor"]["data"], "aGk=");
     let call = json!({"type": "EXECUTOR_TO_FRAMEWORK", "agent_id": {"value": agent.agent_id},
         "executor_to_framework": {"framework_id": {"value": id}, "executor_id": {"value": "ex"}, "data": "aGk="}});
-    let r = request(m.addr, "POST", meseta_api::internal::PATH,
-        &[("Content-Type", "application/json")], call.to_string().as_bytes()).await.unwrap();
+    let r = request(
+        m.addr,
+        "POST",
+        meseta_api::internal::PATH,
+        &[("Content-Type", "application/json")],
+        call.to_string().as_bytes(),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status, 202);
     let e = s2.events.next_of("MESSAGE").await.unwrap();
     assert_eq!(e["message"]["executor_id"]["value"], "ex");
@@ -196,8 +238,10 @@ async fn resubscribe_takes_over_and_messages_flow() {
 
     // SHUTDOWN of an executor → SHUTDOWN_EXECUTOR at the agent.
     let r = s2
-        .call(json!({"type": "SHUTDOWN", "shutdown": {"agent_id": {"value": agent.agent_id},
-            "executor_id": {"value": "ex"}}}))
+        .call(
+            json!({"type": "SHUTDOWN", "shutdown": {"agent_id": {"value": agent.agent_id},
+            "executor_id": {"value": "ex"}}}),
+        )
         .await;
     assert_eq!(r.status, 202);
     agent.events.next_of("SHUTDOWN_EXECUTOR").await.unwrap();
@@ -212,12 +256,17 @@ async fn read_only_endpoints() {
     assert!(v["build_date"].is_string() && v["build_user"].is_string());
     let h = request(m.addr, "GET", "/health", &[], b"").await.unwrap();
     assert_eq!((h.status, h.body.len()), (200, 0));
-    let h = request(m.addr, "GET", "/master/health", &[], b"").await.unwrap();
+    let h = request(m.addr, "GET", "/master/health", &[], b"")
+        .await
+        .unwrap();
     assert_eq!(h.status, 200);
     for p in ["/redirect", "/master/redirect"] {
         let r = request(m.addr, "GET", p, &[], b"").await.unwrap();
         assert_eq!(r.status, 307);
-        assert_eq!(r.header("Location").unwrap(), format!("//localhost:{}", m.addr.port()));
+        assert_eq!(
+            r.header("Location").unwrap(),
+            format!("//localhost:{}", m.addr.port())
+        );
     }
     let metrics = get_json(m.addr, "/metrics/snapshot").await;
     assert_eq!(metrics["master/elected"], 1.0);
@@ -227,5 +276,39 @@ async fn read_only_endpoints() {
     assert_eq!(state["leader"], state["pid"]);
     let r = request(m.addr, "GET", "/nope", &[], b"").await.unwrap();
     assert_eq!(r.status, 404);
+    m.running.shutdown();
+}
+
+/// pymesos subscribes with `Connection: close` and insists on a chunked body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribe_with_connection_close_is_chunked() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let m = master(|_| {}).await;
+    let body = json!({"type": "SUBSCRIBE", "subscribe": {"framework_info":
+        {"user": "root", "name": "pymesos-like", "failover_timeout": 100.0,
+         "capabilities": [{"type": "GPU_RESOURCES"}]}}})
+    .to_string();
+    let req = format!(
+        "POST /api/v1/scheduler HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Accept: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut sock = tokio::net::TcpStream::connect(m.addr).await.unwrap();
+    sock.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let mut got = Vec::new();
+    while !String::from_utf8_lossy(&got).contains("SUBSCRIBED") {
+        let n = tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0);
+        got.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&got).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 200"), "{text}");
+    assert!(text.contains("transfer-encoding: chunked"), "{text}");
+    assert!(text.contains("mesos-stream-id:"), "{text}");
+    assert!(text.contains("content-type: application/json"), "{text}");
     m.running.shutdown();
 }

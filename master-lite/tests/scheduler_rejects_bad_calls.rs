@@ -14,17 +14,32 @@ async fn http_errors() {
     let m = master(|c| c.max_body_bytes = 4096).await;
     let s = Scheduler::subscribe(m.addr, json!({})).await.unwrap();
 
-    let r = request(m.addr, "POST", "/api/v1/scheduler",
-        &[("Content-Type", "application/json")], b"{not json").await.unwrap();
+    let r = request(
+        m.addr,
+        "POST",
+        "/api/v1/scheduler",
+        &[("Content-Type", "application/json")],
+        b"{not json",
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status, 400);
     assert!(r.text().contains("scheduler::Call"), "{}", r.text());
 
-    let r = post_call(m.addr, Some(&s.stream_id),
-        &json!({"type": "FROBNICATE", "framework_id": {"value": s.framework_id}})).await;
+    let r = post_call(
+        m.addr,
+        Some(&s.stream_id),
+        &json!({"type": "FROBNICATE", "framework_id": {"value": s.framework_id}}),
+    )
+    .await;
     assert_eq!(r.status, 400, "{}", r.text());
 
-    let r = post_call(m.addr, None,
-        &json!({"type": "REVIVE", "framework_id": {"value": s.framework_id}})).await;
+    let r = post_call(
+        m.addr,
+        None,
+        &json!({"type": "REVIVE", "framework_id": {"value": s.framework_id}}),
+    )
+    .await;
     assert_eq!(r.status, 400);
     assert!(r.text().contains("Mesos-Stream-Id"), "{}", r.text());
 
@@ -33,16 +48,28 @@ async fn http_errors() {
     assert_eq!(r.status, 400);
 
     // Not subscribed / wrong stream.
-    let r = post_call(m.addr, Some("abc"),
-        &json!({"type": "REVIVE", "framework_id": {"value": "no-such-framework"}})).await;
+    let r = post_call(
+        m.addr,
+        Some("abc"),
+        &json!({"type": "REVIVE", "framework_id": {"value": "no-such-framework"}}),
+    )
+    .await;
     assert_eq!(r.status, 403, "{}", r.text());
-    let r = post_call(m.addr, Some("wrong-stream"),
-        &json!({"type": "REVIVE", "framework_id": {"value": s.framework_id}})).await;
+    let r = post_call(
+        m.addr,
+        Some("wrong-stream"),
+        &json!({"type": "REVIVE", "framework_id": {"value": s.framework_id}}),
+    )
+    .await;
     assert_eq!(r.status, 403);
 
     // SUBSCRIBE must not carry a stream id.
-    let r = post_call(m.addr, Some(&s.stream_id),
-        &json!({"type": "SUBSCRIBE", "subscribe": {"framework_info": {"user": "u", "name": "n"}}})).await;
+    let r = post_call(
+        m.addr,
+        Some(&s.stream_id),
+        &json!({"type": "SUBSCRIBE", "subscribe": {"framework_info": {"user": "u", "name": "n"}}}),
+    )
+    .await;
     assert_eq!(r.status, 400);
 
     // Too large.
@@ -52,23 +79,48 @@ async fn http_errors() {
     assert_eq!(r.status, 413);
 
     // Content types.
-    let r = request(m.addr, "POST", "/api/v1/scheduler", &[("Content-Type", "text/plain")], b"{}")
-        .await.unwrap();
+    let r = request(
+        m.addr,
+        "POST",
+        "/api/v1/scheduler",
+        &[("Content-Type", "text/plain")],
+        b"{}",
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status, 415);
-    let r = request(m.addr, "POST", "/api/v1/scheduler", &[], b"{}").await.unwrap();
+    let r = request(m.addr, "POST", "/api/v1/scheduler", &[], b"{}")
+        .await
+        .unwrap();
     assert_eq!(r.status, 400);
-    let r = request(m.addr, "GET", "/api/v1/scheduler", &[], b"").await.unwrap();
+    let r = request(m.addr, "GET", "/api/v1/scheduler", &[], b"")
+        .await
+        .unwrap();
     assert_eq!(r.status, 405);
 
     // Agent channel: unknown agent → 403, bad JSON → 400.
     let call = json!({"type": "STATUS_UPDATE", "agent_id": {"value": "ghost"},
         "status_update": {"framework_id": {"value": "f"}, "status": {"task_id": {"value": "t"},
         "state": "TASK_RUNNING"}, "timestamp": 1.0, "uuid": "AAAAAAAAAAAAAAAAAAAAAA=="}});
-    let r = request(m.addr, "POST", meseta_api::internal::PATH,
-        &[("Content-Type", "application/json")], call.to_string().as_bytes()).await.unwrap();
+    let r = request(
+        m.addr,
+        "POST",
+        meseta_api::internal::PATH,
+        &[("Content-Type", "application/json")],
+        call.to_string().as_bytes(),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status, 403);
-    let r = request(m.addr, "POST", meseta_api::internal::PATH,
-        &[("Content-Type", "application/json")], b"[]").await.unwrap();
+    let r = request(
+        m.addr,
+        "POST",
+        meseta_api::internal::PATH,
+        &[("Content-Type", "application/json")],
+        b"[]",
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status, 400);
     m.running.shutdown();
 }
@@ -83,7 +135,9 @@ async fn invalid_offers_and_tasks() {
     // Unknown offer → TASK_LOST / REASON_INVALID_OFFERS, no uuid.
     let mut bogus = offer.clone();
     bogus["id"] = json!({"value": "no-such-offer"});
-    let r = s.launch(&bogus, vec![command_task("x1", &offer, 0.1, 32.0)]).await;
+    let r = s
+        .launch(&bogus, vec![command_task("x1", &offer, 0.1, 32.0)])
+        .await;
     assert_eq!(r.status, 202);
     let st = s.update().await.unwrap();
     assert_eq!(st["task_id"]["value"], "x1");
@@ -105,7 +159,12 @@ async fn invalid_offers_and_tasks() {
     wrong_agent["agent_id"] = json!({"value": "other"});
     let good = command_task("good", &offer, 0.1, 32.0);
     let dup = command_task("good", &offer, 0.1, 32.0);
-    let r = s.launch(&offer, vec![too_big, both, neither, nores, wrong_agent, good, dup]).await;
+    let r = s
+        .launch(
+            &offer,
+            vec![too_big, both, neither, nores, wrong_agent, good, dup],
+        )
+        .await;
     assert_eq!(r.status, 202);
     let mut errors = Vec::new();
     for _ in 0..6 {
@@ -116,20 +175,29 @@ async fn invalid_offers_and_tasks() {
         errors.push(st["task_id"]["value"].as_str().unwrap().to_string());
     }
     errors.sort();
-    assert_eq!(errors, ["big", "both", "good", "neither", "nores", "wrongagent"]);
+    assert_eq!(
+        errors,
+        ["big", "both", "good", "neither", "nores", "wrongagent"]
+    );
     let run = agent.events.next_of("RUN_TASK").await.unwrap();
     assert_eq!(run["run_task"]["task"]["task_id"]["value"], "good");
 
     // The used offer is gone now: ACCEPTing it again → TASK_LOST.
-    let r = s.launch(&offer, vec![command_task("again", &offer, 0.1, 32.0)]).await;
+    let r = s
+        .launch(&offer, vec![command_task("again", &offer, 0.1, 32.0)])
+        .await;
     assert_eq!(r.status, 202);
     let st = s.update().await.unwrap();
     assert_eq!(st["state"], "TASK_LOST");
     assert_eq!(st["reason"], "REASON_INVALID_OFFERS");
 
     // KILL of an unknown task is answered by reconciliation (TASK_LOST).
-    s.call(json!({"type": "KILL", "kill": {"task_id": {"value": "ghost"}}})).await;
+    s.call(json!({"type": "KILL", "kill": {"task_id": {"value": "ghost"}}}))
+        .await;
     let st = s.update().await.unwrap();
-    assert_eq!((st["task_id"]["value"].clone(), st["state"].clone()), (json!("ghost"), json!("TASK_LOST")));
+    assert_eq!(
+        (st["task_id"]["value"].clone(), st["state"].clone()),
+        (json!("ghost"), json!("TASK_LOST"))
+    );
     m.running.shutdown();
 }

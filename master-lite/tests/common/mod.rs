@@ -142,9 +142,15 @@ pub async fn post_call(addr: SocketAddr, stream_id: Option<&str>, body: &Value) 
     if let Some(s) = stream_id {
         h.push(("Mesos-Stream-Id", s));
     }
-    request(addr, "POST", "/api/v1/scheduler", &h, body.to_string().as_bytes())
-        .await
-        .unwrap()
+    request(
+        addr,
+        "POST",
+        "/api/v1/scheduler",
+        &h,
+        body.to_string().as_bytes(),
+    )
+    .await
+    .unwrap()
 }
 
 /// Incremental `Transfer-Encoding: chunked` decoder.
@@ -159,10 +165,7 @@ impl Dechunker {
     pub fn feed(&mut self, data: &[u8]) -> Result<Vec<u8>> {
         self.buf.extend_from_slice(data);
         let mut out = Vec::new();
-        loop {
-            let Some(eol) = self.buf.windows(2).position(|w| w == b"\r\n") else {
-                break;
-            };
+        while let Some(eol) = self.buf.windows(2).position(|w| w == b"\r\n") {
             let size_text = String::from_utf8_lossy(&self.buf[..eol]).into_owned();
             let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
                 .with_context(|| format!("bad chunk size {size_text:?}"))?;
@@ -200,8 +203,13 @@ impl EventStream {
             ("Content-Type", "application/json"),
             ("Accept", "application/json"),
         ];
-        sock.write_all(&request_bytes("POST", path, &h, body.to_string().as_bytes()))
-            .await?;
+        sock.write_all(&request_bytes(
+            "POST",
+            path,
+            &h,
+            body.to_string().as_bytes(),
+        ))
+        .await?;
         let (status, headers, rest) = read_head(&mut sock).await?;
         let mut s = EventStream {
             status,
@@ -327,7 +335,10 @@ impl Scheduler {
     /// Waits for an OFFERS event and returns its offers.
     pub async fn offers(&mut self) -> Result<Vec<Value>> {
         let e = self.events.next_of("OFFERS").await?;
-        Ok(e["offers"]["offers"].as_array().cloned().unwrap_or_default())
+        Ok(e["offers"]["offers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default())
     }
 
     /// Waits for the next UPDATE and returns its status.
@@ -374,12 +385,22 @@ pub struct FakeAgent {
 impl FakeAgent {
     /// Subscribes with cpus:4;mem:4096;disk:1000;ports:[31000-31009].
     pub async fn subscribe(addr: SocketAddr, id: Option<&str>) -> Result<FakeAgent> {
+        Self::subscribe_with(addr, id, 4.0, 4096.0).await
+    }
+
+    /// Subscribes with `cpus` and `mem` (plus disk and ports).
+    pub async fn subscribe_with(
+        addr: SocketAddr,
+        id: Option<&str>,
+        cpus: f64,
+        mem: f64,
+    ) -> Result<FakeAgent> {
         let mut info = json!({
             "hostname": "agent1.test",
             "port": 5051,
             "resources": [
-                {"name": "cpus", "type": "SCALAR", "scalar": {"value": 4.0}},
-                {"name": "mem", "type": "SCALAR", "scalar": {"value": 4096.0}},
+                {"name": "cpus", "type": "SCALAR", "scalar": {"value": cpus}},
+                {"name": "mem", "type": "SCALAR", "scalar": {"value": mem}},
                 {"name": "disk", "type": "SCALAR", "scalar": {"value": 1000.0}},
                 {"name": "ports", "type": "RANGES", "ranges": {"range": [{"begin": 31000, "end": 31009}]}}
             ],
@@ -388,7 +409,8 @@ impl FakeAgent {
         if let Some(id) = id {
             info["id"] = json!({"value": id});
         }
-        let call = json!({"type": "SUBSCRIBE", "subscribe": {"agent_info": info, "version": "test"}});
+        let call =
+            json!({"type": "SUBSCRIBE", "subscribe": {"agent_info": info, "version": "test"}});
         let mut events = EventStream::open(addr, meseta_api::internal::PATH, &call).await?;
         if events.status != 200 {
             bail!("agent SUBSCRIBE answered {}", events.status);
@@ -439,5 +461,63 @@ impl FakeAgent {
         .unwrap();
         assert_eq!(r.status, 202, "{}", r.text());
         uuid
+    }
+}
+
+/// A keep-alive HTTP/1.1 connection for many small POSTs.
+pub struct KeepAlive {
+    sock: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl KeepAlive {
+    pub async fn connect(addr: SocketAddr) -> KeepAlive {
+        let sock = TcpStream::connect(addr).await.unwrap();
+        sock.set_nodelay(true).unwrap();
+        KeepAlive {
+            sock,
+            buf: Vec::new(),
+        }
+    }
+
+    /// POSTs JSON and returns the status (the response must have a length).
+    pub async fn post(&mut self, path: &str, headers: &[(&str, &str)], body: &Value) -> u16 {
+        let mut h = headers.to_vec();
+        h.push(("Content-Type", "application/json"));
+        self.sock
+            .write_all(&request_bytes(
+                "POST",
+                path,
+                &h,
+                body.to_string().as_bytes(),
+            ))
+            .await
+            .unwrap();
+        let mut tmp = [0u8; 4096];
+        loop {
+            if let Some(pos) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&self.buf[..pos]).into_owned();
+                let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+                let len: usize = head
+                    .split("\r\n")
+                    .filter_map(|l| l.split_once(':'))
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                    .map(|(_, v)| v.trim().parse().unwrap())
+                    .unwrap_or(0);
+                while self.buf.len() < pos + 4 + len {
+                    let n = self.sock.read(&mut tmp).await.unwrap();
+                    assert!(n > 0, "connection closed");
+                    self.buf.extend_from_slice(&tmp[..n]);
+                }
+                self.buf.drain(..pos + 4 + len);
+                return status;
+            }
+            let n = tokio::time::timeout(WAIT, self.sock.read(&mut tmp))
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(n > 0, "connection closed");
+            self.buf.extend_from_slice(&tmp[..n]);
+        }
     }
 }
