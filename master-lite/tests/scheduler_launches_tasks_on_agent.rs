@@ -312,3 +312,26 @@ async fn subscribe_with_connection_close_is_chunked() {
     assert!(text.contains("content-type: application/json"), "{text}");
     m.running.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_framework_changes_roles() {
+    let m = master(|_| {}).await;
+    let s = Scheduler::subscribe(m.addr, json!({})).await.unwrap();
+    let info = json!({"user": "root", "name": "renamed", "failover_timeout": 100.0,
+        "id": {"value": s.framework_id}, "roles": ["web"],
+        "capabilities": [{"type": "MULTI_ROLE"}]});
+    let r = s
+        .call(json!({"type": "UPDATE_FRAMEWORK", "update_framework": {"framework_info": info}}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let state = get_json(m.addr, "/state").await;
+    assert_eq!(state["frameworks"][0]["name"], "renamed");
+    assert_eq!(state["frameworks"][0]["roles"][0], "web");
+    let mut bad = info.clone();
+    bad["user"] = json!("someone-else");
+    let r = s
+        .call(json!({"type": "UPDATE_FRAMEWORK", "update_framework": {"framework_info": bad}}))
+        .await;
+    assert_eq!(r.status, 400);
+    m.running.shutdown();
+}

@@ -127,3 +127,60 @@ async fn thousand_tasks() {
     agent_task.abort();
     m.running.shutdown();
 }
+
+/// ACCEPT → TASK_RUNNING for one task at a time (fake agent answers at once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accept_to_running_latency() {
+    let m = master(|_| {}).await;
+    let mut agent = FakeAgent::subscribe(m.addr, None).await.unwrap();
+    let mut s = Scheduler::subscribe(m.addr, json!({})).await.unwrap();
+    let mut sched_conn = KeepAlive::connect(m.addr).await;
+    let mut agent_conn = KeepAlive::connect(m.addr).await;
+    let sid = s.stream_id.clone();
+    let fid = s.framework_id.clone();
+    let mut latencies = Vec::new();
+    let mut offer = s.offers().await.unwrap().remove(0);
+    for i in 0..30 {
+        let tid = format!("t{i}");
+        let t0 = Instant::now();
+        let call = json!({"type": "ACCEPT", "framework_id": {"value": fid}, "accept": {
+            "offer_ids": [offer["id"]],
+            "operations": [{"type": "LAUNCH", "launch": {"task_infos": [
+                common::command_task(&tid, &offer, 0.1, 32.0)]}}],
+            "filters": {"refuse_seconds": 0.0}}});
+        assert_eq!(
+            sched_conn
+                .post("/api/v1/scheduler", &[("Mesos-Stream-Id", &sid)], &call)
+                .await,
+            202
+        );
+        agent.events.next_of("RUN_TASK").await.unwrap();
+        let uuid = meseta_api::Bytes::random_uuid().to_base64();
+        let up = json!({"type": "STATUS_UPDATE", "agent_id": {"value": agent.agent_id},
+            "status_update": {"framework_id": {"value": fid},
+                "status": {"task_id": {"value": tid}, "state": "TASK_RUNNING", "uuid": uuid},
+                "timestamp": 1.0, "uuid": uuid}});
+        assert_eq!(
+            agent_conn.post(meseta_api::internal::PATH, &[], &up).await,
+            202
+        );
+        loop {
+            let e = s.events.next().await.unwrap();
+            if e["type"] == "UPDATE" && e["update"]["status"]["task_id"]["value"] == tid.as_str() {
+                break;
+            }
+            if e["type"] == "OFFERS" {
+                offer = e["offers"]["offers"][0].clone();
+            }
+        }
+        latencies.push(t0.elapsed());
+        if offer["id"] == call["accept"]["offer_ids"][0] {
+            offer = s.offers().await.unwrap().remove(0);
+        }
+    }
+    latencies.sort();
+    let p50 = latencies[latencies.len() / 2];
+    eprintln!("ACCEPT→TASK_RUNNING p50 {p50:?} (debug build, fake agent)");
+    assert!(p50 < Duration::from_millis(100), "{p50:?}");
+    m.running.shutdown();
+}

@@ -112,9 +112,11 @@ pub async fn handle(req: Request<Incoming>, ctx: &Ctx) -> HttpResult {
         | CallType::AcknowledgeOperationStatus
         | CallType::ReconcileOperations => {}
         CallType::UpdateFramework => {
-            return Err(HttpError::bad_request(
-                "UPDATE_FRAMEWORK is not supported yet",
-            ));
+            if let Some(u) = call.update_framework {
+                m.update_framework(&fw, u)?;
+            }
+            // Mesos answers UPDATE_FRAMEWORK with 200, not 202.
+            return Ok(http::Response::new(super::Body::empty()));
         }
         CallType::Subscribe | CallType::Unknown => {
             return Err(HttpError::bad_request("Unknown call type"));

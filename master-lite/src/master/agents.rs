@@ -47,7 +47,9 @@ impl Master {
         let id = match requested {
             Some(id) if self.agents.contains_key(&id) => {
                 self.counters.message("messages_reregister_slave");
+                info.id = Some(AgentId::new(id.clone()));
                 if let Some(a) = self.agents.get_mut(&id) {
+                    a.info = info;
                     a.sink = Some(sink.clone());
                     a.disconnected_at = None;
                     a.reregistered_time = Some(now_secs());

@@ -194,6 +194,44 @@ impl Master {
         Ok(())
     }
 
+    /// UPDATE_FRAMEWORK: new roles, suppressed roles and info; `user`,
+    /// `principal` and `checkpoint` cannot change (Mesos).
+    pub fn update_framework(
+        &mut self,
+        id: &str,
+        update: meseta_api::scheduler::Subscribe,
+    ) -> Result<(), CallError> {
+        self.counters.message("messages_update_framework");
+        let Some(fw) = self.frameworks.get(id) else {
+            return Err(CallError::Forbidden("Framework is not subscribed".into()));
+        };
+        let mut info = update.framework_info;
+        let old = &fw.info;
+        if info.user != old.user
+            || info.principal != old.principal
+            || info.is_checkpointing() != old.is_checkpointing()
+        {
+            return Err(CallError::BadRequest(
+                "Updating 'FrameworkInfo.user', 'principal' or 'checkpoint' is unsupported".into(),
+            ));
+        }
+        let roles = effective_roles(&info);
+        let role_refs: Vec<&str> = roles.iter().map(String::as_str).collect();
+        let suppressed: Vec<&str> = update.suppressed_roles.iter().map(String::as_str).collect();
+        self.allocator
+            .update_framework(id, &role_refs, &suppressed)
+            .map_err(|e| CallError::BadRequest(format!("Invalid FrameworkInfo: {e}")))?;
+        info.id = Some(FrameworkId::new(id));
+        if let Some(fw) = self.frameworks.get_mut(id) {
+            fw.info = info.clone();
+            fw.roles = roles;
+        }
+        self.registry.data.frameworks.insert(id.to_string(), info);
+        self.save_registry()?;
+        self.trigger_allocation();
+        Ok(())
+    }
+
     /// REVIVE for `roles` (empty: all).
     pub fn revive(&mut self, id: &str, roles: &[String]) -> Result<(), CallError> {
         self.counters.message("messages_revive_offers");
