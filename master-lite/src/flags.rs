@@ -36,6 +36,7 @@ pub const KNOWN_FLAGS: &[&str] = &[
 #[command(
     name = "mesos-master",
     about = "Meseta mesos-master: registry, DRF allocator, v1 scheduler API",
+    version = "1.11.0",
     args_override_self = true
 )]
 pub struct Flags {

@@ -13,7 +13,7 @@ fn main() -> ExitCode {
     ) {
         Ok(f) => f,
         Err(FlagsError::Display(text)) => {
-            print!("{text}");
+            println!("{}", text.trim_end());
             return ExitCode::SUCCESS;
         }
         Err(err) => {
