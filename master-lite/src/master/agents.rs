@@ -62,12 +62,29 @@ impl Master {
             Some(id) if self.registry.data.agents.contains_key(&id) => {
                 self.counters.message("messages_reregister_slave");
                 info.id = Some(AgentId::new(id.clone()));
-                let used = self.recover_agent_tasks(&id, &sub);
-                let used_refs: Vec<(&str, Resources)> =
-                    used.iter().map(|(f, r)| (f.as_str(), r.clone())).collect();
-                self.allocator
-                    .add_agent(&id, total, attrs, &used_refs)
-                    .map_err(|e| CallError::BadRequest(e.to_string()))?;
+                let (tasks, executors) = self.recover_agent_tasks(&id, &sub);
+                let mut all = tasks.clone();
+                for (f, r) in &executors {
+                    all.entry(f.clone()).or_default().add(r);
+                }
+                // Agents may over-commit (the command executor's allowance is
+                // not allocated): if everything does not fit, charge tasks
+                // only, and as a last resort nothing.
+                let mut result = Ok(());
+                for used in [all, tasks, HashMap::new()] {
+                    let refs: Vec<(&str, Resources)> =
+                        used.iter().map(|(f, r)| (f.as_str(), r.clone())).collect();
+                    result = self
+                        .allocator
+                        .add_agent(&id, total.clone(), attrs.clone(), &refs);
+                    match &result {
+                        Ok(()) => break,
+                        Err(err) => {
+                            tracing::warn!(agent_id = %id, %err, "re-registered agent's usage does not fit");
+                        }
+                    }
+                }
+                result.map_err(|e| CallError::BadRequest(e.to_string()))?;
                 self.insert_agent(&id, info, &sub, sink.clone(), true);
                 id
             }
@@ -130,7 +147,7 @@ impl Master {
         &mut self,
         agent_id: &str,
         sub: &internal::Subscribe,
-    ) -> HashMap<String, Resources> {
+    ) -> (HashMap<String, Resources>, HashMap<String, Resources>) {
         for info in &sub.frameworks {
             if let Some(fid) = &info.id {
                 if !self.frameworks.contains_key(&fid.value) {
@@ -139,6 +156,7 @@ impl Master {
             }
         }
         let mut used: HashMap<String, Resources> = HashMap::new();
+        let mut exec_used: HashMap<String, Resources> = HashMap::new();
         let role_of = |m: &Master, fw: &str, res: &[meseta_api::Resource]| {
             res.iter()
                 .find_map(|r| r.allocation_info.as_ref().and_then(|a| a.role.clone()))
@@ -175,7 +193,7 @@ impl Master {
             }
             let mut alloc = from_wire(&e.resources).unwrap_or_default();
             alloc.allocate(&role_of(self, &fw, &e.resources));
-            used.entry(fw.clone()).or_default().add(&alloc);
+            exec_used.entry(fw.clone()).or_default().add(&alloc);
             if let Some(f) = self.frameworks.get_mut(&fw) {
                 f.executors.insert(
                     (agent_id.to_string(), e.executor_id.value.clone()),
@@ -186,7 +204,7 @@ impl Master {
                 );
             }
         }
-        used
+        (used, exec_used)
     }
 
     /// Checks that a non-SUBSCRIBE agent call comes from a registered agent.
