@@ -16,6 +16,9 @@ use crate::http::{handle, Ctx};
 use crate::master::{lock, Master, Shared};
 use crate::registry::RegistryError;
 
+/// Shortest time between two event-triggered allocation runs.
+const MIN_ALLOCATION_GAP: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// Why the master could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -101,11 +104,18 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
 
     let m = Arc::clone(&shared);
     let allocation = tokio::spawn(async move {
+        let mut last = tokio::time::Instant::now();
         loop {
             tokio::select! {
                 () = tokio::time::sleep(interval) => {}
-                () = notify.notified() => {}
+                () = notify.notified() => {
+                    // Event-triggered runs: the first one right away, then at
+                    // most one per MIN_GAP so bursts of recovered resources
+                    // become a few larger offers instead of many tiny ones.
+                    tokio::time::sleep_until(last + MIN_ALLOCATION_GAP).await;
+                }
             }
+            last = tokio::time::Instant::now();
             lock(&m).allocate();
         }
     });

@@ -335,3 +335,12 @@ async fn update_framework_changes_roles() {
     assert_eq!(r.status, 400);
     m.running.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_flow_to_schedulers() {
+    let m = master(|c| c.heartbeat_interval = Duration::from_millis(200)).await;
+    let mut s = Scheduler::subscribe(m.addr, json!({})).await.unwrap();
+    s.events.next_of("HEARTBEAT").await.unwrap();
+    s.events.next_of("HEARTBEAT").await.unwrap();
+    m.running.shutdown();
+}
