@@ -199,7 +199,14 @@ pub fn parse_args(
         known: KNOWN_FLAGS,
         booleans: &[],
     };
-    let args = meseta_api::flags::effective_args(&sources, env, cli)?;
+    let env: Vec<(String, String)> = env.into_iter().collect();
+    let mut args = meseta_api::flags::effective_args(&sources, env.iter().cloned(), cli)?;
+    // libprocess's LIBPROCESS_IP / LIBPROCESS_PORT, overridden by every flag source.
+    for (var, flag) in [("LIBPROCESS_IP", "ip"), ("LIBPROCESS_PORT", "port")] {
+        if let Some((_, v)) = env.iter().find(|(k, _)| k == var) {
+            args.insert(1.min(args.len()), format!("--{flag}={v}").into());
+        }
+    }
     Flags::try_parse_from(args).map_err(|e| match e.kind() {
         clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
             FlagsError::Display(e.to_string())
@@ -364,6 +371,16 @@ mod tests {
         assert_eq!(f.port, 5055);
         assert_eq!(f.work_dir.as_deref(), Some(Path::new("/tmp/w")));
         assert_eq!(f.offer_timeout, Some(Duration::from_secs(30)));
+        let f = parse_args(
+            d,
+            vec![
+                ("LIBPROCESS_PORT".to_string(), "6060".to_string()),
+                ("LIBPROCESS_IP".to_string(), "127.0.0.2".to_string()),
+            ],
+            ["mesos-master", "--ip=127.0.0.3"].map(OsString::from),
+        )
+        .unwrap();
+        assert_eq!((f.port, f.ip), (6060, Some(Ipv4Addr::new(127, 0, 0, 3))));
         let err = parse_args(
             d,
             vec![],
