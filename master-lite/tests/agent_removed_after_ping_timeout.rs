@@ -72,12 +72,35 @@ async fn agent_reconnecting_in_time_keeps_its_id_and_tasks() {
     drop(agent);
     // Its outstanding offer (the rest of the agent) is rescinded.
     s.events.next_of("RESCIND").await.unwrap();
-    let agent = FakeAgent::subscribe(m.addr, Some(&id)).await.unwrap();
-    assert_eq!(agent.agent_id, id);
+    let info = json!({"hostname": "agent1.test", "id": {"value": id},
+        "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 4.0}},
+                      {"name": "mem", "type": "SCALAR", "scalar": {"value": 4096.0}}]});
+    let task = json!({"name": "t1", "task_id": {"value": "t1"},
+        "framework_id": {"value": s.framework_id}, "agent_id": {"value": id},
+        "state": "TASK_STAGING"});
+    let sub = |tasks: Vec<serde_json::Value>| {
+        json!({"type": "SUBSCRIBE", "subscribe": {
+        "agent_info": info.clone(), "tasks": tasks}})
+    };
+    let mut ev = common::EventStream::open(m.addr, meseta_api::internal::PATH, &sub(vec![task]))
+        .await
+        .unwrap();
+    let reg = ev.next().await.unwrap();
+    assert_eq!(reg["registered"]["agent_id"]["value"], id.as_str());
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let state = get_json(m.addr, "/state").await;
     assert_eq!(state["frameworks"][0]["tasks"][0]["id"], "t1");
     assert_eq!(state["slaves"][0]["id"], id.as_str());
+
+    // Re-subscribing without the task: the master reports it lost.
+    drop(ev);
+    let mut ev = common::EventStream::open(m.addr, meseta_api::internal::PATH, &sub(vec![]))
+        .await
+        .unwrap();
+    ev.next().await.unwrap();
+    let st = s.update().await.unwrap();
+    assert_eq!(st["task_id"]["value"], "t1");
+    assert_eq!(st["state"], "TASK_LOST");
     m.running.shutdown();
 }
 

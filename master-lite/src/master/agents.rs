@@ -57,6 +57,7 @@ impl Master {
                 }
                 let _ = self.allocator.update_agent(&id, total);
                 let _ = self.allocator.activate_agent(&id);
+                self.drop_unreported_tasks(&id, &sub);
                 id
             }
             Some(id) if self.registry.data.agents.contains_key(&id) => {
@@ -205,6 +206,52 @@ impl Master {
             }
         }
         (used, exec_used)
+    }
+
+    /// A known agent re-subscribed: tasks the master placed on it that it
+    /// does not report (e.g. a RUN_TASK lost with the old stream) are gone:
+    /// TASK_LOST (TASK_DROPPED for PARTITION_AWARE frameworks).
+    fn drop_unreported_tasks(&mut self, agent_id: &str, sub: &internal::Subscribe) {
+        let reported: std::collections::HashSet<(&str, &str)> = sub
+            .tasks
+            .iter()
+            .map(|t| (t.framework_id.value.as_str(), t.task_id.value.as_str()))
+            .collect();
+        let mut missing = Vec::new();
+        for fw in self.frameworks.values_mut() {
+            let state = if fw.partition_aware() {
+                TaskState::Dropped
+            } else {
+                TaskState::Lost
+            };
+            for rec in fw.tasks.values_mut() {
+                if rec.task.agent_id.value == agent_id
+                    && !reported.contains(&(fw.id.as_str(), rec.task.task_id.value.as_str()))
+                {
+                    rec.task.state = state;
+                    missing.push((fw.id.clone(), rec.task.task_id.clone(), state));
+                }
+            }
+        }
+        let aid = AgentId::new(agent_id);
+        for (fw_id, task_id, state) in missing {
+            let st = Self::master_status(
+                &task_id,
+                state,
+                Reason::Reconciliation,
+                "Task is unknown to the agent",
+                Some(&aid),
+            );
+            if let Some(rec) = self
+                .frameworks
+                .get_mut(&fw_id)
+                .and_then(|f| f.tasks.get_mut(&task_id.value))
+            {
+                rec.task.statuses.push(st.clone());
+            }
+            self.send_update(&fw_id, st);
+            self.complete_task(&fw_id, &task_id.value);
+        }
     }
 
     /// Checks that a non-SUBSCRIBE agent call comes from a registered agent.
