@@ -39,6 +39,15 @@ async fn disconnected_framework_is_removed_after_failover_timeout() {
     let state = get_json(m.addr, "/state").await;
     assert_eq!(state["frameworks"].as_array().unwrap().len(), 0);
     assert_eq!(state["completed_frameworks"][0]["id"], fid.as_str());
+    // A removed framework cannot re-subscribe.
+    let call = json!({"type": "SUBSCRIBE", "framework_id": {"value": fid}, "subscribe": {
+        "framework_info": {"user": "root", "name": "x", "id": {"value": fid}}}});
+    let mut ev = EventStream::open(m.addr, "/api/v1/scheduler", &call)
+        .await
+        .unwrap();
+    let e = ev.next().await.unwrap();
+    assert_eq!(e["type"], "ERROR");
+    assert!(ev.next().await.is_err());
     m.running.shutdown();
 }
 

@@ -32,6 +32,13 @@ impl Master {
         let suppressed: Vec<&str> = sub.suppressed_roles.iter().map(String::as_str).collect();
         let stream_id = uuid::Uuid::new_v4().to_string();
         let requested = call.framework_id.map(|f| f.value);
+        if let Some(id) = &requested {
+            if self.completed_frameworks.iter().any(|f| &f.id == id) {
+                // Mesos: a torn-down framework cannot come back; ERROR, then close.
+                sink.send(&Event::error("Framework has been removed"));
+                return Ok(stream_id);
+            }
+        }
 
         let id = match requested {
             Some(id) if self.frameworks.contains_key(&id) => {
