@@ -22,6 +22,14 @@ pub fn version_json() -> Json {
     })
 }
 
+/// Drops `null` members: Mesos omits unset optional fields.
+fn without_nulls(mut v: Json) -> Json {
+    if let Some(o) = v.as_object_mut() {
+        o.retain(|_, x| !x.is_null());
+    }
+    v
+}
+
 fn task_json(t: &TaskRec) -> Json {
     let task = &t.task;
     let mut v = json!({
@@ -94,7 +102,7 @@ impl Master {
             .iter()
             .filter_map(|c| c.r#type.map(|t| json!(t)))
             .collect();
-        json!({
+        without_nulls(json!({
             "id": f.id,
             "name": f.info.name,
             "user": f.info.user,
@@ -121,7 +129,7 @@ impl Master {
             "offers": offers,
             "executors": executors,
             "labels": f.info.labels.as_ref().map(|l| l.labels.clone()).unwrap_or_default(),
-        })
+        }))
     }
 
     fn agent_json(&self, a: &super::Agent) -> Json {
@@ -145,7 +153,7 @@ impl Master {
             offered.extend(o.offer.resources.iter().cloned());
         }
         let (reserved, unreserved) = reserved_and_unreserved_state_json(&a.info.resources);
-        json!({
+        without_nulls(json!({
             "id": a.id,
             "hostname": a.info.hostname,
             "port": a.info.port.unwrap_or(5051),
@@ -162,7 +170,7 @@ impl Master {
             "deactivated": a.sink.is_none(),
             "version": a.version,
             "capabilities": [],
-        })
+        }))
     }
 
     /// The `/state` document.
@@ -202,7 +210,7 @@ impl Master {
             "orphan_tasks": [],
             "unregistered_frameworks": [],
         });
-        if let (Some(obj), Json::Object(extra)) = (v.as_object_mut(), fields) {
+        if let (Some(obj), Json::Object(extra)) = (v.as_object_mut(), without_nulls(fields)) {
             obj.extend(extra);
         }
         v
