@@ -341,7 +341,10 @@ impl Master {
             "allocator/mesos/allocation_runs",
             c(self.counters.allocation_runs),
         );
-        let mut totals: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+        let mut totals: BTreeMap<&str, (f64, f64)> = ["cpus", "mem", "disk", "gpus"]
+            .into_iter()
+            .map(|n| (n, (0.0, 0.0)))
+            .collect();
         for a in self.agents.values() {
             for name in ["cpus", "mem", "disk", "gpus"] {
                 totals.entry(name).or_default().0 +=
