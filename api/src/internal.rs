@@ -277,6 +277,15 @@ mod tests {
     }
 
     #[test]
+    fn shutdown_executor_event() {
+        let json = r#"{"type":"SHUTDOWN_EXECUTOR","shutdown_executor":{
+            "framework_id":{"value":"m-0000"},"executor_id":{"value":"ex"}}}"#;
+        let e: Event = serde_json::from_str(json).unwrap();
+        assert_eq!(e.r#type, EventType::ShutdownExecutor);
+        assert_eq!(e.shutdown_executor.unwrap().executor_id.value, "ex");
+    }
+
+    #[test]
     fn unknown_call_types_are_rejected() {
         assert!(serde_json::from_str::<Call>(r#"{"type":"NOPE"}"#).is_err());
         let c: Call = serde_json::from_str(
