@@ -29,6 +29,10 @@ pub const KNOWN_FLAGS: &[&str] = &[
     "offer_timeout",
     "max_request_body_bytes",
     "logging_level",
+    "registry",
+    "quorum",
+    "zk",
+    "log_dir",
 ];
 
 /// The master's flags (Mesos 1.11 names and defaults).
@@ -90,6 +94,24 @@ pub struct Flags {
     /// Log level: INFO, WARNING or ERROR (also DEBUG/TRACE).
     #[arg(long = "logging_level", default_value = "INFO")]
     pub logging_level: String,
+
+    /// Registry backend: `replicated_log` (default) or `in_memory`. Both keep
+    /// this master's registry file in --work_dir (there is no replicated log).
+    #[arg(long = "registry", default_value = "replicated_log", value_parser = ["replicated_log", "in_memory"])]
+    pub registry: String,
+
+    /// Accepted for compatibility; this master runs alone (no replicated log).
+    #[arg(long = "quorum")]
+    pub quorum: Option<u32>,
+
+    /// Accepted for compatibility: ZooKeeper leader election is not supported
+    /// yet, so this master always acts as the leader (a warning is logged).
+    #[arg(long = "zk")]
+    pub zk: Option<String>,
+
+    /// Accepted for compatibility; logs go to stderr.
+    #[arg(long = "log_dir")]
+    pub log_dir: Option<PathBuf>,
 }
 
 /// A flag value Mesos would reject.

@@ -42,6 +42,9 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    if let Some(zk) = &flags.zk {
+        tracing::warn!(%zk, "--zk: leader election is not supported; acting as the only master");
+    }
     match run(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
