@@ -54,6 +54,18 @@ impl Running {
     }
 }
 
+/// TCP keepalive probing after `--agent_ping_timeout` of silence, every
+/// `--agent_ping_timeout`, `--max_agent_ping_timeouts` probes (at least 1 s).
+fn keepalive_params(config: &MasterConfig) -> socket2::TcpKeepalive {
+    let period = config
+        .agent_ping_timeout
+        .max(std::time::Duration::from_secs(1));
+    socket2::TcpKeepalive::new()
+        .with_time(period)
+        .with_interval(period)
+        .with_retries(config.max_agent_ping_timeouts.max(1))
+}
+
 /// Binds and starts the master on the current tokio runtime.
 pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
     let addr = SocketAddr::from((config.bind_ip, config.port));
@@ -64,6 +76,7 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
     let max_body_bytes = config.max_body_bytes;
+    let keepalive = keepalive_params(&config);
     let master = Master::new(config, addr.port())?;
     tracing::info!(master_id = %master.id(), %addr, "master started");
     let notify = master.alloc_notify();
@@ -87,6 +100,11 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
                 }
             };
             let _ = stream.set_nodelay(true);
+            // A peer that vanishes without closing (host down) must still
+            // break its event stream, so the agent can be removed.
+            if let Err(err) = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive) {
+                tracing::debug!(%peer, %err, "cannot enable TCP keepalive");
+            }
             let ctx = Arc::clone(&ctx);
             while conns.try_join_next().is_some() {}
             conns.spawn(async move {
