@@ -19,16 +19,10 @@ pub async fn handle(req: Request<Incoming>, ctx: &Ctx) -> HttpResult {
             let sub = call.subscribe.ok_or_else(|| missing("subscribe"))?;
             let (sink, rx) = Sink::channel();
             let res = lock(&ctx.master).agent_subscribe(sub, sink)?;
-            let id = match res {
-                AgentSubscribed::Registered(id) => id,
-                AgentSubscribed::Shutdown => String::new(),
-            };
-            Ok(
-                stream_response(rx, &uuid::Uuid::new_v4().to_string()).map(|b| {
-                    tracing::debug!(agent_id = %id, "agent stream opened");
-                    b
-                }),
-            )
+            if let AgentSubscribed::Registered(id) = &res {
+                tracing::debug!(agent_id = %id, "agent stream opened");
+            }
+            Ok(stream_response(rx, &uuid::Uuid::new_v4().to_string()))
         }
         CallType::StatusUpdate => {
             let su = call.status_update.ok_or_else(|| missing("status_update"))?;
