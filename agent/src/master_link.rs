@@ -205,6 +205,11 @@ fn handle(agent: &Arc<Agent>, event: Event) {
                 lifecycle::shutdown_framework(agent, &s.framework_id);
             }
         }
+        EventType::ShutdownExecutor => {
+            if let Some(s) = event.shutdown_executor {
+                lifecycle::shutdown_executor(agent, &s.framework_id, &s.executor_id.value);
+            }
+        }
         EventType::FrameworkToExecutor => {
             if let Some(m) = event.framework_to_executor {
                 lifecycle::framework_message(agent, m);

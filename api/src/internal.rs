@@ -8,7 +8,8 @@
 //!   [`Event`] is `REGISTERED` with the agent id (new, or the same one when
 //!   `subscribe.agent_info.id` was set and the master knows it: re-registration). The master
 //!   then streams `RUN_TASK`, `KILL_TASK`, `ACKNOWLEDGE`, `SHUTDOWN_FRAMEWORK`,
-//!   `FRAMEWORK_TO_EXECUTOR` and a `HEARTBEAT` every `heartbeat_interval_seconds`.
+//!   `SHUTDOWN_EXECUTOR`, `FRAMEWORK_TO_EXECUTOR` and a `HEARTBEAT` every
+//!   `heartbeat_interval_seconds`.
 //! * Every other call is its own `POST` to [`PATH`] with `agent_id` set, answered `202`.
 //! * An agent whose stream is gone and not re-opened within `--agent_ping_timeout` ×
 //!   `--max_agent_ping_timeouts` is removed: its tasks become `TASK_LOST` with
@@ -163,6 +164,8 @@ proto_enum! {
         Heartbeat = "HEARTBEAT",
         /// The master removed this agent; it must not re-register with the same id.
         Shutdown = "SHUTDOWN",
+        /// A scheduler's SHUTDOWN call: stop one executor (and its tasks).
+        ShutdownExecutor = "SHUTDOWN_EXECUTOR",
     }
 }
 
@@ -189,6 +192,9 @@ pub struct Event {
     /// For FRAMEWORK_TO_EXECUTOR.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub framework_to_executor: Option<FrameworkMessage>,
+    /// For SHUTDOWN_EXECUTOR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shutdown_executor: Option<ShutdownExecutor>,
     /// For SHUTDOWN: why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -244,6 +250,15 @@ pub struct ShutdownFramework {
     pub framework_id: FrameworkId,
 }
 
+/// `SHUTDOWN_EXECUTOR` (ShutdownExecutorMessage).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShutdownExecutor {
+    /// The framework.
+    pub framework_id: FrameworkId,
+    /// The executor to stop.
+    pub executor_id: ExecutorId,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +274,15 @@ mod tests {
         assert_eq!(e.run_task.as_ref().unwrap().task.task_id.value, "t1");
         let back: Event = serde_json::from_value(serde_json::to_value(&e).unwrap()).unwrap();
         assert_eq!(back, e);
+    }
+
+    #[test]
+    fn shutdown_executor_event() {
+        let json = r#"{"type":"SHUTDOWN_EXECUTOR","shutdown_executor":{
+            "framework_id":{"value":"m-0000"},"executor_id":{"value":"ex"}}}"#;
+        let e: Event = serde_json::from_str(json).unwrap();
+        assert_eq!(e.r#type, EventType::ShutdownExecutor);
+        assert_eq!(e.shutdown_executor.unwrap().executor_id.value, "ex");
     }
 
     #[test]

@@ -1,3 +1,16 @@
 //! mesos-master: registry, DRF allocator, offers, scheduler and operator APIs.
+//!
+//! * [`flags`]: the `mesos-master` flags and [`flags::MasterConfig`];
+//! * [`registry`]: master id, agents and frameworks persisted in `--work_dir`;
+//! * [`master`]: the state machine (frameworks, agents, tasks, offers);
+//! * [`http`]: `/api/v1/scheduler`, the agent channel and read-only endpoints;
+//! * [`server`]: binds and runs it all ([`server::start`]);
+//! * [`allocator`]: the hierarchical DRF allocator.
 
 pub mod allocator;
+pub mod convert;
+pub mod flags;
+pub mod http;
+pub mod master;
+pub mod registry;
+pub mod server;

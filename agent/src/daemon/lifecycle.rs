@@ -203,6 +203,31 @@ pub fn shutdown_framework(agent: &Arc<Agent>, fw: &FrameworkId) {
     }
 }
 
+/// SHUTDOWN_EXECUTOR (a scheduler's SHUTDOWN call): SHUTDOWN to that executor, destroy its
+/// container after the grace period.
+pub fn shutdown_executor(agent: &Arc<Agent>, fw: &FrameworkId, executor_id: &str) {
+    let (container_id, graceful) = {
+        let mut state = agent.state();
+        let Some(e) = state.executor_mut(&fw.value, executor_id) else {
+            warn!(executor_id, "shutdown for an unknown executor ignored");
+            return;
+        };
+        e.phase = Phase::Terminating;
+        updates::send_event(e, &executor::Event::bare(executor::EventType::Shutdown));
+        (e.container_id.clone(), e.events.is_some())
+    };
+    info!(framework_id = %fw, executor_id, "shutting down executor");
+    if !graceful {
+        destroy(agent, &container_id);
+        return;
+    }
+    let agent = agent.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(agent.config.executor_shutdown_grace_period).await;
+        destroy(&agent, &container_id);
+    });
+}
+
 /// FRAMEWORK_TO_EXECUTOR → MESSAGE event.
 pub fn framework_message(agent: &Agent, msg: FrameworkMessage) {
     let mut state = agent.state();

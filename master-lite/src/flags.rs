@@ -1,0 +1,414 @@
+//! `mesos-master` flags with their Mesos names and defaults, the Mesos duration
+//! (`5secs`, `100ms`, `1mins`) and byte-size (`8MB`) syntaxes, and the
+//! [`MasterConfig`] the rest of the crate runs from.
+//!
+//! Flags also come from `MESOS_<FLAG>` environment variables and
+//! `/etc/mesos-master/<flag>` files; [`parse_args`] merges them with
+//! [`meseta_api::flags::effective_args`] (files < environment < command line).
+
+use std::ffi::OsString;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Mesos' default scheduler heartbeat (`DEFAULT_HEARTBEAT_INTERVAL`, 15 s).
+pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(15);
+
+/// Every flag this master knows, by its Mesos name (for env and /etc files).
+pub const KNOWN_FLAGS: &[&str] = &[
+    "ip",
+    "port",
+    "work_dir",
+    "hostname",
+    "cluster",
+    "allocation_interval",
+    "agent_ping_timeout",
+    "max_agent_ping_timeouts",
+    "offer_timeout",
+    "max_request_body_bytes",
+    "logging_level",
+    "registry",
+    "quorum",
+    "zk",
+    "log_dir",
+];
+
+/// The master's flags (Mesos 1.11 names and defaults).
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "mesos-master",
+    about = "Meseta mesos-master: registry, DRF allocator, v1 scheduler API",
+    version = "1.11.0",
+    args_override_self = true
+)]
+pub struct Flags {
+    /// IP address to listen on (default: all addresses). Also advertised to
+    /// schedulers and agents; without it the master advertises 127.0.0.1 or
+    /// the address --hostname resolves to.
+    #[arg(long = "ip")]
+    pub ip: Option<Ipv4Addr>,
+
+    /// Port to listen on.
+    #[arg(long = "port", default_value_t = 5050)]
+    pub port: u16,
+
+    /// Directory for the registry (master id, agents, frameworks). Required;
+    /// created if missing.
+    #[arg(long = "work_dir")]
+    pub work_dir: Option<PathBuf>,
+
+    /// Hostname to advertise (default: this machine's hostname).
+    #[arg(long = "hostname")]
+    pub hostname: Option<String>,
+
+    /// Human-readable cluster name, shown in /state.
+    #[arg(long = "cluster")]
+    pub cluster: Option<String>,
+
+    /// Time between batch allocations (offers are also made on events: new
+    /// agents or frameworks, recovered resources).
+    #[arg(long = "allocation_interval", default_value = "1secs", value_parser = parse_duration)]
+    pub allocation_interval: Duration,
+
+    /// Heartbeat interval on the agent channel; an agent whose stream is gone
+    /// for agent_ping_timeout x max_agent_ping_timeouts is removed.
+    #[arg(long = "agent_ping_timeout", default_value = "15secs", value_parser = parse_duration)]
+    pub agent_ping_timeout: Duration,
+
+    /// Missed heartbeat periods before an agent is removed (its tasks become
+    /// TASK_LOST with REASON_AGENT_REMOVED).
+    #[arg(long = "max_agent_ping_timeouts", default_value_t = 5)]
+    pub max_agent_ping_timeouts: u32,
+
+    /// Rescind offers not used within this long (default: never).
+    #[arg(long = "offer_timeout", value_parser = parse_duration)]
+    pub offer_timeout: Option<Duration>,
+
+    /// Meseta extension: largest accepted HTTP request body (bytes, or Mesos
+    /// byte syntax like 8MB); larger requests get 413.
+    #[arg(long = "max_request_body_bytes", default_value = "8MB", value_parser = parse_bytes)]
+    pub max_request_body_bytes: u64,
+
+    /// Log level: INFO, WARNING or ERROR (also DEBUG/TRACE).
+    #[arg(long = "logging_level", default_value = "INFO")]
+    pub logging_level: String,
+
+    /// Registry backend: `replicated_log` (default) or `in_memory`. Both keep
+    /// this master's registry file in --work_dir (there is no replicated log).
+    #[arg(long = "registry", default_value = "replicated_log", value_parser = ["replicated_log", "in_memory"])]
+    pub registry: String,
+
+    /// Accepted for compatibility; this master runs alone (no replicated log).
+    #[arg(long = "quorum")]
+    pub quorum: Option<u32>,
+
+    /// Accepted for compatibility: ZooKeeper leader election is not supported
+    /// yet, so this master always acts as the leader (a warning is logged).
+    #[arg(long = "zk")]
+    pub zk: Option<String>,
+
+    /// Accepted for compatibility; logs go to stderr.
+    #[arg(long = "log_dir")]
+    pub log_dir: Option<PathBuf>,
+}
+
+/// A flag value Mesos would reject.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid value '{value}': {reason}")]
+pub struct UnitError {
+    /// The text given.
+    pub value: String,
+    /// What is wrong.
+    pub reason: &'static str,
+}
+
+/// Parses a Mesos duration: `<number><unit>` with unit `ns`, `us`, `ms`,
+/// `secs`, `mins`, `hrs`, `days` or `weeks` (`1.5secs`, `100ms`).
+pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
+    let err = |reason| UnitError {
+        value: text.to_string(),
+        reason,
+    };
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(|| err("missing unit (ns, us, ms, secs, mins, hrs, days, weeks)"))?;
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| err("not a number"))?;
+    let secs = match unit {
+        "ns" => n / 1e9,
+        "us" => n / 1e6,
+        "ms" => n / 1e3,
+        "secs" => n,
+        "mins" => n * 60.0,
+        "hrs" => n * 3600.0,
+        "days" => n * 86400.0,
+        "weeks" => n * 604_800.0,
+        _ => {
+            return Err(err(
+                "unknown unit (ns, us, ms, secs, mins, hrs, days, weeks)",
+            ))
+        }
+    };
+    Duration::try_from_secs_f64(secs).map_err(|_| err("out of range"))
+}
+
+/// Parses a byte size: a plain number of bytes or `<n>B|KB|MB|GB|TB`.
+pub fn parse_bytes(text: &str) -> Result<u64, UnitError> {
+    let err = |reason| UnitError {
+        value: text.to_string(),
+        reason,
+    };
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| err("not a number"))?;
+    let mult: f64 = match unit {
+        "" | "B" => 1.0,
+        "KB" => 1024.0,
+        "MB" => 1024.0 * 1024.0,
+        "GB" => 1024.0 * 1024.0 * 1024.0,
+        "TB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(err("unknown unit (B, KB, MB, GB, TB)")),
+    };
+    let v = n * mult;
+    if !(1.0..=1e15).contains(&v) {
+        return Err(err("out of range"));
+    }
+    #[allow(clippy::cast_possible_truncation)] // range checked above
+    Ok(v as u64)
+}
+
+/// Renders a duration the way Mesos prints flags (`15secs`, `100ms`).
+pub fn format_duration(d: Duration) -> String {
+    let ns = d.as_nanos();
+    if ns % 1_000_000_000 == 0 {
+        format!("{}secs", d.as_secs())
+    } else if ns % 1_000_000 == 0 {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{}ns", ns)
+    }
+}
+
+/// What went wrong reading flags; the binary prints it on one line.
+#[derive(Debug, thiserror::Error)]
+pub enum FlagsError {
+    /// `--help` / `--version`: print and exit 0.
+    #[error("{0}")]
+    Display(String),
+    /// Invalid flags.
+    #[error("{0}")]
+    Invalid(String),
+    /// A flag file could not be read.
+    #[error(transparent)]
+    Source(#[from] meseta_api::flags::FlagsError),
+}
+
+/// Builds [`Flags`] from `/etc/mesos-master` (`conf_dir`), the environment and
+/// the command line.
+pub fn parse_args(
+    conf_dir: &Path,
+    env: impl IntoIterator<Item = (String, String)>,
+    cli: impl IntoIterator<Item = OsString>,
+) -> Result<Flags, FlagsError> {
+    let sources = meseta_api::flags::FlagSources {
+        conf_dir,
+        known: KNOWN_FLAGS,
+        booleans: &[],
+    };
+    let env: Vec<(String, String)> = env.into_iter().collect();
+    let mut args = meseta_api::flags::effective_args(&sources, env.iter().cloned(), cli)?;
+    // libprocess's LIBPROCESS_IP / LIBPROCESS_PORT, overridden by every flag source.
+    for (var, flag) in [("LIBPROCESS_IP", "ip"), ("LIBPROCESS_PORT", "port")] {
+        if let Some((_, v)) = env.iter().find(|(k, _)| k == var) {
+            args.insert(1.min(args.len()), format!("--{flag}={v}").into());
+        }
+    }
+    Flags::try_parse_from(args).map_err(|e| match e.kind() {
+        clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+            FlagsError::Display(e.to_string())
+        }
+        _ => {
+            let text = e.to_string();
+            let first = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid flags")
+                .trim_start_matches("error: ")
+                .to_string();
+            FlagsError::Invalid(first)
+        }
+    })
+}
+
+/// Runtime configuration derived from [`Flags`] (tests build it directly).
+#[derive(Debug, Clone)]
+pub struct MasterConfig {
+    /// Address to bind.
+    pub bind_ip: Ipv4Addr,
+    /// Address advertised in `MasterInfo` and `pid`.
+    pub advertise_ip: Ipv4Addr,
+    /// Port (0 picks a free one).
+    pub port: u16,
+    /// Registry directory.
+    pub work_dir: PathBuf,
+    /// Advertised hostname.
+    pub hostname: String,
+    /// Cluster name.
+    pub cluster: Option<String>,
+    /// `--allocation_interval`.
+    pub allocation_interval: Duration,
+    /// `--agent_ping_timeout`.
+    pub agent_ping_timeout: Duration,
+    /// `--max_agent_ping_timeouts`.
+    pub max_agent_ping_timeouts: u32,
+    /// `--offer_timeout`.
+    pub offer_timeout: Option<Duration>,
+    /// `--max_request_body_bytes`.
+    pub max_body_bytes: u64,
+    /// Scheduler HEARTBEAT period (15 s in Mesos; shorter in tests).
+    pub heartbeat_interval: Duration,
+}
+
+impl MasterConfig {
+    /// Defaults for `work_dir` (tests): loopback, a free port, Mesos timings.
+    pub fn for_tests(work_dir: impl Into<PathBuf>) -> Self {
+        MasterConfig {
+            bind_ip: Ipv4Addr::LOCALHOST,
+            advertise_ip: Ipv4Addr::LOCALHOST,
+            port: 0,
+            work_dir: work_dir.into(),
+            hostname: "localhost".into(),
+            cluster: None,
+            allocation_interval: Duration::from_secs(1),
+            agent_ping_timeout: Duration::from_secs(15),
+            max_agent_ping_timeouts: 5,
+            offer_timeout: None,
+            max_body_bytes: 8 * 1024 * 1024,
+            heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
+        }
+    }
+
+    /// From parsed flags; `--work_dir` is required.
+    pub fn from_flags(flags: &Flags) -> Result<Self, FlagsError> {
+        let work_dir = flags.work_dir.clone().ok_or_else(|| {
+            FlagsError::Invalid(
+                "--work_dir is required (the master keeps its registry there)".into(),
+            )
+        })?;
+        if flags.max_agent_ping_timeouts == 0 {
+            return Err(FlagsError::Invalid(
+                "--max_agent_ping_timeouts must be at least 1".into(),
+            ));
+        }
+        if flags.allocation_interval.is_zero() || flags.agent_ping_timeout.is_zero() {
+            return Err(FlagsError::Invalid(
+                "--allocation_interval and --agent_ping_timeout must be positive".into(),
+            ));
+        }
+        let hostname = flags.hostname.clone().unwrap_or_else(local_hostname);
+        let bind_ip = flags.ip.unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let advertise_ip = match flags.ip {
+            Some(ip) if !ip.is_unspecified() => ip,
+            _ => resolve(&hostname).unwrap_or(Ipv4Addr::LOCALHOST),
+        };
+        Ok(MasterConfig {
+            bind_ip,
+            advertise_ip,
+            port: flags.port,
+            work_dir,
+            hostname,
+            cluster: flags.cluster.clone(),
+            allocation_interval: flags.allocation_interval,
+            agent_ping_timeout: flags.agent_ping_timeout,
+            max_agent_ping_timeouts: flags.max_agent_ping_timeouts,
+            offer_timeout: flags.offer_timeout,
+            max_body_bytes: flags.max_request_body_bytes,
+            heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
+        })
+    }
+
+    /// How long an agent may stay disconnected before it is removed.
+    pub fn agent_removal_timeout(&self) -> Duration {
+        self.agent_ping_timeout
+            .saturating_mul(self.max_agent_ping_timeouts)
+    }
+}
+
+fn local_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+fn resolve(hostname: &str) -> Option<Ipv4Addr> {
+    use std::net::ToSocketAddrs;
+    (hostname, 0).to_socket_addrs().ok()?.find_map(|a| match a {
+        std::net::SocketAddr::V4(v4) => Some(*v4.ip()),
+        std::net::SocketAddr::V6(_) => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_use_mesos_units() {
+        assert_eq!(parse_duration("5secs").unwrap(), Duration::from_secs(5));
+        assert_eq!(parse_duration("100ms").unwrap(), Duration::from_millis(100));
+        assert_eq!(parse_duration("1mins").unwrap(), Duration::from_secs(60));
+        assert_eq!(
+            parse_duration("1.5secs").unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("5s").is_err());
+        assert_eq!(format_duration(Duration::from_secs(15)), "15secs");
+    }
+
+    #[test]
+    fn bytes() {
+        assert_eq!(parse_bytes("8MB").unwrap(), 8 << 20);
+        assert_eq!(parse_bytes("1024").unwrap(), 1024);
+        assert!(parse_bytes("x").is_err());
+    }
+
+    #[test]
+    fn env_and_cli() {
+        let d = std::path::Path::new("/nonexistent-conf");
+        let f = parse_args(
+            d,
+            vec![("MESOS_WORK_DIR".to_string(), "/tmp/w".to_string())],
+            ["mesos-master", "--port=5055", "--offer_timeout=30secs"].map(OsString::from),
+        )
+        .unwrap();
+        assert_eq!(f.port, 5055);
+        assert_eq!(f.work_dir.as_deref(), Some(Path::new("/tmp/w")));
+        assert_eq!(f.offer_timeout, Some(Duration::from_secs(30)));
+        let f = parse_args(
+            d,
+            vec![
+                ("LIBPROCESS_PORT".to_string(), "6060".to_string()),
+                ("LIBPROCESS_IP".to_string(), "127.0.0.2".to_string()),
+            ],
+            ["mesos-master", "--ip=127.0.0.3"].map(OsString::from),
+        )
+        .unwrap();
+        assert_eq!((f.port, f.ip), (6060, Some(Ipv4Addr::new(127, 0, 0, 3))));
+        let err = parse_args(
+            d,
+            vec![],
+            ["m", "--allocation_interval=5"].map(OsString::from),
+        )
+        .unwrap_err();
+        assert!(!err.to_string().contains('\n'), "{err}");
+    }
+}

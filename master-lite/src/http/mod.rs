@@ -1,0 +1,263 @@
+//! The master's HTTP server (hyper 1, HTTP/1.1): libprocess-style routing
+//! (`/master/<route>` ≡ `/<route>`, longest prefix, trailing `/` ignored),
+//! request-body limits, and the one place where errors become status codes.
+
+mod agent;
+mod body;
+mod readonly;
+mod scheduler;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+pub use body::Body;
+use bytes::Bytes;
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+
+use crate::master::{CallError, Shared};
+
+/// What request handlers share.
+#[derive(Debug)]
+pub struct Ctx {
+    /// The master.
+    pub master: Shared,
+    /// `--max_request_body_bytes`.
+    pub max_body_bytes: u64,
+}
+
+/// An error response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpError {
+    /// Status code.
+    pub status: StatusCode,
+    /// Plain-text body.
+    pub message: String,
+}
+
+impl HttpError {
+    /// An error with `status`.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        HttpError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// 400.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+}
+
+impl From<CallError> for HttpError {
+    fn from(e: CallError) -> Self {
+        let status = match &e {
+            CallError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            CallError::Forbidden(_) => StatusCode::FORBIDDEN,
+            CallError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        HttpError::new(status, e.to_string())
+    }
+}
+
+/// Handler result.
+pub type HttpResult = Result<Response<Body>, HttpError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Scheduler,
+    Agent,
+    Version,
+    Health,
+    State,
+    Metrics,
+    Redirect,
+    Flags,
+    Frameworks,
+    Slaves,
+    Tasks,
+}
+
+fn lookup(path: &str) -> Option<Route> {
+    Some(match path {
+        "/api/v1/scheduler" => Route::Scheduler,
+        meseta_api::internal::PATH => Route::Agent,
+        "/version" => Route::Version,
+        "/health" => Route::Health,
+        "/state" | "/state.json" => Route::State,
+        "/metrics/snapshot" => Route::Metrics,
+        "/redirect" => Route::Redirect,
+        "/flags" => Route::Flags,
+        "/frameworks" | "/frameworks.json" => Route::Frameworks,
+        "/slaves" | "/slaves.json" => Route::Slaves,
+        "/tasks" | "/tasks.json" => Route::Tasks,
+        _ => return None,
+    })
+}
+
+/// libprocess routing: drop a leading `/master`, trim trailing `/`, then strip
+/// path components until a route matches.
+fn route(path: &str) -> Option<Route> {
+    let trimmed = path.trim_end_matches('/');
+    let mut p = match trimmed.strip_prefix("/master") {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+        _ => trimmed,
+    };
+    loop {
+        if p.is_empty() {
+            return None;
+        }
+        if let Some(r) = lookup(p) {
+            return Some(r);
+        }
+        p = &p[..p.rfind('/')?];
+    }
+}
+
+/// Serves one request.
+pub async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>, Infallible> {
+    let path = req.uri().path().to_string();
+    let result = match route(&path) {
+        None => Err(HttpError::new(StatusCode::NOT_FOUND, "")),
+        Some(Route::Scheduler) => scheduler::handle(req, &ctx).await,
+        Some(Route::Agent) => agent::handle(req, &ctx).await,
+        Some(r) => {
+            if req.method() != Method::GET && req.method() != Method::HEAD {
+                Err(HttpError::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!("Expecting a 'GET' request, received '{}'", req.method()),
+                ))
+            } else {
+                readonly::handle(r, &req, &ctx)
+            }
+        }
+    };
+    Ok(result.unwrap_or_else(|e| {
+        if e.status.is_server_error() || e.status == StatusCode::FORBIDDEN {
+            tracing::warn!(%path, status = %e.status, message = %e.message, "request failed");
+        } else {
+            tracing::debug!(%path, status = %e.status, message = %e.message, "request refused");
+        }
+        let mut resp = Response::new(Body::full(e.message));
+        *resp.status_mut() = e.status;
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        resp
+    }))
+}
+
+/// Reads the request body, enforcing the size limit (413).
+async fn read_body(
+    req: Request<Incoming>,
+    limit: u64,
+) -> Result<(http::request::Parts, Bytes), HttpError> {
+    let too_large = || {
+        HttpError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Request body is larger than {limit} bytes (--max_request_body_bytes)"),
+        )
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let (parts, body) = req.into_parts();
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok((parts, c.to_bytes())),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(e) => Err(HttpError::bad_request(format!(
+            "Failed to read request body: {e}"
+        ))),
+    }
+}
+
+/// Content-Type must be JSON (protobuf is not supported).
+fn require_json(parts: &http::request::Parts) -> Result<(), HttpError> {
+    let Some(ct) = parts.headers.get(header::CONTENT_TYPE) else {
+        return Err(HttpError::bad_request(
+            "Expecting 'Content-Type' to be present",
+        ));
+    };
+    let ct = ct.to_str().unwrap_or_default();
+    let media = ct.split(';').next().unwrap_or_default().trim();
+    if media.eq_ignore_ascii_case("application/json") {
+        Ok(())
+    } else {
+        Err(HttpError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("Expecting 'Content-Type' of application/json; got '{ct}'"),
+        ))
+    }
+}
+
+fn require_post(req: &Request<Incoming>) -> Result<(), HttpError> {
+    if req.method() == Method::POST {
+        Ok(())
+    } else {
+        Err(HttpError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("Expecting a 'POST' request, received '{}'", req.method()),
+        ))
+    }
+}
+
+/// `202 Accepted`, empty.
+fn accepted() -> Response<Body> {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = StatusCode::ACCEPTED;
+    r
+}
+
+/// A `200` RecordIO event stream with `Mesos-Stream-Id`.
+fn stream_response(rx: crate::master::SinkReceiver, stream_id: &str) -> Response<Body> {
+    let mut r = Response::new(Body::Stream(rx));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(stream_id) {
+        h.insert("Mesos-Stream-Id", v);
+    }
+    r
+}
+
+/// A JSON `200`.
+fn json_response(v: &serde_json::Value) -> Response<Body> {
+    let mut r = Response::new(Body::full(v.to_string()));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libprocess_routing() {
+        assert_eq!(route("/api/v1/scheduler"), Some(Route::Scheduler));
+        assert_eq!(route("/api/v1/scheduler/"), Some(Route::Scheduler));
+        assert_eq!(route("/master/api/v1/scheduler"), Some(Route::Scheduler));
+        assert_eq!(route("/master/state"), Some(Route::State));
+        assert_eq!(route("/state.json"), Some(Route::State));
+        assert_eq!(route("/master/state.json"), Some(Route::State));
+        assert_eq!(route("/state/extra/parts"), Some(Route::State));
+        assert_eq!(route("/master/redirect"), Some(Route::Redirect));
+        assert_eq!(route("/metrics/snapshot"), Some(Route::Metrics));
+        assert_eq!(route("/nope"), None);
+        assert_eq!(route("/"), None);
+        assert_eq!(route("/master"), None);
+    }
+}

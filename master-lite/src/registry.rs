@@ -1,0 +1,163 @@
+//! The master's registry in `--work_dir/registry.json`: the master id, the
+//! id counters, and the registered agents and frameworks (id + info).
+//!
+//! Written atomically (temp file, fsync, rename, fsync of the directory) on
+//! every registry change — agent or framework added or removed — and never on
+//! the task hot path. A registry that cannot be parsed stops the master: it
+//! must not silently hand out a new master id and orphan every agent.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use meseta_api::{AgentInfo, FrameworkInfo};
+use serde::{Deserialize, Serialize};
+
+/// File name inside `--work_dir`.
+pub const FILE_NAME: &str = "registry.json";
+
+/// Reading or writing the registry failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The work dir or file could not be read or written.
+    #[error("registry {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file exists but is not a valid registry.
+    #[error("registry {path} is corrupt: {source}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// The parse error.
+        source: serde_json::Error,
+    },
+}
+
+/// Persistent master state.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RegistryData {
+    /// The master id (a UUID), kept across restarts.
+    pub master_id: String,
+    /// Next agent number (`<master_id>-S<n>`).
+    pub next_agent: u64,
+    /// Next framework number (`<master_id>-<%04d>`).
+    pub next_framework: u64,
+    /// Registered agents by id.
+    #[serde(default)]
+    pub agents: BTreeMap<String, AgentInfo>,
+    /// Registered frameworks by id.
+    #[serde(default)]
+    pub frameworks: BTreeMap<String, FrameworkInfo>,
+}
+
+/// The registry and where it lives.
+#[derive(Debug)]
+pub struct Registry {
+    path: PathBuf,
+    /// Current contents.
+    pub data: RegistryData,
+}
+
+impl Registry {
+    /// Opens (or creates, with a fresh master id) the registry in `work_dir`.
+    pub fn open(work_dir: &Path) -> Result<Self, RegistryError> {
+        fs::create_dir_all(work_dir).map_err(|source| RegistryError::Io {
+            path: work_dir.to_path_buf(),
+            source,
+        })?;
+        let path = work_dir.join(FILE_NAME);
+        match fs::read(&path) {
+            Ok(bytes) => {
+                let data: RegistryData =
+                    serde_json::from_slice(&bytes).map_err(|source| RegistryError::Corrupt {
+                        path: path.clone(),
+                        source,
+                    })?;
+                if data.master_id.is_empty() {
+                    return Err(RegistryError::Corrupt {
+                        path,
+                        source: serde::de::Error::custom("empty master_id"),
+                    });
+                }
+                Ok(Registry { path, data })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let reg = Registry {
+                    path,
+                    data: RegistryData {
+                        master_id: uuid::Uuid::new_v4().to_string(),
+                        ..RegistryData::default()
+                    },
+                };
+                reg.save()?;
+                Ok(reg)
+            }
+            Err(source) => Err(RegistryError::Io { path, source }),
+        }
+    }
+
+    /// Writes the registry atomically (temp + fsync + rename + dir fsync).
+    pub fn save(&self) -> Result<(), RegistryError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| RegistryError::Io { path, source }
+        };
+        let tmp = self.path.with_extension("json.tmp");
+        let bytes =
+            serde_json::to_vec_pretty(&self.data).map_err(|source| RegistryError::Corrupt {
+                path: self.path.clone(),
+                source,
+            })?;
+        let mut f = File::create(&tmp).map_err(io(&tmp))?;
+        f.write_all(&bytes).map_err(io(&tmp))?;
+        f.sync_all().map_err(io(&tmp))?;
+        drop(f);
+        fs::rename(&tmp, &self.path).map_err(io(&self.path))?;
+        if let Some(dir) = self.path.parent() {
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
+
+    /// Allocates the next agent id.
+    pub fn new_agent_id(&mut self) -> String {
+        let id = format!("{}-S{}", self.data.master_id, self.data.next_agent);
+        self.data.next_agent += 1;
+        id
+    }
+
+    /// Allocates the next framework id.
+    pub fn new_framework_id(&mut self) -> String {
+        let id = format!("{}-{:04}", self.data.master_id, self.data.next_framework);
+        self.data.next_framework += 1;
+        id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_master_id_and_rejects_corruption() {
+        let d = tempfile::tempdir().unwrap();
+        let mut r = Registry::open(d.path()).unwrap();
+        let id = r.data.master_id.clone();
+        let a = r.new_agent_id();
+        assert_eq!(a, format!("{id}-S0"));
+        assert_eq!(r.new_framework_id(), format!("{id}-0000"));
+        r.save().unwrap();
+        let r2 = Registry::open(d.path()).unwrap();
+        assert_eq!(r2.data, r.data);
+        std::fs::write(d.path().join(FILE_NAME), b"{not json").unwrap();
+        let err = Registry::open(d.path()).unwrap_err();
+        assert!(err.to_string().contains("corrupt"), "{err}");
+    }
+}

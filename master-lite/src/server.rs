@@ -1,0 +1,156 @@
+//! Starting the master: bind, open the registry, and run the accept loop, the
+//! allocation loop (every `--allocation_interval` and on events) and the
+//! housekeeping tick.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::flags::MasterConfig;
+use crate::http::{handle, Ctx};
+use crate::master::{lock, Master, Shared};
+use crate::registry::RegistryError;
+
+/// Shortest time between two event-triggered allocation runs.
+const MIN_ALLOCATION_GAP: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// Why the master could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The listening socket.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// Address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The registry.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+/// A running master.
+#[derive(Debug)]
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its state.
+    pub master: Shared,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting, closes every connection and stops the timers.
+    pub fn shutdown(self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// TCP keepalive probing after `--agent_ping_timeout` of silence, every
+/// `--agent_ping_timeout`, `--max_agent_ping_timeouts` probes (at least 1 s).
+fn keepalive_params(config: &MasterConfig) -> socket2::TcpKeepalive {
+    let period = config
+        .agent_ping_timeout
+        .max(std::time::Duration::from_secs(1));
+    socket2::TcpKeepalive::new()
+        .with_time(period)
+        .with_interval(period)
+        .with_retries(config.max_agent_ping_timeouts.max(1))
+}
+
+/// Binds and starts the master on the current tokio runtime.
+pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
+    let addr = SocketAddr::from((config.bind_ip, config.port));
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let max_body_bytes = config.max_body_bytes;
+    let keepalive = keepalive_params(&config);
+    let master = Master::new(config, addr.port())?;
+    tracing::info!(master_id = %master.id(), %addr, "master started");
+    let notify = master.alloc_notify();
+    let interval = master.config.allocation_interval;
+    let tick = master.tick_interval();
+    let shared: Shared = Arc::new(Mutex::new(master));
+    let ctx = Arc::new(Ctx {
+        master: Arc::clone(&shared),
+        max_body_bytes,
+    });
+
+    let accept = tokio::spawn(async move {
+        let mut conns = JoinSet::new();
+        loop {
+            let (stream, peer) = match listener.accept().await {
+                Ok(x) => x,
+                Err(err) => {
+                    tracing::warn!(%err, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            // A peer that vanishes without closing (host down) must still
+            // break its event stream, so the agent can be removed.
+            if let Err(err) = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive) {
+                tracing::debug!(%peer, %err, "cannot enable TCP keepalive");
+            }
+            let ctx = Arc::clone(&ctx);
+            while conns.try_join_next().is_some() {}
+            conns.spawn(async move {
+                let svc = service_fn(move |req| handle(req, Arc::clone(&ctx)));
+                if let Err(err) = http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await
+                {
+                    tracing::debug!(%peer, %err, "connection ended");
+                }
+            });
+        }
+    });
+
+    let m = Arc::clone(&shared);
+    let allocation = tokio::spawn(async move {
+        let mut last = tokio::time::Instant::now();
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(interval) => {}
+                () = notify.notified() => {
+                    // Event-triggered runs: the first one right away, then at
+                    // most one per MIN_GAP so bursts of recovered resources
+                    // become a few larger offers instead of many tiny ones.
+                    tokio::time::sleep_until(last + MIN_ALLOCATION_GAP).await;
+                }
+            }
+            last = tokio::time::Instant::now();
+            lock(&m).allocate();
+        }
+    });
+
+    let m = Arc::clone(&shared);
+    let housekeeping = tokio::spawn(async move {
+        let mut t = tokio::time::interval(tick);
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            t.tick().await;
+            lock(&m).tick();
+        }
+    });
+
+    Ok(Running {
+        addr,
+        master: shared,
+        tasks: vec![accept, allocation, housekeeping],
+    })
+}
