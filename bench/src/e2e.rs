@@ -30,26 +30,42 @@ pub fn run(opts: &Options) -> Result<String> {
     let cluster = Cluster::start_with(&copts);
     let mut sched = SchedulerClient::subscribe(cluster.master_port, "meseta-bench-e2e")?;
 
-    // 1. Latency, one task at a time.
+    // 1. Latency, one task at a time. Offers that arrive while waiting are kept for the next
+    // task: the master does not re-send an offer that is outstanding.
     let mut latencies = Vec::new();
+    let mut offers: std::collections::VecDeque<serde_json::Value> =
+        std::collections::VecDeque::new();
     let mut i = 0;
     while latencies.len() < opts.latency_samples {
-        let (_, ev) = sched.next_event_of("OFFERS", Duration::from_secs(10))?;
-        let offers = ev["offers"]["offers"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let Some(offer) = offers.first() else {
-            continue;
+        let offer = match offers.pop_front() {
+            Some(o) => o,
+            None => {
+                let (_, ev) = sched.next_event_of("OFFERS", Duration::from_secs(10))?;
+                offers.extend(
+                    ev["offers"]["offers"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+                continue;
+            }
         };
         let id = format!("lat-{i}");
         i += 1;
         let t0 = Instant::now();
-        sched.launch(offer, vec![task(&id, offer, "sleep 600", 0.01, 16.0)])?;
+        sched.launch(&offer, vec![task(&id, &offer, "sleep 600", 0.01, 16.0)])?;
         loop {
             let Some((t, ev)) = sched.next_event(Duration::from_secs(30))? else {
                 bail!("{id}: no TASK_RUNNING in 30s")
             };
+            if ev["type"] == "OFFERS" {
+                offers.extend(
+                    ev["offers"]["offers"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+            }
             if ev["type"] == "UPDATE" {
                 sched.ack(&ev)?;
                 let st = &ev["update"]["status"];

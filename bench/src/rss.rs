@@ -23,7 +23,8 @@ fn rss_pss_kib(pid: u32) -> (u64, u64) {
     (field(&status, "VmRSS:"), field(&rollup, "Pss:"))
 }
 
-/// Pids of processes whose command line names `exe` and mentions `needle`.
+/// Pids of processes whose command line names `exe` and whose command line or environment
+/// mentions `needle` (so only this cluster's processes count).
 fn pids_of(exe: &str, needle: &str) -> Vec<u32> {
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
@@ -32,7 +33,10 @@ fn pids_of(exe: &str, needle: &str) -> Vec<u32> {
         };
         let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
         let cmd = String::from_utf8_lossy(&cmd);
-        if cmd.split('\0').next().is_some_and(|a0| a0.ends_with(exe)) && cmd.contains(needle) {
+        let env = std::fs::read(e.path().join("environ")).unwrap_or_default();
+        let env = String::from_utf8_lossy(&env);
+        let named = cmd.split('\0').next().is_some_and(|a0| a0.ends_with(exe));
+        if named && (cmd.contains(needle) || env.contains(needle)) {
             out.push(pid);
         }
     }
@@ -86,7 +90,10 @@ pub fn run(tasks: usize) -> Result<String> {
     let (busy_rss, busy_pss) = rss_pss_kib(cluster.agent_pid);
     let runtime = cluster.dir.path().join("run").display().to_string();
     let supervisors = pids_of("mesos-containerizer", &runtime);
-    let executors = pids_of("mesos-executor", "");
+    let executors = pids_of(
+        "mesos-executor",
+        &format!("MESOS_AGENT_ENDPOINT=127.0.0.1:{}", cluster.agent_port),
+    );
     let sum = |pids: &[u32]| {
         pids.iter()
             .map(|p| rss_pss_kib(*p))
