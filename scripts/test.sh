@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# pymesos 0.3.15 from PyPI, unmodified, for the end-to-end tests (also used by master-lite's).
+PY="$(tests/python/setup-pymesos.sh)"
+PYMESOS_PYTHONPATH="$("$PY" -c 'import site; print(site.getsitepackages()[0])')"
+export PYMESOS_PYTHONPATH
 cargo build --workspace --bins
 cargo test --workspace --no-fail-fast
 # The launch benchmark must keep working: a short smoke run (figures are not recorded).
