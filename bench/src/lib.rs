@@ -1,5 +1,6 @@
 //! meseta-bench: measurement helpers shared by its subcommands.
 
+pub mod allocator;
 pub mod e2e;
 pub mod launch;
 pub mod report;

@@ -22,6 +22,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
+    /// The DRF allocator in-process: DeclineOffers cycle times and placements per second.
+    Allocator {
+        /// Also 50,000 agents and 3,000 frameworks (takes many minutes).
+        #[arg(long)]
+        full: bool,
+    },
     /// A scheduler's view of a single-node cluster: ACCEPT → TASK_RUNNING latency and the wall
     /// time for 1000 `true` tasks to finish (needs root; uses the release binaries next to this one).
     E2e {
@@ -58,10 +64,19 @@ fn main() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Cmd::Allocator { full } = cli.command {
+        let out = meseta_bench::allocator::run(full);
+        print!("{out}");
+        if let Some(file) = &cli.record {
+            meseta_bench::report::record(file, "allocator", &format!("## allocator\n\n{out}"))?;
+        }
+        return Ok(());
+    }
     if !nix::unistd::Uid::effective().is_root() {
         anyhow::bail!("meseta-bench needs root (cgroups, namespaces, mounts)");
     }
     match cli.command {
+        Cmd::Allocator { .. } => {}
         Cmd::E2e {
             latency_samples,
             tasks,
