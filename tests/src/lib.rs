@@ -4,6 +4,8 @@
 //! The binaries are taken from the cargo target directory the tests run from
 //! (`target/debug`); `scripts/test.sh` builds them with `cargo build --workspace --bins` first.
 
+pub mod images;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -68,6 +68,25 @@ pub enum Command {
         #[arg(long = "poll_interval_ms", default_value_t = 500, value_name = "MS")]
         poll_interval_ms: u64,
     },
+    /// Put an image in the node's image store ahead of tasks, with a progress bar per layer
+    /// (works on the store directly; the agent need not run).
+    Pull {
+        /// The image: `busybox`, `busybox:1.36`, `localhost:5000/team/app:v2`, `app@sha256:...`.
+        image: String,
+        /// A registry URL (`https://host[:port]`, `http://host:port`), or a directory of
+        /// `docker save` tarballs named `<image>.tar`, as the agent's flag of the same name.
+        #[arg(
+            long = "docker_registry",
+            default_value = "https://registry-1.docker.io"
+        )]
+        docker_registry: String,
+        /// The image store, as the agent's flag of the same name.
+        #[arg(long = "docker_store_dir", default_value = "/tmp/mesos/store/docker")]
+        docker_store_dir: std::path::PathBuf,
+        /// A Docker config.json with registry credentials (`auths`).
+        #[arg(long = "docker_config")]
+        docker_config: Option<std::path::PathBuf>,
+    },
 }
 
 /// Fetches `/containers` and `/state` and joins them. An agent without `/state` (404) still
@@ -87,6 +106,29 @@ pub async fn containers(http: &AgentHttp) -> Result<Vec<ContainerView>, CtlError
 pub async fn run(cli: Cli, out: &mut impl Write) -> Result<(), CtlError> {
     let http = AgentHttp::new(cli.agent);
     match cli.command {
+        Command::Pull {
+            image,
+            docker_registry,
+            docker_store_dir,
+            docker_config,
+        } => {
+            let args = super::pull::PullArgs {
+                image,
+                registry: docker_registry,
+                store: docker_store_dir,
+                docker_config,
+            };
+            // Blocking I/O (ureq, unpacking): off the async runtime.
+            let (text, result) = tokio::task::spawn_blocking(move || {
+                let mut buf = Vec::new();
+                let r = super::pull::pull(&args, &mut buf);
+                (buf, r)
+            })
+            .await
+            .map_err(|e| CtlError::Pull(e.to_string()))?;
+            result?;
+            out.write_all(&text)?;
+        }
         Command::Ps => {
             let views = containers(&http).await?;
             out.write_all(render::ps(&views).as_bytes())?;

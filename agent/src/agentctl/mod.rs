@@ -11,6 +11,7 @@ pub mod cli;
 pub mod http;
 pub mod logs;
 pub mod model;
+pub mod pull;
 pub mod render;
 
 use hyper::StatusCode;
@@ -18,6 +19,9 @@ use hyper::StatusCode;
 /// Everything that can make an `agentctl` command fail; each prints as one line.
 #[derive(Debug, thiserror::Error)]
 pub enum CtlError {
+    /// `agentctl pull` failed: the message says why.
+    #[error("pull: {0}")]
+    Pull(String),
     /// The TCP connection failed.
     #[error("cannot reach the agent at {agent}: {source}")]
     Unreachable {
