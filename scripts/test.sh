@@ -12,5 +12,6 @@ cargo build --workspace --bins
 cargo test --workspace --no-fail-fast
 # The launch benchmark must keep working: a short smoke run (figures are not recorded).
 if [ "$(id -u)" = 0 ]; then
+    echo "launch benchmark smoke run (debug build, 3 runs: a check that it works, not a measurement):"
     target/debug/meseta-bench launch --iterations 3 --warmup 1 | tail -1
 fi

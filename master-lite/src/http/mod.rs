@@ -73,6 +73,8 @@ enum Route {
     Health,
     State,
     Metrics,
+    /// `/metrics`: the same metrics in Prometheus text format.
+    Prometheus,
     Redirect,
     Flags,
     Frameworks,
@@ -88,6 +90,7 @@ fn lookup(path: &str) -> Option<Route> {
         "/health" => Route::Health,
         "/state" | "/state.json" => Route::State,
         "/metrics/snapshot" => Route::Metrics,
+        "/metrics" => Route::Prometheus,
         "/redirect" => Route::Redirect,
         "/flags" => Route::Flags,
         "/frameworks" | "/frameworks.json" => Route::Frameworks,
@@ -256,6 +259,8 @@ mod tests {
         assert_eq!(route("/state/extra/parts"), Some(Route::State));
         assert_eq!(route("/master/redirect"), Some(Route::Redirect));
         assert_eq!(route("/metrics/snapshot"), Some(Route::Metrics));
+        assert_eq!(route("/metrics"), Some(Route::Prometheus));
+        assert_eq!(route("/master/metrics"), Some(Route::Prometheus));
         assert_eq!(route("/nope"), None);
         assert_eq!(route("/"), None);
         assert_eq!(route("/master"), None);

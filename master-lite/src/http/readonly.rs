@@ -1,5 +1,5 @@
-//! Read-only endpoints: `/version`, `/health`, `/state`, `/metrics/snapshot`,
-//! `/redirect`, `/flags`, `/frameworks`, `/slaves`, `/tasks`.
+//! Read-only endpoints: `/version`, `/health`, `/state`, `/metrics/snapshot`, `/metrics`
+//! (Prometheus), `/redirect`, `/flags`, `/frameworks`, `/slaves`, `/tasks`.
 
 use http::{header, HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -15,6 +15,15 @@ pub fn handle(route: Route, _req: &Request<Incoming>, ctx: &Ctx) -> HttpResult {
         Route::Health => Response::new(Body::empty()),
         Route::State => json_response(&lock(&ctx.master).state_json()),
         Route::Metrics => json_response(&lock(&ctx.master).metrics_json()),
+        Route::Prometheus => {
+            let text = prometheus_text(&lock(&ctx.master).metrics_json());
+            let mut r = Response::new(Body::full(text));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            r
+        }
         Route::Flags => json_response(&json!({ "flags": lock(&ctx.master).flags_json() })),
         Route::Redirect => {
             let m = lock(&ctx.master);
@@ -50,4 +59,49 @@ pub fn handle(route: Route, _req: &Request<Incoming>, ctx: &Ctx) -> HttpResult {
         }
         Route::Scheduler | Route::Agent => Response::new(Body::empty()),
     })
+}
+
+/// Renders a `/metrics/snapshot` document in the Prometheus text format: `master/tasks_running`
+/// becomes the gauge `master_tasks_running`; names sorted, non-numbers skipped.
+pub fn prometheus_text(snapshot: &Json) -> String {
+    let mut names: Vec<(String, f64)> = snapshot
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_f64()?)))
+        .collect();
+    names.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = String::new();
+    for (name, value) in names {
+        let metric: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        out.push_str(&format!("# TYPE {metric} gauge\n{metric} {value}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prometheus_names_and_values() {
+        let text = prometheus_text(
+            &json!({"master/tasks_running": 3.0, "master/elected": 1, "allocator/mesos/event_queue_dispatches": 0.5, "x": "no"}),
+        );
+        assert_eq!(
+            text,
+            "# TYPE allocator_mesos_event_queue_dispatches gauge\nallocator_mesos_event_queue_dispatches 0.5\n\
+             # TYPE master_elected gauge\nmaster_elected 1\n\
+             # TYPE master_tasks_running gauge\nmaster_tasks_running 3\n"
+        );
+    }
 }
