@@ -7,6 +7,7 @@
 
 pub mod cgroups;
 pub mod discovery;
+pub mod disk;
 pub mod isolation;
 pub mod limits;
 pub mod namespaces;
