@@ -3,5 +3,6 @@
 pub mod allocator;
 pub mod e2e;
 pub mod launch;
+pub mod master_scale;
 pub mod report;
 pub mod rss;

@@ -38,6 +38,16 @@ enum Cmd {
         #[arg(long, default_value_t = 1000)]
         tasks: usize,
     },
+    /// Thousands of simulated agents on the real agent↔master protocol against one master:
+    /// registration time, master CPU and RSS while heart-beating them.
+    MasterScale {
+        /// Simulated agents.
+        #[arg(long, default_value_t = 2000)]
+        agents: usize,
+        /// Measurement window in seconds.
+        #[arg(long, default_value_t = 10)]
+        window_secs: u64,
+    },
     /// Agent memory: idle RSS, and RSS per running task including its supervisor and executor.
     AgentRss {
         /// Running tasks to measure with.
@@ -72,11 +82,34 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    if let Cmd::MasterScale {
+        agents,
+        window_secs,
+    } = cli.command
+    {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let out = rt.block_on(meseta_bench::master_scale::run(
+            agents,
+            std::time::Duration::from_secs(window_secs),
+        ))?;
+        print!("{out}");
+        if let Some(file) = &cli.record {
+            meseta_bench::report::record(
+                file,
+                "master-scale",
+                &format!("## master-scale\n\n{out}"),
+            )?;
+        }
+        return Ok(());
+    }
     if !nix::unistd::Uid::effective().is_root() {
         anyhow::bail!("meseta-bench needs root (cgroups, namespaces, mounts)");
     }
     match cli.command {
-        Cmd::Allocator { .. } => {}
+        Cmd::Allocator { .. } | Cmd::MasterScale { .. } => {}
         Cmd::E2e {
             latency_samples,
             tasks,
