@@ -157,6 +157,26 @@ pub struct State {
 }
 
 impl State {
+    /// Whether framework `fw` asked for checkpointing.
+    pub fn checkpointing(&self, fw: &str) -> bool {
+        self.frameworks
+            .get(fw)
+            .is_some_and(|f| f.info.checkpoint == Some(true))
+    }
+
+    /// The container of executor `(fw, ex)`, live or completed.
+    pub fn container_of(&self, fw: &str, ex: &str) -> Option<String> {
+        let f = self.frameworks.get(fw)?;
+        if let Some(e) = f.executors.get(ex) {
+            return Some(e.container_id.clone());
+        }
+        f.completed_executors
+            .iter()
+            .rev()
+            .find(|e| e.info.executor_id.value == ex)
+            .map(|e| e.container_id.clone())
+    }
+
     /// The executor `(fw, ex)`, if live.
     pub fn executor_mut(&mut self, fw: &str, ex: &str) -> Option<&mut Executor> {
         self.frameworks.get_mut(fw)?.executors.get_mut(ex)
