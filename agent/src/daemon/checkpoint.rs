@@ -59,7 +59,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
 #[serde(rename_all = "snake_case")]
 pub enum UpdateRecord {
     /// An update handed to the master.
-    Update(StatusUpdate),
+    Update(Box<StatusUpdate>),
     /// The master acknowledged the update with this uuid.
     Ack(Bytes),
 }

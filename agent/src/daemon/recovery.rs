@@ -207,7 +207,7 @@ pub fn apply(state: &mut State, work_dir: &Path, recovered: &Recovered) {
                             let mut kept = u.status.clone();
                             kept.data = None;
                             entry.statuses.push(kept);
-                            pending.push(u.clone());
+                            pending.push((**u).clone());
                         }
                         UpdateRecord::Ack(uuid) => pending.retain(|p| &p.uuid != uuid),
                     }

@@ -73,7 +73,12 @@ pub fn forward(
         status,
         uuid,
     };
-    checkpoint(agent, &state, &update, UpdateRecord::Update(update.clone()));
+    checkpoint(
+        agent,
+        &state,
+        &update,
+        UpdateRecord::Update(Box::new(update.clone())),
+    );
     state.pending.push(PendingUpdate {
         update: update.clone(),
         sent_at: Instant::now(),
