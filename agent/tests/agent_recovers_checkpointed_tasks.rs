@@ -43,11 +43,16 @@ struct Rig {
 impl Rig {
     /// `None` (test skipped) without root or without a built `mesos-executor`.
     async fn new(test: &str) -> Option<Self> {
+        Self::with_executor(test, None).await
+    }
+
+    /// With `script` as a stand-in `mesos-executor` (one that never subscribes).
+    async fn with_executor(test: &str, script: Option<&str>) -> Option<Self> {
         if !root_or_skip(test) {
             return None;
         }
         let executor = agent_bin().parent()?.join("mesos-executor");
-        if !executor.is_file() {
+        if script.is_none() && !executor.is_file() {
             eprintln!("SKIPPED {test}: no mesos-executor (cargo build --workspace --bins)");
             return None;
         }
@@ -56,7 +61,17 @@ impl Rig {
         std::fs::create_dir_all(&launcher).unwrap();
         let containerizer = PathBuf::from(env!("CARGO_BIN_EXE_mesos-containerizer"));
         std::os::unix::fs::symlink(containerizer, launcher.join("mesos-containerizer")).unwrap();
-        std::os::unix::fs::symlink(executor, launcher.join("mesos-executor")).unwrap();
+        match script {
+            Some(text) => {
+                let exe = launcher.join("mesos-executor");
+                std::fs::write(&exe, text).unwrap();
+                let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+                std::fs::set_permissions(&exe, mode).unwrap();
+            }
+            None => {
+                std::os::unix::fs::symlink(executor, launcher.join("mesos-executor")).unwrap();
+            }
+        }
         Some(Self {
             dir,
             port: free_port(),
@@ -318,4 +333,50 @@ async fn truncated_checkpoint_is_fatal_when_strict_and_skipped_otherwise() {
     let ids: Vec<&str> = sub.tasks.iter().map(|t| t.task_id.value.as_str()).collect();
     assert_eq!(ids, ["b"], "{sub:?}");
     rig.finish(agent, 1).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn executor_that_does_not_reregister_is_destroyed_and_its_task_failed() {
+    let test = "executor_that_does_not_reregister_is_destroyed_and_its_task_failed";
+    let Some(mut rig) = Rig::with_executor(test, Some("#!/bin/sh\nexec sleep 60\n")).await else {
+        return;
+    };
+    let agent = rig.spawn(&[]);
+    rig.subscribe().await;
+    rig.run_command_task("mute", "sleep 60").await;
+    let run = rig.dir.path().join("run");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // The container is up once the supervisor wrote its pid.
+    while !std::fs::read_dir(run.join("containers"))
+        .map(|d| {
+            d.flatten()
+                .any(|e| e.path().join("supervisor.pid").exists())
+        })
+        .unwrap_or(false)
+    {
+        assert!(Instant::now() < deadline, "the container never started");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    kill9(agent);
+
+    let mut agent = rig.spawn(&["--executor_reregistration_timeout=1secs"]);
+    let sub = rig.subscribe().await.subscribe.unwrap();
+    assert_eq!(sub.agent_info.id.as_ref().unwrap().value, "m1-S0");
+    let failed = rig
+        .master
+        .next_call(30, |c| c.r#type == CallType::StatusUpdate)
+        .await
+        .status_update
+        .unwrap();
+    assert_eq!(failed.status.task_id.value, "mute");
+    assert_eq!(failed.status.state, TaskState::Failed, "{failed:?}");
+    assert_eq!(
+        failed.status.reason,
+        Some(meseta_api::Reason::ExecutorReregistrationTimeout)
+    );
+    rig.master
+        .next_call(30, |c| c.r#type == CallType::ExitedExecutor)
+        .await;
+    let _ = agent.kill();
+    let _ = agent.wait();
 }
