@@ -341,23 +341,7 @@ async fn executor_that_does_not_reregister_is_destroyed_and_its_task_failed() {
     let Some(mut rig) = Rig::with_executor(test, Some("#!/bin/sh\nexec sleep 60\n")).await else {
         return;
     };
-    let agent = rig.spawn(&[]);
-    rig.subscribe().await;
-    rig.run_command_task("mute", "sleep 60").await;
-    let run = rig.dir.path().join("run");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    // The container is up once the supervisor wrote its pid.
-    while !std::fs::read_dir(run.join("containers"))
-        .map(|d| {
-            d.flatten()
-                .any(|e| e.path().join("supervisor.pid").exists())
-        })
-        .unwrap_or(false)
-    {
-        assert!(Instant::now() < deadline, "the container never started");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    kill9(agent);
+    launch_then_kill9(&mut rig).await;
 
     let mut agent = rig.spawn(&["--executor_reregistration_timeout=1secs"]);
     let sub = rig.subscribe().await.subscribe.unwrap();
@@ -377,6 +361,115 @@ async fn executor_that_does_not_reregister_is_destroyed_and_its_task_failed() {
     rig.master
         .next_call(30, |c| c.r#type == CallType::ExitedExecutor)
         .await;
+    let _ = agent.kill();
+    let _ = agent.wait();
+}
+
+/// Runs task `mute` (its stand-in executor never subscribes), waits for its container, then
+/// `kill -9`s the agent.
+async fn launch_then_kill9(rig: &mut Rig) {
+    let agent = rig.spawn(&[]);
+    rig.subscribe().await;
+    rig.run_command_task("mute", "sleep 60").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // The container is up once the supervisor wrote its pid.
+    while rig.containers().is_empty() {
+        assert!(Instant::now() < deadline, "the container never started");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    kill9(agent);
+}
+
+impl Rig {
+    /// Containers with a supervisor in the runtime dir.
+    fn containers(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.dir.path().join("run/containers"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.join("supervisor.pid").exists())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    async fn next_update(&self) -> meseta_api::internal::StatusUpdate {
+        self.master
+            .next_call(30, |c| c.r#type == CallType::StatusUpdate)
+            .await
+            .status_update
+            .unwrap()
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn executor_that_ended_while_the_agent_was_down_fails_its_task_from_the_termination() {
+    let test = "executor_that_ended_while_the_agent_was_down_fails_its_task_from_the_termination";
+    let script = "#!/bin/sh\nsleep 2\nexit 3\n";
+    let Some(mut rig) = Rig::with_executor(test, Some(script)).await else {
+        return;
+    };
+    launch_then_kill9(&mut rig).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut agent = rig.spawn(&[]);
+    rig.subscribe().await;
+    let failed = rig.next_update().await;
+    assert_eq!(failed.status.state, TaskState::Failed, "{failed:?}");
+    assert_eq!(
+        failed.status.reason,
+        Some(meseta_api::Reason::ExecutorTerminated)
+    );
+    let message = failed.status.message.clone().unwrap_or_default();
+    assert!(message.contains('3'), "{message}");
+    let _ = agent.kill();
+    let _ = agent.wait();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn after_a_reboot_tasks_are_lost_and_containers_destroyed() {
+    let test = "after_a_reboot_tasks_are_lost_and_containers_destroyed";
+    let Some(mut rig) = Rig::with_executor(test, Some("#!/bin/sh\nexec sleep 60\n")).await else {
+        return;
+    };
+    launch_then_kill9(&mut rig).await;
+    std::fs::write(rig.work().join("meta/boot_id"), "an-earlier-boot").unwrap();
+    let mut agent = rig.spawn(&[]);
+    let sub = rig.subscribe().await.subscribe.unwrap();
+    assert_eq!(sub.agent_info.id.as_ref().unwrap().value, "m1-S0");
+    let lost = rig.next_update().await;
+    assert_eq!(lost.status.state, TaskState::Lost, "{lost:?}");
+    assert_eq!(lost.status.reason, Some(meseta_api::Reason::AgentRestarted));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !rig.containers().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the old container was not destroyed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = agent.kill();
+    let _ = agent.wait();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn recover_cleanup_destroys_everything_and_starts_as_a_new_agent() {
+    let test = "recover_cleanup_destroys_everything_and_starts_as_a_new_agent";
+    let Some(mut rig) = Rig::with_executor(test, Some("#!/bin/sh\nexec sleep 60\n")).await else {
+        return;
+    };
+    launch_then_kill9(&mut rig).await;
+    let mut agent = rig.spawn(&["--recover=cleanup"]);
+    let sub = rig.subscribe().await.subscribe.unwrap();
+    assert!(sub.agent_info.id.is_none(), "{sub:?}");
+    assert!(sub.tasks.is_empty());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !rig.containers().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the old container was not destroyed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let _ = agent.kill();
     let _ = agent.wait();
 }
