@@ -411,3 +411,101 @@ async fn reregistration_timeout(
         warn!(container_id, %err, "killing the container failed");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use meseta_api::internal::StatusUpdate;
+    use meseta_api::{Bytes, ExecutorId, TaskId, TaskStatus};
+
+    use super::super::checkpoint::Checkpointer;
+    use super::*;
+
+    fn ok<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
+        r.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A checkpointed agent `a1`, framework `fw` with executor `ex` running tasks `t1`, `t2`;
+    /// `t1` has an acknowledged RUNNING and an unacknowledged FINISHED.
+    fn tree(work: &Path) -> Checkpointer {
+        let ck = Checkpointer {
+            meta: Meta::new(work),
+        };
+        ck.boot_id("boot-1");
+        ck.agent(&AgentInfo::default(), "a1");
+        let fw = FrameworkInfo {
+            id: Some(FrameworkId::new("fw")),
+            checkpoint: Some(true),
+            ..FrameworkInfo::default()
+        };
+        let ex = ExecutorInfo {
+            executor_id: ExecutorId::new("ex"),
+            ..ExecutorInfo::default()
+        };
+        ck.executor("a1", &fw, &ex, "c1");
+        for t in ["t1", "t2"] {
+            let task = TaskInfo {
+                task_id: TaskId::new(t),
+                ..TaskInfo::default()
+            };
+            ck.task("a1", "fw", "ex", "c1", &task);
+        }
+        for (state, acked) in [(TaskState::Running, true), (TaskState::Finished, false)] {
+            let uuid = Bytes::random_uuid();
+            let update = StatusUpdate {
+                framework_id: FrameworkId::new("fw"),
+                executor_id: Some(ExecutorId::new("ex")),
+                status: TaskStatus::new(TaskId::new("t1"), state),
+                timestamp: 1.0,
+                uuid: uuid.clone(),
+            };
+            ck.record(
+                "a1",
+                "c1",
+                &update,
+                &UpdateRecord::Update(Box::new(update.clone())),
+            );
+            if acked {
+                ck.record("a1", "c1", &update, &UpdateRecord::Ack(uuid));
+            }
+        }
+        ck
+    }
+
+    #[test]
+    fn checkpoints_rebuild_the_state_with_unacknowledged_updates() {
+        let d = ok(tempfile::tempdir());
+        let ck = tree(d.path());
+        let r = ok(read(&ck.meta, "boot-1", true)).unwrap_or_else(|| panic!("nothing recovered"));
+        assert_eq!(r.agent_id, "a1");
+        assert!(!r.rebooted);
+        let mut state = State::default();
+        apply(&mut state, d.path(), &r);
+        assert_eq!(state.pending.len(), 1);
+        assert_eq!(state.pending[0].update.status.state, TaskState::Finished);
+        let e = state
+            .executor_mut("fw", "ex")
+            .unwrap_or_else(|| panic!("no executor"));
+        assert_eq!(e.container_id, "c1");
+        assert_eq!(e.tasks.len(), 2);
+        let r = ok(read(&ck.meta, "boot-2", true)).unwrap_or_else(|| panic!("nothing recovered"));
+        assert!(r.rebooted);
+    }
+
+    #[test]
+    fn a_corrupt_file_is_fatal_when_strict_and_skipped_otherwise() {
+        let d = ok(tempfile::tempdir());
+        let ck = tree(d.path());
+        let broken = ck.meta.task("a1", "fw", "ex", "c1", "t2").join("task.info");
+        ok(std::fs::write(&broken, b"{\"task_id\": {\"val"));
+        let err = read(&ck.meta, "boot-1", true).err().map(|e| e.to_string());
+        let err = err.unwrap_or_default();
+        assert!(err.contains(&broken.display().to_string()), "{err}");
+        let r = ok(read(&ck.meta, "boot-1", false)).unwrap_or_else(|| panic!("nothing recovered"));
+        let tasks: Vec<&str> = r.frameworks[0].runs[0]
+            .tasks
+            .iter()
+            .map(|t| t.info.task_id.value.as_str())
+            .collect();
+        assert_eq!(tasks, ["t1"]);
+    }
+}

@@ -475,5 +475,11 @@ mod tests {
         let cpus = meseta_api::resource_format::scalar_total(&c.resources, "cpus");
         assert_eq!(cpus, 3.0);
         assert!(meseta_api::resource_format::scalar_total(&c.resources, "mem") > 0.0);
+        assert!(c.strict && !c.recover_cleanup);
+        assert_eq!(c.executor_reregistration_timeout, Duration::from_secs(2));
+        let c = parse_cli(&["--master=h:5050", "--recover=cleanup", "--strict=false"]).unwrap();
+        assert!(!c.strict && c.recover_cleanup);
+        let e = parse_cli(&["--master=h:5050", "--recover=maybe"]).unwrap_err();
+        assert!(e.to_string().contains("--recover"), "{e}");
     }
 }
