@@ -286,6 +286,18 @@ impl Checkpointer {
     }
 }
 
+impl Checkpointer {
+    /// Forgets a settled run (ended, every update acknowledged).
+    pub fn remove_run(&self, agent: &str, fw: &str, ex: &str, container: &str) {
+        let run = self.meta.run(agent, fw, ex, container);
+        if let Err(err) = fs::remove_dir_all(&run) {
+            if err.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(%err, path = %run.display(), "removing a checkpointed run");
+            }
+        }
+    }
+}
+
 /// This boot's id (`/proc/sys/kernel/random/boot_id`).
 pub fn current_boot_id() -> String {
     fs::read_to_string("/proc/sys/kernel/random/boot_id")

@@ -69,6 +69,23 @@ pub async fn watch(agent: Arc<Agent>, fw: FrameworkId, ex: ExecutorId, container
         ..Call::default()
     });
     agent.state().retire_executor(&fw.value, &ex.value);
+    gc_run(&agent, &fw.value, &ex.value, &container_id);
+}
+
+/// Removes the checkpointed run of `(fw, ex)` once it is settled (see `State::run_settled`).
+pub fn gc_run(agent: &Agent, fw: &str, ex: &str, container_id: &str) {
+    let agent_id = {
+        let state = agent.state();
+        if !state.checkpointing(fw) || !state.run_settled(fw, ex) {
+            return;
+        }
+        state.agent_id.clone()
+    };
+    if let Some(agent_id) = agent_id {
+        agent
+            .checkpointer
+            .remove_run(&agent_id.value, fw, ex, container_id);
+    }
 }
 
 /// Destroys the container if the executor has not subscribed in time.

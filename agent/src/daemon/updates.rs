@@ -161,6 +161,16 @@ pub fn acknowledge(agent: &Agent, ack: &Acknowledge) {
     if status.state.is_terminal() {
         state.complete_task_if_terminal(&fw, &ack.task_id.value);
     }
+    let ended = pending.update.executor_id.as_ref().and_then(|ex| {
+        let container = state.container_of(&fw, &ex.value)?;
+        state
+            .run_settled(&fw, &ex.value)
+            .then(|| (ex.value.clone(), container))
+    });
+    drop(state);
+    if let Some((ex, container)) = ended {
+        super::lifecycle::gc_run(agent, &fw, &ex, &container);
+    }
 }
 
 /// Resends unacknowledged updates whose last send is older than the retry interval.
