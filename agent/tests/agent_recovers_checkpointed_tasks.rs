@@ -283,6 +283,13 @@ async fn task_finishing_while_the_agent_is_down_is_reported_once() {
             .all(|u| !u.status.state.is_terminal() || u.status.state == TaskState::Finished),
         "{updates:?}"
     );
+    // The executor exited once acknowledged (its EXITED_EXECUTOR went by in `updates_for`):
+    // its settled run leaves the checkpoints.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while task_info_path(&rig.work(), "short").exists() {
+        assert!(Instant::now() < deadline, "the settled run was not removed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let _ = agent.kill();
     let _ = agent.wait();
 }

@@ -152,6 +152,10 @@ pub fn read(
                 continue;
             };
             let run_dir = meta.run(&agent_id, &fw, &ex, &container_id);
+            if !run_dir.is_dir() {
+                // Settled and removed (see `lifecycle::gc_run`).
+                continue;
+            }
             let ended = run_dir.join("executor.sentinel").exists();
             let mut tasks = Vec::new();
             for task in children(&run_dir.join("tasks"))? {
