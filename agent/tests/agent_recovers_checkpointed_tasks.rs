@@ -263,10 +263,10 @@ async fn task_finishing_while_the_agent_is_down_is_reported_once() {
     };
     let agent = rig.spawn(&[]);
     rig.subscribe().await;
-    rig.run_command_task("short", "sleep 2; exit 0").await;
+    rig.run_command_task("short", "sleep 3; exit 0").await;
     rig.until_running("short").await;
     kill9(agent);
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
 
     let mut agent = rig.spawn(&[]);
     let sub = rig.subscribe().await.subscribe.unwrap();
@@ -332,6 +332,7 @@ async fn truncated_checkpoint_is_fatal_when_strict_and_skipped_otherwise() {
         .filter(|l| l.starts_with("mesos-agent:"))
         .collect();
     assert_eq!(errors.len(), 1, "{log}");
+    assert_eq!(log.trim_end().lines().count(), 1, "{log}");
     assert!(errors[0].contains(&broken.display().to_string()), "{log}");
 
     let agent = rig.spawn(&["--strict=false"]);
