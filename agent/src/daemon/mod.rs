@@ -4,7 +4,9 @@
 //!
 //! Files: `state` (data model), `launch` (RUN_TASK → sandbox → container), `lifecycle`
 //! (container ends, registration timeout, kill, framework shutdown), `updates` (status updates,
-//! at-least-once), `env` (the executor environment).
+//! at-least-once), `env` (the executor environment), `checkpoint` (`<work_dir>/meta/` for
+//! frameworks with `checkpoint: true`), `recovery` (restart: same agent id, re-attached
+//! containers, re-subscribing executors, resent updates).
 
 pub mod checkpoint;
 pub mod env;
