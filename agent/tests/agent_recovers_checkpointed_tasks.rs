@@ -303,7 +303,9 @@ async fn truncated_checkpoint_is_fatal_when_strict_and_skipped_otherwise() {
     };
     let agent = rig.spawn(&[]);
     rig.subscribe().await;
-    rig.run_command_task("a", "sleep 60").await;
+    // `a` is destroyed as an orphan below: without cgroups the command executor's task (its
+    // own session) outlives its container, so it is kept short.
+    rig.run_command_task("a", "sleep 20").await;
     rig.until_running("a").await;
     rig.run_command_task("b", "sleep 60").await;
     rig.until_running("b").await;
@@ -340,6 +342,15 @@ async fn truncated_checkpoint_is_fatal_when_strict_and_skipped_otherwise() {
     assert_eq!(sub.agent_info.id.as_ref().unwrap().value, "m1-S0");
     let ids: Vec<&str> = sub.tasks.iter().map(|t| t.task_id.value.as_str()).collect();
     assert_eq!(ids, ["b"], "{sub:?}");
+    // Shut down gracefully once `b`'s executor is back (else its task would be orphaned).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !rig.log(3).contains("executor subscribed") {
+        assert!(
+            Instant::now() < deadline,
+            "b's executor never re-subscribed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     rig.finish(agent, 1).await;
 }
 
