@@ -90,7 +90,7 @@ impl Rig {
     }
 
     /// Starts `mesos-agent`; its stderr goes to `agent-<n>.log`.
-    fn spawn(&mut self, extra: &[&str]) -> Child {
+    fn spawn(&mut self, extra: &[&str]) -> AgentProc {
         self.runs += 1;
         let log = std::fs::File::create(self.dir.path().join(format!("agent-{}.log", self.runs)))
             .unwrap();
@@ -111,6 +111,7 @@ impl Rig {
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
+            .map(AgentProc)
             .unwrap()
     }
 
@@ -186,7 +187,7 @@ impl Rig {
     }
 
     /// SHUTDOWN_FRAMEWORK, wait for its executors to exit, then stop the agent.
-    async fn finish(&self, mut agent: Child, executors: usize) {
+    async fn finish(&self, mut agent: AgentProc, executors: usize) {
         self.master
             .send(&Event {
                 r#type: EventType::ShutdownFramework,
@@ -206,7 +207,30 @@ impl Rig {
     }
 }
 
-fn kill9(mut agent: Child) {
+/// A running `mesos-agent`, killed when dropped (also when a test fails).
+struct AgentProc(Child);
+
+impl std::ops::Deref for AgentProc {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for AgentProc {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for AgentProc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn kill9(mut agent: AgentProc) {
     agent.kill().unwrap();
     agent.wait().unwrap();
 }
