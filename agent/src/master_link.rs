@@ -180,10 +180,15 @@ fn handle(agent: &Arc<Agent>, event: Event) {
         EventType::Registered => {
             let Some(r) = event.registered else { return };
             info!(agent_id = %r.agent_id, "registered with the master");
-            let mut state = agent.state();
-            state.agent_id = Some(r.agent_id);
-            state.master_info = Some(r.master_info);
-            state.registered = true;
+            let id = r.agent_id.value.clone();
+            {
+                let mut state = agent.state();
+                state.agent_id = Some(r.agent_id);
+                state.master_info = Some(r.master_info);
+                state.registered = true;
+            }
+            // Mesos checkpoints slave.info at registration, for every agent.
+            agent.checkpointer.agent(&agent.agent_info(), &id);
         }
         EventType::RunTask => {
             if let Some(run) = event.run_task {

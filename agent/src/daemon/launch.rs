@@ -62,9 +62,31 @@ pub fn run_task(agent: &Arc<Agent>, run: RunTask) {
             });
         framework.info = run.framework.clone();
         framework.shutting_down = false;
+        let checkpoint = run.framework.checkpoint == Some(true);
         if let Some(existing) = framework.executors.get_mut(&ex_id.value) {
+            if checkpoint {
+                agent.checkpointer.task(
+                    &agent_id.value,
+                    &fw_id.value,
+                    &ex_id.value,
+                    &existing.container_id,
+                    &task,
+                );
+            }
             queue_or_launch(existing, task);
             return;
+        }
+        if checkpoint {
+            agent
+                .checkpointer
+                .executor(&agent_id.value, &run.framework, &executor, &container_id);
+            agent.checkpointer.task(
+                &agent_id.value,
+                &fw_id.value,
+                &ex_id.value,
+                &container_id,
+                &task,
+            );
         }
         let directory = sandbox_dir(
             &agent.config.work_dir,

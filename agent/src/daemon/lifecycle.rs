@@ -24,6 +24,7 @@ pub async fn watch(agent: Arc<Agent>, fw: FrameworkId, ex: ExecutorId, container
         warn!(container_id, %err, "cleaning up the container failed");
     }
     info!(executor_id = %ex, container_id, message = termination.message, "executor ended");
+    run_ended(&agent, &fw.value, &ex.value, &container_id);
     let (left, reason) = {
         let mut state = agent.state();
         let Some(e) = state.executor_mut(&fw.value, &ex.value) else {
@@ -68,6 +69,23 @@ pub async fn watch(agent: Arc<Agent>, fw: FrameworkId, ex: ExecutorId, container
         ..Call::default()
     });
     agent.state().retire_executor(&fw.value, &ex.value);
+    gc_run(&agent, &fw.value, &ex.value, &container_id);
+}
+
+/// Removes the checkpointed run of `(fw, ex)` once it is settled (see `State::run_settled`).
+pub fn gc_run(agent: &Agent, fw: &str, ex: &str, container_id: &str) {
+    let agent_id = {
+        let state = agent.state();
+        if !state.checkpointing(fw) || !state.run_settled(fw, ex) {
+            return;
+        }
+        state.agent_id.clone()
+    };
+    if let Some(agent_id) = agent_id {
+        agent
+            .checkpointer
+            .remove_run(&agent_id.value, fw, ex, container_id);
+    }
 }
 
 /// Destroys the container if the executor has not subscribed in time.
@@ -255,5 +273,21 @@ pub fn destroy_all(agent: &Agent) {
     };
     for id in ids {
         destroy(agent, &id);
+    }
+}
+
+/// Checkpoints the end of a checkpointing framework's executor run (`executor.sentinel`).
+pub fn run_ended(agent: &Agent, fw: &str, ex: &str, container_id: &str) {
+    let agent_id = {
+        let state = agent.state();
+        if !state.checkpointing(fw) {
+            return;
+        }
+        state.agent_id.clone()
+    };
+    if let Some(agent_id) = agent_id {
+        agent
+            .checkpointer
+            .run_ended(&agent_id.value, fw, ex, container_id);
     }
 }

@@ -4,11 +4,15 @@
 //!
 //! Files: `state` (data model), `launch` (RUN_TASK → sandbox → container), `lifecycle`
 //! (container ends, registration timeout, kill, framework shutdown), `updates` (status updates,
-//! at-least-once), `env` (the executor environment).
+//! at-least-once), `env` (the executor environment), `checkpoint` (`<work_dir>/meta/` for
+//! frameworks with `checkpoint: true`), `recovery` (restart: same agent id, re-attached
+//! containers, re-subscribing executors, resent updates).
 
+pub mod checkpoint;
 pub mod env;
 pub mod launch;
 pub mod lifecycle;
+pub mod recovery;
 pub mod state;
 pub mod updates;
 
@@ -30,6 +34,9 @@ pub enum StartError {
     /// The containerizer could not be set up.
     #[error("containerizer: {0}")]
     Containerizer(#[from] ContainerizerError),
+    /// A checkpoint is unreadable and `--strict` is on.
+    #[error("{0} (restart with --strict=false to skip it, or --recover=cleanup)")]
+    Recovery(#[from] checkpoint::CheckpointError),
     /// The HTTP port could not be bound.
     #[error("binding {addr}: {source}")]
     Bind {
@@ -47,6 +54,8 @@ pub struct Agent {
     pub config: Config,
     /// The `mesos` containerizer.
     pub containerizer: MesosContainerizer,
+    /// Writes `<work_dir>/meta/` for checkpointing frameworks.
+    pub checkpointer: checkpoint::Checkpointer,
     state: Mutex<State>,
     outbox: UnboundedSender<Call>,
     /// The address executors and operators reach the agent at.
@@ -95,6 +104,8 @@ pub struct Started {
     pub addr: SocketAddr,
     listener: tokio::net::TcpListener,
     outbox: UnboundedReceiver<Call>,
+    /// Checkpoints were recovered: `Some(rebooted)`.
+    recovered: Option<bool>,
 }
 
 /// Sets up the containerizer and binds the HTTP port.
@@ -110,6 +121,22 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     cc.sandbox_directory = config.sandbox_directory.clone();
     cc.default_kill_grace = config.executor_shutdown_grace_period;
     let containerizer = MesosContainerizer::new(cc)?;
+    let meta = checkpoint::Meta::new(&config.work_dir);
+    let boot_id = checkpoint::current_boot_id();
+    let mut state = State::default();
+    let recovered = if config.recover_cleanup {
+        tracing::info!("--recover=cleanup: forgetting checkpoints, destroying old containers");
+        let _ = std::fs::remove_dir_all(meta.slaves());
+        None
+    } else {
+        let r = recovery::read(&meta, &boot_id, config.strict)?;
+        r.map(|r| {
+            recovery::apply(&mut state, &config.work_dir, &r);
+            r.rebooted
+        })
+    };
+    let checkpointer = checkpoint::Checkpointer { meta };
+    checkpointer.boot_id(&boot_id);
     let bind = SocketAddr::from((config.ip.unwrap_or(Ipv4Addr::UNSPECIFIED), config.port));
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -126,7 +153,8 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         advertised: SocketAddr::from((ip, addr.port())),
         config,
         containerizer,
-        state: Mutex::new(State::default()),
+        checkpointer,
+        state: Mutex::new(state),
         outbox: tx,
         started: Instant::now(),
         start_time: SystemTime::now()
@@ -139,6 +167,7 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         addr,
         listener,
         outbox: rx,
+        recovered,
     })
 }
 
@@ -146,15 +175,22 @@ impl Started {
     /// Serves HTTP, talks to the master and retries updates until the process ends.
     pub async fn run(self) {
         let agent = self.agent;
-        tokio::spawn(destroy_orphans(agent.clone()));
+        match self.recovered {
+            Some(rebooted) => {
+                tokio::spawn(recovery::reattach(agent.clone(), rebooted));
+            }
+            None => {
+                tokio::spawn(destroy_orphans(agent.clone()));
+            }
+        }
         tokio::spawn(updates::retry_loop(agent.clone()));
         tokio::spawn(crate::master_link::run(agent.clone(), self.outbox));
         crate::http::serve(agent, self.listener).await;
     }
 }
 
-/// Containers left in `--runtime_dir` by an earlier agent run: without checkpoint recovery
-/// (not implemented yet) nobody would ever reap them, so they are destroyed.
+/// Containers left in `--runtime_dir` by an earlier agent run with nothing checkpointed (or
+/// `--recover=cleanup`): nobody would ever reap them, so they are destroyed.
 async fn destroy_orphans(agent: Arc<Agent>) {
     let ids = match agent.containerizer.recover().await {
         Ok(ids) => ids,

@@ -157,6 +157,49 @@ pub struct State {
 }
 
 impl State {
+    /// Whether framework `fw` asked for checkpointing.
+    pub fn checkpointing(&self, fw: &str) -> bool {
+        self.framework_any(fw)
+            .is_some_and(|f| f.info.checkpoint == Some(true))
+    }
+
+    /// Framework `fw`, live or (newest) completed.
+    pub fn framework_any(&self, fw: &str) -> Option<&Framework> {
+        self.frameworks.get(fw).or_else(|| {
+            self.completed_frameworks
+                .iter()
+                .rev()
+                .find(|f| f.info.id.as_ref().is_some_and(|i| i.value == fw))
+        })
+    }
+
+    /// Whether executor `(fw, ex)` ended and none of its updates awaits acknowledgement: its
+    /// checkpointed run can be removed.
+    pub fn run_settled(&self, fw: &str, ex: &str) -> bool {
+        let live = self
+            .frameworks
+            .get(fw)
+            .is_some_and(|f| f.executors.contains_key(ex));
+        let pending = self.pending.iter().any(|p| {
+            p.update.framework_id.value == fw
+                && p.update.executor_id.as_ref().is_some_and(|e| e.value == ex)
+        });
+        !live && !pending
+    }
+
+    /// The container of executor `(fw, ex)`, live or completed.
+    pub fn container_of(&self, fw: &str, ex: &str) -> Option<String> {
+        let f = self.framework_any(fw)?;
+        if let Some(e) = f.executors.get(ex) {
+            return Some(e.container_id.clone());
+        }
+        f.completed_executors
+            .iter()
+            .rev()
+            .find(|e| e.info.executor_id.value == ex)
+            .map(|e| e.container_id.clone())
+    }
+
     /// The executor `(fw, ex)`, if live.
     pub fn executor_mut(&mut self, fw: &str, ex: &str) -> Option<&mut Executor> {
         self.frameworks.get_mut(fw)?.executors.get_mut(ex)

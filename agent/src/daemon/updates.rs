@@ -12,7 +12,8 @@ use meseta_api::TaskStatus;
 use meseta_api::{executor, Bytes, ExecutorId, FrameworkId, Reason, Source, TaskId, TaskState};
 use tracing::{debug, info};
 
-use super::state::PendingUpdate;
+use super::checkpoint::UpdateRecord;
+use super::state::{PendingUpdate, State};
 use super::{now_secs, Agent};
 
 /// Completes `status` and hands it to the master (see the module doc).
@@ -30,6 +31,31 @@ pub fn forward(
     }
     let uuid = status.uuid.clone().unwrap_or_else(Bytes::random_uuid);
     status.uuid = Some(uuid.clone());
+    if state.pending.iter().any(|p| p.update.uuid == uuid) {
+        // Resent by a re-subscribing executor, and already queued (from the checkpoint).
+        debug!(task_id = %status.task_id, "duplicate status update ignored");
+        return;
+    }
+    if let Some(ex) = state.executor_mut(&framework_id.value, &executor_id.value) {
+        let seen = ex
+            .tasks
+            .get(&status.task_id.value)
+            .into_iter()
+            .chain(
+                ex.completed_tasks
+                    .iter()
+                    .filter(|t| t.info.task_id == status.task_id),
+            )
+            .any(|t| t.statuses.iter().any(|s| s.uuid.as_ref() == Some(&uuid)));
+        if seen {
+            // Already acknowledged by the master: tell the executor again.
+            send_event(
+                ex,
+                &executor::Event::acknowledged(status.task_id.clone(), uuid),
+            );
+            return;
+        }
+    }
     state.record_status(&framework_id.value, &executor_id.value, &status);
     if state
         .frameworks
@@ -47,6 +73,12 @@ pub fn forward(
         status,
         uuid,
     };
+    checkpoint(
+        agent,
+        &state,
+        &update,
+        UpdateRecord::Update(Box::new(update.clone())),
+    );
     state.pending.push(PendingUpdate {
         update: update.clone(),
         sent_at: Instant::now(),
@@ -72,6 +104,23 @@ pub fn agent_update(
     forward(agent, framework_id, executor_id, status);
 }
 
+/// Appends to `task.updates` when the update's framework checkpoints.
+fn checkpoint(agent: &Agent, state: &State, update: &StatusUpdate, record: UpdateRecord) {
+    let fw = &update.framework_id.value;
+    if !state.checkpointing(fw) {
+        return;
+    }
+    let (Some(agent_id), Some(ex)) = (&state.agent_id, &update.executor_id) else {
+        return;
+    };
+    let Some(container) = state.container_of(fw, &ex.value) else {
+        return;
+    };
+    agent
+        .checkpointer
+        .record(&agent_id.value, &container, update, &record);
+}
+
 fn status_call(update: StatusUpdate) -> Call {
     Call {
         r#type: CallType::StatusUpdate,
@@ -88,6 +137,12 @@ pub fn acknowledge(agent: &Agent, ack: &Acknowledge) {
         return;
     };
     let pending = state.pending.remove(pos);
+    checkpoint(
+        agent,
+        &state,
+        &pending.update,
+        UpdateRecord::Ack(ack.uuid.clone()),
+    );
     let status = &pending.update.status;
     let fw = ack.framework_id.value.clone();
     if status.source == Some(Source::Executor) {
@@ -105,6 +160,16 @@ pub fn acknowledge(agent: &Agent, ack: &Acknowledge) {
     }
     if status.state.is_terminal() {
         state.complete_task_if_terminal(&fw, &ack.task_id.value);
+    }
+    let ended = pending.update.executor_id.as_ref().and_then(|ex| {
+        let container = state.container_of(&fw, &ex.value)?;
+        state
+            .run_settled(&fw, &ex.value)
+            .then(|| (ex.value.clone(), container))
+    });
+    drop(state);
+    if let Some((ex, container)) = ended {
+        super::lifecycle::gc_run(agent, &fw, &ex, &container);
     }
 }
 

@@ -118,6 +118,17 @@ pub struct AgentFlags {
     /// Base of the randomized exponential backoff when (re-)registering (max 1 min).
     #[arg(long = "registration_backoff_factor", default_value = "1secs")]
     pub registration_backoff_factor: String,
+    /// After a restart: `reconnect` to checkpointed executors, or `cleanup` (kill everything
+    /// and start fresh).
+    #[arg(long = "recover", default_value = "reconnect")]
+    pub recover: String,
+    /// A corrupt checkpoint is fatal (true) or skipped, recovering the rest (false).
+    #[arg(long = "strict", default_value = "true", num_args = 0..=1,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub strict: bool,
+    /// How long recovered executors get to re-subscribe after a restart.
+    #[arg(long = "executor_reregistration_timeout", default_value = "2secs")]
+    pub executor_reregistration_timeout: String,
 }
 
 /// Every flag name, for `/etc/mesos-slave` files and `MESOS_` variables.
@@ -142,9 +153,12 @@ pub const KNOWN_FLAGS: &[&str] = &[
     "sandbox_directory",
     "http_heartbeat_interval",
     "registration_backoff_factor",
+    "recover",
+    "strict",
+    "executor_reregistration_timeout",
 ];
 
-const BOOLEAN_FLAGS: &[&str] = &["cgroups_enable_cfs", "switch_user"];
+const BOOLEAN_FLAGS: &[&str] = &["cgroups_enable_cfs", "switch_user", "strict"];
 
 /// The validated configuration the daemon runs with.
 #[derive(Debug, Clone)]
@@ -189,6 +203,12 @@ pub struct Config {
     pub registration_backoff_factor: Duration,
     /// How often unacknowledged status updates are resent to the master.
     pub status_update_retry_interval: Duration,
+    /// `--recover=cleanup` (else `reconnect`).
+    pub recover_cleanup: bool,
+    /// `--strict`.
+    pub strict: bool,
+    /// `--executor_reregistration_timeout`.
+    pub executor_reregistration_timeout: Duration,
     /// Every flag as text, for `/flags` and GET_FLAGS.
     pub flags: Vec<(String, String)>,
 }
@@ -266,6 +286,16 @@ impl AgentFlags {
             .canonicalize()
             .map_err(|e| invalid("work_dir", format!("{}: {e}", work_dir.display())))?;
         let resources = resources(self.resources.as_deref(), &work_dir)?;
+        let recover_cleanup = match self.recover.as_str() {
+            "reconnect" => false,
+            "cleanup" => true,
+            other => {
+                return Err(invalid(
+                    "recover",
+                    format!("'{other}': expected 'reconnect' or 'cleanup'"),
+                ))
+            }
+        };
         let flags = self.as_pairs(&launcher_dir);
         Ok(Config {
             master,
@@ -300,6 +330,12 @@ impl AgentFlags {
                 &self.registration_backoff_factor,
             )?,
             status_update_retry_interval: Duration::from_secs(2),
+            recover_cleanup,
+            strict: self.strict,
+            executor_reregistration_timeout: duration(
+                "executor_reregistration_timeout",
+                &self.executor_reregistration_timeout,
+            )?,
             flags,
         })
     }
@@ -350,6 +386,12 @@ impl AgentFlags {
             (
                 "registration_backoff_factor",
                 self.registration_backoff_factor.clone(),
+            ),
+            ("recover", self.recover.clone()),
+            ("strict", self.strict.to_string()),
+            (
+                "executor_reregistration_timeout",
+                self.executor_reregistration_timeout.clone(),
             ),
         ];
         v.retain(|(_, value)| !value.is_empty());
@@ -433,5 +475,11 @@ mod tests {
         let cpus = meseta_api::resource_format::scalar_total(&c.resources, "cpus");
         assert_eq!(cpus, 3.0);
         assert!(meseta_api::resource_format::scalar_total(&c.resources, "mem") > 0.0);
+        assert!(c.strict && !c.recover_cleanup);
+        assert_eq!(c.executor_reregistration_timeout, Duration::from_secs(2));
+        let c = parse_cli(&["--master=h:5050", "--recover=cleanup", "--strict=false"]).unwrap();
+        assert!(!c.strict && c.recover_cleanup);
+        let e = parse_cli(&["--master=h:5050", "--recover=maybe"]).unwrap_err();
+        assert!(e.to_string().contains("--recover"), "{e}");
     }
 }

@@ -123,6 +123,18 @@ fn subscribe(agent: &Arc<Agent>, call: &Call) -> Result<Response<RespBody>, Http
         agent.config.http_heartbeat_interval,
     ));
     drop(tx);
+    // A re-subscribing executor (agent restart, lost connection) hands back what it sent
+    // without an acknowledgement: duplicates are dropped by uuid.
+    if let Some(sub) = &call.subscribe {
+        for u in &sub.unacknowledged_updates {
+            updates::forward(
+                agent,
+                &call.framework_id,
+                &call.executor_id,
+                u.status.clone(),
+            );
+        }
+    }
     let mut resp = Response::new(EventStream(rx).boxed());
     resp.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
