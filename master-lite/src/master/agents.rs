@@ -56,7 +56,9 @@ impl Master {
                     a.version.clone_from(&sub.version);
                 }
                 let _ = self.allocator.update_agent(&id, total);
-                let _ = self.allocator.activate_agent(&id);
+                if !self.agents.get(&id).is_some_and(|a| a.deactivated) {
+                    let _ = self.allocator.activate_agent(&id);
+                }
                 self.drop_unreported_tasks(&id, &sub);
                 id
             }
@@ -138,6 +140,7 @@ impl Master {
                 registered_time: now_secs(),
                 reregistered_time: re.then(now_secs),
                 disconnected_at: None,
+                deactivated: false,
             },
         );
     }

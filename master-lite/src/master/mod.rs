@@ -16,6 +16,7 @@ mod agents;
 mod frameworks;
 mod housekeeping;
 mod offers;
+mod operator;
 pub mod render;
 mod sink;
 mod tasks;
@@ -29,6 +30,7 @@ use meseta_api::{
     Address, AgentInfo, Bytes, ExecutorInfo, FrameworkCapabilityType, FrameworkInfo, MasterInfo,
     Offer, Task, TaskState,
 };
+pub use operator::RoleInfo;
 pub use sink::{Sink, SinkReceiver};
 use tokio::sync::Notify;
 
@@ -156,6 +158,9 @@ pub struct Agent {
     pub reregistered_time: Option<f64>,
     /// When the stream broke.
     pub disconnected_at: Option<Instant>,
+    /// Deactivated by the operator (DEACTIVATE_AGENT): no offers until
+    /// REACTIVATE_AGENT.
+    pub deactivated: bool,
 }
 
 impl Agent {

@@ -1,0 +1,230 @@
+//! Operator actions on the master (Mesos `Master::Http` operator calls):
+//! role weights, quota, dynamic reservations, agent deactivation and
+//! MARK_AGENT_GONE, plus the role view behind `GET_ROLES` and `/roles`.
+//!
+//! Every action validates its whole input before changing anything, so a
+//! refused call (400) leaves the master and the allocator untouched; a
+//! successful one wakes the allocation loop.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use meseta_api::Resource as WireResource;
+
+use super::{CallError, Master};
+use crate::allocator::{
+    quota, AllocatorError, Operation, QuotaConfig, ReservationError, Resource, Resources,
+};
+use crate::convert::{from_wire, to_wire};
+
+/// A role as `GET_ROLES` and `/roles` show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleInfo {
+    /// Role name.
+    pub name: String,
+    /// Its weight (1.0 unless set).
+    pub weight: f64,
+    /// Frameworks subscribed to it, sorted.
+    pub frameworks: Vec<String>,
+    /// Scalar resources allocated to it (and its sub-roles).
+    pub resources: Vec<WireResource>,
+}
+
+impl From<AllocatorError> for CallError {
+    fn from(e: AllocatorError) -> Self {
+        CallError::BadRequest(e.to_string())
+    }
+}
+
+fn scalars(q: &crate::allocator::Quantities) -> Vec<WireResource> {
+    q.iter()
+        .map(|(n, v)| WireResource::scalar(n, v.as_f64()))
+        .collect()
+}
+
+fn unreserved_copy(res: &Resources) -> Resources {
+    res.iter()
+        .map(|r| Resource {
+            reservation: None,
+            ..r.clone()
+        })
+        .collect()
+}
+
+impl Master {
+    /// UPDATE_WEIGHTS / `PUT /weights`: all weights are validated first.
+    pub fn update_weights(&mut self, weights: &[(String, f64)]) -> Result<(), CallError> {
+        let w: Vec<(&str, f64)> = weights.iter().map(|(r, w)| (r.as_str(), *w)).collect();
+        self.allocator.update_weights(&w)?;
+        self.trigger_allocation();
+        Ok(())
+    }
+
+    /// Weights set by the operator, sorted by role.
+    pub fn weights(&self) -> Vec<(String, f64)> {
+        self.allocator.weights()
+    }
+
+    /// UPDATE_QUOTA: every config is validated before any is applied.
+    pub fn update_quotas(&mut self, configs: &[(String, QuotaConfig)]) -> Result<(), CallError> {
+        for (role, config) in configs {
+            quota::validate(role, config).map_err(AllocatorError::from)?;
+        }
+        for (role, config) in configs {
+            self.allocator.update_quota(role, config.clone())?;
+        }
+        self.trigger_allocation();
+        Ok(())
+    }
+
+    /// Roles with a non-default quota, sorted.
+    pub fn quotas(&self) -> Vec<(String, QuotaConfig)> {
+        let mut out: Vec<(String, QuotaConfig)> = self
+            .allocator
+            .roles()
+            .into_iter()
+            .map(|r| {
+                let q = self.allocator.quota(&r);
+                (r, q)
+            })
+            .filter(|(_, q)| !q.is_default())
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// Resources reserved, allocated or subscribed per role, plus roles with
+    /// a weight: the `GET_ROLES` view, sorted by name.
+    pub fn roles(&self) -> Vec<RoleInfo> {
+        let mut frameworks: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for r in self.allocator.roles() {
+            frameworks.entry(r).or_default();
+        }
+        for (r, _) in self.allocator.weights() {
+            frameworks.entry(r).or_default();
+        }
+        for f in self.frameworks.values() {
+            for r in &f.roles {
+                frameworks
+                    .entry(r.clone())
+                    .or_default()
+                    .insert(f.id.clone());
+            }
+        }
+        frameworks
+            .into_iter()
+            .map(|(name, fws)| RoleInfo {
+                weight: self.allocator.weight(&name),
+                frameworks: fws.into_iter().collect(),
+                resources: scalars(&self.allocator.role_allocation(&name)),
+                name,
+            })
+            .collect()
+    }
+
+    fn known_agent(&self, agent_id: &str) -> Result<(), CallError> {
+        if self.agents.contains_key(agent_id) {
+            Ok(())
+        } else {
+            Err(CallError::BadRequest(format!(
+                "Agent {agent_id} is not registered"
+            )))
+        }
+    }
+
+    /// RESERVE_RESOURCES (`reserve`) or UNRESERVE_RESOURCES: resources
+    /// currently offered on the agent are rescinded when (and only when) the
+    /// operation needs them.
+    pub fn reserve(
+        &mut self,
+        agent_id: &str,
+        resources: &[WireResource],
+        reserve: bool,
+    ) -> Result<(), CallError> {
+        self.known_agent(agent_id)?;
+        let res = from_wire(resources).map_err(|e| CallError::BadRequest(e.to_string()))?;
+        let op = if reserve {
+            Operation::Reserve(res.clone())
+        } else {
+            Operation::Unreserve(res.clone())
+        };
+        let ops = [op];
+        match self.allocator.apply_operations(agent_id, &ops) {
+            Err(AllocatorError::Reservation(ReservationError::Insufficient { .. })) => {
+                let needed = if reserve { unreserved_copy(&res) } else { res };
+                let mut reachable = self
+                    .allocator
+                    .agent_available(agent_id)
+                    .cloned()
+                    .unwrap_or_default();
+                for o in self.offers.values() {
+                    if o.offer.agent_id.value == agent_id {
+                        reachable.add(&o.alloc.unallocated());
+                    }
+                }
+                if !reachable.contains(&needed) {
+                    return Err(self
+                        .allocator
+                        .apply_operations(agent_id, &ops)
+                        .err()
+                        .map_or_else(|| CallError::Internal("retry".into()), CallError::from));
+                }
+                self.rescind_agent_offers(agent_id);
+                self.allocator.apply_operations(agent_id, &ops)?;
+            }
+            other => other?,
+        }
+        if let (Some(a), Some(total)) = (
+            self.agents.get_mut(agent_id),
+            self.allocator.agent_total(agent_id),
+        ) {
+            a.info.resources = to_wire(total);
+        }
+        self.trigger_allocation();
+        Ok(())
+    }
+
+    /// DEACTIVATE_AGENT: no more offers from the agent; outstanding ones are
+    /// rescinded.
+    pub fn deactivate_agent(&mut self, agent_id: &str) -> Result<(), CallError> {
+        self.known_agent(agent_id)?;
+        if let Some(a) = self.agents.get_mut(agent_id) {
+            a.deactivated = true;
+        }
+        self.allocator.deactivate_agent(agent_id)?;
+        self.rescind_agent_offers(agent_id);
+        Ok(())
+    }
+
+    /// REACTIVATE_AGENT: offers resume (if the agent is connected).
+    pub fn reactivate_agent(&mut self, agent_id: &str) -> Result<(), CallError> {
+        self.known_agent(agent_id)?;
+        let connected = self.agents.get_mut(agent_id).is_some_and(|a| {
+            a.deactivated = false;
+            a.sink.is_some()
+        });
+        if connected {
+            self.allocator.activate_agent(agent_id)?;
+            self.trigger_allocation();
+        }
+        Ok(())
+    }
+
+    /// MARK_AGENT_GONE: the agent is removed for good; its tasks are lost.
+    pub fn mark_agent_gone(&mut self, agent_id: &str) -> Result<(), CallError> {
+        self.known_agent(agent_id)?;
+        self.remove_agent(agent_id);
+        self.trigger_allocation();
+        Ok(())
+    }
+
+    /// Allocated scalar resources of a role (for `/roles`).
+    pub fn role_scalars(&self, role: &str) -> Vec<WireResource> {
+        scalars(&self.allocator.role_allocation(role))
+    }
+
+    /// An agent's total resources as the allocator holds them (with
+    /// reservations).
+    pub fn agent_total_wire(&self, agent_id: &str) -> Option<Vec<WireResource>> {
+        self.allocator.agent_total(agent_id).map(to_wire)
+    }
+}
