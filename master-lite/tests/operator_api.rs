@@ -1,0 +1,457 @@
+#![allow(clippy::tests_outside_test_module)]
+//! The master operator API (`POST /api/v1`, `/api/v1/operator`) and the role
+//! endpoints (`/weights`, `/quota`, `/roles`, `/state-summary`): response
+//! shapes from `mesos.v1.master.Response`, weights and quota reaching the
+//! allocator, dynamic reservations reaching offers, and bad input refused
+//! with 400 and no state change.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::{get_json, master, request, FakeAgent, Resp, Scheduler};
+use serde_json::{json, Value};
+
+async fn op(addr: SocketAddr, body: &Value) -> Resp {
+    op_raw(addr, "/api/v1", body.to_string().as_bytes()).await
+}
+
+async fn op_raw(addr: SocketAddr, path: &str, body: &[u8]) -> Resp {
+    request(
+        addr,
+        "POST",
+        path,
+        &[("Content-Type", "application/json")],
+        body,
+    )
+    .await
+    .unwrap()
+}
+
+async fn query(addr: SocketAddr, kind: &str) -> Value {
+    let r = op(addr, &json!({ "type": kind })).await;
+    assert_eq!(r.status, 200, "{kind}: {}", r.text());
+    let v = r.json();
+    assert_eq!(v["type"], kind);
+    v[kind.to_lowercase()].clone()
+}
+
+fn cpus(resources: &Value) -> f64 {
+    resources
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["name"] == "cpus")
+        .map(|r| r["scalar"]["value"].as_f64().unwrap_or(0.0))
+        .sum()
+}
+
+/// What bad calls must leave unchanged.
+async fn snapshot(addr: SocketAddr) -> Value {
+    let agents = query(addr, "GET_AGENTS").await;
+    let totals: Vec<Value> = agents["agents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| json!([a["agent_info"]["id"], a["total_resources"], a["active"]]))
+        .collect();
+    json!({
+        "roles": query(addr, "GET_ROLES").await,
+        "weights": query(addr, "GET_WEIGHTS").await,
+        "quota": query(addr, "GET_QUOTA").await,
+        "agents": totals,
+        "http_weights": get_json(addr, "/weights").await,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_have_master_proto_shape() {
+    let m = master(|_| {}).await;
+    let agent = FakeAgent::subscribe(m.addr, None).await.unwrap();
+    let mut s = Scheduler::subscribe(m.addr, json!({"role": "web"}))
+        .await
+        .unwrap();
+    let _offers = s.offers().await.unwrap();
+
+    assert_eq!(query(m.addr, "GET_HEALTH").await["healthy"], true);
+    let flags = query(m.addr, "GET_FLAGS").await;
+    assert!(flags["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["name"] == "work_dir" && f["value"].is_string()));
+    let v = query(m.addr, "GET_VERSION").await;
+    assert!(v["version_info"]["version"].is_string(), "{v}");
+    let metrics = query(m.addr, "GET_METRICS").await;
+    assert!(metrics["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["name"] == "master/elected" && x["value"] == 1.0));
+
+    let agents = query(m.addr, "GET_AGENTS").await;
+    let a = &agents["agents"][0];
+    assert_eq!(a["agent_info"]["id"]["value"], agent.agent_id.as_str());
+    assert_eq!(a["active"], true);
+    assert!(a["pid"].as_str().unwrap().starts_with("slave(1)@"));
+    assert!(a["registered_time"]["nanoseconds"].as_i64().unwrap() > 0);
+    assert!((cpus(&a["total_resources"]) - 4.0).abs() < 1e-9, "{a}");
+    assert!(cpus(&a["offered_resources"]) > 0.0, "{a}");
+
+    let fws = query(m.addr, "GET_FRAMEWORKS").await;
+    let f = &fws["frameworks"][0];
+    assert_eq!(f["framework_info"]["id"]["value"], s.framework_id.as_str());
+    assert_eq!(f["active"], true);
+    assert_eq!(f["connected"], true);
+    assert_eq!(f["recovered"], false);
+    assert_eq!(f["offers"].as_array().unwrap().len(), 1);
+
+    let state = query(m.addr, "GET_STATE").await;
+    for k in ["get_tasks", "get_executors", "get_frameworks", "get_agents"] {
+        assert!(state[k].is_object(), "{k} in {state}");
+    }
+    assert!(query(m.addr, "GET_TASKS").await.is_object());
+    assert!(query(m.addr, "GET_EXECUTORS").await.is_object());
+
+    let roles = query(m.addr, "GET_ROLES").await;
+    let web = roles["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "web")
+        .cloned()
+        .unwrap();
+    assert_eq!(web["weight"], 1.0);
+    assert_eq!(web["frameworks"][0]["value"], s.framework_id.as_str());
+    assert!(cpus(&web["resources"]) > 0.0, "{web}");
+
+    // The path pymesos's operator driver uses.
+    let r = op_raw(m.addr, "/api/v1/operator", br#"{"type": "GET_HEALTH"}"#).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["get_health"]["healthy"], true);
+    let r = op_raw(m.addr, "/master/api/v1", br#"{"type": "GET_WEIGHTS"}"#).await;
+    assert_eq!(r.json(), json!({"type": "GET_WEIGHTS", "get_weights": {}}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_weights_visible_in_roles_and_weights_endpoint() {
+    let m = master(|_| {}).await;
+    let r = op(
+        m.addr,
+        &json!({"type": "UPDATE_WEIGHTS", "update_weights": {"weight_infos": [
+            {"role": "web", "weight": 2.5}, {"role": "batch/nightly", "weight": 0.5}]}}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let roles = query(m.addr, "GET_ROLES").await;
+    let web = roles["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "web")
+        .cloned()
+        .unwrap();
+    assert_eq!(web["weight"], 2.5);
+    let w = query(m.addr, "GET_WEIGHTS").await;
+    assert_eq!(
+        w["weight_infos"],
+        json!([{"role": "batch/nightly", "weight": 0.5}, {"role": "web", "weight": 2.5}])
+    );
+    assert_eq!(
+        get_json(m.addr, "/weights").await,
+        json!([{"role": "batch/nightly", "weight": 0.5}, {"role": "web", "weight": 2.5}])
+    );
+
+    let r = request(
+        m.addr,
+        "PUT",
+        "/master/weights",
+        &[("Content-Type", "application/json")],
+        br#"[{"role": "web", "weight": 4.0}]"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let roles = get_json(m.addr, "/roles.json").await;
+    let web = roles["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "web")
+        .cloned()
+        .unwrap();
+    assert_eq!(web["weight"], 4.0);
+    assert!(web["resources"].is_object());
+    assert_eq!(get_json(m.addr, "/roles").await, roles);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quota_limit_caps_offers() {
+    let m = master(|_| {}).await;
+    let _agent = FakeAgent::subscribe(m.addr, None).await.unwrap();
+    let r = op(
+        m.addr,
+        &json!({"type": "UPDATE_QUOTA", "update_quota": {"quota_configs": [
+            {"role": "capped", "limits": {"cpus": {"value": 1.5}}}]}}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let q = query(m.addr, "GET_QUOTA").await;
+    assert_eq!(q["status"]["configs"][0]["role"], "capped");
+    assert_eq!(q["status"]["configs"][0]["limits"]["cpus"]["value"], 1.5);
+    let legacy = get_json(m.addr, "/quota").await;
+    assert_eq!(legacy["configs"][0]["role"], "capped");
+
+    let mut s = Scheduler::subscribe(m.addr, json!({"role": "capped"}))
+        .await
+        .unwrap();
+    let offers = s.offers().await.unwrap();
+    let offered: f64 = offers.iter().map(|o| cpus(&o["resources"])).sum();
+    assert!(offered > 0.0 && offered <= 1.5 + 1e-9, "{offers:?}");
+    // Declined resources come back, never beyond the limit.
+    let ids: Vec<Value> = offers.iter().map(|o| o["id"].clone()).collect();
+    let r = s
+        .call(json!({"type": "DECLINE", "decline": {"offer_ids": ids,
+            "filters": {"refuse_seconds": 0.0}}}))
+        .await;
+    assert_eq!(r.status, 202);
+    let again = s.offers().await.unwrap();
+    let offered: f64 = again.iter().map(|o| cpus(&o["resources"])).sum();
+    assert!(offered <= 1.5 + 1e-9, "{again:?}");
+
+    // Removing the quota lifts the cap.
+    let r = request(m.addr, "DELETE", "/quota/capped", &[], b"")
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(query(m.addr, "GET_QUOTA").await, json!({"status": {}}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reserved_resources_reach_offers() {
+    let m = master(|_| {}).await;
+    let agent = FakeAgent::subscribe(m.addr, None).await.unwrap();
+    let reserved = json!([{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1.0},
+        "reservations": [{"type": "DYNAMIC", "role": "ops", "principal": "admin"}]}]);
+    let r = op(
+        m.addr,
+        &json!({"type": "RESERVE_RESOURCES", "reserve_resources": {
+            "agent_id": {"value": agent.agent_id}, "resources": reserved}}),
+    )
+    .await;
+    assert_eq!(r.status, 202, "{}", r.text());
+
+    let mut s = Scheduler::subscribe(m.addr, json!({"role": "ops"}))
+        .await
+        .unwrap();
+    let offers = s.offers().await.unwrap();
+    let res = offers[0]["resources"].as_array().unwrap();
+    let r_cpus: Vec<&Value> = res
+        .iter()
+        .filter(|r| r["name"] == "cpus" && r["reservations"][0]["role"] == "ops")
+        .collect();
+    assert_eq!(r_cpus.len(), 1, "{res:?}");
+    assert_eq!(r_cpus[0]["scalar"]["value"], 1.0);
+    assert_eq!(r_cpus[0]["reservations"][0]["type"], "DYNAMIC");
+
+    // UNRESERVE while the reservation is offered: the offer is rescinded.
+    let r = op(
+        m.addr,
+        &json!({"type": "UNRESERVE_RESOURCES", "unreserve_resources": {
+            "agent_id": {"value": agent.agent_id}, "resources": reserved}}),
+    )
+    .await;
+    assert_eq!(r.status, 202, "{}", r.text());
+    s.events.next_of("RESCIND").await.unwrap();
+    let agents = query(m.addr, "GET_AGENTS").await;
+    let total = agents["agents"][0]["total_resources"].as_array().unwrap();
+    assert!(
+        total.iter().all(|r| r["reservations"].is_null()),
+        "{total:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_400_and_changes_nothing() {
+    let m = master(|_| {}).await;
+    let agent = FakeAgent::subscribe(m.addr, None).await.unwrap();
+    let aid = json!({"value": agent.agent_id});
+    let ok = op(
+        m.addr,
+        &json!({"type": "UPDATE_WEIGHTS", "update_weights": {"weight_infos": [
+            {"role": "web", "weight": 2.0}]}}),
+    )
+    .await;
+    assert_eq!(ok.status, 200);
+    let before = snapshot(m.addr).await;
+
+    let weights = |role: &str, w: Value| {
+        json!({"type": "UPDATE_WEIGHTS", "update_weights": {"weight_infos": [
+            {"role": "ok", "weight": 3.0}, {"role": role, "weight": w}]}})
+    };
+    let quota = |role: &str, cpus: Value| {
+        json!({"type": "UPDATE_QUOTA", "update_quota": {"quota_configs": [
+            {"role": "fine", "limits": {"cpus": {"value": 1.0}}},
+            {"role": role, "guarantees": {"cpus": {"value": cpus}}}]}})
+    };
+    let reserve = |agent: Value, role: &str, cpus: f64| {
+        json!({"type": "RESERVE_RESOURCES", "reserve_resources": {"agent_id": agent,
+            "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": cpus},
+                "reservations": [{"type": "DYNAMIC", "role": role}]}]}})
+    };
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![
+        ("malformed json", b"{\"type\": ".to_vec()),
+        ("not an object", b"[1, 2]".to_vec()),
+        ("unknown type", br#"{"type": "FROBNICATE"}"#.to_vec()),
+        ("UNKNOWN type", br#"{"type": "UNKNOWN"}"#.to_vec()),
+        ("missing body", br#"{"type": "UPDATE_WEIGHTS"}"#.to_vec()),
+        ("NaN literal", br#"{"type": "UPDATE_WEIGHTS", "update_weights": {"weight_infos": [{"role": "a", "weight": NaN}]}}"#.to_vec()),
+    ];
+    let json_cases = vec![
+        ("weight role ..", weights("..", json!(1.0))),
+        ("weight role .", weights(".", json!(1.0))),
+        ("weight role -x", weights("-x", json!(1.0))),
+        ("negative weight", weights("neg", json!(-1.0))),
+        ("zero weight", weights("zero", json!(0.0))),
+        ("NaN weight", weights("nan", json!("NaN"))),
+        ("quota role ..", quota("..", json!(1.0))),
+        ("quota role -x", quota("-x", json!(1.0))),
+        ("negative quota", quota("neg", json!(-2.0))),
+        ("NaN quota", quota("nan", json!("NaN"))),
+        ("quota on *", quota("*", json!(1.0))),
+        ("reserve too much", reserve(aid.clone(), "ops", 100.0)),
+        ("reserve role ..", reserve(aid.clone(), "..", 1.0)),
+        ("reserve role *", reserve(aid.clone(), "*", 1.0)),
+        (
+            "reserve unknown agent",
+            reserve(json!({"value": "nope"}), "ops", 1.0),
+        ),
+        (
+            "unreserve what is not reserved",
+            json!({"type": "UNRESERVE_RESOURCES", "unreserve_resources": {"agent_id": aid,
+                "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1.0},
+                    "reservations": [{"type": "DYNAMIC", "role": "ops"}]}]}}),
+        ),
+        (
+            "deactivate unknown agent",
+            json!({"type": "DEACTIVATE_AGENT", "deactivate_agent": {"agent_id": {"value": "nope"}}}),
+        ),
+        (
+            "reactivate unknown agent",
+            json!({"type": "REACTIVATE_AGENT", "reactivate_agent": {"agent_id": {"value": "nope"}}}),
+        ),
+        (
+            "gone unknown agent",
+            json!({"type": "MARK_AGENT_GONE", "mark_agent_gone": {"agent_id": {"value": "nope"}}}),
+        ),
+    ];
+    cases.extend(
+        json_cases
+            .into_iter()
+            .map(|(n, v)| (n, v.to_string().into_bytes())),
+    );
+    for (name, body) in &cases {
+        let r = op_raw(m.addr, "/api/v1", body).await;
+        assert_eq!(r.status, 400, "{name}: {} {}", r.status, r.text());
+        assert!(!r.text().is_empty(), "{name}: no message");
+    }
+    for body in [
+        r#"[{"role": "..", "weight": 2.0}]"#,
+        r#"[{"role": "a", "weight": -2.0}]"#,
+        r#"{"role": "a"}"#,
+    ] {
+        let r = request(m.addr, "PUT", "/weights", &[], body.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(r.status, 400, "{body}: {}", r.text());
+    }
+    let r = request(
+        m.addr,
+        "POST",
+        "/quota",
+        &[],
+        br#"{"role": "-x", "guarantee": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1}}]}"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(snapshot(m.addr).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_deactivate_reactivate_and_gone() {
+    let m = master(|_| {}).await;
+    let agent = FakeAgent::subscribe(m.addr, None).await.unwrap();
+    let mut s = Scheduler::subscribe(m.addr, json!({})).await.unwrap();
+    s.offers().await.unwrap();
+    let aid = json!({"agent_id": {"value": agent.agent_id}});
+
+    let r = op(
+        m.addr,
+        &json!({"type": "DEACTIVATE_AGENT", "deactivate_agent": aid}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    s.events.next_of("RESCIND").await.unwrap();
+    let a = query(m.addr, "GET_AGENTS").await["agents"][0].clone();
+    assert_eq!(a["active"], false);
+    assert_eq!(a["deactivated"], true);
+    assert!(s
+        .events
+        .next_within(Duration::from_millis(500))
+        .await
+        .map_or(true, |e| e["type"] != "OFFERS"));
+
+    let r = op(
+        m.addr,
+        &json!({"type": "REACTIVATE_AGENT", "reactivate_agent": aid}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    s.offers().await.unwrap();
+    assert_eq!(
+        query(m.addr, "GET_AGENTS").await["agents"][0]["active"],
+        true
+    );
+
+    let r = op(
+        m.addr,
+        &json!({"type": "MARK_AGENT_GONE", "mark_agent_gone": aid}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(query(m.addr, "GET_AGENTS").await, json!({}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_summary_counts_tasks() {
+    let m = master(|c| c.cluster = Some("test-cluster".into())).await;
+    let agent = FakeAgent::subscribe(m.addr, None).await.unwrap();
+    let mut s = Scheduler::subscribe(m.addr, json!({"name": "summary"}))
+        .await
+        .unwrap();
+    let offer = s.offers().await.unwrap().remove(0);
+    let r = s
+        .launch(&offer, vec![common::command_task("t1", &offer, 1.0, 64.0)])
+        .await;
+    assert_eq!(r.status, 202);
+    agent.update(&s.framework_id, "t1", "TASK_RUNNING").await;
+    assert_eq!(s.update().await.unwrap()["state"], "TASK_RUNNING");
+
+    let sum = get_json(m.addr, "/master/state-summary").await;
+    assert_eq!(sum["cluster"], "test-cluster");
+    assert!(sum["hostname"].is_string());
+    let a = &sum["slaves"][0];
+    assert_eq!(a["id"], agent.agent_id.as_str());
+    assert!(a["pid"].is_string() && a["hostname"] == "agent1.test");
+    assert_eq!(a["TASK_RUNNING"], 1);
+    assert_eq!(a["TASK_FINISHED"], 0);
+    assert_eq!(a["resources"]["cpus"], 4.0);
+    assert_eq!(a["used_resources"]["cpus"], 1.0);
+    let f = &sum["frameworks"][0];
+    assert_eq!(f["id"], s.framework_id.as_str());
+    assert_eq!(f["name"], "summary");
+    assert_eq!(f["TASK_RUNNING"], 1);
+    assert_eq!(f["resources"]["cpus"], 1.0);
+}
