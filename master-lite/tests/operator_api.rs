@@ -112,6 +112,9 @@ async fn queries_have_master_proto_shape() {
         assert!(state[k].is_object(), "{k} in {state}");
     }
     assert!(query(m.addr, "GET_TASKS").await.is_object());
+    let master = query(m.addr, "GET_MASTER").await;
+    assert!(master["master_info"]["id"].is_string(), "{master}");
+    assert!(master["start_time"].as_f64().unwrap() > 0.0);
     assert!(query(m.addr, "GET_EXECUTORS").await.is_object());
 
     let roles = query(m.addr, "GET_ROLES").await;
@@ -226,6 +229,25 @@ async fn quota_limit_caps_offers() {
         .unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(query(m.addr, "GET_QUOTA").await, json!({"status": {}}));
+
+    // The deprecated SET_QUOTA / REMOVE_QUOTA: guarantee = limit.
+    let r = op(
+        m.addr,
+        &json!({"type": "SET_QUOTA", "set_quota": {"quota_request": {"role": "legacy",
+            "guarantee": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1.0}}]}}}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let q = query(m.addr, "GET_QUOTA").await;
+    assert_eq!(
+        q["status"]["configs"][0]["guarantees"]["cpus"]["value"],
+        1.0
+    );
+    assert_eq!(q["status"]["configs"][0]["limits"]["cpus"]["value"], 1.0);
+    assert_eq!(q["status"]["infos"][0]["role"], "legacy");
+    let remove = json!({"type": "REMOVE_QUOTA", "remove_quota": {"role": "legacy"}});
+    assert_eq!(op(m.addr, &remove).await.status, 200);
+    assert_eq!(op(m.addr, &remove).await.status, 400);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -409,11 +431,15 @@ async fn agent_deactivate_reactivate_and_gone() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    s.offers().await.unwrap();
+    let offer = s.offers().await.unwrap().remove(0);
     assert_eq!(
         query(m.addr, "GET_AGENTS").await["agents"][0]["active"],
         true
     );
+    let r = s
+        .launch(&offer, vec![common::command_task("t1", &offer, 1.0, 64.0)])
+        .await;
+    assert_eq!(r.status, 202);
 
     let r = op(
         m.addr,
@@ -421,6 +447,9 @@ async fn agent_deactivate_reactivate_and_gone() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
+    let st = s.update().await.unwrap();
+    assert_eq!(st["state"], "TASK_GONE_BY_OPERATOR", "{st}");
+    assert_eq!(st["reason"], "REASON_AGENT_REMOVED_BY_OPERATOR", "{st}");
     assert_eq!(query(m.addr, "GET_AGENTS").await, json!({}));
 }
 

@@ -8,7 +8,7 @@ use hyper::body::Incoming;
 use meseta_api::agent::response::{GetFlags, GetHealth, GetMetrics, GetVersion};
 use meseta_api::master::{
     Agent as AgentView, Call, CallType, Executor, Framework as FrameworkView, GetAgents,
-    GetExecutors, GetFrameworks, GetQuota, GetRoles, GetState, GetTasks, GetWeights,
+    GetExecutors, GetFrameworks, GetMaster, GetQuota, GetRoles, GetState, GetTasks, GetWeights,
     Response as OpResponse, ResponseType,
 };
 use meseta_api::{Flag, Metric, Role, TimeInfo, VersionInfo, WeightInfo};
@@ -116,6 +116,14 @@ pub async fn handle(req: Request<Incoming>, ctx: &Ctx) -> super::HttpResult {
                     .collect(),
             });
         }
+        CallType::GetMaster => {
+            resp.r#type = ResponseType::GetMaster;
+            resp.get_master = Some(GetMaster {
+                master_info: Some(m.info.clone()),
+                start_time: Some(m.start_time),
+                elected_time: Some(m.start_time),
+            });
+        }
         CallType::GetWeights => {
             resp.r#type = ResponseType::GetWeights;
             resp.get_weights = Some(GetWeights {
@@ -151,6 +159,17 @@ pub async fn handle(req: Request<Incoming>, ctx: &Ctx) -> super::HttpResult {
                 .unwrap_or_default();
             let configs = super::roles::quota_configs(&configs)?;
             m.update_quotas(&configs)?;
+            return Ok(Response::new(Body::empty()));
+        }
+        CallType::SetQuota => {
+            let r = call.set_quota.map(|q| q.quota_request).unwrap_or_default();
+            let q = super::roles::quota_from_request(&r)?;
+            m.update_quotas(&[q])?;
+            return Ok(Response::new(Body::empty()));
+        }
+        CallType::RemoveQuota => {
+            let role = call.remove_quota.map(|q| q.role).unwrap_or_default();
+            m.remove_quota(&role)?;
             return Ok(Response::new(Body::empty()));
         }
         CallType::ReserveResources | CallType::UnreserveResources => {

@@ -43,6 +43,30 @@ pub fn quota_configs(configs: &[WireQuota]) -> Result<Vec<(String, QuotaConfig)>
         .collect()
 }
 
+/// A legacy `QuotaRequest` (`POST /quota`, SET_QUOTA): its guarantee is
+/// both the guarantees and the limits (Mesos 1.9+ semantics).
+pub fn quota_from_request(r: &QuotaRequest) -> Result<(String, QuotaConfig), HttpError> {
+    let role = r
+        .role
+        .clone()
+        .ok_or_else(|| HttpError::bad_request("QuotaRequest is missing 'role'"))?;
+    let mut amounts = Vec::new();
+    for res in &r.guarantee {
+        match (res.r#type, res.scalar) {
+            (ValueType::Scalar, Some(s)) => amounts.push((res.name.as_str(), s.value)),
+            _ => {
+                return Err(HttpError::bad_request(format!(
+                    "Quota resource '{}' must be a scalar",
+                    res.name
+                )))
+            }
+        }
+    }
+    let q = QuotaConfig::from_f64(&amounts, &amounts)
+        .map_err(|e| HttpError::bad_request(e.to_string()))?;
+    Ok((role, q))
+}
+
 fn scalar_map(pairs: impl Iterator<Item = (String, f64)>) -> BTreeMap<String, WireScalar> {
     pairs.map(|(k, v)| (k, WireScalar { value: v })).collect()
 }
@@ -119,24 +143,8 @@ pub async fn handle(route: Route, req: Request<Incoming>, ctx: &Ctx) -> HttpResu
         (Route::Quota, &Method::POST) => {
             let (_, body) = read_body(req, ctx.max_body_bytes).await?;
             let r: QuotaRequest = parse(&body, "quota request")?;
-            let role = r
-                .role
-                .ok_or_else(|| HttpError::bad_request("QuotaRequest is missing 'role'"))?;
-            let mut amounts = Vec::new();
-            for res in &r.guarantee {
-                match (res.r#type, res.scalar) {
-                    (ValueType::Scalar, Some(s)) => amounts.push((res.name.as_str(), s.value)),
-                    _ => {
-                        return Err(HttpError::bad_request(format!(
-                            "Quota resource '{}' must be a scalar",
-                            res.name
-                        )))
-                    }
-                }
-            }
-            let q = QuotaConfig::from_f64(&amounts, &amounts)
-                .map_err(|e| HttpError::bad_request(e.to_string()))?;
-            lock(&ctx.master).update_quotas(&[(role, q)])?;
+            let q = quota_from_request(&r)?;
+            lock(&ctx.master).update_quotas(&[q])?;
             Ok(ok_empty())
         }
         (Route::Quota, &Method::DELETE) => {
@@ -146,13 +154,7 @@ pub async fn handle(route: Route, req: Request<Incoming>, ctx: &Ctx) -> HttpResu
                 .map(|(_, r)| r.to_string())
                 .filter(|r| !r.is_empty())
                 .ok_or_else(|| HttpError::bad_request("Expecting 'DELETE /quota/<role>'"))?;
-            let mut m = lock(&ctx.master);
-            if !m.quotas().iter().any(|(r, _)| *r == role) {
-                return Err(HttpError::bad_request(format!(
-                    "Failed to remove quota: role '{role}' has no quota set"
-                )));
-            }
-            m.update_quotas(&[(role, QuotaConfig::none())])?;
+            lock(&ctx.master).remove_quota(&role)?;
             Ok(ok_empty())
         }
         (Route::Quota, m) => Err(method_not_allowed("GET, POST, DELETE", m)),

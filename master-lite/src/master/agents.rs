@@ -372,6 +372,12 @@ impl Master {
     /// (TASK_UNREACHABLE for PARTITION_AWARE frameworks) with
     /// REASON_AGENT_REMOVED, and every framework gets FAILURE.
     pub(crate) fn remove_agent(&mut self, id: &str) {
+        self.remove_agent_for(id, false);
+    }
+
+    /// Removes an agent; `by_operator` (MARK_AGENT_GONE) makes its tasks
+    /// TASK_GONE_BY_OPERATOR with REASON_AGENT_REMOVED_BY_OPERATOR.
+    pub(crate) fn remove_agent_for(&mut self, id: &str, by_operator: bool) {
         self.rescind_agent_offers(id);
         let Some(agent) = self.agents.remove(id) else {
             return;
@@ -381,7 +387,9 @@ impl Master {
         let aid = AgentId::new(id);
         let mut updates = Vec::new();
         for fw in self.frameworks.values_mut() {
-            let state = if fw.partition_aware() {
+            let state = if by_operator {
+                TaskState::GoneByOperator
+            } else if fw.partition_aware() {
                 TaskState::Unreachable
             } else {
                 TaskState::Lost
@@ -399,8 +407,16 @@ impl Master {
                 let st = Self::master_status(
                     &rec.task.task_id,
                     state,
-                    Reason::AgentRemoved,
-                    format!("Agent {id} removed: health check timed out"),
+                    if by_operator {
+                        Reason::AgentRemovedByOperator
+                    } else {
+                        Reason::AgentRemoved
+                    },
+                    if by_operator {
+                        format!("Agent {id} marked gone by the operator")
+                    } else {
+                        format!("Agent {id} removed: health check timed out")
+                    },
                     Some(&aid),
                 );
                 rec.task.state = state;

@@ -76,6 +76,16 @@ impl Master {
         Ok(())
     }
 
+    /// REMOVE_QUOTA / `DELETE /quota/<role>`: 400 if the role has none.
+    pub fn remove_quota(&mut self, role: &str) -> Result<(), CallError> {
+        if !self.quotas().iter().any(|(r, _)| r == role) {
+            return Err(CallError::BadRequest(format!(
+                "Failed to remove quota: role '{role}' has no quota set"
+            )));
+        }
+        self.update_quotas(&[(role.to_string(), QuotaConfig::none())])
+    }
+
     /// Roles with a non-default quota, sorted.
     pub fn quotas(&self) -> Vec<(String, QuotaConfig)> {
         let mut out: Vec<(String, QuotaConfig)> = self
@@ -212,7 +222,7 @@ impl Master {
     /// MARK_AGENT_GONE: the agent is removed for good; its tasks are lost.
     pub fn mark_agent_gone(&mut self, agent_id: &str) -> Result<(), CallError> {
         self.known_agent(agent_id)?;
-        self.remove_agent(agent_id);
+        self.remove_agent_for(agent_id, true);
         self.trigger_allocation();
         Ok(())
     }
