@@ -277,6 +277,21 @@ async fn reserved_resources_reach_offers() {
     assert_eq!(r_cpus[0]["scalar"]["value"], 1.0);
     assert_eq!(r_cpus[0]["reservations"][0]["type"], "DYNAMIC");
 
+    // The reservation survives the agent re-registering (it reports only
+    // its unreserved resources).
+    let agent = FakeAgent::subscribe(m.addr, Some(&agent.agent_id))
+        .await
+        .unwrap();
+    let agents = query(m.addr, "GET_AGENTS").await;
+    let total = agents["agents"][0]["total_resources"].as_array().unwrap();
+    assert!(
+        total
+            .iter()
+            .any(|r| r["name"] == "cpus" && r["reservations"][0]["role"] == "ops"),
+        "{total:?}"
+    );
+    assert!((cpus(&agents["agents"][0]["total_resources"]) - 4.0).abs() < 1e-9);
+
     // UNRESERVE while the reservation is offered: the offer is rescinded.
     let r = op(
         m.addr,

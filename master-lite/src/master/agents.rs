@@ -48,7 +48,12 @@ impl Master {
             Some(id) if self.agents.contains_key(&id) => {
                 self.counters.message("messages_reregister_slave");
                 info.id = Some(AgentId::new(id.clone()));
+                let mut total = total;
                 if let Some(a) = self.agents.get_mut(&id) {
+                    if !a.operations.is_empty() {
+                        total = super::operator::replay_operations(total, &a.operations);
+                        info.resources = crate::convert::to_wire(&total);
+                    }
                     a.info = info;
                     a.sink = Some(sink.clone());
                     a.disconnected_at = None;
@@ -141,6 +146,7 @@ impl Master {
                 reregistered_time: re.then(now_secs),
                 disconnected_at: None,
                 deactivated: false,
+                operations: Vec::new(),
             },
         );
     }

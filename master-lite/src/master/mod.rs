@@ -161,6 +161,9 @@ pub struct Agent {
     /// Deactivated by the operator (DEACTIVATE_AGENT): no offers until
     /// REACTIVATE_AGENT.
     pub deactivated: bool,
+    /// Operator RESERVE/UNRESERVE operations applied to the agent, replayed
+    /// over the resources it reports when it re-registers.
+    pub operations: Vec<crate::allocator::Operation>,
 }
 
 impl Agent {

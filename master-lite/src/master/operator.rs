@@ -50,6 +50,22 @@ fn unreserved_copy(res: &Resources) -> Resources {
         .collect()
 }
 
+/// Applies recorded RESERVE/UNRESERVE operations to the resources an agent
+/// reports on re-registration; an operation that no longer fits is skipped.
+pub(crate) fn replay_operations(mut total: Resources, ops: &[Operation]) -> Resources {
+    for op in ops {
+        let (remove, add) = match op {
+            Operation::Reserve(r) => (unreserved_copy(r), r.clone()),
+            Operation::Unreserve(r) => (r.clone(), unreserved_copy(r)),
+        };
+        if total.contains(&remove) {
+            total.subtract(&remove);
+            total.add(&add);
+        }
+    }
+    total
+}
+
 impl Master {
     /// UPDATE_WEIGHTS / `PUT /weights`: all weights are validated first.
     pub fn update_weights(&mut self, weights: &[(String, f64)]) -> Result<(), CallError> {
@@ -188,6 +204,7 @@ impl Master {
             self.allocator.agent_total(agent_id),
         ) {
             a.info.resources = to_wire(total);
+            a.operations.extend(ops);
         }
         self.trigger_allocation();
         Ok(())
