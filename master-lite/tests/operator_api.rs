@@ -47,6 +47,17 @@ fn cpus(resources: &Value) -> f64 {
         .sum()
 }
 
+/// A role of a `/roles` document.
+fn role(doc: &Value, name: &str) -> Value {
+    doc["roles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no role {name} in {doc}"))
+}
+
 /// What bad calls must leave unchanged.
 async fn snapshot(addr: SocketAddr) -> Value {
     let agents = query(addr, "GET_AGENTS").await;
@@ -62,6 +73,8 @@ async fn snapshot(addr: SocketAddr) -> Value {
         "quota": query(addr, "GET_QUOTA").await,
         "agents": totals,
         "http_weights": get_json(addr, "/weights").await,
+        "http_roles": get_json(addr, "/roles").await,
+        "http_quota": get_json(addr, "/quota").await,
     })
 }
 
@@ -222,6 +235,12 @@ async fn quota_limit_caps_offers() {
     let again = s.offers().await.unwrap();
     let offered: f64 = again.iter().map(|o| cpus(&o["resources"])).sum();
     assert!(offered <= 1.5 + 1e-9, "{again:?}");
+    let roles = get_json(m.addr, "/roles.json").await;
+    let capped = role(&roles, "capped");
+    assert_eq!(capped["quota"]["limit"]["cpus"], 1.5, "{capped}");
+    assert_eq!(capped["quota"]["role"], "capped");
+    assert_eq!(capped["weight"], 1.0);
+    assert!(capped["offered"]["cpus"].as_f64().unwrap() <= 1.5 + 1e-9);
 
     // Removing the quota lifts the cap.
     let r = request(m.addr, "DELETE", "/quota/capped", &[], b"")
@@ -276,6 +295,15 @@ async fn reserved_resources_reach_offers() {
     assert_eq!(r_cpus.len(), 1, "{res:?}");
     assert_eq!(r_cpus[0]["scalar"]["value"], 1.0);
     assert_eq!(r_cpus[0]["reservations"][0]["type"], "DYNAMIC");
+    let roles = get_json(m.addr, "/roles").await;
+    let ops = role(&roles, "ops");
+    assert_eq!(ops["reserved"]["cpus"], 1.0, "{ops}");
+    assert_eq!(ops["frameworks"][0], s.framework_id.as_str());
+    assert!(ops["offered"]["cpus"].as_f64().unwrap() >= 1.0, "{ops}");
+    assert!(
+        ops["quota"]["consumed"]["cpus"].as_f64().unwrap() >= 1.0,
+        "{ops}"
+    );
 
     // The reservation survives the agent re-registering (it reports only
     // its unreserved resources).

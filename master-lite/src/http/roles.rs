@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use meseta_api::master::{QuotaConfig as WireQuota, QuotaInfo, QuotaRequest, QuotaStatus};
-use meseta_api::resource_format::resources_to_state_json;
 use meseta_api::{Resource as WireResource, Scalar as WireScalar, ValueType, WeightInfo};
 use serde_json::{json, Value as Json};
 
@@ -167,17 +166,33 @@ pub async fn handle(route: Route, req: Request<Incoming>, ctx: &Ctx) -> HttpResu
     }
 }
 
-/// The `/roles` document.
+/// A `ResourceQuantities` JSON object (`{"cpus": 1.5, "mem": 128}`).
+fn quantities_json<'a>(q: impl Iterator<Item = (&'a str, crate::allocator::Scalar)>) -> Json {
+    Json::Object(q.map(|(n, v)| (n.to_string(), json!(v.as_f64()))).collect())
+}
+
+/// The `/roles` document (Mesos `ReadOnlyHandler::roles`).
 pub fn roles_json(m: &Master) -> Json {
     let roles: Vec<Json> = m
         .roles()
         .into_iter()
         .map(|r| {
+            let mut resources = r.allocated.clone();
+            resources.add(&r.offered);
             json!({
                 "name": r.name,
                 "weight": r.weight,
+                "quota": {
+                    "role": r.name,
+                    "guarantee": quantities_json(r.quota.guarantees.iter()),
+                    "limit": quantities_json(r.quota.limits.iter()),
+                    "consumed": quantities_json(r.consumed.iter()),
+                },
+                "resources": quantities_json(resources.iter()),
+                "allocated": quantities_json(r.allocated.iter()),
+                "offered": quantities_json(r.offered.iter()),
+                "reserved": quantities_json(r.reserved.iter()),
                 "frameworks": r.frameworks,
-                "resources": resources_to_state_json(&r.resources),
             })
         })
         .collect();

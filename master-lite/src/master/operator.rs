@@ -12,7 +12,8 @@ use meseta_api::Resource as WireResource;
 
 use super::{CallError, Master};
 use crate::allocator::{
-    quota, AllocatorError, Operation, QuotaConfig, ReservationError, Resource, Resources,
+    quota, roles, AllocatorError, Operation, Quantities, QuotaConfig, ReservationError, Resource,
+    Resources,
 };
 use crate::convert::{from_wire, to_wire};
 
@@ -27,6 +28,25 @@ pub struct RoleInfo {
     pub frameworks: Vec<String>,
     /// Scalar resources allocated to it (and its sub-roles).
     pub resources: Vec<WireResource>,
+    /// Used by its (and its sub-roles') tasks and executors.
+    pub allocated: Quantities,
+    /// Offered to it (and its sub-roles).
+    pub offered: Quantities,
+    /// Reserved to it (and its sub-roles) on all agents.
+    pub reserved: Quantities,
+    /// Its quota.
+    pub quota: QuotaConfig,
+    /// Consumed quota: reservations plus unreserved allocations.
+    pub consumed: Quantities,
+}
+
+fn in_role(role: &str, r: Option<&str>) -> bool {
+    r.is_some_and(|r| roles::can_use_reservation(r, role))
+}
+
+fn add_role_scalars(q: &mut Quantities, res: &Resources, role: &str) {
+    res.filter(|r| in_role(role, r.allocation_role.as_deref()))
+        .add_scalar_quantities_to(q);
 }
 
 impl From<AllocatorError> for CallError {
@@ -35,7 +55,7 @@ impl From<AllocatorError> for CallError {
     }
 }
 
-fn scalars(q: &crate::allocator::Quantities) -> Vec<WireResource> {
+fn scalars(q: &Quantities) -> Vec<WireResource> {
     q.iter()
         .map(|(n, v)| WireResource::scalar(n, v.as_f64()))
         .collect()
@@ -138,11 +158,38 @@ impl Master {
         }
         frameworks
             .into_iter()
-            .map(|(name, fws)| RoleInfo {
-                weight: self.allocator.weight(&name),
-                frameworks: fws.into_iter().collect(),
-                resources: scalars(&self.allocator.role_allocation(&name)),
-                name,
+            .map(|(name, fws)| {
+                let (mut allocated, mut offered, mut reserved) =
+                    (Quantities::new(), Quantities::new(), Quantities::new());
+                for f in self.frameworks.values() {
+                    for t in f.tasks.values() {
+                        add_role_scalars(&mut allocated, &t.alloc, &name);
+                    }
+                    for e in f.executors.values() {
+                        add_role_scalars(&mut allocated, &e.alloc, &name);
+                    }
+                }
+                for o in self.offers.values() {
+                    add_role_scalars(&mut offered, &o.alloc, &name);
+                }
+                for id in self.agents.keys() {
+                    if let Some(total) = self.allocator.agent_total(id) {
+                        total
+                            .filter(|r| in_role(&name, r.reservation_role()))
+                            .add_scalar_quantities_to(&mut reserved);
+                    }
+                }
+                RoleInfo {
+                    weight: self.allocator.weight(&name),
+                    frameworks: fws.into_iter().collect(),
+                    resources: scalars(&self.allocator.role_allocation(&name)),
+                    allocated,
+                    offered,
+                    reserved,
+                    quota: self.allocator.quota(&name),
+                    consumed: self.allocator.consumed_quota(&name),
+                    name,
+                }
             })
             .collect()
     }
