@@ -176,6 +176,34 @@ async fn quota_limit_caps_offers() {
     assert_eq!(capped["weight"], 1.0);
     assert!(capped["offered"]["cpus"].as_f64().unwrap() <= 1.5 + 1e-9);
 
+    // A limit below what the role consumes needs `force`; so do guarantees
+    // beyond the cluster's capacity.
+    let r = s
+        .launch(
+            &again[0],
+            vec![common::command_task("t1", &again[0], 1.0, 64.0)],
+        )
+        .await;
+    assert_eq!(r.status, 202);
+    let limit = |cpus: f64, force: bool| {
+        json!({"type": "UPDATE_QUOTA", "update_quota": {"force": force, "quota_configs": [
+            {"role": "capped", "limits": {"cpus": {"value": cpus}}}]}})
+    };
+    let r = op(m.addr, &limit(0.5, false)).await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("force"), "{}", r.text());
+    assert_eq!(op(m.addr, &limit(0.5, true)).await.status, 200);
+    let q = query(m.addr, "GET_QUOTA").await;
+    assert_eq!(q["status"]["configs"][0]["limits"]["cpus"]["value"], 0.5);
+    let big = |force: bool| {
+        json!({"type": "UPDATE_QUOTA", "update_quota": {"force": force, "quota_configs": [
+            {"role": "big", "guarantees": {"cpus": {"value": 100.0}}}]}})
+    };
+    assert_eq!(op(m.addr, &big(false)).await.status, 400);
+    assert_eq!(op(m.addr, &big(true)).await.status, 200);
+    let remove = json!({"type": "REMOVE_QUOTA", "remove_quota": {"role": "big"}});
+    assert_eq!(op(m.addr, &remove).await.status, 200);
+
     // Removing the quota lifts the cap.
     let r = request(m.addr, "DELETE", "/quota/capped", &[], b"")
         .await

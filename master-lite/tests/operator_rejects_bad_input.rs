@@ -58,6 +58,7 @@ async fn bad_input_is_400_and_changes_nothing() {
         ("negative quota", quota("neg", json!(-2.0))),
         ("NaN quota", quota("nan", json!("NaN"))),
         ("quota on *", quota("*", json!(1.0))),
+        ("guarantee above capacity", quota("huge", json!(100.0))),
         ("reserve too much", reserve(aid.clone(), "ops", 100.0)),
         ("reserve role ..", reserve(aid.clone(), "..", 1.0)),
         ("reserve role *", reserve(aid.clone(), "*", 1.0)),

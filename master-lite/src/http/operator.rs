@@ -153,18 +153,15 @@ pub async fn handle(req: Request<Incoming>, ctx: &Ctx) -> super::HttpResult {
             return Ok(Response::new(Body::empty()));
         }
         CallType::UpdateQuota => {
-            let configs = call
-                .update_quota
-                .map(|u| u.quota_configs)
-                .unwrap_or_default();
-            let configs = super::roles::quota_configs(&configs)?;
-            m.update_quotas(&configs)?;
+            let u = call.update_quota.unwrap_or_default();
+            let configs = super::roles::quota_configs(&u.quota_configs)?;
+            m.update_quotas(&configs, u.force == Some(true))?;
             return Ok(Response::new(Body::empty()));
         }
         CallType::SetQuota => {
             let r = call.set_quota.map(|q| q.quota_request).unwrap_or_default();
             let q = super::roles::quota_from_request(&r)?;
-            m.update_quotas(&[q])?;
+            m.update_quotas(&[q], r.force == Some(true))?;
             return Ok(Response::new(Body::empty()));
         }
         CallType::RemoveQuota => {

@@ -143,7 +143,7 @@ pub async fn handle(route: Route, req: Request<Incoming>, ctx: &Ctx) -> HttpResu
             let (_, body) = read_body(req, ctx.max_body_bytes).await?;
             let r: QuotaRequest = parse(&body, "quota request")?;
             let q = quota_from_request(&r)?;
-            lock(&ctx.master).update_quotas(&[q])?;
+            lock(&ctx.master).update_quotas(&[q], r.force == Some(true))?;
             Ok(ok_empty())
         }
         (Route::Quota, &Method::DELETE) => {

@@ -101,15 +101,97 @@ impl Master {
     }
 
     /// UPDATE_QUOTA: every config is validated before any is applied.
-    pub fn update_quotas(&mut self, configs: &[(String, QuotaConfig)]) -> Result<(), CallError> {
+    /// Without `force`, Mesos's checks apply: a new limit may not be below
+    /// the role's consumed quota, and the sum of all guarantees may not
+    /// exceed the cluster's capacity. Offers to a role whose limits changed
+    /// are rescinded (best effort, as Mesos does).
+    pub fn update_quotas(
+        &mut self,
+        configs: &[(String, QuotaConfig)],
+        force: bool,
+    ) -> Result<(), CallError> {
         for (role, config) in configs {
             quota::validate(role, config).map_err(AllocatorError::from)?;
+        }
+        if !force {
+            for (role, config) in configs {
+                let consumed = self.consumed_quota(role);
+                if !config.limits.allows(&consumed) {
+                    return Err(CallError::BadRequest(format!(
+                        "Invalid QuotaConfig: Role '{role}' is already consuming '{consumed}'; \
+                         this is more than the requested limits (use 'force' flag to bypass \
+                         this check)"
+                    )));
+                }
+            }
+            let mut guarantees = Quantities::new();
+            for (role, q) in self.quotas() {
+                if !configs.iter().any(|(r, _)| *r == role) {
+                    guarantees.add(&q.guarantees);
+                }
+            }
+            for (_, config) in configs {
+                guarantees.add(&config.guarantees);
+            }
+            let capacity = self.allocator.cluster_total();
+            if !capacity.contains(&guarantees) {
+                return Err(CallError::BadRequest(format!(
+                    "Invalid QuotaConfig: total quota guarantees '{guarantees}' exceed cluster \
+                     capacity '{capacity}' (use 'force' flag to bypass this check)"
+                )));
+            }
         }
         for (role, config) in configs {
             self.allocator.update_quota(role, config.clone())?;
         }
+        let limited: Vec<&str> = configs
+            .iter()
+            .filter(|(_, c)| !c.limits.is_empty())
+            .map(|(r, _)| r.as_str())
+            .collect();
+        let rescind: Vec<String> = self
+            .offers
+            .iter()
+            .filter(|(_, o)| {
+                o.alloc.iter().any(|r| {
+                    limited
+                        .iter()
+                        .any(|l| in_role(l, r.allocation_role.as_deref()))
+                })
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in rescind {
+            self.rescind_offer(&id);
+        }
         self.trigger_allocation();
         Ok(())
+    }
+
+    /// Mesos's consumed quota: reservations of the role (and sub-roles) plus
+    /// unreserved resources its tasks and executors use (offers excluded).
+    fn consumed_quota(&self, role: &str) -> Quantities {
+        let mut q = Quantities::new();
+        for id in self.agents.keys() {
+            if let Some(total) = self.allocator.agent_total(id) {
+                total
+                    .filter(|r| in_role(role, r.reservation_role()))
+                    .add_scalar_quantities_to(&mut q);
+            }
+        }
+        let mut add = |res: &Resources| {
+            res.filter(|r| r.reservation.is_none() && in_role(role, r.allocation_role.as_deref()))
+                .add_scalar_quantities_to(&mut q);
+        };
+        for f in self.frameworks.values() {
+            for t in f.tasks.values() {
+                add(&t.alloc);
+            }
+            for e in f.executors.values() {
+                add(&e.alloc);
+            }
+        }
+        q
     }
 
     /// REMOVE_QUOTA / `DELETE /quota/<role>`: 400 if the role has none.
@@ -119,7 +201,7 @@ impl Master {
                 "Failed to remove quota: role '{role}' has no quota set"
             )));
         }
-        self.update_quotas(&[(role.to_string(), QuotaConfig::none())])
+        self.update_quotas(&[(role.to_string(), QuotaConfig::none())], true)
     }
 
     /// Roles with a non-default quota, sorted.
