@@ -382,3 +382,36 @@ async fn state_summary_counts_tasks() {
     assert_eq!(f["TASK_RUNNING"], 1);
     assert_eq!(f["resources"]["cpus"], 1.0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weights_and_quota_survive_master_restart() {
+    let m = master(|_| {}).await;
+    let r = op(
+        m.addr,
+        &json!({"type": "UPDATE_WEIGHTS", "update_weights": {"weight_infos": [
+            {"role": "web", "weight": 3.0}]}}),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let r = op(
+        m.addr,
+        &json!({"type": "UPDATE_QUOTA", "update_quota": {"quota_configs": [
+            {"role": "capped", "limits": {"cpus": {"value": 2.0}}}]}}),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let (weights, quota) = (
+        query(m.addr, "GET_WEIGHTS").await,
+        query(m.addr, "GET_QUOTA").await,
+    );
+    let work_dir = m.dir.path().to_path_buf();
+    m.running.shutdown();
+
+    let mut cfg = master_lite::flags::MasterConfig::for_tests(&work_dir);
+    cfg.allocation_interval = Duration::from_millis(100);
+    let running = master_lite::server::start(cfg).await.unwrap();
+    assert_eq!(query(running.addr, "GET_WEIGHTS").await, weights);
+    assert_eq!(query(running.addr, "GET_QUOTA").await, quota);
+    running.shutdown();
+    drop(m.dir);
+}

@@ -311,6 +311,7 @@ impl Master {
             last_agent_heartbeat: now,
         };
         m.recover_frameworks();
+        m.recover_roles();
         Ok(m)
     }
 

@@ -16,6 +16,7 @@ use crate::allocator::{
     Resources,
 };
 use crate::convert::{from_wire, to_wire};
+use crate::registry::StoredQuota;
 
 /// A role as `GET_ROLES` and `/roles` show it.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,11 +87,66 @@ pub(crate) fn replay_operations(mut total: Resources, ops: &[Operation]) -> Reso
     total
 }
 
+fn stored(q: &QuotaConfig) -> StoredQuota {
+    StoredQuota {
+        guarantees: q
+            .guarantees
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.as_f64()))
+            .collect(),
+        limits: q
+            .limits
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.as_f64()))
+            .collect(),
+    }
+}
+
 impl Master {
+    /// Re-applies persisted weights and quotas (master restart).
+    pub(crate) fn recover_roles(&mut self) {
+        let weights: Vec<(&str, f64)> = self
+            .registry
+            .data
+            .weights
+            .iter()
+            .map(|(r, w)| (r.as_str(), *w))
+            .collect();
+        if let Err(err) = self.allocator.update_weights(&weights) {
+            tracing::warn!(%err, "cannot recover role weights");
+        }
+        for (role, q) in &self.registry.data.quotas {
+            let pairs = |m: &BTreeMap<String, f64>| -> Vec<(String, f64)> {
+                m.iter().map(|(k, v)| (k.clone(), *v)).collect()
+            };
+            let (g, l) = (pairs(&q.guarantees), pairs(&q.limits));
+            let g: Vec<(&str, f64)> = g.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+            let l: Vec<(&str, f64)> = l.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+            let result = QuotaConfig::from_f64(&g, &l)
+                .map_err(AllocatorError::from)
+                .and_then(|c| self.allocator.update_quota(role, c));
+            if let Err(err) = result {
+                tracing::warn!(%role, %err, "cannot recover quota");
+            }
+        }
+    }
+
+    /// Writes the registry after an operator change; a failure is logged
+    /// (the change stays in effect until the master restarts).
+    fn persist(&self, what: &str) {
+        if let Err(err) = self.save_registry() {
+            tracing::error!(%err, "cannot persist {what}");
+        }
+    }
+
     /// UPDATE_WEIGHTS / `PUT /weights`: all weights are validated first.
     pub fn update_weights(&mut self, weights: &[(String, f64)]) -> Result<(), CallError> {
         let w: Vec<(&str, f64)> = weights.iter().map(|(r, w)| (r.as_str(), *w)).collect();
         self.allocator.update_weights(&w)?;
+        for (r, w) in weights {
+            self.registry.data.weights.insert(r.clone(), *w);
+        }
+        self.persist("weights");
         self.trigger_allocation();
         Ok(())
     }
@@ -143,7 +199,16 @@ impl Master {
         }
         for (role, config) in configs {
             self.allocator.update_quota(role, config.clone())?;
+            if config.is_default() {
+                self.registry.data.quotas.remove(role);
+            } else {
+                self.registry
+                    .data
+                    .quotas
+                    .insert(role.clone(), stored(config));
+            }
         }
+        self.persist("quota");
         let limited: Vec<&str> = configs
             .iter()
             .filter(|(_, c)| !c.limits.is_empty())
