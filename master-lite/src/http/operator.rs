@@ -196,14 +196,12 @@ pub async fn handle(req: Request<Incoming>, ctx: &Ctx) -> super::HttpResult {
             return Ok(Response::new(Body::empty()));
         }
         CallType::DrainAgent => {
-            // Without a maintenance subsystem, draining stops new offers; with
-            // `mark_gone` the agent is removed.
             let d = call.drain_agent.unwrap_or_default();
-            if d.mark_gone == Some(true) {
-                m.mark_agent_gone(&d.agent_id.value)?;
-            } else {
-                m.deactivate_agent(&d.agent_id.value)?;
-            }
+            m.drain_agent(
+                &d.agent_id.value,
+                d.max_grace_period,
+                d.mark_gone == Some(true),
+            )?;
             return Ok(Response::new(Body::empty()));
         }
         CallType::Unknown => return Err(HttpError::bad_request("Unknown call type")),
@@ -247,6 +245,7 @@ fn agents(m: &Master) -> GetAgents {
             agent_info: a.info.clone(),
             active: a.sink.is_some() && !a.deactivated,
             deactivated: Some(a.deactivated),
+            drain_info: a.drain,
             version: a.version.clone(),
             pid: Some(a.pid()),
             registered_time: Some(time_info(a.registered_time)),

@@ -147,6 +147,7 @@ impl Master {
                 disconnected_at: None,
                 deactivated: false,
                 operations: Vec::new(),
+                drain: None,
             },
         );
     }
@@ -317,6 +318,7 @@ impl Master {
         }
         if terminal {
             self.complete_task(&fw_id, &task_id);
+            self.check_drained(agent_id);
         }
     }
 

@@ -13,6 +13,7 @@
 //! (`/state` and `/metrics/snapshot`).
 
 mod agents;
+mod drain;
 mod frameworks;
 mod housekeeping;
 mod offers;
@@ -164,6 +165,8 @@ pub struct Agent {
     /// Operator RESERVE/UNRESERVE operations applied to the agent, replayed
     /// over the resources it reports when it re-registers.
     pub operations: Vec<crate::allocator::Operation>,
+    /// DRAIN_AGENT progress, if the agent is being (or was) drained.
+    pub drain: Option<meseta_api::DrainInfo>,
 }
 
 impl Agent {

@@ -421,6 +421,7 @@ impl Master {
         self.known_agent(agent_id)?;
         let connected = self.agents.get_mut(agent_id).is_some_and(|a| {
             a.deactivated = false;
+            a.drain = None;
             a.sink.is_some()
         });
         if connected {
