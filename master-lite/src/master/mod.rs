@@ -10,7 +10,9 @@
 //! `agents.rs` (agent channel, status updates, removal), `offers.rs`
 //! (allocation, ACCEPT/DECLINE, rescinds), `tasks.rs` (validation, KILL,
 //! RECONCILE, ACKNOWLEDGE, MESSAGE), `housekeeping.rs` (timers), `render.rs`
-//! (`/state` and `/metrics/snapshot`).
+//! (`/state` and `/metrics/snapshot`), `operator.rs` (reservations, agent
+//! deactivation, MARK_AGENT_GONE), `roles.rs` (weights, quota, the role
+//! view), `drain.rs` (DRAIN_AGENT).
 
 mod agents;
 mod drain;
@@ -19,6 +21,7 @@ mod housekeeping;
 mod offers;
 mod operator;
 pub mod render;
+mod roles;
 mod sink;
 mod tasks;
 
@@ -31,7 +34,7 @@ use meseta_api::{
     Address, AgentInfo, Bytes, ExecutorInfo, FrameworkCapabilityType, FrameworkInfo, MasterInfo,
     Offer, Task, TaskState,
 };
-pub use operator::RoleInfo;
+pub use roles::RoleInfo;
 pub use sink::{Sink, SinkReceiver};
 use tokio::sync::Notify;
 
