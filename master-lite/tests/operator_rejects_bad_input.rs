@@ -115,5 +115,31 @@ async fn bad_input_is_400_and_changes_nothing() {
     .await
     .unwrap();
     assert_eq!(r.status, 400, "{}", r.text());
+    // Protobuf is not spoken: 415 for the body, 406 for the answer.
+    let r = request(
+        m.addr,
+        "POST",
+        "/api/v1",
+        &[("Content-Type", "application/x-protobuf")],
+        b"\x08\x01",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 415);
+    let r = request(
+        m.addr,
+        "POST",
+        "/api/v1",
+        &[
+            ("Content-Type", "application/json"),
+            ("Accept", "application/x-protobuf"),
+        ],
+        br#"{"type": "GET_HEALTH"}"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 406);
+    let r = request(m.addr, "GET", "/api/v1", &[], b"").await.unwrap();
+    assert_eq!(r.status, 405);
     assert_eq!(snapshot(m.addr).await, before);
 }

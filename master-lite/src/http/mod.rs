@@ -219,6 +219,26 @@ fn require_json(parts: &http::request::Parts) -> Result<(), HttpError> {
     }
 }
 
+/// An `Accept` header, if present, must allow JSON (406 otherwise).
+fn require_json_accept(parts: &http::request::Parts) -> Result<(), HttpError> {
+    let Some(accept) = parts.headers.get(header::ACCEPT) else {
+        return Ok(());
+    };
+    let a = accept.to_str().unwrap_or_default();
+    let ok = a.split(',').any(|m| {
+        let m = m.split(';').next().unwrap_or_default().trim();
+        m.eq_ignore_ascii_case("application/json") || m == "*/*" || m == "application/*"
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(HttpError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "Expecting 'Accept' to allow application/json",
+        ))
+    }
+}
+
 fn require_post(req: &Request<Incoming>) -> Result<(), HttpError> {
     if req.method() == Method::POST {
         Ok(())

@@ -13,7 +13,9 @@ use meseta_api::master::{
 };
 use meseta_api::{Flag, Metric, Role, TimeInfo, VersionInfo, WeightInfo};
 
-use super::{json_response, read_body, require_json, require_post, Body, Ctx, HttpError};
+use super::{
+    json_response, read_body, require_json, require_json_accept, require_post, Body, Ctx, HttpError,
+};
 use crate::master::{lock, render::version_json, Master};
 
 /// Serves one operator call.
@@ -21,6 +23,7 @@ pub async fn handle(req: Request<Incoming>, ctx: &Ctx) -> super::HttpResult {
     require_post(&req)?;
     let (parts, body) = read_body(req, ctx.max_body_bytes).await?;
     require_json(&parts)?;
+    require_json_accept(&parts)?;
     let call = Call::from_json(&body).map_err(|e| HttpError::bad_request(e.to_string()))?;
     call.validate()
         .map_err(|e| HttpError::bad_request(format!("Failed to validate master::Call: {e}")))?;

@@ -330,3 +330,44 @@ pub fn state_summary(m: &Master) -> Json {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions_refuse_bad_values() {
+        let ok = WeightInfo {
+            weight: 2.0,
+            role: Some("a".into()),
+        };
+        assert_eq!(
+            weights_from_infos(std::slice::from_ref(&ok)).unwrap(),
+            vec![("a".to_string(), 2.0)]
+        );
+        let no_role = WeightInfo {
+            weight: 2.0,
+            role: None,
+        };
+        assert!(weights_from_infos(&[ok, no_role]).is_err());
+
+        let mut c = WireQuota {
+            role: "a".into(),
+            ..WireQuota::default()
+        };
+        c.limits.insert("cpus".into(), WireScalar { value: -1.0 });
+        assert!(quota_configs(&[c.clone()]).is_err());
+        c.limits.insert("cpus".into(), WireScalar { value: 2.0 });
+        let q = quota_configs(&[c]).unwrap();
+        assert_eq!(q[0].1.limits.get("cpus").map(|s| s.as_f64()), Some(2.0));
+
+        let text = QuotaRequest {
+            role: Some("a".into()),
+            guarantee: vec![WireResource::ranges("ports", [(1, 2)])],
+            ..QuotaRequest::default()
+        };
+        assert!(quota_from_request(&text).is_err());
+        let none = QuotaRequest::default();
+        assert!(quota_from_request(&none).is_err());
+    }
+}
