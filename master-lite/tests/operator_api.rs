@@ -59,6 +59,15 @@ async fn queries_have_master_proto_shape() {
         assert!(state[k].is_object(), "{k} in {state}");
     }
     assert!(query(m.addr, "GET_TASKS").await.is_object());
+    assert_eq!(query(m.addr, "GET_OPERATIONS").await, json!({}));
+    assert_eq!(
+        query(m.addr, "GET_MAINTENANCE_STATUS").await,
+        json!({"status": {}})
+    );
+    assert_eq!(
+        query(m.addr, "GET_MAINTENANCE_SCHEDULE").await,
+        json!({"schedule": {}})
+    );
     let master = query(m.addr, "GET_MASTER").await;
     assert!(master["master_info"]["id"].is_string(), "{master}");
     assert!(master["start_time"].as_f64().unwrap() > 0.0);

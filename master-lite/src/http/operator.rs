@@ -5,11 +5,11 @@
 
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
-use meseta_api::agent::response::{GetFlags, GetHealth, GetMetrics, GetVersion};
+use meseta_api::agent::response::{GetFlags, GetHealth, GetMetrics, GetOperations, GetVersion};
 use meseta_api::master::{
     Agent as AgentView, Call, CallType, Executor, Framework as FrameworkView, GetAgents,
-    GetExecutors, GetFrameworks, GetMaster, GetQuota, GetRoles, GetState, GetTasks, GetWeights,
-    Response as OpResponse, ResponseType,
+    GetExecutors, GetFrameworks, GetMaintenanceSchedule, GetMaintenanceStatus, GetMaster, GetQuota,
+    GetRoles, GetState, GetTasks, GetWeights, Response as OpResponse, ResponseType,
 };
 use meseta_api::{Flag, Metric, Role, TimeInfo, VersionInfo, WeightInfo};
 
@@ -126,6 +126,20 @@ pub async fn handle(req: Request<Incoming>, ctx: &Ctx) -> super::HttpResult {
                 start_time: Some(m.start_time),
                 elected_time: Some(m.start_time),
             });
+        }
+        // No offer operations are tracked and no maintenance is scheduled:
+        // these answer empty, in shape.
+        CallType::GetOperations => {
+            resp.r#type = ResponseType::GetOperations;
+            resp.get_operations = Some(GetOperations::default());
+        }
+        CallType::GetMaintenanceStatus => {
+            resp.r#type = ResponseType::GetMaintenanceStatus;
+            resp.get_maintenance_status = Some(GetMaintenanceStatus::default());
+        }
+        CallType::GetMaintenanceSchedule => {
+            resp.r#type = ResponseType::GetMaintenanceSchedule;
+            resp.get_maintenance_schedule = Some(GetMaintenanceSchedule::default());
         }
         CallType::GetWeights => {
             resp.r#type = ResponseType::GetWeights;
