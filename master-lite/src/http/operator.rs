@@ -16,7 +16,7 @@ use meseta_api::{Flag, Metric, Role, TimeInfo, VersionInfo, WeightInfo};
 use super::{
     json_response, read_body, require_json, require_json_accept, require_post, Body, Ctx, HttpError,
 };
-use crate::master::{lock, render::version_json, Master};
+use crate::master::{lock, render::version_json, Master, Sink};
 
 /// Serves one operator call.
 pub async fn handle(req: Request<Incoming>, ctx: &Ctx) -> super::HttpResult {
@@ -83,6 +83,22 @@ pub async fn handle(req: Request<Incoming>, ctx: &Ctx) -> super::HttpResult {
                 get_frameworks: Some(frameworks(&m)),
                 get_agents: Some(agents(&m)),
             });
+        }
+        CallType::Subscribe => {
+            let state = GetState {
+                get_tasks: Some(tasks(&m)),
+                get_executors: Some(executors(&m)),
+                get_frameworks: Some(frameworks(&m)),
+                get_agents: Some(agents(&m)),
+            };
+            let (sink, rx) = Sink::channel();
+            m.operator_subscribe(sink, state);
+            let mut r = Response::new(Body::Stream(rx));
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            return Ok(r);
         }
         CallType::GetAgents => {
             resp.r#type = ResponseType::GetAgents;

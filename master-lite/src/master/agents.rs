@@ -110,6 +110,7 @@ impl Master {
                     return Err(err.into());
                 }
                 self.insert_agent(&id, info, &sub, sink.clone(), false);
+                self.operator_agent_added(&id);
                 id
             }
         };
@@ -313,8 +314,12 @@ impl Master {
                 terminal = status.state.is_terminal();
             }
         }
+        let known = fw.tasks.contains_key(&task_id);
         if let Some(s) = &fw.stream {
-            s.sink.send(&Event::update(status));
+            s.sink.send(&Event::update(status.clone()));
+        }
+        if known {
+            self.operator_task_updated(&fw_id, &status);
         }
         if terminal {
             self.complete_task(&fw_id, &task_id);
@@ -391,6 +396,7 @@ impl Master {
             return;
         };
         tracing::warn!(agent_id = %id, "removing agent");
+        self.operator_agent_removed(id);
         let _ = self.allocator.remove_agent(id);
         let aid = AgentId::new(id);
         let mut updates = Vec::new();

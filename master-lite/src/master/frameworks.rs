@@ -164,6 +164,7 @@ impl Master {
             return Ok(());
         };
         tracing::info!(framework_id = %id, "removing framework");
+        self.operator_framework_removed(&fw.info);
         let event = internal::Event {
             r#type: internal::EventType::ShutdownFramework,
             shutdown_framework: Some(internal::ShutdownFramework {

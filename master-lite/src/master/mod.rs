@@ -16,6 +16,7 @@
 
 mod agents;
 mod drain;
+mod events;
 mod frameworks;
 mod housekeeping;
 mod offers;
@@ -262,6 +263,8 @@ pub struct Master {
     alloc_notify: Arc<Notify>,
     last_heartbeat: Instant,
     last_agent_heartbeat: Instant,
+    /// Operator event streams (SUBSCRIBE on `/api/v1`).
+    operator_streams: Vec<Sink>,
 }
 
 /// Seconds since the epoch.
@@ -315,6 +318,7 @@ impl Master {
             alloc_notify: Arc::new(Notify::new()),
             last_heartbeat: now,
             last_agent_heartbeat: now,
+            operator_streams: Vec::new(),
         };
         m.recover_frameworks();
         m.recover_roles();
