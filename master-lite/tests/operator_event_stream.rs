@@ -1,7 +1,7 @@
 #![allow(clippy::tests_outside_test_module)]
 //! The operator event stream (SUBSCRIBE on `/api/v1`): SUBSCRIBED with the
 //! state, HEARTBEAT, then AGENT_ADDED, TASK_ADDED, TASK_UPDATED,
-//! FRAMEWORK_REMOVED and AGENT_REMOVED as they happen.
+//! FRAMEWORK_ADDED, FRAMEWORK_REMOVED and AGENT_REMOVED as they happen.
 
 mod common;
 
@@ -35,6 +35,12 @@ async fn operator_stream_sees_cluster_changes() {
     );
 
     let mut s = Scheduler::subscribe(m.addr, json!({})).await.unwrap();
+    let fa = ops.next_of("FRAMEWORK_ADDED").await.unwrap();
+    assert_eq!(
+        fa["framework_added"]["framework"]["framework_info"]["id"]["value"],
+        s.framework_id.as_str()
+    );
+    assert_eq!(fa["framework_added"]["framework"]["connected"], true);
     let offer = s.offers().await.unwrap().remove(0);
     let r = s
         .launch(&offer, vec![command_task("t1", &offer, 1.0, 64.0)])

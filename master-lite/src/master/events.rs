@@ -1,13 +1,13 @@
 //! The operator event stream (`SUBSCRIBE` on `/api/v1`): SUBSCRIBED with the
 //! full state, then TASK_ADDED, TASK_UPDATED, AGENT_ADDED, AGENT_REMOVED,
-//! FRAMEWORK_REMOVED and HEARTBEAT (every `--heartbeat_interval`). Streams
+//! FRAMEWORK_ADDED/UPDATED/REMOVED and HEARTBEAT (every `--heartbeat_interval`). Streams
 //! whose connection is gone are dropped on the next event.
 
 use meseta_api::master::{
-    Agent as AgentView, AgentAdded, AgentRemoved, Event, EventType, FrameworkRemoved, GetState,
-    Subscribed, TaskAdded, TaskUpdated,
+    Agent as AgentView, AgentAdded, AgentRemoved, Event, EventType, Framework as FrameworkView,
+    FrameworkEvent, FrameworkRemoved, GetState, Subscribed, TaskAdded, TaskUpdated,
 };
-use meseta_api::{AgentId, FrameworkId, FrameworkInfo, Task, TaskStatus};
+use meseta_api::{AgentId, FrameworkId, FrameworkInfo, Task, TaskStatus, TimeInfo};
 
 use super::{Master, Sink};
 
@@ -96,6 +96,48 @@ impl Master {
             agent_removed: Some(AgentRemoved {
                 agent_id: AgentId::new(agent_id),
             }),
+            ..Event::default()
+        });
+    }
+
+    /// FRAMEWORK_ADDED (or FRAMEWORK_UPDATED when it re-subscribed).
+    pub(crate) fn operator_framework(&mut self, id: &str, updated: bool) {
+        if self.operator_streams.is_empty() {
+            return;
+        }
+        let Some(f) = self.frameworks.get(id) else {
+            return;
+        };
+        #[allow(clippy::cast_possible_truncation)]
+        let time = |secs: f64| TimeInfo {
+            nanoseconds: (secs * 1e9) as i64,
+        };
+        let framework = FrameworkView {
+            framework_info: f.info.clone(),
+            active: f.stream.is_some(),
+            connected: f.stream.is_some(),
+            recovered: f.recovered,
+            registered_time: Some(time(f.registered_time)),
+            reregistered_time: f.reregistered_time.map(time),
+            ..FrameworkView::default()
+        };
+        let (kind, added, changed) = if updated {
+            (
+                EventType::FrameworkUpdated,
+                None,
+                Some(FrameworkEvent { framework }),
+            )
+        } else {
+            (
+                EventType::FrameworkAdded,
+                Some(FrameworkEvent { framework }),
+                None,
+            )
+        };
+        self.operator_event(&Event {
+            r#type: kind,
+            framework_added: added,
+            framework_updated: changed,
             ..Event::default()
         });
     }
