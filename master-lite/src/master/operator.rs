@@ -72,7 +72,7 @@ impl Master {
         };
         let ops = [op];
         match self.allocator.apply_operations(agent_id, &ops) {
-            Err(AllocatorError::Reservation(ReservationError::Insufficient { .. })) => {
+            Err(err @ AllocatorError::Reservation(ReservationError::Insufficient { .. })) => {
                 let needed = if reserve { unreserved_copy(&res) } else { res };
                 let mut reachable = self
                     .allocator
@@ -85,11 +85,7 @@ impl Master {
                     }
                 }
                 if !reachable.contains(&needed) {
-                    return Err(self
-                        .allocator
-                        .apply_operations(agent_id, &ops)
-                        .err()
-                        .map_or_else(|| CallError::Internal("retry".into()), CallError::from));
+                    return Err(err.into());
                 }
                 self.rescind_agent_offers(agent_id);
                 self.allocator.apply_operations(agent_id, &ops)?;
