@@ -108,6 +108,17 @@ impl Master {
             self.registry.data.weights.insert(r.clone(), *w);
         }
         self.persist("weights");
+        // Mesos: if an updated role has frameworks, every outstanding offer
+        // is rescinded so the new weights take effect.
+        let active = weights
+            .iter()
+            .any(|(r, _)| self.frameworks.values().any(|f| f.roles.contains(r)));
+        if active {
+            let ids: Vec<String> = self.offers.keys().cloned().collect();
+            for id in ids {
+                self.rescind_offer(&id);
+            }
+        }
         self.trigger_allocation();
         Ok(())
     }
