@@ -58,8 +58,12 @@ async fn operator_stream_sees_cluster_changes() {
     );
     assert_eq!(u["task_updated"]["status"]["task_id"]["value"], "t1");
 
-    let r = s.call(json!({"type": "TEARDOWN"})).await;
-    assert_eq!(r.status, 202);
+    // The operator's TEARDOWN (an unknown framework is a 400).
+    let teardown =
+        |id: &str| json!({"type": "TEARDOWN", "teardown": {"framework_id": {"value": id}}});
+    assert_eq!(op(m.addr, &teardown("nope")).await.status, 400);
+    let r = op(m.addr, &teardown(&s.framework_id)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
     let f = ops.next_of("FRAMEWORK_REMOVED").await.unwrap();
     assert_eq!(
         f["framework_removed"]["framework_info"]["id"]["value"],

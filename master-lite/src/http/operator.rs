@@ -228,6 +228,19 @@ pub async fn handle(req: Request<Incoming>, ctx: &Ctx) -> super::HttpResult {
             }
             return Ok(Response::new(Body::empty()));
         }
+        CallType::Teardown => {
+            let id = call
+                .teardown
+                .map(|t| t.framework_id.value)
+                .unwrap_or_default();
+            if !m.frameworks.contains_key(&id) {
+                return Err(HttpError::bad_request(format!(
+                    "Framework {id} is not registered"
+                )));
+            }
+            m.remove_framework(&id)?;
+            return Ok(Response::new(Body::empty()));
+        }
         CallType::DrainAgent => {
             let d = call.drain_agent.unwrap_or_default();
             m.drain_agent(
