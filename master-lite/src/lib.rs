@@ -3,7 +3,9 @@
 //! * [`flags`]: the `mesos-master` flags and [`flags::MasterConfig`];
 //! * [`registry`]: master id, agents and frameworks persisted in `--work_dir`;
 //! * [`master`]: the state machine (frameworks, agents, tasks, offers);
-//! * [`http`]: `/api/v1/scheduler`, the agent channel and read-only endpoints;
+//! * [`http`]: `/api/v1/scheduler`, the operator API (`/api/v1`), the agent
+//!   channel, role endpoints (`/weights`, `/quota`, `/roles`) and read-only
+//!   endpoints;
 //! * [`server`]: binds and runs it all ([`server::start`]);
 //! * [`allocator`]: the hierarchical DRF allocator.
 

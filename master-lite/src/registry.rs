@@ -1,5 +1,6 @@
 //! The master's registry in `--work_dir/registry.json`: the master id, the
-//! id counters, and the registered agents and frameworks (id + info).
+//! id counters, the registered agents and frameworks (id + info), and the
+//! operator's role weights and quotas.
 //!
 //! Written atomically (temp file, fsync, rename, fsync of the directory) on
 //! every registry change — agent or framework added or removed — and never on
@@ -53,6 +54,23 @@ pub struct RegistryData {
     /// Registered frameworks by id.
     #[serde(default)]
     pub frameworks: BTreeMap<String, FrameworkInfo>,
+    /// Role weights set by the operator.
+    #[serde(default)]
+    pub weights: BTreeMap<String, f64>,
+    /// Role quotas set by the operator.
+    #[serde(default)]
+    pub quotas: BTreeMap<String, StoredQuota>,
+}
+
+/// A role's quota as persisted: scalar guarantees and limits by name.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct StoredQuota {
+    /// Guaranteed amounts.
+    #[serde(default)]
+    pub guarantees: BTreeMap<String, f64>,
+    /// Upper bounds.
+    #[serde(default)]
+    pub limits: BTreeMap<String, f64>,
 }
 
 /// The registry and where it lives.

@@ -177,6 +177,18 @@ impl Allocator {
             .collect()
     }
 
+    /// Weights set with [`Allocator::update_weights`], sorted by role.
+    pub fn weights(&self) -> Vec<(String, f64)> {
+        let mut w: Vec<(String, f64)> = self
+            .st
+            .weights
+            .iter()
+            .map(|(r, w)| (r.to_string(), *w))
+            .collect();
+        w.sort_by(|a, b| a.0.cmp(&b.0));
+        w
+    }
+
     /// Current weight of `role`.
     pub fn weight(&self, role: &str) -> f64 {
         self.st.weights.get(role).copied().unwrap_or(1.0)

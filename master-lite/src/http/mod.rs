@@ -4,7 +4,9 @@
 
 mod agent;
 mod body;
+mod operator;
 mod readonly;
+mod roles;
 mod scheduler;
 
 use std::convert::Infallible;
@@ -80,6 +82,12 @@ enum Route {
     Frameworks,
     Slaves,
     Tasks,
+    /// `/api/v1` (and `/api/v1/operator`): the operator API.
+    Operator,
+    Weights,
+    Quota,
+    Roles,
+    StateSummary,
 }
 
 fn lookup(path: &str) -> Option<Route> {
@@ -96,6 +104,11 @@ fn lookup(path: &str) -> Option<Route> {
         "/frameworks" | "/frameworks.json" => Route::Frameworks,
         "/slaves" | "/slaves.json" => Route::Slaves,
         "/tasks" | "/tasks.json" => Route::Tasks,
+        "/api/v1" => Route::Operator,
+        "/weights" => Route::Weights,
+        "/quota" => Route::Quota,
+        "/roles" | "/roles.json" => Route::Roles,
+        "/state-summary" => Route::StateSummary,
         _ => return None,
     })
 }
@@ -126,6 +139,10 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
         None => Err(HttpError::new(StatusCode::NOT_FOUND, "")),
         Some(Route::Scheduler) => scheduler::handle(req, &ctx).await,
         Some(Route::Agent) => agent::handle(req, &ctx).await,
+        Some(Route::Operator) => operator::handle(req, &ctx).await,
+        Some(r @ (Route::Weights | Route::Quota | Route::Roles | Route::StateSummary)) => {
+            roles::handle(r, req, &ctx).await
+        }
         Some(r) => {
             if req.method() != Method::GET && req.method() != Method::HEAD {
                 Err(HttpError::new(
@@ -202,6 +219,26 @@ fn require_json(parts: &http::request::Parts) -> Result<(), HttpError> {
     }
 }
 
+/// An `Accept` header, if present, must allow JSON (406 otherwise).
+fn require_json_accept(parts: &http::request::Parts) -> Result<(), HttpError> {
+    let Some(accept) = parts.headers.get(header::ACCEPT) else {
+        return Ok(());
+    };
+    let a = accept.to_str().unwrap_or_default();
+    let ok = a.split(',').any(|m| {
+        let m = m.split(';').next().unwrap_or_default().trim();
+        m.eq_ignore_ascii_case("application/json") || m == "*/*" || m == "application/*"
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(HttpError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "Expecting 'Accept' to allow application/json",
+        ))
+    }
+}
+
 fn require_post(req: &Request<Incoming>) -> Result<(), HttpError> {
     if req.method() == Method::POST {
         Ok(())
@@ -261,6 +298,12 @@ mod tests {
         assert_eq!(route("/metrics/snapshot"), Some(Route::Metrics));
         assert_eq!(route("/metrics"), Some(Route::Prometheus));
         assert_eq!(route("/master/metrics"), Some(Route::Prometheus));
+        assert_eq!(route("/api/v1"), Some(Route::Operator));
+        assert_eq!(route("/api/v1/operator"), Some(Route::Operator));
+        assert_eq!(route("/master/api/v1"), Some(Route::Operator));
+        assert_eq!(route("/master/state-summary"), Some(Route::StateSummary));
+        assert_eq!(route("/quota/web"), Some(Route::Quota));
+        assert_eq!(route("/roles.json"), Some(Route::Roles));
         assert_eq!(route("/nope"), None);
         assert_eq!(route("/"), None);
         assert_eq!(route("/master"), None);

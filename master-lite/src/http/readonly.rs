@@ -57,7 +57,13 @@ pub fn handle(route: Route, _req: &Request<Incoming>, ctx: &Ctx) -> HttpResult {
             }
             json_response(&json!({ "tasks": tasks }))
         }
-        Route::Scheduler | Route::Agent => Response::new(Body::empty()),
+        Route::Scheduler
+        | Route::Agent
+        | Route::Operator
+        | Route::Weights
+        | Route::Quota
+        | Route::Roles
+        | Route::StateSummary => Response::new(Body::empty()),
     })
 }
 

@@ -1,11 +1,12 @@
 //! `POST /api/v1/scheduler`: the v1 scheduler API (Mesos `Master::Http::scheduler`).
 
-use http::{header, Request, StatusCode};
+use http::Request;
 use hyper::body::Incoming;
 use meseta_api::scheduler::{Call, CallType};
 
 use super::{
-    accepted, read_body, require_json, require_post, stream_response, Ctx, HttpError, HttpResult,
+    accepted, read_body, require_json, require_json_accept, require_post, stream_response, Ctx,
+    HttpError, HttpResult,
 };
 use crate::master::{lock, Sink};
 
@@ -30,19 +31,7 @@ pub async fn handle(req: Request<Incoming>, ctx: &Ctx) -> HttpResult {
                 "Subscribe calls should not include the 'Mesos-Stream-Id' header",
             ));
         }
-        if let Some(accept) = parts.headers.get(header::ACCEPT) {
-            let a = accept.to_str().unwrap_or_default();
-            let ok = a.split(',').any(|m| {
-                let m = m.split(';').next().unwrap_or_default().trim();
-                m == "application/json" || m == "*/*" || m == "application/*"
-            });
-            if !ok {
-                return Err(HttpError::new(
-                    StatusCode::NOT_ACCEPTABLE,
-                    "Expecting 'Accept' to allow application/json",
-                ));
-            }
-        }
+        require_json_accept(&parts)?;
         let (sink, rx) = Sink::channel();
         let id = lock(&ctx.master).subscribe(call, sink)?;
         return Ok(stream_response(rx, &id));

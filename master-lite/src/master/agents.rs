@@ -48,7 +48,12 @@ impl Master {
             Some(id) if self.agents.contains_key(&id) => {
                 self.counters.message("messages_reregister_slave");
                 info.id = Some(AgentId::new(id.clone()));
+                let mut total = total;
                 if let Some(a) = self.agents.get_mut(&id) {
+                    if !a.operations.is_empty() {
+                        total = super::operator::replay_operations(total, &a.operations);
+                        info.resources = crate::convert::to_wire(&total);
+                    }
                     a.info = info;
                     a.sink = Some(sink.clone());
                     a.disconnected_at = None;
@@ -56,7 +61,9 @@ impl Master {
                     a.version.clone_from(&sub.version);
                 }
                 let _ = self.allocator.update_agent(&id, total);
-                let _ = self.allocator.activate_agent(&id);
+                if !self.agents.get(&id).is_some_and(|a| a.deactivated) {
+                    let _ = self.allocator.activate_agent(&id);
+                }
                 self.drop_unreported_tasks(&id, &sub);
                 id
             }
@@ -103,6 +110,7 @@ impl Master {
                     return Err(err.into());
                 }
                 self.insert_agent(&id, info, &sub, sink.clone(), false);
+                self.operator_agent_added(&id);
                 id
             }
         };
@@ -138,6 +146,9 @@ impl Master {
                 registered_time: now_secs(),
                 reregistered_time: re.then(now_secs),
                 disconnected_at: None,
+                deactivated: false,
+                operations: Vec::new(),
+                drain: None,
             },
         );
     }
@@ -303,11 +314,16 @@ impl Master {
                 terminal = status.state.is_terminal();
             }
         }
+        let known = fw.tasks.contains_key(&task_id);
         if let Some(s) = &fw.stream {
-            s.sink.send(&Event::update(status));
+            s.sink.send(&Event::update(status.clone()));
+        }
+        if known {
+            self.operator_task_updated(&fw_id, &status);
         }
         if terminal {
             self.complete_task(&fw_id, &task_id);
+            self.check_drained(agent_id);
         }
     }
 
@@ -369,16 +385,25 @@ impl Master {
     /// (TASK_UNREACHABLE for PARTITION_AWARE frameworks) with
     /// REASON_AGENT_REMOVED, and every framework gets FAILURE.
     pub(crate) fn remove_agent(&mut self, id: &str) {
+        self.remove_agent_for(id, false);
+    }
+
+    /// Removes an agent; `by_operator` (MARK_AGENT_GONE) makes its tasks
+    /// TASK_GONE_BY_OPERATOR with REASON_AGENT_REMOVED_BY_OPERATOR.
+    pub(crate) fn remove_agent_for(&mut self, id: &str, by_operator: bool) {
         self.rescind_agent_offers(id);
         let Some(agent) = self.agents.remove(id) else {
             return;
         };
         tracing::warn!(agent_id = %id, "removing agent");
+        self.operator_agent_removed(id);
         let _ = self.allocator.remove_agent(id);
         let aid = AgentId::new(id);
         let mut updates = Vec::new();
         for fw in self.frameworks.values_mut() {
-            let state = if fw.partition_aware() {
+            let state = if by_operator {
+                TaskState::GoneByOperator
+            } else if fw.partition_aware() {
                 TaskState::Unreachable
             } else {
                 TaskState::Lost
@@ -396,8 +421,16 @@ impl Master {
                 let st = Self::master_status(
                     &rec.task.task_id,
                     state,
-                    Reason::AgentRemoved,
-                    format!("Agent {id} removed: health check timed out"),
+                    if by_operator {
+                        Reason::AgentRemovedByOperator
+                    } else {
+                        Reason::AgentRemoved
+                    },
+                    if by_operator {
+                        format!("Agent {id} marked gone by the operator")
+                    } else {
+                        format!("Agent {id} removed: health check timed out")
+                    },
                     Some(&aid),
                 );
                 rec.task.state = state;

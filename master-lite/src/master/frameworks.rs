@@ -40,6 +40,9 @@ impl Master {
             }
         }
 
+        let existing = requested
+            .as_ref()
+            .is_some_and(|id| self.frameworks.contains_key(id));
         let id = match requested {
             Some(id) if self.frameworks.contains_key(&id) => {
                 self.counters.message("messages_reregister_framework");
@@ -118,6 +121,7 @@ impl Master {
             }
         };
         tracing::info!(framework_id = %id, "framework subscribed");
+        self.operator_framework(&id, existing);
         sink.send(&Event::subscribed(
             FrameworkId::new(id),
             self.config.heartbeat_interval.as_secs_f64(),
@@ -164,6 +168,7 @@ impl Master {
             return Ok(());
         };
         tracing::info!(framework_id = %id, "removing framework");
+        self.operator_framework_removed(&fw.info);
         let event = internal::Event {
             r#type: internal::EventType::ShutdownFramework,
             shutdown_framework: Some(internal::ShutdownFramework {

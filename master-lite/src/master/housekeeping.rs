@@ -46,6 +46,7 @@ impl Master {
         let heartbeat = now.duration_since(self.last_heartbeat) >= self.config.heartbeat_interval;
         if heartbeat {
             self.last_heartbeat = now;
+            self.operator_heartbeat();
         }
         let hb = Event::heartbeat();
         let broken: Vec<String> = self

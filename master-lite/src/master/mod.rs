@@ -10,13 +10,19 @@
 //! `agents.rs` (agent channel, status updates, removal), `offers.rs`
 //! (allocation, ACCEPT/DECLINE, rescinds), `tasks.rs` (validation, KILL,
 //! RECONCILE, ACKNOWLEDGE, MESSAGE), `housekeeping.rs` (timers), `render.rs`
-//! (`/state` and `/metrics/snapshot`).
+//! (`/state` and `/metrics/snapshot`), `operator.rs` (reservations, agent
+//! deactivation, MARK_AGENT_GONE), `roles.rs` (weights, quota, the role
+//! view), `drain.rs` (DRAIN_AGENT).
 
 mod agents;
+mod drain;
+mod events;
 mod frameworks;
 mod housekeeping;
 mod offers;
+mod operator;
 pub mod render;
+mod roles;
 mod sink;
 mod tasks;
 
@@ -29,6 +35,7 @@ use meseta_api::{
     Address, AgentInfo, Bytes, ExecutorInfo, FrameworkCapabilityType, FrameworkInfo, MasterInfo,
     Offer, Task, TaskState,
 };
+pub use roles::RoleInfo;
 pub use sink::{Sink, SinkReceiver};
 use tokio::sync::Notify;
 
@@ -156,6 +163,14 @@ pub struct Agent {
     pub reregistered_time: Option<f64>,
     /// When the stream broke.
     pub disconnected_at: Option<Instant>,
+    /// Deactivated by the operator (DEACTIVATE_AGENT): no offers until
+    /// REACTIVATE_AGENT.
+    pub deactivated: bool,
+    /// Operator RESERVE/UNRESERVE operations applied to the agent, replayed
+    /// over the resources it reports when it re-registers.
+    pub operations: Vec<crate::allocator::Operation>,
+    /// DRAIN_AGENT progress, if the agent is being (or was) drained.
+    pub drain: Option<meseta_api::DrainInfo>,
 }
 
 impl Agent {
@@ -248,6 +263,8 @@ pub struct Master {
     alloc_notify: Arc<Notify>,
     last_heartbeat: Instant,
     last_agent_heartbeat: Instant,
+    /// Operator event streams (SUBSCRIBE on `/api/v1`).
+    operator_streams: Vec<Sink>,
 }
 
 /// Seconds since the epoch.
@@ -301,8 +318,10 @@ impl Master {
             alloc_notify: Arc::new(Notify::new()),
             last_heartbeat: now,
             last_agent_heartbeat: now,
+            operator_streams: Vec::new(),
         };
         m.recover_frameworks();
+        m.recover_roles();
         Ok(m)
     }
 

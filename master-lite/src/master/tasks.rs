@@ -185,6 +185,7 @@ impl Master {
             alloc: task_alloc,
             last_uuid: None,
         };
+        let added = (!self.operator_streams.is_empty()).then(|| rec.task.clone());
         fw.tasks.insert(task.task_id.value.clone(), rec);
         let event = internal::Event {
             r#type: internal::EventType::RunTask,
@@ -195,6 +196,9 @@ impl Master {
             ..internal::Event::default()
         };
         sink.send(&event);
+        if let Some(t) = added {
+            self.operator_task_added(&t);
+        }
     }
 
     /// Moves a task that reached a terminal state to the completed list and

@@ -1,0 +1,146 @@
+//! Operator actions on agents (Mesos `Master::Http` operator calls):
+//! dynamic reservations, DEACTIVATE/REACTIVATE_AGENT and MARK_AGENT_GONE.
+//! Weights and quota are in `roles.rs`, DRAIN_AGENT in `drain.rs`.
+//!
+//! Every action validates its whole input before changing anything, so a
+//! refused call (400) leaves the master and the allocator untouched; a
+//! successful one wakes the allocation loop.
+
+use meseta_api::Resource as WireResource;
+
+use super::{CallError, Master};
+use crate::allocator::{AllocatorError, Operation, ReservationError, Resource, Resources};
+use crate::convert::{from_wire, to_wire};
+
+impl From<AllocatorError> for CallError {
+    fn from(e: AllocatorError) -> Self {
+        CallError::BadRequest(e.to_string())
+    }
+}
+
+fn unreserved_copy(res: &Resources) -> Resources {
+    res.iter()
+        .map(|r| Resource {
+            reservation: None,
+            ..r.clone()
+        })
+        .collect()
+}
+
+/// Applies recorded RESERVE/UNRESERVE operations to the resources an agent
+/// reports on re-registration; an operation that no longer fits is skipped.
+pub(crate) fn replay_operations(mut total: Resources, ops: &[Operation]) -> Resources {
+    for op in ops {
+        let (remove, add) = match op {
+            Operation::Reserve(r) => (unreserved_copy(r), r.clone()),
+            Operation::Unreserve(r) => (r.clone(), unreserved_copy(r)),
+        };
+        if total.contains(&remove) {
+            total.subtract(&remove);
+            total.add(&add);
+        }
+    }
+    total
+}
+
+impl Master {
+    fn known_agent(&self, agent_id: &str) -> Result<(), CallError> {
+        if self.agents.contains_key(agent_id) {
+            Ok(())
+        } else {
+            Err(CallError::BadRequest(format!(
+                "Agent {agent_id} is not registered"
+            )))
+        }
+    }
+
+    /// RESERVE_RESOURCES (`reserve`) or UNRESERVE_RESOURCES: resources
+    /// currently offered on the agent are rescinded when (and only when) the
+    /// operation needs them.
+    pub fn reserve(
+        &mut self,
+        agent_id: &str,
+        resources: &[WireResource],
+        reserve: bool,
+    ) -> Result<(), CallError> {
+        self.known_agent(agent_id)?;
+        let res = from_wire(resources).map_err(|e| CallError::BadRequest(e.to_string()))?;
+        let op = if reserve {
+            Operation::Reserve(res.clone())
+        } else {
+            Operation::Unreserve(res.clone())
+        };
+        let ops = [op];
+        match self.allocator.apply_operations(agent_id, &ops) {
+            Err(err @ AllocatorError::Reservation(ReservationError::Insufficient { .. })) => {
+                let needed = if reserve { unreserved_copy(&res) } else { res };
+                let mut reachable = self
+                    .allocator
+                    .agent_available(agent_id)
+                    .cloned()
+                    .unwrap_or_default();
+                for o in self.offers.values() {
+                    if o.offer.agent_id.value == agent_id {
+                        reachable.add(&o.alloc.unallocated());
+                    }
+                }
+                if !reachable.contains(&needed) {
+                    return Err(err.into());
+                }
+                self.rescind_agent_offers(agent_id);
+                self.allocator.apply_operations(agent_id, &ops)?;
+            }
+            other => other?,
+        }
+        if let (Some(a), Some(total)) = (
+            self.agents.get_mut(agent_id),
+            self.allocator.agent_total(agent_id),
+        ) {
+            a.info.resources = to_wire(total);
+            a.operations.extend(ops);
+        }
+        self.trigger_allocation();
+        Ok(())
+    }
+
+    /// DEACTIVATE_AGENT: no more offers from the agent; outstanding ones are
+    /// rescinded.
+    pub fn deactivate_agent(&mut self, agent_id: &str) -> Result<(), CallError> {
+        self.known_agent(agent_id)?;
+        if let Some(a) = self.agents.get_mut(agent_id) {
+            a.deactivated = true;
+        }
+        self.allocator.deactivate_agent(agent_id)?;
+        self.rescind_agent_offers(agent_id);
+        Ok(())
+    }
+
+    /// REACTIVATE_AGENT: offers resume (if the agent is connected).
+    pub fn reactivate_agent(&mut self, agent_id: &str) -> Result<(), CallError> {
+        self.known_agent(agent_id)?;
+        let connected = self.agents.get_mut(agent_id).is_some_and(|a| {
+            a.deactivated = false;
+            a.drain = None;
+            a.sink.is_some()
+        });
+        if connected {
+            self.allocator.activate_agent(agent_id)?;
+            self.trigger_allocation();
+        }
+        Ok(())
+    }
+
+    /// MARK_AGENT_GONE: the agent is removed for good; its tasks are lost.
+    pub fn mark_agent_gone(&mut self, agent_id: &str) -> Result<(), CallError> {
+        self.known_agent(agent_id)?;
+        self.remove_agent_for(agent_id, true);
+        self.trigger_allocation();
+        Ok(())
+    }
+
+    /// An agent's total resources as the allocator holds them (with
+    /// reservations).
+    pub fn agent_total_wire(&self, agent_id: &str) -> Option<Vec<WireResource>> {
+        self.allocator.agent_total(agent_id).map(to_wire)
+    }
+}
