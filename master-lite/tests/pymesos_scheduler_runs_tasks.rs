@@ -4,46 +4,17 @@
 //! set `PYMESOS_PYTHONPATH` to a directory holding pymesos, six, addict and
 //! http_parser (the pure-Python parser is enough).
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
 #[test]
 fn pymesos_scheduler_runs_tasks() {
-    let Ok(pythonpath) = std::env::var("PYMESOS_PYTHONPATH") else {
-        eprintln!("SKIPPED pymesos_scheduler_runs_tasks: set PYMESOS_PYTHONPATH to run it");
+    let Some(out) = common::pymesos::run_script(
+        "pymesos_scheduler_runs_tasks",
+        "scheduler_and_fake_agent.py",
+        &["50"],
+    ) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut master = Command::new(env!("CARGO_BIN_EXE_mesos-master"))
-        .args([
-            &format!("--work_dir={}", dir.path().display()),
-            "--ip=127.0.0.1",
-            &format!("--port={port}"),
-        ])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "master did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/pymesos/scheduler_and_fake_agent.py"
-    );
-    let out = Command::new("timeout")
-        .args(["60", "python3", script, &port.to_string(), "50"])
-        .env("PYMESOS_PYTHONPATH", pythonpath)
-        .output()
-        .unwrap();
-    let _ = master.kill();
-    let _ = master.wait();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("PYMESOS OK"),

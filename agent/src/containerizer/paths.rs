@@ -62,6 +62,19 @@ pub fn containers_dir(runtime_dir: &Path) -> PathBuf {
 /// Writes `data` to `path` atomically: a temp file in the same directory, fsync, rename,
 /// fsync of the directory. A reader sees the old content or the new, never a torn file.
 pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    replace(path, data, true)
+}
+
+/// Replaces `path` with `data` atomically (temp file + rename) but without fsync: for the
+/// runtime dir, which lives on tmpfs and is meant to vanish on reboot, so durability across
+/// a power loss buys nothing while an agent crash cannot tear a renamed file.
+pub fn replace_file(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    replace(path, data, false)
+}
+
+/// Writes `.<name>.tmp` beside `path` and renames it over `path`; with `durable`, the file
+/// and then the directory are fsync'd around the rename.
+fn replace(path: &Path, data: &[u8], durable: bool) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -71,24 +84,15 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
     {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(data)?;
-        f.sync_all()?;
+        if durable {
+            f.sync_all()?;
+        }
     }
     std::fs::rename(&tmp, path)?;
-    std::fs::File::open(dir)?.sync_all()
-}
-
-/// Replaces `path` with `data` atomically (temp file + rename) but without fsync: for the
-/// runtime dir, which lives on tmpfs and is meant to vanish on reboot, so durability across
-/// a power loss buys nothing while an agent crash cannot tear a renamed file.
-pub fn replace_file(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, data)?;
-    std::fs::rename(&tmp, path)
+    if durable {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// Reads a pid file.

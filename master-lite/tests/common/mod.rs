@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod operator;
+pub mod pymesos;
 
 use std::net::SocketAddr;
 use std::time::Duration;
