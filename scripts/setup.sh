@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Meseta's tests, demo and benchmarks need on a Debian/Ubuntu host, idempotently:
 # busybox-static (a static shell for container root filesystems), runc and crun (peers in the
-# launch benchmark), iproute2, docker-registry (a real registry on loopback for pull tests).
+# launch benchmark), iproute2, docker-registry (a real registry on loopback for pull tests),
+# docker.io (a real dockerd for the docker containerizer; started here when it is not running).
 # Needs root. Rust (cargo >= 1.85) must already be installed.
 set -euo pipefail
 
@@ -11,6 +12,8 @@ command -v runc >/dev/null 2>&1 || need+=(runc)
 command -v crun >/dev/null 2>&1 || need+=(crun)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
@@ -23,3 +26,14 @@ if [ "${#need[@]}" -gt 0 ]; then
     apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 command -v cargo >/dev/null 2>&1 || { echo "setup: cargo not found: install Rust >= 1.85" >&2; exit 1; }
+
+# dockerd: machines without systemd (CI containers, this VM) have nobody to start it.
+docker_up() { curl -sf --max-time 2 --unix-socket /var/run/docker.sock http://d/_ping >/dev/null 2>&1; }
+if [ "$(id -u)" = 0 ] && ! docker_up; then
+    if command -v systemctl >/dev/null 2>&1 && systemctl start docker >/dev/null 2>&1; then :; else
+        echo "setup: starting dockerd (log: /var/log/meseta-dockerd.log)" >&2
+        nohup dockerd >>/var/log/meseta-dockerd.log 2>&1 </dev/null &
+    fi
+    for _ in $(seq 1 60); do docker_up && break; sleep 0.5; done
+    docker_up || { echo "setup: dockerd did not come up; see /var/log/meseta-dockerd.log" >&2; exit 1; }
+fi
