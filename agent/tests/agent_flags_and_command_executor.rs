@@ -76,7 +76,8 @@ fn bad_flags_exit_1_with_one_readable_line() {
     let help = Command::new(agent_bin()).arg("--help").output().unwrap();
     assert!(help.status.success());
     let text = String::from_utf8_lossy(&help.stdout);
-    for flag in meseta_agent::flags::KNOWN_FLAGS {
+    let gc_flags = meseta_agent::flags::gc::FLAGS;
+    for flag in meseta_agent::flags::KNOWN_FLAGS.iter().chain(gc_flags) {
         assert!(text.contains(&format!("--{flag}")), "--help lacks --{flag}");
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Names follow Mesos (`src/slave/containerizer/mesos/containerizer.cpp`). Meseta implements
 //! `cgroups/{cpu,mem,pids}`, `namespaces/{pid,ipc}`, `filesystem/{posix,linux}` and
-//! `posix/{cpu,mem}` (accepted, isolating nothing, as in Mesos); it also accepts `namespaces/uts` and `namespaces/net`, which Mesos
+//! `posix/{cpu,mem}` (accepted, isolating nothing, as in Mesos), `disk/du` (sandbox usage,
+//! enforced with `--enforce_container_disk_quota`); it also accepts `namespaces/uts` and `namespaces/net`, which Mesos
 //! reaches through its network isolators, so hostname and network isolation can be asked for
 //! without CNI. Names Mesos knows but Meseta does not implement yet are rejected by name, so an
 //! operator never believes an isolator is active when it is not.
@@ -34,6 +35,7 @@ const KNOWN: &[&str] = &[
     "filesystem/posix",
     "posix/cpu",
     "posix/mem",
+    "disk/du",
 ];
 
 /// Mesos isolator names that Meseta recognises but does not implement.
@@ -62,7 +64,6 @@ const MESOS_ONLY: &[&str] = &[
     "volume/image",
     "volume/secret",
     "volume/csi",
-    "disk/du",
     "disk/xfs",
     "gpu/nvidia",
     "network/cni",
@@ -89,6 +90,8 @@ pub struct Isolation {
     pub net_namespace: bool,
     /// `filesystem/linux`: a private mount namespace (and a root filesystem when one is given).
     pub filesystem_linux: bool,
+    /// `disk/du`: sandbox disk usage measured every `--container_disk_watch_interval`.
+    pub disk_du: bool,
 }
 
 impl Isolation {
@@ -106,7 +109,9 @@ impl Isolation {
                     names.insert("cgroups/cpu");
                     names.insert("cgroups/mem");
                 }
-                "posix/disk" => return Err(IsolationError::Unsupported("disk/du".into())),
+                "posix/disk" => {
+                    names.insert("disk/du");
+                }
                 "cgroups/all" => {
                     names.extend(["cgroups/cpu", "cgroups/mem", "cgroups/pids"]);
                 }
@@ -131,6 +136,7 @@ impl Isolation {
             uts_namespace: has("namespaces/uts"),
             net_namespace: has("namespaces/net"),
             filesystem_linux: has("filesystem/linux"),
+            disk_du: has("disk/du"),
         })
     }
 
@@ -176,10 +182,13 @@ mod tests {
     fn deprecated_aliases_expand() {
         let iso = Isolation::parse("cgroups,process").unwrap();
         assert!(iso.cgroups_cpu && iso.cgroups_mem && !iso.cgroups_pids);
-        // disk/du (and its alias) arrive with disk quotas; until then they are refused.
+        // Mesos's deprecated `posix/disk` is `disk/du`.
+        assert!(Isolation::parse("posix/disk").unwrap().disk_du);
+        assert!(Isolation::parse("disk/du").unwrap().disk_du);
+        assert!(!Isolation::parse("cgroups/cpu").unwrap().disk_du);
         assert_eq!(
-            Isolation::parse("posix/disk"),
-            Err(IsolationError::Unsupported("disk/du".into()))
+            Isolation::parse("disk/xfs"),
+            Err(IsolationError::Unsupported("disk/xfs".into()))
         );
     }
 

@@ -68,8 +68,29 @@ pub async fn watch(agent: Arc<Agent>, fw: FrameworkId, ex: ExecutorId, container
         }),
         ..Call::default()
     });
+    let (sandbox, meta) = {
+        let state = agent.state();
+        let sandbox = state
+            .frameworks
+            .get(&fw.value)
+            .and_then(|f| f.executors.get(&ex.value))
+            .map(|e| e.directory.clone());
+        let meta = match (&state.agent_id, state.checkpointing(&fw.value)) {
+            (Some(id), true) => Some(agent.checkpointer.meta.run(
+                &id.value,
+                &fw.value,
+                &ex.value,
+                &container_id,
+            )),
+            _ => None,
+        };
+        (sandbox, meta)
+    };
     agent.state().retire_executor(&fw.value, &ex.value);
     gc_run(&agent, &fw.value, &ex.value, &container_id);
+    if let Some(sandbox) = sandbox {
+        super::gc::schedule_run(&agent, &sandbox, meta);
+    }
 }
 
 /// Removes the checkpointed run of `(fw, ex)` once it is settled (see `State::run_settled`).
@@ -119,7 +140,7 @@ pub async fn registration_timeout(
 
 /// Kills a container (its `watch` cleans up). A container still being launched is unknown to
 /// the containerizer: its executor is `Terminating`, and the launch kills it when done.
-fn destroy(agent: &Agent, container_id: &str) {
+pub(super) fn destroy(agent: &Agent, container_id: &str) {
     match agent
         .containerizer
         .kill(container_id, std::time::Duration::ZERO)

@@ -6,10 +6,13 @@
 //! (container ends, registration timeout, kill, framework shutdown), `updates` (status updates,
 //! at-least-once), `env` (the executor environment), `checkpoint` (`<work_dir>/meta/` for
 //! frameworks with `checkpoint: true`), `recovery` (restart: same agent id, re-attached
-//! containers, re-subscribing executors, resent updates).
+//! containers, re-subscribing executors, resent updates), `gc` (old sandboxes removed after
+//! `--gc_delay`, sooner as the disk fills), `disk` (the `disk/du` isolator).
 
 pub mod checkpoint;
+pub mod disk;
 pub mod env;
+pub mod gc;
 pub mod launch;
 pub mod lifecycle;
 pub mod recovery;
@@ -56,6 +59,10 @@ pub struct Agent {
     pub containerizer: MesosContainerizer,
     /// Writes `<work_dir>/meta/` for checkpointing frameworks.
     pub checkpointer: checkpoint::Checkpointer,
+    /// Sandboxes and meta of finished executors waiting for removal.
+    pub gc: gc::GarbageCollector,
+    /// Sandbox disk usage per container (`disk/du`).
+    pub disk: disk::DiskWatch,
     state: Mutex<State>,
     outbox: UnboundedSender<Call>,
     /// The address executors and operators reach the agent at.
@@ -154,6 +161,8 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         config,
         containerizer,
         checkpointer,
+        gc: gc::GarbageCollector::default(),
+        disk: disk::DiskWatch::default(),
         state: Mutex::new(state),
         outbox: tx,
         started: Instant::now(),
@@ -175,6 +184,20 @@ impl Started {
     /// Serves HTTP, talks to the master and retries updates until the process ends.
     pub async fn run(self) {
         let agent = self.agent;
+        let live: Vec<String> = {
+            let state = agent.state();
+            state
+                .frameworks
+                .values()
+                .flat_map(|f| f.executors.values())
+                .map(|e| e.container_id.clone())
+                .collect()
+        };
+        gc::schedule_leftovers(&agent, &live);
+        tokio::spawn(gc::run(agent.clone()));
+        if agent.config.isolation.disk_du {
+            tokio::spawn(disk::run(agent.clone()));
+        }
         match self.recovered {
             Some(rebooted) => {
                 tokio::spawn(recovery::reattach(agent.clone(), rebooted));

@@ -12,6 +12,7 @@ use clap::Parser;
 use meseta_api::{Attribute, Resource};
 
 mod duration;
+pub mod gc;
 
 pub use duration::{format_duration, parse_duration};
 
@@ -129,6 +130,10 @@ pub struct AgentFlags {
     /// How long recovered executors get to re-subscribe after a restart.
     #[arg(long = "executor_reregistration_timeout", default_value = "2secs")]
     pub executor_reregistration_timeout: String,
+    // --- garbage collection and disk (flags/gc.rs) ---
+    /// Garbage collection and disk usage flags.
+    #[command(flatten)]
+    pub gc: gc::GcFlags,
 }
 
 /// Every flag name, for `/etc/mesos-slave` files and `MESOS_` variables.
@@ -209,6 +214,8 @@ pub struct Config {
     pub strict: bool,
     /// `--executor_reregistration_timeout`.
     pub executor_reregistration_timeout: Duration,
+    /// Garbage collection and disk usage (flags/gc.rs).
+    pub gc: gc::GcConfig,
     /// Every flag as text, for `/flags` and GET_FLAGS.
     pub flags: Vec<(String, String)>,
 }
@@ -219,10 +226,12 @@ pub fn parse(
     env: impl IntoIterator<Item = (String, String)>,
     cli: impl IntoIterator<Item = OsString>,
 ) -> Result<AgentFlags, FlagError> {
+    let known: Vec<&str> = [KNOWN_FLAGS, gc::FLAGS].concat();
+    let booleans: Vec<&str> = [BOOLEAN_FLAGS, gc::BOOLEANS].concat();
     let sources = meseta_api::flags::FlagSources {
         conf_dir,
-        known: KNOWN_FLAGS,
-        booleans: BOOLEAN_FLAGS,
+        known: &known,
+        booleans: &booleans,
     };
     let args = meseta_api::flags::effective_args(&sources, env, cli)?;
     Ok(AgentFlags::try_parse_from(args)?)
@@ -297,6 +306,7 @@ impl AgentFlags {
             }
         };
         let flags = self.as_pairs(&launcher_dir);
+        let gc = self.gc.to_config()?;
         Ok(Config {
             master,
             ip: self.ip,
@@ -336,6 +346,7 @@ impl AgentFlags {
                 "executor_reregistration_timeout",
                 &self.executor_reregistration_timeout,
             )?,
+            gc,
             flags,
         })
     }
@@ -394,6 +405,7 @@ impl AgentFlags {
                 self.executor_reregistration_timeout.clone(),
             ),
         ];
+        v.extend(self.gc.as_pairs());
         v.retain(|(_, value)| !value.is_empty());
         v.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
     }

@@ -208,7 +208,14 @@ pub fn containers_json(agent: &Agent) -> Vec<Json> {
     for (fw, f) in &state.frameworks {
         for e in f.executors.values() {
             let Some(launched) = e.launched else { continue };
-            let stats = agent.containerizer.usage(&e.container_id).ok();
+            let mut stats = agent.containerizer.usage(&e.container_id).ok();
+            if agent.disk.sample(&e.container_id).is_some() {
+                let s = stats.get_or_insert_with(|| meseta_api::ResourceStatistics {
+                    timestamp: crate::daemon::now_secs(),
+                    ..Default::default()
+                });
+                agent.disk.fill(&e.container_id, s);
+            }
             let cgroups: Vec<String> = agent
                 .containerizer
                 .cgroups()
@@ -269,6 +276,7 @@ pub fn statistics(agent: &Agent) -> Result<Response<RespBody>, HttpError> {
 
 /// Every metric, flat (`slave/registered`, ...).
 pub fn metrics_list(agent: &Agent) -> Vec<(String, f64)> {
+    let (gc_ok, gc_failed) = agent.gc.removals();
     let state = agent.state();
     let b = |v: bool| if v { 1.0 } else { 0.0 };
     let n = |v: usize| v as f64;
@@ -360,6 +368,9 @@ pub fn metrics_list(agent: &Agent) -> Vec<(String, f64)> {
         ("slave/disk_used", used_of("disk")),
         ("slave/gpus_total", total("gpus")),
         ("slave/gpus_used", used_of("gpus")),
+        ("gc/path_removals_succeeded", gc_ok as f64),
+        ("gc/path_removals_failed", gc_failed as f64),
+        ("gc/path_removals_pending", n(agent.gc.pending())),
     ];
     m.sort_by(|a, b| a.0.cmp(b.0));
     m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()

@@ -1,0 +1,276 @@
+//! Garbage collection and the `disk/du` isolator, end to end through the agent daemon with
+//! the real supervisor and the real command executor (`mesos-executor`):
+//! - a finished executor's sandbox and checkpointed meta are removed after `--gc_delay`;
+//! - with a full-enough disk (`--gc_disk_headroom=1`) they go at the next disk check even
+//!   with a week-long `--gc_delay`;
+//! - a sandbox that outgrows its `disk` resource ends the task with TASK_FAILED /
+//!   REASON_CONTAINER_LIMITATION_DISK under `--enforce_container_disk_quota`, and is only
+//!   reported in `/monitor/statistics` without it.
+//!
+//! Needs root (the containerizer).
+
+// An integration test file is its own crate: its tests belong at the top level.
+#![allow(clippy::tests_outside_test_module)]
+
+mod daemon_harness;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use daemon_harness::{get_json, root_or_skip, FakeMaster, TestAgent};
+use meseta_api::internal::{Acknowledge, CallType, Event, EventType, StatusUpdate};
+use meseta_api::{FrameworkId, Reason, TaskState};
+use serde_json::json;
+
+/// A launcher dir with the real supervisor and the real command executor; `None` (with a
+/// SKIPPED line) when the workspace binaries are not built.
+fn launcher(test: &str) -> Option<tempfile::TempDir> {
+    let supervisor = PathBuf::from(env!("CARGO_BIN_EXE_mesos-containerizer"));
+    let executor = supervisor.parent()?.join("mesos-executor");
+    if !executor.is_file() {
+        eprintln!("SKIPPED {test}: no mesos-executor built (cargo build --workspace --bins)");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(&supervisor, dir.path().join("mesos-containerizer")).unwrap();
+    std::os::unix::fs::symlink(&executor, dir.path().join("mesos-executor")).unwrap();
+    Some(dir)
+}
+
+fn command_task(fw: &str, task: &str, script: &str, disk_mb: f64, checkpoint: bool) -> Event {
+    serde_json::from_value(json!({
+        "type": "RUN_TASK",
+        "run_task": {
+            "framework": {"user": "root", "name": "fw", "id": {"value": fw}, "checkpoint": checkpoint},
+            "task": {
+                "name": task, "task_id": {"value": task}, "agent_id": {"value": "m1-S0"},
+                "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.1}},
+                              {"name": "mem", "type": "SCALAR", "scalar": {"value": 32}},
+                              {"name": "disk", "type": "SCALAR", "scalar": {"value": disk_mb}}],
+                "command": {"value": script}
+            }
+        }
+    }))
+    .unwrap()
+}
+
+/// Acknowledges every update until `task` reaches a terminal state, which is returned.
+async fn until_terminal(master: &Arc<FakeMaster>, fw: &str) -> StatusUpdate {
+    loop {
+        let u = master
+            .next_call(60, |c| c.r#type == CallType::StatusUpdate)
+            .await
+            .status_update
+            .unwrap();
+        master
+            .send(&Event {
+                r#type: EventType::Acknowledge,
+                acknowledge: Some(Acknowledge {
+                    framework_id: FrameworkId::new(fw),
+                    task_id: u.status.task_id.clone(),
+                    uuid: u.uuid.clone(),
+                }),
+                ..Event::default()
+            })
+            .await;
+        if u.status.state.is_terminal() {
+            return u;
+        }
+    }
+}
+
+fn run_dir(agent: &TestAgent, meta: bool, fw: &str, ex: &str) -> PathBuf {
+    let base = agent.dir.path().join("work");
+    let base = if meta { base.join("meta") } else { base };
+    base.join(format!("slaves/m1-S0/frameworks/{fw}/executors/{ex}/runs"))
+}
+
+/// The run directories (not `latest`) under `runs`.
+fn runs(runs: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(runs)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| e.file_name() != "latest")
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn wait_gone(paths: &[PathBuf], within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if paths.iter().all(|p| !p.exists()) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn finished_sandboxes_are_removed_after_gc_delay() {
+    let test = "finished_sandboxes_are_removed_after_gc_delay";
+    if !root_or_skip(test) {
+        return;
+    }
+    let Some(launcher) = launcher(test) else {
+        return;
+    };
+    let master = FakeMaster::start().await;
+    let ld = format!("--launcher_dir={}", launcher.path().display());
+    let agent = TestAgent::start(master.addr, &[ld.as_str(), "--gc_delay=3secs"]).await;
+    master
+        .send(&command_task("fw-gc", "t1", "echo done", 10.0, true))
+        .await;
+    let end = until_terminal(&master, "fw-gc").await;
+    assert_eq!(end.status.state, TaskState::Finished);
+    master
+        .next_call(30, |c| c.r#type == CallType::ExitedExecutor)
+        .await;
+    let sandboxes = runs(&run_dir(&agent, false, "fw-gc", "t1"));
+    assert_eq!(sandboxes.len(), 1, "one sandbox for the run");
+    let ended = Instant::now();
+    // Kept for gc_delay...
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(sandboxes[0].join("stdout").is_file(), "removed too early");
+    // ...then removed, with its meta.
+    let mut paths = sandboxes.clone();
+    paths.extend(runs(&run_dir(&agent, true, "fw-gc", "t1")));
+    assert!(
+        wait_gone(&paths, Duration::from_secs(10)).await,
+        "{paths:?} still there"
+    );
+    assert!(ended.elapsed() >= Duration::from_secs(2));
+    let metrics = get_json(agent.addr, "/metrics/snapshot").await;
+    assert!(metrics["gc/path_removals_succeeded"].as_f64().unwrap() >= 1.0);
+    assert_eq!(metrics["gc/path_removals_failed"], 0.0);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_full_disk_prunes_sandboxes_long_before_gc_delay() {
+    let test = "a_full_disk_prunes_sandboxes_long_before_gc_delay";
+    if !root_or_skip(test) {
+        return;
+    }
+    let Some(launcher) = launcher(test) else {
+        return;
+    };
+    let master = FakeMaster::start().await;
+    let ld = format!("--launcher_dir={}", launcher.path().display());
+    // Headroom 1.0: any usage leaves sandboxes a max age of 0 (Mesos: gc_delay ×
+    // max(0, 1 − headroom − usage)), so the next disk check prunes everything scheduled.
+    let agent = TestAgent::start(
+        master.addr,
+        &[
+            ld.as_str(),
+            "--gc_delay=1weeks",
+            "--gc_disk_headroom=1.0",
+            "--disk_watch_interval=1secs",
+        ],
+    )
+    .await;
+    master
+        .send(&command_task("fw-full", "t2", "echo x", 10.0, false))
+        .await;
+    assert_eq!(
+        until_terminal(&master, "fw-full").await.status.state,
+        TaskState::Finished
+    );
+    master
+        .next_call(30, |c| c.r#type == CallType::ExitedExecutor)
+        .await;
+    let sandboxes = runs(&run_dir(&agent, false, "fw-full", "t2"));
+    assert_eq!(sandboxes.len(), 1);
+    assert!(
+        wait_gone(&sandboxes, Duration::from_secs(10)).await,
+        "not pruned"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn disk_quota_is_enforced_with_the_mesos_reason() {
+    let test = "disk_quota_is_enforced_with_the_mesos_reason";
+    if !root_or_skip(test) {
+        return;
+    }
+    let Some(launcher) = launcher(test) else {
+        return;
+    };
+    let master = FakeMaster::start().await;
+    let ld = format!("--launcher_dir={}", launcher.path().display());
+    let _agent = TestAgent::start(
+        master.addr,
+        &[
+            ld.as_str(),
+            "--isolation=disk/du",
+            "--enforce_container_disk_quota",
+            "--container_disk_watch_interval=1secs",
+        ],
+    )
+    .await;
+    // 20 MB of real blocks against a 5 MB quota.
+    let script = "dd if=/dev/urandom of=big bs=1M count=20 2>/dev/null; sleep 60";
+    master
+        .send(&command_task("fw-disk", "hog", script, 5.0, false))
+        .await;
+    let started = Instant::now();
+    let end = until_terminal(&master, "fw-disk").await;
+    assert_eq!(end.status.state, TaskState::Failed, "{:?}", end.status);
+    assert_eq!(end.status.reason, Some(Reason::ContainerLimitationDisk));
+    let message = end.status.message.clone().unwrap_or_default();
+    assert!(
+        message.starts_with("Disk usage (") && message.ends_with("exceeds quota (5MB)"),
+        "{message}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "not the sleep ending it"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn disk_usage_is_reported_without_enforcement() {
+    let test = "disk_usage_is_reported_without_enforcement";
+    if !root_or_skip(test) {
+        return;
+    }
+    let Some(launcher) = launcher(test) else {
+        return;
+    };
+    let master = FakeMaster::start().await;
+    let ld = format!("--launcher_dir={}", launcher.path().display());
+    let agent = TestAgent::start(
+        master.addr,
+        &[
+            ld.as_str(),
+            "--isolation=posix/disk",
+            "--container_disk_watch_interval=1secs",
+        ],
+    )
+    .await;
+    let script = "dd if=/dev/urandom of=big bs=1M count=12 2>/dev/null; touch written; sleep 60";
+    master
+        .send(&command_task("fw-du", "du", script, 5.0, false))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = json!(null);
+    while Instant::now() < deadline {
+        let stats = get_json(agent.addr, "/monitor/statistics").await;
+        seen = stats[0]["statistics"].clone();
+        if seen["disk_used_bytes"].as_u64().unwrap_or(0) >= 12 << 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        seen["disk_used_bytes"].as_u64().unwrap_or(0) >= 12 << 20,
+        "usage never reached 12 MB: {seen}"
+    );
+    assert_eq!(seen["disk_limit_bytes"], json!(5u64 << 20));
+    // Over quota but not enforced: the task is still running.
+    let state = get_json(agent.addr, "/state").await;
+    let tasks = &state["frameworks"][0]["executors"][0]["tasks"];
+    assert_eq!(tasks[0]["state"], "TASK_RUNNING", "{state}");
+}
