@@ -274,3 +274,60 @@ async fn disk_usage_is_reported_without_enforcement() {
     let tasks = &state["frameworks"][0]["executors"][0]["tasks"];
     assert_eq!(tasks[0]["state"], "TASK_RUNNING", "{state}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn sandboxes_left_by_an_earlier_run_age_from_their_mtime() {
+    // No containers are launched: no root needed.
+    let master = FakeMaster::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    let runs = work.join("slaves/old-S1/frameworks/fw/executors/ex/runs");
+    let (old, young) = (runs.join("c-old"), runs.join("c-young"));
+    for d in [&old, &young] {
+        std::fs::create_dir_all(d).unwrap();
+        std::fs::write(d.join("stdout"), "x").unwrap();
+    }
+    // Ended two hours ago: past a one-hour gc_delay already.
+    let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+    std::fs::File::open(&old)
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+    let args = [
+        "mesos-agent".to_owned(),
+        format!("--master={}", master.addr),
+        format!("--work_dir={}", work.display()),
+        format!("--runtime_dir={}", dir.path().join("run").display()),
+        "--ip=127.0.0.1".into(),
+        "--port=0".into(),
+        "--resources=cpus:1;mem:512;disk:100".into(),
+        "--gc_delay=1hrs".into(),
+        format!(
+            "--launcher_dir={}",
+            Path::new(env!("CARGO_BIN_EXE_mesos-containerizer"))
+                .parent()
+                .unwrap()
+                .display()
+        ),
+    ];
+    let flags = meseta_agent::flags::parse(
+        &dir.path().join("no-conf"),
+        Vec::new(),
+        args.into_iter().map(Into::into),
+    )
+    .unwrap();
+    let started = meseta_agent::daemon::start(flags.into_config().unwrap())
+        .await
+        .unwrap();
+    let agent = started.agent.clone();
+    tokio::spawn(started.run());
+    assert!(
+        wait_gone(&[old.clone()], Duration::from_secs(10)).await,
+        "old run kept"
+    );
+    assert!(
+        young.join("stdout").is_file(),
+        "a young run must wait for gc_delay"
+    );
+    assert_eq!(agent.gc.pending(), 1, "the young run is scheduled");
+}
