@@ -137,13 +137,13 @@ fn layer(rng: &mut Rng) -> Vec<u8> {
 fn mutate(rng: &mut Rng, mut data: Vec<u8>) -> Vec<u8> {
     match rng.below(6) {
         0..=2 => {}
-        1 => {
+        3 => {
             for _ in 0..=rng.below(8) {
                 let i = rng.below(data.len());
                 data[i] = u8::try_from(rng.next() & 0xff).unwrap_or(0);
             }
         }
-        2 => data.truncate(rng.below(data.len())),
+        4 => data.truncate(rng.below(data.len())),
         _ => {
             let blocks = data.len() / 512;
             let b = rng.below(blocks.max(1)) * 512;
