@@ -59,6 +59,8 @@ pub struct Recovered {
     pub agent_id: String,
     /// The host rebooted since the checkpoint (`boot_id` changed).
     pub rebooted: bool,
+    /// `slave.info` (none when unreadable and skipped with `--strict=false`).
+    pub agent_info: Option<AgentInfo>,
     /// Checkpointed frameworks.
     pub frameworks: Vec<RecoveredFramework>,
 }
@@ -123,8 +125,7 @@ pub fn read(
     };
     let rebooted = !previous_boot.is_empty() && previous_boot != boot_id;
     let agent_dir = meta.agent(&agent_id);
-    // Validates the agent's own checkpoint.
-    keep(
+    let agent_info = keep(
         strict,
         read_json::<AgentInfo>(&agent_dir.join("slave.info")),
     )?;
@@ -181,6 +182,7 @@ pub fn read(
     Ok(Some(Recovered {
         agent_id,
         rebooted,
+        agent_info,
         frameworks,
     }))
 }

@@ -118,8 +118,8 @@ pub struct AgentFlags {
     /// Base of the randomized exponential backoff when (re-)registering (max 1 min).
     #[arg(long = "registration_backoff_factor", default_value = "1secs")]
     pub registration_backoff_factor: String,
-    /// After a restart: `reconnect` to checkpointed executors, or `cleanup` (kill everything
-    /// and start fresh).
+    /// After a restart: `reconnect` to checkpointed executors, or `cleanup` (kill the old
+    /// live executors and exit; the next start registers as a new agent).
     #[arg(long = "recover", default_value = "reconnect")]
     pub recover: String,
     /// A corrupt checkpoint is fatal (true) or skipped, recovering the rest (false).
@@ -129,6 +129,15 @@ pub struct AgentFlags {
     /// How long recovered executors get to re-subscribe after a restart.
     #[arg(long = "executor_reregistration_timeout", default_value = "2secs")]
     pub executor_reregistration_timeout: String,
+    // --- recovery ---
+    /// Which changes of --resources/--attributes/--hostname a restart may recover across:
+    /// `equal` (none) or `additive` (more resources, new attributes).
+    #[arg(long = "reconfiguration_policy", default_value = "equal")]
+    pub reconfiguration_policy: String,
+    /// How long executors of checkpointing frameworks wait for a restarting agent before
+    /// they end themselves (given to them as MESOS_RECOVERY_TIMEOUT).
+    #[arg(long = "recovery_timeout", default_value = "15mins")]
+    pub recovery_timeout: String,
 }
 
 /// Every flag name, for `/etc/mesos-slave` files and `MESOS_` variables.
@@ -156,6 +165,9 @@ pub const KNOWN_FLAGS: &[&str] = &[
     "recover",
     "strict",
     "executor_reregistration_timeout",
+    // --- recovery ---
+    "reconfiguration_policy",
+    "recovery_timeout",
 ];
 
 const BOOLEAN_FLAGS: &[&str] = &["cgroups_enable_cfs", "switch_user", "strict"];
@@ -209,6 +221,11 @@ pub struct Config {
     pub strict: bool,
     /// `--executor_reregistration_timeout`.
     pub executor_reregistration_timeout: Duration,
+    // --- recovery ---
+    /// `--reconfiguration_policy=additive` (else `equal`).
+    pub reconfiguration_additive: bool,
+    /// `--recovery_timeout`, as given (passed on to executors).
+    pub recovery_timeout: String,
     /// Every flag as text, for `/flags` and GET_FLAGS.
     pub flags: Vec<(String, String)>,
 }
@@ -296,6 +313,18 @@ impl AgentFlags {
                 ))
             }
         };
+        // --- recovery ---
+        let reconfiguration_additive = match self.reconfiguration_policy.as_str() {
+            "equal" => false,
+            "additive" => true,
+            other => {
+                return Err(invalid(
+                    "reconfiguration_policy",
+                    format!("'{other}': expected 'equal' or 'additive'"),
+                ))
+            }
+        };
+        duration("recovery_timeout", &self.recovery_timeout)?;
         let flags = self.as_pairs(&launcher_dir);
         Ok(Config {
             master,
@@ -336,6 +365,8 @@ impl AgentFlags {
                 "executor_reregistration_timeout",
                 &self.executor_reregistration_timeout,
             )?,
+            reconfiguration_additive,
+            recovery_timeout: self.recovery_timeout.clone(),
             flags,
         })
     }
@@ -393,6 +424,11 @@ impl AgentFlags {
                 "executor_reregistration_timeout",
                 self.executor_reregistration_timeout.clone(),
             ),
+            (
+                "reconfiguration_policy",
+                self.reconfiguration_policy.clone(),
+            ),
+            ("recovery_timeout", self.recovery_timeout.clone()),
         ];
         v.retain(|(_, value)| !value.is_empty());
         v.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
