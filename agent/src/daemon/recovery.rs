@@ -263,6 +263,7 @@ pub fn apply(state: &mut State, work_dir: &Path, recovered: &Recovered) {
                     mem_mb: None,
                     end_reason: None,
                     command_executor,
+                    recovered: true,
                 },
             );
         }

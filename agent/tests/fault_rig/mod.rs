@@ -95,8 +95,17 @@ impl Sched {
     pub fn launch(&mut self, ids: &[String], command: &str) {
         let (cpus, mem) = (0.05 * ids.len() as f64, 16.0 * ids.len() as f64);
         let fits = |o: &Value| offered(o, "cpus") >= cpus - 1e-9 && offered(o, "mem") >= mem;
-        self.until(30, "an offer that fits", |s| s.offers.iter().any(fits));
-        let at = self.offers.iter().position(fits).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let at = loop {
+            if let Some(at) = self.offers.iter().position(fits) {
+                break at;
+            }
+            // Offers are fragments of the agent's free resources: hand them back so the
+            // next allocation offers them together.
+            self.decline_all();
+            assert!(Instant::now() < deadline, "no offer for {cpus} cpus, {mem} MB");
+            self.pump(Duration::from_millis(200));
+        };
         let offer = self.offers.remove(at);
         self.agent_id = offer["agent_id"].clone();
         let tasks: Vec<Value> = ids
@@ -105,6 +114,20 @@ impl Sched {
             .collect();
         let status = self.client.launch(&offer, tasks).expect("ACCEPT");
         assert_eq!(status, 202, "ACCEPT answered {status}");
+    }
+
+    /// DECLINE of every held offer.
+    pub fn decline_all(&mut self) {
+        if self.offers.is_empty() {
+            return;
+        }
+        let ids: Vec<Value> = self.offers.drain(..).map(|o| o["id"].clone()).collect();
+        let status = self
+            .client
+            .call(json!({"type": "DECLINE", "decline": {"offer_ids": ids,
+                         "filters": {"refuse_seconds": 0.0}}}))
+            .expect("DECLINE");
+        assert_eq!(status, 202, "DECLINE answered {status}");
     }
 
     /// Waits until every task of `ids` is in `state`; panics on another terminal state.
