@@ -116,9 +116,19 @@ async fn equal_policy_refuses_changed_resources_with_the_mesos_remedy() {
     let mut rig = Rig::new().await;
     rig.register_then_kill9("cpus:2;mem:1024", &["--attributes=rack:a"])
         .await;
-    let line = rig.refused("cpus:4;mem:1024", &["--attributes=rack:a"]).await;
-    assert!(line.starts_with("mesos-agent: Failed to perform recovery: Incompatible agent info detected."), "{line}");
-    assert!(line.contains("cpus:2;mem:1024") && line.contains("cpus:4;mem:1024"), "{line}");
+    let line = rig
+        .refused("cpus:4;mem:1024", &["--attributes=rack:a"])
+        .await;
+    assert!(
+        line.starts_with(
+            "mesos-agent: Failed to perform recovery: Incompatible agent info detected."
+        ),
+        "{line}"
+    );
+    assert!(
+        line.contains("cpus:2;mem:1024") && line.contains("cpus:4;mem:1024"),
+        "{line}"
+    );
     let remedy = format!("rm -f {}", rig.latest().display());
     assert!(line.contains(&remedy), "{line}");
     // A changed attribute is refused too, also with an explicit `equal`.
@@ -141,8 +151,11 @@ async fn equal_policy_refuses_changed_resources_with_the_mesos_remedy() {
 #[tokio::test(flavor = "current_thread")]
 async fn additive_policy_keeps_the_agent_id_when_resources_grow_and_refuses_shrinking() {
     let mut rig = Rig::new().await;
-    rig.register_then_kill9("cpus:2;mem:1024;ports:[31000-31010]", &["--attributes=rack:a"])
-        .await;
+    rig.register_then_kill9(
+        "cpus:2;mem:1024;ports:[31000-31010]",
+        &["--attributes=rack:a"],
+    )
+    .await;
     let additive = "--reconfiguration_policy=additive";
     let mut agent = rig.spawn(
         "cpus:4;mem:1024;gpus:0;ports:[31000-31020]",
@@ -164,9 +177,15 @@ async fn additive_policy_keeps_the_agent_id_when_resources_grow_and_refuses_shri
             &["--attributes=rack:a;os:linux", additive],
         )
         .await;
-    assert!(line.contains("Configuration change not permitted under 'additive' policy"), "{line}");
+    assert!(
+        line.contains("Configuration change not permitted under 'additive' policy"),
+        "{line}"
+    );
     assert!(line.contains("'cpus'"), "{line}");
-    assert!(line.contains(&format!("rm -f {}", rig.latest().display())), "{line}");
+    assert!(
+        line.contains(&format!("rm -f {}", rig.latest().display())),
+        "{line}"
+    );
     let line = rig
         .refused(
             "cpus:4;mem:1024;gpus:0;ports:[31005-31020]",

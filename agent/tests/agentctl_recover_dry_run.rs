@@ -37,7 +37,10 @@ impl Rig {
             .arg(format!("--master={}", self.master.addr))
             .arg(format!("--work_dir={}", d.join("work").display()))
             .arg(format!("--runtime_dir={}", d.join("run").display()))
-            .arg(format!("--launcher_dir={}", meseta_tests::bin_dir().display()))
+            .arg(format!(
+                "--launcher_dir={}",
+                meseta_tests::bin_dir().display()
+            ))
             .arg("--ip=127.0.0.1")
             .arg(format!("--port={}", self.port))
             .arg("--isolation=cgroups/cpu,cgroups/mem")
@@ -112,7 +115,11 @@ impl Rig {
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(out.status.success(), "{args:?}: {text}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         text
     }
 
@@ -159,7 +166,10 @@ async fn dry_run_predicts_the_restart_and_inspect_marks_recovered_containers() {
     rig.until_running("unacked", false).await;
     let list = meseta_tests::get_json(rig.port, "/containers");
     let list = list.as_array().unwrap();
-    assert!(list.iter().all(|c| c["meseta"]["recovered"] == false), "{list:?}");
+    assert!(
+        list.iter().all(|c| c["meseta"]["recovered"] == false),
+        "{list:?}"
+    );
     let crashed = container_of(list, "crashed");
     let orphaned = container_of(list, "orphaned");
     agent.kill().unwrap();
@@ -180,11 +190,15 @@ async fn dry_run_predicts_the_restart_and_inspect_marks_recovered_containers() {
         .join("termination");
     let deadline = Instant::now() + Duration::from_secs(10);
     while !termination.exists() {
-        assert!(Instant::now() < deadline, "the supervisor recorded no termination");
+        assert!(
+            Instant::now() < deadline,
+            "the supervisor recorded no termination"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let plan: Value = serde_json::from_str(&rig.agentctl(&["recover", "--dry-run", "--json"])).unwrap();
+    let plan: Value =
+        serde_json::from_str(&rig.agentctl(&["recover", "--dry-run", "--json"])).unwrap();
     assert_eq!(plan["agent_id"], "m1-S0", "{plan:#}");
     assert_eq!(plan["rebooted"], false);
     assert!(plan["strict_error"].is_null(), "{plan:#}");
@@ -200,11 +214,20 @@ async fn dry_run_predicts_the_restart_and_inspect_marks_recovered_containers() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|k| (k["container_id"].as_str().unwrap(), k["why"].as_str().unwrap()))
+        .map(|k| {
+            (
+                k["container_id"].as_str().unwrap(),
+                k["why"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(kills.len(), 2, "{plan:#}");
-    assert!(kills.iter().any(|(c, w)| *c == crashed["container_id"] && w.contains("ended while")));
-    assert!(kills.iter().any(|(c, w)| *c == orphaned["container_id"] && w.contains("orphan")));
+    assert!(kills
+        .iter()
+        .any(|(c, w)| *c == crashed["container_id"] && w.contains("ended while")));
+    assert!(kills
+        .iter()
+        .any(|(c, w)| *c == orphaned["container_id"] && w.contains("orphan")));
     let reports: Vec<(&str, &str)> = plan["report"]
         .as_array()
         .unwrap()
@@ -215,7 +238,10 @@ async fn dry_run_predicts_the_restart_and_inspect_marks_recovered_containers() {
     assert!(reports.contains(&("unacked", "TASK_RUNNING")), "{plan:#}");
     assert!(reports.contains(&("crashed", "TASK_FAILED")), "{plan:#}");
     let text = rig.agentctl(&["recover", "--dry-run"]);
-    assert!(text.contains("Recover (2):") && text.contains("Kill (2):") && text.contains("Report (2):"), "{text}");
+    assert!(
+        text.contains("Recover (2):") && text.contains("Kill (2):") && text.contains("Report (2):"),
+        "{text}"
+    );
 
     // The restart does what the dry run said.
     let mut agent = rig.spawn(2);
@@ -240,7 +266,10 @@ async fn dry_run_predicts_the_restart_and_inspect_marks_recovered_containers() {
     seen.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(
         seen,
-        [("crashed".to_owned(), TaskState::Failed), ("unacked".to_owned(), TaskState::Running)]
+        [
+            ("crashed".to_owned(), TaskState::Failed),
+            ("unacked".to_owned(), TaskState::Running)
+        ]
     );
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -251,11 +280,25 @@ async fn dry_run_predicts_the_restart_and_inspect_marks_recovered_containers() {
             .iter()
             .filter_map(|c| c["meseta"]["task_ids"][0].as_str())
             .collect();
-        if ids.len() == 2 && !rig.dir.path().join("run/containers").join(orphaned["container_id"].as_str().unwrap()).exists() {
-            assert!(list.as_array().unwrap().iter().all(|c| c["meseta"]["recovered"] == true));
+        if ids.len() == 2
+            && !rig
+                .dir
+                .path()
+                .join("run/containers")
+                .join(orphaned["container_id"].as_str().unwrap())
+                .exists()
+        {
+            assert!(list
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["meseta"]["recovered"] == true));
             break;
         }
-        assert!(Instant::now() < deadline, "orphan not destroyed or containers left: {list}");
+        assert!(
+            Instant::now() < deadline,
+            "orphan not destroyed or containers left: {list}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let inspect = rig.agentctl_inspect();
@@ -281,7 +324,11 @@ async fn dry_run_predicts_the_restart_and_inspect_marks_recovered_containers() {
 
 impl Drop for Rig {
     fn drop(&mut self) {
-        for h in std::fs::read_dir("/sys/fs/cgroup").into_iter().flatten().flatten() {
+        for h in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let _ = std::fs::remove_dir(h.path().join(self.cgroups_root()));
         }
     }
@@ -294,7 +341,11 @@ impl Rig {
             .arg("inspect")
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }

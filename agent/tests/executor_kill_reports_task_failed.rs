@@ -49,7 +49,9 @@ fn killed_executor_fails_its_task_within_a_second_and_leaves_nothing() {
     )
     .unwrap();
     sched.until(10, "TASK_FAILED of victim", |s| {
-        s.states.get("victim").is_some_and(|st| st != "TASK_RUNNING")
+        s.states
+            .get("victim")
+            .is_some_and(|st| st != "TASK_RUNNING")
     });
     let (seen_at, status) = sched
         .updates

@@ -86,7 +86,8 @@ fn launching_and_killing_200_tasks_leaks_no_cgroup_mount_process_or_fd() {
     );
     // Executors' connections close shortly after they exit.
     assert!(
-        wait_until(Duration::from_secs(10), || fd_count(cluster.agent_pid) <= fds),
+        wait_until(Duration::from_secs(10), || fd_count(cluster.agent_pid)
+            <= fds),
         "agent fds: {} before, {} after",
         fds,
         fd_count(cluster.agent_pid)

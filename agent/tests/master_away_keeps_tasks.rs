@@ -72,8 +72,10 @@ impl Rig {
         self.master = Some(master);
         let port = self.master_port;
         assert!(
-            wait_until(Duration::from_secs(20), || http("GET", port, "/health", None)
-                .is_ok_and(|(s, _)| s == 200)),
+            wait_until(Duration::from_secs(20), || http(
+                "GET", port, "/health", None
+            )
+            .is_ok_and(|(s, _)| s == 200)),
             "master did not come up"
         );
     }
@@ -123,12 +125,19 @@ impl Rig {
 
 impl Drop for Rig {
     fn drop(&mut self) {
-        for child in [self.agent.as_mut(), self.master.as_mut()].into_iter().flatten() {
+        for child in [self.agent.as_mut(), self.master.as_mut()]
+            .into_iter()
+            .flatten()
+        {
             let _ = child.kill();
             let _ = child.wait();
         }
         // The agent's containers outlive it: kill them and remove their cgroups.
-        for h in std::fs::read_dir("/sys/fs/cgroup").into_iter().flatten().flatten() {
+        for h in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let root = h.path().join(&self.cgroups_root);
             for c in std::fs::read_dir(&root).into_iter().flatten().flatten() {
                 let procs = std::fs::read_to_string(c.path().join("cgroup.procs"));
@@ -143,7 +152,11 @@ impl Drop for Rig {
             }
         }
         std::thread::sleep(Duration::from_millis(200));
-        for h in std::fs::read_dir("/sys/fs/cgroup").into_iter().flatten().flatten() {
+        for h in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let root = h.path().join(&self.cgroups_root);
             for c in std::fs::read_dir(&root).into_iter().flatten().flatten() {
                 let _ = std::fs::remove_dir(c.path());
@@ -220,7 +233,8 @@ fn tasks_survive_a_30s_master_outage_and_reconcile_when_it_returns() {
     let back_at = Instant::now();
     // The backoff is capped at 1 min (Mesos' REGISTER_RETRY_INTERVAL_MAX).
     assert!(
-        wait_until(Duration::from_secs(75), || rig.active_agents() == [agent_id.clone()]),
+        wait_until(Duration::from_secs(75), || rig.active_agents()
+            == [agent_id.clone()]),
         "the agent did not re-register as {agent_id}: {:?}\n{}",
         rig.active_agents(),
         rig.agent_log()

@@ -129,9 +129,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let out = meseta_bench::recovery::run(&opts)?;
             print!("{out}");
             if let Some(file) = &cli.record {
-                meseta_bench::report::record(file, "recovery", &format!("## recovery
+                meseta_bench::report::record(
+                    file,
+                    "recovery",
+                    &format!(
+                        "## recovery
 
-{out}"))?;
+{out}"
+                    ),
+                )?;
             }
         }
         Cmd::E2e {

@@ -126,7 +126,10 @@ impl Rig {
 
 impl Drop for Rig {
     fn drop(&mut self) {
-        for c in [self.agent.as_mut(), self.master.as_mut()].into_iter().flatten() {
+        for c in [self.agent.as_mut(), self.master.as_mut()]
+            .into_iter()
+            .flatten()
+        {
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -176,7 +179,13 @@ fn launch(sched: &mut SchedulerClient, n: usize) -> Result<()> {
                     let (mut cpus, mut mem) = (offered(offer, "cpus"), offered(offer, "mem"));
                     let mut batch = Vec::new();
                     while launched < n && cpus >= 0.01 && mem >= 16.0 && batch.len() < 50 {
-                        batch.push(task(&format!("r-{launched}"), offer, "sleep 3600", 0.01, 16.0));
+                        batch.push(task(
+                            &format!("r-{launched}"),
+                            offer,
+                            "sleep 3600",
+                            0.01,
+                            16.0,
+                        ));
                         launched += 1;
                         cpus -= 0.01;
                         mem -= 16.0;
@@ -190,7 +199,11 @@ fn launch(sched: &mut SchedulerClient, n: usize) -> Result<()> {
                 match st["state"].as_str() {
                     Some("TASK_RUNNING") => running += 1,
                     Some("TASK_STARTING" | "TASK_STAGING") => {}
-                    other => bail!("task {}: {other:?}: {}", st["task_id"]["value"], st["message"]),
+                    other => bail!(
+                        "task {}: {other:?}: {}",
+                        st["task_id"]["value"],
+                        st["message"]
+                    ),
                 }
             }
             _ => {}
@@ -218,7 +231,10 @@ fn run_one(n: usize, isolation: &str) -> Result<Figures> {
     let all_at = loop {
         let now = Instant::now();
         if now.duration_since(t0) > Duration::from_secs(120) {
-            bail!("only {} of {n} executors re-subscribed in 120s", rig.subscribed_count());
+            bail!(
+                "only {} of {n} executors re-subscribed in 120s",
+                rig.subscribed_count()
+            );
         }
         if http_at.is_none() && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             http_at = Some(now);

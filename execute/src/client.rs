@@ -58,7 +58,8 @@ impl SchedulerClient {
     /// Subscribes `framework_info` to the master at `addr` (`host:port`) and waits for
     /// SUBSCRIBED.
     pub fn subscribe_to(addr: &str, framework_info: Value) -> Result<Self> {
-        let mut body = json!({"type": "SUBSCRIBE", "subscribe": {"framework_info": framework_info}});
+        let mut body =
+            json!({"type": "SUBSCRIBE", "subscribe": {"framework_info": framework_info}});
         // Re-subscribing (framework_info.id set): Mesos wants the id on the call too.
         if let Some(id) = body["subscribe"]["framework_info"].get("id").cloned() {
             body["framework_id"] = id;

@@ -158,10 +158,11 @@ pub async fn run(cli: Cli, out: &mut impl Write) -> Result<(), CtlError> {
             }
             let plan = super::recover::plan(&work_dir, &runtime_dir)?;
             if json {
-                let text = serde_json::to_string_pretty(&plan).map_err(|source| CtlError::Json {
-                    path: "recover".into(),
-                    source,
-                })?;
+                let text =
+                    serde_json::to_string_pretty(&plan).map_err(|source| CtlError::Json {
+                        path: "recover".into(),
+                        source,
+                    })?;
                 writeln!(out, "{text}")?;
             } else {
                 out.write_all(super::recover::render(&plan).as_bytes())?;

@@ -142,7 +142,10 @@ pub fn plan(work_dir: &Path, runtime_dir: &Path) -> Result<Plan, DryRunError> {
                             container_id: e.container_id.clone(),
                             why: format!("executor ended while the agent was down: {message}"),
                         });
-                        ("TASK_FAILED", "REASON_EXECUTOR_TERMINATED: ended while the agent was down")
+                        (
+                            "TASK_FAILED",
+                            "REASON_EXECUTOR_TERMINATED: ended while the agent was down",
+                        )
                     }
                 };
                 if matches!(fate, Fate::Rebooted) && containers.contains(&e.container_id) {
@@ -213,7 +216,11 @@ fn runtime_containers(runtime_dir: &Path) -> Vec<String> {
         .into_iter()
         .flatten()
         .flatten()
-        .filter(|e| ContainerPaths::new(runtime_dir, &e.file_name().to_string_lossy()).launch_info().exists())
+        .filter(|e| {
+            ContainerPaths::new(runtime_dir, &e.file_name().to_string_lossy())
+                .launch_info()
+                .exists()
+        })
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     ids.sort();
@@ -223,14 +230,26 @@ fn runtime_containers(runtime_dir: &Path) -> Vec<String> {
 /// The plan as readable sections.
 pub fn render(plan: &Plan) -> String {
     let mut out = String::new();
-    let agent = plan.agent_id.as_deref().unwrap_or("none (a restart registers as a new agent)");
+    let agent = plan
+        .agent_id
+        .as_deref()
+        .unwrap_or("none (a restart registers as a new agent)");
     let _ = writeln!(out, "Agent id:   {agent}");
     if plan.rebooted {
-        let _ = writeln!(out, "Reboot:     the host rebooted since the checkpoint: no executor is recovered");
+        let _ = writeln!(
+            out,
+            "Reboot:     the host rebooted since the checkpoint: no executor is recovered"
+        );
     }
     if let Some(err) = &plan.strict_error {
-        let _ = writeln!(out, "Strict:     with --strict=true the agent refuses to start: {err}");
-        let _ = writeln!(out, "            (with --strict=false it skips that checkpoint; the plan below)");
+        let _ = writeln!(
+            out,
+            "Strict:     with --strict=true the agent refuses to start: {err}"
+        );
+        let _ = writeln!(
+            out,
+            "            (with --strict=false it skips that checkpoint; the plan below)"
+        );
     }
     let _ = writeln!(out, "\nRecover ({}):", plan.recover.len());
     for r in &plan.recover {
@@ -242,7 +261,11 @@ pub fn render(plan: &Plan) -> String {
             r.framework_id,
             r.executor_id,
             r.supervisor_pid,
-            if tasks.is_empty() { "-".into() } else { tasks.join(", ") }
+            if tasks.is_empty() {
+                "-".into()
+            } else {
+                tasks.join(", ")
+            }
         );
     }
     let _ = writeln!(out, "\nKill ({}):", plan.kill.len());
@@ -251,7 +274,11 @@ pub fn render(plan: &Plan) -> String {
     }
     let _ = writeln!(out, "\nReport ({}):", plan.report.len());
     for r in &plan.report {
-        let _ = writeln!(out, "  {} {} (framework {})  {}", r.task_id, r.state, r.framework_id, r.why);
+        let _ = writeln!(
+            out,
+            "  {} {} (framework {})  {}",
+            r.task_id, r.state, r.framework_id, r.why
+        );
     }
     out
 }

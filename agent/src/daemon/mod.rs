@@ -267,11 +267,7 @@ pub fn now_secs() -> f64 {
 }
 
 /// `--reconfiguration_policy`: the checkpointed agent info against the flags of this run.
-fn compatible(
-    config: &Config,
-    port: u16,
-    previous: &meseta_api::AgentInfo,
-) -> Result<(), String> {
+fn compatible(config: &Config, port: u16, previous: &meseta_api::AgentInfo) -> Result<(), String> {
     let current = meseta_api::AgentInfo {
         hostname: config.hostname.clone(),
         port: Some(i32::from(port)),

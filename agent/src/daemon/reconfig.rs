@@ -3,8 +3,8 @@
 //! `src/slave/compatibility.cpp`). `equal` allows no change; `additive` allows more resources
 //! and new attributes, never less, nor a different hostname, port or fault domain.
 
-use meseta_api::{Ranges, Set, ValueType};
 use meseta_api::{AgentInfo, Attribute, Resource};
+use meseta_api::{Ranges, Set, ValueType};
 
 /// Mesos's `compatibility::equal`: the agent info must not change at all (its id aside).
 pub fn equal(previous: &AgentInfo, current: &AgentInfo) -> Result<(), String> {
@@ -112,9 +112,11 @@ fn ranges_within(old: Option<&Ranges>, new: Option<&Ranges>) -> bool {
     };
     let mut new = new.clone();
     new.coalesce();
-    old.range
-        .iter()
-        .all(|o| new.range.iter().any(|n| n.begin <= o.begin && o.end <= n.end))
+    old.range.iter().all(|o| {
+        new.range
+            .iter()
+            .any(|n| n.begin <= o.begin && o.end <= n.end)
+    })
 }
 
 fn set_within(old: Option<&Set>, new: Option<&Set>) -> bool {
@@ -206,14 +208,23 @@ mod tests {
         assert_eq!(equal(&a, &b), Ok(()));
         let c = info(&[("cpus", 4.0), ("mem", 512.0)], &[("rack", "a")]);
         let err = equal(&a, &c).unwrap_err();
-        assert!(err.starts_with("Incompatible agent info detected."), "{err}");
-        assert!(err.contains("cpus:2;mem:512") && err.contains("cpus:4;mem:512"), "{err}");
+        assert!(
+            err.starts_with("Incompatible agent info detected."),
+            "{err}"
+        );
+        assert!(
+            err.contains("cpus:2;mem:512") && err.contains("cpus:4;mem:512"),
+            "{err}"
+        );
     }
 
     #[test]
     fn additive_allows_growth_and_new_attributes_only() {
         let a = info(&[("cpus", 2.0)], &[("rack", "a")]);
-        let more = info(&[("cpus", 4.0), ("gpus", 1.0)], &[("rack", "a"), ("os", "x")]);
+        let more = info(
+            &[("cpus", 4.0), ("gpus", 1.0)],
+            &[("rack", "a"), ("os", "x")],
+        );
         assert_eq!(additive(&a, &more), Ok(()));
         let less = info(&[("cpus", 1.0)], &[("rack", "a")]);
         assert!(additive(&a, &less).unwrap_err().contains("'cpus' shrank"));
@@ -227,6 +238,8 @@ mod tests {
             .contains("Attribute 'rack' changed"));
         let mut moved = a.clone();
         moved.hostname = "other".into();
-        assert!(additive(&a, &moved).unwrap_err().contains("Hostname changed"));
+        assert!(additive(&a, &moved)
+            .unwrap_err()
+            .contains("Hostname changed"));
     }
 }

@@ -29,8 +29,7 @@ impl Sched {
         let info = json!({"user": "root", "name": name, "checkpoint": true,
                           "failover_timeout": 3600.0});
         Self::from_client(
-            SchedulerClient::subscribe_to(&format!("127.0.0.1:{port}"), info)
-                .expect("SUBSCRIBE"),
+            SchedulerClient::subscribe_to(&format!("127.0.0.1:{port}"), info).expect("SUBSCRIBE"),
         )
     }
 
@@ -103,7 +102,10 @@ impl Sched {
             // Offers are fragments of the agent's free resources: hand them back so the
             // next allocation offers them together.
             self.decline_all();
-            assert!(Instant::now() < deadline, "no offer for {cpus} cpus, {mem} MB");
+            assert!(
+                Instant::now() < deadline,
+                "no offer for {cpus} cpus, {mem} MB"
+            );
             self.pump(Duration::from_millis(200));
         };
         let offer = self.offers.remove(at);
@@ -225,7 +227,11 @@ pub fn alive(pid: u32) -> bool {
 /// Cgroups left under `cgroups_root`, on every hierarchy.
 pub fn cgroups_under(cgroups_root: &str) -> Vec<String> {
     let mut left = Vec::new();
-    for h in std::fs::read_dir("/sys/fs/cgroup").into_iter().flatten().flatten() {
+    for h in std::fs::read_dir("/sys/fs/cgroup")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         let root = h.path().join(cgroups_root);
         for c in std::fs::read_dir(&root).into_iter().flatten().flatten() {
             if c.path().is_dir() {
@@ -246,7 +252,10 @@ pub fn fd_count(pid: u32) -> usize {
 /// Mount entries of `pid`'s mount namespace (and the test's own) that mention `needle`.
 pub fn mounts_mentioning(pid: u32, needle: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for file in [format!("/proc/{pid}/mountinfo"), "/proc/self/mountinfo".into()] {
+    for file in [
+        format!("/proc/{pid}/mountinfo"),
+        "/proc/self/mountinfo".into(),
+    ] {
         let text = std::fs::read_to_string(&file).unwrap_or_default();
         out.extend(
             text.lines()
