@@ -517,5 +517,20 @@ mod tests {
         assert!(!c.strict && c.recover_cleanup);
         let e = parse_cli(&["--master=h:5050", "--recover=maybe"]).unwrap_err();
         assert!(e.to_string().contains("--recover"), "{e}");
+        // --- recovery ---
+        assert!(!c.reconfiguration_additive);
+        assert_eq!(c.recovery_timeout, "15mins");
+        let c = parse_cli(&[
+            "--master=h:5050",
+            "--reconfiguration_policy=additive",
+            "--recovery_timeout=1mins",
+        ])
+        .unwrap();
+        assert!(c.reconfiguration_additive);
+        assert_eq!(c.recovery_timeout, "1mins");
+        let e = parse_cli(&["--master=h:5050", "--reconfiguration_policy=any"]).unwrap_err();
+        assert!(e.to_string().contains("--reconfiguration_policy"), "{e}");
+        let e = parse_cli(&["--master=h:5050", "--recovery_timeout=soon"]).unwrap_err();
+        assert!(e.to_string().contains("--recovery_timeout"), "{e}");
     }
 }
