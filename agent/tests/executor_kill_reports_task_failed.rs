@@ -77,7 +77,14 @@ fn killed_executor_fails_its_task_within_a_second_and_leaves_nothing() {
         "supervisor {supervisor} alive or zombies {:?}",
         zombies_under(cluster.agent_pid)
     );
-    assert!(!alive(pid));
+    // Reaped, not a zombie anywhere.
+    assert!(
+        wait_until(Duration::from_secs(5), || !std::path::Path::new(&format!(
+            "/proc/{pid}"
+        ))
+        .exists()),
+        "executor {pid} was not reaped"
+    );
     assert!(
         wait_until(Duration::from_secs(5), || cgroups
             .iter()

@@ -101,7 +101,10 @@ impl Rig {
             .arg(format!("--launcher_dir={}", bin_dir().display()))
             .arg("--executor_reregistration_timeout=30secs")
             .env("MESETA_AGENT_CONF_DIR", d.join("no-etc"))
-            .env("RUST_LOG", "info")
+            .env(
+                "RUST_LOG",
+                std::env::var("MESETA_BENCH_AGENT_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdout(std::process::Stdio::null())
             .stderr(std::fs::File::create(self.agent_log(self.runs))?)
             .spawn()?;
@@ -265,6 +268,23 @@ fn run_one(n: usize, isolation: &str) -> Result<Figures> {
         .sum();
     if live != n {
         bail!("{live} of {n} tasks live after recovery");
+    }
+    if let Some(keep) = std::env::var_os("MESETA_BENCH_KEEP_LOGS") {
+        let to = std::path::Path::new(&keep).join(format!("recovery-n{n}"));
+        std::fs::create_dir_all(&to)?;
+        for run in 1..=rig.runs {
+            std::fs::copy(rig.agent_log(run), to.join(format!("agent-{run}.err")))?;
+        }
+        let sandboxes = rig.dir.path().join("agent/slaves");
+        let _ = Command::new("cp")
+            .arg("-r")
+            .arg(&sandboxes)
+            .arg(&to)
+            .status();
+        eprintln!(
+            "recovery: agent logs and sandboxes kept in {}",
+            to.display()
+        );
     }
     sched.teardown().context("TEARDOWN")?;
     wait_until(Duration::from_secs(120), || {

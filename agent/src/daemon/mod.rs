@@ -16,6 +16,7 @@ pub mod reconfig;
 pub mod recovery;
 pub mod state;
 pub mod updates;
+pub mod writer;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -144,9 +145,7 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         recovery::read(&meta, &boot_id, config.strict)?
     };
     let bind = SocketAddr::from((config.ip.unwrap_or(Ipv4Addr::UNSPECIFIED), config.port));
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .map_err(|source| StartError::Bind { addr: bind, source })?;
+    let listener = listen(bind).map_err(|source| StartError::Bind { addr: bind, source })?;
     let addr = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr: bind, source })?;
@@ -173,7 +172,7 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
             r.rebooted
         })
     };
-    let checkpointer = checkpoint::Checkpointer { meta };
+    let checkpointer = checkpoint::Checkpointer::new(meta);
     checkpointer.boot_id(&boot_id);
     let (tx, rx) = mpsc::unbounded_channel();
     let agent = Arc::new(Agent {
@@ -283,4 +282,15 @@ fn compatible(config: &Config, port: u16, previous: &meseta_api::AgentInfo) -> R
     } else {
         reconfig::equal(&previous, &current)
     }
+}
+
+/// Binds the HTTP port with a deep accept queue: after a restart every recovered executor
+/// re-subscribes at once, and connections beyond a short queue (std's 128) wait for a SYN
+/// retransmission (1 s).
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    // The kernel caps it at net.core.somaxconn.
+    socket.listen(4096)
 }

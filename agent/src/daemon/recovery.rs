@@ -434,9 +434,7 @@ mod tests {
     /// A checkpointed agent `a1`, framework `fw` with executor `ex` running tasks `t1`, `t2`;
     /// `t1` has an acknowledged RUNNING and an unacknowledged FINISHED.
     fn tree(work: &Path) -> Checkpointer {
-        let ck = Checkpointer {
-            meta: Meta::new(work),
-        };
+        let ck = Checkpointer::new(Meta::new(work));
         ck.boot_id("boot-1");
         ck.agent(&AgentInfo::default(), "a1");
         let fw = FrameworkInfo {
@@ -475,6 +473,7 @@ mod tests {
                 ck.record("a1", "c1", &update, &UpdateRecord::Ack(uuid));
             }
         }
+        ck.flush();
         ck
     }
 
