@@ -3,6 +3,8 @@
 //! only at one test's processes, cgroups, mounts and fds.
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
