@@ -5,13 +5,15 @@
 //! Files: `state` (data model), `launch` (RUN_TASK → sandbox → container), `lifecycle`
 //! (container ends, registration timeout, kill, framework shutdown), `updates` (status updates,
 //! at-least-once), `env` (the executor environment), `checkpoint` (`<work_dir>/meta/` for
-//! frameworks with `checkpoint: true`), `recovery` (restart: same agent id, re-attached
-//! containers, re-subscribing executors, resent updates).
+//! frameworks with `checkpoint: true`), `writer` (the checkpoint writer thread), `recovery`
+//! (restart: same agent id, resent updates), `reattach` (re-attached containers,
+//! re-subscribing executors, orphans destroyed), `reconfig` (`--reconfiguration_policy`).
 
 pub mod checkpoint;
 pub mod env;
 pub mod launch;
 pub mod lifecycle;
+pub mod reattach;
 pub mod reconfig;
 pub mod recovery;
 pub mod state;
@@ -210,7 +212,7 @@ impl Started {
         }
         match self.recovered {
             Some(rebooted) => {
-                tokio::spawn(recovery::reattach(agent.clone(), rebooted));
+                tokio::spawn(reattach::reattach(agent.clone(), rebooted));
             }
             None => {
                 tokio::spawn(destroy_orphans(agent.clone()));
