@@ -495,24 +495,31 @@ async fn after_a_reboot_tasks_are_lost_and_containers_destroyed() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn recover_cleanup_destroys_everything_and_starts_as_a_new_agent() {
-    let test = "recover_cleanup_destroys_everything_and_starts_as_a_new_agent";
+async fn recover_cleanup_kills_old_executors_and_exits_then_a_restart_is_a_new_agent() {
+    let test = "recover_cleanup_kills_old_executors_and_exits_then_a_restart_is_a_new_agent";
     let Some(mut rig) = Rig::with_executor(test, Some("#!/bin/sh\nexec sleep 60\n")).await else {
         return;
     };
     launch_then_kill9(&mut rig).await;
-    let mut agent = rig.spawn(&["--recover=cleanup"]);
+    assert_eq!(rig.containers().len(), 1);
+    // Mesos: `--recover=cleanup` kills the old live executors and exits, without registering.
+    let mut cleanup = rig.spawn(&["--recover=cleanup"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = cleanup.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "--recover=cleanup kept running");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "{status:?}: {}", rig.log(2));
+    assert!(rig.containers().is_empty(), "{:?}", rig.containers());
+    assert!(!rig.work().join("meta/slaves/latest").exists());
+
+    let mut agent = rig.spawn(&[]);
     let sub = rig.subscribe().await.subscribe.unwrap();
     assert!(sub.agent_info.id.is_none(), "{sub:?}");
     assert!(sub.tasks.is_empty());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !rig.containers().is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "the old container was not destroyed"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let _ = agent.kill();
     let _ = agent.wait();
 }

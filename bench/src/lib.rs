@@ -4,5 +4,6 @@ pub mod allocator;
 pub mod e2e;
 pub mod launch;
 pub mod master_scale;
+pub mod recovery;
 pub mod report;
 pub mod rss;

@@ -54,6 +54,17 @@ enum Cmd {
         #[arg(long, default_value_t = 20)]
         tasks: usize,
     },
+    // --- recovery ---
+    /// Agent recovery: time from restarting a `kill -9`'ed agent to all N executors of a
+    /// checkpointing framework re-subscribed, for each N (needs root; release binaries).
+    Recovery {
+        /// Task counts, one run each.
+        #[arg(long, value_delimiter = ',', default_value = "10,100,500")]
+        tasks: Vec<usize>,
+        /// The agent's --isolation.
+        #[arg(long, default_value = "posix/cpu,posix/mem")]
+        isolation: String,
+    },
     /// Container launch latency: Meseta's containerizer vs `crun run` vs `runc run` (needs root).
     Launch {
         /// Measured runs per runtime.
@@ -110,6 +121,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     match cli.command {
         Cmd::Allocator { .. } | Cmd::MasterScale { .. } => {}
+        Cmd::Recovery { tasks, isolation } => {
+            let opts = meseta_bench::recovery::Options {
+                counts: tasks,
+                isolation,
+            };
+            let out = meseta_bench::recovery::run(&opts)?;
+            print!("{out}");
+            if let Some(file) = &cli.record {
+                meseta_bench::report::record(
+                    file,
+                    "recovery",
+                    &format!(
+                        "## recovery
+
+{out}"
+                    ),
+                )?;
+            }
+        }
         Cmd::E2e {
             latency_samples,
             tasks,

@@ -58,8 +58,13 @@ impl SchedulerClient {
     /// Subscribes `framework_info` to the master at `addr` (`host:port`) and waits for
     /// SUBSCRIBED.
     pub fn subscribe_to(addr: &str, framework_info: Value) -> Result<Self> {
-        let body = json!({"type": "SUBSCRIBE", "subscribe": {"framework_info": framework_info}})
-            .to_string();
+        let mut body =
+            json!({"type": "SUBSCRIBE", "subscribe": {"framework_info": framework_info}});
+        // Re-subscribing (framework_info.id set): Mesos wants the id on the call too.
+        if let Some(id) = body["subscribe"]["framework_info"].get("id").cloned() {
+            body["framework_id"] = id;
+        }
+        let body = body.to_string();
         let mut s = TcpStream::connect(addr)
             .with_context(|| format!("connecting to the master at {addr}"))?;
         s.set_nodelay(true)?;

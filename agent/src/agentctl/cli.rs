@@ -87,6 +87,24 @@ pub enum Command {
         #[arg(long = "docker_config")]
         docker_config: Option<std::path::PathBuf>,
     },
+    /// Show what a restart of the agent would recover (executors re-attached), kill (orphan
+    /// containers, or all after a reboot) and report (tasks whose executor ended while the
+    /// agent was down, unacknowledged status updates). Reads <work_dir>/meta and the runtime
+    /// dir directly; the agent need not run, and nothing is changed.
+    Recover {
+        /// Required: only show the plan (a real recovery is done by restarting mesos-agent).
+        #[arg(long = "dry-run", num_args = 0..=1, default_missing_value = "true", default_value = "false", value_name = "true|false")]
+        dry_run: bool,
+        /// The agent's --work_dir.
+        #[arg(long = "work_dir", default_value = "/var/lib/mesos")]
+        work_dir: std::path::PathBuf,
+        /// The agent's --runtime_dir.
+        #[arg(long = "runtime_dir", default_value = "/var/run/mesos")]
+        runtime_dir: std::path::PathBuf,
+        /// Print JSON for scripts instead of the readable sections.
+        #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false", value_name = "true|false")]
+        json: bool,
+    },
 }
 
 /// Fetches `/containers` and `/state` and joins them. An agent without `/state` (404) still
@@ -128,6 +146,27 @@ pub async fn run(cli: Cli, out: &mut impl Write) -> Result<(), CtlError> {
             .map_err(|e| CtlError::Pull(e.to_string()))?;
             result?;
             out.write_all(&text)?;
+        }
+        Command::Recover {
+            dry_run,
+            work_dir,
+            runtime_dir,
+            json,
+        } => {
+            if !dry_run {
+                return Err(super::recover::DryRunError::NotDryRun.into());
+            }
+            let plan = super::recover::plan(&work_dir, &runtime_dir)?;
+            if json {
+                let text =
+                    serde_json::to_string_pretty(&plan).map_err(|source| CtlError::Json {
+                        path: "recover".into(),
+                        source,
+                    })?;
+                writeln!(out, "{text}")?;
+            } else {
+                out.write_all(super::recover::render(&plan).as_bytes())?;
+            }
         }
         Command::Ps => {
             let views = containers(&http).await?;

@@ -5,6 +5,7 @@
 //!   and [`model::ContainerView`], one container joined with its framework, executor and tasks.
 //! * [`render`]: `ps` lines and `inspect` sections.
 //! * [`logs`]: reading (and following) sandbox files through `/files/read`.
+//! * [`recover`]: `recover --dry-run`, what an agent restart would recover, kill and report.
 //! * [`cli`]: the command line and [`cli::run`].
 
 pub mod cli;
@@ -12,6 +13,7 @@ pub mod http;
 pub mod logs;
 pub mod model;
 pub mod pull;
+pub mod recover;
 pub mod render;
 
 use hyper::StatusCode;
@@ -81,6 +83,9 @@ pub enum CtlError {
     /// Neither `/containers` nor `/state` names the container's sandbox.
     #[error("the agent reports no sandbox directory for container {0}")]
     NoSandbox(String),
+    /// `agentctl recover` failed.
+    #[error("recover: {0}")]
+    Recover(#[from] recover::DryRunError),
     /// Writing to stdout failed.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),

@@ -54,6 +54,8 @@ pub struct MesetaExtension {
     pub sandbox: Option<String>,
     /// Configured limits.
     pub limits: Limits,
+    /// Re-attached by a restarted agent (recovered from its checkpoints).
+    pub recovered: bool,
 }
 
 /// Container limits.
@@ -151,6 +153,8 @@ pub struct ContainerView {
     pub limits: Limits,
     /// Live usage.
     pub statistics: Option<ResourceStatistics>,
+    /// Re-attached by a restarted agent (recovered from its checkpoints).
+    pub recovered: bool,
 }
 
 /// Joins `/containers` with `/state`, keeping the order of `/containers`.
@@ -205,6 +209,7 @@ fn join_one(entry: ContainerEntry, state: &AgentState) -> ContainerView {
             .sandbox
             .or_else(|| found.and_then(|(_, e)| e.directory.clone())),
         limits: meseta.limits,
+        recovered: meseta.recovered,
         statistics: entry.statistics,
         container_id: entry.container_id,
     }

@@ -169,6 +169,12 @@ pub fn inspect(views: &[ContainerView]) -> String {
             .map(|p| format!(" (supervisor {p})"))
             .unwrap_or_default();
         let _ = writeln!(out, "PID:         {}{supervisor}", or_dash(v.pid));
+        let recovered = if v.recovered {
+            "yes (re-attached after an agent restart)"
+        } else {
+            "no"
+        };
+        let _ = writeln!(out, "Recovered:   {recovered}");
         let _ = writeln!(out, "Sandbox:     {}", or_dash(v.sandbox.clone()));
         if v.cgroups.is_empty() {
             let _ = writeln!(out, "Cgroups:     -");

@@ -15,6 +15,8 @@
 //!
 //! Files are JSON. Whole files are written atomically (temp file, fsync, rename, fsync of the
 //! directory); `task.updates` is append-only, one JSON record per line, each append fsync'd.
+//! Status update records are written before the update is forwarded; acknowledgement records,
+//! `slave.info` and the removal of settled runs go through the [`Writer`] thread, in order.
 //! Reading never panics: a torn or corrupt file is a [`CheckpointError`] naming the file.
 
 use std::fs::{self, File, OpenOptions};
@@ -25,6 +27,8 @@ use meseta_api::internal::StatusUpdate;
 use meseta_api::{AgentInfo, Bytes, ExecutorInfo, FrameworkInfo, TaskInfo};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+use super::writer::Writer;
 
 /// A checkpoint that cannot be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -209,9 +213,23 @@ pub fn read_records(path: &Path) -> Result<Vec<UpdateRecord>, CheckpointError> {
 pub struct Checkpointer {
     /// The tree.
     pub meta: Meta,
+    writer: Writer,
 }
 
 impl Checkpointer {
+    /// A checkpointer of `meta` with its own writer thread.
+    pub fn new(meta: Meta) -> Self {
+        Self {
+            meta,
+            writer: Writer::start(),
+        }
+    }
+
+    /// Waits until the writer thread has written everything submitted so far.
+    pub fn flush(&self) {
+        self.writer.flush();
+    }
+
     fn log(result: Result<(), CheckpointError>) {
         if let Err(err) = result {
             tracing::error!(%err, "checkpointing failed");
@@ -223,13 +241,15 @@ impl Checkpointer {
         Self::log(write_atomic(&self.meta.boot_id(), boot_id.as_bytes()));
     }
 
-    /// `slave.info` and `slaves/latest`.
+    /// `slave.info` and `slaves/latest` (on the writer thread).
     pub fn agent(&self, info: &AgentInfo, agent_id: &str) {
-        Self::log(write_json(
-            &self.meta.agent(agent_id).join("slave.info"),
-            info,
-        ));
-        Self::log(symlink_atomic(agent_id, &self.meta.slaves().join("latest")));
+        let info_path = self.meta.agent(agent_id).join("slave.info");
+        let latest = self.meta.slaves().join("latest");
+        let (info, agent_id) = (info.clone(), agent_id.to_owned());
+        self.writer.submit(move || {
+            Self::log(write_json(&info_path, &info));
+            Self::log(symlink_atomic(&agent_id, &latest));
+        });
     }
 
     /// A new executor run: `framework.info`, `executor.info`, `runs/<container>`.
@@ -273,7 +293,15 @@ impl Checkpointer {
             container,
             &update.status.task_id.value,
         );
-        Self::log(append_record(&dir.join("task.updates"), rec));
+        let path = dir.join("task.updates");
+        match rec {
+            UpdateRecord::Update(_) => Self::log(append_record(&path, rec)),
+            UpdateRecord::Ack(_) => {
+                let rec = rec.clone();
+                self.writer
+                    .submit(move || Self::log(append_record(&path, &rec)));
+            }
+        }
     }
 
     /// Marks a run as ended (`executor.sentinel`): recovery does not wait for it.
@@ -287,14 +315,17 @@ impl Checkpointer {
 }
 
 impl Checkpointer {
-    /// Forgets a settled run (ended, every update acknowledged).
+    /// Forgets a settled run (ended, every update acknowledged), after the records queued
+    /// before (on the writer thread).
     pub fn remove_run(&self, agent: &str, fw: &str, ex: &str, container: &str) {
         let run = self.meta.run(agent, fw, ex, container);
-        if let Err(err) = fs::remove_dir_all(&run) {
-            if err.kind() != std::io::ErrorKind::NotFound {
-                tracing::warn!(%err, path = %run.display(), "removing a checkpointed run");
+        self.writer.submit(move || {
+            if let Err(err) = fs::remove_dir_all(&run) {
+                if err.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(%err, path = %run.display(), "removing a checkpointed run");
+                }
             }
-        }
+        });
     }
 }
 

@@ -8,8 +8,6 @@ use meseta_api::{CommandInfo, ExecutorInfo, FrameworkInfo};
 use crate::containerizer::launch_info::DEFAULT_PATH;
 use crate::flags::{format_duration, Config};
 
-/// Mesos's `--recovery_timeout` default, passed to checkpointing executors.
-const RECOVERY_TIMEOUT: &str = "15mins";
 /// Mesos's `--executor_reregistration_timeout` default.
 const SUBSCRIPTION_BACKOFF_MAX: &str = "2secs";
 
@@ -103,7 +101,10 @@ pub fn executor_env(input: &EnvInput<'_>) -> Vec<(String, String)> {
         ("LIBPROCESS_PORT".into(), "0".into()),
     ];
     if checkpoint {
-        env.push(("MESOS_RECOVERY_TIMEOUT".into(), RECOVERY_TIMEOUT.into()));
+        env.push((
+            "MESOS_RECOVERY_TIMEOUT".into(),
+            input.config.recovery_timeout.clone(),
+        ));
         env.push((
             "MESOS_SUBSCRIPTION_BACKOFF_MAX".into(),
             SUBSCRIPTION_BACKOFF_MAX.into(),

@@ -112,6 +112,7 @@ pub fn run_task(agent: &Arc<Agent>, run: RunTask) {
                 cpus,
                 mem_mb,
                 end_reason: None,
+                recovered: false,
             },
         );
         (directory, agent_id)

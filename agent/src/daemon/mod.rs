@@ -5,9 +5,11 @@
 //! Files: `state` (data model), `launch` (RUN_TASK → sandbox → container), `lifecycle`
 //! (container ends, registration timeout, kill, framework shutdown), `updates` (status updates,
 //! at-least-once), `env` (the executor environment), `checkpoint` (`<work_dir>/meta/` for
-//! frameworks with `checkpoint: true`), `recovery` (restart: same agent id, re-attached
-//! containers, re-subscribing executors, resent updates), `gc` (old sandboxes removed after
-//! `--gc_delay`, sooner as the disk fills), `disk` (the `disk/du` isolator).
+//! frameworks with `checkpoint: true`), `writer` (the checkpoint writer thread), `recovery`
+//! (restart: same agent id, resent updates), `reattach` (re-attached containers,
+//! re-subscribing executors, orphans destroyed), `reconfig` (`--reconfiguration_policy`), `gc`
+//! (old sandboxes removed after `--gc_delay`, sooner as the disk fills), `disk` (the
+//! `disk/du` isolator).
 
 pub mod checkpoint;
 pub mod disk;
@@ -15,9 +17,12 @@ pub mod env;
 pub mod gc;
 pub mod launch;
 pub mod lifecycle;
+pub mod reattach;
+pub mod reconfig;
 pub mod recovery;
 pub mod state;
 pub mod updates;
+pub mod writer;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -40,6 +45,19 @@ pub enum StartError {
     /// A checkpoint is unreadable and `--strict` is on.
     #[error("{0} (restart with --strict=false to skip it, or --recover=cleanup)")]
     Recovery(#[from] checkpoint::CheckpointError),
+    /// The checkpointed agent info is incompatible with the flags (`--reconfiguration_policy`).
+    #[error(
+        "Failed to perform recovery: {detail}. To keep the agent id, use a more permissive \
+         --reconfiguration_policy; to restart this agent with a new agent id instead: \
+         rm -f {} (this ensures that the agent does not recover old live executors)",
+        latest.display()
+    )]
+    Incompatible {
+        /// What changed.
+        detail: String,
+        /// `<work_dir>/meta/slaves/latest`.
+        latest: std::path::PathBuf,
+    },
     /// The HTTP port could not be bound.
     #[error("binding {addr}: {source}")]
     Bind {
@@ -131,23 +149,13 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     let meta = checkpoint::Meta::new(&config.work_dir);
     let boot_id = checkpoint::current_boot_id();
     let mut state = State::default();
-    let recovered = if config.recover_cleanup {
-        tracing::info!("--recover=cleanup: forgetting checkpoints, destroying old containers");
-        let _ = std::fs::remove_dir_all(meta.slaves());
+    let checkpoints = if config.recover_cleanup {
         None
     } else {
-        let r = recovery::read(&meta, &boot_id, config.strict)?;
-        r.map(|r| {
-            recovery::apply(&mut state, &config.work_dir, &r);
-            r.rebooted
-        })
+        recovery::read(&meta, &boot_id, config.strict)?
     };
-    let checkpointer = checkpoint::Checkpointer { meta };
-    checkpointer.boot_id(&boot_id);
     let bind = SocketAddr::from((config.ip.unwrap_or(Ipv4Addr::UNSPECIFIED), config.port));
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .map_err(|source| StartError::Bind { addr: bind, source })?;
+    let listener = listen(bind).map_err(|source| StartError::Bind { addr: bind, source })?;
     let addr = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr: bind, source })?;
@@ -155,9 +163,30 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         Some(ip) if !ip.is_unspecified() => ip,
         _ => route_ip(&config.master),
     };
+    let advertised = SocketAddr::from((ip, addr.port()));
+    if let Some(previous) = checkpoints.as_ref().and_then(|r| r.agent_info.as_ref()) {
+        compatible(&config, advertised.port(), previous).map_err(|detail| {
+            StartError::Incompatible {
+                detail,
+                latest: meta.slaves().join("latest"),
+            }
+        })?;
+    }
+    let recovered = if config.recover_cleanup {
+        tracing::info!("--recover=cleanup: forgetting checkpoints, destroying old containers");
+        let _ = std::fs::remove_dir_all(meta.slaves());
+        None
+    } else {
+        checkpoints.map(|r| {
+            recovery::apply(&mut state, &config.work_dir, &r);
+            r.rebooted
+        })
+    };
+    let checkpointer = checkpoint::Checkpointer::new(meta);
+    checkpointer.boot_id(&boot_id);
     let (tx, rx) = mpsc::unbounded_channel();
     let agent = Arc::new(Agent {
-        advertised: SocketAddr::from((ip, addr.port())),
+        advertised,
         config,
         containerizer,
         checkpointer,
@@ -184,6 +213,13 @@ impl Started {
     /// Serves HTTP, talks to the master and retries updates until the process ends.
     pub async fn run(self) {
         let agent = self.agent;
+        if agent.config.recover_cleanup {
+            // Mesos: `cleanup` kills the old live executors and exits; the next start (with
+            // `reconnect`) registers as a new agent.
+            destroy_orphans(agent).await;
+            tracing::info!("--recover=cleanup: old executors killed; exiting");
+            return;
+        }
         let live: Vec<String> = {
             let state = agent.state();
             state
@@ -200,7 +236,7 @@ impl Started {
         }
         match self.recovered {
             Some(rebooted) => {
-                tokio::spawn(recovery::reattach(agent.clone(), rebooted));
+                tokio::spawn(reattach::reattach(agent.clone(), rebooted));
             }
             None => {
                 tokio::spawn(destroy_orphans(agent.clone()));
@@ -253,4 +289,34 @@ pub fn now_secs() -> f64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or_default()
+}
+
+/// `--reconfiguration_policy`: the checkpointed agent info against the flags of this run.
+fn compatible(config: &Config, port: u16, previous: &meseta_api::AgentInfo) -> Result<(), String> {
+    let current = meseta_api::AgentInfo {
+        hostname: config.hostname.clone(),
+        port: Some(i32::from(port)),
+        resources: config.resources.clone(),
+        attributes: config.attributes.clone(),
+        id: None,
+        domain: None,
+    };
+    let mut previous = previous.clone();
+    previous.id = None;
+    if config.reconfiguration_additive {
+        reconfig::additive(&previous, &current)
+    } else {
+        reconfig::equal(&previous, &current)
+    }
+}
+
+/// Binds the HTTP port with a deep accept queue: after a restart every recovered executor
+/// re-subscribes at once, and connections beyond a short queue (std's 128) wait for a SYN
+/// retransmission (1 s).
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    // The kernel caps it at net.core.somaxconn.
+    socket.listen(4096)
 }

@@ -1,25 +1,19 @@
 //! Agent recovery after a restart (`--recover=reconnect`, reference §3.4): [`read`] loads the
 //! checkpoints of `<work_dir>/meta/` (`--strict`: a corrupt file is fatal, else skipped),
 //! [`apply`] rebuilds the state (same agent id, frameworks, executors, tasks, unacknowledged
-//! updates to resend), and [`reattach`] re-attaches the surviving containers through
-//! `MesosContainerizer::recover()`. Executors then get `--executor_reregistration_timeout` to
-//! re-SUBSCRIBE; the others are destroyed (REASON_EXECUTOR_REREGISTRATION_TIMEOUT). After a
+//! updates to resend); `super::reattach` then re-attaches the surviving containers. After a
 //! reboot (changed `boot_id`) no executor is recovered: their tasks are reported lost.
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use meseta_api::{
-    AgentId, AgentInfo, ExecutorInfo, FrameworkId, FrameworkInfo, Reason, TaskInfo, TaskState,
-};
+use meseta_api::{AgentId, AgentInfo, ExecutorInfo, FrameworkInfo, TaskInfo, TaskState};
 use tracing::{info, warn};
 
 use super::checkpoint::{read_json, read_records, CheckpointError, Meta, UpdateRecord};
 use super::env::sandbox_dir;
 use super::state::{push_bounded, Executor, Framework, PendingUpdate, Phase, State, TaskEntry};
-use super::{lifecycle, updates, Agent};
 
 /// A checkpointed task and its update stream.
 #[derive(Debug)]
@@ -59,6 +53,8 @@ pub struct Recovered {
     pub agent_id: String,
     /// The host rebooted since the checkpoint (`boot_id` changed).
     pub rebooted: bool,
+    /// `slave.info` (none when unreadable and skipped with `--strict=false`).
+    pub agent_info: Option<AgentInfo>,
     /// Checkpointed frameworks.
     pub frameworks: Vec<RecoveredFramework>,
 }
@@ -123,8 +119,7 @@ pub fn read(
     };
     let rebooted = !previous_boot.is_empty() && previous_boot != boot_id;
     let agent_dir = meta.agent(&agent_id);
-    // Validates the agent's own checkpoint.
-    keep(
+    let agent_info = keep(
         strict,
         read_json::<AgentInfo>(&agent_dir.join("slave.info")),
     )?;
@@ -181,6 +176,7 @@ pub fn read(
     Ok(Some(Recovered {
         agent_id,
         rebooted,
+        agent_info,
         frameworks,
     }))
 }
@@ -261,6 +257,7 @@ pub fn apply(state: &mut State, work_dir: &Path, recovered: &Recovered) {
                     mem_mb: None,
                     end_reason: None,
                     command_executor,
+                    recovered: true,
                 },
             );
         }
@@ -286,140 +283,10 @@ pub fn apply(state: &mut State, work_dir: &Path, recovered: &Recovered) {
     );
 }
 
-/// Re-attaches recovered executors to their containers and destroys every other container.
-pub async fn reattach(agent: Arc<Agent>, rebooted: bool) {
-    let ids = match agent.containerizer.recover().await {
-        Ok(ids) => ids,
-        Err(err) => {
-            warn!(%err, "recovering containers failed");
-            Vec::new()
-        }
-    };
-    let executors: Vec<(FrameworkId, meseta_api::ExecutorId, String)> = {
-        let state = agent.state();
-        state
-            .frameworks
-            .values()
-            .flat_map(|f| {
-                let fw = f.info.id.clone().unwrap_or_default();
-                f.executors.values().map(move |e| {
-                    (
-                        fw.clone(),
-                        e.info.executor_id.clone(),
-                        e.container_id.clone(),
-                    )
-                })
-            })
-            .collect()
-    };
-    for (fw, ex, container_id) in &executors {
-        if !rebooted && ids.contains(container_id) {
-            info!(executor_id = %ex, container_id, "re-attached to a recovered container");
-            if let Some(e) = agent.state().executor_mut(&fw.value, &ex.value) {
-                e.launched = agent.containerizer.launched(container_id).ok();
-            }
-            tokio::spawn(lifecycle::watch(
-                agent.clone(),
-                fw.clone(),
-                ex.clone(),
-                container_id.clone(),
-            ));
-            tokio::spawn(reregistration_timeout(
-                agent.clone(),
-                fw.clone(),
-                ex.clone(),
-                container_id.clone(),
-            ));
-        } else {
-            lost(&agent, fw, ex, container_id, rebooted);
-        }
-    }
-    for id in ids {
-        if executors.iter().any(|(_, _, c)| c == &id) && !rebooted {
-            continue;
-        }
-        warn!(
-            container_id = id,
-            "destroying a container of an earlier agent run"
-        );
-        if let Err(err) = agent.containerizer.destroy(&id).await {
-            agent.state().counters.container_destroy_errors += 1;
-            warn!(container_id = id, %err, "destroying an orphan failed");
-        }
-    }
-}
-
-/// A recovered executor whose container is gone: its live tasks are lost.
-fn lost(
-    agent: &Agent,
-    fw: &FrameworkId,
-    ex: &meseta_api::ExecutorId,
-    container: &str,
-    rebooted: bool,
-) {
-    let live: Vec<meseta_api::TaskId> = agent
-        .state()
-        .executor_mut(&fw.value, &ex.value)
-        .map(|e| {
-            e.tasks
-                .values()
-                .filter(|t| !t.state.is_terminal())
-                .map(|t| t.info.task_id.clone())
-                .collect()
-        })
-        .unwrap_or_default();
-    let (reason, message) = if rebooted {
-        (Reason::AgentRestarted, "The agent's host rebooted")
-    } else {
-        (
-            Reason::ExecutorTerminated,
-            "The executor's container was not recovered",
-        )
-    };
-    warn!(executor_id = %ex, container_id = container, rebooted, "executor not recovered");
-    for task in live {
-        updates::agent_update(agent, fw, ex, task, TaskState::Lost, reason, message);
-    }
-    lifecycle::run_ended(agent, &fw.value, &ex.value, container);
-    agent.state().retire_executor(&fw.value, &ex.value);
-}
-
-/// Destroys the container if the recovered executor has not re-subscribed in time.
-async fn reregistration_timeout(
-    agent: Arc<Agent>,
-    fw: FrameworkId,
-    ex: meseta_api::ExecutorId,
-    container_id: String,
-) {
-    let timeout = agent.config.executor_reregistration_timeout;
-    tokio::time::sleep(timeout).await;
-    {
-        let mut state = agent.state();
-        let Some(e) = state.executor_mut(&fw.value, &ex.value) else {
-            return;
-        };
-        if e.container_id != container_id || e.phase != Phase::Registering {
-            return;
-        }
-        e.phase = Phase::Terminating;
-        e.end_reason = Some((
-            Reason::ExecutorReregistrationTimeout,
-            format!(
-                "Executor did not re-register within {}",
-                crate::flags::format_duration(timeout)
-            ),
-        ));
-    }
-    warn!(executor_id = %ex, container_id, "executor re-registration timed out; destroying");
-    if let Err(err) = agent.containerizer.kill(&container_id, Duration::ZERO) {
-        warn!(container_id, %err, "killing the container failed");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use meseta_api::internal::StatusUpdate;
-    use meseta_api::{Bytes, ExecutorId, TaskId, TaskStatus};
+    use meseta_api::{Bytes, ExecutorId, FrameworkId, TaskId, TaskStatus};
 
     use super::super::checkpoint::Checkpointer;
     use super::*;
@@ -431,9 +298,7 @@ mod tests {
     /// A checkpointed agent `a1`, framework `fw` with executor `ex` running tasks `t1`, `t2`;
     /// `t1` has an acknowledged RUNNING and an unacknowledged FINISHED.
     fn tree(work: &Path) -> Checkpointer {
-        let ck = Checkpointer {
-            meta: Meta::new(work),
-        };
+        let ck = Checkpointer::new(Meta::new(work));
         ck.boot_id("boot-1");
         ck.agent(&AgentInfo::default(), "a1");
         let fw = FrameworkInfo {
@@ -472,6 +337,7 @@ mod tests {
                 ck.record("a1", "c1", &update, &UpdateRecord::Ack(uuid));
             }
         }
+        ck.flush();
         ck
     }
 

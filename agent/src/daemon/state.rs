@@ -76,6 +76,8 @@ pub struct Executor {
     pub end_reason: Option<(Reason, String)>,
     /// Runs the built-in command executor.
     pub command_executor: bool,
+    /// Re-attached from the checkpoints after an agent restart.
+    pub recovered: bool,
 }
 
 impl Executor {

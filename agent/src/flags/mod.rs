@@ -119,8 +119,8 @@ pub struct AgentFlags {
     /// Base of the randomized exponential backoff when (re-)registering (max 1 min).
     #[arg(long = "registration_backoff_factor", default_value = "1secs")]
     pub registration_backoff_factor: String,
-    /// After a restart: `reconnect` to checkpointed executors, or `cleanup` (kill everything
-    /// and start fresh).
+    /// After a restart: `reconnect` to checkpointed executors, or `cleanup` (kill the old
+    /// live executors and exit; the next start registers as a new agent).
     #[arg(long = "recover", default_value = "reconnect")]
     pub recover: String,
     /// A corrupt checkpoint is fatal (true) or skipped, recovering the rest (false).
@@ -134,6 +134,15 @@ pub struct AgentFlags {
     /// Garbage collection and disk usage flags.
     #[command(flatten)]
     pub gc: gc::GcFlags,
+    // --- recovery ---
+    /// Which changes of --resources/--attributes/--hostname a restart may recover across:
+    /// `equal` (none) or `additive` (more resources, new attributes).
+    #[arg(long = "reconfiguration_policy", default_value = "equal")]
+    pub reconfiguration_policy: String,
+    /// How long executors of checkpointing frameworks wait for a restarting agent before
+    /// they end themselves (given to them as MESOS_RECOVERY_TIMEOUT).
+    #[arg(long = "recovery_timeout", default_value = "15mins")]
+    pub recovery_timeout: String,
 }
 
 /// Every flag name, for `/etc/mesos-slave` files and `MESOS_` variables.
@@ -161,6 +170,9 @@ pub const KNOWN_FLAGS: &[&str] = &[
     "recover",
     "strict",
     "executor_reregistration_timeout",
+    // --- recovery ---
+    "reconfiguration_policy",
+    "recovery_timeout",
 ];
 
 const BOOLEAN_FLAGS: &[&str] = &["cgroups_enable_cfs", "switch_user", "strict"];
@@ -216,6 +228,11 @@ pub struct Config {
     pub executor_reregistration_timeout: Duration,
     /// Garbage collection and disk usage (flags/gc.rs).
     pub gc: gc::GcConfig,
+    // --- recovery ---
+    /// `--reconfiguration_policy=additive` (else `equal`).
+    pub reconfiguration_additive: bool,
+    /// `--recovery_timeout`, as given (passed on to executors).
+    pub recovery_timeout: String,
     /// Every flag as text, for `/flags` and GET_FLAGS.
     pub flags: Vec<(String, String)>,
 }
@@ -305,6 +322,18 @@ impl AgentFlags {
                 ))
             }
         };
+        // --- recovery ---
+        let reconfiguration_additive = match self.reconfiguration_policy.as_str() {
+            "equal" => false,
+            "additive" => true,
+            other => {
+                return Err(invalid(
+                    "reconfiguration_policy",
+                    format!("'{other}': expected 'equal' or 'additive'"),
+                ))
+            }
+        };
+        duration("recovery_timeout", &self.recovery_timeout)?;
         let flags = self.as_pairs(&launcher_dir);
         let gc = self.gc.to_config()?;
         Ok(Config {
@@ -347,6 +376,8 @@ impl AgentFlags {
                 &self.executor_reregistration_timeout,
             )?,
             gc,
+            reconfiguration_additive,
+            recovery_timeout: self.recovery_timeout.clone(),
             flags,
         })
     }
@@ -404,6 +435,11 @@ impl AgentFlags {
                 "executor_reregistration_timeout",
                 self.executor_reregistration_timeout.clone(),
             ),
+            (
+                "reconfiguration_policy",
+                self.reconfiguration_policy.clone(),
+            ),
+            ("recovery_timeout", self.recovery_timeout.clone()),
         ];
         v.extend(self.gc.as_pairs());
         v.retain(|(_, value)| !value.is_empty());
@@ -493,5 +529,20 @@ mod tests {
         assert!(!c.strict && c.recover_cleanup);
         let e = parse_cli(&["--master=h:5050", "--recover=maybe"]).unwrap_err();
         assert!(e.to_string().contains("--recover"), "{e}");
+        // --- recovery ---
+        assert!(!c.reconfiguration_additive);
+        assert_eq!(c.recovery_timeout, "15mins");
+        let c = parse_cli(&[
+            "--master=h:5050",
+            "--reconfiguration_policy=additive",
+            "--recovery_timeout=1mins",
+        ])
+        .unwrap();
+        assert!(c.reconfiguration_additive);
+        assert_eq!(c.recovery_timeout, "1mins");
+        let e = parse_cli(&["--master=h:5050", "--reconfiguration_policy=any"]).unwrap_err();
+        assert!(e.to_string().contains("--reconfiguration_policy"), "{e}");
+        let e = parse_cli(&["--master=h:5050", "--recovery_timeout=soon"]).unwrap_err();
+        assert!(e.to_string().contains("--recovery_timeout"), "{e}");
     }
 }

@@ -244,6 +244,7 @@ pub fn containers_json(agent: &Agent) -> Vec<Json> {
                     "task_ids": e.task_ids(),
                     "cgroups": cgroups,
                     "sandbox": e.directory.display().to_string(),
+                    "recovered": e.recovered,
                     "limits": {"cpus": e.cpus, "mem_bytes": mem_bytes},
                 },
             }));
