@@ -123,18 +123,26 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
     let m = Arc::clone(&shared);
     let allocation = tokio::spawn(async move {
         let mut last = tokio::time::Instant::now();
+        let mut next_regular = tokio::time::Instant::now() + interval;
         loop {
-            tokio::select! {
-                () = tokio::time::sleep(interval) => {}
+            let triggered = tokio::select! {
+                () = tokio::time::sleep_until(next_regular) => false,
                 () = notify.notified() => {
                     // Event-triggered runs: the first one right away, then at
                     // most one per MIN_GAP so bursts of recovered resources
                     // become a few larger offers instead of many tiny ones.
                     tokio::time::sleep_until(last + MIN_ALLOCATION_GAP).await;
+                    true
                 }
-            }
+            };
             last = tokio::time::Instant::now();
-            lock(&m).allocate();
+            if triggered {
+                lock(&m).allocate_triggered();
+            } else {
+                // Regular cycles keep their period however many events come.
+                next_regular = last + interval;
+                lock(&m).allocate();
+            }
         }
     });
 

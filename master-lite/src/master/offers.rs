@@ -15,10 +15,23 @@ use crate::allocator::Resources;
 use crate::convert::to_wire;
 
 impl Master {
-    /// One allocation cycle: offers go out as one OFFERS event per framework.
+    /// One regular allocation cycle: offers go out as one OFFERS event per
+    /// framework.
     pub fn allocate(&mut self) {
         let now = self.now_nanos();
         let made = self.allocator.allocate(now);
+        self.send_offers(made, now);
+    }
+
+    /// One event-triggered cycle: like [`Master::allocate`], but agents are
+    /// handed out in strict DRF order (`Allocator::allocate_triggered`).
+    pub fn allocate_triggered(&mut self) {
+        let now = self.now_nanos();
+        let made = self.allocator.allocate_triggered(now);
+        self.send_offers(made, now);
+    }
+
+    fn send_offers(&mut self, made: Vec<crate::allocator::Offer>, now: u64) {
         self.counters.allocation_runs += 1;
         if made.is_empty() {
             return;
