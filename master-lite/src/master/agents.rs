@@ -389,7 +389,8 @@ impl Master {
     }
 
     /// Removes an agent; `by_operator` (MARK_AGENT_GONE) makes its tasks
-    /// TASK_GONE_BY_OPERATOR with REASON_AGENT_REMOVED_BY_OPERATOR.
+    /// TASK_GONE_BY_OPERATOR (TASK_LOST for frameworks that are not
+    /// PARTITION_AWARE) with REASON_AGENT_REMOVED_BY_OPERATOR.
     pub(crate) fn remove_agent_for(&mut self, id: &str, by_operator: bool) {
         self.rescind_agent_offers(id);
         let Some(agent) = self.agents.remove(id) else {
@@ -401,12 +402,12 @@ impl Master {
         let aid = AgentId::new(id);
         let mut updates = Vec::new();
         for fw in self.frameworks.values_mut() {
-            let state = if by_operator {
-                TaskState::GoneByOperator
-            } else if fw.partition_aware() {
-                TaskState::Unreachable
-            } else {
-                TaskState::Lost
+            // Mesos `__removeSlave`: frameworks that are not PARTITION_AWARE
+            // get TASK_LOST either way.
+            let state = match (fw.partition_aware(), by_operator) {
+                (false, _) => TaskState::Lost,
+                (true, true) => TaskState::GoneByOperator,
+                (true, false) => TaskState::Unreachable,
             };
             let gone: Vec<String> = fw
                 .tasks
