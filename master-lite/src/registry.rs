@@ -4,7 +4,8 @@
 //!
 //! Written atomically (temp file, fsync, rename, fsync of the directory) on
 //! every registry change — agent or framework added or removed — and never on
-//! the task hot path. A registry that cannot be parsed stops the master: it
+//! the task hot path. New agents go through group commit
+//! (`master::commit`): one write covers every registration queued meanwhile. A registry that cannot be parsed stops the master: it
 //! must not silently hand out a new master id and orphan every agent.
 
 use std::collections::BTreeMap;
@@ -121,27 +122,21 @@ impl Registry {
 
     /// Writes the registry atomically (temp + fsync + rename + dir fsync).
     pub fn save(&self) -> Result<(), RegistryError> {
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| RegistryError::Io { path, source }
-        };
-        let tmp = self.path.with_extension("json.tmp");
-        let bytes =
-            serde_json::to_vec_pretty(&self.data).map_err(|source| RegistryError::Corrupt {
-                path: self.path.clone(),
-                source,
-            })?;
-        let mut f = File::create(&tmp).map_err(io(&tmp))?;
-        f.write_all(&bytes).map_err(io(&tmp))?;
-        f.sync_all().map_err(io(&tmp))?;
-        drop(f);
-        fs::rename(&tmp, &self.path).map_err(io(&self.path))?;
-        if let Some(dir) = self.path.parent() {
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(())
+        write_atomic(&self.path, &self.to_bytes()?)
+    }
+
+    /// The registry file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The current contents as the file holds them (for a write outside
+    /// the master's lock: [`write_atomic`]).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, RegistryError> {
+        serde_json::to_vec_pretty(&self.data).map_err(|source| RegistryError::Corrupt {
+            path: self.path.clone(),
+            source,
+        })
     }
 
     /// Allocates the next agent id.
@@ -157,6 +152,27 @@ impl Registry {
         self.data.next_framework += 1;
         id
     }
+}
+
+/// Replaces `path` with `bytes` atomically and durably: temp file, fsync,
+/// rename, fsync of the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RegistryError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| RegistryError::Io { path, source }
+    };
+    let tmp = path.with_extension("json.tmp");
+    let mut f = File::create(&tmp).map_err(io(&tmp))?;
+    f.write_all(bytes).map_err(io(&tmp))?;
+    f.sync_all().map_err(io(&tmp))?;
+    drop(f);
+    fs::rename(&tmp, path).map_err(io(path))?;
+    if let Some(dir) = path.parent() {
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -79,6 +79,8 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
     let keepalive = keepalive_params(&config);
     let master = Master::new(config, addr.port())?;
     tracing::info!(master_id = %master.id(), %addr, "master started");
+    let mut master = master;
+    let commit_notify = master.enable_group_commit();
     let notify = master.alloc_notify();
     let interval = master.config.allocation_interval;
     let tick = master.tick_interval();
@@ -146,6 +148,8 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
         }
     });
 
+    let committer = tokio::spawn(run_committer(Arc::clone(&shared), commit_notify));
+
     let m = Arc::clone(&shared);
     let housekeeping = tokio::spawn(async move {
         let mut t = tokio::time::interval(tick);
@@ -159,6 +163,41 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
     Ok(Running {
         addr,
         master: shared,
-        tasks: vec![accept, allocation, housekeeping],
+        tasks: vec![accept, allocation, housekeeping, committer],
     })
+}
+
+/// Registry group commit: each pass writes everything queued since the last
+/// one with a single fsync, off the master's lock (`master::commit`).
+async fn run_committer(m: Shared, notify: Arc<tokio::sync::Notify>) {
+    loop {
+        notify.notified().await;
+        loop {
+            let snap = match lock(&m).commit_snapshot() {
+                None => break,
+                Some(Ok(s)) => s,
+                Some(Err(err)) => {
+                    tracing::error!(%err, "cannot serialize the registry");
+                    break;
+                }
+            };
+            let started = std::time::Instant::now();
+            let (generation, path, bytes) = (snap.generation, snap.path, snap.bytes);
+            let result =
+                tokio::task::spawn_blocking(move || crate::registry::write_atomic(&path, &bytes))
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(RegistryError::Io {
+                            path: "registry".into(),
+                            source: std::io::Error::other(e.to_string()),
+                        })
+                    });
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            let failed = result.is_err();
+            lock(&m).commit_done(generation, ms, result);
+            if failed {
+                break; // Retried with the next registration.
+            }
+        }
+    }
 }

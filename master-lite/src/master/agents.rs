@@ -16,7 +16,8 @@ use crate::convert::{attributes_to_pairs, from_wire};
 /// What an agent SUBSCRIBE led to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AgentSubscribed {
-    /// Registered with this id; REGISTERED is queued on the sink.
+    /// Registered with this id; REGISTERED is queued on the sink (for a new
+    /// agent once its registry entry is durable).
     Registered(String),
     /// The agent was removed earlier; SHUTDOWN is queued and the stream ends.
     Shutdown,
@@ -103,32 +104,33 @@ impl Master {
                 self.allocator
                     .add_agent(&id, total, attrs, &[])
                     .map_err(|e| CallError::BadRequest(e.to_string()))?;
+                // No offers, no REGISTERED until the registry write is durable.
+                let _ = self.allocator.deactivate_agent(&id);
                 self.registry.data.agents.insert(id.clone(), info.clone());
-                if let Err(err) = self.save_registry() {
-                    let _ = self.allocator.remove_agent(&id);
-                    self.registry.data.agents.remove(&id);
-                    return Err(err.into());
-                }
-                self.insert_agent(&id, info, &sub, sink.clone(), false);
-                self.operator_agent_added(&id);
-                id
+                self.register_when_durable(id.clone(), info, sub, sink)?;
+                return Ok(AgentSubscribed::Registered(id));
             }
         };
-        tracing::info!(agent_id = %id, "agent subscribed");
+        tracing::info!(agent_id = %id, "agent re-registered");
+        self.send_registered(&sink, &id);
+        self.trigger_allocation();
+        Ok(AgentSubscribed::Registered(id))
+    }
+
+    /// Queues REGISTERED for agent `id` on its stream.
+    pub(crate) fn send_registered(&self, sink: &super::Sink, id: &str) {
         sink.send(&internal::Event {
             r#type: internal::EventType::Registered,
             registered: Some(internal::Registered {
-                agent_id: AgentId::new(id.clone()),
+                agent_id: AgentId::new(id),
                 master_info: self.info.clone(),
                 heartbeat_interval_seconds: self.config.agent_ping_timeout.as_secs_f64(),
             }),
             ..internal::Event::default()
         });
-        self.trigger_allocation();
-        Ok(AgentSubscribed::Registered(id))
     }
 
-    fn insert_agent(
+    pub(crate) fn insert_agent(
         &mut self,
         id: &str,
         info: meseta_api::AgentInfo,

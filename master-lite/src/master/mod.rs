@@ -4,7 +4,8 @@
 //! Every method runs synchronously under the lock and never awaits: events for
 //! schedulers and agents are pre-encoded RecordIO records pushed into
 //! unbounded channels ([`Sink`]) that the HTTP layer streams out. The registry
-//! is written (fsync) only when agents or frameworks are added or removed.
+//! is written (fsync) only when agents or frameworks are added or removed;
+//! new agents are batched by group commit (`commit.rs`).
 //!
 //! Split by concern: `frameworks.rs` (SUBSCRIBE, TEARDOWN, failover),
 //! `agents.rs` (agent channel, status updates, removal), `offers.rs`
@@ -15,6 +16,7 @@
 //! view), `drain.rs` (DRAIN_AGENT).
 
 mod agents;
+pub mod commit;
 mod drain;
 mod events;
 mod frameworks;
@@ -246,6 +248,7 @@ pub struct Master {
     pub start_time: f64,
     epoch: Instant,
     registry: Registry,
+    commit: commit::GroupCommit,
     allocator: Allocator,
     /// Frameworks by id.
     pub frameworks: HashMap<String, Framework>,
@@ -307,6 +310,7 @@ impl Master {
             start_time: now_secs(),
             epoch: now,
             registry,
+            commit: commit::GroupCommit::default(),
             allocator,
             frameworks: HashMap::new(),
             completed_frameworks: VecDeque::new(),
@@ -349,8 +353,10 @@ impl Master {
         self.info.pid.clone().unwrap_or_default()
     }
 
-    fn save_registry(&self) -> Result<(), RegistryError> {
-        self.registry.save()
+    fn save_registry(&mut self) -> Result<(), RegistryError> {
+        self.registry.save()?;
+        self.registry_saved();
+        Ok(())
     }
 
     /// Frameworks from the registry, as disconnected "recovered" frameworks:

@@ -341,6 +341,17 @@ impl Master {
             "allocator/mesos/allocation_runs",
             c(self.counters.allocation_runs),
         );
+        // Mesos registrar metrics (group-committed agent registrations).
+        put(
+            "registrar/queued_operations",
+            n(self.pending_registrations()),
+        );
+        let (writes, ms) = self.commit_stats();
+        put("registrar/state_store_ms/count", c(writes));
+        put(
+            "registrar/state_store_ms",
+            if writes > 0 { ms / c(writes) } else { 0.0 },
+        );
         let mut totals: BTreeMap<&str, (f64, f64)> = ["cpus", "mem", "disk", "gpus"]
             .into_iter()
             .map(|n| (n, (0.0, 0.0)))
