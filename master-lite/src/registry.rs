@@ -1,6 +1,6 @@
 //! The master's registry in `--work_dir/registry.json`: the master id, the
-//! id counters, the registered agents and frameworks (id + info), and the
-//! operator's role weights and quotas.
+//! id counters, the registered agents and frameworks (id + info), the
+//! operator's role weights and quotas, and dynamic reservations per agent.
 //!
 //! Written atomically (temp file, fsync, rename, fsync of the directory) on
 //! every registry change — agent or framework added or removed — and never on
@@ -61,6 +61,30 @@ pub struct RegistryData {
     /// Role quotas set by the operator.
     #[serde(default)]
     pub quotas: BTreeMap<String, StoredQuota>,
+    /// Dynamic reservations made on each agent (RESERVE / UNRESERVE, in
+    /// order), replayed over what the agent reports when it re-registers.
+    #[serde(default)]
+    pub reservations: BTreeMap<String, Vec<StoredOperation>>,
+}
+
+/// One RESERVE or UNRESERVE applied to an agent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StoredOperation {
+    /// `RESERVE` or `UNRESERVE`.
+    #[serde(rename = "type")]
+    pub kind: OperationKind,
+    /// The reserved resources (with their reservation).
+    pub resources: Vec<meseta_api::Resource>,
+}
+
+/// The kind of a [`StoredOperation`].
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OperationKind {
+    /// Dynamic reservation.
+    Reserve,
+    /// Its removal.
+    Unreserve,
 }
 
 /// A role's quota as persisted: scalar guarantees and limits by name.

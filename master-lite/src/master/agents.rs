@@ -71,6 +71,15 @@ impl Master {
             Some(id) if self.registry.data.agents.contains_key(&id) => {
                 self.counters.message("messages_reregister_slave");
                 info.id = Some(AgentId::new(id.clone()));
+                // Reservations made before the master restarted.
+                let ops = self.stored_operations(&id);
+                let total = if ops.is_empty() {
+                    total
+                } else {
+                    let t = super::operator::replay_operations(total, &ops);
+                    info.resources = crate::convert::to_wire(&t);
+                    t
+                };
                 let (tasks, executors) = self.recover_agent_tasks(&id, &sub);
                 let mut all = tasks.clone();
                 for (f, r) in &executors {
@@ -95,6 +104,9 @@ impl Master {
                 }
                 result.map_err(|e| CallError::BadRequest(e.to_string()))?;
                 self.insert_agent(&id, info, &sub, sink.clone(), true);
+                if let Some(a) = self.agents.get_mut(&id) {
+                    a.operations = ops;
+                }
                 id
             }
             _ => {
@@ -461,6 +473,7 @@ impl Master {
             });
         }
         self.registry.data.agents.remove(id);
+        self.registry.data.reservations.remove(id);
         self.removed_agents.insert(id.to_string());
         self.counters.agents_removed += 1;
         if let Err(err) = self.save_registry() {

@@ -11,6 +11,7 @@ use meseta_api::Resource as WireResource;
 use super::{CallError, Master};
 use crate::allocator::{AllocatorError, Operation, ReservationError, Resource, Resources};
 use crate::convert::{from_wire, to_wire};
+use crate::registry::{OperationKind, StoredOperation};
 
 impl From<AllocatorError> for CallError {
     fn from(e: AllocatorError) -> Self {
@@ -97,10 +98,54 @@ impl Master {
             self.allocator.agent_total(agent_id),
         ) {
             a.info.resources = to_wire(total);
-            a.operations.extend(ops);
+            a.operations.extend(ops.iter().cloned());
         }
+        self.persist_operations(agent_id, &ops);
         self.trigger_allocation();
         Ok(())
+    }
+
+    /// Records reservation operations in the registry, so a restarted
+    /// master re-applies them when the agent re-registers.
+    pub(crate) fn persist_operations(&mut self, agent_id: &str, ops: &[Operation]) {
+        let stored = self
+            .registry
+            .data
+            .reservations
+            .entry(agent_id.to_string())
+            .or_default();
+        stored.extend(ops.iter().map(|op| match op {
+            Operation::Reserve(r) => StoredOperation {
+                kind: OperationKind::Reserve,
+                resources: to_wire(r),
+            },
+            Operation::Unreserve(r) => StoredOperation {
+                kind: OperationKind::Unreserve,
+                resources: to_wire(r),
+            },
+        }));
+        if let Err(err) = self.save_registry() {
+            tracing::error!(agent_id, %err, "cannot persist reservations (kept until the master restarts)");
+        }
+    }
+
+    /// The registry's reservation operations for an agent (after a master
+    /// restart); entries that no longer parse are skipped.
+    pub(crate) fn stored_operations(&self, agent_id: &str) -> Vec<Operation> {
+        let stored = self.registry.data.reservations.get(agent_id);
+        stored
+            .into_iter()
+            .flatten()
+            .filter_map(|s| {
+                let res = from_wire(&s.resources)
+                    .map_err(|err| tracing::warn!(agent_id, %err, "skipping a stored reservation"))
+                    .ok()?;
+                Some(match s.kind {
+                    OperationKind::Reserve => Operation::Reserve(res),
+                    OperationKind::Unreserve => Operation::Unreserve(res),
+                })
+            })
+            .collect()
     }
 
     /// DEACTIVATE_AGENT: no more offers from the agent; outstanding ones are
