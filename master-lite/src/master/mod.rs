@@ -300,6 +300,16 @@ impl Master {
         };
         let allocator = Allocator::new(AllocatorConfig {
             allocation_interval: config.allocation_interval,
+            role_sorter: config.role_sorter,
+            framework_sorter: config.framework_sorter,
+            // Validated with the flags.
+            min_allocatable_resources: crate::allocator::parse_min_allocatable(
+                &config.min_allocatable_resources,
+            )
+            .unwrap_or_default(),
+            fair_sharing_excluded_resource_names: config
+                .fair_sharing_excluded_resource_names
+                .clone(),
             seed: u64::from(port) ^ 0x5eed,
             ..AllocatorConfig::default()
         });

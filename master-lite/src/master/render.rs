@@ -244,6 +244,22 @@ impl Master {
         if let Some(cl) = &c.cluster {
             put("cluster", cl.clone());
         }
+        let sorter = |k: crate::allocator::SorterKind| match k {
+            crate::allocator::SorterKind::Drf => "drf".to_string(),
+            crate::allocator::SorterKind::Random => "random".to_string(),
+        };
+        put("role_sorter", sorter(c.role_sorter));
+        put("framework_sorter", sorter(c.framework_sorter));
+        put(
+            "min_allocatable_resources",
+            c.min_allocatable_resources.clone(),
+        );
+        if !c.fair_sharing_excluded_resource_names.is_empty() {
+            put(
+                "fair_sharing_excluded_resource_names",
+                c.fair_sharing_excluded_resource_names.join(","),
+            );
+        }
         m
     }
 
