@@ -206,8 +206,18 @@ impl Master {
         self.counters.message("messages_accept_offers");
         let mut tasks: Vec<TaskInfo> = Vec::new();
         let mut unsupported: Vec<(TaskInfo, String)> = Vec::new();
+        let mut reservations: Vec<(bool, Vec<meseta_api::Resource>)> = Vec::new();
         for op in accept.operations {
             match op.r#type {
+                Some(OfferOperationType::Reserve) => {
+                    self.counters.message("messages_reserve_resources");
+                    reservations.push((true, op.reserve.map(|r| r.resources).unwrap_or_default()));
+                }
+                Some(OfferOperationType::Unreserve) => {
+                    self.counters.message("messages_unreserve_resources");
+                    let res = op.unreserve.map(|r| r.resources).unwrap_or_default();
+                    reservations.push((false, res));
+                }
                 Some(OfferOperationType::Launch) => {
                     self.counters.message("messages_launch_tasks");
                     tasks.extend(op.launch.map(|l| l.task_infos).unwrap_or_default());
@@ -257,6 +267,14 @@ impl Master {
         let mut remaining = Resources::new();
         for r in &recs {
             remaining.add(&r.alloc);
+        }
+        for (reserve, wire) in reservations {
+            if let Err(msg) =
+                self.offer_reservation(fw_id, &agent_id, &mut remaining, reserve, &wire)
+            {
+                let what = if reserve { "RESERVE" } else { "UNRESERVE" };
+                tracing::warn!(framework_id = %fw_id, agent_id = %agent_id, "dropping {what}: {msg}");
+            }
         }
         for (t, msg) in unsupported {
             let st = Self::master_status(

@@ -1,5 +1,6 @@
 //! Operator actions on agents (Mesos `Master::Http` operator calls):
-//! dynamic reservations, DEACTIVATE/REACTIVATE_AGENT and MARK_AGENT_GONE.
+//! dynamic reservations (also RESERVE/UNRESERVE offer operations),
+//! DEACTIVATE/REACTIVATE_AGENT and MARK_AGENT_GONE.
 //! Weights and quota are in `roles.rs`, DRAIN_AGENT in `drain.rs`.
 //!
 //! Every action validates its whole input before changing anything, so a
@@ -187,5 +188,74 @@ impl Master {
     /// reservations).
     pub fn agent_total_wire(&self, agent_id: &str) -> Option<Vec<WireResource>> {
         self.allocator.agent_total(agent_id).map(to_wire)
+    }
+}
+
+impl Master {
+    /// RESERVE (`reserve`) or UNRESERVE of offered resources in an ACCEPT:
+    /// the resources leave the offer, are converted on the agent (and
+    /// persisted) and come back in later offers to the reservation's role.
+    /// Tasks of the same ACCEPT cannot use them yet. On error nothing changes.
+    pub(crate) fn offer_reservation(
+        &mut self,
+        fw_id: &str,
+        agent_id: &str,
+        remaining: &mut Resources,
+        reserve: bool,
+        wire: &[meseta_api::Resource],
+    ) -> Result<(), String> {
+        let res = crate::convert::from_wire(wire).map_err(|e| e.to_string())?;
+        if res.is_empty() {
+            return Err("no resources".into());
+        }
+        let roles: std::collections::HashSet<Option<&str>> =
+            res.iter().map(|r| r.reservation_role()).collect();
+        let role = match roles.into_iter().collect::<Vec<_>>().as_slice() {
+            [Some(role)] => (*role).to_string(),
+            _ => return Err("resources must be reserved for exactly one role".into()),
+        };
+        if !remaining.allocation_roles().iter().any(|r| **r == *role) {
+            return Err(format!("role '{role}' is not the offer's allocation role"));
+        }
+        let op = if reserve {
+            Operation::Reserve(res.clone())
+        } else {
+            Operation::Unreserve(res.clone())
+        };
+        let mut needed = if reserve {
+            res.iter()
+                .map(|r| crate::allocator::Resource {
+                    reservation: None,
+                    ..r.clone()
+                })
+                .collect()
+        } else {
+            res
+        };
+        needed.allocate(&role);
+        if !remaining.contains(&needed) {
+            return Err(format!("{needed} is not in the offer"));
+        }
+        let now = self.now_nanos();
+        self.allocator
+            .recover(agent_id, fw_id, &needed, None, now)
+            .map_err(|e| e.to_string())?;
+        remaining.subtract(&needed);
+        if let Err(err) = self
+            .allocator
+            .apply_operations(agent_id, std::slice::from_ref(&op))
+        {
+            // Back in the pool unconverted: the next offer has them as they were.
+            return Err(err.to_string());
+        }
+        if let (Some(a), Some(total)) = (
+            self.agents.get_mut(agent_id),
+            self.allocator.agent_total(agent_id),
+        ) {
+            a.info.resources = to_wire(total);
+            a.operations.push(op.clone());
+        }
+        self.persist_operations(agent_id, &[op]);
+        Ok(())
     }
 }
