@@ -59,7 +59,7 @@ async fn reservations_survive_master_restart() {
     let addr = running.addr;
 
     // The agent knows nothing of reservations: it reports 4 unreserved cpus.
-    let agent = FakeAgent::subscribe(addr, Some(&aid["value"].as_str().unwrap().to_string()))
+    let agent = FakeAgent::subscribe(addr, aid["value"].as_str())
         .await
         .unwrap();
     let after = query(addr, "GET_AGENTS").await["agents"][0]["total_resources"].clone();
