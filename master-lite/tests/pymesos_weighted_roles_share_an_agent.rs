@@ -108,6 +108,13 @@ fn frameworks_in_roles_weighted_two_to_one_hold_the_agent_two_to_one() {
     }
     let analytics = allocated_cpus(port, "analytics");
     let web = allocated_cpus(port, "web");
+    let metrics = get_json(port, "/metrics/snapshot");
+    let share = |role: &str| {
+        metrics[format!("allocator/mesos/roles/{role}/shares/dominant")]
+            .as_f64()
+            .unwrap_or(-1.0)
+    };
+    let shares = (share("analytics"), share("web"));
     let per_role = |role: &str| last.iter().filter(|(r, _)| r == role).count();
     let (n_analytics, n_web) = (per_role("analytics"), per_role("web"));
 
@@ -124,6 +131,11 @@ fn frameworks_in_roles_weighted_two_to_one_hold_the_agent_two_to_one() {
         (analytics - TASK_CPUS * n_analytics as f64).abs() < 1e-6
             && (web - TASK_CPUS * n_web as f64).abs() < 1e-6,
         "/master/roles allocated {analytics}/{web} cpus for {n_analytics}/{n_web} tasks"
+    );
+    // The allocator's own view: dominant shares (cpus here) of 2/3 and 1/3.
+    assert!(
+        (shares.0 - analytics / 1.5).abs() < 1e-6 && (shares.1 - web / 1.5).abs() < 1e-6,
+        "dominant shares {shares:?} for {analytics}:{web} cpus"
     );
     let ratio = analytics / web;
     eprintln!("analytics:web = {n_analytics}:{n_web} tasks, {analytics}:{web} cpus");

@@ -44,6 +44,7 @@ async fn concurrent_registrations_share_registry_writes() {
     );
     assert_eq!(metrics["registrar/queued_operations"], 0.0);
     assert_eq!(metrics["master/slaves_active"], AGENTS as f64);
+    assert_eq!(metrics["master/slave_registrations"], AGENTS as f64);
     let text = std::fs::read_to_string(m.dir.path().join(FILE_NAME)).unwrap();
     let reg: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(reg["agents"].as_object().map(|a| a.len()), Some(AGENTS));

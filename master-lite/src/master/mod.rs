@@ -210,6 +210,8 @@ pub struct Counters {
     pub invalid_status_updates: u64,
     /// Allocation cycles.
     pub allocation_runs: u64,
+    /// Duration of the latest allocation cycle, ms.
+    pub last_allocation_ms: f64,
     /// Agents removed after ping timeouts.
     pub agents_removed: u64,
 }

@@ -19,7 +19,9 @@ impl Master {
     /// framework.
     pub fn allocate(&mut self) {
         let now = self.now_nanos();
+        let started = Instant::now();
         let made = self.allocator.allocate(now);
+        self.counters.last_allocation_ms = started.elapsed().as_secs_f64() * 1000.0;
         self.send_offers(made, now);
     }
 
@@ -27,7 +29,9 @@ impl Master {
     /// handed out in strict DRF order (`Allocator::allocate_triggered`).
     pub fn allocate_triggered(&mut self) {
         let now = self.now_nanos();
+        let started = Instant::now();
         let made = self.allocator.allocate_triggered(now);
+        self.counters.last_allocation_ms = started.elapsed().as_secs_f64() * 1000.0;
         self.send_offers(made, now);
     }
 

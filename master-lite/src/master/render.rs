@@ -357,6 +357,24 @@ impl Master {
             "allocator/mesos/allocation_runs",
             c(self.counters.allocation_runs),
         );
+        put(
+            "allocator/mesos/allocation_run_ms",
+            self.counters.last_allocation_ms,
+        );
+        put(
+            "allocator/mesos/allocation_run_ms/count",
+            c(self.counters.allocation_runs),
+        );
+        self.allocator_share_metrics(&mut put);
+        for (name, key) in [
+            ("master/slave_registrations", "messages_register_slave"),
+            ("master/slave_reregistrations", "messages_reregister_slave"),
+        ] {
+            put(
+                name,
+                c(self.counters.messages.get(key).copied().unwrap_or(0)),
+            );
+        }
         // Mesos registrar metrics (group-committed agent registrations).
         put(
             "registrar/queued_operations",
@@ -399,5 +417,41 @@ impl Master {
             );
         }
         Json::Object(m.into_iter().map(|(k, v)| (k, json!(v))).collect())
+    }
+
+    /// `allocator/mesos/resources/<name>/{total,offered_or_allocated}` and
+    /// `allocator/mesos/roles/<role>/shares/dominant`.
+    fn allocator_share_metrics(&self, put: &mut impl FnMut(&str, f64)) {
+        let total = self.allocator.cluster_total();
+        let mut used = crate::allocator::Quantities::new();
+        for r in self.roles() {
+            let mut held = r.allocated.clone();
+            held.add(&r.offered);
+            let dominant = held
+                .iter()
+                .filter_map(|(name, v)| {
+                    let t = total.get(name).as_f64();
+                    (t > 0.0).then(|| v.as_f64() / t)
+                })
+                .fold(0.0, f64::max);
+            put(
+                &format!("allocator/mesos/roles/{}/shares/dominant", r.name),
+                dominant,
+            );
+            // Top-level roles only, so nested roles are not counted twice.
+            if !r.name.contains('/') {
+                used.add(&held);
+            }
+        }
+        for (name, t) in total.iter() {
+            put(
+                &format!("allocator/mesos/resources/{name}/total"),
+                t.as_f64(),
+            );
+            put(
+                &format!("allocator/mesos/resources/{name}/offered_or_allocated"),
+                used.get(name).as_f64(),
+            );
+        }
     }
 }
