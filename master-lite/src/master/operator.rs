@@ -193,9 +193,9 @@ impl Master {
 
 impl Master {
     /// RESERVE (`reserve`) or UNRESERVE of offered resources in an ACCEPT:
-    /// the resources leave the offer, are converted on the agent (and
-    /// persisted) and come back in later offers to the reservation's role.
-    /// Tasks of the same ACCEPT cannot use them yet. On error nothing changes.
+    /// the resources are converted on the agent (and persisted) and stay in
+    /// `remaining`, so later operations of the ACCEPT can use them; what is
+    /// left unused is recovered with the ACCEPT. On error nothing changes.
     pub(crate) fn offer_reservation(
         &mut self,
         fw_id: &str,
@@ -255,7 +255,18 @@ impl Master {
             a.info.resources = to_wire(total);
             a.operations.push(op.clone());
         }
-        self.persist_operations(agent_id, &[op]);
+        self.persist_operations(agent_id, std::slice::from_ref(&op));
+        // The converted resources stay with the framework: later LAUNCHes
+        // of the same ACCEPT may use them.
+        let mut converted = match op {
+            Operation::Reserve(r) => r,
+            Operation::Unreserve(r) => unreserved_copy(&r),
+        };
+        converted.allocate(&role);
+        match self.allocator.claim(agent_id, fw_id, &converted) {
+            Ok(()) => remaining.add(&converted),
+            Err(err) => tracing::warn!(agent_id, %err, "converted resources go back to the pool"),
+        }
         Ok(())
     }
 }
