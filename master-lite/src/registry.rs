@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use meseta_api::{AgentInfo, FrameworkInfo};
 use serde::{Deserialize, Serialize};
@@ -104,6 +106,12 @@ pub struct Registry {
     path: PathBuf,
     /// Current contents.
     pub data: RegistryData,
+    /// Version of the latest snapshot taken (snapshots are taken under the
+    /// master's lock, so versions follow the order of changes).
+    version: AtomicU64,
+    /// Version on disk; held while writing, so writers never interleave and
+    /// an older snapshot never replaces a newer one.
+    written: Arc<Mutex<u64>>,
 }
 
 impl Registry {
@@ -127,16 +135,16 @@ impl Registry {
                         source: serde::de::Error::custom("empty master_id"),
                     });
                 }
-                Ok(Registry { path, data })
+                Ok(Registry::with(path, data))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let reg = Registry {
+                let reg = Registry::with(
                     path,
-                    data: RegistryData {
+                    RegistryData {
                         master_id: uuid::Uuid::new_v4().to_string(),
                         ..RegistryData::default()
                     },
-                };
+                );
                 reg.save()?;
                 Ok(reg)
             }
@@ -144,9 +152,29 @@ impl Registry {
         }
     }
 
+    fn with(path: PathBuf, data: RegistryData) -> Self {
+        Registry {
+            path,
+            data,
+            version: AtomicU64::new(0),
+            written: Arc::new(Mutex::new(0)),
+        }
+    }
+
     /// Writes the registry atomically (temp + fsync + rename + dir fsync).
     pub fn save(&self) -> Result<(), RegistryError> {
-        write_atomic(&self.path, &self.to_bytes()?)
+        self.snapshot()?.write()
+    }
+
+    /// The current contents, to write later (outside the master's lock)
+    /// with [`Snapshot::write`].
+    pub fn snapshot(&self) -> Result<Snapshot, RegistryError> {
+        Ok(Snapshot {
+            version: self.version.fetch_add(1, Ordering::Relaxed) + 1,
+            bytes: self.to_bytes()?,
+            path: self.path.clone(),
+            written: Arc::clone(&self.written),
+        })
     }
 
     /// The registry file.
@@ -175,6 +203,29 @@ impl Registry {
         let id = format!("{}-{:04}", self.data.master_id, self.data.next_framework);
         self.data.next_framework += 1;
         id
+    }
+}
+
+/// The registry's contents at one moment, ready to be written.
+#[derive(Debug)]
+pub struct Snapshot {
+    version: u64,
+    bytes: Vec<u8>,
+    path: PathBuf,
+    written: Arc<Mutex<u64>>,
+}
+
+impl Snapshot {
+    /// Writes the snapshot durably, unless a newer one is already on disk
+    /// (which holds everything this one does).
+    pub fn write(self) -> Result<(), RegistryError> {
+        let mut on_disk = self.written.lock().unwrap_or_else(|p| p.into_inner());
+        if *on_disk >= self.version {
+            return Ok(());
+        }
+        write_atomic(&self.path, &self.bytes)?;
+        *on_disk = self.version;
+        Ok(())
     }
 }
 
@@ -217,5 +268,18 @@ mod tests {
         std::fs::write(d.path().join(FILE_NAME), b"{not json").unwrap();
         let err = Registry::open(d.path()).unwrap_err();
         assert!(err.to_string().contains("corrupt"), "{err}");
+    }
+
+    #[test]
+    fn an_older_snapshot_never_replaces_a_newer_one() {
+        let d = tempfile::tempdir().unwrap();
+        let mut r = Registry::open(d.path()).unwrap();
+        r.data.next_agent = 1;
+        let older = r.snapshot().unwrap();
+        r.data.next_agent = 2;
+        r.save().unwrap();
+        // The group committer finishing late with its older snapshot.
+        older.write().unwrap();
+        assert_eq!(Registry::open(d.path()).unwrap().data.next_agent, 2);
     }
 }

@@ -182,16 +182,15 @@ async fn run_committer(m: Shared, notify: Arc<tokio::sync::Notify>) {
                 }
             };
             let started = std::time::Instant::now();
-            let (generation, path, bytes) = (snap.generation, snap.path, snap.bytes);
-            let result =
-                tokio::task::spawn_blocking(move || crate::registry::write_atomic(&path, &bytes))
-                    .await
-                    .unwrap_or_else(|e| {
-                        Err(RegistryError::Io {
-                            path: "registry".into(),
-                            source: std::io::Error::other(e.to_string()),
-                        })
-                    });
+            let (generation, snapshot) = (snap.generation, snap.snapshot);
+            let result = tokio::task::spawn_blocking(move || snapshot.write())
+                .await
+                .unwrap_or_else(|e| {
+                    Err(RegistryError::Io {
+                        path: "registry".into(),
+                        source: std::io::Error::other(e.to_string()),
+                    })
+                });
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             let failed = result.is_err();
             lock(&m).commit_done(generation, ms, result);

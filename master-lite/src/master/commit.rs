@@ -10,14 +10,13 @@
 //! registration is durable. Without a committer (a `Master` used directly),
 //! registrations are written synchronously.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use meseta_api::internal;
 use tokio::sync::Notify;
 
 use super::{Master, Sink};
-use crate::registry::RegistryError;
+use crate::registry::{RegistryError, Snapshot};
 
 /// An agent whose registration waits for its registry write.
 #[derive(Debug)]
@@ -45,15 +44,13 @@ pub(crate) struct GroupCommit {
     write_ms_total: f64,
 }
 
-/// What the committer writes: the generation it covers, the file and its bytes.
+/// What the committer writes: the generation it covers and the registry.
 #[derive(Debug)]
 pub struct CommitSnapshot {
-    /// Registry generation the bytes include.
+    /// Registry generation the snapshot includes.
     pub generation: u64,
-    /// The registry file.
-    pub path: PathBuf,
-    /// Its new contents.
-    pub bytes: Vec<u8>,
+    /// The registry contents to write.
+    pub snapshot: Snapshot,
 }
 
 impl Master {
@@ -107,10 +104,9 @@ impl Master {
         if self.commit.requested <= self.commit.durable {
             return None;
         }
-        Some(self.registry.to_bytes().map(|bytes| CommitSnapshot {
+        Some(self.registry.snapshot().map(|snapshot| CommitSnapshot {
             generation: self.commit.requested,
-            path: self.registry.path().to_path_buf(),
-            bytes,
+            snapshot,
         }))
     }
 
