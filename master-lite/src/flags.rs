@@ -13,6 +13,11 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use crate::allocator::SorterKind;
+
+/// Mesos' default `--min_allocatable_resources`.
+pub const DEFAULT_MIN_ALLOCATABLE: &str = "cpus:0.01|mem:32";
+
 /// Mesos' default scheduler heartbeat (`DEFAULT_HEARTBEAT_INTERVAL`, 15 s).
 pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(15);
 
@@ -33,6 +38,10 @@ pub const KNOWN_FLAGS: &[&str] = &[
     "quorum",
     "zk",
     "log_dir",
+    "role_sorter",
+    "framework_sorter",
+    "min_allocatable_resources",
+    "fair_sharing_excluded_resource_names",
 ];
 
 /// The master's flags (Mesos 1.11 names and defaults).
@@ -112,6 +121,27 @@ pub struct Flags {
     /// Accepted for compatibility; logs go to stderr.
     #[arg(long = "log_dir")]
     pub log_dir: Option<PathBuf>,
+
+    // --- allocator ---
+    /// Order in which roles are offered resources: `drf` (weighted dominant
+    /// resource fairness) or `random` (weighted random, reshuffled every cycle).
+    #[arg(long = "role_sorter", default_value = "drf", value_parser = ["drf", "random"])]
+    pub role_sorter: String,
+
+    /// Order of the frameworks within a role: `drf` or `random`.
+    #[arg(long = "framework_sorter", default_value = "drf", value_parser = ["drf", "random"])]
+    pub framework_sorter: String,
+
+    /// Smallest offer worth making: `|`-separated alternatives of
+    /// `name:amount;...`; an agent's resources are offered only when at least
+    /// one alternative is fully there.
+    #[arg(long = "min_allocatable_resources", default_value = "cpus:0.01|mem:32")]
+    pub min_allocatable_resources: String,
+
+    /// Comma-separated resource names left out of the DRF share
+    /// computation (e.g. `gpus`).
+    #[arg(long = "fair_sharing_excluded_resource_names")]
+    pub fair_sharing_excluded_resource_names: Option<String>,
 }
 
 /// A flag value Mesos would reject.
@@ -273,6 +303,14 @@ pub struct MasterConfig {
     pub max_body_bytes: u64,
     /// Scheduler HEARTBEAT period (15 s in Mesos; shorter in tests).
     pub heartbeat_interval: Duration,
+    /// `--role_sorter`.
+    pub role_sorter: SorterKind,
+    /// `--framework_sorter`.
+    pub framework_sorter: SorterKind,
+    /// `--min_allocatable_resources` as given (validated).
+    pub min_allocatable_resources: String,
+    /// `--fair_sharing_excluded_resource_names`.
+    pub fair_sharing_excluded_resource_names: Vec<String>,
 }
 
 impl MasterConfig {
@@ -291,6 +329,10 @@ impl MasterConfig {
             offer_timeout: None,
             max_body_bytes: 8 * 1024 * 1024,
             heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
+            role_sorter: SorterKind::Drf,
+            framework_sorter: SorterKind::Drf,
+            min_allocatable_resources: DEFAULT_MIN_ALLOCATABLE.into(),
+            fair_sharing_excluded_resource_names: Vec::new(),
         }
     }
 
@@ -311,6 +353,13 @@ impl MasterConfig {
                 "--allocation_interval and --agent_ping_timeout must be positive".into(),
             ));
         }
+        crate::allocator::parse_min_allocatable(&flags.min_allocatable_resources).map_err(|e| {
+            FlagsError::Invalid(format!(
+                "--min_allocatable_resources '{}': {e}",
+                flags.min_allocatable_resources
+            ))
+        })?;
+        let sorter = |s: &str| s.parse::<SorterKind>().map_err(FlagsError::Invalid);
         let hostname = flags.hostname.clone().unwrap_or_else(local_hostname);
         let bind_ip = flags.ip.unwrap_or(Ipv4Addr::UNSPECIFIED);
         let advertise_ip = match flags.ip {
@@ -330,6 +379,16 @@ impl MasterConfig {
             offer_timeout: flags.offer_timeout,
             max_body_bytes: flags.max_request_body_bytes,
             heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
+            role_sorter: sorter(&flags.role_sorter)?,
+            framework_sorter: sorter(&flags.framework_sorter)?,
+            min_allocatable_resources: flags.min_allocatable_resources.clone(),
+            fair_sharing_excluded_resource_names: flags
+                .fair_sharing_excluded_resource_names
+                .iter()
+                .flat_map(|s| s.split(','))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
         })
     }
 
@@ -372,6 +431,41 @@ mod tests {
         assert!(parse_duration("5").is_err());
         assert!(parse_duration("5s").is_err());
         assert_eq!(format_duration(Duration::from_secs(15)), "15secs");
+    }
+
+    #[test]
+    fn allocator_flags_reach_the_config() {
+        let d = std::path::Path::new("/nonexistent-conf");
+        let f = parse_args(
+            d,
+            [("MESOS_ROLE_SORTER".to_string(), "random".to_string())],
+            [
+                "mesos-master",
+                "--work_dir=/tmp/w",
+                "--min_allocatable_resources=cpus:1;mem:64|disk:10",
+                "--fair_sharing_excluded_resource_names=gpus, fpgas",
+            ]
+            .map(OsString::from),
+        )
+        .unwrap();
+        let c = MasterConfig::from_flags(&f).unwrap();
+        assert_eq!(c.role_sorter, SorterKind::Random);
+        assert_eq!(c.framework_sorter, SorterKind::Drf);
+        assert_eq!(c.min_allocatable_resources, "cpus:1;mem:64|disk:10");
+        assert_eq!(c.fair_sharing_excluded_resource_names, ["gpus", "fpgas"]);
+        let f = parse_args(
+            d,
+            [],
+            [
+                "mesos-master",
+                "--work_dir=/tmp/w",
+                "--min_allocatable_resources=cpus",
+            ]
+            .map(OsString::from),
+        )
+        .unwrap();
+        let err = MasterConfig::from_flags(&f).unwrap_err().to_string();
+        assert!(err.contains("--min_allocatable_resources"), "{err}");
     }
 
     #[test]

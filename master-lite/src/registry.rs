@@ -1,16 +1,19 @@
 //! The master's registry in `--work_dir/registry.json`: the master id, the
-//! id counters, the registered agents and frameworks (id + info), and the
-//! operator's role weights and quotas.
+//! id counters, the registered agents and frameworks (id + info), the
+//! operator's role weights and quotas, and dynamic reservations per agent.
 //!
 //! Written atomically (temp file, fsync, rename, fsync of the directory) on
 //! every registry change — agent or framework added or removed — and never on
-//! the task hot path. A registry that cannot be parsed stops the master: it
+//! the task hot path. New agents go through group commit
+//! (`master::commit`): one write covers every registration queued meanwhile. A registry that cannot be parsed stops the master: it
 //! must not silently hand out a new master id and orphan every agent.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use meseta_api::{AgentInfo, FrameworkInfo};
 use serde::{Deserialize, Serialize};
@@ -60,6 +63,30 @@ pub struct RegistryData {
     /// Role quotas set by the operator.
     #[serde(default)]
     pub quotas: BTreeMap<String, StoredQuota>,
+    /// Dynamic reservations made on each agent (RESERVE / UNRESERVE, in
+    /// order), replayed over what the agent reports when it re-registers.
+    #[serde(default)]
+    pub reservations: BTreeMap<String, Vec<StoredOperation>>,
+}
+
+/// One RESERVE or UNRESERVE applied to an agent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StoredOperation {
+    /// `RESERVE` or `UNRESERVE`.
+    #[serde(rename = "type")]
+    pub kind: OperationKind,
+    /// The reserved resources (with their reservation).
+    pub resources: Vec<meseta_api::Resource>,
+}
+
+/// The kind of a [`StoredOperation`].
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OperationKind {
+    /// Dynamic reservation.
+    Reserve,
+    /// Its removal.
+    Unreserve,
 }
 
 /// A role's quota as persisted: scalar guarantees and limits by name.
@@ -79,6 +106,12 @@ pub struct Registry {
     path: PathBuf,
     /// Current contents.
     pub data: RegistryData,
+    /// Version of the latest snapshot taken (snapshots are taken under the
+    /// master's lock, so versions follow the order of changes).
+    version: AtomicU64,
+    /// Version on disk; held while writing, so writers never interleave and
+    /// an older snapshot never replaces a newer one.
+    written: Arc<Mutex<u64>>,
 }
 
 impl Registry {
@@ -102,16 +135,16 @@ impl Registry {
                         source: serde::de::Error::custom("empty master_id"),
                     });
                 }
-                Ok(Registry { path, data })
+                Ok(Registry::with(path, data))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let reg = Registry {
+                let reg = Registry::with(
                     path,
-                    data: RegistryData {
+                    RegistryData {
                         master_id: uuid::Uuid::new_v4().to_string(),
                         ..RegistryData::default()
                     },
-                };
+                );
                 reg.save()?;
                 Ok(reg)
             }
@@ -119,29 +152,43 @@ impl Registry {
         }
     }
 
+    fn with(path: PathBuf, data: RegistryData) -> Self {
+        Registry {
+            path,
+            data,
+            version: AtomicU64::new(0),
+            written: Arc::new(Mutex::new(0)),
+        }
+    }
+
     /// Writes the registry atomically (temp + fsync + rename + dir fsync).
     pub fn save(&self) -> Result<(), RegistryError> {
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| RegistryError::Io { path, source }
-        };
-        let tmp = self.path.with_extension("json.tmp");
-        let bytes =
-            serde_json::to_vec_pretty(&self.data).map_err(|source| RegistryError::Corrupt {
-                path: self.path.clone(),
-                source,
-            })?;
-        let mut f = File::create(&tmp).map_err(io(&tmp))?;
-        f.write_all(&bytes).map_err(io(&tmp))?;
-        f.sync_all().map_err(io(&tmp))?;
-        drop(f);
-        fs::rename(&tmp, &self.path).map_err(io(&self.path))?;
-        if let Some(dir) = self.path.parent() {
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(())
+        self.snapshot()?.write()
+    }
+
+    /// The current contents, to write later (outside the master's lock)
+    /// with [`Snapshot::write`].
+    pub fn snapshot(&self) -> Result<Snapshot, RegistryError> {
+        Ok(Snapshot {
+            version: self.version.fetch_add(1, Ordering::Relaxed) + 1,
+            bytes: self.to_bytes()?,
+            path: self.path.clone(),
+            written: Arc::clone(&self.written),
+        })
+    }
+
+    /// The registry file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The current contents as the file holds them (for a write outside
+    /// the master's lock: [`write_atomic`]).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, RegistryError> {
+        serde_json::to_vec_pretty(&self.data).map_err(|source| RegistryError::Corrupt {
+            path: self.path.clone(),
+            source,
+        })
     }
 
     /// Allocates the next agent id.
@@ -157,6 +204,50 @@ impl Registry {
         self.data.next_framework += 1;
         id
     }
+}
+
+/// The registry's contents at one moment, ready to be written.
+#[derive(Debug)]
+pub struct Snapshot {
+    version: u64,
+    bytes: Vec<u8>,
+    path: PathBuf,
+    written: Arc<Mutex<u64>>,
+}
+
+impl Snapshot {
+    /// Writes the snapshot durably, unless a newer one is already on disk
+    /// (which holds everything this one does).
+    pub fn write(self) -> Result<(), RegistryError> {
+        let mut on_disk = self.written.lock().unwrap_or_else(|p| p.into_inner());
+        if *on_disk >= self.version {
+            return Ok(());
+        }
+        write_atomic(&self.path, &self.bytes)?;
+        *on_disk = self.version;
+        Ok(())
+    }
+}
+
+/// Replaces `path` with `bytes` atomically and durably: temp file, fsync,
+/// rename, fsync of the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RegistryError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| RegistryError::Io { path, source }
+    };
+    let tmp = path.with_extension("json.tmp");
+    let mut f = File::create(&tmp).map_err(io(&tmp))?;
+    f.write_all(bytes).map_err(io(&tmp))?;
+    f.sync_all().map_err(io(&tmp))?;
+    drop(f);
+    fs::rename(&tmp, path).map_err(io(path))?;
+    if let Some(dir) = path.parent() {
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -177,5 +268,18 @@ mod tests {
         std::fs::write(d.path().join(FILE_NAME), b"{not json").unwrap();
         let err = Registry::open(d.path()).unwrap_err();
         assert!(err.to_string().contains("corrupt"), "{err}");
+    }
+
+    #[test]
+    fn an_older_snapshot_never_replaces_a_newer_one() {
+        let d = tempfile::tempdir().unwrap();
+        let mut r = Registry::open(d.path()).unwrap();
+        r.data.next_agent = 1;
+        let older = r.snapshot().unwrap();
+        r.data.next_agent = 2;
+        r.save().unwrap();
+        // The group committer finishing late with its older snapshot.
+        older.write().unwrap();
+        assert_eq!(Registry::open(d.path()).unwrap().data.next_agent, 2);
     }
 }

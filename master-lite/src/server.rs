@@ -79,6 +79,8 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
     let keepalive = keepalive_params(&config);
     let master = Master::new(config, addr.port())?;
     tracing::info!(master_id = %master.id(), %addr, "master started");
+    let mut master = master;
+    let commit_notify = master.enable_group_commit();
     let notify = master.alloc_notify();
     let interval = master.config.allocation_interval;
     let tick = master.tick_interval();
@@ -123,20 +125,30 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
     let m = Arc::clone(&shared);
     let allocation = tokio::spawn(async move {
         let mut last = tokio::time::Instant::now();
+        let mut next_regular = tokio::time::Instant::now() + interval;
         loop {
-            tokio::select! {
-                () = tokio::time::sleep(interval) => {}
+            let triggered = tokio::select! {
+                () = tokio::time::sleep_until(next_regular) => false,
                 () = notify.notified() => {
                     // Event-triggered runs: the first one right away, then at
                     // most one per MIN_GAP so bursts of recovered resources
                     // become a few larger offers instead of many tiny ones.
                     tokio::time::sleep_until(last + MIN_ALLOCATION_GAP).await;
+                    true
                 }
-            }
+            };
             last = tokio::time::Instant::now();
-            lock(&m).allocate();
+            if triggered {
+                lock(&m).allocate_triggered();
+            } else {
+                // Regular cycles keep their period however many events come.
+                next_regular = last + interval;
+                lock(&m).allocate();
+            }
         }
     });
+
+    let committer = tokio::spawn(run_committer(Arc::clone(&shared), commit_notify));
 
     let m = Arc::clone(&shared);
     let housekeeping = tokio::spawn(async move {
@@ -151,6 +163,40 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
     Ok(Running {
         addr,
         master: shared,
-        tasks: vec![accept, allocation, housekeeping],
+        tasks: vec![accept, allocation, housekeeping, committer],
     })
+}
+
+/// Registry group commit: each pass writes everything queued since the last
+/// one with a single fsync, off the master's lock (`master::commit`).
+async fn run_committer(m: Shared, notify: Arc<tokio::sync::Notify>) {
+    loop {
+        notify.notified().await;
+        loop {
+            let snap = match lock(&m).commit_snapshot() {
+                None => break,
+                Some(Ok(s)) => s,
+                Some(Err(err)) => {
+                    tracing::error!(%err, "cannot serialize the registry");
+                    break;
+                }
+            };
+            let started = std::time::Instant::now();
+            let (generation, snapshot) = (snap.generation, snap.snapshot);
+            let result = tokio::task::spawn_blocking(move || snapshot.write())
+                .await
+                .unwrap_or_else(|e| {
+                    Err(RegistryError::Io {
+                        path: "registry".into(),
+                        source: std::io::Error::other(e.to_string()),
+                    })
+                });
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            let failed = result.is_err();
+            lock(&m).commit_done(generation, ms, result);
+            if failed {
+                break; // Retried with the next registration.
+            }
+        }
+    }
 }

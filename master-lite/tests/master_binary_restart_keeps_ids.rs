@@ -79,10 +79,16 @@ fn help_and_bad_flags() {
         "--max_agent_ping_timeouts",
         "--offer_timeout",
         "--max_request_body_bytes",
+        "--role_sorter",
+        "--framework_sorter",
+        "--min_allocatable_resources",
+        "--fair_sharing_excluded_resource_names",
     ] {
         assert!(out.contains(flag), "--help lacks {flag}");
     }
     for bad in [
+        vec!["--work_dir=/tmp/x", "--role_sorter=fifo"],
+        vec!["--work_dir=/tmp/x", "--min_allocatable_resources=cpus:lots"],
         vec!["--work_dir=/tmp/x", "--allocation_interval=5"],
         vec!["--work_dir=/tmp/x", "--no_such_flag=1"],
         vec!["--port=5050"],

@@ -312,7 +312,9 @@ async fn reserved_resources_reach_offers() {
 async fn agent_deactivate_reactivate_and_gone() {
     let m = master(|_| {}).await;
     let agent = FakeAgent::subscribe(m.addr, None).await.unwrap();
-    let mut s = Scheduler::subscribe(m.addr, json!({})).await.unwrap();
+    // PARTITION_AWARE: MARK_AGENT_GONE gives TASK_GONE_BY_OPERATOR (others TASK_LOST).
+    let pa = json!({"capabilities": [{"type": "PARTITION_AWARE"}]});
+    let mut s = Scheduler::subscribe(m.addr, pa).await.unwrap();
     s.offers().await.unwrap();
     let aid = json!({"agent_id": {"value": agent.agent_id}});
 

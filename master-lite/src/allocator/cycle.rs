@@ -13,11 +13,20 @@
 //! * a per-agent bitset records pairs whose filters cover everything the
 //!   agent could offer, so a role whose active pairs are all covered is
 //!   skipped with a few word operations.
+//!
+//! Event-triggered cycles ([`Allocator::allocate_triggered`]) keep DRF order
+//! strictly: an agent whose first pair in sorter order is held back by a
+//! short filter (one expiring within the default `refuse_seconds`) is not
+//! handed to the pairs behind it; it waits for the next regular cycle, which
+//! walks past filtered pairs as Mesos does. Without this, a framework that
+//! declined for a moment loses the whole agent to whoever answers offers
+//! fastest, one event-triggered cycle after another (Mesos only allocates
+//! recovered resources in its batch cycles, so it never showed this).
 
 use std::sync::Arc;
 
 use super::fasthash::IntMap;
-use super::filters::Time;
+use super::filters::{nanos, OfferFilter, Time, DEFAULT_REFUSE};
 use super::hierarchical::{Allocator, Offer};
 use super::quantities::{Limits, Quantities};
 use super::resources::{Resource, Resources, Value};
@@ -31,6 +40,12 @@ pub(crate) struct Scratch {
     to_cover: Vec<u32>,
     offers: Vec<(u32, u32, Resources)>,
     seen_epoch: u64,
+    /// `Some(now)` during an event-triggered (strict DRF order) cycle.
+    strict: Option<Time>,
+    /// Set by `pick_pair` when a short-filtered pair ahead blocks the agent.
+    blocked: bool,
+    /// Agents held back by a strict cycle, walked again by the next cycle.
+    deferred: Vec<u32>,
 }
 
 /// Quota bookkeeping for one cycle.
@@ -47,6 +62,33 @@ fn is_scalar(r: &Resource) -> bool {
 }
 
 impl Allocator {
+    /// Runs an event-triggered allocation cycle at `now`: like [`allocate`],
+    /// but an agent is never offered past a pair that comes first in DRF order
+    /// and is only briefly filtered there (see the module documentation); such
+    /// agents are left for the next cycle.
+    ///
+    /// [`allocate`]: Allocator::allocate
+    pub fn allocate_triggered(&mut self, now: Time) -> Vec<Offer> {
+        self.scratch.strict = Some(now);
+        let offers = self.allocate(now);
+        self.scratch.strict = None;
+        for a in std::mem::take(&mut self.scratch.deferred) {
+            self.st.mark_dirty(a);
+        }
+        offers
+    }
+
+    /// True if a filter in `fs` that applies to `to_offer` (or covers the
+    /// agent) expires within the default refuse time after the strict
+    /// cycle's `now`.
+    fn short_filtered(strict: Option<Time>, fs: Option<&[OfferFilter]>) -> bool {
+        let (Some(now), Some(fs)) = (strict, fs) else {
+            return false;
+        };
+        let horizon = now.saturating_add(nanos(DEFAULT_REFUSE));
+        fs.iter().any(|f| f.expires_at <= horizon)
+    }
+
     /// Runs one allocation cycle at time `now` (nanoseconds on the caller's
     /// monotonic clock) and returns the offers made.
     pub fn allocate(&mut self, now: Time) -> Vec<Offer> {
@@ -207,7 +249,12 @@ impl Allocator {
                 continue;
             };
             if !self.exhaustive && !r.active_bits.any_not_in(&ag.covered) {
-                continue; // Every active pair filters all it could get here.
+                // Every active pair filters all it could get here.
+                if !stage1 && self.role_briefly_filtered(a, role) {
+                    self.scratch.deferred.push(a);
+                    break;
+                }
+                continue;
             }
             let top = if q.enabled {
                 self.top_level(role)
@@ -244,6 +291,9 @@ impl Allocator {
                         if let Some(x) = self.st.agents.get_mut(a) {
                             x.available = avail;
                         }
+                        if self.take_blocked(a) {
+                            break;
+                        }
                     }
                 }
                 continue;
@@ -257,6 +307,8 @@ impl Allocator {
                 if let Some(p) = self.pick_pair(a, role, &available) {
                     self.allocate_to(a, p, &available);
                     self.scratch.offers.push((p, a, available));
+                } else if self.take_blocked(a) {
+                    break;
                 }
                 continue;
             }
@@ -298,6 +350,9 @@ impl Allocator {
                 continue;
             }
             let Some(p) = self.pick_pair(a, role, &to_offer) else {
+                if !stage1 && self.take_blocked(a) {
+                    break;
+                }
                 continue;
             };
             self.allocate_to(a, p, &to_offer);
@@ -319,6 +374,8 @@ impl Allocator {
     fn pick_pair(&mut self, a: u32, role: u32, to_offer: &Resources) -> Option<u32> {
         let exhaustive = self.exhaustive;
         let (st, filters, scratch) = (&mut self.st, &self.filters, &mut self.scratch);
+        scratch.blocked = false;
+        let strict = scratch.strict;
         let ag = st.agents.get(a)?;
         let r = st.roles.get(role)?;
         let mut cover_ref: Option<Resources> = None;
@@ -326,6 +383,10 @@ impl Allocator {
         let mut chosen = None;
         for p in r.frameworks.iter() {
             if ag.covered.get(p) && !exhaustive {
+                if Self::short_filtered(strict, filters.get(p, a)) {
+                    scratch.blocked = true;
+                    break;
+                }
                 continue;
             }
             if let Some(fs) = filters.get(p, a) {
@@ -339,9 +400,17 @@ impl Allocator {
                 let cr = cover_ref.get_or_insert_with(|| ag.covers_ref.allocatable_to(&r.name));
                 if fs.iter().any(|f| f.resources.contains(cr)) {
                     scratch.to_cover.push(p);
+                    if Self::short_filtered(strict, Some(fs)) {
+                        scratch.blocked = true;
+                        break;
+                    }
                     continue;
                 }
                 if fs.iter().any(|f| f.filters(to_offer)) {
+                    if Self::short_filtered(strict, Some(fs)) {
+                        scratch.blocked = true;
+                        break;
+                    }
                     continue;
                 }
             }
@@ -354,6 +423,29 @@ impl Allocator {
             }
         }
         chosen
+    }
+
+    /// After a `pick_pair` that chose nothing: true (and the agent deferred)
+    /// if a briefly filtered pair ahead blocked it in a strict cycle.
+    fn take_blocked(&mut self, a: u32) -> bool {
+        if std::mem::take(&mut self.scratch.blocked) {
+            self.scratch.deferred.push(a);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// In a strict cycle, true if an active pair of `role` is briefly
+    /// filtered on agent `a`.
+    fn role_briefly_filtered(&self, a: u32, role: u32) -> bool {
+        let strict = self.scratch.strict;
+        strict.is_some()
+            && self.st.roles.get(role).is_some_and(|r| {
+                r.frameworks
+                    .iter()
+                    .any(|p| Self::short_filtered(strict, self.filters.get(p, a)))
+            })
     }
 
     fn collect_offers(&mut self, merge: bool) -> Vec<Offer> {

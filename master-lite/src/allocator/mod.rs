@@ -75,3 +75,5 @@ pub use sorter::SorterKind;
 mod tests;
 #[cfg(test)]
 mod tests_random;
+#[cfg(test)]
+mod tests_triggered;

@@ -91,6 +91,44 @@ impl Allocator {
         Ok(())
     }
 
+    /// Allocates specific available resources of `agent` to `fw` (tagged
+    /// with the allocation role): what a RESERVE/UNRESERVE in an ACCEPT
+    /// produced goes straight back to the framework that asked for it, as
+    /// Mesos's `updateAllocation` does.
+    pub fn claim(
+        &mut self,
+        agent: &str,
+        fw: &str,
+        resources: &Resources,
+    ) -> Result<(), AllocatorError> {
+        let a = self.agent(agent)?;
+        let f = self.framework(fw)?;
+        let roles = resources.allocation_roles();
+        let [role] = roles.iter().collect::<Vec<_>>()[..] else {
+            return Err(AllocatorError::AllocationRole(roles.len()));
+        };
+        let p = self
+            .st
+            .frameworks
+            .get(f)
+            .and_then(|x| x.roles.get(role).copied())
+            .ok_or_else(|| AllocatorError::UnknownFrameworkRole {
+                framework: fw.to_string(),
+                role: role.to_string(),
+            })?;
+        let untagged = resources.unallocated();
+        let available = self.st.agents.get(a).map(|ag| &ag.available);
+        if !available.is_some_and(|av| av.contains(&untagged)) {
+            return Err(ReservationError::Insufficient {
+                requested: untagged.to_string(),
+                available: available.map(ToString::to_string).unwrap_or_default(),
+            }
+            .into());
+        }
+        self.allocate_to(a, p, &untagged);
+        Ok(())
+    }
+
     // ----- queries ----------------------------------------------------
 
     /// An agent's total resources.

@@ -50,7 +50,11 @@ pub fn handle(route: Route, _req: &Request<Incoming>, ctx: &Ctx) -> HttpResult {
         Route::Tasks => {
             let s = lock(&ctx.master).state_json();
             let mut tasks: Vec<Json> = Vec::new();
-            for f in s["frameworks"].as_array().into_iter().flatten() {
+            // Mesos `/tasks`: active and completed frameworks alike.
+            let fws = ["frameworks", "completed_frameworks"]
+                .iter()
+                .flat_map(|k| s[*k].as_array().into_iter().flatten());
+            for f in fws {
                 for key in ["tasks", "completed_tasks"] {
                     tasks.extend(f[key].as_array().into_iter().flatten().cloned());
                 }

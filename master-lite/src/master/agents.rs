@@ -16,7 +16,8 @@ use crate::convert::{attributes_to_pairs, from_wire};
 /// What an agent SUBSCRIBE led to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AgentSubscribed {
-    /// Registered with this id; REGISTERED is queued on the sink.
+    /// Registered with this id; REGISTERED is queued on the sink (for a new
+    /// agent once its registry entry is durable).
     Registered(String),
     /// The agent was removed earlier; SHUTDOWN is queued and the stream ends.
     Shutdown,
@@ -70,6 +71,15 @@ impl Master {
             Some(id) if self.registry.data.agents.contains_key(&id) => {
                 self.counters.message("messages_reregister_slave");
                 info.id = Some(AgentId::new(id.clone()));
+                // Reservations made before the master restarted.
+                let ops = self.stored_operations(&id);
+                let total = if ops.is_empty() {
+                    total
+                } else {
+                    let t = super::operator::replay_operations(total, &ops);
+                    info.resources = crate::convert::to_wire(&t);
+                    t
+                };
                 let (tasks, executors) = self.recover_agent_tasks(&id, &sub);
                 let mut all = tasks.clone();
                 for (f, r) in &executors {
@@ -94,6 +104,9 @@ impl Master {
                 }
                 result.map_err(|e| CallError::BadRequest(e.to_string()))?;
                 self.insert_agent(&id, info, &sub, sink.clone(), true);
+                if let Some(a) = self.agents.get_mut(&id) {
+                    a.operations = ops;
+                }
                 id
             }
             _ => {
@@ -103,32 +116,33 @@ impl Master {
                 self.allocator
                     .add_agent(&id, total, attrs, &[])
                     .map_err(|e| CallError::BadRequest(e.to_string()))?;
+                // No offers, no REGISTERED until the registry write is durable.
+                let _ = self.allocator.deactivate_agent(&id);
                 self.registry.data.agents.insert(id.clone(), info.clone());
-                if let Err(err) = self.save_registry() {
-                    let _ = self.allocator.remove_agent(&id);
-                    self.registry.data.agents.remove(&id);
-                    return Err(err.into());
-                }
-                self.insert_agent(&id, info, &sub, sink.clone(), false);
-                self.operator_agent_added(&id);
-                id
+                self.register_when_durable(id.clone(), info, sub, sink)?;
+                return Ok(AgentSubscribed::Registered(id));
             }
         };
-        tracing::info!(agent_id = %id, "agent subscribed");
+        tracing::info!(agent_id = %id, "agent re-registered");
+        self.send_registered(&sink, &id);
+        self.trigger_allocation();
+        Ok(AgentSubscribed::Registered(id))
+    }
+
+    /// Queues REGISTERED for agent `id` on its stream.
+    pub(crate) fn send_registered(&self, sink: &super::Sink, id: &str) {
         sink.send(&internal::Event {
             r#type: internal::EventType::Registered,
             registered: Some(internal::Registered {
-                agent_id: AgentId::new(id.clone()),
+                agent_id: AgentId::new(id),
                 master_info: self.info.clone(),
                 heartbeat_interval_seconds: self.config.agent_ping_timeout.as_secs_f64(),
             }),
             ..internal::Event::default()
         });
-        self.trigger_allocation();
-        Ok(AgentSubscribed::Registered(id))
     }
 
-    fn insert_agent(
+    pub(crate) fn insert_agent(
         &mut self,
         id: &str,
         info: meseta_api::AgentInfo,
@@ -389,7 +403,8 @@ impl Master {
     }
 
     /// Removes an agent; `by_operator` (MARK_AGENT_GONE) makes its tasks
-    /// TASK_GONE_BY_OPERATOR with REASON_AGENT_REMOVED_BY_OPERATOR.
+    /// TASK_GONE_BY_OPERATOR (TASK_LOST for frameworks that are not
+    /// PARTITION_AWARE) with REASON_AGENT_REMOVED_BY_OPERATOR.
     pub(crate) fn remove_agent_for(&mut self, id: &str, by_operator: bool) {
         self.rescind_agent_offers(id);
         let Some(agent) = self.agents.remove(id) else {
@@ -401,12 +416,12 @@ impl Master {
         let aid = AgentId::new(id);
         let mut updates = Vec::new();
         for fw in self.frameworks.values_mut() {
-            let state = if by_operator {
-                TaskState::GoneByOperator
-            } else if fw.partition_aware() {
-                TaskState::Unreachable
-            } else {
-                TaskState::Lost
+            // Mesos `__removeSlave`: frameworks that are not PARTITION_AWARE
+            // get TASK_LOST either way.
+            let state = match (fw.partition_aware(), by_operator) {
+                (false, _) => TaskState::Lost,
+                (true, true) => TaskState::GoneByOperator,
+                (true, false) => TaskState::Unreachable,
             };
             let gone: Vec<String> = fw
                 .tasks
@@ -458,6 +473,7 @@ impl Master {
             });
         }
         self.registry.data.agents.remove(id);
+        self.registry.data.reservations.remove(id);
         self.removed_agents.insert(id.to_string());
         self.counters.agents_removed += 1;
         if let Err(err) = self.save_registry() {

@@ -4,7 +4,8 @@
 //! Every method runs synchronously under the lock and never awaits: events for
 //! schedulers and agents are pre-encoded RecordIO records pushed into
 //! unbounded channels ([`Sink`]) that the HTTP layer streams out. The registry
-//! is written (fsync) only when agents or frameworks are added or removed.
+//! is written (fsync) only when agents or frameworks are added or removed;
+//! new agents are batched by group commit (`commit.rs`).
 //!
 //! Split by concern: `frameworks.rs` (SUBSCRIBE, TEARDOWN, failover),
 //! `agents.rs` (agent channel, status updates, removal), `offers.rs`
@@ -15,6 +16,7 @@
 //! view), `drain.rs` (DRAIN_AGENT).
 
 mod agents;
+pub mod commit;
 mod drain;
 mod events;
 mod frameworks;
@@ -208,6 +210,8 @@ pub struct Counters {
     pub invalid_status_updates: u64,
     /// Allocation cycles.
     pub allocation_runs: u64,
+    /// Duration of the latest allocation cycle, ms.
+    pub last_allocation_ms: f64,
     /// Agents removed after ping timeouts.
     pub agents_removed: u64,
 }
@@ -246,6 +250,7 @@ pub struct Master {
     pub start_time: f64,
     epoch: Instant,
     registry: Registry,
+    commit: commit::GroupCommit,
     allocator: Allocator,
     /// Frameworks by id.
     pub frameworks: HashMap<String, Framework>,
@@ -297,6 +302,16 @@ impl Master {
         };
         let allocator = Allocator::new(AllocatorConfig {
             allocation_interval: config.allocation_interval,
+            role_sorter: config.role_sorter,
+            framework_sorter: config.framework_sorter,
+            // Validated with the flags.
+            min_allocatable_resources: crate::allocator::parse_min_allocatable(
+                &config.min_allocatable_resources,
+            )
+            .unwrap_or_default(),
+            fair_sharing_excluded_resource_names: config
+                .fair_sharing_excluded_resource_names
+                .clone(),
             seed: u64::from(port) ^ 0x5eed,
             ..AllocatorConfig::default()
         });
@@ -307,6 +322,7 @@ impl Master {
             start_time: now_secs(),
             epoch: now,
             registry,
+            commit: commit::GroupCommit::default(),
             allocator,
             frameworks: HashMap::new(),
             completed_frameworks: VecDeque::new(),
@@ -349,8 +365,10 @@ impl Master {
         self.info.pid.clone().unwrap_or_default()
     }
 
-    fn save_registry(&self) -> Result<(), RegistryError> {
-        self.registry.save()
+    fn save_registry(&mut self) -> Result<(), RegistryError> {
+        self.registry.save()?;
+        self.registry_saved();
+        Ok(())
     }
 
     /// Frameworks from the registry, as disconnected "recovered" frameworks:

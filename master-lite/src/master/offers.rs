@@ -15,10 +15,27 @@ use crate::allocator::Resources;
 use crate::convert::to_wire;
 
 impl Master {
-    /// One allocation cycle: offers go out as one OFFERS event per framework.
+    /// One regular allocation cycle: offers go out as one OFFERS event per
+    /// framework.
     pub fn allocate(&mut self) {
         let now = self.now_nanos();
+        let started = Instant::now();
         let made = self.allocator.allocate(now);
+        self.counters.last_allocation_ms = started.elapsed().as_secs_f64() * 1000.0;
+        self.send_offers(made, now);
+    }
+
+    /// One event-triggered cycle: like [`Master::allocate`], but agents are
+    /// handed out in strict DRF order (`Allocator::allocate_triggered`).
+    pub fn allocate_triggered(&mut self) {
+        let now = self.now_nanos();
+        let started = Instant::now();
+        let made = self.allocator.allocate_triggered(now);
+        self.counters.last_allocation_ms = started.elapsed().as_secs_f64() * 1000.0;
+        self.send_offers(made, now);
+    }
+
+    fn send_offers(&mut self, made: Vec<crate::allocator::Offer>, now: u64) {
         self.counters.allocation_runs += 1;
         if made.is_empty() {
             return;
@@ -193,8 +210,18 @@ impl Master {
         self.counters.message("messages_accept_offers");
         let mut tasks: Vec<TaskInfo> = Vec::new();
         let mut unsupported: Vec<(TaskInfo, String)> = Vec::new();
+        let mut reservations: Vec<(bool, Vec<meseta_api::Resource>)> = Vec::new();
         for op in accept.operations {
             match op.r#type {
+                Some(OfferOperationType::Reserve) => {
+                    self.counters.message("messages_reserve_resources");
+                    reservations.push((true, op.reserve.map(|r| r.resources).unwrap_or_default()));
+                }
+                Some(OfferOperationType::Unreserve) => {
+                    self.counters.message("messages_unreserve_resources");
+                    let res = op.unreserve.map(|r| r.resources).unwrap_or_default();
+                    reservations.push((false, res));
+                }
                 Some(OfferOperationType::Launch) => {
                     self.counters.message("messages_launch_tasks");
                     tasks.extend(op.launch.map(|l| l.task_infos).unwrap_or_default());
@@ -244,6 +271,14 @@ impl Master {
         let mut remaining = Resources::new();
         for r in &recs {
             remaining.add(&r.alloc);
+        }
+        for (reserve, wire) in reservations {
+            if let Err(msg) =
+                self.offer_reservation(fw_id, &agent_id, &mut remaining, reserve, &wire)
+            {
+                let what = if reserve { "RESERVE" } else { "UNRESERVE" };
+                tracing::warn!(framework_id = %fw_id, agent_id = %agent_id, "dropping {what}: {msg}");
+            }
         }
         for (t, msg) in unsupported {
             let st = Self::master_status(

@@ -1,5 +1,6 @@
 //! Operator actions on agents (Mesos `Master::Http` operator calls):
-//! dynamic reservations, DEACTIVATE/REACTIVATE_AGENT and MARK_AGENT_GONE.
+//! dynamic reservations (also RESERVE/UNRESERVE offer operations),
+//! DEACTIVATE/REACTIVATE_AGENT and MARK_AGENT_GONE.
 //! Weights and quota are in `roles.rs`, DRAIN_AGENT in `drain.rs`.
 //!
 //! Every action validates its whole input before changing anything, so a
@@ -11,6 +12,7 @@ use meseta_api::Resource as WireResource;
 use super::{CallError, Master};
 use crate::allocator::{AllocatorError, Operation, ReservationError, Resource, Resources};
 use crate::convert::{from_wire, to_wire};
+use crate::registry::{OperationKind, StoredOperation};
 
 impl From<AllocatorError> for CallError {
     fn from(e: AllocatorError) -> Self {
@@ -97,10 +99,54 @@ impl Master {
             self.allocator.agent_total(agent_id),
         ) {
             a.info.resources = to_wire(total);
-            a.operations.extend(ops);
+            a.operations.extend(ops.iter().cloned());
         }
+        self.persist_operations(agent_id, &ops);
         self.trigger_allocation();
         Ok(())
+    }
+
+    /// Records reservation operations in the registry, so a restarted
+    /// master re-applies them when the agent re-registers.
+    pub(crate) fn persist_operations(&mut self, agent_id: &str, ops: &[Operation]) {
+        let stored = self
+            .registry
+            .data
+            .reservations
+            .entry(agent_id.to_string())
+            .or_default();
+        stored.extend(ops.iter().map(|op| match op {
+            Operation::Reserve(r) => StoredOperation {
+                kind: OperationKind::Reserve,
+                resources: to_wire(r),
+            },
+            Operation::Unreserve(r) => StoredOperation {
+                kind: OperationKind::Unreserve,
+                resources: to_wire(r),
+            },
+        }));
+        if let Err(err) = self.save_registry() {
+            tracing::error!(agent_id, %err, "cannot persist reservations (kept until the master restarts)");
+        }
+    }
+
+    /// The registry's reservation operations for an agent (after a master
+    /// restart); entries that no longer parse are skipped.
+    pub(crate) fn stored_operations(&self, agent_id: &str) -> Vec<Operation> {
+        let stored = self.registry.data.reservations.get(agent_id);
+        stored
+            .into_iter()
+            .flatten()
+            .filter_map(|s| {
+                let res = from_wire(&s.resources)
+                    .map_err(|err| tracing::warn!(agent_id, %err, "skipping a stored reservation"))
+                    .ok()?;
+                Some(match s.kind {
+                    OperationKind::Reserve => Operation::Reserve(res),
+                    OperationKind::Unreserve => Operation::Unreserve(res),
+                })
+            })
+            .collect()
     }
 
     /// DEACTIVATE_AGENT: no more offers from the agent; outstanding ones are
@@ -142,5 +188,85 @@ impl Master {
     /// reservations).
     pub fn agent_total_wire(&self, agent_id: &str) -> Option<Vec<WireResource>> {
         self.allocator.agent_total(agent_id).map(to_wire)
+    }
+}
+
+impl Master {
+    /// RESERVE (`reserve`) or UNRESERVE of offered resources in an ACCEPT:
+    /// the resources are converted on the agent (and persisted) and stay in
+    /// `remaining`, so later operations of the ACCEPT can use them; what is
+    /// left unused is recovered with the ACCEPT. On error nothing changes.
+    pub(crate) fn offer_reservation(
+        &mut self,
+        fw_id: &str,
+        agent_id: &str,
+        remaining: &mut Resources,
+        reserve: bool,
+        wire: &[meseta_api::Resource],
+    ) -> Result<(), String> {
+        let res = crate::convert::from_wire(wire).map_err(|e| e.to_string())?;
+        if res.is_empty() {
+            return Err("no resources".into());
+        }
+        let roles: std::collections::HashSet<Option<&str>> =
+            res.iter().map(|r| r.reservation_role()).collect();
+        let role = match roles.into_iter().collect::<Vec<_>>().as_slice() {
+            [Some(role)] => (*role).to_string(),
+            _ => return Err("resources must be reserved for exactly one role".into()),
+        };
+        if !remaining.allocation_roles().iter().any(|r| **r == *role) {
+            return Err(format!("role '{role}' is not the offer's allocation role"));
+        }
+        let op = if reserve {
+            Operation::Reserve(res.clone())
+        } else {
+            Operation::Unreserve(res.clone())
+        };
+        let mut needed = if reserve {
+            res.iter()
+                .map(|r| crate::allocator::Resource {
+                    reservation: None,
+                    ..r.clone()
+                })
+                .collect()
+        } else {
+            res
+        };
+        needed.allocate(&role);
+        if !remaining.contains(&needed) {
+            return Err(format!("{needed} is not in the offer"));
+        }
+        let now = self.now_nanos();
+        self.allocator
+            .recover(agent_id, fw_id, &needed, None, now)
+            .map_err(|e| e.to_string())?;
+        remaining.subtract(&needed);
+        if let Err(err) = self
+            .allocator
+            .apply_operations(agent_id, std::slice::from_ref(&op))
+        {
+            // Back in the pool unconverted: the next offer has them as they were.
+            return Err(err.to_string());
+        }
+        if let (Some(a), Some(total)) = (
+            self.agents.get_mut(agent_id),
+            self.allocator.agent_total(agent_id),
+        ) {
+            a.info.resources = to_wire(total);
+            a.operations.push(op.clone());
+        }
+        self.persist_operations(agent_id, std::slice::from_ref(&op));
+        // The converted resources stay with the framework: later LAUNCHes
+        // of the same ACCEPT may use them.
+        let mut converted = match op {
+            Operation::Reserve(r) => r,
+            Operation::Unreserve(r) => unreserved_copy(&r),
+        };
+        converted.allocate(&role);
+        match self.allocator.claim(agent_id, fw_id, &converted) {
+            Ok(()) => remaining.add(&converted),
+            Err(err) => tracing::warn!(agent_id, %err, "converted resources go back to the pool"),
+        }
+        Ok(())
     }
 }

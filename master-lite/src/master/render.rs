@@ -244,6 +244,22 @@ impl Master {
         if let Some(cl) = &c.cluster {
             put("cluster", cl.clone());
         }
+        let sorter = |k: crate::allocator::SorterKind| match k {
+            crate::allocator::SorterKind::Drf => "drf".to_string(),
+            crate::allocator::SorterKind::Random => "random".to_string(),
+        };
+        put("role_sorter", sorter(c.role_sorter));
+        put("framework_sorter", sorter(c.framework_sorter));
+        put(
+            "min_allocatable_resources",
+            c.min_allocatable_resources.clone(),
+        );
+        if !c.fair_sharing_excluded_resource_names.is_empty() {
+            put(
+                "fair_sharing_excluded_resource_names",
+                c.fair_sharing_excluded_resource_names.join(","),
+            );
+        }
         m
     }
 
@@ -341,6 +357,35 @@ impl Master {
             "allocator/mesos/allocation_runs",
             c(self.counters.allocation_runs),
         );
+        put(
+            "allocator/mesos/allocation_run_ms",
+            self.counters.last_allocation_ms,
+        );
+        put(
+            "allocator/mesos/allocation_run_ms/count",
+            c(self.counters.allocation_runs),
+        );
+        self.allocator_share_metrics(&mut put);
+        for (name, key) in [
+            ("master/slave_registrations", "messages_register_slave"),
+            ("master/slave_reregistrations", "messages_reregister_slave"),
+        ] {
+            put(
+                name,
+                c(self.counters.messages.get(key).copied().unwrap_or(0)),
+            );
+        }
+        // Mesos registrar metrics (group-committed agent registrations).
+        put(
+            "registrar/queued_operations",
+            n(self.pending_registrations()),
+        );
+        let (writes, ms) = self.commit_stats();
+        put("registrar/state_store_ms/count", c(writes));
+        put(
+            "registrar/state_store_ms",
+            if writes > 0 { ms / c(writes) } else { 0.0 },
+        );
         let mut totals: BTreeMap<&str, (f64, f64)> = ["cpus", "mem", "disk", "gpus"]
             .into_iter()
             .map(|n| (n, (0.0, 0.0)))
@@ -372,5 +417,41 @@ impl Master {
             );
         }
         Json::Object(m.into_iter().map(|(k, v)| (k, json!(v))).collect())
+    }
+
+    /// `allocator/mesos/resources/<name>/{total,offered_or_allocated}` and
+    /// `allocator/mesos/roles/<role>/shares/dominant`.
+    fn allocator_share_metrics(&self, put: &mut impl FnMut(&str, f64)) {
+        let total = self.allocator.cluster_total();
+        let mut used = crate::allocator::Quantities::new();
+        for r in self.roles() {
+            let mut held = r.allocated.clone();
+            held.add(&r.offered);
+            let dominant = held
+                .iter()
+                .filter_map(|(name, v)| {
+                    let t = total.get(name).as_f64();
+                    (t > 0.0).then(|| v.as_f64() / t)
+                })
+                .fold(0.0, f64::max);
+            put(
+                &format!("allocator/mesos/roles/{}/shares/dominant", r.name),
+                dominant,
+            );
+            // Top-level roles only, so nested roles are not counted twice.
+            if !r.name.contains('/') {
+                used.add(&held);
+            }
+        }
+        for (name, t) in total.iter() {
+            put(
+                &format!("allocator/mesos/resources/{name}/total"),
+                t.as_f64(),
+            );
+            put(
+                &format!("allocator/mesos/resources/{name}/offered_or_allocated"),
+                used.get(name).as_f64(),
+            );
+        }
     }
 }

@@ -94,7 +94,7 @@ impl Master {
 
     /// Writes the registry after an operator change; a failure is logged
     /// (the change stays in effect until the master restarts).
-    fn persist(&self, what: &str) {
+    fn persist(&mut self, what: &str) {
         if let Err(err) = self.save_registry() {
             tracing::error!(%err, "cannot persist {what}");
         }

@@ -281,6 +281,19 @@ impl Master {
                 out.push(reconciled(&t.task));
                 continue;
             }
+            // Tasks of removed agents keep answering with the state the
+            // removal gave them (Mesos keeps them as unreachable/gone).
+            let removed = fw.completed_tasks.iter().rev().find(|t| {
+                t.task.task_id == rt.task_id
+                    && matches!(
+                        t.task.state,
+                        TaskState::Unreachable | TaskState::GoneByOperator
+                    )
+            });
+            if let Some(t) = removed {
+                out.push(reconciled(&t.task));
+                continue;
+            }
             let agent_known = rt
                 .agent_id
                 .as_ref()

@@ -6,6 +6,7 @@
 
 pub mod operator;
 pub mod pymesos;
+pub mod real;
 
 use std::net::SocketAddr;
 use std::time::Duration;
