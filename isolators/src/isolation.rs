@@ -34,6 +34,8 @@ const KNOWN: &[&str] = &[
     "filesystem/posix",
     "posix/cpu",
     "posix/mem",
+    // --- image --- (images are turned on by --image_providers; the name is accepted)
+    "docker/runtime",
 ];
 
 /// Mesos isolator names that Meseta recognises but does not implement.
@@ -51,7 +53,6 @@ const MESOS_ONLY: &[&str] = &[
     "cgroups/net_prio",
     "cgroups/perf_event",
     "appc/runtime",
-    "docker/runtime",
     "docker/volume",
     "linux/devices",
     "linux/capabilities",

@@ -10,6 +10,7 @@
 
 pub mod checkpoint;
 pub mod env;
+pub mod image;
 pub mod launch;
 pub mod lifecycle;
 pub mod recovery;
@@ -120,6 +121,8 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     cc.cgroups_enable_cfs = config.cgroups_enable_cfs;
     cc.sandbox_directory = config.sandbox_directory.clone();
     cc.default_kill_grace = config.executor_shutdown_grace_period;
+    // --- image ---
+    cc.provisioner_dir = Some(config.work_dir.join("provisioner"));
     let containerizer = MesosContainerizer::new(cc)?;
     let meta = checkpoint::Meta::new(&config.work_dir);
     let boot_id = checkpoint::current_boot_id();
