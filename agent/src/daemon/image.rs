@@ -54,6 +54,9 @@ pub struct ImagePull {
     pub layers: Vec<LayerProgress>,
 }
 
+/// One lock per image reference, held while it is fetched.
+static FETCHING: LazyLock<Mutex<BTreeMap<String, Arc<Mutex<()>>>>> = LazyLock::new(Mutex::default);
+
 /// Pulls in flight, by container id.
 static PULLS: LazyLock<Mutex<BTreeMap<String, ImagePull>>> = LazyLock::new(Mutex::default);
 
@@ -223,9 +226,19 @@ fn fetch(
     reference: &Reference,
     container_id: &str,
 ) -> Result<StoredImage, String> {
+    // One fetch per image at a time: the tasks behind the first find it in the store.
+    let lock = FETCHING
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(reference.to_string())
+        .or_default()
+        .clone();
+    let _fetching = lock.lock().unwrap_or_else(|p| p.into_inner());
     let store = Store::open(&images.store_dir, Limits::default()).map_err(|e| e.to_string())?;
-    if let Some(image) = store.image(&reference.name()).map_err(|e| e.to_string())? {
-        return Ok(image);
+    for name in [reference.to_string(), reference.name()] {
+        if let Some(image) = store.image(&name).map_err(|e| e.to_string())? {
+            return Ok(image);
+        }
     }
     if images.registry.starts_with("http://") || images.registry.starts_with("https://") {
         let puller = Puller::new(&images.registry, images.docker_config.as_deref())
