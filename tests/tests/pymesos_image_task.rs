@@ -85,6 +85,11 @@ fn run_image_scenario(cluster: &Cluster, image: &str) {
         String::from_utf8_lossy(&out.stderr),
         cluster.logs()
     );
+    run_checks(cluster);
+}
+
+/// What the proof task saw, and the Entrypoint task's output.
+fn run_checks(cluster: &Cluster) {
     let work = cluster.dir.path().join("agent");
     let mut proofs = Vec::new();
     find_files(&work, "proof", &mut proofs);
@@ -192,4 +197,86 @@ fn image_task_fails_clearly_without_image_providers() {
         String::from_utf8_lossy(&out.stdout),
         cluster.logs()
     );
+}
+
+#[test]
+fn image_tasks_pull_from_a_registry_with_visible_progress() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    if !root_or_skip("image_tasks_pull_from_a_registry_with_visible_progress") {
+        return;
+    }
+    let Some(registry) = meseta_tests::registry::Registry::start() else {
+        return;
+    };
+    // A big incompressible fourth layer keeps the pull going long enough to be watched.
+    let mut layers = images::layers();
+    layers.push(meseta_tests::registry::big_layer("data/blob", 48 << 20));
+    registry.push_image("team/bigbox", "v1", &layers);
+    let store = tempfile::tempdir().unwrap();
+    let mut opts = ClusterOptions::new(RESOURCES);
+    opts.isolation = ISOLATION.into();
+    opts.agent_args = vec![
+        "--image_providers=docker".into(),
+        format!("--docker_registry={}", registry.url),
+        format!("--docker_store_dir={}", store.path().display()),
+        // A pull longer than this must not fail the executor: it does not count.
+        "--executor_registration_timeout=1secs".into(),
+    ];
+    let cluster = Cluster::start_with(&opts);
+    let child = cluster
+        .scenario_command("image_task", 120)
+        .env("IMAGE_NAME", "team/bigbox:v1")
+        .spawn()
+        .expect("scenario.py");
+    let started = std::time::Instant::now();
+    let mut seen: Option<(String, serde_json::Value)> = None;
+    let mut inspect = String::new();
+    while seen.is_none() && started.elapsed() < std::time::Duration::from_secs(60) {
+        let containers = meseta_tests::get_json(cluster.agent_port, "/containers");
+        for c in containers.as_array().into_iter().flatten() {
+            let pull = &c["meseta"]["image_pull"];
+            let layers = pull["layers"].as_array().map_or(0, Vec::len);
+            if layers > 0 && pull["image"] == "team/bigbox:v1" {
+                let id = c["container_id"].as_str().unwrap_or_default().to_owned();
+                let out = std::process::Command::new(meseta_tests::bin("agentctl"))
+                    .arg(format!("--agent=127.0.0.1:{}", cluster.agent_port))
+                    .args(["inspect", &id])
+                    .output()
+                    .expect("agentctl");
+                inspect = String::from_utf8_lossy(&out.stdout).into_owned();
+                seen = Some((id, pull.clone()));
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().expect("scenario.py");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "scenario failed:\n{stdout}\n{}",
+        cluster.logs()
+    );
+    let (id, pull) = seen.expect("no pull progress seen in /containers during the pull");
+    assert_eq!(pull["phase"], "pulling", "{pull}");
+    assert!(
+        inspect.contains("Image:       team/bigbox:v1 (pulling)"),
+        "agentctl inspect {id}:\n{inspect}"
+    );
+    eprintln!("progress seen: {pull}\nagentctl inspect:\n{inspect}");
+    let log = std::fs::read_to_string(cluster.dir.path().join("agent.err")).unwrap_or_default();
+    let pull_secs: f64 = log
+        .lines()
+        .filter(|l| l.contains("image ready"))
+        .filter_map(|l| l.rsplit("secs=").next()?.trim().parse().ok())
+        .fold(0.0, f64::max);
+    assert!(
+        pull_secs > 1.0,
+        "the pull ({pull_secs}s) should outlast --executor_registration_timeout=1secs"
+    );
+    run_checks(&cluster);
+    assert_cleaned_up(&cluster);
+    // The layers are in the store, unpacked once.
+    let layers_dir = store.path().join("layers");
+    assert_eq!(std::fs::read_dir(layers_dir).unwrap().count(), 4);
 }
