@@ -164,14 +164,7 @@ pub async fn apply(
     );
     let (job_cid, job_dir) = (cid.clone(), dir.clone());
     let result = tokio::task::spawn_blocking(move || {
-        let image = fetch(&images, &reference, &job_cid)?;
-        if let Some(p) = pulls().get_mut(&job_cid) {
-            p.phase = "provisioning";
-        }
-        let store = Store::open(&images.store_dir, Limits::default()).map_err(|e| e.to_string())?;
-        let rootfs = oci_bundles::provision::provision(&store, &image, &job_dir, images.backend)
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>((image, rootfs))
+        fetch_and_provision(&images, &reference, &job_cid, &job_dir)
     })
     .await
     .map_err(|e| e.to_string())
@@ -217,6 +210,25 @@ pub async fn apply(
         }
     }
     Ok(spec)
+}
+
+/// Fetches `reference` and provisions `dir/rootfs` from it for `container_id` (blocking);
+/// returns the image and the root filesystem. Progress goes to [`pull_json`] while the
+/// container is registered there.
+pub fn fetch_and_provision(
+    images: &ImageConfig,
+    reference: &Reference,
+    container_id: &str,
+    dir: &Path,
+) -> Result<(StoredImage, PathBuf), String> {
+    let image = fetch(images, reference, container_id)?;
+    if let Some(p) = pulls().get_mut(container_id) {
+        p.phase = "provisioning";
+    }
+    let store = Store::open(&images.store_dir, Limits::default()).map_err(|e| e.to_string())?;
+    let rootfs = oci_bundles::provision::provision(&store, &image, dir, images.backend)
+        .map_err(|e| e.to_string())?;
+    Ok((image, rootfs))
 }
 
 /// Fetches `reference` into the store (blocking): the cached copy, an import from a
