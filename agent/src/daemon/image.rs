@@ -185,6 +185,7 @@ pub async fn apply(
     match task {
         Some(task) => {
             let launch = task_launch_info(agent, &spec, &task, &runtime, &rootfs, &dir)?;
+            spec.command.user = None;
             let path = dir.join("task_launch_info");
             let json = serde_json::to_vec(&launch).map_err(|e| e.to_string())?;
             std::fs::write(&path, json)
@@ -339,7 +340,14 @@ fn task_launch_info(
         argv,
         env,
         working_dir,
-        user: runtime.user.clone().filter(|u| !u.is_empty()),
+        // The task's user (--switch_user) wins over the image's `User`; the executor itself
+        // stays root, as libcontainer needs.
+        user: spec
+            .command
+            .user
+            .clone()
+            .or_else(|| runtime.user.clone())
+            .filter(|u| !u.is_empty()),
         hostname: agent.config.hostname.clone(),
         cgroups_path: format!("/{}/{}/task", agent.config.cgroups_root, spec.container_id),
         state_dir,

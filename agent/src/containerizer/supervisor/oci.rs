@@ -132,6 +132,9 @@ pub fn resolve_user(rootfs: &Path, user: Option<&str>) -> Result<Ids, String> {
                 .and_then(|f| f.get(3).and_then(|g| g.parse().ok()));
             (uid, gid.unwrap_or(0))
         }
+        Err(_) if name == "root" && lookup(&passwd, |f| f.first() == Some(&name)).is_none() => {
+            (0, 0)
+        }
         Err(_) => {
             let f = lookup(&passwd, |f| f.first() == Some(&name))
                 .ok_or_else(|| format!("user '{name}' is not in the image's /etc/passwd"))?;
