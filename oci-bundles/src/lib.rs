@@ -3,6 +3,7 @@
 
 pub mod command;
 pub mod digest;
+pub mod fuzzing;
 pub mod import;
 pub mod provision;
 pub mod pull;
