@@ -41,7 +41,10 @@ fn images_are_off_without_image_providers_and_defaults_match_mesos() {
     assert_eq!(images.store_dir, Path::new("/tmp/mesos/store/docker"));
     assert!(c.isolation.filesystem_linux);
     let flags: std::collections::HashMap<_, _> = c.flags.into_iter().collect();
-    assert_eq!(flags.get("image_providers").map(String::as_str), Some("docker"));
+    assert_eq!(
+        flags.get("image_providers").map(String::as_str),
+        Some("docker")
+    );
 }
 
 #[test]
@@ -60,7 +63,10 @@ fn image_flags_come_from_etc_files_and_credentials_stay_hidden() {
     assert_eq!(images.backend, Backend::Copy);
     assert!(images.docker_config.unwrap().contains("dTpw"));
     let flags: std::collections::HashMap<_, _> = c.flags.into_iter().collect();
-    assert_eq!(flags.get("docker_config").map(String::as_str), Some("(set)"));
+    assert_eq!(
+        flags.get("docker_config").map(String::as_str),
+        Some("(set)")
+    );
 }
 
 #[test]
@@ -69,11 +75,17 @@ fn bad_image_flags_are_refused_with_the_flag_named() {
     for (args, want) in [
         (&["--image_providers=appc"][..], "--image_providers"),
         (
-            &["--image_providers=docker", "--image_provisioner_backend=aufs"][..],
+            &[
+                "--image_providers=docker",
+                "--image_provisioner_backend=aufs",
+            ][..],
             "--image_provisioner_backend",
         ),
         (
-            &["--image_providers=docker", "--docker_config=/nonexistent/config.json"][..],
+            &[
+                "--image_providers=docker",
+                "--docker_config=/nonexistent/config.json",
+            ][..],
             "--docker_config",
         ),
         (&["--isolation=docker/volume"][..], "--isolation"),

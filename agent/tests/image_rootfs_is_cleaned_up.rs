@@ -127,12 +127,15 @@ async fn destroying_a_running_image_task_leaves_nothing_behind() {
         return;
     }
     let s = setup();
-    let spec = image_container(&s, "busy", "echo started > /mnt/mesos/sandbox/started; exec sleep 600");
+    let spec = image_container(
+        &s,
+        "busy",
+        "echo started > /mnt/mesos/sandbox/started; exec sleep 600",
+    );
     let sandbox = spec.sandbox.clone();
     s.containerizer.launch(spec).await.unwrap();
-    let started = meseta_tests::wait_until(Duration::from_secs(20), || {
-        sandbox.join("started").exists()
-    });
+    let started =
+        meseta_tests::wait_until(Duration::from_secs(20), || sandbox.join("started").exists());
     let stderr = std::fs::read_to_string(sandbox.join("stderr")).unwrap_or_default();
     assert!(started, "the task never ran: {stderr}");
     // The task's cgroup is a child of the container's.
@@ -140,7 +143,10 @@ async fn destroying_a_running_image_task_leaves_nothing_behind() {
         .join(&s.cgroups_root)
         .join("busy/task");
     assert!(task_cgroup.exists(), "{} missing", task_cgroup.display());
-    assert!(!mounted_under(s.dir.path()).is_empty(), "no overlay mounted");
+    assert!(
+        !mounted_under(s.dir.path()).is_empty(),
+        "no overlay mounted"
+    );
     let task_pids: Vec<i32> = std::fs::read_to_string(task_cgroup.join("cgroup.procs"))
         .unwrap()
         .lines()

@@ -148,7 +148,12 @@ pub async fn run(opts: &Options) -> Result<String> {
         work: dir.path().to_owned(),
         registry: registry.url.clone(),
     };
-    let port = registry.url.rsplit(':').next().unwrap_or_default().to_owned();
+    let port = registry
+        .url
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     let image = format!("127.0.0.1:{port}/{REPO}:latest");
 
     let (mut m_cold, mut d_cold, mut m_warm, mut d_warm) = (vec![], vec![], vec![], vec![]);

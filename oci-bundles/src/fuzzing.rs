@@ -40,6 +40,9 @@ pub fn unpack_one(data: &[u8], sandbox: &Path) -> Outcome {
         .map(|e| e.file_name())
         .filter(|n| n != "dest")
         .collect();
-    assert!(outside.is_empty(), "the layer escaped its destination: {outside:?}");
+    assert!(
+        outside.is_empty(),
+        "the layer escaped its destination: {outside:?}"
+    );
     outcome
 }

@@ -127,11 +127,17 @@ fn mutated_layers_never_panic_or_escape() {
         match result {
             Ok(Outcome::Unpacked) => unpacked += 1,
             Ok(Outcome::Refused) => refused += 1,
-            Err(_) => panic!("iteration {i} (seed {}) panicked or escaped", i % seeds.len()),
+            Err(_) => panic!(
+                "iteration {i} (seed {}) panicked or escaped",
+                i % seeds.len()
+            ),
         }
     }
     eprintln!("{unpacked} unpacked, {refused} refused");
-    assert!(unpacked > 0 && refused > 0, "{unpacked} unpacked, {refused} refused");
+    assert!(
+        unpacked > 0 && refused > 0,
+        "{unpacked} unpacked, {refused} refused"
+    );
 }
 
 #[test]

@@ -36,7 +36,9 @@ impl Registry {
             .into_iter()
             .find(|p| Path::new(p).exists())
         else {
-            eprintln!("SKIPPED: docker-registry is not installed (apt-get install docker-registry)");
+            eprintln!(
+                "SKIPPED: docker-registry is not installed (apt-get install docker-registry)"
+            );
             return None;
         };
         let dir = tempfile::tempdir().expect("tempdir");

@@ -98,16 +98,16 @@ fn run_checks(cluster: &Cluster) {
     eprintln!("what the task saw:\n{proof}");
     let host = nix::unistd::gethostname().unwrap();
     for want in [
-        "keep",                                // a file only the image has
-        "CapEff:\t00000000a80425fb",           // Docker's default capability set
+        "keep",                      // a file only the image has
+        "CapEff:\t00000000a80425fb", // Docker's default capability set
         "CapBnd:\t00000000a80425fb",
         "NoNewPrivs:\t1",
-        "/tmp",                                // the image's WorkingDir
-        "sandbox=/mnt/mesos/sandbox",          // MESOS_SANDBOX
+        "/tmp",                       // the image's WorkingDir
+        "sandbox=/mnt/mesos/sandbox", // MESOS_SANDBOX
         "proc-ok",
         "dev-ok",
         "sys-ro",
-        host.to_str().unwrap(),                // /etc/hostname
+        host.to_str().unwrap(), // /etc/hostname
     ] {
         assert!(proof.contains(want), "'{want}' missing in proof:\n{proof}");
     }

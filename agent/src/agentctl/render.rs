@@ -199,7 +199,12 @@ pub fn inspect(views: &[ContainerView]) -> String {
 fn image_pull(pull: &super::model::ImagePull) -> String {
     let mut out = format!("Image:       {} ({})\n", pull.image, pull.phase);
     for l in &pull.layers {
-        let short: String = l.digest.trim_start_matches("sha256:").chars().take(12).collect();
+        let short: String = l
+            .digest
+            .trim_start_matches("sha256:")
+            .chars()
+            .take(12)
+            .collect();
         let progress = if l.cached {
             "already in the store".to_owned()
         } else {

@@ -174,12 +174,15 @@ pub async fn apply(
         Ok(r) => r,
         Err(e) => {
             let _ = oci_bundles::provision::destroy(&dir);
-            return Err(format!(
-                "Failed to launch container: image '{name}': {e}"
-            ));
+            return Err(format!("Failed to launch container: image '{name}': {e}"));
         }
     };
-    info!(container_id = cid, image = name, secs = started.elapsed().as_secs_f64(), "image ready");
+    info!(
+        container_id = cid,
+        image = name,
+        secs = started.elapsed().as_secs_f64(),
+        "image ready"
+    );
     let runtime = image.runtime.clone();
     let target = agent.config.sandbox_directory.clone();
     match task {
@@ -267,8 +270,13 @@ fn fetch(
     let archive = oci_bundles::local_archive_path(dir, reference);
     let layout = archive.with_extension("");
     if layout.join("oci-layout").is_file() {
-        return oci_bundles::import_oci_layout(&store, &layout, reference.tag.as_deref(), &reference.name())
-            .map_err(|e| e.to_string());
+        return oci_bundles::import_oci_layout(
+            &store,
+            &layout,
+            reference.tag.as_deref(),
+            &reference.name(),
+        )
+        .map_err(|e| e.to_string());
     }
     if !archive.is_file() {
         return Err(format!(
@@ -310,7 +318,12 @@ fn task_launch_info(
     }
     let target = agent.config.sandbox_directory.clone();
     let mut env = image_env(runtime);
-    for (k, v) in spec.command.env.iter().filter(|(k, _)| k.starts_with("MESOS_")) {
+    for (k, v) in spec
+        .command
+        .env
+        .iter()
+        .filter(|(k, _)| k.starts_with("MESOS_"))
+    {
         set(&mut env, k, v);
     }
     set(&mut env, "MESOS_SANDBOX", &target.display().to_string());

@@ -136,7 +136,10 @@ pub struct AgentFlags {
     pub image_providers: Option<String>,
     /// Where docker images come from: a registry URL (`https://host[:port]`, `http://host:port`)
     /// or a local directory of `docker save` tarballs named `<name>:<tag>.tar`.
-    #[arg(long = "docker_registry", default_value = "https://registry-1.docker.io")]
+    #[arg(
+        long = "docker_registry",
+        default_value = "https://registry-1.docker.io"
+    )]
     pub docker_registry: String,
     /// Directory of the content-addressed image store (layers are unpacked here once).
     #[arg(long = "docker_store_dir", default_value = "/tmp/mesos/store/docker")]
@@ -442,12 +445,21 @@ impl AgentFlags {
         v.extend([
             ("image_providers", opt(&self.image_providers)),
             ("docker_registry", self.docker_registry.clone()),
-            ("docker_store_dir", self.docker_store_dir.display().to_string()),
-            ("image_provisioner_backend", opt(&self.image_provisioner_backend)),
+            (
+                "docker_store_dir",
+                self.docker_store_dir.display().to_string(),
+            ),
+            (
+                "image_provisioner_backend",
+                opt(&self.image_provisioner_backend),
+            ),
             // Credentials are not shown.
             (
                 "docker_config",
-                self.docker_config.as_ref().map(|_| "(set)".to_owned()).unwrap_or_default(),
+                self.docker_config
+                    .as_ref()
+                    .map(|_| "(set)".to_owned())
+                    .unwrap_or_default(),
             ),
         ]);
         v.retain(|(_, value)| !value.is_empty());

@@ -334,7 +334,10 @@ fn remove_nested_cgroups(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    for child in entries.flatten().filter(|e| e.file_type().is_ok_and(|t| t.is_dir())) {
+    for child in entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+    {
         let child = child.path();
         remove_nested_cgroups(&child);
         for _ in 0..200 {

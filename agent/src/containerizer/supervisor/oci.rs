@@ -44,7 +44,8 @@ pub struct Ids {
 
 /// Builds the spec. `hostname_file` is the generated `/etc/hostname` on the host.
 pub fn spec(info: &TaskLaunchInfo, ids: Ids, hostname_file: &Path) -> Result<Spec, String> {
-    let err = |what: &str, e: oci_spec::OciSpecError| format!("building the OCI spec ({what}): {e}");
+    let err =
+        |what: &str, e: oci_spec::OciSpecError| format!("building the OCI spec ({what}): {e}");
     let mut spec = Spec::default();
     let caps: HashSet<Capability> = DOCKER_DEFAULT_CAPS.iter().copied().collect();
     let capabilities = LinuxCapabilitiesBuilder::default()
@@ -93,7 +94,11 @@ pub fn spec(info: &TaskLaunchInfo, ids: Ids, hostname_file: &Path) -> Result<Spe
             .destination(dst)
             .typ("bind")
             .source(src)
-            .options(vec!["rbind".to_owned(), mode.to_owned(), "nosuid".to_owned()])
+            .options(vec![
+                "rbind".to_owned(),
+                mode.to_owned(),
+                "nosuid".to_owned(),
+            ])
             .build()
             .map_err(|e| err("mounts", e))
     };
@@ -205,10 +210,28 @@ mod tests {
         .unwrap();
         std::fs::write(dir.path().join("etc/group"), "users:x:100:\n").unwrap();
         let r = |u| resolve_user(dir.path(), Some(u));
-        assert_eq!(r("nobody"), Ok(Ids { uid: 65534, gid: 65533 }));
-        assert_eq!(r("65534"), Ok(Ids { uid: 65534, gid: 65533 }));
+        assert_eq!(
+            r("nobody"),
+            Ok(Ids {
+                uid: 65534,
+                gid: 65533
+            })
+        );
+        assert_eq!(
+            r("65534"),
+            Ok(Ids {
+                uid: 65534,
+                gid: 65533
+            })
+        );
         assert_eq!(r("1000:7"), Ok(Ids { uid: 1000, gid: 7 }));
-        assert_eq!(r("nobody:users"), Ok(Ids { uid: 65534, gid: 100 }));
+        assert_eq!(
+            r("nobody:users"),
+            Ok(Ids {
+                uid: 65534,
+                gid: 100
+            })
+        );
         assert!(r("ghost").is_err());
         assert_eq!(resolve_user(dir.path(), None), Ok(Ids { uid: 0, gid: 0 }));
     }

@@ -98,8 +98,7 @@ fn create(info: &TaskLaunchInfo) -> Result<Container, String> {
     let ids = oci::resolve_user(&info.rootfs, info.user.as_deref())?;
     prepare_working_dir(info, ids)?;
     let bundle = info.state_dir.join(format!("bundle-{}", info.container_id));
-    std::fs::create_dir_all(&bundle)
-        .map_err(|e| format!("creating {}: {e}", bundle.display()))?;
+    std::fs::create_dir_all(&bundle).map_err(|e| format!("creating {}: {e}", bundle.display()))?;
     let hostname_file = bundle.join("hostname");
     std::fs::write(&hostname_file, format!("{}\n", info.hostname))
         .map_err(|e| format!("writing {}: {e}", hostname_file.display()))?;
@@ -248,7 +247,10 @@ impl ImageExecutor {
         let cstr = |s: &str| CString::new(s).map_err(|_| format!("NUL byte in {s:?}"));
         let args = process.args().clone().unwrap_or_default();
         let arg0 = args.first().ok_or("empty command")?.clone();
-        let argv = args.iter().map(|a| cstr(a)).collect::<Result<Vec<_>, _>>()?;
+        let argv = args
+            .iter()
+            .map(|a| cstr(a))
+            .collect::<Result<Vec<_>, _>>()?;
         let env = process.env().clone().unwrap_or_default();
         let envp = env.iter().map(|e| cstr(e)).collect::<Result<Vec<_>, _>>()?;
         let path = env
