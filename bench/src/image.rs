@@ -94,6 +94,9 @@ impl Meseta {
         self.containerizer.wait(id).await?;
         let t = self.containerizer.destroy(id).await?;
         let took = start.elapsed();
+        if std::env::var_os("MESETA_BENCH_TRACE").is_some() {
+            eprintln!("{id}: {took:?}");
+        }
         if !t.succeeded() {
             let err = std::fs::read_to_string(sandbox.join("stderr")).unwrap_or_default();
             bail!("meseta container {id} failed: {} {}", t.message, err.trim());
@@ -118,6 +121,13 @@ async fn docker(args: &[&str]) -> Result<Duration> {
         );
     }
     Ok(start.elapsed())
+}
+
+/// A pause before every measured run: dockerd and containerd keep tearing a container down
+/// after `docker run --rm` returns, and on a 2-core machine that would be charged to whichever
+/// run comes next.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(500)).await;
 }
 
 /// Runs the benchmark and returns the markdown table plus the RESULT line.
@@ -159,15 +169,19 @@ pub async fn run(opts: &Options) -> Result<String> {
     let (mut m_cold, mut d_cold, mut m_warm, mut d_warm) = (vec![], vec![], vec![], vec![]);
     for i in 0..opts.cold {
         let store = dir.path().join(format!("store-cold-{i}"));
+        settle().await;
         m_cold.push(meseta.launch(&store, &format!("cold-{i}")).await?);
         let _ = docker(&["rmi", "-f", &image]).await;
+        settle().await;
         d_cold.push(docker(&["run", "--rm", &image, "true"]).await?);
     }
     let warm_store = dir.path().join("store-warm");
     meseta.launch(&warm_store, "warmup").await?;
     docker(&["run", "--rm", &image, "true"]).await?;
     for i in 0..opts.warm {
+        settle().await;
         m_warm.push(meseta.launch(&warm_store, &format!("warm-{i}")).await?);
+        settle().await;
         d_warm.push(docker(&["run", "--rm", &image, "true"]).await?);
     }
     let _ = docker(&["rmi", "-f", &image]).await;
@@ -188,7 +202,7 @@ pub async fn run(opts: &Options) -> Result<String> {
          Meseta: mesos containerizer (supervisor, cgroups cpu+mem, mount ns) → `mesos-containerizer run-task` (oci-spec + libcontainer) in an overlay rootfs with its own upper layer; \
          cold = empty store (pull + verify + unpack + provision + launch + destroy), warm = image cached. \
          docker: `docker run --rm` of the same image pulled by dockerd from the same registry; cold after `docker rmi`. \
-         {} cold and {} warm runs each, alternating.\n\n",
+         {} cold and {} warm runs each, alternating, with a 0.5 s pause before each run.\n\n",
         opts.cold, opts.warm
     ));
     out.push_str("| launch | runtime | runs | p50 ms | p90 ms | min ms | mean ms |\n|---|---|---|---|---|---|---|\n");

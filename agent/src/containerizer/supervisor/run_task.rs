@@ -241,8 +241,11 @@ fn reraise(sig: Signal) -> i32 {
 #[derive(Debug, Clone)]
 struct ImageExecutor;
 
+/// argv, envp, and the candidate paths of argv\[0\].
+type ExecPlan = (Vec<CString>, Vec<CString>, Vec<CString>);
+
 impl ImageExecutor {
-    fn plan(spec: &Spec) -> Result<(Vec<CString>, Vec<CString>, Vec<CString>), String> {
+    fn plan(spec: &Spec) -> Result<ExecPlan, String> {
         let process = spec.process().as_ref().ok_or("the spec has no process")?;
         let cstr = |s: &str| CString::new(s).map_err(|_| format!("NUL byte in {s:?}"));
         let args = process.args().clone().unwrap_or_default();
