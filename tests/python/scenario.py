@@ -263,8 +263,21 @@ class ImageTask(Base):
     def __init__(self):
         self.image = os.environ.get("IMAGE_NAME", "busybox:latest")
         self.expect_failure = os.environ.get("IMAGE_EXPECT_FAILURE")
+        self.custom_executor = os.environ.get("IMAGE_CUSTOM_EXECUTOR")
         if self.expect_failure:
             tasks = [{"id": "img-unsupported", "command": "true"}]
+        elif self.custom_executor:
+            # An executor that runs inside the image, records what it sees and exits
+            # without subscribing: its task fails, the proof file tells where it ran.
+            ex = Dict()
+            ex.executor_id.value = "img-executor"
+            ex.command.value = ("(cat /etc/keep; echo sandbox=$MESOS_SANDBOX; pwd; ls /bin) "
+                                "> $MESOS_SANDBOX/executor-proof 2>&1")
+            ex.resources = [scalar("cpus", 0.1), scalar("mem", 32)]
+            ex.container.type = "MESOS"
+            ex.container.mesos.image.type = "DOCKER"
+            ex.container.mesos.image.docker.name = self.image
+            tasks = [{"id": "img-custom", "executor": ex}]
         else:
             tasks = [
                 {"id": "img-proof", "command": f"({self.PROOF}) > $MESOS_SANDBOX/proof 2>&1"},
@@ -276,6 +289,8 @@ class ImageTask(Base):
 
     def task_info(self, offer, spec):
         t = super().task_info(offer, dict(spec, command=spec.get("command", "")))
+        if "executor" in spec:
+            return t
         if spec.get("entrypoint"):
             t.command = Dict(shell=False)
         t.container.type = "MESOS"
@@ -298,6 +313,8 @@ class ImageTask(Base):
             if last["img-unsupported"] != "TASK_FAILED" or self.expect_failure not in (u[-1]["message"] or ""):
                 return [f"img-unsupported: {u}"]
             return []
+        if self.custom_executor:
+            return [] if last["img-custom"] == "TASK_FAILED" else [f"img-custom: {self.states}"]
         want = {"img-proof": "TASK_FINISHED", "img-entrypoint": "TASK_FINISHED", "img-kill": "TASK_KILLED"}
         return [f"{t}: states {self.states.get(t)}, wanted last {w}; updates "
                 f"{[u for u in self.updates if u['task_id'] == t]}"

@@ -280,3 +280,43 @@ fn image_tasks_pull_from_a_registry_with_visible_progress() {
     let layers_dir = store.path().join("layers");
     assert_eq!(std::fs::read_dir(layers_dir).unwrap().count(), 4);
 }
+
+#[test]
+fn a_custom_executor_with_an_image_runs_inside_it() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    if !root_or_skip("a_custom_executor_with_an_image_runs_inside_it") {
+        return;
+    }
+    let (cluster, _images) = image_cluster(&[]);
+    let out = cluster
+        .scenario_command("image_task", 60)
+        .env("IMAGE_NAME", "busybox:latest")
+        .env("IMAGE_CUSTOM_EXECUTOR", "1")
+        .output()
+        .expect("scenario.py");
+    assert!(
+        out.status.success(),
+        "scenario failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        cluster.logs()
+    );
+    let mut proofs = Vec::new();
+    find_files(
+        &cluster.dir.path().join("agent"),
+        "executor-proof",
+        &mut proofs,
+    );
+    assert_eq!(
+        proofs.len(),
+        1,
+        "no executor-proof:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        cluster.logs()
+    );
+    let proof = std::fs::read_to_string(&proofs[0]).unwrap();
+    for want in ["keep", "sandbox=/mnt/mesos/sandbox", "busybox"] {
+        assert!(proof.contains(want), "'{want}' missing:\n{proof}");
+    }
+    assert!(!proof.contains("bash"), "host /bin visible:\n{proof}");
+    assert_cleaned_up(&cluster);
+}
