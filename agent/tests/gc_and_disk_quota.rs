@@ -322,7 +322,7 @@ async fn sandboxes_left_by_an_earlier_run_age_from_their_mtime() {
     let agent = started.agent.clone();
     tokio::spawn(started.run());
     assert!(
-        wait_gone(&[old.clone()], Duration::from_secs(10)).await,
+        wait_gone(std::slice::from_ref(&old), Duration::from_secs(10)).await,
         "old run kept"
     );
     assert!(

@@ -2,6 +2,7 @@
 
 pub mod allocator;
 pub mod e2e;
+pub mod image;
 pub mod launch;
 pub mod master_scale;
 pub mod recovery;

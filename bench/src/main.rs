@@ -74,6 +74,18 @@ enum Cmd {
         #[arg(long, default_value_t = 10)]
         warmup: usize,
     },
+    // --- image ---
+    /// Launching `true` from the 3-layer test image: cold (pull from a loopback registry +
+    /// unpack + launch) and warm (cached), Meseta's mesos containerizer vs `docker run --rm`
+    /// (needs root, dockerd and docker-registry).
+    Image {
+        /// Cold launches per runtime (empty store / after `docker rmi`).
+        #[arg(long, default_value_t = 3)]
+        cold: usize,
+        /// Warm launches per runtime.
+        #[arg(long, default_value_t = 20)]
+        warm: usize,
+    },
 }
 
 fn main() {
@@ -172,6 +184,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{out}");
             if let Some(file) = cli.record {
                 meseta_bench::report::record(&file, "launch", &format!("## launch\n\n{out}"))?;
+            }
+        }
+        Cmd::Image { cold, warm } => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            let opts = meseta_bench::image::Options { cold, warm };
+            let out = rt.block_on(meseta_bench::image::run(&opts))?;
+            print!("{out}");
+            if let Some(file) = cli.record {
+                meseta_bench::report::record(&file, "image", &format!("## image\n\n{out}"))?;
             }
         }
     }

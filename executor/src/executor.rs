@@ -72,6 +72,8 @@ pub struct Executor {
     unacknowledged: Unacknowledged,
     terminal_sent_at: Option<Instant>,
     shutting_down: bool,
+    /// `(mesos-containerizer, task_launch_info)` for a task inside an image.
+    image_task: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 impl Executor {
@@ -91,7 +93,18 @@ impl Executor {
             unacknowledged: Unacknowledged::default(),
             terminal_sent_at: None,
             shutting_down: false,
+            image_task: None,
         }
+    }
+
+    /// Runs the task inside an image through `mesos-containerizer run-task`.
+    #[must_use]
+    pub fn with_image_task(
+        mut self,
+        image_task: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    ) -> Self {
+        self.image_task = image_task;
+        self
     }
 
     /// Adds `--task_environment` to what the task gets.
@@ -272,7 +285,19 @@ impl Executor {
             return;
         }
         let task_id = info.task_id.clone();
-        let command = info.command.clone().unwrap_or_default();
+        let mut command = info.command.clone().unwrap_or_default();
+        if let Some((helper, launch_info)) = &self.image_task {
+            command = meseta_api::CommandInfo {
+                shell: Some(false),
+                value: Some(helper.display().to_string()),
+                arguments: vec![
+                    "mesos-containerizer".into(),
+                    "run-task".into(),
+                    format!("--task_launch_info={}", launch_info.display()),
+                ],
+                ..meseta_api::CommandInfo::default()
+            };
+        }
         let environment = task_environment(&info, self.flag_environment.as_ref());
         self.task = Some(Task {
             info,

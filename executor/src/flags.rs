@@ -55,6 +55,11 @@ pub struct Flags {
     /// Image root filesystem (accepted for compatibility; the containerizer sets up the rootfs).
     #[arg(long = "rootfs", value_name = "DIR")]
     pub rootfs: Option<PathBuf>,
+    /// A task that runs inside a container image: the agent's `task_launch_info` file. The
+    /// task is then started as `<launcher_dir>/mesos-containerizer run-task
+    /// --task_launch_info=FILE`, which runs it inside the image's root filesystem.
+    #[arg(long = "task_launch_info", value_name = "FILE")]
+    pub task_launch_info: Option<PathBuf>,
 }
 
 fn parse_environment(text: &str) -> Result<Environment, String> {

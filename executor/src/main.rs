@@ -36,6 +36,10 @@ fn main() -> ExitCode {
     let code = runtime.block_on(
         meseta_executor::Executor::new(config)
             .with_task_environment(flags.task_environment)
+            .with_image_task(flags.task_launch_info.map(|info| {
+                let dir = flags.launcher_dir.unwrap_or_default();
+                (dir.join("mesos-containerizer"), info)
+            }))
             .run(),
     );
     ExitCode::from(u8::try_from(code).unwrap_or(1))

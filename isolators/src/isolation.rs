@@ -36,6 +36,8 @@ const KNOWN: &[&str] = &[
     "posix/cpu",
     "posix/mem",
     "disk/du",
+    // --- image --- (images are turned on by --image_providers; the name is accepted)
+    "docker/runtime",
 ];
 
 /// Mesos isolator names that Meseta recognises but does not implement.
@@ -53,7 +55,6 @@ const MESOS_ONLY: &[&str] = &[
     "cgroups/net_prio",
     "cgroups/perf_event",
     "appc/runtime",
-    "docker/runtime",
     "docker/volume",
     "linux/devices",
     "linux/capabilities",

@@ -97,9 +97,12 @@ impl Drop for Staged {
 }
 
 fn stage(store: &Store, archive: &Path) -> Result<Staged, ImportError> {
+    // Unique per import: concurrent imports of one archive must not share (and remove) it.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let dir = store.root().join("staging").join(format!(
-        "import.{}.{}",
+        "import.{}.{}.{}",
         std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         Digest::of(archive.as_os_str().as_encoded_bytes()).hex()
     ));
     let _ = std::fs::remove_dir_all(&dir);

@@ -249,9 +249,81 @@ class LongRunning(Base):
         return [] if got and got[-1] == "TASK_KILLED" else [f"long: states {got}"]
 
 
+class ImageTask(Base):
+    """Command tasks in a MESOS container with a docker image (IMAGE_NAME, default
+    busybox:latest): one writes what it sees into $MESOS_SANDBOX/proof, one runs the image's
+    Entrypoint/Cmd, one is killed. With IMAGE_EXPECT_FAILURE set, the single task must fail
+    with a message naming that text (an agent without --image_providers)."""
+
+    PROOF = ("cat /etc/keep; test -e /etc/hello && echo whiteout-missed; cat /etc/hostname; "
+             "grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status; pwd; echo sandbox=$MESOS_SANDBOX; "
+             "test -d /proc/1 && echo proc-ok; test -c /dev/null && echo dev-ok; "
+             "touch /sys/x 2>/dev/null || echo sys-ro; ls /bin")
+
+    def __init__(self):
+        self.image = os.environ.get("IMAGE_NAME", "busybox:latest")
+        self.expect_failure = os.environ.get("IMAGE_EXPECT_FAILURE")
+        self.custom_executor = os.environ.get("IMAGE_CUSTOM_EXECUTOR")
+        if self.expect_failure:
+            tasks = [{"id": "img-unsupported", "command": "true"}]
+        elif self.custom_executor:
+            # An executor that runs inside the image, records what it sees and exits
+            # without subscribing: its task fails, the proof file tells where it ran.
+            ex = Dict()
+            ex.executor_id.value = "img-executor"
+            ex.command.value = ("(cat /etc/keep; echo sandbox=$MESOS_SANDBOX; pwd; ls /bin) "
+                                "> $MESOS_SANDBOX/executor-proof 2>&1")
+            ex.resources = [scalar("cpus", 0.1), scalar("mem", 32)]
+            ex.container.type = "MESOS"
+            ex.container.mesos.image.type = "DOCKER"
+            ex.container.mesos.image.docker.name = self.image
+            tasks = [{"id": "img-custom", "executor": ex}]
+        else:
+            tasks = [
+                {"id": "img-proof", "command": f"({self.PROOF}) > $MESOS_SANDBOX/proof 2>&1"},
+                {"id": "img-entrypoint", "entrypoint": True},
+                {"id": "img-kill", "command": "trap 'exit 143' TERM; while :; do sleep 0.1; done"},
+            ]
+        super().__init__(tasks)
+        self.ids = [t["id"] for t in tasks]
+
+    def task_info(self, offer, spec):
+        t = super().task_info(offer, dict(spec, command=spec.get("command", "")))
+        if "executor" in spec:
+            return t
+        if spec.get("entrypoint"):
+            t.command = Dict(shell=False)
+        t.container.type = "MESOS"
+        t.container.mesos.image.type = "DOCKER"
+        t.container.mesos.image.docker.name = self.image
+        return t
+
+    def on_update(self, driver, update):
+        if update.task_id.value == "img-kill" and update.state == "TASK_RUNNING":
+            driver.killTask(update.task_id)
+
+    def check_done(self):
+        if all(self.terminal(t) for t in self.ids):
+            self.done.set()
+
+    def verify(self):
+        last = {t: (self.states.get(t) or ["none"])[-1] for t in self.ids}
+        if self.expect_failure:
+            u = [u for u in self.updates if u["task_id"] == "img-unsupported"]
+            if last["img-unsupported"] != "TASK_FAILED" or self.expect_failure not in (u[-1]["message"] or ""):
+                return [f"img-unsupported: {u}"]
+            return []
+        if self.custom_executor:
+            return [] if last["img-custom"] == "TASK_FAILED" else [f"img-custom: {self.states}"]
+        want = {"img-proof": "TASK_FINISHED", "img-entrypoint": "TASK_FINISHED", "img-kill": "TASK_KILLED"}
+        return [f"{t}: states {self.states.get(t)}, wanted last {w}; updates "
+                f"{[u for u in self.updates if u['task_id'] == t]}"
+                for t, w in want.items() if last[t] != w]
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("scenario", choices=["shell_tasks", "custom_executor", "memory_limit", "long_running"])
+    ap.add_argument("scenario", choices=["shell_tasks", "custom_executor", "memory_limit", "long_running", "image_task"])
     ap.add_argument("--master", required=True)
     ap.add_argument("--timeout", type=float, default=60)
     args = ap.parse_args()
@@ -260,6 +332,7 @@ def main():
         "custom_executor": lambda: CustomExecutor(sys.executable),
         "memory_limit": MemoryLimit,
         "long_running": LongRunning,
+        "image_task": ImageTask,
     }[args.scenario]()
     framework = Dict(user="root", name=f"meseta-e2e-{args.scenario}", hostname=socket.gethostname())
     driver = MesosSchedulerDriver(sched, framework, args.master, use_addict=True)

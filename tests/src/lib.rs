@@ -5,6 +5,7 @@
 //! (`target/debug`); `scripts/test.sh` builds them with `cargo build --workspace --bins` first.
 
 pub mod images;
+pub mod registry;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

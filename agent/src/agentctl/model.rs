@@ -56,6 +56,35 @@ pub struct MesetaExtension {
     pub limits: Limits,
     /// Re-attached by a restarted agent (recovered from its checkpoints).
     pub recovered: bool,
+    /// Pull progress while the container waits for its image.
+    pub image_pull: Option<ImagePull>,
+}
+
+// --- image ---
+/// `"image_pull"`: the image a container waits for, layer by layer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImagePull {
+    /// Image name.
+    pub image: String,
+    /// `pulling`, `importing` or `provisioning`.
+    pub phase: String,
+    /// Layers seen so far.
+    pub layers: Vec<PullLayer>,
+}
+
+/// One layer of an [`ImagePull`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PullLayer {
+    /// Layer digest.
+    pub digest: String,
+    /// Bytes fetched.
+    pub done: u64,
+    /// Size, when known.
+    pub total: Option<u64>,
+    /// Already in the store.
+    pub cached: bool,
 }
 
 /// Container limits.
@@ -155,6 +184,9 @@ pub struct ContainerView {
     pub statistics: Option<ResourceStatistics>,
     /// Re-attached by a restarted agent (recovered from its checkpoints).
     pub recovered: bool,
+    /// Pull progress while the container waits for its image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_pull: Option<ImagePull>,
 }
 
 /// Joins `/containers` with `/state`, keeping the order of `/containers`.
@@ -210,6 +242,7 @@ fn join_one(entry: ContainerEntry, state: &AgentState) -> ContainerView {
             .or_else(|| found.and_then(|(_, e)| e.directory.clone())),
         limits: meseta.limits,
         recovered: meseta.recovered,
+        image_pull: meseta.image_pull,
         statistics: entry.statistics,
         container_id: entry.container_id,
     }

@@ -148,6 +148,9 @@ pub fn inspect(views: &[ContainerView]) -> String {
             (id, _) => or_dash(id.clone()),
         };
         let _ = writeln!(out, "Executor:    {executor}");
+        if let Some(pull) = &v.image_pull {
+            out.push_str(&image_pull(pull));
+        }
         if let Some(source) = &v.source {
             let _ = writeln!(out, "Source:      {source}");
         }
@@ -193,6 +196,30 @@ pub fn inspect(views: &[ContainerView]) -> String {
             .map_or_else(|| "-".to_owned(), format_bytes);
         let _ = writeln!(out, "Limits:      cpus {cpus}, mem {mem}");
         out.push_str(&usage(v));
+    }
+    out
+}
+
+// --- image ---
+/// `Image:` and one line per layer while a container waits for its image.
+fn image_pull(pull: &super::model::ImagePull) -> String {
+    let mut out = format!("Image:       {} ({})\n", pull.image, pull.phase);
+    for l in &pull.layers {
+        let short: String = l
+            .digest
+            .trim_start_matches("sha256:")
+            .chars()
+            .take(12)
+            .collect();
+        let progress = if l.cached {
+            "already in the store".to_owned()
+        } else {
+            match l.total {
+                Some(t) => format!("{} / {}", format_bytes(l.done), format_bytes(t)),
+                None => format_bytes(l.done),
+            }
+        };
+        let _ = writeln!(out, "             {short}  {progress}");
     }
     out
 }

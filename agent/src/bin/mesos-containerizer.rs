@@ -28,6 +28,13 @@ enum Cmd {
         #[arg(long = "container_id")]
         container_id: String,
     },
+    /// Run one task inside its image's root filesystem (OCI spec + libcontainer), as
+    /// <task_launch_info> describes; started by the command executor in place of the task.
+    RunTask {
+        /// The JSON file the agent wrote (`<runtime_dir>/containers/<id>/task_launch_info`).
+        #[arg(long = "task_launch_info")]
+        task_launch_info: PathBuf,
+    },
 }
 
 fn main() {
@@ -43,6 +50,10 @@ fn main() {
                 &container_id,
                 &mut report,
             );
+            std::process::exit(code);
+        }
+        Cmd::RunTask { task_launch_info } => {
+            let code = meseta_agent::containerizer::supervisor::run_task::run(&task_launch_info);
             std::process::exit(code);
         }
     }

@@ -108,3 +108,44 @@ impl LaunchInfo {
         }
     }
 }
+
+// --- image ---
+/// A task that runs inside an image's root filesystem: written by the agent next to the
+/// container's `launch_info` (`task_launch_info`), read by `mesos-containerizer run-task`,
+/// which the command executor runs in place of the task's command (Mesos's
+/// `--task_launch_info`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskLaunchInfo {
+    /// The container the task belongs to (names its libcontainer state and cgroup).
+    pub container_id: String,
+    /// The provisioned root filesystem on the host.
+    pub rootfs: PathBuf,
+    /// The sandbox on the host.
+    pub sandbox: PathBuf,
+    /// Where the sandbox appears inside (`--sandbox_directory`).
+    pub sandbox_target: PathBuf,
+    /// argv, already combined with the image's Entrypoint/Cmd (argv\[0\] is looked up in
+    /// the container's `PATH` unless it contains a `/`).
+    pub argv: Vec<String>,
+    /// The complete environment inside the container.
+    pub env: Vec<(String, String)>,
+    /// Working directory inside the container.
+    pub working_dir: PathBuf,
+    /// `uid`, `uid:gid`, `name` or `name:group`, resolved in the image's `/etc/passwd`;
+    /// `None` is root.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Hostname written to `/etc/hostname`.
+    pub hostname: String,
+    /// Absolute cgroup path of the task (a child of the container's own cgroup).
+    pub cgroups_path: String,
+    /// libcontainer's state directory (`with_root_path`).
+    pub state_dir: PathBuf,
+}
+
+impl TaskLaunchInfo {
+    /// `<container runtime dir>/task_launch_info`.
+    pub fn path(paths: &super::paths::ContainerPaths) -> PathBuf {
+        paths.dir().join("task_launch_info")
+    }
+}

@@ -39,6 +39,9 @@ pub struct ContainerConfig {
     pub sandbox_directory: PathBuf,
     /// Grace period for kills that name none (`--executor_shutdown_grace_period`).
     pub default_kill_grace: Duration,
+    /// `<work_dir>/provisioner`: containers' image root filesystems
+    /// (`containers/<id>/`), removed when the container is destroyed.
+    pub provisioner_dir: Option<PathBuf>,
 }
 
 impl ContainerConfig {
@@ -53,6 +56,7 @@ impl ContainerConfig {
             cgroups_enable_cfs: false,
             sandbox_directory: PathBuf::from("/mnt/mesos/sandbox"),
             default_kill_grace: Duration::from_secs(5),
+            provisioner_dir: None,
         }
     }
 }
@@ -259,6 +263,15 @@ impl MesosContainerizer {
 
     /// Launches a container and returns once its command has been exec'd.
     pub async fn launch(&self, spec: ContainerSpec) -> Result<Launched, ContainerizerError> {
+        let id = spec.container_id.clone();
+        let launched = self.launch_supervised(spec).await;
+        if launched.is_err() {
+            self.destroy_rootfs(&id);
+        }
+        launched
+    }
+
+    async fn launch_supervised(&self, spec: ContainerSpec) -> Result<Launched, ContainerizerError> {
         let info = self.launch_info(&spec)?;
         let id = info.container_id.clone();
         let paths = ContainerPaths::new(&self.config.runtime_dir, &id);
@@ -414,6 +427,7 @@ impl MesosContainerizer {
             .remove(id);
         let dir = ContainerPaths::new(&self.config.runtime_dir, id);
         let _ = std::fs::remove_dir_all(dir.dir());
+        self.destroy_rootfs(id);
         Ok(t)
     }
 
@@ -494,6 +508,7 @@ impl MesosContainerizer {
                 .insert(id.clone(), e);
             recovered.push(id);
         }
+        self.destroy_orphan_rootfses();
         Ok(recovered)
     }
 }
@@ -524,4 +539,43 @@ fn now_secs() -> f64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0)
+}
+
+// --- image ---
+impl MesosContainerizer {
+    /// Unmounts and removes the image root filesystem (and writable layer) of `id`, if any.
+    fn destroy_rootfs(&self, id: &str) {
+        let Some(dir) = &self.config.provisioner_dir else {
+            return;
+        };
+        let dir = dir.join("containers").join(id);
+        if dir.exists() {
+            if let Err(e) = oci_bundles::provision::destroy(&dir) {
+                tracing::warn!(container_id = id, %e, "removing the container's rootfs failed");
+            }
+        }
+    }
+
+    /// Removes root filesystems whose container is not known (an agent crash between
+    /// provisioning and launch, or a reboot that emptied the runtime dir).
+    fn destroy_orphan_rootfses(&self) {
+        let Some(dir) = &self.config.provisioner_dir else {
+            return;
+        };
+        let Ok(entries) = std::fs::read_dir(dir.join("containers")) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let id = entry.file_name().to_string_lossy().into_owned();
+            let known = self
+                .containers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains_key(&id);
+            if !known {
+                tracing::info!(container_id = id, "removing an orphan container rootfs");
+                self.destroy_rootfs(&id);
+            }
+        }
+    }
 }

@@ -157,6 +157,23 @@ async fn launch(agent: Arc<Agent>, job: Job) {
         Ok(spec) => spec,
         Err(message) => return launch_failed(&agent, &fw_id, &ex_id, &message),
     };
+    // --- image --- fetched and provisioned before the launch (and its registration timeout)
+    let command_executor = agent
+        .state()
+        .executor_mut(&fw_id.value, &ex_id.value)
+        .is_some_and(|e| e.command_executor);
+    let spec = match super::image::apply(
+        &agent,
+        &job.framework,
+        &job.executor,
+        command_executor,
+        spec,
+    )
+    .await
+    {
+        Ok(spec) => spec,
+        Err(message) => return launch_failed(&agent, &fw_id, &ex_id, &message),
+    };
     info!(framework_id = %fw_id, executor_id = %ex_id, container_id, "launching executor");
     match agent.containerizer.launch(spec).await {
         Ok(launched) => {

@@ -15,6 +15,7 @@ pub mod checkpoint;
 pub mod disk;
 pub mod env;
 pub mod gc;
+pub mod image;
 pub mod launch;
 pub mod lifecycle;
 pub mod reattach;
@@ -145,6 +146,8 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     cc.cgroups_enable_cfs = config.cgroups_enable_cfs;
     cc.sandbox_directory = config.sandbox_directory.clone();
     cc.default_kill_grace = config.executor_shutdown_grace_period;
+    // --- image ---
+    cc.provisioner_dir = Some(config.work_dir.join("provisioner"));
     let containerizer = MesosContainerizer::new(cc)?;
     let meta = checkpoint::Meta::new(&config.work_dir);
     let boot_id = checkpoint::current_boot_id();

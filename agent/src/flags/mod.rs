@@ -143,6 +143,28 @@ pub struct AgentFlags {
     /// they end themselves (given to them as MESOS_RECOVERY_TIMEOUT).
     #[arg(long = "recovery_timeout", default_value = "15mins")]
     pub recovery_timeout: String,
+    // --- image ---
+    /// Container image providers, comma-separated; only `docker` is supported. Without it a
+    /// task whose ContainerInfo has an `image` fails.
+    #[arg(long = "image_providers")]
+    pub image_providers: Option<String>,
+    /// Where docker images come from: a registry URL (`https://host[:port]`, `http://host:port`)
+    /// or a local directory of `docker save` tarballs named `<name>:<tag>.tar`.
+    #[arg(
+        long = "docker_registry",
+        default_value = "https://registry-1.docker.io"
+    )]
+    pub docker_registry: String,
+    /// Directory of the content-addressed image store (layers are unpacked here once).
+    #[arg(long = "docker_store_dir", default_value = "/tmp/mesos/store/docker")]
+    pub docker_store_dir: PathBuf,
+    /// How container root filesystems are assembled from layers: `overlay` or `copy`
+    /// (default: overlay when the kernel supports it, else copy).
+    #[arg(long = "image_provisioner_backend")]
+    pub image_provisioner_backend: Option<String>,
+    /// Docker registry credentials: a `config.json` document (JSON text) or a path to one.
+    #[arg(long = "docker_config")]
+    pub docker_config: Option<String>,
 }
 
 /// Every flag name, for `/etc/mesos-slave` files and `MESOS_` variables.
@@ -173,6 +195,12 @@ pub const KNOWN_FLAGS: &[&str] = &[
     // --- recovery ---
     "reconfiguration_policy",
     "recovery_timeout",
+    // --- image ---
+    "image_providers",
+    "docker_registry",
+    "docker_store_dir",
+    "image_provisioner_backend",
+    "docker_config",
 ];
 
 const BOOLEAN_FLAGS: &[&str] = &["cgroups_enable_cfs", "switch_user", "strict"];
@@ -233,8 +261,25 @@ pub struct Config {
     pub reconfiguration_additive: bool,
     /// `--recovery_timeout`, as given (passed on to executors).
     pub recovery_timeout: String,
+    // --- image ---
+    /// Container images, when `--image_providers=docker`.
+    pub images: Option<ImageConfig>,
     /// Every flag as text, for `/flags` and GET_FLAGS.
     pub flags: Vec<(String, String)>,
+}
+
+// --- image ---
+/// Where images come from and how root filesystems are built.
+#[derive(Debug, Clone)]
+pub struct ImageConfig {
+    /// `--docker_registry`.
+    pub registry: String,
+    /// `--docker_store_dir`.
+    pub store_dir: PathBuf,
+    /// `--image_provisioner_backend`, resolved.
+    pub backend: oci_bundles::provision::Backend,
+    /// `--docker_config`, as JSON text.
+    pub docker_config: Option<String>,
 }
 
 /// Parses the flags from all sources; `conf_dir` is normally [`DEFAULT_CONF_DIR`].
@@ -334,9 +379,11 @@ impl AgentFlags {
             }
         };
         duration("recovery_timeout", &self.recovery_timeout)?;
+        let images = self.image_config()?;
         let flags = self.as_pairs(&launcher_dir);
         let gc = self.gc.to_config()?;
         Ok(Config {
+            images,
             master,
             ip: self.ip,
             port: self.port,
@@ -442,6 +489,27 @@ impl AgentFlags {
             ("recovery_timeout", self.recovery_timeout.clone()),
         ];
         v.extend(self.gc.as_pairs());
+        // --- image ---
+        v.extend([
+            ("image_providers", opt(&self.image_providers)),
+            ("docker_registry", self.docker_registry.clone()),
+            (
+                "docker_store_dir",
+                self.docker_store_dir.display().to_string(),
+            ),
+            (
+                "image_provisioner_backend",
+                opt(&self.image_provisioner_backend),
+            ),
+            // Credentials are not shown.
+            (
+                "docker_config",
+                self.docker_config
+                    .as_ref()
+                    .map(|_| "(set)".to_owned())
+                    .unwrap_or_default(),
+            ),
+        ]);
         v.retain(|(_, value)| !value.is_empty());
         v.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
     }
@@ -488,6 +556,63 @@ fn duration(flag: &'static str, text: &str) -> Result<Duration, FlagError> {
             ),
         )
     })
+}
+
+// --- image ---
+impl AgentFlags {
+    /// Validates the image flags; `None` when `--image_providers` is not set.
+    fn image_config(&self) -> Result<Option<ImageConfig>, FlagError> {
+        let providers: Vec<String> = self
+            .image_providers
+            .iter()
+            .flat_map(|p| p.split(','))
+            .map(|p| p.trim().to_ascii_lowercase())
+            .filter(|p| !p.is_empty())
+            .collect();
+        if providers.is_empty() {
+            return Ok(None);
+        }
+        if let Some(bad) = providers.iter().find(|p| *p != "docker") {
+            return Err(invalid(
+                "image_providers",
+                format!("'{bad}' is not supported (only 'docker')"),
+            ));
+        }
+        let backend = match &self.image_provisioner_backend {
+            Some(b) => b
+                .parse()
+                .map_err(|e: String| invalid("image_provisioner_backend", e))?,
+            None if overlay_supported() => oci_bundles::provision::Backend::Overlay,
+            None => oci_bundles::provision::Backend::Copy,
+        };
+        let docker_config = match self.docker_config.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(json) if json.starts_with('{') => Some(json.to_owned()),
+            Some(path) => {
+                let path = path.trim_start_matches("file://");
+                Some(
+                    std::fs::read_to_string(path)
+                        .map_err(|e| invalid("docker_config", format!("{path}: {e}")))?,
+                )
+            }
+        };
+        let registry = self.docker_registry.trim_end_matches('/').to_owned();
+        if registry.is_empty() {
+            return Err(invalid("docker_registry", "empty"));
+        }
+        Ok(Some(ImageConfig {
+            registry,
+            store_dir: self.docker_store_dir.clone(),
+            backend,
+            docker_config,
+        }))
+    }
+}
+
+/// Whether the kernel lists overlayfs in `/proc/filesystems`.
+fn overlay_supported() -> bool {
+    std::fs::read_to_string("/proc/filesystems")
+        .is_ok_and(|f| f.lines().any(|l| l.trim_end().ends_with("overlay")))
 }
 
 #[cfg(test)]

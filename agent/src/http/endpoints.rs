@@ -207,7 +207,19 @@ pub fn containers_json(agent: &Agent) -> Vec<Json> {
     let mut out = Vec::new();
     for (fw, f) in &state.frameworks {
         for e in f.executors.values() {
-            let Some(launched) = e.launched else { continue };
+            let Some(launched) = e.launched else {
+                // --- image --- a container waiting for its image shows its pull progress
+                if let Some(pull) = crate::daemon::image::pull_json(&e.container_id) {
+                    out.push(json!({
+                        "container_id": e.container_id,
+                        "executor_id": e.info.executor_id.value,
+                        "framework_id": fw,
+                        "meseta": {"task_ids": e.task_ids(), "image_pull": pull,
+                                   "sandbox": e.directory.display().to_string()},
+                    }));
+                }
+                continue;
+            };
             let mut stats = agent.containerizer.usage(&e.container_id).ok();
             if agent.disk.sample(&e.container_id).is_some() {
                 let s = stats.get_or_insert_with(|| meseta_api::ResourceStatistics {

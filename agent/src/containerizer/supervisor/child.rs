@@ -153,6 +153,10 @@ fn enter_rootfs(rootfs: &RootfsSpec, sandbox: &Path) -> Result<(), String> {
         None::<&str>,
     )
     .map_err(|e| format!("bind-mounting rootfs {}: {e}", root.display()))?;
+    // Images rarely ship the mount points: make them in the (writable) rootfs.
+    for dir in ["proc", "dev", "sys"] {
+        mount_point(&root.join(dir))?;
+    }
     mount_proc(&root.join("proc"))?;
     let dev = root.join("dev");
     m(
@@ -229,6 +233,21 @@ fn enter_rootfs(rootfs: &RootfsSpec, sandbox: &Path) -> Result<(), String> {
         m(None, Path::new("/"), None, flags, None)?;
     }
     Ok(())
+}
+
+/// Creates the directory `path` when missing; refuses a symlink (it could point anywhere on
+/// the host).
+fn mount_point(path: &Path) -> Result<(), String> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(format!(
+            "{} is a symlink in the image: refusing to mount over it",
+            path.display()
+        )),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir(path)
+            .map_err(|e| format!("creating mount point {}: {e}", path.display())),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
 }
 
 /// The minimal `/dev` of the OCI runtime spec: the six standard nodes, the fd symlinks, a

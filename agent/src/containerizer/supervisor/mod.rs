@@ -14,6 +14,8 @@
 //! it is written under the runtime dir before the supervisor exits.
 
 mod child;
+pub mod oci;
+pub mod run_task;
 mod supervise;
 
 use std::ffi::CString;
@@ -86,6 +88,12 @@ pub fn run(runtime_dir: &Path, container_id: &str, report: &mut dyn Write) -> i3
         info.kill_grace_ms,
     );
     let oom_killed = outcome.oom || cgroup.as_ref().is_some_and(ContainerCgroup::oom_killed);
+    if let Some(c) = &info.cgroups {
+        let cgroups = Cgroups::with_version(c.version, &c.hierarchy, &c.root);
+        for dir in cgroups.paths(container_id).unwrap_or_default() {
+            remove_nested_cgroups(&dir);
+        }
+    }
     finish(cgroup.as_ref(), container_id, child);
     let termination = Termination::from_wait_status(outcome.status, oom_killed, outcome.killed);
     if let Err(e) = termination.write(&paths.termination()) {
@@ -316,4 +324,31 @@ fn finish(cgroup: Option<&ContainerCgroup>, container_id: &str, child: Pid) {
         }
     }
     supervise::reap_all(Duration::from_secs(2));
+}
+
+// --- image ---
+/// Kills the processes of, and removes, the cgroups nested in a container's cgroup (a task
+/// run inside an image has one: `<container>/task`), deepest first, so that the container's
+/// own cgroup can be removed.
+fn remove_nested_cgroups(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for child in entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+    {
+        let child = child.path();
+        remove_nested_cgroups(&child);
+        for _ in 0..200 {
+            let procs = std::fs::read_to_string(child.join("cgroup.procs")).unwrap_or_default();
+            for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+            if std::fs::remove_dir(&child).is_ok() || !child.exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
 }

@@ -1,0 +1,274 @@
+//! Container images for the mesos containerizer (`--image_providers=docker`): a container
+//! whose `ContainerInfo` is `{type: MESOS, mesos: {image: {type: DOCKER, docker: {name}}}}`
+//! gets its image into the store (imported from a `--docker_registry` directory, or pulled
+//! from a registry) and a root filesystem provisioned with its own writable layer, all
+//! BEFORE the container launches, so pull time never counts against
+//! `--executor_registration_timeout`.
+//!
+//! * Command tasks: the command executor stays a host binary; the agent writes
+//!   `task_launch_info` (argv from Mesos's CommandInfo × Entrypoint/Cmd rules, the image's
+//!   Env/WorkingDir/User) and the executor runs the task through `mesos-containerizer
+//!   run-task` (OCI spec + libcontainer).
+//! * Custom executors: the executor itself runs inside the root filesystem.
+//!
+//! While a container waits for its image, per-layer progress is published ([`pull_json`]) and
+//! shown in `/containers` and `agentctl inspect`.
+mod progress;
+mod task;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
+
+use meseta_api::{ContainerType, ExecutorInfo, FrameworkInfo, ImageType, TaskInfo};
+use oci_bundles::pull::Puller;
+use oci_bundles::{Limits, Reference, RuntimeConfig, Store, StoredImage};
+use tracing::info;
+
+pub use self::progress::{pull_json, ImagePull, LayerProgress};
+use self::progress::{pulls, Reporter};
+use self::task::{image_env, set, task_launch_info};
+use super::Agent;
+use crate::containerizer::mesos::ContainerSpec;
+use crate::flags::ImageConfig;
+
+/// One lock per image reference, held while it is fetched.
+static FETCHING: LazyLock<Mutex<BTreeMap<String, Arc<Mutex<()>>>>> = LazyLock::new(Mutex::default);
+
+/// Where a container's root filesystem, upper layer and task launch info live.
+pub fn provisioner_dir(work_dir: &Path, container_id: &str) -> PathBuf {
+    work_dir
+        .join("provisioner")
+        .join("containers")
+        .join(container_id)
+}
+
+/// The image a container asks for: from the executor's `ContainerInfo`, or for the command
+/// executor from its task's. `Err` for an image Meseta cannot run (APPC).
+fn requested(executor: &ExecutorInfo, task: Option<&TaskInfo>) -> Option<Result<String, String>> {
+    let container = match task {
+        Some(t) => t.container.as_ref(),
+        None => executor.container.as_ref(),
+    }?;
+    if container.r#type != ContainerType::Mesos {
+        return None;
+    }
+    let image = container.mesos.as_ref()?.image.as_ref()?;
+    Some(match &image.docker {
+        Some(d) if image.r#type == ImageType::Docker => Ok(d.name.clone()),
+        _ => Err(format!(
+            "Failed to launch container: only DOCKER images are supported (got {:?})",
+            image.r#type
+        )),
+    })
+}
+
+/// Gives `spec` its image, if the container has one: fetch, provision, and either wire the
+/// command executor to run its task inside it or put the executor itself inside it. An
+/// `Err` is the TASK_FAILED message (and nothing is left provisioned).
+pub async fn apply(
+    agent: &Arc<Agent>,
+    framework: &FrameworkInfo,
+    executor: &ExecutorInfo,
+    command_executor: bool,
+    mut spec: ContainerSpec,
+) -> Result<ContainerSpec, String> {
+    let fw = framework.id.clone().unwrap_or_default().value;
+    let task = if command_executor {
+        agent
+            .state()
+            .executor_mut(&fw, &executor.executor_id.value)
+            .and_then(|e| e.queued.first().cloned())
+    } else {
+        None
+    };
+    let Some(name) = requested(executor, task.as_ref()) else {
+        return Ok(spec);
+    };
+    let name = name?;
+    let Some(images) = agent.config.images.clone() else {
+        return Err(format!(
+            "Failed to launch container: the container has image '{name}' but this agent has \
+             no image support (start it with --image_providers=docker and \
+             --isolation=filesystem/linux,docker/runtime)"
+        ));
+    };
+    let dir = provisioner_dir(&agent.config.work_dir, &spec.container_id);
+    let (image, rootfs) = prepare_rootfs(images, &name, &spec.container_id, &dir).await?;
+    let wired = match task {
+        Some(task) => wire_task(agent, &mut spec, &task, &image.runtime, &rootfs, &dir),
+        None => {
+            wire_executor(agent, &mut spec, &image.runtime, rootfs);
+            Ok(())
+        }
+    };
+    if let Err(e) = wired {
+        let _ = oci_bundles::provision::destroy(&dir);
+        return Err(e);
+    }
+    Ok(spec)
+}
+
+/// Fetches and provisions on a blocking thread, publishing progress meanwhile.
+async fn prepare_rootfs(
+    images: ImageConfig,
+    name: &str,
+    cid: &str,
+    dir: &Path,
+) -> Result<(StoredImage, PathBuf), String> {
+    let reference = Reference::parse(name)
+        .map_err(|e| format!("Failed to launch container: invalid image '{name}': {e}"))?;
+    let started = std::time::Instant::now();
+    pulls().insert(
+        cid.to_owned(),
+        ImagePull {
+            image: name.to_owned(),
+            phase: "pulling",
+            layers: Vec::new(),
+        },
+    );
+    let (job_cid, job_dir) = (cid.to_owned(), dir.to_owned());
+    let result = tokio::task::spawn_blocking(move || {
+        fetch_and_provision(&images, &reference, &job_cid, &job_dir)
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r);
+    pulls().remove(cid);
+    match result {
+        Ok(r) => {
+            let secs = started.elapsed().as_secs_f64();
+            info!(container_id = cid, image = name, secs, "image ready");
+            Ok(r)
+        }
+        Err(e) => {
+            let _ = oci_bundles::provision::destroy(dir);
+            Err(format!("Failed to launch container: image '{name}': {e}"))
+        }
+    }
+}
+
+/// The command executor: writes `task_launch_info` and passes it (Mesos's executor flags).
+fn wire_task(
+    agent: &Agent,
+    spec: &mut ContainerSpec,
+    task: &TaskInfo,
+    runtime: &RuntimeConfig,
+    rootfs: &Path,
+    dir: &Path,
+) -> Result<(), String> {
+    let launch = task_launch_info(agent, spec, task, runtime, rootfs, dir)?;
+    spec.command.user = None;
+    let path = dir.join("task_launch_info");
+    let json = serde_json::to_vec(&launch).map_err(|e| e.to_string())?;
+    std::fs::write(&path, json).map_err(|e| format!("Failed to write {}: {e}", path.display()))?;
+    spec.command.argv.extend([
+        format!("--task_launch_info={}", path.display()),
+        format!("--rootfs={}", rootfs.display()),
+        format!(
+            "--sandbox_directory={}",
+            agent.config.sandbox_directory.display()
+        ),
+        format!("--launcher_dir={}", agent.config.launcher_dir.display()),
+    ]);
+    Ok(())
+}
+
+/// A custom executor: it runs inside the root filesystem, with the image's environment under
+/// its own (the image's `PATH` wins) and `MESOS_SANDBOX` at `--sandbox_directory`.
+fn wire_executor(
+    agent: &Agent,
+    spec: &mut ContainerSpec,
+    runtime: &RuntimeConfig,
+    rootfs: PathBuf,
+) {
+    let mut env = image_env(runtime);
+    for (k, v) in &spec.command.env {
+        if k != "PATH" || !env.iter().any(|(ek, _)| ek == "PATH") {
+            set(&mut env, k, v);
+        }
+    }
+    let target = agent.config.sandbox_directory.display().to_string();
+    set(&mut env, "MESOS_SANDBOX", &target);
+    spec.command.env = env;
+    spec.rootfs = Some(rootfs);
+}
+
+/// Fetches `reference` and provisions `dir/rootfs` from it for `container_id` (blocking);
+/// returns the image and the root filesystem. Progress goes to [`pull_json`] while the
+/// container is registered there.
+pub fn fetch_and_provision(
+    images: &ImageConfig,
+    reference: &Reference,
+    container_id: &str,
+    dir: &Path,
+) -> Result<(StoredImage, PathBuf), String> {
+    let image = fetch(images, reference, container_id)?;
+    if let Some(p) = pulls().get_mut(container_id) {
+        p.phase = "provisioning";
+    }
+    let store = Store::open(&images.store_dir, Limits::default()).map_err(|e| e.to_string())?;
+    let rootfs = oci_bundles::provision::provision(&store, &image, dir, images.backend)
+        .map_err(|e| e.to_string())?;
+    Ok((image, rootfs))
+}
+
+/// Fetches `reference` into the store (blocking): the cached copy, an import from a
+/// `--docker_registry` directory, or a pull from the registry.
+fn fetch(
+    images: &ImageConfig,
+    reference: &Reference,
+    container_id: &str,
+) -> Result<StoredImage, String> {
+    // One fetch per image at a time: the tasks behind the first find it in the store.
+    let lock = FETCHING
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(reference.to_string())
+        .or_default()
+        .clone();
+    let _fetching = lock.lock().unwrap_or_else(|p| p.into_inner());
+    let store = Store::open(&images.store_dir, Limits::default()).map_err(|e| e.to_string())?;
+    for name in [reference.to_string(), reference.name()] {
+        if let Some(image) = store.image(&name).map_err(|e| e.to_string())? {
+            return Ok(image);
+        }
+    }
+    if images.registry.starts_with("http://") || images.registry.starts_with("https://") {
+        let puller = Puller::new(&images.registry, images.docker_config.as_deref())
+            .map_err(|e| e.to_string())?;
+        return puller
+            .pull(&store, reference, &Reporter(container_id.to_owned()))
+            .map_err(|e| e.to_string());
+    }
+    if let Some(p) = pulls().get_mut(container_id) {
+        p.phase = "importing";
+    }
+    let dir = Path::new(&images.registry);
+    let archive = oci_bundles::local_archive_path(dir, reference);
+    let layout = archive.with_extension("");
+    if layout.join("oci-layout").is_file() {
+        return oci_bundles::import_oci_layout(
+            &store,
+            &layout,
+            reference.tag.as_deref(),
+            &reference.name(),
+        )
+        .map_err(|e| e.to_string());
+    }
+    if !archive.is_file() {
+        return Err(format!(
+            "{} not found in --docker_registry={}",
+            archive
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            dir.display()
+        ));
+    }
+    oci_bundles::import_docker_archive(&store, &archive)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .find(|i| i.reference == reference.name())
+        .ok_or_else(|| format!("{} does not hold {}", archive.display(), reference.name()))
+}

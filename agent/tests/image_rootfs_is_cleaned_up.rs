@@ -1,0 +1,186 @@
+//! A container's image root filesystem (overlay mount, writable upper layer, libcontainer
+//! state, the task's child cgroup) is gone once the container is destroyed, even when it is
+//! destroyed while its task still runs; and root filesystems nobody owns any more are removed
+//! when the containerizer recovers. Needs root.
+
+// An integration test file is its own crate: its tests belong at the top level.
+#![allow(clippy::tests_outside_test_module)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::root_or_skip;
+use isolators::Isolation;
+use meseta_agent::containerizer::launch_info::TaskLaunchInfo;
+use meseta_agent::containerizer::mesos::ContainerSpec;
+use meseta_agent::containerizer::{Command, ContainerConfig, MesosContainerizer};
+use meseta_agent::flags::ImageConfig;
+use oci_bundles::Reference;
+
+struct Setup {
+    dir: tempfile::TempDir,
+    cgroups_root: String,
+    containerizer: MesosContainerizer,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let cgroups_root = format!(
+        "meseta-test-{}",
+        dir.path().file_name().unwrap().to_string_lossy()
+    );
+    let launcher = PathBuf::from(env!("CARGO_BIN_EXE_mesos-containerizer"));
+    let mut config = ContainerConfig::new(
+        dir.path().join("runtime"),
+        launcher.parent().unwrap().to_owned(),
+        Isolation::parse("cgroups/cpu,cgroups/mem,filesystem/linux,docker/runtime").unwrap(),
+    );
+    config.cgroups_root = cgroups_root.clone();
+    config.provisioner_dir = Some(dir.path().join("provisioner"));
+    let containerizer = MesosContainerizer::new(config).unwrap();
+    Setup {
+        dir,
+        cgroups_root,
+        containerizer,
+    }
+}
+
+fn mounted_under(path: &Path) -> Vec<String> {
+    let p = path.display().to_string();
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(&p))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn cgroups_left(root: &str) -> Vec<PathBuf> {
+    let mut left = Vec::new();
+    for h in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
+        if let Ok(d) = std::fs::read_dir(h.path().join(root)) {
+            left.extend(d.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+        }
+    }
+    left
+}
+
+/// Provisions the test image for `id` and returns the spec of a container that runs
+/// `script` inside it through `mesos-containerizer run-task`.
+fn image_container(s: &Setup, id: &str, script: &str) -> ContainerSpec {
+    let images_dir = s.dir.path().join("images");
+    std::fs::create_dir_all(&images_dir).unwrap();
+    let tar = images_dir.join("busybox:latest.tar");
+    if !tar.exists() {
+        let layers = meseta_tests::images::layers();
+        std::fs::write(&tar, meseta_tests::images::docker_save(&layers, false)).unwrap();
+    }
+    let images = ImageConfig {
+        registry: images_dir.display().to_string(),
+        store_dir: s.dir.path().join("store"),
+        backend: oci_bundles::provision::Backend::Overlay,
+        docker_config: None,
+    };
+    let pdir = s.dir.path().join("provisioner/containers").join(id);
+    let reference = Reference::parse("busybox:latest").unwrap();
+    let (_, rootfs) =
+        meseta_agent::daemon::image::fetch_and_provision(&images, &reference, id, &pdir).unwrap();
+    let sandbox = s.dir.path().join("sandboxes").join(id);
+    std::fs::create_dir_all(&sandbox).unwrap();
+    let state_dir = pdir.join("libcontainer");
+    std::fs::create_dir_all(&state_dir).unwrap();
+    let info = TaskLaunchInfo {
+        container_id: id.into(),
+        rootfs,
+        sandbox: sandbox.clone(),
+        sandbox_target: "/mnt/mesos/sandbox".into(),
+        argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
+        env: vec![("PATH".into(), "/bin".into())],
+        working_dir: "/mnt/mesos/sandbox".into(),
+        user: None,
+        hostname: "test".into(),
+        cgroups_path: format!("/{}/{id}/task", s.cgroups_root),
+        state_dir,
+    };
+    let info_path = pdir.join("task_launch_info");
+    std::fs::write(&info_path, serde_json::to_vec(&info).unwrap()).unwrap();
+    let helper = PathBuf::from(env!("CARGO_BIN_EXE_mesos-containerizer"));
+    let command = Command {
+        argv: vec![
+            helper.display().to_string(),
+            "run-task".into(),
+            format!("--task_launch_info={}", info_path.display()),
+        ],
+        env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+        user: None,
+    };
+    let mut spec = ContainerSpec::new(id, command, &sandbox);
+    spec.mem_mb = Some(64.0);
+    spec
+}
+
+#[tokio::test]
+async fn destroying_a_running_image_task_leaves_nothing_behind() {
+    if !root_or_skip("destroying_a_running_image_task_leaves_nothing_behind") {
+        return;
+    }
+    let s = setup();
+    let spec = image_container(
+        &s,
+        "busy",
+        "echo started > /mnt/mesos/sandbox/started; exec sleep 600",
+    );
+    let sandbox = spec.sandbox.clone();
+    s.containerizer.launch(spec).await.unwrap();
+    let started =
+        meseta_tests::wait_until(Duration::from_secs(20), || sandbox.join("started").exists());
+    let stderr = std::fs::read_to_string(sandbox.join("stderr")).unwrap_or_default();
+    assert!(started, "the task never ran: {stderr}");
+    // The task's cgroup is a child of the container's.
+    let task_cgroup = Path::new("/sys/fs/cgroup/memory")
+        .join(&s.cgroups_root)
+        .join("busy/task");
+    assert!(task_cgroup.exists(), "{} missing", task_cgroup.display());
+    assert!(
+        !mounted_under(s.dir.path()).is_empty(),
+        "no overlay mounted"
+    );
+    let task_pids: Vec<i32> = std::fs::read_to_string(task_cgroup.join("cgroup.procs"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    assert!(!task_pids.is_empty(), "no process in the task's cgroup");
+
+    let t = s.containerizer.destroy("busy").await.unwrap();
+    assert!(!t.succeeded(), "{t:?}");
+    assert_eq!(mounted_under(s.dir.path()), Vec::<String>::new());
+    assert!(!s.dir.path().join("provisioner/containers/busy").exists());
+    for pid in task_pids {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "task process {pid} survived"
+        );
+    }
+    assert_eq!(cgroups_left(&s.cgroups_root), Vec::<PathBuf>::new());
+    for h in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
+        let _ = std::fs::remove_dir(h.path().join(&s.cgroups_root));
+    }
+}
+
+#[tokio::test]
+async fn orphan_rootfses_are_removed_on_recovery() {
+    if !root_or_skip("orphan_rootfses_are_removed_on_recovery") {
+        return;
+    }
+    let s = setup();
+    // An agent that died between provisioning and launching left this behind.
+    let _ = image_container(&s, "orphan", "true");
+    let orphan = s.dir.path().join("provisioner/containers/orphan");
+    assert!(!mounted_under(&orphan).is_empty());
+    s.containerizer.recover().await.unwrap();
+    assert!(!orphan.exists(), "orphan rootfs still there");
+    assert_eq!(mounted_under(s.dir.path()), Vec::<String>::new());
+}

@@ -1,0 +1,233 @@
+//! `meseta-bench image`: launching `true` from the 3-layer busybox test image, cold (empty
+//! store: pull from a loopback registry + unpack + provision + launch) and warm (image cached),
+//! through Meseta's mesos containerizer the way a command task runs (supervisor with cgroups
+//! cpu+mem and a mount namespace → `mesos-containerizer run-task` → OCI spec + libcontainer in
+//! an overlay rootfs → destroy, rootfs removed), side by side with `docker run --rm` of the
+//! same image pulled by dockerd from the same registry.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use isolators::Isolation;
+use meseta_agent::containerizer::launch_info::TaskLaunchInfo;
+use meseta_agent::containerizer::mesos::ContainerSpec;
+use meseta_agent::containerizer::{Command, ContainerConfig, MesosContainerizer};
+use meseta_agent::flags::ImageConfig;
+use meseta_tests::registry::Registry;
+use oci_bundles::Reference;
+
+use crate::report::{ms, summarize};
+
+const ISOLATION: &str = "cgroups/cpu,cgroups/mem,filesystem/linux,docker/runtime";
+const CGROUPS_ROOT: &str = "meseta-bench-image";
+const REPO: &str = "bench/busybox3";
+
+/// Options of `meseta-bench image`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Cold launches per runtime (each from an empty store / after `docker rmi`).
+    pub cold: usize,
+    /// Warm launches per runtime.
+    pub warm: usize,
+}
+
+struct Meseta {
+    containerizer: MesosContainerizer,
+    launcher_dir: std::path::PathBuf,
+    work: std::path::PathBuf,
+    registry: String,
+}
+
+impl Meseta {
+    /// Fetch (pull or cache) + provision + launch `sh -c true` + wait + destroy.
+    async fn launch(&self, store: &Path, id: &str) -> Result<Duration> {
+        let start = Instant::now();
+        let images = ImageConfig {
+            registry: self.registry.clone(),
+            store_dir: store.to_owned(),
+            backend: oci_bundles::provision::Backend::Overlay,
+            docker_config: None,
+        };
+        let reference = Reference::parse(&format!("{REPO}:latest"))?;
+        let dir = self.work.join("provisioner/containers").join(id);
+        let (cid, pdir) = (id.to_owned(), dir.clone());
+        let (_, rootfs) = tokio::task::spawn_blocking(move || {
+            meseta_agent::daemon::image::fetch_and_provision(&images, &reference, &cid, &pdir)
+        })
+        .await?
+        .map_err(anyhow::Error::msg)?;
+        let sandbox = self.work.join("sandboxes").join(id);
+        std::fs::create_dir_all(&sandbox)?;
+        let state_dir = dir.join("libcontainer");
+        std::fs::create_dir_all(&state_dir)?;
+        let info = TaskLaunchInfo {
+            container_id: id.to_owned(),
+            rootfs,
+            sandbox: sandbox.clone(),
+            sandbox_target: "/mnt/mesos/sandbox".into(),
+            argv: vec!["/bin/sh".into(), "-c".into(), "true".into()],
+            env: vec![("PATH".into(), "/bin".into())],
+            working_dir: "/mnt/mesos/sandbox".into(),
+            user: None,
+            hostname: "bench".into(),
+            cgroups_path: format!("/{CGROUPS_ROOT}/{id}/task"),
+            state_dir,
+        };
+        let info_path = dir.join("task_launch_info");
+        std::fs::write(&info_path, serde_json::to_vec(&info)?)?;
+        let helper = self.launcher_dir.join("mesos-containerizer");
+        let command = Command {
+            argv: vec![
+                helper.display().to_string(),
+                "run-task".into(),
+                format!("--task_launch_info={}", info_path.display()),
+            ],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            user: None,
+        };
+        let mut spec = ContainerSpec::new(id, command, &sandbox);
+        spec.cpus = Some(1.0);
+        spec.mem_mb = Some(128.0);
+        self.containerizer.launch(spec).await?;
+        self.containerizer.wait(id).await?;
+        let t = self.containerizer.destroy(id).await?;
+        let took = start.elapsed();
+        if std::env::var_os("MESETA_BENCH_TRACE").is_some() {
+            eprintln!("{id}: {took:?}");
+        }
+        if !t.succeeded() {
+            let err = std::fs::read_to_string(sandbox.join("stderr")).unwrap_or_default();
+            bail!("meseta container {id} failed: {} {}", t.message, err.trim());
+        }
+        Ok(took)
+    }
+}
+
+async fn docker(args: &[&str]) -> Result<Duration> {
+    let start = Instant::now();
+    let out = tokio::process::Command::new("docker")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .context("running docker")?;
+    if !out.status.success() {
+        bail!(
+            "docker {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(start.elapsed())
+}
+
+/// A pause before every measured run: dockerd and containerd keep tearing a container down
+/// after `docker run --rm` returns, and on a 2-core machine that would be charged to whichever
+/// run comes next.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+}
+
+/// Runs the benchmark and returns the markdown table plus the RESULT line.
+pub async fn run(opts: &Options) -> Result<String> {
+    let registry = Registry::start().context("docker-registry is needed")?;
+    registry.push_image(REPO, "latest", &meseta_tests::images::layers());
+    let dir = tempfile::Builder::new()
+        .prefix("meseta-bench-image-")
+        .tempdir()?;
+    let exe = std::env::current_exe()?;
+    let launcher_dir = exe.parent().context("no parent dir")?.to_owned();
+    if !launcher_dir.join("mesos-containerizer").exists() {
+        bail!(
+            "{}/mesos-containerizer not found: build it first (cargo build --release --bins)",
+            launcher_dir.display()
+        );
+    }
+    let mut config = ContainerConfig::new(
+        dir.path().join("runtime"),
+        launcher_dir.clone(),
+        Isolation::parse(ISOLATION)?,
+    );
+    config.cgroups_root = CGROUPS_ROOT.into();
+    config.provisioner_dir = Some(dir.path().join("provisioner"));
+    let meseta = Meseta {
+        containerizer: MesosContainerizer::new(config)?,
+        launcher_dir,
+        work: dir.path().to_owned(),
+        registry: registry.url.clone(),
+    };
+    let port = registry
+        .url
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let image = format!("127.0.0.1:{port}/{REPO}:latest");
+
+    let (mut m_cold, mut d_cold, mut m_warm, mut d_warm) = (vec![], vec![], vec![], vec![]);
+    for i in 0..opts.cold {
+        let store = dir.path().join(format!("store-cold-{i}"));
+        settle().await;
+        m_cold.push(meseta.launch(&store, &format!("cold-{i}")).await?);
+        let _ = docker(&["rmi", "-f", &image]).await;
+        settle().await;
+        d_cold.push(docker(&["run", "--rm", &image, "true"]).await?);
+    }
+    let warm_store = dir.path().join("store-warm");
+    meseta.launch(&warm_store, "warmup").await?;
+    docker(&["run", "--rm", &image, "true"]).await?;
+    for i in 0..opts.warm {
+        settle().await;
+        m_warm.push(meseta.launch(&warm_store, &format!("warm-{i}")).await?);
+        settle().await;
+        d_warm.push(docker(&["run", "--rm", &image, "true"]).await?);
+    }
+    let _ = docker(&["rmi", "-f", &image]).await;
+    for h in std::fs::read_dir("/sys/fs/cgroup")?.flatten() {
+        let _ = std::fs::remove_dir(h.path().join(CGROUPS_ROOT));
+    }
+
+    let (mc, dc, mw, dw) = (
+        summarize(&m_cold),
+        summarize(&d_cold),
+        summarize(&m_warm),
+        summarize(&d_warm),
+    );
+    let ratio = mw.p50.as_secs_f64() / dw.p50.as_secs_f64().max(1e-9);
+    let mut out = String::new();
+    out.push_str(&format!(
+        "`true` from the 3-layer busybox test image (busybox + a file + a whiteout), pushed to Debian's docker-registry on loopback. \
+         Meseta: mesos containerizer (supervisor, cgroups cpu+mem, mount ns) → `mesos-containerizer run-task` (oci-spec + libcontainer) in an overlay rootfs with its own upper layer; \
+         cold = empty store (pull + verify + unpack + provision + launch + destroy), warm = image cached. \
+         docker: `docker run --rm` of the same image pulled by dockerd from the same registry; cold after `docker rmi`. \
+         {} cold and {} warm runs each, alternating, with a 0.5 s pause before each run.\n\n",
+        opts.cold, opts.warm
+    ));
+    out.push_str("| launch | runtime | runs | p50 ms | p90 ms | min ms | mean ms |\n|---|---|---|---|---|---|---|\n");
+    for (kind, rt, s) in [
+        ("cold", "meseta", mc),
+        ("cold", "docker run", dc),
+        ("warm", "meseta", mw),
+        ("warm", "docker run", dw),
+    ] {
+        out.push_str(&format!(
+            "| {kind} | {rt} | {} | {} | {} | {} | {} |\n",
+            s.n,
+            ms(s.p50),
+            ms(s.p90),
+            ms(s.min),
+            ms(s.mean)
+        ));
+    }
+    out.push_str(&format!(
+        "\nwarm p50 ratio meseta / docker run = {ratio:.3} (target ≤ 0.1)\n\n"
+    ));
+    out.push_str(&format!(
+        "RESULT image cold_s={:.3} warm_ms={} warm_ratio_vs_docker={ratio:.3}\n",
+        mc.p50.as_secs_f64(),
+        ms(mw.p50)
+    ));
+    Ok(out)
+}
