@@ -9,6 +9,7 @@
 //! containers, re-subscribing executors, resent updates).
 
 pub mod checkpoint;
+pub mod containerizers;
 pub mod env;
 pub mod launch;
 pub mod lifecycle;
@@ -64,6 +65,8 @@ pub struct Agent {
     pub started: Instant,
     /// Seconds since the epoch at start.
     pub start_time: f64,
+    /// The `docker` containerizer, when `--containerizers` lists it.
+    pub docker: Option<crate::containerizer::docker::DockerContainerizer>,
 }
 
 impl Agent {
@@ -149,7 +152,9 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         _ => route_ip(&config.master),
     };
     let (tx, rx) = mpsc::unbounded_channel();
+    let docker = containerizers::docker_containerizer(&config);
     let agent = Arc::new(Agent {
+        docker,
         advertised: SocketAddr::from((ip, addr.port())),
         config,
         containerizer,
@@ -183,6 +188,7 @@ impl Started {
                 tokio::spawn(destroy_orphans(agent.clone()));
             }
         }
+        tokio::spawn(containerizers::recover(agent.clone()));
         tokio::spawn(updates::retry_loop(agent.clone()));
         tokio::spawn(crate::master_link::run(agent.clone(), self.outbox));
         crate::http::serve(agent, self.listener).await;

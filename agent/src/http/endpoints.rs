@@ -208,7 +208,8 @@ pub fn containers_json(agent: &Agent) -> Vec<Json> {
     for (fw, f) in &state.frameworks {
         for e in f.executors.values() {
             let Some(launched) = e.launched else { continue };
-            let stats = agent.containerizer.usage(&e.container_id).ok();
+            let stats =
+                crate::daemon::containerizers::usage(agent, &e.container_id, e.cpus, e.mem_mb);
             let cgroups: Vec<String> = agent
                 .containerizer
                 .cgroups()
