@@ -1,0 +1,210 @@
+//! The docker containerizer against the real dockerd, driven by an unmodified pymesos
+//! scheduler through `mesos-master`: DOCKER tasks finish, fail, get killed with a grace
+//! period, use BRIDGE port mappings and the HOST network, volumes, env, parameters and
+//! `privileged`, report `/monitor/statistics` from Docker's cgroup, are removed after
+//! `--docker_remove_delay`, and fail clearly when dockerd is unreachable or `docker` is not
+//! in `--containerizers`. Needs root, dockerd and `cargo build --workspace --bins`.
+
+// An integration test file is its own crate: its tests belong at the top level.
+#![allow(clippy::tests_outside_test_module)]
+
+mod docker_common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use docker_common::*;
+use meseta_tests::{free_port, get_json, http, Cluster, ClusterOptions};
+
+/// One cluster at a time: two cores, and one dockerd shared by all agents.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn stdout_of(sandbox: &str) -> String {
+    std::fs::read_to_string(format!("{sandbox}/stdout")).unwrap_or_default()
+}
+
+#[test]
+fn docker_tasks_finish_fail_and_get_killed_next_to_mesos_tasks() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(docker) =
+        docker_or_skip("docker_tasks_finish_fail_and_get_killed_next_to_mesos_tasks")
+    else {
+        return;
+    };
+    let cluster = Cluster::start_with(&options(RESOURCES, &["--docker_remove_delay=2secs"]));
+    let _cleanup = RemoveContainersUnder(cluster.dir.path().to_owned());
+    run_scenario(&cluster, "docker_tasks", &[]);
+
+    let (container, sandbox) = executor(cluster.agent_port, "dfinish");
+    let out = stdout_of(&sandbox);
+    for want in [
+        "docker-hello",
+        "sandbox=/mnt/mesos/sandbox",
+        "pwd=/mnt/mesos/sandbox",
+        "sandbox-mounted",
+        "FOO=bar",
+    ] {
+        assert!(out.contains(want), "dfinish stdout lacks {want:?}: {out}");
+    }
+    assert!(stdout_of(&executor(cluster.agent_port, "dargs").1).contains("args-ok"));
+    let kill_out = stdout_of(&executor(cluster.agent_port, "dkill").1);
+    assert!(
+        kill_out.contains("got-sigterm"),
+        "no graceful stop: {kill_out}"
+    );
+    assert!(stdout_of(&executor(cluster.agent_port, "mtask").1).contains("mesos-side"));
+    // The MESOS task ran without Docker; the DOCKER ones had containers, removed after
+    // --docker_remove_delay once their executors ended.
+    let (mesos_container, _) = executor(cluster.agent_port, "mtask");
+    assert!(inspect_json(&format!("mesos-{mesos_container}")).is_none());
+    let name = format!("mesos-{container}");
+    assert!(
+        eventually(30, || inspect_json(&name).is_none()),
+        "{name} not removed after --docker_remove_delay=2secs"
+    );
+    drop(docker);
+}
+
+/// Reads scenario lines until `marker`; panics with the logs if the scenario ends first.
+fn wait_for_line(lines: &mut impl Iterator<Item = String>, marker: &str, cluster: &Cluster) {
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        if line.contains(marker) {
+            return;
+        }
+        seen.push(line);
+    }
+    panic!(
+        "scenario ended before {marker}: {seen:#?}\n{}",
+        cluster.logs()
+    );
+}
+
+#[test]
+fn bridge_and_host_networks_volumes_parameters_and_statistics() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(docker) = docker_or_skip("bridge_and_host_networks_volumes_parameters_and_statistics")
+    else {
+        return;
+    };
+    let (bridge_port, host_port) = (free_port(), free_port());
+    let resources = format!(
+        "cpus:2;mem:2048;disk:10240;ports:[{bridge_port}-{bridge_port},{host_port}-{host_port}]"
+    );
+    let cluster = Cluster::start_with(&options(&resources, &[]));
+    let _cleanup = RemoveContainersUnder(cluster.dir.path().to_owned());
+    let www = cluster.dir.path().join("www");
+    std::fs::create_dir_all(&www).expect("www");
+    std::fs::write(www.join("index.html"), "hello-from-volume\n").expect("index");
+    let env = [
+        ("MESETA_DOCKER_PORTS", format!("{bridge_port},{host_port}")),
+        ("MESETA_DOCKER_WWW", www.display().to_string()),
+    ];
+    let mut sched = scenario(&cluster, "docker_network", 90, &env)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("scenario");
+    let stdout = sched.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+    wait_for_line(&mut lines, "\"all_running\"", &cluster);
+
+    for port in [bridge_port, host_port] {
+        let served = eventually(15, || {
+            http("GET", port, "/index.html", None)
+                .is_ok_and(|(s, body)| s == 200 && body.contains("hello-from-volume"))
+        });
+        assert!(
+            served,
+            "nothing served on host port {port}\n{}",
+            cluster.logs()
+        );
+    }
+    let (bridge_id, bridge_sandbox) = executor(cluster.agent_port, "dbridge");
+    let c = inspect_json(&format!("mesos-{bridge_id}")).expect("bridge container");
+    let host_config = &c["HostConfig"];
+    assert_eq!(host_config["NetworkMode"], "bridge");
+    assert_eq!(host_config["Privileged"], true);
+    assert_eq!(host_config["Memory"], 64 << 20, "mem resource → --memory");
+    assert_eq!(c["Config"]["Labels"]["meseta.test"], "bridge");
+    let binds: Vec<String> = serde_json::from_value(host_config["Binds"].clone()).expect("binds");
+    assert!(
+        binds.contains(&format!("{}:/www:ro", www.display())),
+        "{binds:?}"
+    );
+    assert!(stdout_of(&bridge_sandbox).contains("FROM_PARAM=yes"));
+    let (host_id, _) = executor(cluster.agent_port, "dhost");
+    let h = inspect_json(&format!("mesos-{host_id}")).expect("host container");
+    assert_eq!(h["HostConfig"]["NetworkMode"], "host");
+
+    // /monitor/statistics reads the docker container's own cgroup.
+    let with_stats = eventually(10, || {
+        let stats = get_json(cluster.agent_port, "/monitor/statistics");
+        stats.as_array().into_iter().flatten().any(|s| {
+            s["executor_id"] == "dbridge"
+                && s["statistics"]["mem_rss_bytes"]
+                    .as_u64()
+                    .is_some_and(|m| m > 0)
+        })
+    });
+    assert!(
+        with_stats,
+        "{}",
+        get_json(cluster.agent_port, "/monitor/statistics")
+    );
+
+    drop(sched.stdin.take()); // the scenario kills both tasks now
+    let rest: Vec<String> = lines.collect();
+    let status = sched.wait().expect("scenario exit");
+    assert!(status.success(), "{rest:#?}\n{}", cluster.logs());
+    for id in [bridge_id, host_id] {
+        assert!(
+            !running(&docker, &format!("mesos-{id}")),
+            "mesos-{id} still runs"
+        );
+    }
+}
+
+#[test]
+fn docker_task_fails_clearly_without_dockerd_or_the_docker_containerizer() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    if docker_or_skip("docker_task_fails_clearly_without_dockerd_or_the_docker_containerizer")
+        .is_none()
+    {
+        return;
+    }
+    let missing = tempfile::tempdir().expect("tempdir");
+    let socket = missing.path().join("no-dockerd.sock");
+    let unreachable = options(
+        RESOURCES,
+        &[&format!("--docker_socket={}", socket.display())],
+    );
+    let cases: [(ClusterOptions, String); 2] = [
+        (
+            unreachable,
+            format!(
+                "Docker is not available: cannot connect to the Docker daemon at unix://{}",
+                socket.display()
+            ),
+        ),
+        (
+            ClusterOptions::new(RESOURCES),
+            "the docker containerizer is not enabled on this agent (--containerizers=mesos)".into(),
+        ),
+    ];
+    for (opts, message) in cases {
+        let cluster = Cluster::start_with(&opts);
+        let started = Instant::now();
+        run_scenario(
+            &cluster,
+            "docker_unavailable",
+            &[("MESETA_EXPECT_MESSAGE", message)],
+        );
+        let took = started.elapsed();
+        assert!(
+            took.as_secs() < 30,
+            "took {took:?}: a hang, not a quick TASK_FAILED"
+        );
+    }
+}
