@@ -343,6 +343,7 @@ class DockerTasks(DockerBase):
         {"id": "dkill", "container": docker_container(), "grace": 5, "long": True,
          "command": "trap 'echo got-sigterm; exit 0' TERM; echo started; while :; do sleep 0.1; done"},
         {"id": "mtask", "command": "echo mesos-side"},
+        {"id": "dpriv", "container": docker_container(privileged=True), "command": "echo privileged-ok"},
     ]
 
     def __init__(self):
@@ -366,6 +367,13 @@ class DockerTasks(DockerBase):
         msg = self.message_of("dfail", "TASK_FAILED")
         if "Container exited with status 3" not in msg:
             problems.append(f"dfail message: {msg!r}")
+        # Where dockerd itself cannot run privileged containers (a restricted capability
+        # bounding set), the task must fail with Docker's own error passed through.
+        priv_error = os.environ.get("MESETA_PRIVILEGED_ERROR", "")
+        if not priv_error:
+            problems += self.expect({"dpriv": "TASK_FINISHED"})
+        elif priv_error not in self.message_of("dpriv", "TASK_FAILED"):
+            problems.append(f"dpriv: wanted {priv_error!r} in {self.message_of('dpriv', 'TASK_FAILED')!r}")
         return problems
 
 
@@ -378,7 +386,7 @@ class DockerNetwork(DockerBase):
         www = os.environ["MESETA_DOCKER_WWW"]
         vol = Dict(container_path="/www", host_path=www, mode="RO")
         bridge = docker_container(
-            "BRIDGE", privileged=True,
+            "BRIDGE",
             port_mappings=[Dict(host_port=bridge_port, container_port=8080, protocol="tcp")],
             parameters=[Dict(key="label", value="meseta.test=bridge"),
                         Dict(key="env", value="FROM_PARAM=yes")])

@@ -128,8 +128,9 @@ async fn prepare(docker: &Docker, task: &TaskInfo, opts: &RunOptions) -> Result<
         .create(name, &config)
         .await
         .map_err(|e| format!("Failed to create container {name}: {e}"))?;
+    // A container that fails to start is kept for inspection; the agent removes it after
+    // --docker_remove_delay like any other.
     if let Err(err) = docker.start(name).await {
-        let _ = docker.remove(name).await;
         return Err(format!("Failed to start container {name}: {err}"));
     }
     Ok(())
