@@ -14,10 +14,15 @@ use std::process::Stdio;
 
 use docker_common::*;
 use meseta_docker::types::{ContainerConfig, HostConfig};
-use meseta_tests::{get_json, Cluster};
+use meseta_tests::{http, Cluster};
 
+/// The task's state in the agent's `/state`; `None` while the agent is not serving.
 fn task_state(agent_port: u16, task: &str) -> Option<String> {
-    let state = get_json(agent_port, "/state");
+    let (status, body) = http("GET", agent_port, "/state", None).ok()?;
+    if status != 200 {
+        return None;
+    }
+    let state: serde_json::Value = serde_json::from_str(&body).ok()?;
     for fw in state["frameworks"].as_array().into_iter().flatten() {
         for e in fw["executors"].as_array().into_iter().flatten() {
             for t in e["tasks"].as_array().into_iter().flatten() {
@@ -51,7 +56,7 @@ fn agent_restart_recovers_a_running_docker_task_and_removes_orphans() {
         "drec never ran\n{}",
         cluster.logs()
     );
-    let (container_id, _) = executor(cluster.agent_port, "drec");
+    let (container_id, sandbox) = executor(cluster.agent_port, "drec");
     let name = format!("mesos-{container_id}");
     let before = inspect_json(&name).expect("task container");
     assert_eq!(before["State"]["Running"], true);
@@ -115,4 +120,7 @@ fn agent_restart_recovers_a_running_docker_task_and_removes_orphans() {
     let _ = agent.wait();
     assert!(status.success(), "{rest:#?}\n{logs}\n{}", cluster.logs());
     assert!(!running(&docker, &name), "{name} still runs after the kill");
+    // The re-subscribed executor stopped the container gracefully (SIGTERM, trap ran).
+    let out = std::fs::read_to_string(format!("{sandbox}/stdout")).unwrap_or_default();
+    assert!(out.contains("rec-start") && out.contains("rec-term"), "{out}");
 }
