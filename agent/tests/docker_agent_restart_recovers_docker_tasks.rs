@@ -122,5 +122,8 @@ fn agent_restart_recovers_a_running_docker_task_and_removes_orphans() {
     assert!(!running(&docker, &name), "{name} still runs after the kill");
     // The re-subscribed executor stopped the container gracefully (SIGTERM, trap ran).
     let out = std::fs::read_to_string(format!("{sandbox}/stdout")).unwrap_or_default();
-    assert!(out.contains("rec-start") && out.contains("rec-term"), "{out}");
+    assert!(
+        out.contains("rec-start") && out.contains("rec-term"),
+        "{out}"
+    );
 }

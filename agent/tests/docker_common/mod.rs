@@ -230,3 +230,83 @@ impl Drop for RemoveContainersUnder {
 pub fn eventually(secs: u64, cond: impl FnMut() -> bool) -> bool {
     meseta_tests::wait_until(Duration::from_secs(secs), cond)
 }
+
+/// Debian's `docker-registry` on a loopback port with its own storage; killed on drop.
+#[derive(Debug)]
+pub struct Registry {
+    /// `127.0.0.1:<port>`.
+    pub addr: String,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    /// Starts a registry and waits until it answers `/v2/`; `None` when `docker-registry`
+    /// is not installed.
+    pub fn start() -> Option<Self> {
+        if Command::new("docker-registry")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            eprintln!("no docker-registry installed (apt-get install docker-registry)");
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = meseta_tests::free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let config = dir.path().join("config.yml");
+        let yaml = format!(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
+            dir.path().join("data").display()
+        );
+        std::fs::write(&config, yaml).expect("registry config");
+        let log = std::fs::File::create(dir.path().join("registry.log")).expect("log");
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("docker-registry");
+        let registry = Self {
+            addr,
+            child,
+            _dir: dir,
+        };
+        let up = eventually(20, || {
+            meseta_tests::http("GET", port, "/v2/", None).is_ok_and(|(s, _)| s == 200)
+        });
+        assert!(up, "docker-registry did not come up on {}", registry.addr);
+        Some(registry)
+    }
+
+    /// Pushes the test image as `<addr>/<repo>` (docker CLI, test preparation only) and
+    /// removes the local tag, so that using it needs a pull.
+    pub fn push_test_image(&self, repo: &str) -> String {
+        let reference = format!("{}/{repo}", self.addr);
+        for args in [
+            vec!["tag", IMAGE, reference.as_str()],
+            vec!["push", reference.as_str()],
+            vec!["rmi", reference.as_str()],
+        ] {
+            let out = Command::new("docker")
+                .args(&args)
+                .output()
+                .expect("docker CLI");
+            assert!(
+                out.status.success(),
+                "docker {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        reference
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
