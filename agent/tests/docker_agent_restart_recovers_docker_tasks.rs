@@ -11,12 +11,17 @@ mod docker_common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
+use std::sync::Mutex;
 
 use docker_common::*;
 use meseta_docker::types::{ContainerConfig, HostConfig};
 use meseta_tests::{http, Cluster};
 
 /// The task's state in the agent's `/state`; `None` while the agent is not serving.
+/// One test at a time: a restarted agent removes every `mesos-*` container it does not own,
+/// including another test's (as Mesos does with `--docker_kill_orphans`).
+static SERIAL: Mutex<()> = Mutex::new(());
+
 fn task_state(agent_port: u16, task: &str) -> Option<String> {
     let (status, body) = http("GET", agent_port, "/state", None).ok()?;
     if status != 200 {
@@ -37,6 +42,7 @@ fn task_state(agent_port: u16, task: &str) -> Option<String> {
 
 #[test]
 fn agent_restart_recovers_a_running_docker_task_and_removes_orphans() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let test = "agent_restart_recovers_a_running_docker_task_and_removes_orphans";
     let Some(docker) = docker_or_skip(test) else {
         return;
@@ -126,4 +132,52 @@ fn agent_restart_recovers_a_running_docker_task_and_removes_orphans() {
         out.contains("rec-start") && out.contains("rec-term"),
         "{out}"
     );
+}
+
+#[test]
+fn the_agent_stops_a_docker_container_whose_executor_died() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let test = "the_agent_stops_a_docker_container_whose_executor_died";
+    let Some(docker) = docker_or_skip(test) else {
+        return;
+    };
+    let cluster = Cluster::start_with(&options(RESOURCES, &[]));
+    let _cleanup = RemoveContainersUnder(cluster.dir.path().to_owned());
+    let env = [("MESETA_EXPECT_FINAL", "TASK_FAILED".to_owned())];
+    let mut sched = scenario(&cluster, "docker_recovery", 60, &env)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("scenario");
+    let mut lines = BufReader::new(sched.stdout.take().expect("stdout"))
+        .lines()
+        .map_while(Result::ok);
+    assert!(
+        lines.by_ref().any(|l| l.contains("\"all_running\"")),
+        "{}",
+        cluster.logs()
+    );
+    let (container_id, _) = executor(cluster.agent_port, "drec");
+    let name = format!("mesos-{container_id}");
+    assert!(running(&docker, &name));
+    let containers = meseta_tests::get_json(cluster.agent_port, "/containers");
+    let pid = containers
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["executor_id"] == "drec")
+        .and_then(|c| c["meseta"]["pid"].as_i64())
+        .expect("executor pid in /containers");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(pid).expect("pid")),
+        nix::sys::signal::SIGKILL,
+    )
+    .expect("kill -9 the docker executor");
+    assert!(
+        eventually(20, || !running(&docker, &name)),
+        "{name} still runs without its executor\n{}",
+        cluster.logs()
+    );
+    drop(sched.stdin.take());
+    let rest: Vec<String> = lines.collect();
+    assert!(sched.wait().expect("exit").success(), "{rest:#?}");
 }

@@ -36,11 +36,21 @@ fn docker_tasks_finish_fail_and_get_killed_next_to_mesos_tasks() {
     let cluster = Cluster::start_with(&options(RESOURCES, &["--docker_remove_delay=2secs"]));
     let _cleanup = RemoveContainersUnder(cluster.dir.path().to_owned());
     let privileged_error = privileged_error();
+    let registry = Registry::start().expect("docker-registry (scripts/setup.sh installs it)");
+    let pull_image = registry.push_test_image(&format!("meseta/task-{}:v1", std::process::id()));
     run_scenario(
         &cluster,
         "docker_tasks",
-        &[("MESETA_PRIVILEGED_ERROR", privileged_error.clone())],
+        &[
+            ("MESETA_PRIVILEGED_ERROR", privileged_error.clone()),
+            ("MESETA_DOCKER_PULL_IMAGE", pull_image.clone()),
+        ],
     );
+    // The image was only in the registry: the executor pulled it.
+    assert!(stdout_of(&executor(cluster.agent_port, "dpull").1).contains("pulled-ok"));
+    let _ = std::process::Command::new("docker")
+        .args(["rmi", &pull_image])
+        .output();
 
     let (container, sandbox) = executor(cluster.agent_port, "dfinish");
     let out = stdout_of(&sandbox);
