@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use meseta_api::executor::{Call, CallType, Event, Subscribe, Update};
-use meseta_api::{Bytes, FrameworkInfo, Reason, TaskId, TaskInfo, TaskState};
+use meseta_api::{Bytes, FrameworkInfo, Reason, TaskId, TaskInfo, TaskState, TaskStatus};
 use tokio::time::Instant;
 
 use crate::client::{AgentClient, ClientError, Subscription};
@@ -144,6 +144,13 @@ impl Link {
         reason: Option<Reason>,
     ) {
         let status = new_status(&self.config.executor_id, task_id, state, message, reason);
+        self.send_status(status).await;
+    }
+
+    /// Sends a status built by the caller (e.g. with a `container_status`), like
+    /// [`Link::send`].
+    pub async fn send_status(&mut self, status: TaskStatus) {
+        let (task_id, state) = (status.task_id.clone(), status.state);
         let update = Update { status };
         self.unacknowledged.push(update.clone());
         if self.subscription.is_none() {

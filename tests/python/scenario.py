@@ -270,6 +270,7 @@ class DockerBase(Base):
     def __init__(self, tasks):
         super().__init__(tasks)
         self.running_ids = set()
+        self.running_ips = {}
         self.all_running = threading.Event()
 
     def task_info(self, offer, spec):
@@ -292,8 +293,11 @@ class DockerBase(Base):
 
     def on_update(self, driver, update):
         if update.state == "TASK_RUNNING":
-            emit("running", task_id=update.task_id.value)
+            ips = [a.get("ip_address") for n in (update.get("container_status") or {}).get("network_infos", [])
+                   for a in n.get("ip_addresses", [])]
+            emit("running", task_id=update.task_id.value, ips=ips)
             with self.lock:
+                self.running_ips[update.task_id.value] = ips
                 self.running_ids.add(update.task_id.value)
                 if all(t["id"] in self.running_ids for t in self.TASKS if t.get("long")):
                     self.all_running.set()
@@ -386,7 +390,10 @@ class DockerTasks(DockerBase):
 
 class DockerNetwork(DockerBase):
     """A BRIDGE task publishing port 8080 on the offered host port, and a HOST-network task,
-    both serving a read-only host volume with busybox httpd; held RUNNING until stdin closes."""
+    both serving a read-only host volume with busybox httpd; held RUNNING until stdin closes.
+    The framework's user is `nobody`: the docker executor still runs as the agent's user."""
+
+    USER = "nobody"
 
     def __init__(self):
         bridge_port, host_port = [int(p) for p in os.environ["MESETA_DOCKER_PORTS"].split(",")]
@@ -409,7 +416,13 @@ class DockerNetwork(DockerBase):
         super().__init__(self.TASKS)
 
     def verify(self):
-        return self.expect({"dbridge": "TASK_KILLED", "dhost": "TASK_KILLED"})
+        problems = self.expect({"dbridge": "TASK_KILLED", "dhost": "TASK_KILLED"})
+        # TASK_RUNNING carries the bridge container's address (ContainerStatus.network_infos).
+        if not any(self.running_ips.get("dbridge", [])):
+            problems.append(f"dbridge RUNNING without an IP: {self.running_ips}")
+        if any(self.running_ips.get("dhost", [])):
+            problems.append(f"dhost (host network) RUNNING with an IP: {self.running_ips}")
+        return problems
 
 
 class DockerRecovery(DockerBase):
@@ -473,7 +486,8 @@ def main():
         "long_running": LongRunning,
         **DOCKER_SCENARIOS,
     }[args.scenario]()
-    framework = Dict(user="root", name=f"meseta-e2e-{args.scenario}", hostname=socket.gethostname())
+    framework = Dict(user=getattr(sched, "USER", "root"), name=f"meseta-e2e-{args.scenario}",
+                     hostname=socket.gethostname())
     if getattr(sched, "CHECKPOINT", False):
         framework.checkpoint = True
     driver = MesosSchedulerDriver(sched, framework, args.master, use_addict=True)

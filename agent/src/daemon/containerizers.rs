@@ -74,7 +74,9 @@ pub fn docker_executor_info(
         format!("--cgroups_enable_cfs={}", config.cgroups_enable_cfs),
     ];
     let cmd = task.command.clone().unwrap_or_default();
-    command.user = cmd.user.clone();
+    // Mesos runs the docker executor as the agent's user: it needs the Docker socket, and
+    // the task's user applies inside the container (`--user` parameter, image USER).
+    command.user = Some("root".into());
     let image = task
         .container
         .as_ref()

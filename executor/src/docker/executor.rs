@@ -14,7 +14,10 @@
 use std::time::Duration;
 
 use meseta_api::executor::{Event, EventType};
-use meseta_api::{FrameworkCapabilityType, KillPolicy, Reason, TaskId, TaskInfo, TaskState};
+use meseta_api::{
+    ContainerStatus, FrameworkCapabilityType, IpAddress, KillPolicy, NetworkInfo, Reason, TaskId,
+    TaskInfo, TaskState,
+};
 use meseta_docker::mesos::RunOptions;
 use meseta_docker::Docker;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
@@ -27,6 +30,7 @@ use crate::config::Config;
 use crate::executor::{SHUTDOWN_GRACE_MARGIN, TERMINAL_ACK_TIMEOUT};
 use crate::link::Link;
 use crate::process::task_environment;
+use crate::updates::new_status;
 
 /// The one task and where its container is.
 #[derive(Debug)]
@@ -276,12 +280,30 @@ impl DockerExecutor {
         };
         let task_id = task.info.task_id.clone();
         match event {
-            RunEvent::Started { pid } => {
+            RunEvent::Started { pid, ip } => {
                 task.running = true;
-                tracing::info!(task_id = %task_id, pid, "TASK_RUNNING");
-                self.link
-                    .send(&task_id, TaskState::Running, None, None)
-                    .await;
+                tracing::info!(task_id = %task_id, pid, ?ip, "TASK_RUNNING");
+                let mut status = new_status(
+                    &self.link.config.executor_id,
+                    &task_id,
+                    TaskState::Running,
+                    None,
+                    None,
+                );
+                // As Mesos' docker executor: the container's address for service discovery.
+                if let Some(ip) = ip {
+                    status.container_status = Some(ContainerStatus {
+                        network_infos: vec![NetworkInfo {
+                            ip_addresses: vec![IpAddress {
+                                ip_address: Some(ip),
+                                ..IpAddress::default()
+                            }],
+                            ..NetworkInfo::default()
+                        }],
+                        ..ContainerStatus::default()
+                    });
+                }
+                self.link.send_status(status).await;
             }
             RunEvent::Failed(message) => {
                 task.runner = None;

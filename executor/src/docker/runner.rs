@@ -19,6 +19,8 @@ pub enum RunEvent {
     Started {
         /// `State.Pid`.
         pid: i32,
+        /// Its address on a Docker network (bridge, user network); `None` on the host network.
+        ip: Option<String>,
     },
     /// The container could not be run; the TASK_FAILED message.
     Failed(String),
@@ -46,16 +48,19 @@ pub async fn run(
         report(RunEvent::Failed(message));
         return;
     }
-    let pid = match docker.inspect(&name).await {
-        Ok(Some(c)) => c.state.pid,
-        Ok(None) => 0,
+    let (pid, ip) = match docker.inspect(&name).await {
+        Ok(Some(c)) => {
+            let ip = Some(c.network_settings.ip_address).filter(|ip| !ip.is_empty());
+            (c.state.pid, ip)
+        }
+        Ok(None) => (0, None),
         Err(err) => {
             tracing::warn!(%err, "cannot inspect the started container");
-            0
+            (0, None)
         }
     };
-    tracing::info!(container = name, pid, "container started");
-    report(RunEvent::Started { pid });
+    tracing::info!(container = name, pid, ?ip, "container started");
+    report(RunEvent::Started { pid, ip });
     let logs = match docker.logs(&name).await {
         Ok(body) => Some(tokio::spawn(async move {
             let (Some(mut out), Some(mut err)) =
