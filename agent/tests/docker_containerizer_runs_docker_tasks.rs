@@ -33,7 +33,8 @@ fn docker_tasks_finish_fail_and_get_killed_next_to_mesos_tasks() {
     else {
         return;
     };
-    let cluster = Cluster::start_with(&options(RESOURCES, &["--docker_remove_delay=2secs"]));
+    let flags = ["--docker_remove_delay=2secs", "--docker_stop_timeout=4secs"];
+    let cluster = Cluster::start_with(&options(RESOURCES, &flags));
     let _cleanup = RemoveContainersUnder(cluster.dir.path().to_owned());
     let privileged_error = privileged_error();
     let registry = Registry::start().expect("docker-registry (scripts/setup.sh installs it)");
@@ -69,6 +70,9 @@ fn docker_tasks_finish_fail_and_get_killed_next_to_mesos_tasks() {
         kill_out.contains("got-sigterm"),
         "no graceful stop: {kill_out}"
     );
+    // No kill policy: --docker_stop_timeout=4secs is the grace (0 would SIGKILL at once).
+    let stop_out = stdout_of(&executor(cluster.agent_port, "dstop").1);
+    assert!(stop_out.contains("stopped-after-grace"), "{stop_out}");
     assert!(stdout_of(&executor(cluster.agent_port, "mtask").1).contains("mesos-side"));
     // `privileged` reached Docker: it runs, or fails with Docker's own privileged error
     // (checked by the scenario against `docker run --privileged` on this host).

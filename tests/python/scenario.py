@@ -346,6 +346,8 @@ class DockerTasks(DockerBase):
         {"id": "dfail", "container": docker_container(), "command": "echo failing; exit 3"},
         {"id": "dkill", "container": docker_container(), "grace": 5, "long": True,
          "command": "trap 'echo got-sigterm; exit 0' TERM; echo started; while :; do sleep 0.1; done"},
+        {"id": "dstop", "container": docker_container(),
+         "command": "trap 'sleep 1; echo stopped-after-grace; exit 0' TERM; while :; do sleep 0.1; done"},
         {"id": "mtask", "command": "echo mesos-side"},
         {"id": "dpriv", "container": docker_container(privileged=True), "command": "echo privileged-ok"},
     ]
@@ -359,8 +361,8 @@ class DockerTasks(DockerBase):
         super().__init__(self.TASKS)
 
     def on_update(self, driver, update):
-        if update.task_id.value == "dkill" and update.state == "TASK_RUNNING":
-            emit("kill_requested", task_id="dkill")
+        if update.task_id.value in ("dkill", "dstop") and update.state == "TASK_RUNNING":
+            emit("kill_requested", task_id=update.task_id.value)
             driver.killTask(update.task_id)
 
     def interact(self, driver, args):
@@ -369,7 +371,7 @@ class DockerTasks(DockerBase):
     def verify(self):
         problems = self.expect({"dfinish": "TASK_FINISHED", "dargs": "TASK_FINISHED",
                                 "dfail": "TASK_FAILED", "dkill": "TASK_KILLED",
-                                "mtask": "TASK_FINISHED"})
+                                "dstop": "TASK_KILLED", "mtask": "TASK_FINISHED"})
         if any(t["id"] == "dpull" for t in self.TASKS):
             problems += self.expect({"dpull": "TASK_FINISHED"})
         for tid in ("dfinish", "dfail", "dkill"):
