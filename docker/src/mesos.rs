@@ -5,7 +5,7 @@
 //!   `shell: false`: the image's entrypoint, with `value` (if any) and `arguments` as its
 //!   arguments.
 //! * the sandbox bind-mounted at the mapped directory (`/mnt/mesos/sandbox`), which is also
-//!   the working directory and `MESOS_SANDBOX`; `MESOS_CONTAINER_NAME` set.
+//!   the working directory and `MESOS_SANDBOX`; `MESOS_CONTAINER_NAME` and `MESOS_TASK_ID` set.
 //! * `cpus` → `--cpu-shares` (1024 per cpu, at least 2; plus a CFS quota with
 //!   `--cgroups_enable_cfs`), `mem` → `--memory` (at least 32 MB).
 //! * network `HOST` (the proto default), `BRIDGE` (with port mappings), `NONE` or `USER`.
@@ -79,6 +79,9 @@ pub fn container_config(
     config
         .env
         .push(format!("MESOS_CONTAINER_NAME={}", opts.name));
+    config
+        .env
+        .push(format!("MESOS_TASK_ID={}", task.task_id.value));
     config
         .labels
         .insert("meseta.task_id".into(), task.task_id.value.clone());
