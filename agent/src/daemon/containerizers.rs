@@ -108,15 +108,13 @@ pub async fn admit(
     executor: &mut ExecutorInfo,
     container_id: &str,
 ) -> Result<(), String> {
-    if !is_docker(executor.container.as_ref()) {
+    let wants_docker = is_docker(executor.container.as_ref());
+    select(&agent.config.containerizers, wants_docker)?;
+    if !wants_docker {
         return Ok(());
     }
     let Some(docker) = &agent.docker else {
-        return Err(format!(
-            "ContainerInfo.type is DOCKER but the docker containerizer is not enabled on this \
-             agent (--containerizers={})",
-            agent.config.containerizers.join(",")
-        ));
+        return Err("the docker containerizer is not set up".into());
     };
     let is_docker_executor = executor
         .command
@@ -141,6 +139,27 @@ pub async fn admit(
             .push(format!("--container={}", container_name(container_id)));
     }
     Ok(())
+}
+
+/// The first containerizer of `--containerizers` (in order) that takes the container:
+/// `docker` takes DOCKER containers only, `mesos` everything else. An `Err` says why none does.
+pub fn select(containerizers: &[String], docker_container: bool) -> Result<&'static str, String> {
+    let wanted = if docker_container { "docker" } else { "mesos" };
+    if containerizers.iter().any(|c| c == wanted) {
+        return Ok(wanted);
+    }
+    let list = containerizers.join(",");
+    Err(if docker_container {
+        format!(
+            "ContainerInfo.type is DOCKER but the docker containerizer is not enabled on this \
+             agent (--containerizers={list})"
+        )
+    } else {
+        format!(
+            "no containerizer for a non-DOCKER container: the mesos containerizer is not \
+             enabled on this agent (--containerizers={list})"
+        )
+    })
 }
 
 /// After the executor's launch: watch its docker container.
@@ -232,4 +251,24 @@ pub fn usage(
         return Some(stats);
     }
     agent.containerizer.usage(container_id).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn containerizers_are_tried_in_order_by_container_type() {
+        let list = |s: &str| s.split(',').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(select(&list("docker,mesos"), true), Ok("docker"));
+        assert_eq!(select(&list("docker,mesos"), false), Ok("mesos"));
+        assert_eq!(select(&list("mesos"), false), Ok("mesos"));
+        let e = select(&list("mesos"), true).unwrap_err();
+        assert!(
+            e.contains("docker containerizer is not enabled") && e.contains("=mesos"),
+            "{e}"
+        );
+        let e = select(&list("docker"), false).unwrap_err();
+        assert!(e.contains("mesos containerizer is not enabled"), "{e}");
+    }
 }
