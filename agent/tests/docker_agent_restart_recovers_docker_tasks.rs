@@ -99,7 +99,7 @@ fn agent_restart_recovers_a_running_docker_task_and_removes_orphans() {
         "the task's container died with the agent"
     );
 
-    let mut agent = restart_agent(&cluster, &opts, 2);
+    let agent = restart_agent(&cluster, &opts, 2);
     let recovered = eventually(40, || {
         task_state(cluster.agent_port, "drec").as_deref() == Some("TASK_RUNNING")
             && inspect_json(&orphan).is_none()
@@ -122,8 +122,7 @@ fn agent_restart_recovers_a_running_docker_task_and_removes_orphans() {
     drop(stdin);
     let rest: Vec<String> = lines.collect();
     let status = sched.wait().expect("scenario exit");
-    let _ = agent.kill();
-    let _ = agent.wait();
+    drop(agent);
     assert!(status.success(), "{rest:#?}\n{logs}\n{}", cluster.logs());
     assert!(!running(&docker, &name), "{name} still runs after the kill");
     // The re-subscribed executor stopped the container gracefully (SIGTERM, trap ran).

@@ -178,8 +178,19 @@ pub fn running(docker: &Docker, name: &str) -> bool {
     matches!(rt().block_on(docker.inspect(name)), Ok(Some(c)) if c.state.running)
 }
 
+/// A process of the test, killed (SIGKILL) and reaped on drop, also when the test fails.
+#[derive(Debug)]
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts another agent on the cluster's work dir, runtime dir and port (after a kill -9).
-pub fn restart_agent(cluster: &Cluster, opts: &ClusterOptions, generation: u32) -> Child {
+pub fn restart_agent(cluster: &Cluster, opts: &ClusterOptions, generation: u32) -> KillOnDrop {
     let d = cluster.dir.path();
     let log = |name: String| std::fs::File::create(d.join(name)).expect("log file");
     Command::new(bin("mesos-agent"))
@@ -197,6 +208,7 @@ pub fn restart_agent(cluster: &Cluster, opts: &ClusterOptions, generation: u32) 
         .stdout(log(format!("agent{generation}.log")))
         .stderr(log(format!("agent{generation}.err")))
         .spawn()
+        .map(KillOnDrop)
         .expect("restart mesos-agent")
 }
 
