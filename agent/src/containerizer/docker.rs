@@ -46,7 +46,7 @@ pub struct DockerContainerizer {
     pub config: Arc<DockerConfig>,
     docker: Docker,
     cgroup_version: Option<CgroupVersion>,
-    /// Host pid of each running container, by Mesos container id.
+    /// Host pid of each tracked container by Mesos container id (0 while not running).
     pids: Arc<Mutex<HashMap<String, i32>>>,
 }
 
@@ -79,6 +79,18 @@ impl DockerContainerizer {
         self.docker.ping_within(PING_TIMEOUT).await
     }
 
+    /// Marks `container_id` as a docker executor's container (its statistics come from Docker).
+    pub fn track(&self, container_id: &str) {
+        let mut pids = self.pids.lock().unwrap_or_else(|p| p.into_inner());
+        pids.entry(container_id.to_owned()).or_insert(0);
+    }
+
+    /// Whether `container_id` is a docker executor's container.
+    pub fn tracks(&self, container_id: &str) -> bool {
+        let pids = self.pids.lock().unwrap_or_else(|p| p.into_inner());
+        pids.contains_key(container_id)
+    }
+
     /// Refreshes the host pid of `container_id`'s Docker container; returns whether it runs.
     pub async fn refresh(&self, container_id: &str) -> bool {
         let running = match self.docker.inspect(&container_name(container_id)).await {
@@ -86,17 +98,14 @@ impl DockerContainerizer {
             _ => None,
         };
         let mut pids = self.pids.lock().unwrap_or_else(|p| p.into_inner());
-        match running {
-            Some(pid) => pids.insert(container_id.to_owned(), pid),
-            None => pids.remove(container_id),
-        };
+        pids.insert(container_id.to_owned(), running.unwrap_or(0));
         running.is_some()
     }
 
     /// The host pid of the container's first process, once known.
     pub fn pid(&self, container_id: &str) -> Option<i32> {
         let pids = self.pids.lock().unwrap_or_else(|p| p.into_inner());
-        pids.get(container_id).copied()
+        pids.get(container_id).copied().filter(|pid| *pid > 0)
     }
 
     /// Usage from the Docker container's own cgroup (found through `/proc/<pid>/cgroup`);

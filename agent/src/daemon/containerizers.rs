@@ -164,7 +164,12 @@ pub fn select(containerizers: &[String], docker_container: bool) -> Result<&'sta
 
 /// After the executor's launch: watch its docker container.
 pub fn launched(agent: &Arc<Agent>, executor: &ExecutorInfo, container_id: &str) {
-    if agent.docker.is_some() && is_docker(executor.container.as_ref()) {
+    if let Some(docker) = agent
+        .docker
+        .as_ref()
+        .filter(|_| is_docker(executor.container.as_ref()))
+    {
+        docker.track(container_id);
         tokio::spawn(watch(agent.clone(), container_id.to_owned()));
     }
 }
@@ -227,6 +232,7 @@ pub async fn recover(agent: Arc<Agent>) {
         Err(err) => warn!(%err, "listing docker containers failed; orphans are left"),
     }
     for id in known {
+        docker.track(&id);
         tokio::spawn(watch(agent.clone(), id));
     }
 }
@@ -239,18 +245,14 @@ pub fn usage(
     cpus: Option<f64>,
     mem_mb: Option<f64>,
 ) -> Option<ResourceStatistics> {
-    let docker = agent
-        .docker
-        .as_ref()
-        .filter(|d| d.pid(container_id).is_some());
-    let limits = isolators::Limits::new(cpus, mem_mb, false).ok();
-    if let Some(stats) = docker
-        .zip(limits)
-        .and_then(|(d, l)| d.usage(container_id, &l))
-    {
-        return Some(stats);
+    match agent.docker.as_ref().filter(|d| d.tracks(container_id)) {
+        // Never the executor's own cgroup: nothing until the container runs.
+        Some(docker) => {
+            let limits = isolators::Limits::new(cpus, mem_mb, false).ok()?;
+            docker.usage(container_id, &limits)
+        }
+        None => agent.containerizer.usage(container_id).ok(),
     }
-    agent.containerizer.usage(container_id).ok()
 }
 
 #[cfg(test)]
