@@ -350,6 +350,8 @@ class DockerTasks(DockerBase):
          "command": "trap 'sleep 1; echo stopped-after-grace; exit 0' TERM; while :; do sleep 0.1; done"},
         {"id": "mtask", "command": "echo mesos-side"},
         {"id": "dpriv", "container": docker_container(privileged=True), "command": "echo privileged-ok"},
+        {"id": "dbadparam", "container": docker_container(parameters=[Dict(key="frobnicate", value="1")]),
+         "command": "echo never"},
     ]
 
     def __init__(self):
@@ -358,6 +360,9 @@ class DockerTasks(DockerBase):
             c = docker_container()
             c.docker.image = pull
             self.TASKS = self.TASKS + [{"id": "dpull", "container": c, "command": "echo pulled-ok"}]
+            absent = docker_container()
+            absent.docker.image = pull.rsplit("/", 1)[0] + "/absent:v1"
+            self.TASKS = self.TASKS + [{"id": "dnoimage", "container": absent, "command": "echo never"}]
         super().__init__(self.TASKS)
 
     def on_update(self, driver, update):
@@ -373,7 +378,14 @@ class DockerTasks(DockerBase):
                                 "dfail": "TASK_FAILED", "dkill": "TASK_KILLED",
                                 "dstop": "TASK_KILLED", "mtask": "TASK_FINISHED"})
         if any(t["id"] == "dpull" for t in self.TASKS):
-            problems += self.expect({"dpull": "TASK_FINISHED"})
+            problems += self.expect({"dpull": "TASK_FINISHED", "dnoimage": "TASK_FAILED"})
+            msg = self.message_of("dnoimage", "TASK_FAILED")
+            if "Failed to pull image" not in msg or not ("not found" in msg or "manifest unknown" in msg):
+                problems.append(f"dnoimage message (Docker's error passed through?): {msg!r}")
+        problems += self.expect({"dbadparam": "TASK_FAILED"})
+        msg = self.message_of("dbadparam", "TASK_FAILED")
+        if "unsupported docker parameter '--frobnicate'" not in msg:
+            problems.append(f"dbadparam message: {msg!r}")
         for tid in ("dfinish", "dfail", "dkill"):
             if "TASK_RUNNING" not in self.states.get(tid, []):
                 problems.append(f"{tid}: never TASK_RUNNING ({self.states.get(tid)})")
