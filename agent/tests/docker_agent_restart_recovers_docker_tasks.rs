@@ -100,8 +100,17 @@ fn agent_restart_recovers_a_running_docker_task_and_removes_orphans() {
     );
 
     let agent = restart_agent(&cluster, &opts, 2);
+    // Recovered: the task is RUNNING again, its executor re-subscribed (a kill before that
+    // finds no executor to deliver it to and destroys the container), the orphan is gone.
+    let log = cluster.dir.path().join("agent2.err");
+    let resubscribed = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("executor subscribed executor_id=drec")
+    };
     let recovered = eventually(40, || {
         task_state(cluster.agent_port, "drec").as_deref() == Some("TASK_RUNNING")
+            && resubscribed()
             && inspect_json(&orphan).is_none()
     });
     let logs = std::fs::read_to_string(cluster.dir.path().join("agent2.err")).unwrap_or_default();
