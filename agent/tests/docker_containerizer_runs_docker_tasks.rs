@@ -1,6 +1,6 @@
 //! The docker containerizer against the real dockerd, driven by an unmodified pymesos
 //! scheduler through `mesos-master`: DOCKER tasks finish, fail, get killed with a grace
-//! period, use BRIDGE port mappings and the HOST network, volumes, env, parameters and
+//! period, use BRIDGE port mappings, the HOST network and a USER network, volumes, env, parameters and
 //! `privileged`, report `/monitor/statistics` from Docker's cgroup, are removed after
 //! `--docker_remove_delay`, and fail clearly when dockerd is unreachable or `docker` is not
 //! in `--containerizers`. Needs root, dockerd and `cargo build --workspace --bins`.
@@ -141,6 +141,7 @@ fn bridge_and_host_networks_volumes_parameters_and_statistics() {
         "cpus:2;mem:2048;disk:10240;ports:[{bridge_port}-{bridge_port},{host_port}-{host_port}]"
     );
     let cluster = Cluster::start_with(&options(&resources, &[]));
+    let network = DockerNetwork::create(&format!("meseta-test-{}", std::process::id()));
     let _cleanup = RemoveContainersUnder(cluster.dir.path().to_owned());
     let www = cluster.dir.path().join("www");
     std::fs::create_dir_all(&www).expect("www");
@@ -148,6 +149,7 @@ fn bridge_and_host_networks_volumes_parameters_and_statistics() {
     let env = [
         ("MESETA_DOCKER_PORTS", format!("{bridge_port},{host_port}")),
         ("MESETA_DOCKER_WWW", www.display().to_string()),
+        ("MESETA_DOCKER_NETWORK", network.0.clone()),
     ];
     let mut sched = scenario(&cluster, "docker_network", 90, &env)
         .stdin(Stdio::piped())
@@ -180,6 +182,9 @@ fn bridge_and_host_networks_volumes_parameters_and_statistics() {
         "{binds:?}"
     );
     assert!(stdout_of(&bridge_sandbox).contains("FROM_PARAM=yes"));
+    let (user_id, _) = executor(cluster.agent_port, "duser");
+    let u = inspect_json(&format!("mesos-{user_id}")).expect("user-network container");
+    assert_eq!(u["HostConfig"]["NetworkMode"], network.0.as_str());
     let (host_id, _) = executor(cluster.agent_port, "dhost");
     let h = inspect_json(&format!("mesos-{host_id}")).expect("host container");
     assert_eq!(h["HostConfig"]["NetworkMode"], "host");

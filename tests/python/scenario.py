@@ -427,6 +427,12 @@ class DockerNetwork(DockerBase):
             {"id": "dhost", "container": host, "ports": [host_port], "long": True,
              "command": f"exec httpd -f -p 127.0.0.1:{host_port} -h /www"},
         ]
+        net = os.environ.get("MESETA_DOCKER_NETWORK")
+        if net:  # a user-defined Docker network, named in ContainerInfo.network_infos
+            user = docker_container("USER")
+            user.network_infos = [Dict(name=net)]
+            self.TASKS.append({"id": "duser", "container": user, "long": True,
+                               "command": "exec sleep 600"})
         super().__init__(self.TASKS)
 
     def verify(self):
@@ -436,6 +442,8 @@ class DockerNetwork(DockerBase):
             problems.append(f"dbridge RUNNING without an IP: {self.running_ips}")
         if any(self.running_ips.get("dhost", [])):
             problems.append(f"dhost (host network) RUNNING with an IP: {self.running_ips}")
+        if any(t["id"] == "duser" for t in self.TASKS):
+            problems += self.expect({"duser": "TASK_KILLED"})
         return problems
 
 

@@ -322,3 +322,31 @@ impl Drop for Registry {
         let _ = self.child.wait();
     }
 }
+
+/// A user-defined Docker network (docker CLI, test preparation only), removed on drop.
+#[derive(Debug)]
+pub struct DockerNetwork(pub String);
+
+impl DockerNetwork {
+    /// Creates the bridge network `name`.
+    pub fn create(name: &str) -> Self {
+        let out = Command::new("docker")
+            .args(["network", "create", name])
+            .output()
+            .expect("docker network create");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Self(name.to_owned())
+    }
+}
+
+impl Drop for DockerNetwork {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args(["network", "rm", &self.0])
+            .output();
+    }
+}
