@@ -1,9 +1,10 @@
 //! The docker containerizer against the real dockerd, driven by an unmodified pymesos
 //! scheduler through `mesos-master`: DOCKER tasks finish, fail, get killed with a grace
-//! period, use BRIDGE port mappings, the HOST network and a USER network, volumes, env, parameters and
-//! `privileged`, report `/monitor/statistics` from Docker's cgroup, are removed after
-//! `--docker_remove_delay`, and fail clearly when dockerd is unreachable or `docker` is not
-//! in `--containerizers`. Needs root, dockerd and `cargo build --workspace --bins`.
+//! period, use BRIDGE port mappings, the HOST network and a USER network, volumes, env,
+//! parameters and `privileged`, pull from a loopback registry, report `/monitor/statistics`
+//! from Docker's cgroup, are removed after `--docker_remove_delay`, and fail clearly when
+//! dockerd is unreachable or `docker` is not in `--containerizers`. Needs root, dockerd,
+//! docker-registry and `cargo build --workspace --bins`.
 
 // An integration test file is its own crate: its tests belong at the top level.
 #![allow(clippy::tests_outside_test_module)]
