@@ -368,3 +368,74 @@ fn round_up_secs(d: Duration) -> Duration {
     let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
     Duration::from_secs(secs)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use meseta_api::DurationInfo;
+
+    use super::*;
+
+    fn executor(stop_timeout: &str) -> DockerExecutor {
+        let env = |name: &str| {
+            Some(match name {
+                "MESOS_AGENT_ENDPOINT" => "127.0.0.1:5051",
+                "MESOS_FRAMEWORK_ID" => "fw",
+                "MESOS_EXECUTOR_ID" => "ex",
+                "MESOS_DIRECTORY" => "/tmp",
+                _ => return None,
+            })
+            .map(str::to_owned)
+        };
+        let config = Config::from_lookup(env).unwrap();
+        let flags = DockerFlags::try_parse_from([
+            "mesos-docker-executor",
+            "--container=mesos-c1",
+            &format!("--stop_timeout={stop_timeout}"),
+        ])
+        .unwrap();
+        DockerExecutor::new(config, flags)
+    }
+
+    fn policy(secs: i64) -> KillPolicy {
+        KillPolicy {
+            grace_period: Some(DurationInfo {
+                nanoseconds: secs * 1_000_000_000,
+            }),
+        }
+    }
+
+    #[test]
+    fn kill_grace_is_the_kills_then_the_tasks_policy_then_stop_timeout() {
+        let mut ex = executor("7secs");
+        assert_eq!(ex.kill_grace_period(None), Duration::from_secs(7));
+        ex.task = Some(Task {
+            info: TaskInfo {
+                kill_policy: Some(policy(3)),
+                ..TaskInfo::default()
+            },
+            runner: None,
+            running: true,
+            killing: false,
+            acknowledged: false,
+        });
+        assert_eq!(ex.kill_grace_period(None), Duration::from_secs(3));
+        assert_eq!(
+            ex.kill_grace_period(Some(policy(9))),
+            Duration::from_secs(9)
+        );
+    }
+
+    #[test]
+    fn docker_stop_never_shortens_a_grace_period() {
+        assert_eq!(round_up_secs(Duration::ZERO), Duration::ZERO);
+        assert_eq!(
+            round_up_secs(Duration::from_millis(1500)),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            round_up_secs(Duration::from_secs(3)),
+            Duration::from_secs(3)
+        );
+    }
+}
