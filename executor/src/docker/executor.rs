@@ -378,14 +378,14 @@ mod tests {
 
     fn executor(stop_timeout: &str) -> DockerExecutor {
         let env = |name: &str| {
-            Some(match name {
+            let value = match name {
                 "MESOS_AGENT_ENDPOINT" => "127.0.0.1:5051",
                 "MESOS_FRAMEWORK_ID" => "fw",
                 "MESOS_EXECUTOR_ID" => "ex",
                 "MESOS_DIRECTORY" => "/tmp",
                 _ => return None,
-            })
-            .map(str::to_owned)
+            };
+            Some(value.to_owned())
         };
         let config = Config::from_lookup(env).unwrap();
         let flags = DockerFlags::try_parse_from([
