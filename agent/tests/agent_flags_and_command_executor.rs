@@ -49,7 +49,11 @@ fn bad_flags_exit_1_with_one_readable_line() {
             "--executor_registration_timeout",
         ),
         (
-            &["--master=h:5050", wd.as_str(), "--containerizers=docker"],
+            &[
+                "--master=h:5050",
+                wd.as_str(),
+                "--containerizers=docker,lxc",
+            ],
             "--containerizers",
         ),
         (

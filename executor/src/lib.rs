@@ -7,12 +7,16 @@
 //! * [`process`]: starting, signalling and describing the task's process.
 //! * [`updates`]: status updates and the unacknowledged-update store.
 //! * [`executor`]: the event loop tying them together.
+//! * [`link`] and [`docker`]: `mesos-docker-executor`, the same protocol driving a Docker
+//!   container through the Engine API.
 
 pub mod client;
 pub mod config;
+pub mod docker;
 pub mod duration;
 pub mod executor;
 pub mod flags;
+pub mod link;
 pub mod process;
 pub mod updates;
 

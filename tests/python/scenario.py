@@ -319,11 +319,255 @@ class ImageTask(Base):
         return [f"{t}: states {self.states.get(t)}, wanted last {w}; updates "
                 f"{[u for u in self.updates if u['task_id'] == t]}"
                 for t, w in want.items() if last[t] != w]
+# --- docker containerizer scenarios (ContainerInfo.type=DOCKER) ---
+# The image comes from MESETA_DOCKER_IMAGE (loaded into dockerd by the Rust test).
+
+def docker_container(network="HOST", **docker):
+    c = Dict()
+    c.type = "DOCKER"
+    c.docker.image = os.environ.get("MESETA_DOCKER_IMAGE", "busybox:latest")
+    c.docker.network = network
+    for k, v in docker.items():
+        c.docker[k] = v
+    return c
+
+
+class DockerBase(Base):
+    """Adds ContainerInfo, kill policy, environment and port resources to Base's tasks."""
+
+    CHECKPOINT = False
+
+    def __init__(self, tasks):
+        super().__init__(tasks)
+        self.running_ids = set()
+        self.running_ips = {}
+        self.all_running = threading.Event()
+
+    def task_info(self, offer, spec):
+        t = super().task_info(offer, spec)
+        if "container" in spec:
+            t.container = spec["container"]
+        if "shell" in spec:
+            t.command.shell = spec["shell"]
+            t.command.arguments = spec.get("arguments", [])
+            if not spec.get("command"):
+                del t.command["value"]
+        if "env" in spec:
+            t.command.environment.variables = [Dict(name=k, value=v) for k, v in spec["env"].items()]
+        if "grace" in spec:
+            t.kill_policy.grace_period.nanoseconds = int(spec["grace"] * 1e9)
+        if spec.get("ports"):
+            t.resources.append(Dict(name="ports", type="RANGES", ranges=Dict(
+                range=[Dict(begin=p, end=p) for p in spec["ports"]])))
+        return t
+
+    def on_update(self, driver, update):
+        if update.state == "TASK_RUNNING":
+            ips = [a.get("ip_address") for n in (update.get("container_status") or {}).get("network_infos", [])
+                   for a in n.get("ip_addresses", [])]
+            emit("running", task_id=update.task_id.value, ips=ips)
+            with self.lock:
+                self.running_ips[update.task_id.value] = ips
+                self.running_ids.add(update.task_id.value)
+                if all(t["id"] in self.running_ids for t in self.TASKS if t.get("long")):
+                    self.all_running.set()
+
+    def check_done(self):
+        if all(self.terminal(t["id"]) for t in self.TASKS):
+            self.done.set()
+
+    def interact(self, driver, args):
+        """Long-running tasks: wait until they run, then kill them when stdin closes."""
+        if not any(t.get("long") for t in self.TASKS):
+            return
+        if not self.all_running.wait(args.timeout):
+            emit("timeout", waiting_for="TASK_RUNNING")
+            return
+        emit("all_running")
+        sys.stdin.read()
+        for t in self.TASKS:
+            if t.get("long") and not self.terminal(t["id"]):
+                emit("kill_requested", task_id=t["id"])
+                driver.killTask(Dict(value=t["id"]))
+
+    def expect(self, want):
+        problems = []
+        for tid, final in want.items():
+            got = self.states.get(tid, [])
+            if not got or got[-1] != final:
+                problems.append(f"{tid}: states {got}, wanted last {final}")
+        return problems
+
+    def message_of(self, tid, state):
+        ups = [u for u in self.updates if u["task_id"] == tid and u["state"] == state]
+        return (ups[-1]["message"] or "") if ups else ""
+
+
+class DockerTasks(DockerBase):
+    """DOCKER tasks FINISHED (env, sandbox, shell=false), FAILED (exit 3) and KILLED with a
+    grace period, next to a MESOS task on the same agent."""
+
+    TASKS = [
+        {"id": "dfinish", "container": docker_container(), "env": {"FOO": "bar"},
+         "command": 'echo docker-hello; echo sandbox=$MESOS_SANDBOX; echo pwd=$(pwd); '
+                    'test -f "$MESOS_SANDBOX/stdout" && echo sandbox-mounted; echo FOO=$FOO'},
+        {"id": "dargs", "container": docker_container(), "shell": False,
+         "arguments": ["sh", "-c", "echo args-ok"], "command": ""},
+        {"id": "dfail", "container": docker_container(), "command": "echo failing; exit 3"},
+        {"id": "dkill", "container": docker_container(), "grace": 5, "long": True,
+         "command": "trap 'echo got-sigterm; exit 0' TERM; echo started; while :; do sleep 0.1; done"},
+        {"id": "dstop", "container": docker_container(),
+         "command": "trap 'sleep 1; echo stopped-after-grace; exit 0' TERM; while :; do sleep 0.1; done"},
+        {"id": "mtask", "command": "echo mesos-side"},
+        {"id": "dpriv", "container": docker_container(privileged=True), "command": "echo privileged-ok"},
+        {"id": "dbadparam", "container": docker_container(parameters=[Dict(key="frobnicate", value="1")]),
+         "command": "echo never"},
+    ]
+
+    def __init__(self):
+        pull = os.environ.get("MESETA_DOCKER_PULL_IMAGE")
+        if pull:  # an image only in the registry: the executor must pull it
+            c = docker_container()
+            c.docker.image = pull
+            self.TASKS = self.TASKS + [{"id": "dpull", "container": c, "command": "echo pulled-ok"}]
+            absent = docker_container()
+            absent.docker.image = pull.rsplit("/", 1)[0] + "/absent:v1"
+            self.TASKS = self.TASKS + [{"id": "dnoimage", "container": absent, "command": "echo never"}]
+        super().__init__(self.TASKS)
+
+    def on_update(self, driver, update):
+        if update.task_id.value in ("dkill", "dstop") and update.state == "TASK_RUNNING":
+            emit("kill_requested", task_id=update.task_id.value)
+            driver.killTask(update.task_id)
+
+    def interact(self, driver, args):
+        pass
+
+    def verify(self):
+        problems = self.expect({"dfinish": "TASK_FINISHED", "dargs": "TASK_FINISHED",
+                                "dfail": "TASK_FAILED", "dkill": "TASK_KILLED",
+                                "dstop": "TASK_KILLED", "mtask": "TASK_FINISHED"})
+        if any(t["id"] == "dpull" for t in self.TASKS):
+            problems += self.expect({"dpull": "TASK_FINISHED", "dnoimage": "TASK_FAILED"})
+            msg = self.message_of("dnoimage", "TASK_FAILED")
+            if "Failed to pull image" not in msg or not ("not found" in msg or "unknown" in msg):
+                problems.append(f"dnoimage message (Docker's error passed through?): {msg!r}")
+        problems += self.expect({"dbadparam": "TASK_FAILED"})
+        msg = self.message_of("dbadparam", "TASK_FAILED")
+        if "unsupported docker parameter '--frobnicate'" not in msg:
+            problems.append(f"dbadparam message: {msg!r}")
+        for tid in ("dfinish", "dfail", "dkill"):
+            if "TASK_RUNNING" not in self.states.get(tid, []):
+                problems.append(f"{tid}: never TASK_RUNNING ({self.states.get(tid)})")
+        msg = self.message_of("dfail", "TASK_FAILED")
+        if "Container exited with status 3" not in msg:
+            problems.append(f"dfail message: {msg!r}")
+        # Where dockerd itself cannot run privileged containers (a restricted capability
+        # bounding set), the task must fail with Docker's own error passed through.
+        priv_error = os.environ.get("MESETA_PRIVILEGED_ERROR", "")
+        if not priv_error:
+            problems += self.expect({"dpriv": "TASK_FINISHED"})
+        elif priv_error not in self.message_of("dpriv", "TASK_FAILED"):
+            problems.append(f"dpriv: wanted {priv_error!r} in {self.message_of('dpriv', 'TASK_FAILED')!r}")
+        return problems
+
+
+class DockerNetwork(DockerBase):
+    """A BRIDGE task publishing port 8080 on the offered host port, and a HOST-network task,
+    both serving a read-only host volume with busybox httpd; held RUNNING until stdin closes.
+    The framework's user is `nobody`: the docker executor still runs as the agent's user."""
+
+    USER = "nobody"
+
+    def __init__(self):
+        bridge_port, host_port = [int(p) for p in os.environ["MESETA_DOCKER_PORTS"].split(",")]
+        www = os.environ["MESETA_DOCKER_WWW"]
+        vol = Dict(container_path="/www", host_path=www, mode="RO")
+        bridge = docker_container(
+            "BRIDGE",
+            port_mappings=[Dict(host_port=bridge_port, container_port=8080, protocol="tcp")],
+            parameters=[Dict(key="label", value="meseta.test=bridge"),
+                        Dict(key="env", value="FROM_PARAM=yes")])
+        bridge.volumes = [vol]
+        host = docker_container("HOST")
+        host.volumes = [vol]
+        self.TASKS = [
+            {"id": "dbridge", "container": bridge, "ports": [bridge_port], "long": True, "mem": 64,
+             "command": "echo FROM_PARAM=$FROM_PARAM; exec httpd -f -p 8080 -h /www"},
+            {"id": "dhost", "container": host, "ports": [host_port], "long": True,
+             "command": f"exec httpd -f -p 127.0.0.1:{host_port} -h /www"},
+        ]
+        net = os.environ.get("MESETA_DOCKER_NETWORK")
+        if net:  # a user-defined Docker network, named in ContainerInfo.network_infos
+            user = docker_container("USER")
+            user.network_infos = [Dict(name=net)]
+            self.TASKS.append({"id": "duser", "container": user, "long": True,
+                               "command": "exec sleep 600"})
+        super().__init__(self.TASKS)
+
+    def verify(self):
+        problems = self.expect({"dbridge": "TASK_KILLED", "dhost": "TASK_KILLED"})
+        # TASK_RUNNING carries the bridge container's address (ContainerStatus.network_infos).
+        if not any(self.running_ips.get("dbridge", [])):
+            problems.append(f"dbridge RUNNING without an IP: {self.running_ips}")
+        if any(self.running_ips.get("dhost", [])):
+            problems.append(f"dhost (host network) RUNNING with an IP: {self.running_ips}")
+        if any(t["id"] == "duser" for t in self.TASKS):
+            problems += self.expect({"duser": "TASK_KILLED"})
+        return problems
+
+
+class DockerRecovery(DockerBase):
+    """A checkpointing framework's DOCKER task that the test keeps RUNNING across an agent
+    kill -9 and restart, then kills."""
+
+    CHECKPOINT = True
+    TASKS = [{"id": "drec", "container": docker_container(), "long": True, "grace": 3,
+              "command": "echo rec-start; trap 'echo rec-term; exit 0' TERM; while :; do sleep 0.1; done"}]
+
+    def __init__(self):
+        super().__init__(self.TASKS)
+
+    def verify(self):
+        return self.expect({"drec": os.environ.get("MESETA_EXPECT_FINAL", "TASK_KILLED")})
+
+
+class DockerUnavailable(DockerBase):
+    """A DOCKER task fails at once with MESETA_EXPECT_MESSAGE in its message; a MESOS task
+    on the same agent still finishes."""
+
+    TASKS = [
+        {"id": "dnodocker", "container": docker_container(), "command": "echo never"},
+        {"id": "mok", "command": "echo mesos-still-works"},
+    ]
+
+    def __init__(self):
+        super().__init__(self.TASKS)
+
+    def verify(self):
+        problems = self.expect({"dnodocker": "TASK_FAILED", "mok": "TASK_FINISHED"})
+        ups = [u for u in self.updates if u["task_id"] == "dnodocker" and u["state"] == "TASK_FAILED"]
+        want = os.environ.get("MESETA_EXPECT_MESSAGE", "")
+        if not ups or want not in (ups[-1]["message"] or ""):
+            problems.append(f"dnodocker: wanted {want!r} in {ups}")
+        elif ups[-1]["reason"] != "REASON_CONTAINER_LAUNCH_FAILED":
+            problems.append(f"dnodocker: reason {ups[-1]['reason']}")
+        return problems
+
+
+DOCKER_SCENARIOS = {
+    "docker_tasks": DockerTasks,
+    "docker_network": DockerNetwork,
+    "docker_recovery": DockerRecovery,
+    "docker_unavailable": DockerUnavailable,
+}
+# --- end docker containerizer scenarios ---
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("scenario", choices=["shell_tasks", "custom_executor", "memory_limit", "long_running", "image_task"])
+    ap.add_argument("scenario", choices=["shell_tasks", "custom_executor", "memory_limit", "long_running", "image_task"]
+                    + list(DOCKER_SCENARIOS))
     ap.add_argument("--master", required=True)
     ap.add_argument("--timeout", type=float, default=60)
     args = ap.parse_args()
@@ -333,8 +577,12 @@ def main():
         "memory_limit": MemoryLimit,
         "long_running": LongRunning,
         "image_task": ImageTask,
+        **DOCKER_SCENARIOS,
     }[args.scenario]()
-    framework = Dict(user="root", name=f"meseta-e2e-{args.scenario}", hostname=socket.gethostname())
+    framework = Dict(user=getattr(sched, "USER", "root"), name=f"meseta-e2e-{args.scenario}",
+                     hostname=socket.gethostname())
+    if getattr(sched, "CHECKPOINT", False):
+        framework.checkpoint = True
     driver = MesosSchedulerDriver(sched, framework, args.master, use_addict=True)
     driver.start()
     if args.scenario == "long_running":
@@ -342,6 +590,8 @@ def main():
             emit("timeout", waiting_for="TASK_RUNNING")
         sys.stdin.read()  # the test inspects the running task, then closes our stdin
         driver.killTask(Dict(value="long"))
+    if hasattr(sched, "interact"):
+        sched.interact(driver, args)
     ok = sched.done.wait(args.timeout)
     problems = [] if ok else [f"timed out after {args.timeout}s; states {sched.states}"]
     if sched.error:

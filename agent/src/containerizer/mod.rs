@@ -6,6 +6,7 @@
 //! its one-line launch report, and learns of the end by the supervisor's exit plus the
 //! `termination` record it leaves in the runtime dir.
 
+pub mod docker;
 pub mod launch_info;
 pub mod mesos;
 pub mod paths;

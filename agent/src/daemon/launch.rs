@@ -142,10 +142,15 @@ struct Job {
     directory: PathBuf,
 }
 
-async fn launch(agent: Arc<Agent>, job: Job) {
+async fn launch(agent: Arc<Agent>, mut job: Job) {
     let fw_id = job.framework.id.clone().unwrap_or_default();
     let ex_id = job.executor.executor_id.clone();
     let container_id = job.container_id.clone();
+    if let Err(message) =
+        super::containerizers::admit(&agent, &mut job.executor, &container_id).await
+    {
+        return launch_failed(&agent, &fw_id, &ex_id, &message);
+    }
     let spec = match prepare(
         &agent,
         &job.framework,
@@ -192,6 +197,7 @@ async fn launch(agent: Arc<Agent>, job: Job) {
                     .containerizer
                     .kill(&container_id, std::time::Duration::ZERO);
             }
+            super::containerizers::launched(&agent, &job.executor, &container_id);
             tokio::spawn(lifecycle::watch(
                 agent.clone(),
                 fw_id.clone(),
@@ -264,6 +270,9 @@ fn launch_failed(agent: &Agent, fw: &FrameworkId, ex: &ExecutorId, message: &str
 
 /// The task's own executor, or the command executor (executor id = task id).
 fn executor_info(agent: &Agent, fw_id: &FrameworkId, task: &TaskInfo) -> ExecutorInfo {
+    if let Some(docker) = super::containerizers::docker_executor_info(agent, fw_id, task) {
+        return docker;
+    }
     if let Some(e) = &task.executor {
         let mut e = e.clone();
         e.framework_id = Some(fw_id.clone());

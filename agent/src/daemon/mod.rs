@@ -12,6 +12,7 @@
 //! `disk/du` isolator).
 
 pub mod checkpoint;
+pub mod containerizers;
 pub mod disk;
 pub mod env;
 pub mod gc;
@@ -90,6 +91,8 @@ pub struct Agent {
     pub started: Instant,
     /// Seconds since the epoch at start.
     pub start_time: f64,
+    /// The `docker` containerizer, when `--containerizers` lists it.
+    pub docker: Option<crate::containerizer::docker::DockerContainerizer>,
 }
 
 impl Agent {
@@ -188,7 +191,9 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     let checkpointer = checkpoint::Checkpointer::new(meta);
     checkpointer.boot_id(&boot_id);
     let (tx, rx) = mpsc::unbounded_channel();
+    let docker = containerizers::docker_containerizer(&config);
     let agent = Arc::new(Agent {
+        docker,
         advertised,
         config,
         containerizer,
@@ -245,6 +250,7 @@ impl Started {
                 tokio::spawn(destroy_orphans(agent.clone()));
             }
         }
+        tokio::spawn(containerizers::recover(agent.clone()));
         tokio::spawn(updates::retry_loop(agent.clone()));
         tokio::spawn(crate::master_link::run(agent.clone(), self.outbox));
         crate::http::serve(agent, self.listener).await;

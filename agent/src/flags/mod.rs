@@ -70,7 +70,9 @@ pub struct AgentFlags {
     /// Directory for runtime state that does not survive a reboot.
     #[arg(long = "runtime_dir", default_value = "/var/run/mesos")]
     pub runtime_dir: PathBuf,
-    /// Containerizers to use; only `mesos` is supported.
+    /// Containerizers to use, in the order they are tried: `mesos`, `docker` (e.g.
+    /// `docker,mesos`). Tasks with `ContainerInfo.type=DOCKER` go to `docker`, all others to
+    /// `mesos`.
     #[arg(long = "containerizers", default_value = "mesos")]
     pub containerizers: String,
     /// Isolators, e.g. `cgroups/cpu,cgroups/mem,namespaces/pid`.
@@ -165,6 +167,27 @@ pub struct AgentFlags {
     /// Docker registry credentials: a `config.json` document (JSON text) or a path to one.
     #[arg(long = "docker_config")]
     pub docker_config: Option<String>,
+    // --- docker containerizer ---
+    /// Path of the docker CLI (passed to mesos-docker-executor for compatibility; Meseta
+    /// talks to dockerd through the Engine API on --docker_socket).
+    #[arg(long = "docker", default_value = "docker")]
+    pub docker: String,
+    /// The Docker daemon's unix socket.
+    #[arg(long = "docker_socket", default_value = "/var/run/docker.sock")]
+    pub docker_socket: PathBuf,
+    /// How long an exited docker container is kept before it is removed.
+    #[arg(long = "docker_remove_delay", default_value = "6hrs")]
+    pub docker_remove_delay: String,
+    /// After a restart, kill and remove `mesos-*` docker containers that no checkpointed
+    /// executor owns.
+    #[arg(long = "docker_kill_orphans", default_value = "true", num_args = 0..=1,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub docker_kill_orphans: bool,
+    /// Grace period of `docker stop` when a task names none (and when the agent stops a
+    /// container whose executor is gone).
+    #[arg(long = "docker_stop_timeout", default_value = "0ns")]
+    pub docker_stop_timeout: String,
+    // --- end docker containerizer ---
 }
 
 /// Every flag name, for `/etc/mesos-slave` files and `MESOS_` variables.
@@ -201,9 +224,21 @@ pub const KNOWN_FLAGS: &[&str] = &[
     "docker_store_dir",
     "image_provisioner_backend",
     "docker_config",
+    // --- docker containerizer ---
+    "docker",
+    "docker_socket",
+    "docker_remove_delay",
+    "docker_kill_orphans",
+    "docker_stop_timeout",
 ];
 
-const BOOLEAN_FLAGS: &[&str] = &["cgroups_enable_cfs", "switch_user", "strict"];
+const BOOLEAN_FLAGS: &[&str] = &[
+    "cgroups_enable_cfs",
+    "switch_user",
+    "strict",
+    // --- docker containerizer ---
+    "docker_kill_orphans",
+];
 
 /// The validated configuration the daemon runs with.
 #[derive(Debug, Clone)]
@@ -266,6 +301,19 @@ pub struct Config {
     pub images: Option<ImageConfig>,
     /// Every flag as text, for `/flags` and GET_FLAGS.
     pub flags: Vec<(String, String)>,
+    // --- docker containerizer ---
+    /// `--containerizers`, in try order (`mesos`, `docker`).
+    pub containerizers: Vec<String>,
+    /// `--docker`.
+    pub docker: String,
+    /// `--docker_socket`.
+    pub docker_socket: PathBuf,
+    /// `--docker_remove_delay`.
+    pub docker_remove_delay: Duration,
+    /// `--docker_kill_orphans`.
+    pub docker_kill_orphans: bool,
+    /// `--docker_stop_timeout`.
+    pub docker_stop_timeout: Duration,
 }
 
 // --- image ---
@@ -320,15 +368,7 @@ impl AgentFlags {
             .work_dir
             .clone()
             .ok_or_else(|| invalid("work_dir", "required"))?;
-        if self.containerizers.split(',').any(|c| c.trim() != "mesos") {
-            return Err(invalid(
-                "containerizers",
-                format!(
-                    "'{}': only the 'mesos' containerizer is supported yet",
-                    self.containerizers
-                ),
-            ));
-        }
+        let containerizers = containerizers(&self.containerizers)?;
         let isolation = isolators::Isolation::parse(&self.isolation)
             .map_err(|e| invalid("isolation", e.to_string()))?;
         let attributes = match &self.attributes {
@@ -426,6 +466,13 @@ impl AgentFlags {
             reconfiguration_additive,
             recovery_timeout: self.recovery_timeout.clone(),
             flags,
+            // --- docker containerizer ---
+            containerizers,
+            docker: self.docker,
+            docker_socket: self.docker_socket,
+            docker_remove_delay: duration("docker_remove_delay", &self.docker_remove_delay)?,
+            docker_kill_orphans: self.docker_kill_orphans,
+            docker_stop_timeout: duration("docker_stop_timeout", &self.docker_stop_timeout)?,
         })
     }
 
@@ -487,6 +534,12 @@ impl AgentFlags {
                 self.reconfiguration_policy.clone(),
             ),
             ("recovery_timeout", self.recovery_timeout.clone()),
+            // --- docker containerizer ---
+            ("docker", self.docker.clone()),
+            ("docker_socket", self.docker_socket.display().to_string()),
+            ("docker_remove_delay", self.docker_remove_delay.clone()),
+            ("docker_kill_orphans", self.docker_kill_orphans.to_string()),
+            ("docker_stop_timeout", self.docker_stop_timeout.clone()),
         ];
         v.extend(self.gc.as_pairs());
         // --- image ---
@@ -542,6 +595,28 @@ fn resources(text: Option<&str>, work_dir: &Path) -> Result<Vec<Resource>, FlagE
         let extra = meseta_api::resource_parse::parse_resources(&missing.join(";"), "*")
             .map_err(|e| invalid("resources", e.to_string()))?;
         list.extend(extra);
+    }
+    Ok(list)
+}
+
+// --- docker containerizer ---
+/// `--containerizers`: a non-empty list of `mesos` and `docker`, each at most once.
+fn containerizers(text: &str) -> Result<Vec<String>, FlagError> {
+    let mut list: Vec<String> = Vec::new();
+    for name in text.split(',').map(str::trim) {
+        if name != "mesos" && name != "docker" {
+            return Err(invalid(
+                "containerizers",
+                format!("'{text}': unknown containerizer '{name}' (expected mesos and/or docker)"),
+            ));
+        }
+        if list.iter().any(|n| n == name) {
+            return Err(invalid(
+                "containerizers",
+                format!("'{text}': '{name}' is listed twice"),
+            ));
+        }
+        list.push(name.to_owned());
     }
     Ok(list)
 }
@@ -636,8 +711,12 @@ mod tests {
         };
         let e = parse_cli(&["--master=zk://h:2181/mesos"]).unwrap_err();
         assert!(e.to_string().contains("not supported yet"), "{e}");
-        let e = parse_cli(&["--master=h:5050", "--containerizers=docker"]).unwrap_err();
+        let e = parse_cli(&["--master=h:5050", "--containerizers=docker,lxc"]).unwrap_err();
         assert!(e.to_string().contains("--containerizers"), "{e}");
+        let c = parse_cli(&["--master=h:5050", "--containerizers=docker,mesos"]).unwrap();
+        assert_eq!(c.containerizers, ["docker", "mesos"]);
+        assert_eq!(c.docker_remove_delay, Duration::from_secs(6 * 3600));
+        assert!(c.docker_kill_orphans && c.docker_stop_timeout.is_zero());
         let e = parse_cli(&["--master=h:5050", "--http_heartbeat_interval=3"]).unwrap_err();
         assert!(e.to_string().contains("--http_heartbeat_interval"), "{e}");
         let c = parse_cli(&["--master=h:5050", "--resources=cpus:3;mem:100"]).unwrap();

@@ -220,7 +220,8 @@ pub fn containers_json(agent: &Agent) -> Vec<Json> {
                 }
                 continue;
             };
-            let mut stats = agent.containerizer.usage(&e.container_id).ok();
+            let mut stats =
+                crate::daemon::containerizers::usage(agent, &e.container_id, e.cpus, e.mem_mb);
             if agent.disk.sample(&e.container_id).is_some() {
                 let s = stats.get_or_insert_with(|| meseta_api::ResourceStatistics {
                     timestamp: crate::daemon::now_secs(),

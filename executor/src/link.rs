@@ -1,0 +1,176 @@
+//! The executor's connection to the agent for executors other than the command executor
+//! (the docker executor): SUBSCRIBE with backoff, the event stream, and status updates kept
+//! until acknowledged and re-listed on re-subscription. The same protocol as
+//! [`crate::executor`], packaged so another event loop can drive it.
+
+use std::time::Duration;
+
+use meseta_api::executor::{Call, CallType, Event, Subscribe, Update};
+use meseta_api::{Bytes, FrameworkInfo, Reason, TaskId, TaskInfo, TaskState, TaskStatus};
+use tokio::time::Instant;
+
+use crate::client::{AgentClient, ClientError, Subscription};
+use crate::config::Config;
+use crate::updates::{new_status, Unacknowledged};
+
+/// First reconnect delay; doubled per failed attempt up to `MESOS_SUBSCRIPTION_BACKOFF_MAX`.
+const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
+/// Limit on one HTTP call (connect + response headers).
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One executor's link to its agent.
+#[derive(Debug)]
+pub struct Link {
+    /// The executor's configuration.
+    pub config: Config,
+    client: AgentClient,
+    subscription: Option<Subscription>,
+    disconnected_since: Option<Instant>,
+    next_attempt: Instant,
+    failed_attempts: u32,
+    unacknowledged: Unacknowledged,
+    /// From SUBSCRIBED.
+    pub framework_info: Option<FrameworkInfo>,
+}
+
+impl Link {
+    /// A not-yet-connected link.
+    pub fn new(config: Config) -> Self {
+        let now = Instant::now();
+        Self {
+            client: AgentClient::new(config.agent_endpoint.clone()),
+            config,
+            subscription: None,
+            disconnected_since: Some(now),
+            next_attempt: now,
+            failed_attempts: 0,
+            unacknowledged: Unacknowledged::default(),
+            framework_info: None,
+        }
+    }
+
+    /// Whether the event stream is open.
+    pub fn connected(&self) -> bool {
+        self.subscription.is_some()
+    }
+
+    /// When to try the next SUBSCRIBE (meaningful while disconnected).
+    pub fn next_attempt(&self) -> Instant {
+        self.next_attempt
+    }
+
+    /// When the agent counts as gone for good (`MESOS_RECOVERY_TIMEOUT` after the link
+    /// dropped); `None` while connected.
+    pub fn recovery_deadline(&self) -> Option<Instant> {
+        self.disconnected_since
+            .map(|t| t + self.config.recovery_timeout)
+    }
+
+    /// Whether every update sent was acknowledged.
+    pub fn all_acknowledged(&self) -> bool {
+        self.unacknowledged.is_empty()
+    }
+
+    /// Drops the acknowledged update; returns it if it was pending.
+    pub fn acknowledge(&mut self, uuid: &Bytes) -> Option<Update> {
+        self.unacknowledged.acknowledge(uuid)
+    }
+
+    /// Sends SUBSCRIBE (listing `unacknowledged_tasks` and every unacknowledged update);
+    /// on failure schedules the next attempt with backoff. Returns whether it subscribed.
+    pub async fn connect(&mut self, unacknowledged_tasks: Vec<TaskInfo>) -> bool {
+        let call = Call {
+            executor_id: self.config.executor_id.clone(),
+            framework_id: self.config.framework_id.clone(),
+            r#type: CallType::Subscribe,
+            subscribe: Some(Subscribe {
+                unacknowledged_tasks,
+                unacknowledged_updates: self.unacknowledged.to_vec(),
+            }),
+            ..Call::default()
+        };
+        match tokio::time::timeout(CALL_TIMEOUT, self.client.subscribe(&call)).await {
+            Ok(Ok(subscription)) => {
+                tracing::info!(agent = %self.config.agent_endpoint, "subscribed to agent");
+                self.subscription = Some(subscription);
+                self.disconnected_since = None;
+                self.failed_attempts = 0;
+                true
+            }
+            Ok(Err(err)) => {
+                self.retry_later(&err.to_string());
+                false
+            }
+            Err(_) => {
+                self.retry_later("SUBSCRIBE timed out");
+                false
+            }
+        }
+    }
+
+    fn retry_later(&mut self, why: &str) {
+        let factor = 1u32 << self.failed_attempts.min(16);
+        let delay = INITIAL_BACKOFF
+            .saturating_mul(factor)
+            .min(self.config.subscription_backoff_max.max(INITIAL_BACKOFF));
+        self.failed_attempts = self.failed_attempts.saturating_add(1);
+        tracing::warn!(error = why, retry_in = ?delay, "cannot subscribe to agent");
+        self.next_attempt = Instant::now() + delay;
+    }
+
+    /// The stream broke or ended: re-subscribe soon.
+    pub fn disconnected(&mut self, why: &str) {
+        tracing::warn!(reason = why, "disconnected from agent; will re-subscribe");
+        self.subscription = None;
+        self.disconnected_since.get_or_insert_with(Instant::now);
+        self.next_attempt = Instant::now() + INITIAL_BACKOFF;
+    }
+
+    /// The next event; never resolves while disconnected. Cancel-safe.
+    pub async fn next_event(&mut self) -> Result<Option<Event>, ClientError> {
+        match &mut self.subscription {
+            Some(s) => s.next_event().await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Sends a status update and keeps it until acknowledged. A failed POST is not retried
+    /// here: the update is re-listed in the next SUBSCRIBE.
+    pub async fn send(
+        &mut self,
+        task_id: &TaskId,
+        state: TaskState,
+        message: Option<String>,
+        reason: Option<Reason>,
+    ) {
+        let status = new_status(&self.config.executor_id, task_id, state, message, reason);
+        self.send_status(status).await;
+    }
+
+    /// Sends a status built by the caller (e.g. with a `container_status`), like
+    /// [`Link::send`].
+    pub async fn send_status(&mut self, status: TaskStatus) {
+        let (task_id, state) = (status.task_id.clone(), status.state);
+        let update = Update { status };
+        self.unacknowledged.push(update.clone());
+        if self.subscription.is_none() {
+            return;
+        }
+        let call = Call {
+            executor_id: self.config.executor_id.clone(),
+            framework_id: self.config.framework_id.clone(),
+            r#type: CallType::Update,
+            update: Some(update),
+            ..Call::default()
+        };
+        match tokio::time::timeout(CALL_TIMEOUT, self.client.post(&call)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                tracing::warn!(task_id = %task_id, ?state, %err, "UPDATE failed; kept for re-subscribe")
+            }
+            Err(_) => {
+                tracing::warn!(task_id = %task_id, ?state, "UPDATE timed out; kept for re-subscribe")
+            }
+        }
+    }
+}
