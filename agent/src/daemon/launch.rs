@@ -113,6 +113,7 @@ pub fn run_task(agent: &Arc<Agent>, run: RunTask) {
                 mem_mb,
                 end_reason: None,
                 recovered: false,
+                pending_kills: Vec::new(),
             },
         );
         (directory, agent_id)

@@ -202,6 +202,13 @@ pub fn kill_task(agent: &Agent, kill: &KillTask) {
     let policy = kill.kill_policy;
     if e.subscribed() {
         updates::send_event(e, &executor::Event::kill(task.clone(), policy));
+    } else if e.recovered && e.phase == Phase::Registering {
+        // After an agent restart the executor comes back within
+        // --executor_reregistration_timeout: it gets the KILL then, so the task can end
+        // gracefully instead of losing its whole container.
+        info!(task_id = %task, "KILL_TASK for a recovered executor not re-subscribed yet; queued");
+        e.pending_kills
+            .push(executor::Event::kill(task.clone(), policy));
     } else {
         // The executor lost its stream: nobody can kill the task gracefully.
         let container_id = e.container_id.clone();

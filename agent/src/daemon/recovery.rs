@@ -258,6 +258,7 @@ pub fn apply(state: &mut State, work_dir: &Path, recovered: &Recovered) {
                     end_reason: None,
                     command_executor,
                     recovered: true,
+                    pending_kills: Vec::new(),
                 },
             );
         }

@@ -78,6 +78,10 @@ pub struct Executor {
     pub command_executor: bool,
     /// Re-attached from the checkpoints after an agent restart.
     pub recovered: bool,
+    /// KILL events for a recovered executor that has not re-subscribed yet: delivered when it
+    /// does (if it never does, its container is destroyed after
+    /// `--executor_reregistration_timeout` anyway).
+    pub pending_kills: Vec<meseta_api::executor::Event>,
 }
 
 impl Executor {

@@ -113,6 +113,9 @@ fn subscribe(agent: &Arc<Agent>, call: &Call) -> Result<Response<RespBody>, Http
                 },
             );
         }
+        for kill in std::mem::take(&mut e.pending_kills) {
+            updates::send_event(e, &kill);
+        }
         info!(executor_id = %call.executor_id, framework_id = %call.framework_id,
               "executor subscribed");
     }
