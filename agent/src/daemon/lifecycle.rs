@@ -116,7 +116,27 @@ pub async fn registration_timeout(
     ex: ExecutorId,
     container_id: String,
 ) {
-    tokio::time::sleep(agent.config.executor_registration_timeout).await;
+    let timeout = agent.config.executor_registration_timeout;
+    let message = format!(
+        "Executor did not register within {}",
+        crate::flags::format_duration(timeout)
+    );
+    let reason = Reason::ExecutorRegistrationTimeout;
+    destroy_unless_subscribed(&agent, &fw, &ex, &container_id, timeout, reason, message).await;
+}
+
+/// After `after`, destroys the container if its executor is still `Registering` (never
+/// subscribed, or a recovered one that never re-subscribed); its tasks fail with `reason`.
+pub(super) async fn destroy_unless_subscribed(
+    agent: &Agent,
+    fw: &FrameworkId,
+    ex: &ExecutorId,
+    container_id: &str,
+    after: std::time::Duration,
+    reason: Reason,
+    message: String,
+) {
+    tokio::time::sleep(after).await;
     {
         let mut state = agent.state();
         let Some(e) = state.executor_mut(&fw.value, &ex.value) else {
@@ -126,16 +146,10 @@ pub async fn registration_timeout(
             return;
         }
         e.phase = Phase::Terminating;
-        e.end_reason = Some((
-            Reason::ExecutorRegistrationTimeout,
-            format!(
-                "Executor did not register within {}",
-                crate::flags::format_duration(agent.config.executor_registration_timeout)
-            ),
-        ));
+        e.end_reason = Some((reason, message.clone()));
     }
-    warn!(executor_id = %ex, container_id, "executor registration timed out; destroying");
-    destroy(&agent, &container_id);
+    warn!(executor_id = %ex, container_id, message, "destroying the container");
+    destroy(agent, container_id);
 }
 
 /// Kills a container (its `watch` cleans up). A container still being launched is unknown to

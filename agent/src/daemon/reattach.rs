@@ -6,12 +6,10 @@
 //! destroys every other container (orphans).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use meseta_api::{FrameworkId, Reason, TaskState};
 use tracing::{info, warn};
 
-use super::state::Phase;
 use super::{lifecycle, updates, Agent};
 
 /// Re-attaches recovered executors to their containers and destroys every other container.
@@ -120,26 +118,19 @@ async fn reregistration_timeout(
     container_id: String,
 ) {
     let timeout = agent.config.executor_reregistration_timeout;
-    tokio::time::sleep(timeout).await;
-    {
-        let mut state = agent.state();
-        let Some(e) = state.executor_mut(&fw.value, &ex.value) else {
-            return;
-        };
-        if e.container_id != container_id || e.phase != Phase::Registering {
-            return;
-        }
-        e.phase = Phase::Terminating;
-        e.end_reason = Some((
-            Reason::ExecutorReregistrationTimeout,
-            format!(
-                "Executor did not re-register within {}",
-                crate::flags::format_duration(timeout)
-            ),
-        ));
-    }
-    warn!(executor_id = %ex, container_id, "executor re-registration timed out; destroying");
-    if let Err(err) = agent.containerizer.kill(&container_id, Duration::ZERO) {
-        warn!(container_id, %err, "killing the container failed");
-    }
+    let message = format!(
+        "Executor did not re-register within {}",
+        crate::flags::format_duration(timeout)
+    );
+    let reason = Reason::ExecutorReregistrationTimeout;
+    super::lifecycle::destroy_unless_subscribed(
+        &agent,
+        &fw,
+        &ex,
+        &container_id,
+        timeout,
+        reason,
+        message,
+    )
+    .await;
 }
