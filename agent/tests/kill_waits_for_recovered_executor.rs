@@ -44,6 +44,16 @@ fn start_agent(master: std::net::SocketAddr, dir: &Path, port: u16, extra: &[&st
         .unwrap()
 }
 
+/// Kills the agent when the test ends, passed or failed.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn executor_call(kind: &str, extra: serde_json::Value) -> Vec<u8> {
     let mut call = json!({"type": kind, "framework_id": {"value": "fw-k"},
                           "executor_id": {"value": "ex-k"}});
@@ -87,7 +97,7 @@ async fn a_kill_for_a_recovered_executor_waits_for_it_to_resubscribe() {
     let port = meseta_tests::free_port();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let master = FakeMaster::start().await;
-    let mut agent = start_agent(master.addr, dir.path(), port, &[]);
+    let agent = Killed(start_agent(master.addr, dir.path(), port, &[]));
     master
         .next_call(20, |c| c.r#type == CallType::Subscribe)
         .await;
@@ -134,11 +144,10 @@ async fn a_kill_for_a_recovered_executor_waits_for_it_to_resubscribe() {
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     // kill -9 the agent, restart it; the KILL arrives before the executor is back.
-    agent.kill().unwrap();
-    agent.wait().unwrap();
+    drop(agent);
     drop(events);
     master.drop_stream();
-    let mut agent = start_agent(master.addr, dir.path(), port, &[]);
+    let agent = Killed(start_agent(master.addr, dir.path(), port, &[]));
     master
         .next_call(20, |c| c.r#type == CallType::Subscribe)
         .await;
@@ -185,8 +194,7 @@ async fn a_kill_for_a_recovered_executor_waits_for_it_to_resubscribe() {
         })
         .await;
     assert_eq!(u.status_update.unwrap().status.state, TaskState::Killed);
-    agent.kill().unwrap();
-    agent.wait().unwrap();
+    drop(agent);
     // The executor (sleep) outlives the agent: `--recover=cleanup` kills it and exits.
     let status = start_agent(master.addr, dir.path(), port, &["--recover=cleanup"])
         .wait()
