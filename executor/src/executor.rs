@@ -17,18 +17,16 @@
 use std::process::ExitStatus;
 use std::time::Duration;
 
-use meseta_api::executor::{Call, CallType, Event, EventType, Subscribe, Update};
+use meseta_api::executor::{Event, EventType};
 use meseta_api::{
-    Environment, FrameworkCapabilityType, FrameworkInfo, KillPolicy, Reason, TaskId, TaskInfo,
-    TaskState,
+    Environment, FrameworkCapabilityType, KillPolicy, Reason, TaskId, TaskInfo, TaskState,
 };
 use nix::sys::signal::Signal;
 use tokio::time::{sleep_until, Instant};
 
-use crate::client::{AgentClient, Subscription};
 use crate::config::Config;
+use crate::link::Link;
 use crate::process::{describe_exit, kill_group_remnants, task_environment, TaskProcess};
-use crate::updates::{new_status, Unacknowledged};
 
 /// How long to wait for the terminal update's acknowledgement before exiting anyway.
 pub const TERMINAL_ACK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -37,10 +35,6 @@ pub const TERMINAL_ACK_TIMEOUT: Duration = Duration::from_secs(10);
 pub const SHUTDOWN_GRACE_MARGIN: Duration = Duration::from_secs(2);
 /// Grace period of a KILL when neither the KILL nor the task has a kill policy (Mesos' 3 s).
 pub const DEFAULT_KILL_GRACE_PERIOD: Duration = Duration::from_secs(3);
-/// First reconnect delay; doubled per failed attempt up to `MESOS_SUBSCRIPTION_BACKOFF_MAX`.
-const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
-/// Limit on one HTTP call (connect + response headers).
-const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The launched task and its process.
 #[derive(Debug)]
@@ -58,18 +52,12 @@ struct Task {
 /// The executor's whole state.
 #[derive(Debug)]
 pub struct Executor {
-    config: Config,
-    client: AgentClient,
+    /// SUBSCRIBE with backoff, the event stream, updates kept until acknowledged; its
+    /// `framework_info` (from SUBSCRIBED) decides whether TASK_KILLING may be sent.
+    link: Link,
     /// `--task_environment`.
     flag_environment: Option<Environment>,
-    /// From SUBSCRIBED: decides whether TASK_KILLING may be sent.
-    framework_info: Option<FrameworkInfo>,
-    subscription: Option<Subscription>,
-    disconnected_since: Option<Instant>,
-    next_attempt: Instant,
-    failed_attempts: u32,
     task: Option<Task>,
-    unacknowledged: Unacknowledged,
     terminal_sent_at: Option<Instant>,
     shutting_down: bool,
     /// `(mesos-containerizer, task_launch_info)` for a task inside an image.
@@ -79,18 +67,10 @@ pub struct Executor {
 impl Executor {
     /// A not-yet-connected executor.
     pub fn new(config: Config) -> Self {
-        let now = Instant::now();
         Self {
-            client: AgentClient::new(config.agent_endpoint.clone()),
-            config,
+            link: Link::new(config),
             flag_environment: None,
-            framework_info: None,
-            subscription: None,
-            disconnected_since: Some(now),
-            next_attempt: now,
-            failed_attempts: 0,
             task: None,
-            unacknowledged: Unacknowledged::default(),
             terminal_sent_at: None,
             shutting_down: false,
             image_task: None,
@@ -124,22 +104,22 @@ impl Executor {
             let kill_deadline = self.task.as_ref().and_then(|t| t.kill_deadline);
             // Only counts while connected: a vanished agent is covered by the recovery
             // timeout, and the update must survive an agent restart.
+            let connected = self.link.connected();
+            let next_attempt = self.link.next_attempt();
             let ack_deadline = self
                 .terminal_sent_at
-                .filter(|_| self.subscription.is_some())
+                .filter(|_| connected)
                 .map(|t| t + TERMINAL_ACK_TIMEOUT);
-            let recovery_deadline = self
-                .disconnected_since
-                .map(|t| t + self.config.recovery_timeout);
+            let recovery_deadline = self.link.recovery_deadline();
             tokio::select! {
-                event = next_event(&mut self.subscription), if self.subscription.is_some() => {
+                event = self.link.next_event(), if connected => {
                     match event {
                         Ok(Some(event)) => self.handle_event(event).await,
-                        Ok(None) => self.disconnected("agent closed the event stream"),
-                        Err(err) => self.disconnected(&err.to_string()),
+                        Ok(None) => self.link.disconnected("agent closed the event stream"),
+                        Err(err) => self.link.disconnected(&err.to_string()),
                     }
                 }
-                () = sleep_until(self.next_attempt), if self.subscription.is_none() => {
+                () = sleep_until(next_attempt), if !connected => {
                     self.connect().await;
                 }
                 status = wait_task(&mut self.task) => self.task_exited(status).await,
@@ -152,7 +132,7 @@ impl Executor {
                 }
                 () = sleep_until(recovery_deadline.unwrap_or(far)), if recovery_deadline.is_some() => {
                     tracing::error!(
-                        timeout = ?self.config.recovery_timeout,
+                        timeout = ?self.link.config.recovery_timeout,
                         "agent unreachable for the recovery timeout; killing the task and exiting"
                     );
                     let Some(process) = self.task.as_ref().and_then(|t| t.process.as_ref()) else {
@@ -168,63 +148,23 @@ impl Executor {
     /// Exit code once there is nothing left to do.
     fn finished(&self) -> Option<i32> {
         let running = self.task.as_ref().is_some_and(|t| t.process.is_some());
-        let all_acked = self.unacknowledged.is_empty();
+        let all_acked = self.link.all_acknowledged();
         let terminal_done = self.terminal_sent_at.is_some() && all_acked;
         let shutdown_done = self.shutting_down && !running && all_acked;
         (terminal_done || shutdown_done).then_some(0)
     }
 
     async fn connect(&mut self) {
-        let call = Call {
-            executor_id: self.config.executor_id.clone(),
-            framework_id: self.config.framework_id.clone(),
-            r#type: CallType::Subscribe,
-            subscribe: Some(Subscribe {
-                unacknowledged_tasks: self
-                    .task
-                    .iter()
-                    .filter(|t| !t.acknowledged)
-                    .map(|t| t.info.clone())
-                    .collect(),
-                unacknowledged_updates: self.unacknowledged.to_vec(),
-            }),
-            ..Call::default()
-        };
-        let result = tokio::time::timeout(CALL_TIMEOUT, self.client.subscribe(&call)).await;
-        match result {
-            Ok(Ok(subscription)) => {
-                tracing::info!(
-                    agent = %self.config.agent_endpoint,
-                    unacknowledged_updates = call.subscribe.as_ref().map_or(0, |s| s.unacknowledged_updates.len()),
-                    "subscribed to agent"
-                );
-                self.subscription = Some(subscription);
-                self.disconnected_since = None;
-                if self.terminal_sent_at.is_some() {
-                    self.terminal_sent_at = Some(Instant::now());
-                }
-                self.failed_attempts = 0;
-            }
-            Ok(Err(err)) => self.retry_later(&err.to_string()),
-            Err(_) => self.retry_later("SUBSCRIBE timed out"),
+        let unacknowledged_tasks = self
+            .task
+            .iter()
+            .filter(|t| !t.acknowledged)
+            .map(|t| t.info.clone())
+            .collect();
+        // The terminal update's acknowledgement timeout restarts with the new stream.
+        if self.link.connect(unacknowledged_tasks).await && self.terminal_sent_at.is_some() {
+            self.terminal_sent_at = Some(Instant::now());
         }
-    }
-
-    fn retry_later(&mut self, why: &str) {
-        let factor = 1u32 << self.failed_attempts.min(16);
-        let delay = INITIAL_BACKOFF
-            .saturating_mul(factor)
-            .min(self.config.subscription_backoff_max.max(INITIAL_BACKOFF));
-        self.failed_attempts = self.failed_attempts.saturating_add(1);
-        tracing::warn!(error = why, retry_in = ?delay, "cannot subscribe to agent");
-        self.next_attempt = Instant::now() + delay;
-    }
-
-    fn disconnected(&mut self, why: &str) {
-        tracing::warn!(reason = why, "disconnected from agent; will re-subscribe");
-        self.subscription = None;
-        self.disconnected_since.get_or_insert_with(Instant::now);
-        self.next_attempt = Instant::now() + INITIAL_BACKOFF;
     }
 
     async fn handle_event(&mut self, event: Event) {
@@ -232,7 +172,7 @@ impl Executor {
             EventType::Subscribed => {
                 tracing::info!("SUBSCRIBED");
                 if let Some(subscribed) = event.subscribed {
-                    self.framework_info = Some(subscribed.framework_info);
+                    self.link.framework_info = Some(subscribed.framework_info);
                 }
             }
             EventType::Launch => match event.launch {
@@ -253,7 +193,7 @@ impl Executor {
             },
             EventType::Acknowledged => {
                 if let Some(ack) = event.acknowledged {
-                    if self.unacknowledged.acknowledge(&ack.uuid).is_some() {
+                    if self.link.acknowledge(&ack.uuid).is_some() {
                         if let Some(task) =
                             self.task.as_mut().filter(|t| t.info.task_id == ack.task_id)
                         {
@@ -307,7 +247,7 @@ impl Executor {
             acknowledged: false,
         });
         self.send(&task_id, TaskState::Starting, None, None).await;
-        match TaskProcess::spawn(&command, &environment, &self.config.sandbox) {
+        match TaskProcess::spawn(&command, &environment, &self.link.config.sandbox) {
             Ok(process) => {
                 tracing::info!(task_id = %task_id, pid = process.pid(), "task started");
                 if let Some(task) = self.task.as_mut() {
@@ -350,6 +290,7 @@ impl Executor {
         task.kill_deadline = Some(Instant::now() + grace);
         // Like Mesos, TASK_KILLING only goes to frameworks that declared they understand it.
         let killing_capable = self
+            .link
             .framework_info
             .as_ref()
             .is_some_and(|f| f.has_capability(FrameworkCapabilityType::TaskKillingState));
@@ -374,6 +315,7 @@ impl Executor {
         // Mesos leaves a margin of the agent's shutdown grace period for sending the
         // terminal update before the agent destroys the container.
         let grace = self
+            .link
             .config
             .shutdown_grace_period
             .saturating_sub(SHUTDOWN_GRACE_MARGIN);
@@ -419,8 +361,7 @@ impl Executor {
         self.terminal_sent_at = Some(Instant::now());
     }
 
-    /// Sends an update and keeps it until acknowledged. A failed POST is not retried here:
-    /// the update is re-listed in the next SUBSCRIBE.
+    /// Sends an update and keeps it until acknowledged (see [`Link::send`]).
     async fn send(
         &mut self,
         task_id: &TaskId,
@@ -428,37 +369,7 @@ impl Executor {
         message: Option<String>,
         reason: Option<Reason>,
     ) {
-        let status = new_status(&self.config.executor_id, task_id, state, message, reason);
-        let update = Update { status };
-        self.unacknowledged.push(update.clone());
-        if self.subscription.is_none() {
-            return;
-        }
-        let call = Call {
-            executor_id: self.config.executor_id.clone(),
-            framework_id: self.config.framework_id.clone(),
-            r#type: CallType::Update,
-            update: Some(update),
-            ..Call::default()
-        };
-        match tokio::time::timeout(CALL_TIMEOUT, self.client.post(&call)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(err)) => {
-                tracing::warn!(task_id = %task_id, ?state, %err, "UPDATE failed; kept for re-subscribe")
-            }
-            Err(_) => {
-                tracing::warn!(task_id = %task_id, ?state, "UPDATE timed out; kept for re-subscribe")
-            }
-        }
-    }
-}
-
-async fn next_event(
-    subscription: &mut Option<Subscription>,
-) -> Result<Option<Event>, crate::client::ClientError> {
-    match subscription {
-        Some(s) => s.next_event().await,
-        None => std::future::pending().await,
+        self.link.send(task_id, state, message, reason).await;
     }
 }
 

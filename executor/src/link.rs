@@ -1,7 +1,6 @@
-//! The executor's connection to the agent for executors other than the command executor
-//! (the docker executor): SUBSCRIBE with backoff, the event stream, and status updates kept
-//! until acknowledged and re-listed on re-subscription. The same protocol as
-//! [`crate::executor`], packaged so another event loop can drive it.
+//! An executor's connection to the agent, shared by the command executor
+//! ([`crate::executor`]) and the docker executor: SUBSCRIBE with backoff, the event stream,
+//! and status updates kept until acknowledged and re-listed on re-subscription.
 
 use std::time::Duration;
 
