@@ -24,7 +24,7 @@ pub struct DiskWatch {
 
 /// One container's sandbox usage and quota, bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sample {
+struct Sample {
     /// Allocated bytes under the sandbox.
     pub used: u64,
     /// The `disk` resource of the executor and its live tasks; `None` when it has none.
@@ -32,17 +32,17 @@ pub struct Sample {
 }
 
 impl DiskWatch {
-    /// Adds the latest sample of `container_id` to its statistics.
-    pub fn fill(&self, container_id: &str, stats: &mut ResourceStatistics) {
+    /// Adds the latest sample of `container_id` to its statistics (creating them when the
+    /// containerizer has none, e.g. without cgroups).
+    pub fn fill(&self, container_id: &str, stats: &mut Option<ResourceStatistics>) {
         if let Some(s) = self.lock().get(container_id) {
+            let stats = stats.get_or_insert_with(|| ResourceStatistics {
+                timestamp: super::now_secs(),
+                ..Default::default()
+            });
             stats.disk_used_bytes = Some(s.used);
             stats.disk_limit_bytes = s.limit;
         }
-    }
-
-    /// The latest sample of `container_id`.
-    pub fn sample(&self, container_id: &str) -> Option<Sample> {
-        self.lock().get(container_id).copied()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Sample>> {

@@ -222,13 +222,7 @@ pub fn containers_json(agent: &Agent) -> Vec<Json> {
             };
             let mut stats =
                 crate::daemon::containerizers::usage(agent, &e.container_id, e.cpus, e.mem_mb);
-            if agent.disk.sample(&e.container_id).is_some() {
-                let s = stats.get_or_insert_with(|| meseta_api::ResourceStatistics {
-                    timestamp: crate::daemon::now_secs(),
-                    ..Default::default()
-                });
-                agent.disk.fill(&e.container_id, s);
-            }
+            agent.disk.fill(&e.container_id, &mut stats);
             let cgroups: Vec<String> = agent
                 .containerizer
                 .cgroups()
