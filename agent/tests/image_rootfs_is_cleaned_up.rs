@@ -184,3 +184,47 @@ async fn orphan_rootfses_are_removed_on_recovery() {
     assert!(!orphan.exists(), "orphan rootfs still there");
     assert_eq!(mounted_under(s.dir.path()), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn the_helper_removes_the_task_cgroup_and_state_when_the_task_ends() {
+    if !root_or_skip("the_helper_removes_the_task_cgroup_and_state_when_the_task_ends") {
+        return;
+    }
+    let s = setup();
+    let mut spec = image_container(&s, "ends", "echo ran > /mnt/mesos/sandbox/ran");
+    // Like the command executor: the helper runs as a child of the container's first
+    // process, which looks at what the helper left before the container itself ends.
+    let helper = spec.command.argv.join(" ");
+    let task_cgroup = Path::new("/sys/fs/cgroup/memory")
+        .join(&s.cgroups_root)
+        .join("ends/task");
+    let state = s
+        .dir
+        .path()
+        .join("provisioner/containers/ends/libcontainer/ends");
+    spec.command.argv = vec![
+        "/bin/sh".into(),
+        "-c".into(),
+        format!(
+            "{helper}; echo exit=$?; test -e {cg} && echo cgroup-left; test -e {st} && echo state-left; true",
+            cg = task_cgroup.display(),
+            st = state.display()
+        ),
+    ];
+    spec.command.env = vec![("PATH".into(), "/usr/bin:/bin".into())];
+    let out = spec.sandbox.join("stdout");
+    s.containerizer.launch(spec).await.unwrap();
+    let t = s.containerizer.wait("ends").await.unwrap();
+    let _ = s.containerizer.destroy("ends").await;
+    let stdout = std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(t.succeeded(), "{t:?} {stdout}");
+    assert!(
+        s.dir.path().join("sandboxes/ends/ran").exists(),
+        "the task did not run: {stdout}"
+    );
+    assert_eq!(stdout.trim(), "exit=0", "the helper left something behind");
+    assert_eq!(cgroups_left(&s.cgroups_root), Vec::<PathBuf>::new());
+    for h in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
+        let _ = std::fs::remove_dir(h.path().join(&s.cgroups_root));
+    }
+}

@@ -44,6 +44,8 @@ impl Meseta {
     /// Fetch (pull or cache) + provision + launch `sh -c true` + wait + destroy.
     async fn launch(&self, store: &Path, id: &str) -> Result<Duration> {
         let start = Instant::now();
+        // Where the agent's launch path does the same (daemon::launch).
+        self.containerizer.prime_launch();
         let images = ImageConfig {
             registry: self.registry.clone(),
             store_dir: store.to_owned(),
@@ -58,6 +60,7 @@ impl Meseta {
         })
         .await?
         .map_err(anyhow::Error::msg)?;
+        let t_provisioned = start.elapsed();
         let sandbox = self.work.join("sandboxes").join(id);
         std::fs::create_dir_all(&sandbox)?;
         let state_dir = dir.join("libcontainer");
@@ -91,11 +94,21 @@ impl Meseta {
         spec.cpus = Some(1.0);
         spec.mem_mb = Some(128.0);
         self.containerizer.launch(spec).await?;
+        let t_launched = start.elapsed();
         self.containerizer.wait(id).await?;
+        let t_exited = start.elapsed();
         let t = self.containerizer.destroy(id).await?;
         let took = start.elapsed();
         if std::env::var_os("MESETA_BENCH_TRACE").is_some() {
-            eprintln!("{id}: {took:?}");
+            eprintln!(
+                "{id}: {took:?} (provisioned {t_provisioned:?}, launched {t_launched:?}, exited {t_exited:?})"
+            );
+        }
+        if std::env::var_os("MESETA_BENCH_TRACE").is_some() {
+            eprintln!(
+                "{}",
+                std::fs::read_to_string(sandbox.join("stderr")).unwrap_or_default()
+            );
         }
         if !t.succeeded() {
             let err = std::fs::read_to_string(sandbox.join("stderr")).unwrap_or_default();

@@ -11,6 +11,7 @@
 //! Every step is idempotent, so a destroy after a crash can simply be run again.
 
 mod oom;
+mod prime;
 mod stats;
 
 use std::path::{Path, PathBuf};
@@ -129,6 +130,12 @@ impl Cgroups {
     /// The detected version.
     pub fn version(&self) -> CgroupVersion {
         self.version
+    }
+
+    /// Call when a launch begins: starts, on a background thread, the kernel's wait that the
+    /// launch's first cgroup migration would otherwise pay in full (see [`prime`]).
+    pub fn prime_migrations(&self) {
+        prime::prime(self.version, &self.hierarchy);
     }
 
     /// The container's cgroup relative to each hierarchy, e.g. `/mesos/<id>`.

@@ -53,18 +53,18 @@ pub fn run(info_path: &Path) -> i32 {
         Ok(c) => c,
         Err(e) => {
             reap_zombies(Duration::from_secs(1));
-            cleanup(&info, None);
+            cleanup(&info, None, false);
             return failed(&e);
         }
     };
-    let ending = match container.start() {
-        Ok(()) => supervise(&container, &sfd),
+    let (ending, reaped) = match container.start() {
+        Ok(()) => (supervise(&container, &sfd), true),
         Err(e) => {
             eprintln!("mesos-containerizer: starting the task: {e}");
-            Ending::Code(127)
+            (Ending::Code(127), false)
         }
     };
-    cleanup(&info, Some(&mut container));
+    cleanup(&info, Some(&mut container), reaped);
     reap_zombies(Duration::from_millis(100));
     match ending {
         Ending::Code(code) => code,
@@ -185,8 +185,16 @@ fn wait_for(pid: Pid) -> Ending {
 
 /// Deletes the container (state dir, child cgroup), the bundle, and the now empty parent
 /// cgroups that libcontainer created (a parent still in use is refused by the kernel).
-fn cleanup(info: &TaskLaunchInfo, container: Option<&mut Container>) {
-    if let Some(c) = container {
+///
+/// Once the task has been reaped (`reaped`), the state dir and the task's cgroups are removed
+/// here directly: `Container::delete` would first rediscover every v1 controller mount (about
+/// 1 ms, on the path of every task's end) only to do the same rmdirs. A container whose init
+/// may still live goes through libcontainer's delete, which kills it.
+fn cleanup(info: &TaskLaunchInfo, container: Option<&mut Container>, reaped: bool) {
+    if reaped {
+        let _ = std::fs::remove_dir_all(info.state_dir.join(&info.container_id));
+        remove_cgroup(Path::new(&info.cgroups_path));
+    } else if let Some(c) = container {
         if let Err(e) = c.delete(true) {
             eprintln!("mesos-containerizer: deleting the container: {e}");
         }
@@ -194,19 +202,39 @@ fn cleanup(info: &TaskLaunchInfo, container: Option<&mut Container>) {
         let _ = c.delete(true);
     }
     let _ = std::fs::remove_dir_all(info.state_dir.join(format!("bundle-{}", info.container_id)));
-    let Some(parent) = Path::new(&info.cgroups_path).parent() else {
-        return;
-    };
-    let rel = parent.strip_prefix("/").unwrap_or(parent);
-    let hierarchies = std::fs::read_dir("/sys/fs/cgroup")
-        .map(|d| d.flatten().map(|e| e.path()).collect::<Vec<_>>())
+    if let Some(parent) = Path::new(&info.cgroups_path).parent() {
+        for dir in cgroup_dirs(parent) {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+/// `cgroup` (absolute within each hierarchy) under every mounted hierarchy: each v1
+/// controller directory of `/sys/fs/cgroup`, and `/sys/fs/cgroup` itself for v2.
+fn cgroup_dirs(cgroup: &Path) -> Vec<std::path::PathBuf> {
+    let rel = cgroup.strip_prefix("/").unwrap_or(cgroup);
+    let root = Path::new("/sys/fs/cgroup");
+    let mut dirs: Vec<_> = std::fs::read_dir(root)
+        .map(|d| d.flatten().map(|e| e.path().join(rel)).collect())
         .unwrap_or_default();
-    for h in hierarchies
-        .iter()
-        .map(|h| h.as_path())
-        .chain([Path::new("/sys/fs/cgroup")])
-    {
-        let _ = std::fs::remove_dir(h.join(rel));
+    dirs.push(root.join(rel));
+    dirs
+}
+
+/// Removes the task's cgroup in every hierarchy, killing anything the task left in it (as
+/// libcgroups' remove does), retrying briefly while the kernel finishes the exits.
+fn remove_cgroup(cgroup: &Path) {
+    for dir in cgroup_dirs(cgroup).into_iter().filter(|d| d.is_dir()) {
+        for attempt in 0..50 {
+            if std::fs::remove_dir(&dir).is_ok() || !dir.exists() {
+                break;
+            }
+            let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+            for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+            std::thread::sleep(Duration::from_millis(if attempt < 10 { 1 } else { 10 }));
+        }
     }
 }
 
