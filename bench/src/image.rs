@@ -202,6 +202,7 @@ pub async fn run(opts: &Options) -> Result<String> {
         let _ = std::fs::remove_dir(h.path().join(CGROUPS_ROOT));
     }
 
+    let probe = migration_probe(CGROUPS_ROOT).await;
     let (mc, dc, mw, dw) = (
         summarize(&m_cold),
         summarize(&d_cold),
@@ -217,6 +218,11 @@ pub async fn run(opts: &Options) -> Result<String> {
          docker: `docker run --rm` of the same image pulled by dockerd from the same registry; cold after `docker rmi`. \
          {} cold and {} warm runs each, alternating, with a 0.5 s pause before each run.\n\n",
         opts.cold, opts.warm
+    ));
+    out.push_str(&format!(
+        "Host: the first `cgroup.procs` write after a 0.5 s pause took {probe} (a kernel that must \
+         wait for an RCU grace period there pays it once per launch; `favordynmods`, or Linux \
+         6.18's per-threadgroup lock once it is on, does not).\n\n"
     ));
     out.push_str("| launch | runtime | runs | p50 ms | p90 ms | min ms | mean ms |\n|---|---|---|---|---|---|---|\n");
     for (kind, rt, s) in [
@@ -243,4 +249,49 @@ pub async fn run(opts: &Options) -> Result<String> {
         ms(mw.p50)
     ));
     Ok(out)
+}
+
+/// Times the first migration into a cgroup after a 0.5 s pause, then the one right after it
+/// (median of three rounds, a `sleep` child moved back and forth), as "X ms (then Y ms)".
+async fn migration_probe(root: &str) -> String {
+    let hierarchy = ["/sys/fs/cgroup/cpu", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
+        .into_iter()
+        .map(Path::new)
+        .find(|h| h.join("cgroup.procs").exists());
+    let Some(hierarchy) = hierarchy else {
+        return "n/a (no cgroup hierarchy)".into();
+    };
+    let dir = hierarchy.join(root).join("migration-probe");
+    let Ok(mut child) = std::process::Command::new("sleep").arg("30").spawn() else {
+        return "n/a (cannot start sleep)".into();
+    };
+    let pid = child.id().to_string();
+    let (mut first, mut second) = (vec![], vec![]);
+    if std::fs::create_dir_all(&dir).is_ok() {
+        for _ in 0..3 {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let t = Instant::now();
+            let a = std::fs::write(dir.join("cgroup.procs"), &pid);
+            let t1 = t.elapsed();
+            let b = std::fs::write(hierarchy.join("cgroup.procs"), &pid);
+            if a.is_ok() && b.is_ok() {
+                first.push(t1);
+                second.push(t.elapsed() - t1);
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir(&dir);
+    let _ = std::fs::remove_dir(hierarchy.join(root));
+    if first.is_empty() {
+        return "n/a (cgroup writes refused)".into();
+    }
+    first.sort();
+    second.sort();
+    format!(
+        "{} ms (then {} ms)",
+        ms(first[first.len() / 2]),
+        ms(second[second.len() / 2])
+    )
 }

@@ -318,14 +318,8 @@ impl MesosContainerizer {
             .stdout(Stdio::piped())
             .stderr(log)
             .kill_on_drop(false);
-        // SAFETY: setsid(2) is async-signal-safe and touches no memory of the parent.
-        unsafe {
-            cmd.pre_exec(|| {
-                nix::unistd::setsid()
-                    .map(|_| ())
-                    .map_err(std::io::Error::from)
-            });
-        }
+        // No pre_exec hook (the supervisor calls setsid itself), so std spawns it with
+        // posix_spawn rather than forking this multi-threaded process.
         let mut child = cmd
             .spawn()
             .map_err(io_err("starting mesos-containerizer"))?;
