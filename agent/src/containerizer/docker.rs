@@ -8,7 +8,10 @@
 //! * when the executor is gone, kills a container still running and removes it after
 //!   `--docker_remove_delay`;
 //! * after an agent restart, kills and removes `mesos-*` containers no checkpointed executor
-//!   owns (`--docker_kill_orphans`).
+//!   owns (`--docker_kill_orphans`);
+//! * writes `--docker_config` to a root-only file under `--runtime_dir` whose path the
+//!   executor gets, so its pulls carry the registry's credentials (never the sandbox, which
+//!   the container sees).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -37,6 +40,9 @@ pub struct DockerConfig {
     pub kill_orphans: bool,
     /// `--cgroups_hierarchy`, where docker's cgroups are read.
     pub cgroups_hierarchy: PathBuf,
+    // --- auth ---
+    /// The file holding `--docker_config` for the executors (see [`write_docker_config`]).
+    pub docker_config_file: Option<PathBuf>,
 }
 
 /// The docker containerizer.
@@ -186,6 +192,32 @@ impl DockerContainerizer {
         }
         Ok(orphans)
     }
+}
+
+// --- auth ---
+/// Writes the `--docker_config` JSON to `<runtime_dir>/docker/config.json`, readable by root
+/// only (directory 0700, file 0600, replaced atomically); returns its path.
+pub fn write_docker_config(runtime_dir: &std::path::Path, json: &str) -> std::io::Result<PathBuf> {
+    use std::io::Write as _;
+    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+    let dir = runtime_dir.join("docker");
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)?;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+    let path = dir.join("config.json");
+    let tmp = dir.join(".config.json.tmp");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    file.write_all(json.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(path)
 }
 
 /// The cgroup path (e.g. `/docker/<id>`) of the process in `/proc/<pid>/cgroup` text: the
