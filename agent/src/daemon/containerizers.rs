@@ -49,6 +49,7 @@ pub fn docker_containerizer(config: &Config) -> Option<DockerContainerizer> {
                 kill_orphans: config.docker_kill_orphans,
                 cgroups_hierarchy: config.cgroups_hierarchy.clone(),
                 docker_config_file,
+                removals_dir: Some(config.work_dir.join("meta/docker/removals")),
             })
         })
 }
