@@ -154,3 +154,34 @@ fn token_auth_with_wrong_or_no_credentials_fails_clearly() {
         );
     }
 }
+
+#[test]
+fn token_auth_pulls_docker_manifest_lists_and_digests_picking_linux_amd64() {
+    let server = TokenServer::start("ivan", "l1st");
+    let Some(reg) = registry(
+        "token_auth_pulls_docker_manifest_lists",
+        Auth::Token(server),
+    ) else {
+        return;
+    };
+    let layers = meseta_tests::images::layers();
+    let amd64 = reg.push_manifest_list("team/multi", "v2", &layers);
+    let config = reg.docker_config("ivan", "l1st");
+    let puller = Puller::new(&reg.url, Some(&config)).unwrap();
+    for (reference, what) in [
+        ("team/multi:v2".to_owned(), "the manifest list"),
+        (
+            format!("team/multi@{amd64}"),
+            "the amd64 manifest by digest",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), Limits::default()).unwrap();
+        let image = puller
+            .pull(&store, &Reference::parse(&reference).unwrap(), &NoProgress)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        // The arm64 decoy has one layer; linux/amd64 has all three (gzip, verified).
+        assert_eq!(image.layers.len(), 3, "{what}");
+        assert_eq!(entries(dir.path(), "layers"), 3, "{what}");
+    }
+}

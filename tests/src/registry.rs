@@ -204,6 +204,78 @@ impl Registry {
         }
     }
 
+    /// Uploads a manifest of `media_type` as `repo:reference`; returns its digest.
+    pub fn put_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> String {
+        let auth = self.authorization(repo);
+        with_auth(
+            ureq::put(&format!("{}/v2/{repo}/manifests/{reference}", self.url)),
+            &auth,
+        )
+        .header("Content-Type", media_type)
+        .send(bytes)
+        .expect("push manifest");
+        format!("sha256:{}", Digest::of(bytes).hex())
+    }
+
+    /// Pushes `layers` gzip-compressed as a Docker schema 2 image for `architecture`
+    /// (the config of [`crate::images::config`] with that architecture); returns the
+    /// manifest's digest and bytes. The manifest is stored by digest only.
+    pub fn push_schema2(
+        &self,
+        repo: &str,
+        layers: &[Vec<u8>],
+        architecture: &str,
+    ) -> (String, Vec<u8>) {
+        let mut cfg: serde_json::Value =
+            serde_json::from_slice(&crate::images::config(layers)).expect("config");
+        cfg["architecture"] = json!(architecture);
+        let cfg = serde_json::to_vec(&cfg).expect("config");
+        let cfg_d = self.push_blob(repo, &cfg);
+        let descs: Vec<_> = layers
+            .iter()
+            .map(|l| {
+                let gz = crate::images::gzip(l);
+                let d = self.push_blob(repo, &gz);
+                json!({"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                       "digest": format!("sha256:{}", d.hex()), "size": gz.len()})
+            })
+            .collect();
+        let mt = "application/vnd.docker.distribution.manifest.v2+json";
+        let manifest = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": mt,
+            "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                       "digest": format!("sha256:{}", cfg_d.hex()), "size": cfg.len()},
+            "layers": descs}))
+        .expect("manifest");
+        let digest = format!("sha256:{}", Digest::of(&manifest).hex());
+        self.put_manifest(repo, &digest, mt, &manifest);
+        (digest, manifest)
+    }
+
+    /// Pushes `repo:tag` as a Docker manifest list: first a linux/arm64 decoy holding only
+    /// the first layer, then the linux/amd64 image of all `layers` (both schema 2, gzip).
+    /// Returns the amd64 manifest's digest.
+    pub fn push_manifest_list(&self, repo: &str, tag: &str, layers: &[Vec<u8>]) -> String {
+        let (arm_d, arm) = self.push_schema2(repo, &layers[..1], "arm64");
+        let (amd_d, amd) = self.push_schema2(repo, layers, "amd64");
+        let mt = "application/vnd.docker.distribution.manifest.v2+json";
+        let entry = |d: &str, m: &[u8], arch: &str| {
+            json!({"mediaType": mt, "digest": d, "size": m.len(),
+                   "platform": {"architecture": arch, "os": "linux"}})
+        };
+        let list_mt = "application/vnd.docker.distribution.manifest.list.v2+json";
+        let list = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": list_mt,
+            "manifests": [entry(&arm_d, &arm, "arm64"), entry(&amd_d, &amd, "amd64")]}))
+        .expect("manifest list");
+        self.put_manifest(repo, tag, list_mt, &list);
+        amd_d
+    }
+
     /// A Docker `config.json` with `user:password` for this registry, as `docker login`
     /// writes it (`auths` → `"<host:port>": {"auth": base64("user:password")}`).
     pub fn docker_config(&self, user: &str, password: &str) -> String {
