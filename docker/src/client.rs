@@ -12,7 +12,7 @@ use crate::types::{
     ContainerConfig, ContainerInspect, ContainerSummary, Created, ImageInspect, ProgressLine,
     Version, WaitResponse,
 };
-use crate::DockerError;
+use crate::{DockerError, RegistryAuth};
 
 /// What a pull reports per progress line (layer id, status, bytes done and in all).
 pub type PullProgress<'a> = &'a mut (dyn FnMut(&ProgressLine) + Send);
@@ -78,17 +78,40 @@ impl Docker {
     /// calling `progress` for every progress line. An `error` line fails the pull with
     /// Docker's message.
     pub async fn pull(&self, image: &str, progress: PullProgress<'_>) -> Result<(), DockerError> {
+        self.pull_with_auth(image, None, progress).await
+    }
+
+    /// [`Docker::pull`] with credentials for the image's registry, sent to dockerd as the
+    /// `X-Registry-Auth` header.
+    pub async fn pull_with_auth(
+        &self,
+        image: &str,
+        auth: Option<&RegistryAuth>,
+        progress: PullProgress<'_>,
+    ) -> Result<(), DockerError> {
         let last = image.rsplit('/').next().unwrap_or(image);
         let path = if last.contains(':') || last.contains('@') {
             format!("/images/create?fromImage={}", encode(image))
         } else {
             format!("/images/create?fromImage={}&tag=latest", encode(image))
         };
+        let headers: Vec<(&str, String)> = auth
+            .map(|a| ("X-Registry-Auth", a.header()))
+            .into_iter()
+            .collect();
         let response = self
             .transport
-            .send(Method::POST, &path, Body::Empty)
+            .send_with(Method::POST, &path, Body::Empty, &headers)
             .await?;
         progress_stream(response.into_body(), progress).await
+    }
+
+    /// `DELETE /images/{name}?force=1`: removes an image (tag).
+    pub async fn remove_image(&self, image: &str) -> Result<(), DockerError> {
+        let path = format!("/images/{}?force=1", encode(image));
+        self.transport
+            .call(Method::DELETE, &path, Body::Empty)
+            .await
     }
 
     /// `POST /images/load`: loads a `docker save` tarball.

@@ -8,8 +8,10 @@
 //! * [`types`]: the request and response bodies (Docker's own field names).
 //! * [`params`]: `DockerInfo.parameters` (`docker run --key=value`) onto the create request.
 //! * [`mesos`]: a whole `TaskInfo` onto the create request.
+//! * [`auth`]: registry credentials (`--docker_config`) as the `X-Registry-Auth` header.
 //! * [`logs`]: the multiplexed stdout/stderr stream of `GET /containers/{id}/logs`.
 
+pub mod auth;
 pub mod client;
 pub mod logs;
 pub mod mesos;
@@ -17,6 +19,7 @@ pub mod params;
 pub mod transport;
 pub mod types;
 
+pub use auth::RegistryAuth;
 pub use client::{Docker, PullProgress};
 pub use types::{ContainerConfig, ContainerInspect, ContainerSummary, HostConfig};
 

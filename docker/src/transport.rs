@@ -59,6 +59,17 @@ impl Transport {
         path: &str,
         body: Body,
     ) -> Result<Response<Incoming>, DockerError> {
+        self.send_with(method, path, body, &[]).await
+    }
+
+    /// [`Transport::send`] with extra request headers (e.g. `X-Registry-Auth`).
+    pub async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body,
+        headers: &[(&str, String)],
+    ) -> Result<Response<Incoming>, DockerError> {
         let stream =
             UnixStream::connect(&self.socket)
                 .await
@@ -74,10 +85,13 @@ impl Transport {
             }
         });
         let uri = format!("/{API_VERSION}{path}");
-        let builder = Request::builder()
+        let mut builder = Request::builder()
             .method(method.clone())
             .uri(&uri)
             .header(HOST, "docker");
+        for (name, value) in headers {
+            builder = builder.header(*name, value);
+        }
         let request = match body {
             Body::Empty => builder.body(Full::new(Bytes::new()))?,
             Body::Json(json) => builder

@@ -7,10 +7,13 @@
 
 use std::collections::HashMap;
 use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
 use serde::Deserialize;
+
+mod auth;
 
 use crate::digest::{decompressed, Digest, HashingReader};
 use crate::reference::Reference;
@@ -71,6 +74,18 @@ pub enum PullError {
     /// Storing failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The token server named by the registry's Bearer challenge gave no token.
+    #[error("{registry}: getting a pull token from {realm} failed: HTTP {status}: {body}")]
+    Token {
+        /// The registry that asked for a token.
+        registry: String,
+        /// The token server (the challenge's `realm`).
+        realm: String,
+        /// Its status code.
+        status: u16,
+        /// Why, or the start of its response.
+        body: String,
+    },
 }
 
 /// A registry client.
@@ -80,19 +95,10 @@ pub struct Puller {
     base: String,
     host: String,
     basic: Option<String>,
+    /// Set once the registry challenged with `Basic`: only then are credentials sent to it
+    /// (a token registry gets them only through its token server).
+    basic_challenged: AtomicBool,
     token: std::sync::Mutex<HashMap<String, String>>,
-}
-
-#[derive(Debug, Deserialize)]
-struct DockerConfig {
-    #[serde(default)]
-    auths: HashMap<String, AuthEntry>,
-}
-
-#[derive(Debug, Deserialize)]
-struct AuthEntry {
-    #[serde(default)]
-    auth: Option<String>,
 }
 
 impl Puller {
@@ -111,19 +117,7 @@ impl Puller {
             .to_owned();
         let basic = match docker_config {
             None => None,
-            Some(text) => {
-                let cfg: DockerConfig = serde_json::from_str(text)
-                    .map_err(|e| PullError::Malformed(format!("--docker_config: {e}")))?;
-                cfg.auths
-                    .iter()
-                    .find(|(k, _)| {
-                        k.trim_start_matches("https://")
-                            .trim_start_matches("http://")
-                            .trim_end_matches('/')
-                            == host
-                    })
-                    .and_then(|(_, v)| v.auth.clone())
-            }
+            Some(text) => auth::credentials_for(text, &host)?,
         };
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -135,6 +129,7 @@ impl Puller {
             base,
             host,
             basic,
+            basic_challenged: AtomicBool::new(false),
             token: std::sync::Mutex::default(),
         })
     }
@@ -166,9 +161,13 @@ impl Puller {
                 .unwrap_or_else(|p| p.into_inner())
                 .get(scope_repo)
                 .cloned();
+            let basic = self
+                .basic
+                .as_ref()
+                .filter(|_| self.basic_challenged.load(Ordering::Relaxed));
             if let Some(t) = &token {
                 req = req.header("Authorization", &format!("Bearer {t}"));
-            } else if let Some(b) = &self.basic {
+            } else if let Some(b) = basic {
                 req = req.header("Authorization", &format!("Basic {b}"));
             }
             let resp = req.call().map_err(|e| PullError::Transport {
@@ -182,6 +181,16 @@ impl Puller {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default()
                     .to_owned();
+                let is_basic = challenge
+                    .trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("basic");
+                if is_basic
+                    && self.basic.is_some()
+                    && !self.basic_challenged.swap(true, Ordering::Relaxed)
+                {
+                    continue;
+                }
                 if let Some(token) = self.fetch_token(&challenge, scope_repo)? {
                     self.token
                         .lock()
@@ -198,10 +207,14 @@ impl Puller {
                     .into_reader()
                     .take(512)
                     .read_to_string(&mut body);
+                let body = match status {
+                    401 => self.unauthorized(),
+                    _ => auth::one_line(&body),
+                };
                 return Err(PullError::Http {
                     url: url.to_owned(),
                     status,
-                    body: body.trim().to_owned(),
+                    body,
                 });
             }
             return Ok(resp);
@@ -209,8 +222,22 @@ impl Puller {
         Err(PullError::Http {
             url: url.to_owned(),
             status: 401,
-            body: "unauthorized after obtaining a token".into(),
+            body: "unauthorized even with a token from the registry's token server".into(),
         })
+    }
+
+    /// Why a 401 happened, for its error.
+    fn unauthorized(&self) -> String {
+        match &self.basic {
+            None => format!(
+                "unauthorized (no credentials for {} in --docker_config)",
+                self.host
+            ),
+            Some(_) => format!(
+                "unauthorized (the credentials for {} from --docker_config were refused)",
+                self.host
+            ),
+        }
     }
 
     fn fetch_token(&self, challenge: &str, repo: &str) -> Result<Option<String>, PullError> {
@@ -220,10 +247,7 @@ impl Puller {
         let Some(realm) = params.get("realm") else {
             return Ok(None);
         };
-        let mut url = format!("{realm}?scope=repository:{repo}:pull");
-        if let Some(service) = params.get("service") {
-            url.push_str(&format!("&service={service}"));
-        }
+        let url = auth::token_url(realm, params.get("service"), repo);
         let mut req = self.agent.get(&url);
         if let Some(b) = &self.basic {
             req = req.header("Authorization", &format!("Basic {b}"));
@@ -233,10 +257,22 @@ impl Puller {
             message: e.to_string(),
         })?;
         if !resp.status().is_success() {
-            return Err(PullError::Http {
-                url,
-                status: resp.status().as_u16(),
-                body: String::new(),
+            let status = resp.status().as_u16();
+            let mut body = String::new();
+            let _ = resp
+                .into_body()
+                .into_reader()
+                .take(512)
+                .read_to_string(&mut body);
+            let body = match status {
+                401 | 403 => self.unauthorized(),
+                _ => auth::one_line(&body),
+            };
+            return Err(PullError::Token {
+                registry: self.base.clone(),
+                realm: realm.clone(),
+                status,
+                body,
             });
         }
         let doc: serde_json::Value = read_json_body(resp, &url)?;

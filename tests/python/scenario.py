@@ -564,6 +564,32 @@ DOCKER_SCENARIOS = {
 # --- end docker containerizer scenarios ---
 
 
+# --- auth ---
+class DockerPull(DockerBase):
+    """One DOCKER task whose image (MESETA_DOCKER_IMAGE) dockerd must pull: it ends
+    MESETA_EXPECT_FINAL (default TASK_FINISHED), with MESETA_EXPECT_MESSAGE in its last
+    message when that is set."""
+
+    TASKS = [{"id": "dpullauth", "container": docker_container(),
+              "command": "echo pulled-with-credentials"}]
+
+    def __init__(self):
+        super().__init__(self.TASKS)
+
+    def verify(self):
+        final = os.environ.get("MESETA_EXPECT_FINAL", "TASK_FINISHED")
+        problems = self.expect({"dpullauth": final})
+        want = os.environ.get("MESETA_EXPECT_MESSAGE")
+        got = self.message_of("dpullauth", final)
+        if want and want not in got:
+            problems.append(f"dpullauth: wanted {want!r} in {got!r}")
+        return problems
+
+
+DOCKER_SCENARIOS["docker_pull"] = DockerPull
+# --- end auth ---
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("scenario", choices=["shell_tasks", "custom_executor", "memory_limit", "long_running", "image_task"]

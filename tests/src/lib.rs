@@ -6,6 +6,8 @@
 
 pub mod images;
 pub mod registry;
+// --- auth ---
+pub mod token_server;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

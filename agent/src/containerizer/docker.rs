@@ -6,14 +6,20 @@
 //! * checks that dockerd answers before a launch (a clear TASK_FAILED otherwise);
 //! * learns the container's host pid to read its cgroup for `/monitor/statistics`;
 //! * when the executor is gone, kills a container still running and removes it after
-//!   `--docker_remove_delay`;
+//!   `--docker_remove_delay`, recording the due time on disk ([`removals`]) so that a
+//!   restarted agent removes it when due rather than at once as an orphan (or never);
 //! * after an agent restart, kills and removes `mesos-*` containers no checkpointed executor
-//!   owns (`--docker_kill_orphans`).
+//!   owns (`--docker_kill_orphans`);
+//! * writes `--docker_config` to a root-only file under `--runtime_dir` whose path the
+//!   executor gets, so its pulls carry the registry's credentials (never the sandbox, which
+//!   the container sees).
+
+pub mod removals;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use isolators::{CgroupVersion, Cgroups, Limits};
 use meseta_api::ResourceStatistics;
@@ -37,6 +43,11 @@ pub struct DockerConfig {
     pub kill_orphans: bool,
     /// `--cgroups_hierarchy`, where docker's cgroups are read.
     pub cgroups_hierarchy: PathBuf,
+    // --- auth ---
+    /// The file holding `--docker_config` for the executors (see [`write_docker_config`]).
+    pub docker_config_file: Option<PathBuf>,
+    /// Where pending removals are recorded (`<work_dir>/meta/docker/removals`).
+    pub removals_dir: Option<PathBuf>,
 }
 
 /// The docker containerizer.
@@ -147,12 +158,46 @@ impl DockerContainerizer {
                 tracing::warn!(container = name, %err, "cannot inspect the container");
             }
         }
+        let removals = self.removals();
+        if let Some(r) = &removals {
+            let due = SystemTime::now() + self.config.remove_delay;
+            if let Err(err) = r.record(&name, due) {
+                tracing::warn!(container = name, %err, "cannot record the pending removal");
+            }
+        }
         tokio::time::sleep(self.config.remove_delay).await;
-        match self.docker.remove(&name).await {
+        self.remove_now(&name).await;
+    }
+
+    fn removals(&self) -> Option<removals::Removals> {
+        self.config
+            .removals_dir
+            .clone()
+            .map(removals::Removals::new)
+    }
+
+    /// Removes container `name` and its removal record.
+    async fn remove_now(&self, name: &str) {
+        match self.docker.remove(name).await {
             Ok(()) => tracing::info!(container = name, "removed the docker container"),
             Err(err) if err.is_not_found() => {}
             Err(err) => tracing::warn!(container = name, %err, "removing the container failed"),
         }
+        if let Some(r) = self.removals() {
+            r.forget(name);
+        }
+    }
+
+    /// After a restart: a container whose removal was pending is removed when it falls due
+    /// (at once if that time has passed), in the background.
+    fn resume_removal(&self, name: String, due: SystemTime) {
+        let wait = due.duration_since(SystemTime::now()).unwrap_or_default();
+        tracing::info!(container = name, ?wait, "resuming a pending docker removal");
+        let me = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            me.remove_now(&name).await;
+        });
     }
 
     /// After an agent restart: every `mesos-*` container whose container id is not in
@@ -160,11 +205,21 @@ impl DockerContainerizer {
     /// orphans' names.
     pub async fn recover(&self, known: &[String]) -> Result<Vec<String>, DockerError> {
         let mut orphans = Vec::new();
+        let mut pending = self.removals().map(|r| r.pending()).unwrap_or_default();
         for c in self.docker.list(NAME_PREFIX).await? {
             let name = c.name().to_owned();
             let id = name.trim_start_matches(NAME_PREFIX);
+            let due = pending.remove(&name);
             if known.iter().any(|k| k == id) {
+                // Its recovered executor decides; a removal is recorded again when it ends.
+                if due.is_some() {
+                    self.removals().inspect(|r| r.forget(&name));
+                }
                 self.refresh(id).await;
+                continue;
+            }
+            if let Some(due) = due {
+                self.resume_removal(name, due);
                 continue;
             }
             if !self.config.kill_orphans {
@@ -184,8 +239,38 @@ impl DockerContainerizer {
             }
             orphans.push(name);
         }
+        // Records of containers that are gone (removed by hand, or dockerd lost them).
+        if let Some(r) = self.removals() {
+            pending.keys().for_each(|name| r.forget(name));
+        }
         Ok(orphans)
     }
+}
+
+// --- auth ---
+/// Writes the `--docker_config` JSON to `<runtime_dir>/docker/config.json`, readable by root
+/// only (directory 0700, file 0600, replaced atomically); returns its path.
+pub fn write_docker_config(runtime_dir: &std::path::Path, json: &str) -> std::io::Result<PathBuf> {
+    use std::io::Write as _;
+    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+    let dir = runtime_dir.join("docker");
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)?;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+    let path = dir.join("config.json");
+    let tmp = dir.join(".config.json.tmp");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    file.write_all(json.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(path)
 }
 
 /// The cgroup path (e.g. `/docker/<id>`) of the process in `/proc/<pid>/cgroup` text: the

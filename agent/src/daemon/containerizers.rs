@@ -31,6 +31,16 @@ pub fn docker_containerizer(config: &Config) -> Option<DockerContainerizer> {
         .iter()
         .any(|c| c == "docker")
         .then(|| {
+            // --- auth ---
+            let docker_config_file = config.docker_config.as_deref().map(|json| {
+                let written =
+                    crate::containerizer::docker::write_docker_config(&config.runtime_dir, json);
+                written.unwrap_or_else(|err| {
+                    // The executor's pull then fails naming this path and the error.
+                    warn!(%err, "cannot write --docker_config for the docker executors");
+                    config.runtime_dir.join("docker/config.json")
+                })
+            });
             DockerContainerizer::new(DockerConfig {
                 socket: config.docker_socket.clone(),
                 docker: config.docker.clone(),
@@ -38,6 +48,8 @@ pub fn docker_containerizer(config: &Config) -> Option<DockerContainerizer> {
                 remove_delay: config.docker_remove_delay,
                 kill_orphans: config.docker_kill_orphans,
                 cgroups_hierarchy: config.cgroups_hierarchy.clone(),
+                docker_config_file,
+                removals_dir: Some(config.work_dir.join("meta/docker/removals")),
             })
         })
 }
@@ -73,6 +85,16 @@ pub fn docker_executor_info(
         format!("--launcher_dir={}", config.launcher_dir.display()),
         format!("--cgroups_enable_cfs={}", config.cgroups_enable_cfs),
     ];
+    // --- auth ---
+    if let Some(file) = agent
+        .docker
+        .as_ref()
+        .and_then(|d| d.config.docker_config_file.as_ref())
+    {
+        command
+            .arguments
+            .push(format!("--docker_config={}", file.display()));
+    }
     let cmd = task.command.clone().unwrap_or_default();
     // Mesos runs the docker executor as the agent's user: it needs the Docker socket, and
     // the task's user applies inside the container (`--user` parameter, image USER).

@@ -314,6 +314,10 @@ pub struct Config {
     pub docker_kill_orphans: bool,
     /// `--docker_stop_timeout`.
     pub docker_stop_timeout: Duration,
+    // --- auth ---
+    /// `--docker_config` as JSON text (read from its file), for the docker containerizer's
+    /// pulls.
+    pub docker_config: Option<String>,
 }
 
 // --- image ---
@@ -369,6 +373,8 @@ impl AgentFlags {
             .clone()
             .ok_or_else(|| invalid("work_dir", "required"))?;
         let containerizers = containerizers(&self.containerizers)?;
+        // --- auth ---
+        let docker_config = self.docker_config_text()?;
         let isolation = isolators::Isolation::parse(&self.isolation)
             .map_err(|e| invalid("isolation", e.to_string()))?;
         let attributes = match &self.attributes {
@@ -473,6 +479,8 @@ impl AgentFlags {
             docker_remove_delay: duration("docker_remove_delay", &self.docker_remove_delay)?,
             docker_kill_orphans: self.docker_kill_orphans,
             docker_stop_timeout: duration("docker_stop_timeout", &self.docker_stop_timeout)?,
+            // --- auth ---
+            docker_config,
         })
     }
 
@@ -660,17 +668,7 @@ impl AgentFlags {
             None if overlay_supported() => oci_bundles::provision::Backend::Overlay,
             None => oci_bundles::provision::Backend::Copy,
         };
-        let docker_config = match self.docker_config.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(json) if json.starts_with('{') => Some(json.to_owned()),
-            Some(path) => {
-                let path = path.trim_start_matches("file://");
-                Some(
-                    std::fs::read_to_string(path)
-                        .map_err(|e| invalid("docker_config", format!("{path}: {e}")))?,
-                )
-            }
-        };
+        let docker_config = self.docker_config_text()?;
         let registry = self.docker_registry.trim_end_matches('/').to_owned();
         if registry.is_empty() {
             return Err(invalid("docker_registry", "empty"));
@@ -681,6 +679,29 @@ impl AgentFlags {
             backend,
             docker_config,
         }))
+    }
+}
+
+// --- auth ---
+impl AgentFlags {
+    /// `--docker_config`: JSON text, or the path of a file holding it (Mesos takes both);
+    /// it must be a JSON object (a Docker `config.json` or `.dockercfg`).
+    fn docker_config_text(&self) -> Result<Option<String>, FlagError> {
+        let text = match self.docker_config.as_deref().map(str::trim) {
+            None | Some("") => return Ok(None),
+            Some(json) if json.starts_with('{') => json.to_owned(),
+            Some(path) => {
+                let path = path.trim_start_matches("file://");
+                std::fs::read_to_string(path)
+                    .map_err(|e| invalid("docker_config", format!("{path}: {e}")))?
+            }
+        };
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(v) if v.is_object() => Ok(Some(text)),
+            Ok(_) => Err(invalid("docker_config", "not a JSON object")),
+            // The error names a line and column, never the (secret) text.
+            Err(e) => Err(invalid("docker_config", format!("not valid JSON: {e}"))),
+        }
     }
 }
 

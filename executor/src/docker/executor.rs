@@ -206,6 +206,7 @@ impl DockerExecutor {
             self.docker.clone(),
             info.clone(),
             opts,
+            self.flags.docker_config.clone(),
             self.events_tx.clone(),
         ));
         self.task = Some(Task {

@@ -62,6 +62,11 @@ pub struct DockerFlags {
     #[arg(long = "cgroups_enable_cfs", default_value = "false", num_args = 0..=1,
           default_missing_value = "true", action = clap::ArgAction::Set)]
     pub cgroups_enable_cfs: bool,
+    /// A Docker `config.json` (the agent's --docker_config, written by the agent to a file
+    /// only root can read): the credentials for the image's registry are sent to dockerd
+    /// with the pull. A Meseta addition; Mesos's agent pulls before starting the executor.
+    #[arg(long = "docker_config", value_name = "PATH")]
+    pub docker_config: Option<PathBuf>,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -87,9 +92,14 @@ mod tests {
             "--mapped_directory=/mnt/mesos/sandbox",
             "--stop_timeout=10secs",
             "--launcher_dir=/usr/libexec/mesos",
+            "--docker_config=/run/mesos/docker/config.json",
         ])
         .unwrap();
         assert_eq!(f.container, "mesos-c1");
+        assert_eq!(
+            f.docker_config.as_deref(),
+            Some(std::path::Path::new("/run/mesos/docker/config.json"))
+        );
         assert_eq!(f.stop_timeout, Duration::from_secs(10));
         assert!(DockerFlags::try_parse_from(["x", "--container=c", "--stop_timeout=10"]).is_err());
         assert!(DockerFlags::try_parse_from(["x"]).is_err());

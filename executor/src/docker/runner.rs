@@ -1,12 +1,14 @@
 //! One container's life, run as a background task that reports to the event loop:
 //! pull the image if it is missing (or `force_pull_image`), create `mesos-<container id>`,
-//! start it, copy its output to the executor's stdout/stderr, wait for it to exit.
+//! start it, copy its output to the executor's stdout/stderr, wait for it to exit. A pull
+//! carries the credentials for the image's registry from `--docker_config`, if any.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use meseta_api::TaskInfo;
 use meseta_docker::mesos::{container_config, docker_info, RunOptions};
-use meseta_docker::Docker;
+use meseta_docker::{Docker, RegistryAuth};
 use tokio::sync::mpsc::UnboundedSender;
 
 /// How long to wait for the last of the container's output after it exited.
@@ -33,18 +35,20 @@ pub enum RunEvent {
     },
 }
 
-/// Runs `task` in the container `opts.name`, reporting through `events`.
+/// Runs `task` in the container `opts.name`, reporting through `events`; pulls with the
+/// credentials in the Docker config file `docker_config`.
 pub async fn run(
     docker: Docker,
     task: TaskInfo,
     opts: RunOptions,
+    docker_config: Option<PathBuf>,
     events: UnboundedSender<RunEvent>,
 ) {
     let report = |e: RunEvent| {
         let _ = events.send(e);
     };
     let name = opts.name.clone();
-    if let Err(message) = prepare(&docker, &task, &opts).await {
+    if let Err(message) = prepare(&docker, &task, &opts, docker_config).await {
         report(RunEvent::Failed(message));
         return;
     }
@@ -95,7 +99,12 @@ pub async fn run(
 }
 
 /// Pull if needed, create, start. An `Err` is the TASK_FAILED message.
-async fn prepare(docker: &Docker, task: &TaskInfo, opts: &RunOptions) -> Result<(), String> {
+async fn prepare(
+    docker: &Docker,
+    task: &TaskInfo,
+    opts: &RunOptions,
+    docker_config: Option<PathBuf>,
+) -> Result<(), String> {
     let info = docker_info(task).map_err(|e| e.to_string())?;
     let config = container_config(task, opts).map_err(|e| format!("Invalid docker task: {e}"))?;
     let image = &info.image;
@@ -105,7 +114,13 @@ async fn prepare(docker: &Docker, task: &TaskInfo, opts: &RunOptions) -> Result<
         .map_err(|e| format!("Failed to inspect image '{image}': {e}"))?
         .is_some();
     if !present || info.force_pull_image == Some(true) {
-        tracing::info!(image, present, "pulling image");
+        let auth = registry_auth(docker_config, image).await?;
+        tracing::info!(
+            image,
+            present,
+            with_credentials = auth.is_some(),
+            "pulling image"
+        );
         let mut last = String::new();
         let mut progress = |line: &meseta_docker::types::ProgressLine| {
             let text = format!("{} {}", line.id, line.status);
@@ -115,7 +130,7 @@ async fn prepare(docker: &Docker, task: &TaskInfo, opts: &RunOptions) -> Result<
             }
         };
         docker
-            .pull(image, &mut progress)
+            .pull_with_auth(image, auth.as_ref(), &mut progress)
             .await
             .map_err(|e| format!("Failed to pull image '{image}': {e}"))?;
     }
@@ -139,6 +154,19 @@ async fn prepare(docker: &Docker, task: &TaskInfo, opts: &RunOptions) -> Result<
         return Err(format!("Failed to start container {name}: {err}"));
     }
     Ok(())
+}
+
+/// The credentials for `image`'s registry in the Docker config file `path`; an `Err` is the
+/// TASK_FAILED message.
+async fn registry_auth(path: Option<PathBuf>, image: &str) -> Result<Option<RegistryAuth>, String> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let text = tokio::fs::read_to_string(&path)
+        .await
+        .map_err(|e| format!("Failed to read --docker_config {}: {e}", path.display()))?;
+    RegistryAuth::for_image(&text, image)
+        .map_err(|e| format!("Failed to pull image '{image}': {e}"))
 }
 
 /// An async file on a duplicate of `fd` (the sandbox's stdout/stderr files the agent gave
