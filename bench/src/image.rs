@@ -254,10 +254,14 @@ pub async fn run(opts: &Options) -> Result<String> {
 /// Times the first migration into a cgroup after a 0.5 s pause, then the one right after it
 /// (median of three rounds, a `sleep` child moved back and forth), as "X ms (then Y ms)".
 async fn migration_probe(root: &str) -> String {
-    let hierarchy = ["/sys/fs/cgroup/cpu", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
-        .into_iter()
-        .map(Path::new)
-        .find(|h| h.join("cgroup.procs").exists());
+    let hierarchy = [
+        "/sys/fs/cgroup/cpu",
+        "/sys/fs/cgroup/unified",
+        "/sys/fs/cgroup",
+    ]
+    .into_iter()
+    .map(Path::new)
+    .find(|h| h.join("cgroup.procs").exists());
     let Some(hierarchy) = hierarchy else {
         return "n/a (no cgroup hierarchy)".into();
     };

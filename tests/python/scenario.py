@@ -271,7 +271,8 @@ class ImageTask(Base):
             # without subscribing: its task fails, the proof file tells where it ran.
             ex = Dict()
             ex.executor_id.value = "img-executor"
-            ex.command.value = ("(cat /etc/keep; echo sandbox=$MESOS_SANDBOX; pwd; ls /bin) "
+            ex.command.value = ("(cat /etc/keep; echo sandbox=$MESOS_SANDBOX; pwd; ls /bin; "
+                                "grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status) "
                                 "> $MESOS_SANDBOX/executor-proof 2>&1")
             ex.resources = [scalar("cpus", 0.1), scalar("mem", 32)]
             ex.container.type = "MESOS"

@@ -314,7 +314,14 @@ fn a_custom_executor_with_an_image_runs_inside_it() {
         cluster.logs()
     );
     let proof = std::fs::read_to_string(&proofs[0]).unwrap();
-    for want in ["keep", "sandbox=/mnt/mesos/sandbox", "busybox"] {
+    for want in [
+        "keep",
+        "sandbox=/mnt/mesos/sandbox",
+        "busybox",
+        "CapEff:\t00000000a80425fb", // Docker's default capability set
+        "CapBnd:\t00000000a80425fb",
+        "NoNewPrivs:\t1",
+    ] {
         assert!(proof.contains(want), "'{want}' missing:\n{proof}");
     }
     assert!(!proof.contains("bash"), "host /bin visible:\n{proof}");

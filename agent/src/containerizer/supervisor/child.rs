@@ -3,8 +3,10 @@
 //! Runs in the freshly cloned process, which is a copy of the single-threaded supervisor, so
 //! allocating and taking locks is safe here (the reason this never runs inside the agent).
 //! Order: mount namespace setup (private propagation, `/proc`, and for a root filesystem `/dev`,
-//! `/sys`, the sandbox, `pivot_root`) → hostname → `lo` → stdio → user → working dir → wait
-//! for the supervisor to have placed us in our cgroups → signals → `execve`. Any failure is written to the error
+//! `/sys`, the sandbox, `pivot_root`) → hostname → `lo` → stdio → (in an image: bounding set
+//! narrowed to Docker's default capabilities) → user → working dir → wait for the supervisor to
+//! have placed us in our cgroups → (in an image: capabilities, `no_new_privs`) → signals →
+//! `execve`. Any failure is written to the error
 //! pipe as one line and the process exits 127, so the supervisor can report it.
 
 use std::ffi::CString;
@@ -37,6 +39,9 @@ pub(super) struct ChildPlan<'a> {
     pub go: OwnedFd,
     /// Write end, close-on-exec: stays silent when `execve` succeeds.
     pub errors: OwnedFd,
+    /// The capabilities a process in an image keeps (Docker's default set), with
+    /// `no_new_privs`; `None` keeps the supervisor's.
+    pub caps: Option<caps::CapsHashSet>,
 }
 
 /// The entry point of the cloned process. Returns only on failure.
@@ -81,6 +86,14 @@ fn setup_and_exec(plan: &ChildPlan<'_>) -> Result<Never, String> {
     for (fd, target) in [(&plan.stdin, 0), (&plan.stdout, 1), (&plan.stderr, 2)] {
         dup2(fd.as_raw_fd(), target).map_err(|e| format!("dup2 to fd {target}: {e}"))?;
     }
+    // The bounding set can only be narrowed while we still hold CAP_SETPCAP, before any
+    // switch to a non-root user.
+    if let Some(keep) = &plan.caps {
+        for cap in caps::all().difference(keep) {
+            caps::drop(None, caps::CapSet::Bounding, *cap)
+                .map_err(|e| format!("dropping {cap} from the bounding set: {e}"))?;
+        }
+    }
     if let Some((uid, gid, groups)) = &plan.user {
         nix::unistd::setgroups(groups).map_err(|e| format!("setgroups: {e}"))?;
         nix::unistd::setgid(*gid).map_err(|e| format!("setgid: {e}"))?;
@@ -94,8 +107,35 @@ fn setup_and_exec(plan: &ChildPlan<'_>) -> Result<Never, String> {
         Ok(1) => {}
         _ => return Err("the supervisor did not finish setting up the container's cgroups".into()),
     }
+    if let Some(keep) = &plan.caps {
+        restrict_capabilities(keep)?;
+    }
     reset_signals();
     exec(plan)
+}
+
+/// Leaves the process only `keep` (as root; a switch to another user has already cleared
+/// them), no inheritable or ambient capabilities, and `no_new_privs`, as Docker's defaults
+/// plus `--security-opt no-new-privileges`.
+fn restrict_capabilities(keep: &caps::CapsHashSet) -> Result<(), String> {
+    use caps::CapSet;
+    fn err(what: &'static str) -> impl Fn(caps::errors::CapsError) -> String {
+        move |e| format!("{what}: {e}")
+    }
+    caps::clear(None, CapSet::Ambient).map_err(err("clearing ambient capabilities"))?;
+    caps::clear(None, CapSet::Inheritable).map_err(err("clearing inheritable capabilities"))?;
+    if nix::unistd::geteuid().is_root() {
+        caps::set(None, CapSet::Effective, keep).map_err(err("setting effective capabilities"))?;
+        caps::set(None, CapSet::Permitted, keep).map_err(err("setting permitted capabilities"))?;
+    }
+    // SAFETY: PR_SET_NO_NEW_PRIVS takes integer arguments and touches no memory.
+    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+        return Err(format!(
+            "setting no_new_privs: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(())
 }
 
 fn exec(plan: &ChildPlan<'_>) -> Result<Never, String> {

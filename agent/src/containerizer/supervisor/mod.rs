@@ -307,6 +307,7 @@ fn plan(info: &LaunchInfo, go: OwnedFd, errors: OwnedFd) -> Result<ChildPlan<'_>
         stderr,
         go,
         errors,
+        caps: info.rootfs.as_ref().map(|_| oci::docker_default_caps()),
     })
 }
 

@@ -33,6 +33,15 @@ pub const DOCKER_DEFAULT_CAPS: &[Capability] = &[
     Capability::AuditWrite,
 ];
 
+/// [`DOCKER_DEFAULT_CAPS`] for the `caps` crate (the supervisor's own launches in an image).
+pub fn docker_default_caps() -> caps::CapsHashSet {
+    DOCKER_DEFAULT_CAPS
+        .iter()
+        .filter_map(|c| serde_json::to_value(c).ok())
+        .filter_map(|v| v.as_str().and_then(|name| name.parse().ok()))
+        .collect()
+}
+
 /// The uid, gid and supplementary groups the task runs with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ids {
@@ -198,6 +207,14 @@ pub fn no_symlinks(rootfs: &Path, rel: &Path) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dockers_default_caps_convert_one_to_one() {
+        let converted = docker_default_caps();
+        assert_eq!(converted.len(), DOCKER_DEFAULT_CAPS.len());
+        assert!(converted.contains(&caps::Capability::CAP_NET_BIND_SERVICE));
+        assert!(!converted.contains(&caps::Capability::CAP_SYS_ADMIN));
+    }
 
     #[test]
     fn users_resolve_through_the_images_passwd() {
