@@ -40,6 +40,7 @@ mod cluster;
 mod command;
 mod common;
 mod container;
+pub mod docker_config;
 pub mod encoding;
 mod error;
 pub mod executor;

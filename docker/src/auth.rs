@@ -4,9 +4,10 @@
 //! `X-Registry-Auth` header of `POST /images/create`: base64url of
 //! `{"username", "password", "serveraddress"}`.
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+use base64::engine::general_purpose::URL_SAFE;
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use meseta_api::docker_config;
+use serde::Serialize;
 
 use crate::DockerError;
 
@@ -34,18 +35,6 @@ impl std::fmt::Debug for RegistryAuth {
     }
 }
 
-/// One registry's entry in a Docker config: `auth` (base64 `user:password`) or
-/// `username` and `password`.
-#[derive(Debug, Default, Deserialize)]
-struct Entry {
-    #[serde(default)]
-    auth: Option<String>,
-    #[serde(default)]
-    username: Option<String>,
-    #[serde(default)]
-    password: Option<String>,
-}
-
 impl RegistryAuth {
     /// The `X-Registry-Auth` header value.
     pub fn header(&self) -> String {
@@ -57,47 +46,17 @@ impl RegistryAuth {
     /// `Ok(None)` when it has none for that registry. A document that is not a Docker
     /// config is an error naming `--docker_config`.
     pub fn for_image(config: &str, image: &str) -> Result<Option<Self>, DockerError> {
-        let bad = |why: String| DockerError::Invalid(format!("--docker_config: {why}"));
-        let doc: serde_json::Value =
-            serde_json::from_str(config).map_err(|e| bad(e.to_string()))?;
-        let map = doc.get("auths").unwrap_or(&doc);
-        let map = map
-            .as_object()
-            .ok_or_else(|| bad("expected a JSON object of registries".into()))?;
-        let wanted = registry_of(image);
-        for (key, value) in map {
-            if normalize(key) != wanted {
-                continue;
-            }
-            let entry: Entry =
-                serde_json::from_value(value.clone()).map_err(|e| bad(format!("{key}: {e}")))?;
-            let (username, password) = match (entry.auth, entry.username, entry.password) {
-                (Some(auth), _, _) if !auth.trim().is_empty() => {
-                    let decoded = STANDARD
-                        .decode(auth.trim())
-                        .ok()
-                        .and_then(|b| String::from_utf8(b).ok())
-                        .ok_or_else(|| bad(format!("{key}: `auth` is not base64 text")))?;
-                    let (user, password) = decoded
-                        .split_once(':')
-                        .ok_or_else(|| bad(format!("{key}: `auth` is not user:password")))?;
-                    (user.to_owned(), password.to_owned())
-                }
-                (_, Some(user), Some(password)) => (user, password),
-                _ => continue,
-            };
-            let serveraddress = if wanted == "docker.io" {
+        let registry = registry_of(image);
+        let found = docker_config::credentials(config, &registry).map_err(DockerError::Invalid)?;
+        Ok(found.map(|c| Self {
+            username: c.username,
+            password: c.password,
+            serveraddress: if registry == "docker.io" {
                 DOCKER_HUB.to_owned()
             } else {
-                wanted
-            };
-            return Ok(Some(Self {
-                username,
-                password,
-                serveraddress,
-            }));
-        }
-        Ok(None)
+                registry
+            },
+        }))
     }
 }
 
@@ -106,28 +65,9 @@ impl RegistryAuth {
 pub fn registry_of(image: &str) -> String {
     match image.split_once('/') {
         Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
-            normalize(first)
+            docker_config::registry_host(first)
         }
         _ => "docker.io".to_owned(),
-    }
-}
-
-/// A config key or registry name without scheme or path, Docker Hub's names as `docker.io`.
-fn normalize(key: &str) -> String {
-    let host = key
-        .trim()
-        .trim_start_matches("https://")
-        .trim_start_matches("http://");
-    let host = host
-        .split('/')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    match host.as_str() {
-        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => {
-            "docker.io".to_owned()
-        }
-        _ => host,
     }
 }
 

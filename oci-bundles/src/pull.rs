@@ -117,7 +117,9 @@ impl Puller {
             .to_owned();
         let basic = match docker_config {
             None => None,
-            Some(text) => auth::credentials_for(text, &host)?,
+            Some(text) => meseta_api::docker_config::credentials(text, &host)
+                .map_err(PullError::Malformed)?
+                .map(|c| basic_auth(&c.username, &c.password)),
         };
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
