@@ -89,8 +89,14 @@ fn a_pull_cancelled_mid_layer_stops_and_leaves_nothing_half_written() {
         "bytes were still read after the cancellation"
     );
     let big = Digest::of(layers.last().unwrap());
-    assert!(!store.has_layer(&big), "the cancelled layer is in the store");
-    assert_eq!(entries(&store_dir.path().join("staging")), Vec::<std::path::PathBuf>::new());
+    assert!(
+        !store.has_layer(&big),
+        "the cancelled layer is in the store"
+    );
+    assert_eq!(
+        entries(&store_dir.path().join("staging")),
+        Vec::<std::path::PathBuf>::new()
+    );
     assert_eq!(store.image("team/big:v1").unwrap(), None);
     // The layers finished before the cancellation are whole and stay.
     for small in &layers[..layers.len() - 1] {
@@ -103,7 +109,10 @@ fn a_pull_cancelled_mid_layer_stops_and_leaves_nothing_half_written() {
     assert!(store.has_layer(&big));
     let blob = store.layer_rootfs(&big).join("data/blob");
     assert_eq!(std::fs::metadata(blob).unwrap().len(), 24 << 20);
-    assert_eq!(entries(&store_dir.path().join("staging")), Vec::<std::path::PathBuf>::new());
+    assert_eq!(
+        entries(&store_dir.path().join("staging")),
+        Vec::<std::path::PathBuf>::new()
+    );
 }
 
 #[test]
@@ -122,7 +131,10 @@ fn a_pull_cancelled_before_it_starts_fetches_no_layer() {
     let reference = Reference::parse("team/early:v1").unwrap();
     let err = puller.pull(&store, &reference, &progress).unwrap_err();
     assert!(matches!(err, PullError::Cancelled), "{err}");
-    assert_eq!(entries(&store_dir.path().join("layers")), Vec::<std::path::PathBuf>::new());
+    assert_eq!(
+        entries(&store_dir.path().join("layers")),
+        Vec::<std::path::PathBuf>::new()
+    );
     assert_eq!(store.image("team/early:v1").unwrap(), None);
     let image = puller.pull(&store, &reference, &NoProgress).unwrap();
     assert_eq!(image.layers.len(), layers.len());

@@ -163,7 +163,10 @@ fn kill(scenario: &mut Scenario, task: &str) -> f64 {
     let update = scenario.wait_for(Duration::from_secs(1), |v| {
         v["event"] == "update" && v["task_id"] == task && v["state"] == "TASK_KILLED"
     });
-    assert_eq!(update["reason"], "REASON_TASK_KILLED_DURING_LAUNCH", "{update}");
+    assert_eq!(
+        update["reason"], "REASON_TASK_KILLED_DURING_LAUNCH",
+        "{update}"
+    );
     latency["secs"].as_f64().expect("secs")
 }
 

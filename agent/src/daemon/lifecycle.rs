@@ -92,7 +92,7 @@ fn ended(
                 &id.value,
                 &fw.value,
                 &ex.value,
-                &container_id,
+                container_id,
             )),
             _ => None,
         };

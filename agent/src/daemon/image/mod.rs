@@ -28,8 +28,8 @@ use tracing::info;
 pub use self::progress::{pull_json, ImagePull, LayerProgress};
 use self::progress::{pulls, Reporter};
 use self::task::{image_env, set, task_launch_info};
-use self::waiting::{FetchTurn, Waiting};
 pub use self::waiting::cancel;
+use self::waiting::{FetchTurn, Waiting};
 use super::state::Phase;
 use super::Agent;
 use crate::containerizer::mesos::ContainerSpec;
@@ -178,7 +178,8 @@ async fn prepare_rootfs(
     );
     let job = tokio::task::spawn_blocking(move || {
         let _waiting = waiting;
-        let result = fetch_and_provision(&pull.images, &pull.reference, &pull.container_id, &pull.dir);
+        let result =
+            fetch_and_provision(&pull.images, &pull.reference, &pull.container_id, &pull.dir);
         if result.is_err() {
             let _ = oci_bundles::provision::destroy(&pull.dir);
         }
