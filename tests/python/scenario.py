@@ -323,7 +323,8 @@ class ImageTask(Base):
 class ImageKill(Base):
     """Command tasks in a MESOS container with image IMAGE_NAME, driven from stdin so a test
     can kill them while the agent pulls the image: `launch ID` starts one, `kill ID` kills it
-    (a `kill_latency` event gives the seconds from killTask to its TASK_KILLED). The tasks in
+    (a `kill_latency` event gives the seconds from killTask to its TASK_KILLED), `teardown -`
+    tears the framework down and ends the scenario. The tasks in
     IMAGE_KILL_FIRST (comma-separated) start on the first offer. The scenario ends when stdin
     is closed and every task is terminal; IMAGE_KILL_EXPECT ("id=TASK_STATE,...") names the
     final states it must reach. A task's command only succeeds inside the image."""
@@ -367,6 +368,11 @@ class ImageKill(Base):
                     self.kill_sent[tid] = time.monotonic()
                 emit("kill_requested", task_id=tid)
                 driver.killTask(Dict(value=tid))
+            elif verb == "teardown":
+                emit("teardown_requested")
+                driver.stop()
+                self.done.set()
+                return
         with self.lock:
             self.stdin_closed = True
         self.check_done()

@@ -341,3 +341,56 @@ fn killing_the_pulling_task_keeps_the_pull_for_a_task_still_waiting() {
     assert_nothing_left(&rig);
     assert_eq!(dir_entries(&rig.store.path().join("layers")).len(), 4);
 }
+
+/// The states recorded anywhere in `doc` for the task `id`.
+fn task_states(doc: &Value, id: &str, out: &mut Vec<String>) {
+    match doc {
+        Value::Object(map) => {
+            if map.get("id").and_then(Value::as_str) == Some(id) {
+                if let Some(s) = map.get("state").and_then(Value::as_str) {
+                    out.push(s.to_owned());
+                }
+            }
+            map.values().for_each(|v| task_states(v, id, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| task_states(v, id, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn tearing_the_framework_down_during_a_pull_stops_it() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    if !root_or_skip("tearing_the_framework_down_during_a_pull_stops_it") {
+        return;
+    }
+    let Some(rig) = rig() else {
+        return;
+    };
+    let mut scenario = Scenario::start(&rig.cluster, "pk-t", "");
+    let id = pending_container(&rig, "pk-t", downloading);
+    let asked = Instant::now();
+    scenario.send("teardown -");
+    let forgotten = wait_until(Duration::from_secs(5), || !container_listed(&rig, &id));
+    assert!(forgotten, "container {id} still listed");
+    eprintln!(
+        "teardown -> container gone: {:.3} s",
+        asked.elapsed().as_secs_f64()
+    );
+    let closed = wait_until(Duration::from_secs(2), || rig.relay.big_open() == 0);
+    assert!(closed, "the layer download is still open");
+    let stopped_at = rig.relay.down();
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(rig.relay.down(), stopped_at, "bytes still flowing");
+    assert!(stopped_at < BIG as u64, "the whole layer came down");
+    scenario.finish(&rig.cluster);
+    assert_nothing_left(&rig);
+    // The agent recorded the task as killed.
+    let mut states = Vec::new();
+    task_states(
+        &get_json(rig.cluster.agent_port, "/state"),
+        "pk-t",
+        &mut states,
+    );
+    assert_eq!(states, ["TASK_KILLED"], "agent /state");
+}

@@ -161,12 +161,7 @@ async fn prepare_rootfs(
     waiting: Waiting,
     mut cancelled: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(StoredImage, PathBuf), ImageError> {
-    let Pull {
-        name,
-        container_id: cid,
-        ..
-    } = &pull;
-    let (name, cid) = (name.clone(), cid.clone());
+    let (name, cid) = (pull.name.clone(), pull.container_id.clone());
     let started = std::time::Instant::now();
     pulls().insert(
         cid.clone(),
