@@ -253,6 +253,7 @@ fn killing_a_task_during_its_pull_stops_the_pull_and_a_new_task_gets_the_image()
         "pk-victim=TASK_KILLED,pk-again=TASK_FINISHED",
     );
     let id = pending_container(&rig, "pk-victim", downloading);
+    let asked = Instant::now();
     let latency = kill(&mut scenario, "pk-victim");
     eprintln!("kill -> TASK_KILLED: {latency:.3} s");
     assert!(latency < 1.0, "TASK_KILLED after {latency} s");
@@ -260,6 +261,8 @@ fn killing_a_task_during_its_pull_stops_the_pull_and_a_new_task_gets_the_image()
     // The download stops: its connection closes and no byte follows.
     let closed = wait_until(Duration::from_secs(2), || rig.relay.big_open() == 0);
     assert!(closed, "the layer download is still open");
+    let secs = asked.elapsed().as_secs_f64();
+    eprintln!("kill asked -> download connection closed: <= {secs:.3} s");
     let stopped_at = rig.relay.down();
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(rig.relay.down(), stopped_at, "bytes still flowing");

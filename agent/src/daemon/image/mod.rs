@@ -12,7 +12,9 @@
 //! * Custom executors: the executor itself runs inside the root filesystem.
 //!
 //! While a container waits for its image, per-layer progress is published ([`pull_json`]) and
-//! shown in `/containers` and `agentctl inspect`.
+//! shown in `/containers` and `agentctl inspect`. A kill or shutdown meanwhile ([`cancel`])
+//! ends the wait at once (its tasks TASK_KILLED, as Mesos does for a PROVISIONING
+//! container) and stops the pull unless another waiting container wants the same image.
 mod progress;
 mod task;
 mod waiting;

@@ -141,3 +141,45 @@ impl Drop for FetchTurn {
         changed.notify_all();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pull_is_abandoned_only_when_every_container_waiting_for_its_image_is_cancelled() {
+        let (a, _ra) = Waiting::register("wt-a", "img:1");
+        let (b, rb) = Waiting::register("wt-b", "img:1");
+        let (other, _ro) = Waiting::register("wt-other", "img:2");
+        assert!(!abandoned("wt-a"));
+        assert!(cancel("wt-a"));
+        assert!(
+            cancelled("wt-a") && !abandoned("wt-a"),
+            "wt-b still wants img:1"
+        );
+        let mut shared = sharing("wt-a");
+        shared.sort();
+        assert_eq!(shared, ["wt-a", "wt-b"]);
+        assert!(cancel("wt-b") && *rb.borrow());
+        assert!(abandoned("wt-a") && abandoned("wt-b"));
+        assert!(!abandoned("wt-other"), "another image is unaffected");
+        drop((a, b, other));
+        // Not registered: never cancelled, never abandoned (agentctl, tests).
+        assert!(!cancel("wt-a") && !cancelled("wt-a") && !abandoned("wt-a"));
+    }
+
+    #[test]
+    fn a_cancelled_container_stops_waiting_for_another_ones_fetch() {
+        let turn = FetchTurn::take("img:turn", "wt-first").expect("free turn");
+        let (waiting, _rx) = Waiting::register("wt-second", "img:turn");
+        let waiter = std::thread::spawn(|| FetchTurn::take("img:turn", "wt-second").is_none());
+        std::thread::sleep(Duration::from_millis(50));
+        cancel("wt-second");
+        assert!(waiter.join().unwrap(), "took the turn while it was held");
+        drop((turn, waiting));
+        assert!(
+            FetchTurn::take("img:turn", "wt-third").is_some(),
+            "released"
+        );
+    }
+}
