@@ -398,6 +398,9 @@ class ImageKill(Base):
             if not got or got[-1] != want:
                 problems.append(f"{tid}: states {got}, wanted last {want}; updates "
                                 f"{[u for u in self.updates if u['task_id'] == tid]}")
+        for tid, got in self.states.items():
+            if sum(s in TERMINAL for s in got) > 1:
+                problems.append(f"{tid}: more than one terminal update: {got}")
         return problems
 # --- end pullkill ---
 

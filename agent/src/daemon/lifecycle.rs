@@ -215,10 +215,6 @@ pub fn kill_task(agent: &Agent, kill: &KillTask) {
         let destroy_it = last && e.launched.is_some();
         let container_id = e.container_id.clone();
         drop(state);
-        if last && !destroy_it {
-            // --- image --- still waiting for its image: stop waiting (and pulling) now.
-            super::image::cancel(&container_id);
-        }
         updates::agent_update(
             agent,
             fw,
@@ -228,6 +224,11 @@ pub fn kill_task(agent: &Agent, kill: &KillTask) {
             Reason::TaskKilledDuringLaunch,
             "Killed before delivery to the executor",
         );
+        if last && !destroy_it {
+            // --- image --- still waiting for its image: stop waiting (and pulling) now.
+            // After the update, so the task is no longer queued when the launch ends it.
+            super::image::cancel(&container_id);
+        }
         if destroy_it {
             destroy(agent, &container_id);
         }
