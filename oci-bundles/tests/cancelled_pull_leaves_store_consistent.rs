@@ -1,8 +1,9 @@
 //! A pull from a real registry (Debian's `docker-registry` on loopback) that its
 //! [`Progress`] cancels stops reading at once, returns `PullError::Cancelled`, and leaves the
 //! store as if it had never started the unfinished layer: nothing under its digest, nothing
-//! in staging, no image record. A later pull of the same image succeeds. Needs root (layers
-//! keep file ownership) and `docker-registry`.
+//! in staging, no image record. A later pull of the same image succeeds. What a process
+//! killed mid-unpack left in staging is removed when the store is next opened. The pulls
+//! need root (layers keep file ownership) and `docker-registry`.
 
 // An integration test file is its own crate: its tests belong at the top level.
 #![allow(clippy::tests_outside_test_module)]
@@ -138,4 +139,22 @@ fn a_pull_cancelled_before_it_starts_fetches_no_layer() {
     assert_eq!(store.image("team/early:v1").unwrap(), None);
     let image = puller.pull(&store, &reference, &NoProgress).unwrap();
     assert_eq!(image.layers.len(), layers.len());
+}
+
+#[test]
+fn staging_left_by_a_dead_process_is_removed_when_the_store_opens() {
+    let store_dir = tempfile::tempdir().unwrap();
+    Store::open(store_dir.path(), Limits::default()).unwrap();
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let staging = store_dir.path().join("staging");
+    let left = staging.join(format!("{}.{dead}.1.0", "ab".repeat(32)));
+    std::fs::create_dir_all(left.join("rootfs/data")).unwrap();
+    std::fs::write(left.join("rootfs/data/blob"), b"half").unwrap();
+    let live = staging.join(format!("{}.{}.1.0", "cd".repeat(32), std::process::id()));
+    std::fs::create_dir_all(&live).unwrap();
+    Store::open(store_dir.path(), Limits::default()).unwrap();
+    assert!(!left.exists(), "a dead process's staging is still there");
+    assert!(live.exists(), "a live process's staging was removed");
 }
