@@ -6,8 +6,9 @@
 //!   no open transfer), nothing is left (rootfs, mount, cgroup, half-written layer), and a
 //!   new task with the same image then pulls it and finishes;
 //! * with three tasks waiting for one image, killing the one whose container is pulling and
-//!   one queued behind it leaves the pull running for the third, which finishes; the big
-//!   layer crosses the wire once.
+//!   one queued behind it leaves the pull running for the third (its progress visible in
+//!   `/containers`), which finishes; the big layer crosses the wire once;
+//! * a framework teardown during the pull stops it too, and the agent records TASK_KILLED.
 //!
 //! Needs root, docker-registry and pymesos.
 
@@ -329,7 +330,8 @@ fn killing_the_pulling_task_keeps_the_pull_for_a_task_still_waiting() {
     std::thread::sleep(Duration::from_millis(500));
     let after = rig.relay.down();
     assert!(after > before, "the download stopped ({before} -> {after})");
-    assert!(container_listed(&rig, &b), "pk-b's container is gone");
+    // ... and pk-b's container shows its progress.
+    assert_eq!(pending_container(&rig, "pk-b", downloading), b);
 
     rig.relay.set_rate(0);
     scenario.wait_for(Duration::from_secs(90), |v| {
