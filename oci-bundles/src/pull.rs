@@ -27,6 +27,12 @@ const MAX_DOCUMENT: u64 = 16 << 20;
 pub trait Progress {
     /// `done` of `total` bytes of layer `digest` fetched; `cached` when it was already stored.
     fn layer(&self, digest: &str, done: u64, total: Option<u64>, cached: bool);
+
+    /// Whether nobody wants the image any more: checked before each layer and between
+    /// chunks, it ends the pull with [`PullError::Cancelled`] (nothing half-written stays).
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 /// Progress that goes nowhere.
@@ -86,6 +92,9 @@ pub enum PullError {
         /// Why, or the start of its response.
         body: String,
     },
+    /// [`Progress::cancelled`] said stop.
+    #[error("the pull was cancelled")]
+    Cancelled,
 }
 
 /// A registry client.
@@ -391,6 +400,9 @@ impl Puller {
         for (layer, diff_id) in manifest.layers.iter().zip(&config.rootfs.diff_ids) {
             let diff_id = Digest::parse(diff_id).map_err(StoreError::from)?;
             let blob_digest = Digest::parse(&layer.digest).map_err(StoreError::from)?;
+            if progress.cancelled() {
+                return Err(PullError::Cancelled);
+            }
             if store.has_layer(&diff_id) {
                 progress.layer(
                     blob_digest.as_str(),
@@ -419,10 +431,22 @@ impl Puller {
                 url: url.clone(),
                 message: e.to_string(),
             })?;
-            store.put_layer(&diff_id, reader)?;
-            let (actual, _) = hashing.finish().map_err(|e| PullError::Transport {
-                url: url.clone(),
-                message: e.to_string(),
+            // A read refused because of cancellation surfaces as an unpack or read error.
+            let cancelled = |e: PullError| {
+                if progress.cancelled() {
+                    PullError::Cancelled
+                } else {
+                    e
+                }
+            };
+            store
+                .put_layer(&diff_id, reader)
+                .map_err(|e| cancelled(e.into()))?;
+            let (actual, _) = hashing.finish().map_err(|e| {
+                cancelled(PullError::Transport {
+                    url: url.clone(),
+                    message: e.to_string(),
+                })
             })?;
             if actual != blob_digest {
                 return Err(PullError::DigestMismatch {
@@ -470,6 +494,9 @@ struct Counting<'a, R> {
 
 impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.progress.cancelled() {
+            return Err(std::io::Error::other("the pull was cancelled"));
+        }
         let n = self.inner.read(buf)?;
         self.done += n as u64;
         self.progress

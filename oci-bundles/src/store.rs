@@ -3,7 +3,8 @@
 //! ```text
 //! <store>/layers/<diff_id hex>/rootfs/   one unpacked layer (overlay whiteouts), shared by images
 //! <store>/images/<sha256 of name>.json   StoredImage: reference, config, layer diff_ids
-//! <store>/staging/                       layers being unpacked (renamed into place when verified)
+//! <store>/staging/                       layers being unpacked (renamed into place when verified;
+//!                                        those of a process that died are removed on open)
 //! ```
 //!
 //! A layer is unpacked once: it appears under `layers/` only after its uncompressed digest was
@@ -115,6 +116,7 @@ impl Store {
             std::fs::create_dir_all(root.join(d))
                 .map_err(io_err(format!("creating {}", root.join(d).display())))?;
         }
+        remove_dead_staging(&root.join("staging"));
         Ok(Self {
             root: root.to_owned(),
             limits,
@@ -228,4 +230,22 @@ fn tempfile_dir(parent: &Path, prefix: &str) -> Result<PathBuf, StoreError> {
     Err(io_err("creating a staging directory")(
         std::io::Error::other("too many attempts"),
     ))
+}
+
+/// Removes what a process that died mid-unpack (an agent killed during a pull) left in
+/// staging: directories named by [`tempfile_dir`] whose pid no longer runs. Live ones stay.
+fn remove_dead_staging(staging: &Path) {
+    let Ok(entries) = std::fs::read_dir(staging) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name.to_string_lossy().split('.').nth(1).map(str::to_owned);
+        let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }

@@ -320,6 +320,92 @@ class ImageTask(Base):
         return [f"{t}: states {self.states.get(t)}, wanted last {w}; updates "
                 f"{[u for u in self.updates if u['task_id'] == t]}"
                 for t, w in want.items() if last[t] != w]
+# --- pullkill: kills while the image is pulled ---
+class ImageKill(Base):
+    """Command tasks in a MESOS container with image IMAGE_NAME, driven from stdin so a test
+    can kill them while the agent pulls the image: `launch ID` starts one, `kill ID` kills it
+    (a `kill_latency` event gives the seconds from killTask to its TASK_KILLED), `teardown -`
+    tears the framework down and ends the scenario. The tasks in
+    IMAGE_KILL_FIRST (comma-separated) start on the first offer. The scenario ends when stdin
+    is closed and every task is terminal; IMAGE_KILL_EXPECT ("id=TASK_STATE,...") names the
+    final states it must reach. A task's command only succeeds inside the image."""
+
+    def __init__(self):
+        self.image = os.environ.get("IMAGE_NAME", "busybox:latest")
+        first = [t for t in os.environ.get("IMAGE_KILL_FIRST", "").split(",") if t]
+        super().__init__([self.spec(t) for t in first])
+        self.ids = list(first)
+        self.kill_sent = {}
+        self.stdin_closed = False
+
+    @staticmethod
+    def spec(tid):
+        return {"id": tid, "command": "cat /etc/keep && test ! -e /etc/hello"}
+
+    def task_info(self, offer, spec):
+        t = super().task_info(offer, spec)
+        t.container.type = "MESOS"
+        t.container.mesos.image.type = "DOCKER"
+        t.container.mesos.image.docker.name = self.image
+        return t
+
+    def interact(self, driver, args):
+        threading.Thread(target=self.read_commands, args=(driver,), daemon=True).start()
+
+    def read_commands(self, driver):
+        for line in sys.stdin:
+            words = line.split()
+            if len(words) != 2:
+                continue
+            verb, tid = words
+            if verb == "launch":
+                with self.lock:
+                    self.ids.append(tid)
+                    self.pending.append(self.spec(tid))
+                emit("launch_requested", task_id=tid)
+                driver.reviveOffers()
+            elif verb == "kill":
+                with self.lock:
+                    self.kill_sent[tid] = time.monotonic()
+                emit("kill_requested", task_id=tid)
+                driver.killTask(Dict(value=tid))
+            elif verb == "teardown":
+                emit("teardown_requested")
+                driver.stop()
+                self.done.set()
+                return
+        with self.lock:
+            self.stdin_closed = True
+        self.check_done()
+
+    def on_update(self, driver, update):
+        tid = update.task_id.value
+        with self.lock:
+            sent = self.kill_sent.get(tid)
+        if update.state == "TASK_KILLED" and sent is not None:
+            emit("kill_latency", task_id=tid, secs=time.monotonic() - sent)
+
+    def check_done(self):
+        with self.lock:
+            closed, ids = self.stdin_closed, list(self.ids)
+        if closed and all(self.terminal(t) for t in ids):
+            self.done.set()
+
+    def verify(self):
+        problems = []
+        for pair in filter(None, os.environ.get("IMAGE_KILL_EXPECT", "").split(",")):
+            tid, want = pair.split("=")
+            got = self.states.get(tid, [])
+            if not got or got[-1] != want:
+                problems.append(f"{tid}: states {got}, wanted last {want}; updates "
+                                f"{[u for u in self.updates if u['task_id'] == tid]}")
+        for tid, got in self.states.items():
+            if sum(s in TERMINAL for s in got) > 1:
+                problems.append(f"{tid}: more than one terminal update: {got}")
+        return problems
+# --- end pullkill ---
+
+
 # --- docker containerizer scenarios (ContainerInfo.type=DOCKER) ---
 # The image comes from MESETA_DOCKER_IMAGE (loaded into dockerd by the Rust test).
 
@@ -593,7 +679,8 @@ DOCKER_SCENARIOS["docker_pull"] = DockerPull
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("scenario", choices=["shell_tasks", "custom_executor", "memory_limit", "long_running", "image_task"]
+    ap.add_argument("scenario", choices=["shell_tasks", "custom_executor", "memory_limit", "long_running", "image_task",
+                                         "image_kill"]
                     + list(DOCKER_SCENARIOS))
     ap.add_argument("--master", required=True)
     ap.add_argument("--timeout", type=float, default=60)
@@ -604,6 +691,7 @@ def main():
         "memory_limit": MemoryLimit,
         "long_running": LongRunning,
         "image_task": ImageTask,
+        "image_kill": ImageKill,
         **DOCKER_SCENARIOS,
     }[args.scenario]()
     framework = Dict(user=getattr(sched, "USER", "root"), name=f"meseta-e2e-{args.scenario}",

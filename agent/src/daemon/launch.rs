@@ -179,7 +179,12 @@ async fn launch(agent: Arc<Agent>, mut job: Job) {
     .await
     {
         Ok(spec) => spec,
-        Err(message) => return launch_failed(&agent, &fw_id, &ex_id, &message),
+        Err(super::image::ImageError::Failed(message)) => {
+            return launch_failed(&agent, &fw_id, &ex_id, &message)
+        }
+        Err(super::image::ImageError::Cancelled) => {
+            return lifecycle::killed_while_provisioning(&agent, &fw_id, &ex_id, &container_id)
+        }
     };
     info!(framework_id = %fw_id, executor_id = %ex_id, container_id, "launching executor");
     match agent.containerizer.launch(spec).await {

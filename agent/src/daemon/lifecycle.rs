@@ -24,7 +24,19 @@ pub async fn watch(agent: Arc<Agent>, fw: FrameworkId, ex: ExecutorId, container
         warn!(container_id, %err, "cleaning up the container failed");
     }
     info!(executor_id = %ex, container_id, message = termination.message, "executor ended");
-    run_ended(&agent, &fw.value, &ex.value, &container_id);
+    ended(&agent, &fw, &ex, &container_id, &termination);
+}
+
+/// The end of an executor's container (see [`watch`]): what is left of its tasks fails,
+/// the master hears of it, and its run and sandbox go to GC.
+fn ended(
+    agent: &Arc<Agent>,
+    fw: &FrameworkId,
+    ex: &ExecutorId,
+    container_id: &str,
+    termination: &Termination,
+) {
+    run_ended(agent, &fw.value, &ex.value, container_id);
     let (left, reason) = {
         let mut state = agent.state();
         let Some(e) = state.executor_mut(&fw.value, &ex.value) else {
@@ -57,7 +69,7 @@ pub async fn watch(agent: Arc<Agent>, fw: FrameworkId, ex: ExecutorId, container
         ),
     };
     for task in left {
-        updates::agent_update(&agent, &fw, &ex, task, TaskState::Failed, reason, &message);
+        updates::agent_update(agent, fw, ex, task, TaskState::Failed, reason, &message);
     }
     agent.send(Call {
         r#type: CallType::ExitedExecutor,
@@ -80,16 +92,16 @@ pub async fn watch(agent: Arc<Agent>, fw: FrameworkId, ex: ExecutorId, container
                 &id.value,
                 &fw.value,
                 &ex.value,
-                &container_id,
+                container_id,
             )),
             _ => None,
         };
         (sandbox, meta)
     };
     agent.state().retire_executor(&fw.value, &ex.value);
-    gc_run(&agent, &fw.value, &ex.value, &container_id);
+    gc_run(agent, &fw.value, &ex.value, container_id);
     if let Some(sandbox) = sandbox {
-        super::gc::schedule_run(&agent, &sandbox, meta);
+        super::gc::schedule_run(agent, &sandbox, meta);
     }
 }
 
@@ -159,7 +171,11 @@ pub(super) fn destroy(agent: &Agent, container_id: &str) {
         .containerizer
         .kill(container_id, std::time::Duration::ZERO)
     {
-        Ok(()) | Err(crate::containerizer::ContainerizerError::Unknown(_)) => {}
+        Ok(()) => {}
+        Err(crate::containerizer::ContainerizerError::Unknown(_)) => {
+            // --- image --- not launched yet: a container waiting for its image stops now.
+            super::image::cancel(container_id);
+        }
         Err(err) => {
             agent.state().counters.container_destroy_errors += 1;
             warn!(container_id, %err, "killing the container failed");
@@ -208,6 +224,11 @@ pub fn kill_task(agent: &Agent, kill: &KillTask) {
             Reason::TaskKilledDuringLaunch,
             "Killed before delivery to the executor",
         );
+        if last && !destroy_it {
+            // --- image --- still waiting for its image: stop waiting (and pulling) now.
+            // After the update, so the task is no longer queued when the launch ends it.
+            super::image::cancel(&container_id);
+        }
         if destroy_it {
             destroy(agent, &container_id);
         }
@@ -332,4 +353,42 @@ pub fn run_ended(agent: &Agent, fw: &str, ex: &str, container_id: &str) {
             .checkpointer
             .run_ended(&agent_id.value, fw, ex, container_id);
     }
+}
+
+/// A container destroyed while it waited for its image (KILL_TASK, a shutdown): it never
+/// started, so its queued tasks are TASK_KILLED now and it ends like any other container.
+pub(super) fn killed_while_provisioning(
+    agent: &Arc<Agent>,
+    fw: &FrameworkId,
+    ex: &ExecutorId,
+    container_id: &str,
+) {
+    let queued: Vec<TaskId> = agent
+        .state()
+        .executor_mut(&fw.value, &ex.value)
+        .map(|e| e.queued.iter().map(|t| t.task_id.clone()).collect())
+        .unwrap_or_default();
+    for task in queued {
+        updates::agent_update(
+            agent,
+            fw,
+            ex,
+            task,
+            TaskState::Killed,
+            Reason::TaskKilledDuringLaunch,
+            "Killed while the container was provisioning its image",
+        );
+    }
+    let message = "Container destroyed while provisioning its image".to_owned();
+    info!(executor_id = %ex, container_id, message, "executor ended");
+    let termination = Termination {
+        status: None,
+        exit_code: None,
+        signal: None,
+        oom_killed: false,
+        killed: true,
+        launch_error: None,
+        message,
+    };
+    ended(agent, fw, ex, container_id, &termination);
 }

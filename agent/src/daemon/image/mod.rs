@@ -12,28 +12,46 @@
 //! * Custom executors: the executor itself runs inside the root filesystem.
 //!
 //! While a container waits for its image, per-layer progress is published ([`pull_json`]) and
-//! shown in `/containers` and `agentctl inspect`.
+//! shown in `/containers` and `agentctl inspect`. A kill or shutdown meanwhile ([`cancel`])
+//! ends the wait at once (its tasks TASK_KILLED, as Mesos does for a PROVISIONING
+//! container) and stops the pull unless another waiting container wants the same image.
 mod progress;
 mod task;
+mod waiting;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::Arc;
 
 use meseta_api::{ContainerType, ExecutorInfo, FrameworkInfo, ImageType, TaskInfo};
-use oci_bundles::pull::Puller;
+use oci_bundles::pull::{PullError, Puller};
 use oci_bundles::{Limits, Reference, RuntimeConfig, Store, StoredImage};
 use tracing::info;
 
 pub use self::progress::{pull_json, ImagePull, LayerProgress};
 use self::progress::{pulls, Reporter};
 use self::task::{image_env, set, task_launch_info};
+pub use self::waiting::cancel;
+use self::waiting::{FetchTurn, Waiting};
+use super::state::Phase;
 use super::Agent;
 use crate::containerizer::mesos::ContainerSpec;
 use crate::flags::ImageConfig;
 
-/// One lock per image reference, held while it is fetched.
-static FETCHING: LazyLock<Mutex<BTreeMap<String, Arc<Mutex<()>>>>> = LazyLock::new(Mutex::default);
+/// Why a container did not get its image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageError {
+    /// The TASK_FAILED message (nothing is left provisioned).
+    Failed(String),
+    /// The container was killed while it waited ([`cancel`]); its provisioning is undone by
+    /// the fetch job itself.
+    Cancelled,
+}
+
+impl From<String> for ImageError {
+    fn from(message: String) -> Self {
+        Self::Failed(message)
+    }
+}
 
 /// Where a container's root filesystem, upper layer and task launch info live.
 pub fn provisioner_dir(work_dir: &Path, container_id: &str) -> PathBuf {
@@ -65,14 +83,14 @@ fn requested(executor: &ExecutorInfo, task: Option<&TaskInfo>) -> Option<Result<
 
 /// Gives `spec` its image, if the container has one: fetch, provision, and either wire the
 /// command executor to run its task inside it or put the executor itself inside it. An
-/// `Err` is the TASK_FAILED message (and nothing is left provisioned).
+/// `Err` says why not (see [`ImageError`]).
 pub async fn apply(
     agent: &Arc<Agent>,
     framework: &FrameworkInfo,
     executor: &ExecutorInfo,
     command_executor: bool,
     mut spec: ContainerSpec,
-) -> Result<ContainerSpec, String> {
+) -> Result<ContainerSpec, ImageError> {
     let fw = framework.id.clone().unwrap_or_default().value;
     let task = if command_executor {
         agent
@@ -87,14 +105,33 @@ pub async fn apply(
     };
     let name = name?;
     let Some(images) = agent.config.images.clone() else {
-        return Err(format!(
+        return Err(ImageError::Failed(format!(
             "Failed to launch container: the container has image '{name}' but this agent has \
              no image support (start it with --image_providers=docker and \
              --isolation=filesystem/linux,docker/runtime)"
-        ));
+        )));
     };
+    let reference = Reference::parse(&name)
+        .map_err(|e| format!("Failed to launch container: invalid image '{name}': {e}"))?;
+    // Registered before the phase is read: a kill either came first (Terminating) or finds
+    // the registration and cancels it.
+    let (waiting, cancelled) = Waiting::register(&spec.container_id, &reference.to_string());
+    let killed = agent
+        .state()
+        .executor_mut(&fw, &executor.executor_id.value)
+        .is_none_or(|e| e.phase == Phase::Terminating);
+    if killed {
+        return Err(ImageError::Cancelled);
+    }
     let dir = provisioner_dir(&agent.config.work_dir, &spec.container_id);
-    let (image, rootfs) = prepare_rootfs(images, &name, &spec.container_id, &dir).await?;
+    let pull = Pull {
+        images,
+        reference,
+        name: name.clone(),
+        container_id: spec.container_id.clone(),
+        dir: dir.clone(),
+    };
+    let (image, rootfs) = prepare_rootfs(pull, waiting, cancelled).await?;
     let wired = match task {
         Some(task) => wire_task(agent, &mut spec, &task, &image.runtime, &rootfs, &dir),
         None => {
@@ -104,47 +141,65 @@ pub async fn apply(
     };
     if let Err(e) = wired {
         let _ = oci_bundles::provision::destroy(&dir);
-        return Err(e);
+        return Err(e.into());
     }
     Ok(spec)
 }
 
-/// Fetches and provisions on a blocking thread, publishing progress meanwhile.
-async fn prepare_rootfs(
+/// What one container's fetch job needs.
+struct Pull {
     images: ImageConfig,
-    name: &str,
-    cid: &str,
-    dir: &Path,
-) -> Result<(StoredImage, PathBuf), String> {
-    let reference = Reference::parse(name)
-        .map_err(|e| format!("Failed to launch container: invalid image '{name}': {e}"))?;
+    reference: Reference,
+    name: String,
+    container_id: String,
+    dir: PathBuf,
+}
+
+/// Fetches and provisions on a blocking thread, publishing progress meanwhile. A
+/// cancellation returns at once; the job then stops at its next check (between chunks of a
+/// download, before and after provisioning) and undoes its own provisioning.
+async fn prepare_rootfs(
+    pull: Pull,
+    waiting: Waiting,
+    mut cancelled: tokio::sync::watch::Receiver<bool>,
+) -> Result<(StoredImage, PathBuf), ImageError> {
+    let (name, cid) = (pull.name.clone(), pull.container_id.clone());
     let started = std::time::Instant::now();
     pulls().insert(
-        cid.to_owned(),
+        cid.clone(),
         ImagePull {
-            image: name.to_owned(),
+            image: name.clone(),
             phase: "pulling",
             layers: Vec::new(),
         },
     );
-    let (job_cid, job_dir) = (cid.to_owned(), dir.to_owned());
-    let result = tokio::task::spawn_blocking(move || {
-        fetch_and_provision(&images, &reference, &job_cid, &job_dir)
-    })
-    .await
-    .map_err(|e| e.to_string())
-    .and_then(|r| r);
-    pulls().remove(cid);
+    let job = tokio::task::spawn_blocking(move || {
+        let _waiting = waiting;
+        let result =
+            fetch_and_provision(&pull.images, &pull.reference, &pull.container_id, &pull.dir);
+        if result.is_err() {
+            let _ = oci_bundles::provision::destroy(&pull.dir);
+        }
+        result
+    });
+    let result = tokio::select! {
+        biased;
+        r = job => r.map_err(|e| e.to_string()).and_then(|r| r),
+        Ok(_) = cancelled.wait_for(|c| *c) => {
+            pulls().remove(&cid);
+            info!(container_id = cid, image = name, "image wait cancelled");
+            return Err(ImageError::Cancelled);
+        }
+    };
+    pulls().remove(&cid);
     match result {
         Ok(r) => {
             let secs = started.elapsed().as_secs_f64();
             info!(container_id = cid, image = name, secs, "image ready");
             Ok(r)
         }
-        Err(e) => {
-            let _ = oci_bundles::provision::destroy(dir);
-            Err(format!("Failed to launch container: image '{name}': {e}"))
-        }
+        Err(_) if *cancelled.borrow() => Err(ImageError::Cancelled),
+        Err(e) => Err(format!("Failed to launch container: image '{name}': {e}").into()),
     }
 }
 
@@ -196,7 +251,8 @@ fn wire_executor(
 
 /// Fetches `reference` and provisions `dir/rootfs` from it for `container_id` (blocking);
 /// returns the image and the root filesystem. Progress goes to [`pull_json`] while the
-/// container is registered there.
+/// container is registered there. A container whose wait is cancelled meanwhile gets
+/// `Err` and nothing provisioned.
 pub fn fetch_and_provision(
     images: &ImageConfig,
     reference: &Reference,
@@ -204,12 +260,19 @@ pub fn fetch_and_provision(
     dir: &Path,
 ) -> Result<(StoredImage, PathBuf), String> {
     let image = fetch(images, reference, container_id)?;
+    if waiting::cancelled(container_id) {
+        return Err(PullError::Cancelled.to_string());
+    }
     if let Some(p) = pulls().get_mut(container_id) {
         p.phase = "provisioning";
     }
     let store = Store::open(&images.store_dir, Limits::default()).map_err(|e| e.to_string())?;
     let rootfs = oci_bundles::provision::provision(&store, &image, dir, images.backend)
         .map_err(|e| e.to_string())?;
+    if waiting::cancelled(container_id) {
+        let _ = oci_bundles::provision::destroy(dir);
+        return Err(PullError::Cancelled.to_string());
+    }
     Ok((image, rootfs))
 }
 
@@ -221,13 +284,8 @@ fn fetch(
     container_id: &str,
 ) -> Result<StoredImage, String> {
     // One fetch per image at a time: the tasks behind the first find it in the store.
-    let lock = FETCHING
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .entry(reference.to_string())
-        .or_default()
-        .clone();
-    let _fetching = lock.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = FetchTurn::take(&reference.to_string(), container_id)
+        .ok_or_else(|| PullError::Cancelled.to_string())?;
     let store = Store::open(&images.store_dir, Limits::default()).map_err(|e| e.to_string())?;
     for name in [reference.to_string(), reference.name()] {
         if let Some(image) = store.image(&name).map_err(|e| e.to_string())? {

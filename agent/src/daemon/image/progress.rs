@@ -46,24 +46,32 @@ pub fn pull_json(container_id: &str) -> Option<Json> {
         .and_then(|p| serde_json::to_value(p).ok())
 }
 
-/// Records a pull's progress under a container id.
+/// Records a pull's progress under the id of the container that fetches, and of every
+/// container waiting for the same image; the pull stops when all of them are cancelled.
 pub(super) struct Reporter(pub(super) String);
 
 impl Progress for Reporter {
     fn layer(&self, digest: &str, done: u64, total: Option<u64>, cached: bool) {
+        let sharing = super::waiting::sharing(&self.0);
         let mut all = pulls();
-        let Some(pull) = all.get_mut(&self.0) else {
-            return;
-        };
-        let entry = LayerProgress {
-            digest: digest.to_owned(),
-            done,
-            total,
-            cached,
-        };
-        match pull.layers.iter_mut().find(|l| l.digest == digest) {
-            Some(l) => *l = entry,
-            None => pull.layers.push(entry),
+        for id in sharing {
+            let Some(pull) = all.get_mut(&id) else {
+                continue;
+            };
+            let entry = LayerProgress {
+                digest: digest.to_owned(),
+                done,
+                total,
+                cached,
+            };
+            match pull.layers.iter_mut().find(|l| l.digest == digest) {
+                Some(l) => *l = entry,
+                None => pull.layers.push(entry),
+            }
         }
+    }
+
+    fn cancelled(&self) -> bool {
+        super::waiting::abandoned(&self.0)
     }
 }
