@@ -31,6 +31,11 @@ pub struct Options {
     pub cold: usize,
     /// Warm launches per runtime.
     pub warm: usize,
+    /// Run `docker run` side by side (off: Meseta alone, on a host without dockerd).
+    pub docker: bool,
+    /// Prime the cgroup migration at the start of each launch, as the agent does (off: to
+    /// see what the priming saves).
+    pub prime: bool,
 }
 
 struct Meseta {
@@ -38,6 +43,7 @@ struct Meseta {
     launcher_dir: std::path::PathBuf,
     work: std::path::PathBuf,
     registry: String,
+    prime: bool,
 }
 
 impl Meseta {
@@ -45,7 +51,9 @@ impl Meseta {
     async fn launch(&self, store: &Path, id: &str) -> Result<Duration> {
         let start = Instant::now();
         // Where the agent's launch path does the same (daemon::launch).
-        self.containerizer.prime_launch();
+        if self.prime {
+            self.containerizer.prime_launch();
+        }
         let images = ImageConfig {
             registry: self.registry.clone(),
             store_dir: store.to_owned(),
@@ -170,6 +178,7 @@ pub async fn run(opts: &Options) -> Result<String> {
         launcher_dir,
         work: dir.path().to_owned(),
         registry: registry.url.clone(),
+        prime: opts.prime,
     };
     let port = registry
         .url
@@ -184,20 +193,28 @@ pub async fn run(opts: &Options) -> Result<String> {
         let store = dir.path().join(format!("store-cold-{i}"));
         settle().await;
         m_cold.push(meseta.launch(&store, &format!("cold-{i}")).await?);
-        let _ = docker(&["rmi", "-f", &image]).await;
-        settle().await;
-        d_cold.push(docker(&["run", "--rm", &image, "true"]).await?);
+        if opts.docker {
+            let _ = docker(&["rmi", "-f", &image]).await;
+            settle().await;
+            d_cold.push(docker(&["run", "--rm", &image, "true"]).await?);
+        }
     }
     let warm_store = dir.path().join("store-warm");
     meseta.launch(&warm_store, "warmup").await?;
-    docker(&["run", "--rm", &image, "true"]).await?;
+    if opts.docker {
+        docker(&["run", "--rm", &image, "true"]).await?;
+    }
     for i in 0..opts.warm {
         settle().await;
         m_warm.push(meseta.launch(&warm_store, &format!("warm-{i}")).await?);
-        settle().await;
-        d_warm.push(docker(&["run", "--rm", &image, "true"]).await?);
+        if opts.docker {
+            settle().await;
+            d_warm.push(docker(&["run", "--rm", &image, "true"]).await?);
+        }
     }
-    let _ = docker(&["rmi", "-f", &image]).await;
+    if opts.docker {
+        let _ = docker(&["rmi", "-f", &image]).await;
+    }
     for h in std::fs::read_dir("/sys/fs/cgroup")?.flatten() {
         let _ = std::fs::remove_dir(h.path().join(CGROUPS_ROOT));
     }
@@ -216,8 +233,11 @@ pub async fn run(opts: &Options) -> Result<String> {
          Meseta: mesos containerizer (supervisor, cgroups cpu+mem, mount ns) → `mesos-containerizer run-task` (oci-spec + libcontainer) in an overlay rootfs with its own upper layer; \
          cold = empty store (pull + verify + unpack + provision + launch + destroy), warm = image cached. \
          docker: `docker run --rm` of the same image pulled by dockerd from the same registry; cold after `docker rmi`. \
-         {} cold and {} warm runs each, alternating, with a 0.5 s pause before each run.\n\n",
-        opts.cold, opts.warm
+         {} cold and {} warm runs each, alternating, with a 0.5 s pause before each run.{}{}\n\n",
+        opts.cold,
+        opts.warm,
+        if opts.docker { "" } else { " **docker run was not measured (--without-docker).**" },
+        if opts.prime { "" } else { " **The launch-start cgroup priming was off (--no-prime).**" },
     ));
     out.push_str(&format!(
         "Host: the first `cgroup.procs` write after a 0.5 s pause took {probe} (a kernel that must \
@@ -230,7 +250,10 @@ pub async fn run(opts: &Options) -> Result<String> {
         ("cold", "docker run", dc),
         ("warm", "meseta", mw),
         ("warm", "docker run", dw),
-    ] {
+    ]
+    .into_iter()
+    .filter(|(_, _, s)| s.n > 0)
+    {
         out.push_str(&format!(
             "| {kind} | {rt} | {} | {} | {} | {} | {} |\n",
             s.n,
@@ -240,11 +263,17 @@ pub async fn run(opts: &Options) -> Result<String> {
             ms(s.mean)
         ));
     }
+    let ratio = if opts.docker {
+        out.push_str(&format!(
+            "\nwarm p50 ratio meseta / docker run = {ratio:.3} (target ≤ 0.1)\n\n"
+        ));
+        format!("{ratio:.3}")
+    } else {
+        out.push('\n');
+        "n/a".to_owned()
+    };
     out.push_str(&format!(
-        "\nwarm p50 ratio meseta / docker run = {ratio:.3} (target ≤ 0.1)\n\n"
-    ));
-    out.push_str(&format!(
-        "RESULT image cold_s={:.3} warm_ms={} warm_ratio_vs_docker={ratio:.3}\n",
+        "RESULT image cold_s={:.3} warm_ms={} warm_ratio_vs_docker={ratio}\n",
         mc.p50.as_secs_f64(),
         ms(mw.p50)
     ));

@@ -85,6 +85,13 @@ enum Cmd {
         /// Warm launches per runtime.
         #[arg(long, default_value_t = 20)]
         warm: usize,
+        /// Measure Meseta alone (a host without dockerd): no `docker run`, no ratio.
+        #[arg(long)]
+        without_docker: bool,
+        /// Leave out the cgroup priming the agent does when a launch begins, to see what it
+        /// saves on a kernel whose first cgroup migration waits for an RCU grace period.
+        #[arg(long)]
+        no_prime: bool,
     },
 }
 
@@ -186,12 +193,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 meseta_bench::report::record(&file, "launch", &format!("## launch\n\n{out}"))?;
             }
         }
-        Cmd::Image { cold, warm } => {
+        Cmd::Image {
+            cold,
+            warm,
+            without_docker,
+            no_prime,
+        } => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
                 .build()?;
-            let opts = meseta_bench::image::Options { cold, warm };
+            let opts = meseta_bench::image::Options {
+                cold,
+                warm,
+                docker: !without_docker,
+                prime: !no_prime,
+            };
             let out = rt.block_on(meseta_bench::image::run(&opts))?;
             print!("{out}");
             if let Some(file) = cli.record {
