@@ -15,16 +15,30 @@
 //! is on) make the write cost ~0.2 ms on a thread nobody waits for.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use super::{CgroupVersion, V1_CONTROLLERS};
 
-/// The primer thread's mailbox, and whether a write is already queued.
+/// A write this recent still keeps the fast state (that lasts about one grace period, and
+/// grace periods take a few milliseconds at least), so a burst of launches primes once.
+const STILL_WARM: Duration = Duration::from_millis(3);
+
+/// The primer thread's mailbox, whether a write is already queued, and when the last one
+/// ended (microseconds since `epoch`).
 struct Primer {
     wake: SyncSender<()>,
     queued: AtomicBool,
+    epoch: Instant,
+    last_done_us: AtomicU64,
+}
+
+impl Primer {
+    fn since_epoch(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
 }
 
 static PRIMER: OnceLock<Option<Primer>> = OnceLock::new();
@@ -35,7 +49,9 @@ static PRIMER: OnceLock<Option<Primer>> = OnceLock::new();
 pub(super) fn prime(version: CgroupVersion, hierarchy: &Path) {
     let primer = PRIMER.get_or_init(|| start(version, hierarchy));
     if let Some(p) = primer {
-        if !p.queued.swap(true, Ordering::AcqRel) {
+        let last = p.last_done_us.load(Ordering::Acquire);
+        let warm = last != 0 && p.since_epoch().saturating_sub(last) < micros(STILL_WARM);
+        if !warm && !p.queued.swap(true, Ordering::AcqRel) {
             let _ = p.wake.try_send(());
         }
     }
@@ -49,12 +65,17 @@ fn start(version: CgroupVersion, hierarchy: &Path) -> Option<Primer> {
         .spawn(move || {
             let pid = std::process::id().to_string();
             while rx.recv().is_ok() {
-                if let Some(Primer { queued, .. }) = PRIMER.get().and_then(Option::as_ref) {
-                    queued.store(false, Ordering::Release);
+                let primer = PRIMER.get().and_then(Option::as_ref);
+                if let Some(p) = primer {
+                    p.queued.store(false, Ordering::Release);
                 }
                 if let Err(e) = std::fs::write(&procs, &pid) {
                     tracing::warn!(file = %procs.display(), "cgroup priming disabled: {e}");
                     return;
+                }
+                if let Some(p) = primer {
+                    p.last_done_us
+                        .store(p.since_epoch().max(1), Ordering::Release);
                 }
             }
         });
@@ -62,12 +83,18 @@ fn start(version: CgroupVersion, hierarchy: &Path) -> Option<Primer> {
         Ok(_) => Some(Primer {
             wake: tx,
             queued: AtomicBool::new(false),
+            epoch: Instant::now(),
+            last_done_us: AtomicU64::new(0),
         }),
         Err(e) => {
             tracing::warn!("cgroup priming disabled: cannot start its thread: {e}");
             None
         }
     }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// The `cgroup.procs` of the cgroup this process is in: on v1 in the first mounted controller
