@@ -22,11 +22,7 @@ fn agent_bin() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    meseta_tests::free_port()
 }
 
 #[test]

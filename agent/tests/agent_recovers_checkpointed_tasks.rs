@@ -25,11 +25,7 @@ fn agent_bin() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    meseta_tests::free_port()
 }
 
 /// A work dir, a runtime dir, a launcher dir and a port that outlive agent restarts.
@@ -116,9 +112,17 @@ impl Rig {
     }
 
     async fn subscribe(&self) -> Call {
-        self.master
-            .next_call(30, |c| c.r#type == CallType::Subscribe)
-            .await
+        let call = self
+            .master
+            .try_next_call(30, |c| c.r#type == CallType::Subscribe)
+            .await;
+        call.unwrap_or_else(|| {
+            panic!(
+                "agent run {} never subscribed; its log:\n{}",
+                self.runs,
+                self.log(self.runs)
+            )
+        })
     }
 
     async fn run_command_task(&self, task: &str, command: &str) {

@@ -14,11 +14,7 @@ use common::{get_json, FakeAgent};
 const BIN: &str = env!("CARGO_BIN_EXE_mesos-master");
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    meseta_tests::free_port()
 }
 
 struct Master {

@@ -98,6 +98,22 @@ pub fn busybox_rootfs(dir: &Path, applets: &[&str]) -> std::io::Result<PathBuf> 
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    // Below the kernel's ephemeral range (32768+ by default) and below the agents' default
+    // `ports:[31000-32000]`, so no `bind(0)` of another test (a fake master, a registry, a
+    // client socket) can be handed the port between this check and the daemon's own bind; a
+    // per-process counter keeps parallel tests of one binary apart.
+    const FIRST: u32 = 20_000;
+    const SPAN: u32 = 10_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let start = std::process::id().wrapping_mul(7919) % SPAN;
+    for _ in 0..SPAN {
+        let offset = (start + NEXT.fetch_add(1, Ordering::Relaxed)) % SPAN;
+        let port = u16::try_from(FIRST + offset).expect("below 65536");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -125,6 +125,13 @@ impl FakeMaster {
 
     /// The next call matching `pred`, within `secs`.
     pub async fn next_call(&self, secs: u64, pred: impl Fn(&Call) -> bool) -> Call {
+        self.try_next_call(secs, pred)
+            .await
+            .expect("expected call did not arrive")
+    }
+
+    /// The next call matching `pred`, or `None` after `secs`.
+    pub async fn try_next_call(&self, secs: u64, pred: impl Fn(&Call) -> bool) -> Option<Call> {
         let mut rx = self.calls.lock().await;
         tokio::time::timeout(Duration::from_secs(secs), async {
             loop {
@@ -135,7 +142,7 @@ impl FakeMaster {
             }
         })
         .await
-        .expect("expected call did not arrive")
+        .ok()
     }
 }
 
