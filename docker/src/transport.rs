@@ -12,6 +12,7 @@ use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HOST};
 use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
 use tokio::net::UnixStream;
 
@@ -154,17 +155,15 @@ pub fn error_message(text: &str) -> String {
     }
 }
 
-/// Percent-encodes a query value (RFC 3986 unreserved characters pass through).
+/// Percent-encodes a path segment or query value (RFC 3986 unreserved characters pass
+/// through).
 pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    utf8_percent_encode(value, UNRESERVED).to_string()
 }
 
 #[cfg(test)]

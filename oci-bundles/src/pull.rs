@@ -211,17 +211,7 @@ impl Puller {
                 }
             }
             if !resp.status().is_success() {
-                let status = resp.status().as_u16();
-                let mut body = String::new();
-                let _ = resp
-                    .into_body()
-                    .into_reader()
-                    .take(512)
-                    .read_to_string(&mut body);
-                let body = match status {
-                    401 => self.unauthorized(),
-                    _ => auth::one_line(&body),
-                };
+                let (status, body) = self.failure(resp, &[401]);
                 return Err(PullError::Http {
                     url: url.to_owned(),
                     status,
@@ -268,17 +258,7 @@ impl Puller {
             message: e.to_string(),
         })?;
         if !resp.status().is_success() {
-            let status = resp.status().as_u16();
-            let mut body = String::new();
-            let _ = resp
-                .into_body()
-                .into_reader()
-                .take(512)
-                .read_to_string(&mut body);
-            let body = match status {
-                401 | 403 => self.unauthorized(),
-                _ => auth::one_line(&body),
-            };
+            let (status, body) = self.failure(resp, &[401, 403]);
             return Err(PullError::Token {
                 registry: self.base.clone(),
                 realm: realm.clone(),
@@ -291,6 +271,22 @@ impl Puller {
             .as_str()
             .or(doc["access_token"].as_str())
             .map(str::to_owned))
+    }
+
+    /// A failed response as (status, why): for a status in `refused`, what was wrong with the
+    /// credentials; otherwise the start of its body on one line.
+    fn failure(&self, resp: ureq::http::Response<ureq::Body>, refused: &[u16]) -> (u16, String) {
+        let status = resp.status().as_u16();
+        if refused.contains(&status) {
+            return (status, self.unauthorized());
+        }
+        let mut body = String::new();
+        let _ = resp
+            .into_body()
+            .into_reader()
+            .take(512)
+            .read_to_string(&mut body);
+        (status, auth::one_line(&body))
     }
 
     fn document(

@@ -1,6 +1,8 @@
 //! The token request of a `WWW-Authenticate: Bearer` challenge, and registry replies as
 //! one-line errors. (The `--docker_config` lookup is `meseta_api::docker_config`.)
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
 /// The token request for pulling `repo`: the challenge's `realm` with `scope` and `service`.
 pub fn token_url(realm: &str, service: Option<&String>, repo: &str) -> String {
     let sep = if realm.contains('?') { '&' } else { '?' };
@@ -14,17 +16,14 @@ pub fn token_url(realm: &str, service: Option<&String>, repo: &str) -> String {
     url
 }
 
-/// Percent-encodes a query value. Hand-written: a few lines, no URL crate in oci-bundles.
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass through).
 fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    utf8_percent_encode(value, UNRESERVED).to_string()
 }
 
 /// A response body as one short line for an error message.
