@@ -3,7 +3,8 @@
 //! Every write to a `cgroup.procs` file takes the kernel's global `cgroup_threadgroup_rwsem`
 //! for writing. After a quiet spell that lock's fast path must be switched off first, which
 //! waits for an RCU grace period: measured 7–16 ms for the first migration after a pause on
-//! this project's test hosts (cgroup v1 and v2 alike), 0.1 ms for one right after it. The lock
+//! this project's cgroup v1 test host, 0.1 ms for one right after it (the lock is the same for
+//! cgroup v2, so v2 hosts wait the same way; not measured here). The lock
 //! stays switched for about one grace period after the last writer, and a writer that arrives
 //! while a grace period is already running waits only for the rest of it.
 //!
