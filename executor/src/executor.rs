@@ -267,10 +267,7 @@ impl Executor {
     /// policy, else the task's, else [`DEFAULT_KILL_GRACE_PERIOD`].
     fn kill_grace_period(&self, override_policy: Option<KillPolicy>) -> Duration {
         let task_policy = self.task.as_ref().and_then(|t| t.info.kill_policy);
-        override_policy
-            .and_then(|p| p.grace_period)
-            .or_else(|| task_policy.and_then(|p| p.grace_period))
-            .map_or(DEFAULT_KILL_GRACE_PERIOD, |g| g.to_duration())
+        kill_grace_period(override_policy, task_policy, DEFAULT_KILL_GRACE_PERIOD)
     }
 
     async fn kill(&mut self, task_id: &TaskId, grace: Duration) {
@@ -378,4 +375,16 @@ async fn wait_task(task: &mut Option<Task>) -> std::io::Result<ExitStatus> {
         Some(process) => process.wait().await,
         None => std::future::pending().await,
     }
+}
+
+/// Mesos's rule for a kill's grace period: the KILL's own policy, else the task's, else
+/// `default`. Shared by the command and the docker executor.
+pub(crate) fn kill_grace_period(
+    kill: Option<KillPolicy>,
+    task: Option<KillPolicy>,
+    default: Duration,
+) -> Duration {
+    kill.and_then(|p| p.grace_period)
+        .or_else(|| task.and_then(|p| p.grace_period))
+        .map_or(default, |g| g.to_duration())
 }

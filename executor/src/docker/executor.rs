@@ -224,10 +224,7 @@ impl DockerExecutor {
     /// The KILL event's policy, else the task's, else `--stop_timeout`.
     fn kill_grace_period(&self, override_policy: Option<KillPolicy>) -> Duration {
         let task_policy = self.task.as_ref().and_then(|t| t.info.kill_policy);
-        override_policy
-            .and_then(|p| p.grace_period)
-            .or_else(|| task_policy.and_then(|p| p.grace_period))
-            .map_or(self.flags.stop_timeout, |g| g.to_duration())
+        crate::executor::kill_grace_period(override_policy, task_policy, self.flags.stop_timeout)
     }
 
     async fn kill(&mut self, task_id: &TaskId, grace: Duration) {
