@@ -42,14 +42,7 @@ fn fifty_tasks_survive_an_agent_kill_9_without_a_spurious_update() {
         return;
     }
     let mut rig = Rig::new();
-    rig.start_master();
-    rig.start_agent();
-    assert!(
-        wait_until(Duration::from_secs(20), || rig.active_agents().len() == 1),
-        "the agent did not register: {}",
-        rig.agent_log()
-    );
-    let agent_id = rig.active_agents().remove(0);
+    let agent_id = rig.start_cluster();
     let mut sched = Sched::subscribe(rig.master_port, "kill9-50");
     let ids: Vec<String> = (0..TASKS).map(|i| format!("k-{i}")).collect();
     sched.launch(&ids, "sleep 600");

@@ -15,10 +15,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use daemon_harness::{root_or_skip, FakeMaster};
-use meseta_api::internal::{Acknowledge, Call, CallType, Event, EventType, ShutdownFramework};
+use daemon_harness::{command_task, root_or_skip, FakeMaster};
+use meseta_api::internal::{Call, CallType, Event, EventType, ShutdownFramework};
 use meseta_api::{FrameworkId, TaskState};
-use serde_json::json;
 
 fn agent_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_mesos-agent"))
@@ -126,35 +125,13 @@ impl Rig {
     }
 
     async fn run_command_task(&self, task: &str, command: &str) {
-        let run: Event = serde_json::from_value(json!({
-            "type": "RUN_TASK",
-            "run_task": {
-                "framework": {"user": "root", "name": "ck", "id": {"value": "fw-ck"},
-                              "checkpoint": true},
-                "task": {
-                    "name": task, "task_id": {"value": task}, "agent_id": {"value": "m1-S0"},
-                    "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.1}},
-                                  {"name": "mem", "type": "SCALAR", "scalar": {"value": 32}}],
-                    "command": {"value": command}
-                }
-            }
-        }))
-        .unwrap();
+        let run = command_task("fw-ck", task, command, true, None);
         self.master.send(&run).await;
     }
 
     async fn ack(&self, call: &Call) {
-        let u = call.status_update.as_ref().unwrap();
         self.master
-            .send(&Event {
-                r#type: EventType::Acknowledge,
-                acknowledge: Some(Acknowledge {
-                    framework_id: u.framework_id.clone(),
-                    task_id: u.status.task_id.clone(),
-                    uuid: u.uuid.clone(),
-                }),
-                ..Event::default()
-            })
+            .acknowledge(call.status_update.as_ref().unwrap())
             .await;
     }
 

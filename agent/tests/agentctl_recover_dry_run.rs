@@ -17,10 +17,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use daemon_harness::{root_or_skip, FakeMaster};
-use meseta_api::internal::{Acknowledge, Call, CallType, Event, EventType, ShutdownFramework};
+use daemon_harness::{command_task, root_or_skip, FakeMaster};
+use meseta_api::internal::{Call, CallType, Event, EventType, ShutdownFramework};
 use meseta_api::{FrameworkId, TaskState};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 struct Rig {
     dir: tempfile::TempDir,
@@ -55,36 +55,14 @@ impl Rig {
     }
 
     async fn run_task(&self, task: &str) {
-        let run: Event = serde_json::from_value(json!({
-            "type": "RUN_TASK",
-            "run_task": {
-                "framework": {"user": "root", "name": "ck", "id": {"value": "fw-ck"},
-                              "checkpoint": true},
-                "task": {
-                    "name": task, "task_id": {"value": task}, "agent_id": {"value": "m1-S0"},
-                    "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.1}},
-                                  {"name": "mem", "type": "SCALAR", "scalar": {"value": 32}}],
-                    "command": {"value": "sleep 120"}
-                }
-            }
-        }))
-        .unwrap();
+        let run = command_task("fw-ck", task, "sleep 120", true, None);
         self.master.send(&run).await;
     }
 
     async fn ack(&self, call: &Call) {
-        let u = call.status_update.as_ref().unwrap();
-        let ack = Acknowledge {
-            framework_id: u.framework_id.clone(),
-            task_id: u.status.task_id.clone(),
-            uuid: u.uuid.clone(),
-        };
-        let event = Event {
-            r#type: EventType::Acknowledge,
-            acknowledge: Some(ack),
-            ..Event::default()
-        };
-        self.master.send(&event).await;
+        self.master
+            .acknowledge(call.status_update.as_ref().unwrap())
+            .await;
     }
 
     /// Waits for `task` to be RUNNING, acknowledging its updates unless `ack` is false.

@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use daemon_harness::{get_json, root_or_skip, FakeMaster, TestAgent};
-use meseta_api::internal::{Acknowledge, CallType, Event, EventType, StatusUpdate};
-use meseta_api::{FrameworkId, Reason, TaskState};
+use daemon_harness::{command_task, get_json, root_or_skip, FakeMaster, TestAgent};
+use meseta_api::internal::{CallType, StatusUpdate};
+use meseta_api::{Reason, TaskState};
 use serde_json::json;
 
 /// A launcher dir with the real supervisor and the real command executor; `None` (with a
@@ -38,42 +38,15 @@ fn launcher(test: &str) -> Option<tempfile::TempDir> {
     Some(dir)
 }
 
-fn command_task(fw: &str, task: &str, script: &str, disk_mb: f64, checkpoint: bool) -> Event {
-    serde_json::from_value(json!({
-        "type": "RUN_TASK",
-        "run_task": {
-            "framework": {"user": "root", "name": "fw", "id": {"value": fw}, "checkpoint": checkpoint},
-            "task": {
-                "name": task, "task_id": {"value": task}, "agent_id": {"value": "m1-S0"},
-                "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.1}},
-                              {"name": "mem", "type": "SCALAR", "scalar": {"value": 32}},
-                              {"name": "disk", "type": "SCALAR", "scalar": {"value": disk_mb}}],
-                "command": {"value": script}
-            }
-        }
-    }))
-    .unwrap()
-}
-
-/// Acknowledges every update until `task` reaches a terminal state, which is returned.
-async fn until_terminal(master: &Arc<FakeMaster>, fw: &str) -> StatusUpdate {
+/// Acknowledges every update until a task reaches a terminal state, which is returned.
+async fn until_terminal(master: &Arc<FakeMaster>) -> StatusUpdate {
     loop {
         let u = master
             .next_call(60, |c| c.r#type == CallType::StatusUpdate)
             .await
             .status_update
             .unwrap();
-        master
-            .send(&Event {
-                r#type: EventType::Acknowledge,
-                acknowledge: Some(Acknowledge {
-                    framework_id: FrameworkId::new(fw),
-                    task_id: u.status.task_id.clone(),
-                    uuid: u.uuid.clone(),
-                }),
-                ..Event::default()
-            })
-            .await;
+        master.acknowledge(&u).await;
         if u.status.state.is_terminal() {
             return u;
         }
@@ -122,9 +95,9 @@ async fn finished_sandboxes_are_removed_after_gc_delay() {
     let ld = format!("--launcher_dir={}", launcher.path().display());
     let agent = TestAgent::start(master.addr, &[ld.as_str(), "--gc_delay=3secs"]).await;
     master
-        .send(&command_task("fw-gc", "t1", "echo done", 10.0, true))
+        .send(&command_task("fw-gc", "t1", "echo done", true, Some(10.0)))
         .await;
-    let end = until_terminal(&master, "fw-gc").await;
+    let end = until_terminal(&master).await;
     assert_eq!(end.status.state, TaskState::Finished);
     master
         .next_call(30, |c| c.r#type == CallType::ExitedExecutor)
@@ -172,10 +145,10 @@ async fn a_full_disk_prunes_sandboxes_long_before_gc_delay() {
     )
     .await;
     master
-        .send(&command_task("fw-full", "t2", "echo x", 10.0, false))
+        .send(&command_task("fw-full", "t2", "echo x", false, Some(10.0)))
         .await;
     assert_eq!(
-        until_terminal(&master, "fw-full").await.status.state,
+        until_terminal(&master).await.status.state,
         TaskState::Finished
     );
     master
@@ -213,10 +186,10 @@ async fn disk_quota_is_enforced_with_the_mesos_reason() {
     // 20 MB of real blocks against a 5 MB quota.
     let script = "dd if=/dev/urandom of=big bs=1M count=20 2>/dev/null; sleep 60";
     master
-        .send(&command_task("fw-disk", "hog", script, 5.0, false))
+        .send(&command_task("fw-disk", "hog", script, false, Some(5.0)))
         .await;
     let started = Instant::now();
-    let end = until_terminal(&master, "fw-disk").await;
+    let end = until_terminal(&master).await;
     assert_eq!(end.status.state, TaskState::Failed, "{:?}", end.status);
     assert_eq!(end.status.reason, Some(Reason::ContainerLimitationDisk));
     let message = end.status.message.clone().unwrap_or_default();
@@ -252,7 +225,7 @@ async fn disk_usage_is_reported_without_enforcement() {
     .await;
     let script = "dd if=/dev/urandom of=big bs=1M count=12 2>/dev/null; touch written; sleep 60";
     master
-        .send(&command_task("fw-du", "du", script, 5.0, false))
+        .send(&command_task("fw-du", "du", script, false, Some(5.0)))
         .await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut seen = json!(null);

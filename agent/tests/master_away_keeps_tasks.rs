@@ -47,14 +47,7 @@ fn tasks_survive_a_30s_master_outage_and_reconcile_when_it_returns() {
         return;
     }
     let mut rig = Rig::new();
-    rig.start_master();
-    rig.start_agent();
-    assert!(
-        wait_until(Duration::from_secs(20), || rig.active_agents().len() == 1),
-        "the agent did not register: {}",
-        rig.agent_log()
-    );
-    let agent_id = rig.active_agents().remove(0);
+    let agent_id = rig.start_cluster();
     let mut sched = Sched::subscribe(rig.master_port, "master-away");
     let framework_id = sched.client.framework_id.clone();
     let ids: Vec<String> = (0..3).map(|i| format!("away-{i}")).collect();

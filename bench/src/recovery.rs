@@ -136,32 +136,7 @@ impl Drop for Rig {
             let _ = c.kill();
             let _ = c.wait();
         }
-        let hierarchies: Vec<_> = std::fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|h| h.path().join(&self.cgroups_root))
-            .collect();
-        for root in &hierarchies {
-            for c in std::fs::read_dir(root).into_iter().flatten().flatten() {
-                let procs = std::fs::read_to_string(c.path().join("cgroup.procs"));
-                for pid in procs.unwrap_or_default().lines() {
-                    if let Ok(pid) = pid.trim().parse::<i32>() {
-                        let _ = nix::sys::signal::kill(
-                            nix::unistd::Pid::from_raw(pid),
-                            nix::sys::signal::SIGKILL,
-                        );
-                    }
-                }
-            }
-        }
-        std::thread::sleep(Duration::from_millis(300));
-        for root in &hierarchies {
-            for c in std::fs::read_dir(root).into_iter().flatten().flatten() {
-                let _ = std::fs::remove_dir(c.path());
-            }
-            let _ = std::fs::remove_dir(root);
-        }
+        meseta_tests::kill_and_remove_cgroups(&self.cgroups_root, Duration::from_millis(300));
     }
 }
 

@@ -379,34 +379,36 @@ impl Drop for Cluster {
             let _ = c.wait();
         }
         // Containers of a killed agent are not ours to keep: kill what is left in our cgroups.
-        for entry in std::fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let root = entry.path().join(&self.cgroups_root);
-            for c in std::fs::read_dir(&root).into_iter().flatten().flatten() {
-                if let Ok(procs) = std::fs::read_to_string(c.path().join("cgroup.procs")) {
-                    for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
-                        let _ = nix::sys::signal::kill(
-                            nix::unistd::Pid::from_raw(pid),
-                            nix::sys::signal::SIGKILL,
-                        );
-                    }
-                }
+        kill_and_remove_cgroups(&self.cgroups_root, Duration::from_millis(100));
+    }
+}
+
+/// SIGKILLs every process in the container cgroups under `cgroups_root` (on every hierarchy),
+/// waits `settle` for them to leave, and removes those cgroups and the root: what an agent
+/// killed by a test leaves behind.
+pub fn kill_and_remove_cgroups(cgroups_root: &str, settle: Duration) {
+    let roots: Vec<PathBuf> = std::fs::read_dir("/sys/fs/cgroup")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|h| h.path().join(cgroups_root))
+        .collect();
+    for root in &roots {
+        for c in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            let procs = std::fs::read_to_string(c.path().join("cgroup.procs")).unwrap_or_default();
+            for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::SIGKILL,
+                );
             }
         }
-        std::thread::sleep(Duration::from_millis(100));
-        for entry in std::fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let root = entry.path().join(&self.cgroups_root);
-            for c in std::fs::read_dir(&root).into_iter().flatten().flatten() {
-                let _ = std::fs::remove_dir(c.path());
-            }
-            let _ = std::fs::remove_dir(&root);
+    }
+    std::thread::sleep(settle);
+    for root in &roots {
+        for c in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            let _ = std::fs::remove_dir(c.path());
         }
+        let _ = std::fs::remove_dir(root);
     }
 }

@@ -123,6 +123,20 @@ impl FakeMaster {
         self.stream.lock().unwrap().take();
     }
 
+    /// Acknowledges a status update, as the master does once the scheduler has.
+    pub async fn acknowledge(&self, update: &meseta_api::internal::StatusUpdate) {
+        self.send(&Event {
+            r#type: meseta_api::internal::EventType::Acknowledge,
+            acknowledge: Some(meseta_api::internal::Acknowledge {
+                framework_id: update.framework_id.clone(),
+                task_id: update.status.task_id.clone(),
+                uuid: update.uuid.clone(),
+            }),
+            ..Event::default()
+        })
+        .await;
+    }
+
     /// The next call matching `pred`, within `secs`.
     pub async fn next_call(&self, secs: u64, pred: impl Fn(&Call) -> bool) -> Call {
         self.try_next_call(secs, pred)
@@ -302,4 +316,35 @@ pub fn run_task(task: &str, executor: &str, script: &str, user: &str) -> Event {
         }
     });
     serde_json::from_value(json).unwrap()
+}
+
+/// A RUN_TASK event for a command task (cpus 0.1, mem 32, and `disk_mb` when given) of
+/// framework `fw`, checkpointing or not.
+pub fn command_task(
+    fw: &str,
+    task: &str,
+    command: &str,
+    checkpoint: bool,
+    disk_mb: Option<f64>,
+) -> Event {
+    let mut resources = vec![
+        serde_json::json!({"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.1}}),
+        serde_json::json!({"name": "mem", "type": "SCALAR", "scalar": {"value": 32}}),
+    ];
+    if let Some(mb) = disk_mb {
+        resources
+            .push(serde_json::json!({"name": "disk", "type": "SCALAR", "scalar": {"value": mb}}));
+    }
+    serde_json::from_value(serde_json::json!({
+        "type": "RUN_TASK",
+        "run_task": {
+            "framework": {"user": "root", "name": "fw", "id": {"value": fw}, "checkpoint": checkpoint},
+            "task": {
+                "name": task, "task_id": {"value": task}, "agent_id": {"value": "m1-S0"},
+                "resources": resources,
+                "command": {"value": command}
+            }
+        }
+    }))
+    .unwrap()
 }

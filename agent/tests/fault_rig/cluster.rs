@@ -120,6 +120,18 @@ impl Rig {
         a.wait().unwrap();
     }
 
+    /// Starts the master and an agent and waits until the agent is registered; returns its id.
+    pub fn start_cluster(&mut self) -> String {
+        self.start_master();
+        self.start_agent();
+        assert!(
+            wait_until(Duration::from_secs(20), || self.active_agents().len() == 1),
+            "the agent did not register: {}",
+            self.agent_log()
+        );
+        self.active_agents().remove(0)
+    }
+
     /// The ids of the agents the master has active.
     pub fn active_agents(&self) -> Vec<String> {
         http("GET", self.master_port, "/state", None)
@@ -144,35 +156,6 @@ impl Drop for Rig {
             let _ = child.wait();
         }
         // The agent's containers outlive it: kill them and remove their cgroups.
-        for h in std::fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let root = h.path().join(&self.cgroups_root);
-            for c in std::fs::read_dir(&root).into_iter().flatten().flatten() {
-                let procs = std::fs::read_to_string(c.path().join("cgroup.procs"));
-                for pid in procs.unwrap_or_default().lines() {
-                    if let Ok(pid) = pid.trim().parse::<i32>() {
-                        let _ = nix::sys::signal::kill(
-                            nix::unistd::Pid::from_raw(pid),
-                            nix::sys::signal::SIGKILL,
-                        );
-                    }
-                }
-            }
-        }
-        std::thread::sleep(Duration::from_millis(200));
-        for h in std::fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let root = h.path().join(&self.cgroups_root);
-            for c in std::fs::read_dir(&root).into_iter().flatten().flatten() {
-                let _ = std::fs::remove_dir(c.path());
-            }
-            let _ = std::fs::remove_dir(&root);
-        }
+        meseta_tests::kill_and_remove_cgroups(&self.cgroups_root, Duration::from_millis(200));
     }
 }
