@@ -1,5 +1,5 @@
 //! A container's image root filesystem (overlay mount, writable upper layer, libcontainer
-//! state, the task's child cgroup) is gone once the container is destroyed, even when it is
+//! state, the task's devices cgroup) is gone once the container is destroyed, even when it is
 //! destroyed while its task still runs; and root filesystems nobody owns any more are removed
 //! when the containerizer recovers. Needs root.
 
@@ -138,8 +138,9 @@ async fn destroying_a_running_image_task_leaves_nothing_behind() {
         meseta_tests::wait_until(Duration::from_secs(20), || sandbox.join("started").exists());
     let stderr = std::fs::read_to_string(sandbox.join("stderr")).unwrap_or_default();
     assert!(started, "the task never ran: {stderr}");
-    // The task's cgroup is a child of the container's.
-    let task_cgroup = Path::new("/sys/fs/cgroup/memory")
+    // The task has a `devices` cgroup of its own, a child of the container's; its other
+    // cgroups are the container's.
+    let task_cgroup = Path::new("/sys/fs/cgroup/devices")
         .join(&s.cgroups_root)
         .join("busy/task");
     assert!(task_cgroup.exists(), "{} missing", task_cgroup.display());
@@ -153,6 +154,12 @@ async fn destroying_a_running_image_task_leaves_nothing_behind() {
         .filter_map(|l| l.trim().parse().ok())
         .collect();
     assert!(!task_pids.is_empty(), "no process in the task's cgroup");
+    let own = std::fs::read_to_string(format!("/proc/{}/cgroup", task_pids[0])).unwrap();
+    let memory = format!(":memory:/{}/busy", s.cgroups_root);
+    assert!(
+        own.lines().any(|l| l.ends_with(&memory)),
+        "the task is not in the container's memory cgroup: {own}"
+    );
 
     let t = s.containerizer.destroy("busy").await.unwrap();
     assert!(!t.succeeded(), "{t:?}");
@@ -195,7 +202,7 @@ async fn the_helper_removes_the_task_cgroup_and_state_when_the_task_ends() {
     // Like the command executor: the helper runs as a child of the container's first
     // process, which looks at what the helper left before the container itself ends.
     let helper = spec.command.argv.join(" ");
-    let task_cgroup = Path::new("/sys/fs/cgroup/memory")
+    let task_cgroup = Path::new("/sys/fs/cgroup/devices")
         .join(&s.cgroups_root)
         .join("ends/task");
     let state = s
@@ -223,6 +230,46 @@ async fn the_helper_removes_the_task_cgroup_and_state_when_the_task_ends() {
         "the task did not run: {stdout}"
     );
     assert_eq!(stdout.trim(), "exit=0", "the helper left something behind");
+    assert_eq!(cgroups_left(&s.cgroups_root), Vec::<PathBuf>::new());
+    for h in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
+        let _ = std::fs::remove_dir(h.path().join(&s.cgroups_root));
+    }
+}
+
+#[tokio::test]
+async fn an_image_task_may_use_only_the_default_devices() {
+    if !root_or_skip("an_image_task_may_use_only_the_default_devices") {
+        return;
+    }
+    if !Path::new("/sys/fs/cgroup/devices/devices.list").exists() {
+        eprintln!("SKIPPED: no cgroup v1 devices hierarchy (device rules need it)");
+        return;
+    }
+    let s = setup();
+    // Docker's capabilities include CAP_MKNOD: only the device rules keep the task from
+    // opening a device it makes itself. FUSE (10:229) opens without any capability and is not
+    // among the default devices (Docker refuses it too).
+    let spec = image_container(
+        &s,
+        "devices",
+        "cd /mnt/mesos/sandbox; mknod fuse c 10 229 && echo made; \
+         (exec 3< fuse) 2> fuse.err; echo fuse=$?; \
+         mknod null c 1 3; echo ok > null; echo null=$?",
+    );
+    let sandbox = spec.sandbox.clone();
+    s.containerizer.launch(spec).await.unwrap();
+    let t = s.containerizer.wait("devices").await.unwrap();
+    let _ = s.containerizer.destroy("devices").await;
+    let stdout = std::fs::read_to_string(sandbox.join("stdout")).unwrap_or_default();
+    let err = std::fs::read_to_string(sandbox.join("fuse.err")).unwrap_or_default();
+    assert!(t.succeeded(), "{t:?} {stdout}");
+    assert!(stdout.contains("made"), "mknod failed: {stdout}");
+    assert!(
+        !stdout.contains("fuse=0"),
+        "/dev/fuse could be opened: {stdout}"
+    );
+    assert!(err.contains("Operation not permitted"), "{err}");
+    assert!(stdout.contains("null=0"), "/dev/null was refused: {stdout}");
     assert_eq!(cgroups_left(&s.cgroups_root), Vec::<PathBuf>::new());
     for h in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
         let _ = std::fs::remove_dir(h.path().join(&s.cgroups_root));

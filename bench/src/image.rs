@@ -242,7 +242,9 @@ pub async fn run(opts: &Options) -> Result<String> {
     out.push_str(&format!(
         "Host: the first `cgroup.procs` write after a 0.5 s pause took {probe} (a kernel that must \
          wait for an RCU grace period there pays it once per launch; `favordynmods`, or Linux \
-         6.18's per-threadgroup lock once it is on, does not).\n\n"
+         6.18's per-threadgroup lock once it is on, does not). On cgroup v1 Meseta makes no such \
+         write: each container's first process, and run-task, move themselves by writing `0` to \
+         `tasks`, which takes no global lock; docker (runc) pays it.\n\n"
     ));
     out.push_str("| launch | runtime | runs | p50 ms | p90 ms | min ms | mean ms |\n|---|---|---|---|---|---|---|\n");
     for (kind, rt, s) in [

@@ -10,6 +10,8 @@
 //! [`Cgroups::destroy`] (freeze, SIGKILL every process, thaw, wait until empty, rmdir).
 //! Every step is idempotent, so a destroy after a crash can simply be run again.
 
+pub mod devices;
+mod join;
 mod oom;
 mod prime;
 mod stats;
@@ -23,6 +25,7 @@ use libcgroups::common::{
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
+pub use self::join::SelfJoin;
 pub use self::oom::OomWatch;
 pub use self::stats::read_counter;
 use crate::limits::Limits;
@@ -135,7 +138,11 @@ impl Cgroups {
     /// Call when a launch begins: starts, on a background thread, the kernel's wait that the
     /// launch's first cgroup migration would otherwise pay in full (see [`prime`]).
     pub fn prime_migrations(&self) {
-        prime::prime(self.version, &self.hierarchy);
+        // On v1 a container's first process moves itself without the global lock
+        // (`SelfJoin`), so a launch has no grace period to hide.
+        if self.version == CgroupVersion::V2 {
+            prime::prime(self.version, &self.hierarchy);
+        }
     }
 
     /// The container's cgroup relative to each hierarchy, e.g. `/mesos/<id>`.
@@ -342,6 +349,40 @@ impl ContainerCgroup {
         self.manager
             .add_task(pid)
             .map_err(|e| manager_error(&self.cgroup(), e))?;
+        self.limit(limits, controllers)
+    }
+
+    /// cgroup v1: creates the container's cgroup in every mounted hierarchy (a cpuset seeded
+    /// from its parent) and opens them, so that the container's first process can move itself
+    /// in with [`SelfJoin::join`] without the kernel's global migration lock (see
+    /// [`SelfJoin`]). `None` on cgroup v2, where [`ContainerCgroup::attach`] moves the process.
+    pub fn prepare_self_join(&self) -> Result<Option<SelfJoin>, CgroupError> {
+        if self.cgroups.version != CgroupVersion::V1 {
+            return Ok(None);
+        }
+        let rel = self.cgroup();
+        let rel = rel.strip_prefix("/").unwrap_or(&rel);
+        let mut dirs = Vec::new();
+        for ctrl in V1_CONTROLLERS.iter().filter(|c| !c.contains(',')) {
+            let mount = self.cgroups.hierarchy.join(ctrl);
+            if !mount.join("tasks").exists() {
+                continue;
+            }
+            let dir = mount.join(rel);
+            std::fs::create_dir_all(&dir).map_err(|source| CgroupError::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            if *ctrl == "cpuset" {
+                join::seed_cpuset(&mount, &dir)?;
+            }
+            dirs.push(dir);
+        }
+        SelfJoin::open(dirs).map(Some)
+    }
+
+    /// Writes `limits` to the enabled controllers of the (existing) cgroup.
+    pub fn limit(&self, limits: &Limits, controllers: Controllers) -> Result<(), CgroupError> {
         let resources = limits.to_oci(controllers.cpu, controllers.memory, controllers.pids);
         let opts = ControllerOpt {
             resources: &resources,

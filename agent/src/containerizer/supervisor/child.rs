@@ -5,7 +5,7 @@
 //! Order: mount namespace setup (private propagation, `/proc`, and for a root filesystem `/dev`,
 //! `/sys`, the sandbox, `pivot_root`) → hostname → `lo` → stdio → (in an image: bounding set
 //! narrowed to Docker's default capabilities) → user → working dir → wait for the supervisor to
-//! have placed us in our cgroups → (in an image: capabilities, `no_new_privs`) → signals →
+//! have set up our cgroups (on v1 we then move ourselves in) → (in an image: capabilities, `no_new_privs`) → signals →
 //! `execve`. Any failure is written to the error
 //! pipe as one line and the process exits 127, so the supervisor can report it.
 
@@ -42,6 +42,8 @@ pub(super) struct ChildPlan<'a> {
     /// The capabilities a process in an image keeps (Docker's default set), with
     /// `no_new_privs`; `None` keeps the supervisor's.
     pub caps: Option<caps::CapsHashSet>,
+    /// cgroup v1: the container's cgroups, which the child joins itself once told to "go".
+    pub join: Option<&'a isolators::cgroups::SelfJoin>,
 }
 
 /// The entry point of the cloned process. Returns only on failure.
@@ -106,6 +108,10 @@ fn setup_and_exec(plan: &ChildPlan<'_>) -> Result<Never, String> {
     match read(plan.go.as_raw_fd(), &mut byte) {
         Ok(1) => {}
         _ => return Err("the supervisor did not finish setting up the container's cgroups".into()),
+    }
+    if let Some(join) = plan.join {
+        join.join()
+            .map_err(|e| format!("setting up cgroups: joining them: {e}"))?;
     }
     if let Some(keep) = &plan.caps {
         restrict_capabilities(keep)?;

@@ -24,7 +24,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
 use std::time::Duration;
 
-use isolators::cgroups::OomWatch;
+use isolators::cgroups::{OomWatch, SelfJoin};
 use isolators::{Cgroups, ContainerCgroup};
 use nix::fcntl::OFlag;
 use nix::sched::CloneFlags;
@@ -166,7 +166,22 @@ fn block_signals() -> Result<SignalFd, String> {
 fn launch(info: &LaunchInfo) -> Result<(Pid, Option<ContainerCgroup>, Option<OomWatch>), String> {
     let (go_r, go_w) = pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
     let (err_r, err_w) = pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
-    let plan = plan(info, go_r, err_w)?;
+    // On cgroup v1 the cgroups exist before the clone and the child moves itself in (no
+    // global migration lock, see `SelfJoin`); on v2 we move it once it exists.
+    let (cgroup, join) = match &info.cgroups {
+        None => (None, None),
+        Some(spec) => {
+            let cgroups = Cgroups::with_version(spec.version, &spec.hierarchy, &spec.root);
+            let cg = cgroups
+                .open(&info.container_id)
+                .map_err(|e| format!("setting up cgroups: {e}"))?;
+            let join = cg
+                .prepare_self_join()
+                .map_err(|e| format!("setting up cgroups: {e}"))?;
+            (Some((cg, spec.controllers)), join)
+        }
+    };
+    let plan = plan(info, go_r, err_w, join.as_ref())?;
     let mut stack = vec![0u8; CHILD_STACK];
     let flags: CloneFlags = info.namespaces.clone_flags();
     // SAFETY: the supervisor is single-threaded, so the child is a consistent copy of it; the
@@ -181,17 +196,19 @@ fn launch(info: &LaunchInfo) -> Result<(Pid, Option<ContainerCgroup>, Option<Oom
     }
     .map_err(|e| format!("clone({flags:?}): {e}"))?;
     drop(plan);
+    let joins_itself = join.is_some();
+    drop(join);
 
-    let cgroup = match &info.cgroups {
+    let cgroup = match cgroup {
         None => None,
-        Some(spec) => {
-            let cgroups = Cgroups::with_version(spec.version, &spec.hierarchy, &spec.root);
-            let attached = cgroups.open(&info.container_id).and_then(|cg| {
-                cg.attach(child, &info.limits, spec.controllers)
-                    .map(|()| cg)
-            });
-            match attached {
-                Ok(cg) => Some(cg),
+        Some((cg, controllers)) => {
+            let placed = if joins_itself {
+                cg.limit(&info.limits, controllers)
+            } else {
+                cg.attach(child, &info.limits, controllers)
+            };
+            match placed {
+                Ok(()) => Some(cg),
                 Err(e) => {
                     let _ = kill(child, Signal::SIGKILL);
                     let _ = waitpid(child, None);
@@ -234,7 +251,12 @@ fn launch(info: &LaunchInfo) -> Result<(Pid, Option<ContainerCgroup>, Option<Oom
     Err(String::from_utf8_lossy(&msg).into_owned())
 }
 
-fn plan(info: &LaunchInfo, go: OwnedFd, errors: OwnedFd) -> Result<ChildPlan<'_>, String> {
+fn plan<'a>(
+    info: &'a LaunchInfo,
+    go: OwnedFd,
+    errors: OwnedFd,
+    join: Option<&'a SelfJoin>,
+) -> Result<ChildPlan<'a>, String> {
     let cstr = |s: &str| CString::new(s).map_err(|_| format!("NUL byte in {s:?}"));
     let argv = info
         .command
@@ -308,6 +330,7 @@ fn plan(info: &LaunchInfo, go: OwnedFd, errors: OwnedFd) -> Result<ChildPlan<'_>
         go,
         errors,
         caps: info.rootfs.as_ref().map(|_| oci::docker_default_caps()),
+        join,
     })
 }
 

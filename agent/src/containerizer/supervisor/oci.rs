@@ -9,8 +9,8 @@ use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
 use oci_spec::runtime::{
-    Capability, LinuxCapabilitiesBuilder, LinuxNamespaceBuilder, LinuxNamespaceType, Mount,
-    MountBuilder, RootBuilder, Spec, UserBuilder,
+    Capability, LinuxCapabilitiesBuilder, LinuxDeviceCgroup, LinuxDeviceCgroupBuilder,
+    LinuxNamespaceBuilder, LinuxNamespaceType, Mount, MountBuilder, RootBuilder, Spec, UserBuilder,
 };
 
 use crate::containerizer::launch_info::TaskLaunchInfo;
@@ -125,6 +125,9 @@ pub fn spec(info: &TaskLaunchInfo, ids: Ids, hostname_file: &Path) -> Result<Spe
         .build()
         .map_err(|e| err("namespaces", e))?]));
     linux.set_cgroups_path(Some(PathBuf::from(&info.cgroups_path)));
+    // run-task places the task in its cgroup itself (see `run_task::TaskCgroup`), device rules
+    // included, so libcontainer is given no resources to write.
+    linux.set_resources(None);
     spec.set_linux(Some(linux));
     Ok(spec)
 }
@@ -202,6 +205,17 @@ pub fn no_symlinks(rootfs: &Path, rel: &Path) -> Option<PathBuf> {
         }
     }
     Some(p)
+}
+
+/// The task's device rules, before the devices every container may use: deny all, as
+/// `runc spec` and Docker do.
+pub fn device_rules() -> Result<Vec<LinuxDeviceCgroup>, String> {
+    let deny_all = LinuxDeviceCgroupBuilder::default()
+        .allow(false)
+        .access("rwm")
+        .build()
+        .map_err(|e| format!("building the device rules: {e}"))?;
+    Ok(vec![deny_all])
 }
 
 #[cfg(test)]

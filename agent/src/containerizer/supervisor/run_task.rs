@@ -6,18 +6,21 @@
 //! This process is single-threaded, so libcontainer's `chdir`s and raw `clone3` are safe
 //! here (never in the agent). It forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT to the task, reaps
 //! every child (libcontainer leaves zombies behind a failed create), deletes the container
-//! (its state and its child cgroup) and ends the way the task ended: the same exit code, or
+//! (its state and the task's `devices` cgroup, see [`TaskCgroup`]) and ends the way the task ended: the same exit code, or
 //! killed by the same signal, so the executor's status message is the task's.
 
 use std::ffi::CString;
+use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use isolators::cgroups::{devices, SelfJoin};
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::Container;
 use libcontainer::syscall::syscall::SyscallType;
 use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
 use nix::errno::Errno;
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
@@ -49,11 +52,20 @@ pub fn run(info_path: &Path) -> i32 {
         Ok(sfd) => sfd,
         Err(e) => return failed(&e),
     };
-    let mut container = match create(&info) {
+    let task_cgroup = match TaskCgroup::enter(&info) {
+        Ok(t) => t,
+        Err(e) => return failed(&e),
+    };
+    let created = hide_cgroup_mounts().and_then(|()| create(&info));
+    // The task's processes have inherited the cgroup; this helper needs none.
+    if let Some(t) = &task_cgroup {
+        t.leave();
+    }
+    let mut container = match created {
         Ok(c) => c,
         Err(e) => {
             reap_zombies(Duration::from_secs(1));
-            cleanup(&info, None, false);
+            cleanup(&info, None, false, task_cgroup.as_ref());
             return failed(&e);
         }
     };
@@ -64,7 +76,7 @@ pub fn run(info_path: &Path) -> i32 {
             (Ending::Code(127), false)
         }
     };
-    cleanup(&info, Some(&mut container), reaped);
+    cleanup(&info, Some(&mut container), reaped, task_cgroup.as_ref());
     reap_zombies(Duration::from_millis(100));
     match ending {
         Ending::Code(code) => code,
@@ -183,51 +195,122 @@ fn wait_for(pid: Pid) -> Ending {
     }
 }
 
-/// Deletes the container (state dir, child cgroup), the bundle, and the now empty parent
-/// cgroups that libcontainer created (a parent still in use is refused by the kernel).
-///
-/// Once the task has been reaped (`reaped`), the state dir and the task's cgroups are removed
-/// here directly: `Container::delete` would first rediscover every v1 controller mount (about
-/// 1 ms, on the path of every task's end) only to do the same rmdirs. A container whose init
-/// may still live goes through libcontainer's delete, which kills it.
-fn cleanup(info: &TaskLaunchInfo, container: Option<&mut Container>, reaped: bool) {
-    if reaped {
-        let _ = std::fs::remove_dir_all(info.state_dir.join(&info.container_id));
-        remove_cgroup(Path::new(&info.cgroups_path));
-    } else if let Some(c) = container {
-        if let Err(e) = c.delete(true) {
-            eprintln!("mesos-containerizer: deleting the container: {e}");
+/// Removes what the task leaves behind: its processes (when it was not reaped), libcontainer's
+/// state dir, the task's cgroup and the bundle. Not through `Container::delete`, which would
+/// look for the cgroup mounts this helper has hidden from libcontainer.
+fn cleanup(
+    info: &TaskLaunchInfo,
+    container: Option<&mut Container>,
+    reaped: bool,
+    task_cgroup: Option<&TaskCgroup>,
+) {
+    let state = info.state_dir.join(&info.container_id);
+    if !reaped {
+        let init = match container {
+            Some(c) => c.pid(),
+            None => Container::load(state.clone()).ok().and_then(|c| c.pid()),
+        };
+        if let Some(pid) = init {
+            if kill(pid, Signal::SIGKILL).is_ok() {
+                let _ = waitpid(pid, None);
+            }
         }
-    } else if let Ok(mut c) = Container::load(info.state_dir.join(&info.container_id)) {
-        let _ = c.delete(true);
+    }
+    let _ = std::fs::remove_dir_all(&state);
+    if let Some(t) = task_cgroup {
+        t.remove();
     }
     let _ = std::fs::remove_dir_all(info.state_dir.join(format!("bundle-{}", info.container_id)));
-    if let Some(parent) = Path::new(&info.cgroups_path).parent() {
-        for dir in cgroup_dirs(parent) {
-            let _ = std::fs::remove_dir(dir);
+}
+
+/// The task's cgroup in the v1 `devices` hierarchy (`TaskLaunchInfo::cgroups_path`), which
+/// this helper creates, writes the task's device rules to, and enters, so that the task
+/// inherits it.
+///
+/// libcontainer would create the task's cgroup in every hierarchy and move its intermediate
+/// process in by pid, which takes the kernel's global cgroup migration lock: after a quiet
+/// spell, an RCU grace period (7–16 ms measured) on every launch. The task needs no cgroup of
+/// its own but for its device rules (its limits are the container's, inherited from the
+/// executor), so this helper writes those rules as libcgroups would, moves its own single
+/// thread in by writing `0` to `tasks` (no global lock, see `isolators::cgroups::SelfJoin`),
+/// and gives libcontainer a mount namespace without cgroup filesystems
+/// ([`hide_cgroup_mounts`]), where it finds no hierarchy and moves nothing. cgroup v2 has no
+/// `devices` hierarchy (libcontainer is built without its eBPF device filter), so there the
+/// task simply stays in the container's cgroup.
+struct TaskCgroup {
+    /// The container's `devices` cgroup, held open: reachable as `/proc/self/fd/N` once the
+    /// cgroup mounts are hidden.
+    parent: std::fs::File,
+    /// Joining the parent again is how this helper leaves.
+    parent_tasks: SelfJoin,
+    name: std::ffi::OsString,
+}
+
+impl TaskCgroup {
+    const HIERARCHY: &'static str = "/sys/fs/cgroup/devices";
+
+    fn enter(info: &TaskLaunchInfo) -> Result<Option<Self>, String> {
+        let hierarchy = Path::new(Self::HIERARCHY);
+        if !hierarchy.join("devices.list").exists() {
+            return Ok(None);
+        }
+        let rel = Path::new(&info.cgroups_path);
+        let dir = hierarchy.join(rel.strip_prefix("/").unwrap_or(rel));
+        let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
+            return Err(format!("invalid task cgroup path {}", info.cgroups_path));
+        };
+        // A container without cgroups (no cgroups isolator) gets no task cgroup either.
+        if !parent.is_dir() {
+            return Ok(None);
+        }
+        let err = |e: &dyn std::fmt::Display| format!("setting up the task's cgroup: {e}");
+        match std::fs::create_dir(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(err(&format!("{}: {e}", dir.display()))),
+        }
+        let this = Self {
+            parent: std::fs::File::open(parent)
+                .map_err(|e| err(&format!("{}: {e}", parent.display())))?,
+            parent_tasks: SelfJoin::open([parent.to_owned()]).map_err(|e| err(&e))?,
+            name: name.to_owned(),
+        };
+        let entered = oci::device_rules()
+            .and_then(|rules| devices::write_rules(&dir, &rules).map_err(|e| err(&e)))
+            .and_then(|()| {
+                SelfJoin::open([dir.clone()])
+                    .and_then(|j| j.join())
+                    .map_err(|e| err(&e))
+            });
+        match entered {
+            Ok(()) => Ok(Some(this)),
+            Err(e) => {
+                this.remove();
+                Err(e)
+            }
         }
     }
-}
 
-/// `cgroup` (absolute within each hierarchy) under every mounted hierarchy: each v1
-/// controller directory of `/sys/fs/cgroup`, and `/sys/fs/cgroup` itself for v2.
-fn cgroup_dirs(cgroup: &Path) -> Vec<std::path::PathBuf> {
-    let rel = cgroup.strip_prefix("/").unwrap_or(cgroup);
-    let root = Path::new("/sys/fs/cgroup");
-    let mut dirs: Vec<_> = std::fs::read_dir(root)
-        .map(|d| d.flatten().map(|e| e.path().join(rel)).collect())
-        .unwrap_or_default();
-    dirs.push(root.join(rel));
-    dirs
-}
+    fn dir(&self) -> std::path::PathBuf {
+        Path::new("/proc/self/fd")
+            .join(self.parent.as_raw_fd().to_string())
+            .join(&self.name)
+    }
 
-/// Removes the task's cgroup in every hierarchy, killing anything the task left in it (as
-/// libcgroups' remove does), retrying briefly while the kernel finishes the exits.
-fn remove_cgroup(cgroup: &Path) {
-    for dir in cgroup_dirs(cgroup).into_iter().filter(|d| d.is_dir()) {
+    fn leave(&self) {
+        if let Err(e) = self.parent_tasks.join() {
+            eprintln!("mesos-containerizer: leaving the task's cgroup: {e}");
+        }
+    }
+
+    /// Removes the cgroup, killing anything the task left in it (as libcgroups' remove does),
+    /// retrying briefly while the kernel finishes the exits.
+    fn remove(&self) {
+        self.leave();
+        let dir = self.dir();
         for attempt in 0..50 {
             if std::fs::remove_dir(&dir).is_ok() || !dir.exists() {
-                break;
+                return;
             }
             let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
             for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
@@ -237,6 +320,39 @@ fn remove_cgroup(cgroup: &Path) {
         }
     }
 }
+
+/// Moves this helper into a mount namespace of its own in which `/sys/fs/cgroup` is an empty
+/// read-only tmpfs, so that libcontainer (whose container namespaces are made from this one)
+/// sees a cgroup v1 layout with no hierarchy and moves no process (see [`TaskCgroup`]). The
+/// container never mounts cgroups itself (`oci::spec` leaves `/sys/fs/cgroup` out).
+fn hide_cgroup_mounts() -> Result<(), String> {
+    let err =
+        |what: &str, e: Errno| format!("hiding the cgroup mounts from libcontainer: {what}: {e}");
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS).map_err(|e| err("unshare", e))?;
+    // A slave mount: nothing done here propagates back to the executor's namespace.
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_SLAVE,
+        None::<&str>,
+    )
+    .map_err(|e| err("making / a slave mount", e))?;
+    match umount2(CGROUP_MOUNT, MntFlags::MNT_DETACH) {
+        Ok(()) | Err(Errno::EINVAL) | Err(Errno::ENOENT) => {}
+        Err(e) => return Err(err("unmounting /sys/fs/cgroup", e)),
+    }
+    mount(
+        Some("tmpfs"),
+        CGROUP_MOUNT,
+        Some("tmpfs"),
+        MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        Some("size=4k,mode=0555"),
+    )
+    .map_err(|e| err("mounting a tmpfs on /sys/fs/cgroup", e))
+}
+
+const CGROUP_MOUNT: &str = "/sys/fs/cgroup";
 
 /// Reaps whatever children are left (libcontainer's intermediate and init after a failed
 /// create), waiting at most `limit` for them to exit.

@@ -1,0 +1,159 @@
+//! Moving a process into its cgroups without the kernel's global migration lock (cgroup v1).
+//!
+//! Writing a pid to `cgroup.procs` or `tasks` takes the kernel's global
+//! `cgroup_threadgroup_rwsem` for writing. After a quiet spell, taking it first waits for an
+//! RCU grace period: 7–16 ms measured for one launch's first migration on this project's
+//! 6.18 test host. Writing `0` to a v1 `tasks` file instead moves only the calling thread, and
+//! the kernel takes no global lock for that (`cgroup_procs_write_start` in
+//! kernel/cgroup/cgroup.c: `pid == 0 && !threadgroup` → `CGRP_ATTACH_LOCK_NONE`). A
+//! single-threaded process that moves itself this way, and whose children inherit its cgroups
+//! at fork, never waits. cgroup v2 has no equivalent file (`cgroup.threads` moves threads only
+//! inside a threaded subtree); there the way around the lock is `clone3(CLONE_INTO_CGROUP)`.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::CgroupError;
+
+/// The `tasks` files of a set of v1 cgroups, opened ahead of time (before any namespace or
+/// mount change, and with the opener's credentials, which the kernel checks on write).
+#[derive(Debug)]
+pub struct SelfJoin {
+    files: Vec<(PathBuf, File)>,
+}
+
+impl SelfJoin {
+    /// Opens `<dir>/tasks` for each cgroup directory, once per distinct hierarchy (`cpu` and
+    /// `cpuacct` are often one).
+    pub fn open(dirs: impl IntoIterator<Item = PathBuf>) -> Result<Self, CgroupError> {
+        let mut seen = Vec::new();
+        let mut files = Vec::new();
+        for dir in dirs {
+            let real = std::fs::canonicalize(&dir).map_err(|source| CgroupError::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            if seen.contains(&real) {
+                continue;
+            }
+            let path = real.join("tasks");
+            let file =
+                File::options()
+                    .write(true)
+                    .open(&path)
+                    .map_err(|source| CgroupError::Io {
+                        path: path.clone(),
+                        source,
+                    })?;
+            seen.push(real);
+            files.push((path, file));
+        }
+        Ok(Self { files })
+    }
+
+    /// Moves the calling thread into every cgroup. Only a single-threaded process is moved
+    /// whole this way: call it where no other thread exists (a freshly cloned child).
+    pub fn join(&self) -> Result<(), CgroupError> {
+        for (path, file) in &self.files {
+            // One write(2) of "0": `&File` implements Write without buffering.
+            let mut file: &File = file;
+            file.write_all(b"0").map_err(|source| CgroupError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The `tasks` files this joins.
+    pub fn files(&self) -> impl Iterator<Item = &Path> {
+        self.files.iter().map(|(p, _)| p.as_path())
+    }
+}
+
+/// Gives `dir` (a v1 cpuset cgroup below `mount`, already created) and each cpuset between
+/// them the CPUs and memory nodes of its parent where it has none yet: a v1 cpuset with an
+/// empty `cpuset.cpus` refuses every task. libcgroups does the same in its `add_task`.
+pub(super) fn seed_cpuset(mount: &Path, dir: &Path) -> Result<(), CgroupError> {
+    let Ok(rel) = dir.strip_prefix(mount) else {
+        return Ok(());
+    };
+    for file in ["cpuset.cpus", "cpuset.mems"] {
+        let mut current = mount.to_owned();
+        for component in rel.components() {
+            let read = |p: &Path| {
+                std::fs::read_to_string(p).map_err(|source| CgroupError::Io {
+                    path: p.to_owned(),
+                    source,
+                })
+            };
+            let parent_value = read(&current.join(file))?;
+            current.push(component);
+            let child = current.join(file);
+            if read(&child)?.trim().is_empty() {
+                std::fs::write(&child, parent_value.trim()).map_err(|source| CgroupError::Io {
+                    path: child.clone(),
+                    source,
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpusets_are_seeded_from_their_parents_down_to_the_cgroup() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mount = tmp.path();
+        let dir = mount.join("mesos/c1");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(mount.join("cpuset.cpus"), "0-1\n").unwrap();
+        std::fs::write(mount.join("cpuset.mems"), "0\n").unwrap();
+        for d in [mount.join("mesos"), dir.clone()] {
+            std::fs::write(d.join("cpuset.cpus"), "\n").unwrap();
+            std::fs::write(d.join("cpuset.mems"), "").unwrap();
+        }
+        // A level that already has CPUs keeps them.
+        std::fs::write(mount.join("mesos/cpuset.cpus"), "1\n").unwrap();
+        seed_cpuset(mount, &dir).unwrap();
+        let read = |p: PathBuf| std::fs::read_to_string(p).unwrap();
+        assert_eq!(read(mount.join("mesos/cpuset.cpus")), "1\n");
+        assert_eq!(read(mount.join("mesos/cpuset.mems")), "0");
+        assert_eq!(read(dir.join("cpuset.cpus")), "1");
+        assert_eq!(read(dir.join("cpuset.mems")), "0");
+    }
+
+    #[test]
+    fn a_thread_joins_a_real_v1_cgroup_by_writing_zero() {
+        let mount = Path::new("/sys/fs/cgroup/pids");
+        if !nix::unistd::geteuid().is_root() || !mount.join("tasks").exists() {
+            eprintln!("SKIPPED: needs root and a cgroup v1 pids hierarchy");
+            return;
+        }
+        let dir = mount.join(format!("meseta-join-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let join = SelfJoin::open([dir.clone(), dir.clone()]).unwrap();
+        assert_eq!(join.files().count(), 1, "one file per hierarchy");
+        // A thread of its own: only the writing thread moves, the rest of the process stays.
+        let moved = std::thread::spawn(move || {
+            join.join().unwrap();
+            std::fs::read_to_string("/proc/thread-self/cgroup").unwrap()
+        })
+        .join()
+        .unwrap();
+        let main = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+        let _ = std::fs::remove_dir(&dir);
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let in_it = |text: &str| {
+            text.lines()
+                .any(|l| l.contains(":pids:") && l.ends_with(&name))
+        };
+        assert!(in_it(&moved), "the thread is not in {name}: {moved}");
+        assert!(!in_it(&main), "the main thread moved too: {main}");
+    }
+}
