@@ -33,9 +33,6 @@ pub struct Options {
     pub warm: usize,
     /// Run `docker run` side by side (off: Meseta alone, on a host without dockerd).
     pub docker: bool,
-    /// Prime the cgroup migration at the start of each launch, as the agent does (off: to
-    /// see what the priming saves).
-    pub prime: bool,
 }
 
 struct Meseta {
@@ -43,17 +40,12 @@ struct Meseta {
     launcher_dir: std::path::PathBuf,
     work: std::path::PathBuf,
     registry: String,
-    prime: bool,
 }
 
 impl Meseta {
     /// Fetch (pull or cache) + provision + launch `sh -c true` + wait + destroy.
     async fn launch(&self, store: &Path, id: &str) -> Result<Duration> {
         let start = Instant::now();
-        // Where the agent's launch path does the same (daemon::launch).
-        if self.prime {
-            self.containerizer.prime_launch();
-        }
         let images = ImageConfig {
             registry: self.registry.clone(),
             store_dir: store.to_owned(),
@@ -178,7 +170,6 @@ pub async fn run(opts: &Options) -> Result<String> {
         launcher_dir,
         work: dir.path().to_owned(),
         registry: registry.url.clone(),
-        prime: opts.prime,
     };
     let port = registry
         .url
@@ -233,11 +224,10 @@ pub async fn run(opts: &Options) -> Result<String> {
          Meseta: mesos containerizer (supervisor, cgroups cpu+mem, mount ns) → `mesos-containerizer run-task` (oci-spec + libcontainer) in an overlay rootfs with its own upper layer; \
          cold = empty store (pull + verify + unpack + provision + launch + destroy), warm = image cached. \
          docker: `docker run --rm` of the same image pulled by dockerd from the same registry; cold after `docker rmi`. \
-         {} cold and {} warm runs each, alternating, with a 0.5 s pause before each run.{}{}\n\n",
+         {} cold and {} warm runs each, alternating, with a 0.5 s pause before each run.{}\n\n",
         opts.cold,
         opts.warm,
         if opts.docker { "" } else { " **docker run was not measured (--without-docker).**" },
-        if opts.prime { "" } else { " **The launch-start cgroup priming was off (--no-prime).**" },
     ));
     out.push_str(&format!(
         "Host: the first `cgroup.procs` write after a 0.5 s pause took {probe} (a kernel that must \

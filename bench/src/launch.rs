@@ -160,8 +160,6 @@ async fn meseta_run(
     id: &str,
 ) -> Result<Duration> {
     let start = Instant::now();
-    // Where the agent's launch path does the same (daemon::launch).
-    c.prime_launch();
     let command = Command {
         argv: vec!["/bin/true".into()],
         env: vec![("PATH".into(), "/bin".into())],

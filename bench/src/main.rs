@@ -88,10 +88,6 @@ enum Cmd {
         /// Measure Meseta alone (a host without dockerd): no `docker run`, no ratio.
         #[arg(long)]
         without_docker: bool,
-        /// Leave out the cgroup priming the agent does when a launch begins, to see what it
-        /// saves on a kernel whose first cgroup migration waits for an RCU grace period.
-        #[arg(long)]
-        no_prime: bool,
     },
 }
 
@@ -197,7 +193,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             cold,
             warm,
             without_docker,
-            no_prime,
         } => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -207,7 +202,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 cold,
                 warm,
                 docker: !without_docker,
-                prime: !no_prime,
             };
             let out = rt.block_on(meseta_bench::image::run(&opts))?;
             print!("{out}");

@@ -200,15 +200,6 @@ impl MesosContainerizer {
         self.cgroups.as_ref()
     }
 
-    /// Call when a container's launch begins, before its image and sandbox are prepared: the
-    /// kernel's wait before the first cgroup migration then overlaps that work
-    /// ([`Cgroups::prime_migrations`]).
-    pub fn prime_launch(&self) {
-        if let Some(cg) = &self.cgroups {
-            cg.prime_migrations();
-        }
-    }
-
     /// Ids of the containers this containerizer knows.
     pub fn containers(&self) -> Vec<String> {
         let map = self.containers.lock().unwrap_or_else(|p| p.into_inner());

@@ -147,7 +147,6 @@ async fn launch(agent: Arc<Agent>, mut job: Job) {
     let fw_id = job.framework.id.clone().unwrap_or_default();
     let ex_id = job.executor.executor_id.clone();
     let container_id = job.container_id.clone();
-    agent.containerizer.prime_launch();
     if let Err(message) =
         super::containerizers::admit(&agent, &mut job.executor, &container_id).await
     {

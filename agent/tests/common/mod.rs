@@ -34,6 +34,11 @@ pub struct Harness {
 
 impl Harness {
     pub fn new(isolation: &str, cfs: bool) -> Self {
+        Self::with_hierarchy(isolation, cfs, Path::new("/sys/fs/cgroup"))
+    }
+
+    /// As [`Harness::new`], with `--cgroups_hierarchy=hierarchy`.
+    pub fn with_hierarchy(isolation: &str, cfs: bool, hierarchy: &Path) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let cgroups_root = format!(
             "meseta-test-{}",
@@ -46,6 +51,7 @@ impl Harness {
             Isolation::parse(isolation).unwrap(),
         );
         config.cgroups_root = cgroups_root.clone();
+        config.cgroups_hierarchy = hierarchy.to_owned();
         config.cgroups_enable_cfs = cfs;
         config.default_kill_grace = Duration::from_secs(2);
         let containerizer = MesosContainerizer::new(config).unwrap();

@@ -5,7 +5,9 @@
 //! unified mount. Creation and limits go through youki's `libcgroups` managers; usage is read
 //! per controller in [`stats`], best effort, as Mesos does.
 //!
-//! Lifecycle: [`Cgroups::create`] (mkdir + attach the container's first process + write limits)
+//! Lifecycle: [`Cgroups::create`] (mkdir + attach the container's first process + write limits;
+//! the supervisor instead prepares the cgroup so that its first process gets in without the
+//! kernel's global migration lock, see [`SelfJoin`] and [`CloneInto`])
 //! → [`Cgroups::statistics`] / [`Cgroups::oom_killed`] while it runs →
 //! [`Cgroups::destroy`] (freeze, SIGKILL every process, thaw, wait until empty, rmdir).
 //! Every step is idempotent, so a destroy after a crash can simply be run again.
@@ -13,7 +15,6 @@
 pub mod devices;
 mod join;
 mod oom;
-mod prime;
 mod stats;
 
 use std::path::{Path, PathBuf};
@@ -25,7 +26,7 @@ use libcgroups::common::{
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-pub use self::join::SelfJoin;
+pub use self::join::{CloneInto, SelfJoin};
 pub use self::oom::OomWatch;
 pub use self::stats::read_counter;
 use crate::limits::Limits;
@@ -133,16 +134,6 @@ impl Cgroups {
     /// The detected version.
     pub fn version(&self) -> CgroupVersion {
         self.version
-    }
-
-    /// Call when a launch begins: starts, on a background thread, the kernel's wait that the
-    /// launch's first cgroup migration would otherwise pay in full (see [`prime`]).
-    pub fn prime_migrations(&self) {
-        // On v1 a container's first process moves itself without the global lock
-        // (`SelfJoin`), so a launch has no grace period to hide.
-        if self.version == CgroupVersion::V2 {
-            prime::prime(self.version, &self.hierarchy);
-        }
     }
 
     /// The container's cgroup relative to each hierarchy, e.g. `/mesos/<id>`.
@@ -379,6 +370,51 @@ impl ContainerCgroup {
             dirs.push(dir);
         }
         SelfJoin::open(dirs).map(Some)
+    }
+
+    /// cgroup v2: creates the container's cgroup and opens it, so that the container's first
+    /// process can be created inside it ([`CloneInto`]) instead of being moved there. As
+    /// libcgroups' v2 manager does, every available controller it knows is enabled in the
+    /// `cgroup.subtree_control` of the root and of each level above the container (best
+    /// effort: a limit needing a missing one fails when applied). `None` on cgroup v1.
+    pub fn prepare_clone_into(&self) -> Result<Option<CloneInto>, CgroupError> {
+        if self.cgroups.version != CgroupVersion::V2 {
+            return Ok(None);
+        }
+        const KNOWN: &[&str] = &["cpu", "cpuset", "hugetlb", "io", "memory", "pids"];
+        let hierarchy = &self.cgroups.hierarchy;
+        let controllers_file = hierarchy.join("cgroup.controllers");
+        let available =
+            std::fs::read_to_string(&controllers_file).map_err(|source| CgroupError::Io {
+                path: controllers_file,
+                source,
+            })?;
+        let enable: Vec<String> = available
+            .split_whitespace()
+            .filter(|c| KNOWN.contains(c))
+            .map(|c| format!("+{c}"))
+            .collect();
+        let enable_in = |dir: &Path| {
+            for c in &enable {
+                let _ = std::fs::write(dir.join("cgroup.subtree_control"), c);
+            }
+        };
+        enable_in(hierarchy);
+        let rel = self.cgroup();
+        let mut components = rel.components().skip(1).peekable();
+        let mut dir = hierarchy.clone();
+        while let Some(component) = components.next() {
+            dir.push(component);
+            match std::fs::create_dir(&dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(source) => return Err(CgroupError::Io { path: dir, source }),
+            }
+            if components.peek().is_some() {
+                enable_in(&dir);
+            }
+        }
+        CloneInto::open(&dir).map(Some)
     }
 
     /// Writes `limits` to the enabled controllers of the (existing) cgroup.

@@ -69,6 +69,37 @@ fn v2_create_writes_limits_in_v2_units() {
 }
 
 #[test]
+fn v2_prepare_clone_into_enables_controllers_above_the_container_then_limits_apply() {
+    let tmp = tempfile::tempdir().unwrap();
+    fake_v2_tree(tmp.path(), "c2");
+    // The controllers file also lists one libcgroups does not know; it is left alone.
+    fs::write(
+        tmp.path().join("cgroup.controllers"),
+        "cpuset cpu io memory hugetlb pids misc\n",
+    )
+    .unwrap();
+    let cg = Cgroups::with_version(CgroupVersion::V2, tmp.path(), "mesos");
+    let opened = cg.open("c2").unwrap();
+    assert!(opened.prepare_self_join().unwrap().is_none(), "v1 only");
+    assert!(opened.prepare_clone_into().unwrap().is_some());
+    let limits = Limits::new(Some(0.5), Some(64.0), true).unwrap();
+    let all = Controllers {
+        cpu: true,
+        memory: true,
+        pids: false,
+    };
+    opened.limit(&limits, all).unwrap();
+    let read = |p: &str| fs::read_to_string(tmp.path().join(p)).unwrap();
+    // A fake file keeps only the last write: the last known controller in the list.
+    assert_eq!(read("cgroup.subtree_control"), "+pids");
+    assert_eq!(read("mesos/cgroup.subtree_control"), "+pids");
+    assert_eq!(read("mesos/c2/cpu.max"), "50000 100000");
+    assert_eq!(read("mesos/c2/memory.max"), (64u64 << 20).to_string());
+    // Nothing was moved: the process is created inside.
+    assert_eq!(read("mesos/c2/cgroup.procs"), "");
+}
+
+#[test]
 fn v2_statistics_come_from_cpu_stat_memory_stat_and_procs() {
     let tmp = tempfile::tempdir().unwrap();
     fake_v2_tree(tmp.path(), "c2");

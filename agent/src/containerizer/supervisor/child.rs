@@ -59,18 +59,23 @@ pub(super) fn run(plan: &ChildPlan<'_>) -> isize {
 
 enum Never {}
 
+/// Makes every mount of this (new) mount namespace a slave: mounts made here never propagate
+/// back to the namespace it was copied from, while that one's still reach us.
+pub(super) fn make_mounts_slave() -> nix::Result<()> {
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_SLAVE,
+        None::<&str>,
+    )
+}
+
 fn setup_and_exec(plan: &ChildPlan<'_>) -> Result<Never, String> {
     umask(Mode::from_bits_truncate(0o022));
     let ns = plan.info.namespaces;
     if ns.mount {
-        mount(
-            None::<&str>,
-            "/",
-            None::<&str>,
-            MsFlags::MS_REC | MsFlags::MS_SLAVE,
-            None::<&str>,
-        )
-        .map_err(|e| format!("making / a slave mount: {e}"))?;
+        make_mounts_slave().map_err(|e| format!("making / a slave mount: {e}"))?;
         match &plan.info.rootfs {
             Some(rootfs) => enter_rootfs(rootfs, &plan.info.sandbox)?,
             None if ns.pid => mount_proc(Path::new("/proc"))?,

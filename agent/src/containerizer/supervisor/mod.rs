@@ -4,8 +4,9 @@
 //! container for its whole life and outlives an agent restart:
 //!
 //! ```text
-//!  read launch_info ─► clone(namespaces) ─► cgroups: create, attach, limit ─► "go"
-//!        ─► child execs (or reports why not) ─► report "ok <pid>" to the agent
+//!  read launch_info ─► cgroups: create ─► clone(namespaces; on v2 into the cgroup)
+//!        ─► cgroups: limit ─► "go" ─► (v1: child moves itself in) child execs (or reports
+//!        why not) ─► report "ok <pid>" to the agent
 //!        ─► supervise: reap on SIGCHLD, SIGTERM(+grace via sigqueue) kills the container
 //!        ─► container gone: OOM? ─► destroy cgroups ─► write `termination` ─► exit
 //! ```
@@ -166,43 +167,71 @@ fn block_signals() -> Result<SignalFd, String> {
 fn launch(info: &LaunchInfo) -> Result<(Pid, Option<ContainerCgroup>, Option<OomWatch>), String> {
     let (go_r, go_w) = pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
     let (err_r, err_w) = pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
-    // On cgroup v1 the cgroups exist before the clone and the child moves itself in (no
-    // global migration lock, see `SelfJoin`); on v2 we move it once it exists.
-    let (cgroup, join) = match &info.cgroups {
-        None => (None, None),
+    // The cgroups exist before the child does, and it gets into them without the kernel's
+    // global migration lock: on v1 it moves itself in (`SelfJoin`), on v2 it is created inside
+    // (`CloneInto`). Only where clone3 cannot do that (kernels before 5.7) do we move it.
+    let (cgroup, join, clone_into) = match &info.cgroups {
+        None => (None, None, None),
         Some(spec) => {
             let cgroups = Cgroups::with_version(spec.version, &spec.hierarchy, &spec.root);
-            let cg = cgroups
-                .open(&info.container_id)
-                .map_err(|e| format!("setting up cgroups: {e}"))?;
-            let join = cg
-                .prepare_self_join()
-                .map_err(|e| format!("setting up cgroups: {e}"))?;
-            (Some((cg, spec.controllers)), join)
+            let prepared = cgroups.open(&info.container_id).and_then(|cg| {
+                let join = cg.prepare_self_join()?;
+                let into = cg.prepare_clone_into()?;
+                Ok((cg, join, into))
+            });
+            let (cg, join, into) = prepared.map_err(|e| format!("setting up cgroups: {e}"))?;
+            (Some((cg, spec.controllers)), join, into)
         }
     };
     let plan = plan(info, go_r, err_w, join.as_ref())?;
-    let mut stack = vec![0u8; CHILD_STACK];
     let flags: CloneFlags = info.namespaces.clone_flags();
-    // SAFETY: the supervisor is single-threaded, so the child is a consistent copy of it; the
-    // callback only touches `plan`, which lives until after the child has exec'd or exited.
-    let child = unsafe {
-        nix::sched::clone(
-            Box::new(|| child::run(&plan)),
-            &mut stack,
-            flags,
-            Some(libc::SIGCHLD),
-        )
+    let mut created_inside = false;
+    let mut child = None;
+    if let Some(into) = &clone_into {
+        // SAFETY: the supervisor is single-threaded, so the child is a consistent copy of it.
+        match unsafe { into.fork(flags) } {
+            Ok(None) => {
+                let code = child::run(&plan);
+                // SAFETY: the child ends here without unwinding into the supervisor's code.
+                unsafe { libc::_exit(i32::try_from(code).unwrap_or(127)) }
+            }
+            Ok(Some(pid)) => {
+                created_inside = true;
+                child = Some(pid);
+            }
+            Err(e) => eprintln!(
+                "mesos-containerizer: clone3(CLONE_INTO_CGROUP) failed ({e}); moving the \
+                 container's first process into its cgroup instead"
+            ),
+        }
     }
-    .map_err(|e| format!("clone({flags:?}): {e}"))?;
+    let child = match child {
+        Some(pid) => pid,
+        None => {
+            let mut stack = vec![0u8; CHILD_STACK];
+            // SAFETY: the supervisor is single-threaded, so the child is a consistent copy of
+            // it; the callback only touches `plan`, which lives until after the child has
+            // exec'd or exited.
+            unsafe {
+                nix::sched::clone(
+                    Box::new(|| child::run(&plan)),
+                    &mut stack,
+                    flags,
+                    Some(libc::SIGCHLD),
+                )
+            }
+            .map_err(|e| format!("clone({flags:?}): {e}"))?
+        }
+    };
     drop(plan);
     let joins_itself = join.is_some();
     drop(join);
+    drop(clone_into);
 
     let cgroup = match cgroup {
         None => None,
         Some((cg, controllers)) => {
-            let placed = if joins_itself {
+            let placed = if joins_itself || created_inside {
                 cg.limit(&info.limits, controllers)
             } else {
                 cg.attach(child, &info.limits, controllers)

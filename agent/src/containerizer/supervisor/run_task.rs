@@ -329,15 +329,8 @@ fn hide_cgroup_mounts() -> Result<(), String> {
     let err =
         |what: &str, e: Errno| format!("hiding the cgroup mounts from libcontainer: {what}: {e}");
     nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS).map_err(|e| err("unshare", e))?;
-    // A slave mount: nothing done here propagates back to the executor's namespace.
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_SLAVE,
-        None::<&str>,
-    )
-    .map_err(|e| err("making / a slave mount", e))?;
+    // Nothing done here propagates back to the executor's namespace.
+    super::child::make_mounts_slave().map_err(|e| err("making / a slave mount", e))?;
     match umount2(CGROUP_MOUNT, MntFlags::MNT_DETACH) {
         Ok(()) | Err(Errno::EINVAL) | Err(Errno::ENOENT) => {}
         Err(e) => return Err(err("unmounting /sys/fs/cgroup", e)),
