@@ -186,6 +186,82 @@ impl Cgroups {
         }
     }
 
+    /// cgroup v1: creates the container's cgroup in every mounted hierarchy (a cpuset seeded
+    /// from its parent) and opens them, so that the container's first process can move itself
+    /// in with [`SelfJoin::join`] without the kernel's global migration lock (see
+    /// [`SelfJoin`]). `None` on cgroup v2 (see [`Cgroups::prepare_clone_into`]). Needs no
+    /// libcgroups manager (building one parses mountinfo once per controller, ~1.5 ms), so it
+    /// can run before the clone while [`Cgroups::open`] runs after it.
+    pub fn prepare_self_join(&self, container_id: &str) -> Result<Option<SelfJoin>, CgroupError> {
+        if self.version != CgroupVersion::V1 {
+            return Ok(None);
+        }
+        let rel = self.cgroup(container_id)?;
+        let rel = rel.strip_prefix("/").unwrap_or(&rel);
+        let mut dirs = Vec::new();
+        for ctrl in V1_CONTROLLERS.iter().filter(|c| !c.contains(',')) {
+            let mount = self.hierarchy.join(ctrl);
+            if !mount.join("tasks").exists() {
+                continue;
+            }
+            let dir = mount.join(rel);
+            std::fs::create_dir_all(&dir).map_err(|source| CgroupError::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            if *ctrl == "cpuset" {
+                join::seed_cpuset(&mount, &dir)?;
+            }
+            dirs.push(dir);
+        }
+        SelfJoin::open(dirs).map(Some)
+    }
+
+    /// cgroup v2: creates the container's cgroup and opens it, so that the container's first
+    /// process can be created inside it ([`CloneInto`]) instead of being moved there. As
+    /// libcgroups' v2 manager does, every available controller it knows is enabled in the
+    /// `cgroup.subtree_control` of the root and of each level above the container (best
+    /// effort: a limit needing a missing one fails when applied). `None` on cgroup v1.
+    pub fn prepare_clone_into(&self, container_id: &str) -> Result<Option<CloneInto>, CgroupError> {
+        if self.version != CgroupVersion::V2 {
+            return Ok(None);
+        }
+        const KNOWN: &[&str] = &["cpu", "cpuset", "hugetlb", "io", "memory", "pids"];
+        let hierarchy = &self.hierarchy;
+        let controllers_file = hierarchy.join("cgroup.controllers");
+        let available =
+            std::fs::read_to_string(&controllers_file).map_err(|source| CgroupError::Io {
+                path: controllers_file,
+                source,
+            })?;
+        let enable: Vec<String> = available
+            .split_whitespace()
+            .filter(|c| KNOWN.contains(c))
+            .map(|c| format!("+{c}"))
+            .collect();
+        let enable_in = |dir: &Path| {
+            for c in &enable {
+                let _ = std::fs::write(dir.join("cgroup.subtree_control"), c);
+            }
+        };
+        enable_in(hierarchy);
+        let rel = self.cgroup(container_id)?;
+        let mut components = rel.components().skip(1).peekable();
+        let mut dir = hierarchy.clone();
+        while let Some(component) = components.next() {
+            dir.push(component);
+            match std::fs::create_dir(&dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(source) => return Err(CgroupError::Io { path: dir, source }),
+            }
+            if components.peek().is_some() {
+                enable_in(&dir);
+            }
+        }
+        CloneInto::open(&dir).map(Some)
+    }
+
     /// Opens the container's cgroup (it need not exist yet). On v1 this discovers every
     /// controller's mount point, so open once and keep the handle.
     pub fn open(&self, container_id: &str) -> Result<ContainerCgroup, CgroupError> {
@@ -341,80 +417,6 @@ impl ContainerCgroup {
             .add_task(pid)
             .map_err(|e| manager_error(&self.cgroup(), e))?;
         self.limit(limits, controllers)
-    }
-
-    /// cgroup v1: creates the container's cgroup in every mounted hierarchy (a cpuset seeded
-    /// from its parent) and opens them, so that the container's first process can move itself
-    /// in with [`SelfJoin::join`] without the kernel's global migration lock (see
-    /// [`SelfJoin`]). `None` on cgroup v2, where [`ContainerCgroup::attach`] moves the process.
-    pub fn prepare_self_join(&self) -> Result<Option<SelfJoin>, CgroupError> {
-        if self.cgroups.version != CgroupVersion::V1 {
-            return Ok(None);
-        }
-        let rel = self.cgroup();
-        let rel = rel.strip_prefix("/").unwrap_or(&rel);
-        let mut dirs = Vec::new();
-        for ctrl in V1_CONTROLLERS.iter().filter(|c| !c.contains(',')) {
-            let mount = self.cgroups.hierarchy.join(ctrl);
-            if !mount.join("tasks").exists() {
-                continue;
-            }
-            let dir = mount.join(rel);
-            std::fs::create_dir_all(&dir).map_err(|source| CgroupError::Io {
-                path: dir.clone(),
-                source,
-            })?;
-            if *ctrl == "cpuset" {
-                join::seed_cpuset(&mount, &dir)?;
-            }
-            dirs.push(dir);
-        }
-        SelfJoin::open(dirs).map(Some)
-    }
-
-    /// cgroup v2: creates the container's cgroup and opens it, so that the container's first
-    /// process can be created inside it ([`CloneInto`]) instead of being moved there. As
-    /// libcgroups' v2 manager does, every available controller it knows is enabled in the
-    /// `cgroup.subtree_control` of the root and of each level above the container (best
-    /// effort: a limit needing a missing one fails when applied). `None` on cgroup v1.
-    pub fn prepare_clone_into(&self) -> Result<Option<CloneInto>, CgroupError> {
-        if self.cgroups.version != CgroupVersion::V2 {
-            return Ok(None);
-        }
-        const KNOWN: &[&str] = &["cpu", "cpuset", "hugetlb", "io", "memory", "pids"];
-        let hierarchy = &self.cgroups.hierarchy;
-        let controllers_file = hierarchy.join("cgroup.controllers");
-        let available =
-            std::fs::read_to_string(&controllers_file).map_err(|source| CgroupError::Io {
-                path: controllers_file,
-                source,
-            })?;
-        let enable: Vec<String> = available
-            .split_whitespace()
-            .filter(|c| KNOWN.contains(c))
-            .map(|c| format!("+{c}"))
-            .collect();
-        let enable_in = |dir: &Path| {
-            for c in &enable {
-                let _ = std::fs::write(dir.join("cgroup.subtree_control"), c);
-            }
-        };
-        enable_in(hierarchy);
-        let rel = self.cgroup();
-        let mut components = rel.components().skip(1).peekable();
-        let mut dir = hierarchy.clone();
-        while let Some(component) = components.next() {
-            dir.push(component);
-            match std::fs::create_dir(&dir) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(source) => return Err(CgroupError::Io { path: dir, source }),
-            }
-            if components.peek().is_some() {
-                enable_in(&dir);
-            }
-        }
-        CloneInto::open(&dir).map(Some)
     }
 
     /// Writes `limits` to the enabled controllers of the (existing) cgroup.

@@ -79,9 +79,9 @@ fn v2_prepare_clone_into_enables_controllers_above_the_container_then_limits_app
     )
     .unwrap();
     let cg = Cgroups::with_version(CgroupVersion::V2, tmp.path(), "mesos");
+    assert!(cg.prepare_self_join("c2").unwrap().is_none(), "v1 only");
+    assert!(cg.prepare_clone_into("c2").unwrap().is_some());
     let opened = cg.open("c2").unwrap();
-    assert!(opened.prepare_self_join().unwrap().is_none(), "v1 only");
-    assert!(opened.prepare_clone_into().unwrap().is_some());
     let limits = Limits::new(Some(0.5), Some(64.0), true).unwrap();
     let all = Controllers {
         cpu: true,

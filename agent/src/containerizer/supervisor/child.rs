@@ -2,11 +2,12 @@
 //!
 //! Runs in the freshly cloned process, which is a copy of the single-threaded supervisor, so
 //! allocating and taking locks is safe here (the reason this never runs inside the agent).
-//! Order: mount namespace setup (private propagation, `/proc`, and for a root filesystem `/dev`,
-//! `/sys`, the sandbox, `pivot_root`) → hostname → `lo` → stdio → (in an image: bounding set
-//! narrowed to Docker's default capabilities) → user → working dir → wait for the supervisor to
-//! have set up our cgroups (on v1 we then move ourselves in) → (in an image: capabilities, `no_new_privs`) → signals →
-//! `execve`. Any failure is written to the error
+//! Order: (cgroup v1) move into the container's cgroups → mount namespace setup (private
+//! propagation, `/proc`, and for a root filesystem `/dev`, `/sys`, the sandbox, `pivot_root`)
+//! → hostname → `lo` → stdio → (in an image: bounding set narrowed to Docker's default
+//! capabilities) → user → working dir → wait for the supervisor to have written the cgroup
+//! limits → (in an image: capabilities, `no_new_privs`) → signals → `execve`. Any failure is
+//! written to the error
 //! pipe as one line and the process exits 127, so the supervisor can report it.
 
 use std::ffi::CString;
@@ -72,6 +73,12 @@ pub(super) fn make_mounts_slave() -> nix::Result<()> {
 }
 
 fn setup_and_exec(plan: &ChildPlan<'_>) -> Result<Never, String> {
+    // cgroup v1: into the container's cgroups first, so that the supervisor writes the limits
+    // meanwhile; the command itself still waits for "go", after the limits.
+    if let Some(join) = plan.join {
+        join.join()
+            .map_err(|e| format!("setting up cgroups: joining them: {e}"))?;
+    }
     umask(Mode::from_bits_truncate(0o022));
     let ns = plan.info.namespaces;
     if ns.mount {
@@ -113,10 +120,6 @@ fn setup_and_exec(plan: &ChildPlan<'_>) -> Result<Never, String> {
     match read(plan.go.as_raw_fd(), &mut byte) {
         Ok(1) => {}
         _ => return Err("the supervisor did not finish setting up the container's cgroups".into()),
-    }
-    if let Some(join) = plan.join {
-        join.join()
-            .map_err(|e| format!("setting up cgroups: joining them: {e}"))?;
     }
     if let Some(keep) = &plan.caps {
         restrict_capabilities(keep)?;

@@ -4,9 +4,9 @@
 //! container for its whole life and outlives an agent restart:
 //!
 //! ```text
-//!  read launch_info ─► cgroups: create ─► clone(namespaces; on v2 into the cgroup)
-//!        ─► cgroups: limit ─► "go" ─► (v1: child moves itself in) child execs (or reports
-//!        why not) ─► report "ok <pid>" to the agent
+//!  read launch_info ─► cgroups: create ─► clone(namespaces; v2: inside the cgroup, v1: the
+//!        child moves itself in) ─► cgroups: limit ─► "go" ─► child execs (or reports why
+//!        not) ─► report "ok <pid>" to the agent
 //!        ─► supervise: reap on SIGCHLD, SIGTERM(+grace via sigqueue) kills the container
 //!        ─► container gone: OOM? ─► destroy cgroups ─► write `termination` ─► exit
 //! ```
@@ -170,17 +170,16 @@ fn launch(info: &LaunchInfo) -> Result<(Pid, Option<ContainerCgroup>, Option<Oom
     // The cgroups exist before the child does, and it gets into them without the kernel's
     // global migration lock: on v1 it moves itself in (`SelfJoin`), on v2 it is created inside
     // (`CloneInto`). Only where clone3 cannot do that (kernels before 5.7) do we move it.
-    let (cgroup, join, clone_into) = match &info.cgroups {
+    let (cgroups, join, clone_into) = match &info.cgroups {
         None => (None, None, None),
         Some(spec) => {
             let cgroups = Cgroups::with_version(spec.version, &spec.hierarchy, &spec.root);
-            let prepared = cgroups.open(&info.container_id).and_then(|cg| {
-                let join = cg.prepare_self_join()?;
-                let into = cg.prepare_clone_into()?;
-                Ok((cg, join, into))
-            });
-            let (cg, join, into) = prepared.map_err(|e| format!("setting up cgroups: {e}"))?;
-            (Some((cg, spec.controllers)), join, into)
+            let id = &info.container_id;
+            let prepared = cgroups
+                .prepare_self_join(id)
+                .and_then(|join| Ok((join, cgroups.prepare_clone_into(id)?)));
+            let (join, into) = prepared.map_err(|e| format!("setting up cgroups: {e}"))?;
+            (Some((cgroups, spec.controllers)), join, into)
         }
     };
     let plan = plan(info, go_r, err_w, join.as_ref())?;
@@ -228,16 +227,20 @@ fn launch(info: &LaunchInfo) -> Result<(Pid, Option<ContainerCgroup>, Option<Oom
     drop(join);
     drop(clone_into);
 
-    let cgroup = match cgroup {
+    // While the child sets up its namespaces.
+    let cgroup = match cgroups {
         None => None,
-        Some((cg, controllers)) => {
-            let placed = if joins_itself || created_inside {
-                cg.limit(&info.limits, controllers)
-            } else {
-                cg.attach(child, &info.limits, controllers)
-            };
+        Some((cgroups, controllers)) => {
+            let placed = cgroups.open(&info.container_id).and_then(|cg| {
+                if joins_itself || created_inside {
+                    cg.limit(&info.limits, controllers)?;
+                } else {
+                    cg.attach(child, &info.limits, controllers)?;
+                }
+                Ok(cg)
+            });
             match placed {
-                Ok(()) => Some(cg),
+                Ok(cg) => Some(cg),
                 Err(e) => {
                     let _ = kill(child, Signal::SIGKILL);
                     let _ = waitpid(child, None);
