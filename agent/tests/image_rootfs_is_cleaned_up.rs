@@ -47,6 +47,19 @@ fn setup() -> Setup {
     }
 }
 
+impl Drop for Setup {
+    /// The cgroups root, also when a test failed before its own cleanup.
+    fn drop(&mut self) {
+        for h in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let _ = std::fs::remove_dir(h.path().join(&self.cgroups_root));
+        }
+    }
+}
+
 fn mounted_under(path: &Path) -> Vec<String> {
     let p = path.display().to_string();
     std::fs::read_to_string("/proc/self/mountinfo")
@@ -172,9 +185,6 @@ async fn destroying_a_running_image_task_leaves_nothing_behind() {
         );
     }
     assert_eq!(cgroups_left(&s.cgroups_root), Vec::<PathBuf>::new());
-    for h in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
-        let _ = std::fs::remove_dir(h.path().join(&s.cgroups_root));
-    }
 }
 
 #[tokio::test]
@@ -231,9 +241,6 @@ async fn the_helper_removes_the_task_cgroup_and_state_when_the_task_ends() {
     );
     assert_eq!(stdout.trim(), "exit=0", "the helper left something behind");
     assert_eq!(cgroups_left(&s.cgroups_root), Vec::<PathBuf>::new());
-    for h in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
-        let _ = std::fs::remove_dir(h.path().join(&s.cgroups_root));
-    }
 }
 
 #[tokio::test]
@@ -271,7 +278,4 @@ async fn an_image_task_may_use_only_the_default_devices() {
     assert!(err.contains("Operation not permitted"), "{err}");
     assert!(stdout.contains("null=0"), "/dev/null was refused: {stdout}");
     assert_eq!(cgroups_left(&s.cgroups_root), Vec::<PathBuf>::new());
-    for h in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
-        let _ = std::fs::remove_dir(h.path().join(&s.cgroups_root));
-    }
 }

@@ -244,6 +244,8 @@ struct TaskCgroup {
     /// Joining the parent again is how this helper leaves.
     parent_tasks: SelfJoin,
     name: std::ffi::OsString,
+    /// Whether this helper is (still) in the cgroup.
+    inside: std::cell::Cell<bool>,
 }
 
 impl TaskCgroup {
@@ -274,12 +276,14 @@ impl TaskCgroup {
                 .map_err(|e| err(&format!("{}: {e}", parent.display())))?,
             parent_tasks: SelfJoin::open([parent.to_owned()]).map_err(|e| err(&e))?,
             name: name.to_owned(),
+            inside: std::cell::Cell::new(false),
         };
         let entered = oci::device_rules()
             .and_then(|rules| devices::write_rules(&dir, &rules).map_err(|e| err(&e)))
             .and_then(|()| {
                 SelfJoin::open([dir.clone()])
                     .and_then(|j| j.join())
+                    .map(|()| this.inside.set(true))
                     .map_err(|e| err(&e))
             });
         match entered {
@@ -298,6 +302,9 @@ impl TaskCgroup {
     }
 
     fn leave(&self) {
+        if !self.inside.replace(false) {
+            return;
+        }
         if let Err(e) = self.parent_tasks.join() {
             eprintln!("mesos-containerizer: leaving the task's cgroup: {e}");
         }
