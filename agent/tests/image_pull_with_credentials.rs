@@ -106,18 +106,12 @@ fn start_cluster(reg: &Registry, store: &Path, config: &str) -> Cluster {
 }
 
 fn run_image_task(cluster: &Cluster, expect_failure: Option<&str>) {
-    let mut command = cluster.scenario_command("image_task", 120);
-    command.env("IMAGE_NAME", format!("{REPO}:v1"));
+    let image = format!("{REPO}:v1");
+    let mut env = vec![("IMAGE_NAME", image.as_str())];
     if let Some(text) = expect_failure {
-        command.env("IMAGE_EXPECT_FAILURE", text);
+        env.push(("IMAGE_EXPECT_FAILURE", text));
     }
-    let out = command.output().expect("scenario.py");
-    assert!(
-        out.status.success(),
-        "scenario failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        cluster.logs()
-    );
+    cluster.run_scenario("image_task", 120, &env);
 }
 
 #[test]

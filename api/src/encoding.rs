@@ -3,6 +3,8 @@
 //! * `bytes` fields travel as standard base64 strings ([`Bytes`]);
 //! * an unrecognised name in an *optional* enum field is dropped (proto2 semantics), which
 //!   [`lenient_enum`] reproduces; required enums and the `type` of a `Call` stay strict;
+//! * [`percent_encode`] escapes a URL path segment or query value (Docker Engine API paths,
+//!   registry token requests);
 //! * [`from_json`] turns a request body into a message or a [`DecodeError`] whose text can go
 //!   straight into a `400 Bad Request` body.
 
@@ -287,6 +289,18 @@ pub fn from_json<T: DeserializeOwned>(what: &'static str, body: &[u8]) -> Result
     serde_json::from_slice(body).map_err(|source| DecodeError { what, source })
 }
 
+/// Percent-encodes a URL path segment or query value: every byte but RFC 3986's unreserved
+/// characters (`A-Z a-z 0-9 - _ . ~`).
+pub fn percent_encode(value: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    utf8_percent_encode(value, UNRESERVED).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,5 +387,11 @@ mod tests {
             err.to_string().starts_with("Failed to parse Holder:"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn percent_encoding_keeps_only_unreserved_characters() {
+        assert_eq!(percent_encode("a b/c:{\"x\"}"), "a%20b%2Fc%3A%7B%22x%22%7D");
+        assert_eq!(percent_encode("A-z_0.9~"), "A-z_0.9~");
     }
 }

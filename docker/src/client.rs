@@ -7,7 +7,9 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::Method;
 
-use crate::transport::{encode, Body, Transport};
+use meseta_api::encoding::percent_encode as encode;
+
+use crate::transport::{Body, Transport};
 use crate::types::{
     ContainerConfig, ContainerInspect, ContainerSummary, Created, ImageInspect, ProgressLine,
     Version, WaitResponse,

@@ -12,7 +12,6 @@ use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HOST};
 use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
 use tokio::net::UnixStream;
 
@@ -155,17 +154,6 @@ pub fn error_message(text: &str) -> String {
     }
 }
 
-/// Percent-encodes a path segment or query value (RFC 3986 unreserved characters pass
-/// through).
-pub fn encode(value: &str) -> String {
-    const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
-    utf8_percent_encode(value, UNRESERVED).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +165,5 @@ mod tests {
             "No such container: x"
         );
         assert_eq!(error_message("plain"), "plain");
-        assert_eq!(encode("a b/c:{\"x\"}"), "a%20b%2Fc%3A%7B%22x%22%7D");
     }
 }

@@ -12,7 +12,7 @@ pub mod token_server;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -347,6 +347,52 @@ impl Cluster {
             eprintln!("scenario {name} stderr:\n{stderr}");
         }
         (out.status.success(), stdout)
+    }
+
+    /// Runs a scenario with `env` added to its environment; panics with its output and both
+    /// daemons' logs unless it succeeds.
+    pub fn run_scenario(&self, name: &str, timeout_secs: u32, env: &[(&str, &str)]) -> Output {
+        let mut command = self.scenario_command(name, timeout_secs);
+        command.stdin(Stdio::null());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let out = command.output().expect("scenario.py");
+        assert!(
+            out.status.success(),
+            "scenario {name} failed:\n{}\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            self.logs()
+        );
+        out
+    }
+
+    /// Everything the agent's containers left is gone (waiting up to 15 s for the last ones to
+    /// be destroyed): no provisioned rootfs, no mount under the cluster's dir, no container
+    /// cgroup under the agent's `--cgroups_root`.
+    pub fn assert_no_container_left(&self) {
+        let provisioner = self.dir.path().join("agent/provisioner/containers");
+        let entries = |dir: &Path| -> Vec<PathBuf> {
+            std::fs::read_dir(dir)
+                .map(|d| d.flatten().map(|e| e.path()).collect())
+                .unwrap_or_default()
+        };
+        let gone = wait_until(Duration::from_secs(15), || entries(&provisioner).is_empty());
+        assert!(gone, "rootfses left: {:?}", entries(&provisioner));
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let tmp = self.dir.path().display().to_string();
+        assert!(
+            !mounts.lines().any(|l| l.contains(&tmp)),
+            "mounts left under {tmp}"
+        );
+        for hierarchy in ["memory", "cpu", "pids", "devices", "freezer"] {
+            let root = Path::new("/sys/fs/cgroup")
+                .join(hierarchy)
+                .join(&self.cgroups_root);
+            let left: Vec<PathBuf> = entries(&root).into_iter().filter(|p| p.is_dir()).collect();
+            assert!(left.is_empty(), "cgroups left: {left:?}");
+        }
     }
 
     /// The command that runs a scenario, for tests that interact with it while it runs.

@@ -73,18 +73,7 @@ fn image_cluster(extra: &[String]) -> (Cluster, tempfile::TempDir) {
 
 /// Runs the image_task scenario for `image` and checks what the task saw and what was left.
 fn run_image_scenario(cluster: &Cluster, image: &str) {
-    let out = cluster
-        .scenario_command("image_task", 90)
-        .env("IMAGE_NAME", image)
-        .output()
-        .expect("scenario.py");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "scenario failed:\n{stdout}\n{}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        cluster.logs()
-    );
+    cluster.run_scenario("image_task", 90, &[("IMAGE_NAME", image)]);
     run_checks(cluster);
 }
 
@@ -124,39 +113,6 @@ fn run_checks(cluster: &Cluster) {
     );
 }
 
-/// Everything a container with an image leaves is gone once its tasks are.
-fn assert_cleaned_up(cluster: &Cluster) {
-    let work = cluster.dir.path().join("agent");
-    let provisioner = work.join("provisioner/containers");
-    let gone = meseta_tests::wait_until(std::time::Duration::from_secs(15), || {
-        std::fs::read_dir(&provisioner).map_or(true, |d| d.count() == 0)
-    });
-    let left: Vec<_> = std::fs::read_dir(&provisioner)
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    assert!(gone, "rootfses left: {left:?}");
-    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    let tmp = cluster.dir.path().display().to_string();
-    assert!(
-        !mounts.lines().any(|l| l.contains(&tmp)),
-        "mounts left under {tmp}"
-    );
-    for hierarchy in ["memory", "cpu", "pids", "devices", "freezer"] {
-        let root = Path::new("/sys/fs/cgroup")
-            .join(hierarchy)
-            .join(&cluster.cgroups_root);
-        let left: Vec<_> = std::fs::read_dir(&root)
-            .map(|d| {
-                d.flatten()
-                    .filter(|e| e.path().is_dir())
-                    .map(|e| e.path())
-                    .collect()
-            })
-            .unwrap_or_default();
-        assert!(left.is_empty(), "cgroups left: {left:?}");
-    }
-}
-
 #[test]
 fn image_tasks_run_inside_a_docker_save_image() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
@@ -165,7 +121,7 @@ fn image_tasks_run_inside_a_docker_save_image() {
     }
     let (cluster, _images) = image_cluster(&[]);
     run_image_scenario(&cluster, "busybox:latest");
-    assert_cleaned_up(&cluster);
+    cluster.assert_no_container_left();
 }
 
 #[test]
@@ -176,7 +132,7 @@ fn image_tasks_run_inside_an_oci_layout_with_the_copy_backend() {
     }
     let (cluster, _images) = image_cluster(&["--image_provisioner_backend=copy".into()]);
     run_image_scenario(&cluster, "ocibox:latest");
-    assert_cleaned_up(&cluster);
+    cluster.assert_no_container_left();
 }
 
 #[test]
@@ -186,16 +142,10 @@ fn image_task_fails_clearly_without_image_providers() {
         return;
     }
     let cluster = Cluster::start(RESOURCES);
-    let out = cluster
-        .scenario_command("image_task", 60)
-        .env("IMAGE_EXPECT_FAILURE", "--image_providers=docker")
-        .output()
-        .expect("scenario.py");
-    assert!(
-        out.status.success(),
-        "scenario failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        cluster.logs()
+    cluster.run_scenario(
+        "image_task",
+        60,
+        &[("IMAGE_EXPECT_FAILURE", "--image_providers=docker")],
     );
 }
 
@@ -275,7 +225,7 @@ fn image_tasks_pull_from_a_registry_with_visible_progress() {
         "the pull ({pull_secs}s) should outlast --executor_registration_timeout=1secs"
     );
     run_checks(&cluster);
-    assert_cleaned_up(&cluster);
+    cluster.assert_no_container_left();
     // The layers are in the store, unpacked once.
     let layers_dir = store.path().join("layers");
     assert_eq!(std::fs::read_dir(layers_dir).unwrap().count(), 4);
@@ -288,17 +238,13 @@ fn a_custom_executor_with_an_image_runs_inside_it() {
         return;
     }
     let (cluster, _images) = image_cluster(&[]);
-    let out = cluster
-        .scenario_command("image_task", 60)
-        .env("IMAGE_NAME", "busybox:latest")
-        .env("IMAGE_CUSTOM_EXECUTOR", "1")
-        .output()
-        .expect("scenario.py");
-    assert!(
-        out.status.success(),
-        "scenario failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        cluster.logs()
+    let out = cluster.run_scenario(
+        "image_task",
+        60,
+        &[
+            ("IMAGE_NAME", "busybox:latest"),
+            ("IMAGE_CUSTOM_EXECUTOR", "1"),
+        ],
     );
     let mut proofs = Vec::new();
     find_files(
@@ -325,5 +271,5 @@ fn a_custom_executor_with_an_image_runs_inside_it() {
         assert!(proof.contains(want), "'{want}' missing:\n{proof}");
     }
     assert!(!proof.contains("bash"), "host /bin visible:\n{proof}");
-    assert_cleaned_up(&cluster);
+    cluster.assert_no_container_left();
 }

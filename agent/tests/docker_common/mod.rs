@@ -5,7 +5,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -122,18 +122,9 @@ pub fn scenario(cluster: &Cluster, name: &str, timeout: u32, env: &[(&str, Strin
 
 /// Runs a scenario to its end; panics with its output and the logs when it fails.
 pub fn run_scenario(cluster: &Cluster, name: &str, env: &[(&str, String)]) -> Output {
-    let out = scenario(cluster, name, 120, env)
-        .stdin(Stdio::null())
-        .output()
-        .expect("scenario.py");
-    assert!(
-        out.status.success(),
-        "scenario {name} failed:\n{}\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        cluster.logs()
-    );
-    out
+    let mut all = vec![("MESETA_DOCKER_IMAGE", IMAGE)];
+    all.extend(env.iter().map(|(k, v)| (*k, v.as_str())));
+    cluster.run_scenario(name, 120, &all)
 }
 
 /// Every executor (live and completed) in the agent's `/state`.

@@ -1,7 +1,7 @@
 //! The token request of a `WWW-Authenticate: Bearer` challenge, and registry replies as
 //! one-line errors. (The `--docker_config` lookup is `meseta_api::docker_config`.)
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use meseta_api::encoding::percent_encode as encode;
 
 /// The token request for pulling `repo`: the challenge's `realm` with `scope` and `service`.
 pub fn token_url(realm: &str, service: Option<&String>, repo: &str) -> String {
@@ -14,16 +14,6 @@ pub fn token_url(realm: &str, service: Option<&String>, repo: &str) -> String {
         url.push_str(&format!("&service={}", encode(service)));
     }
     url
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters pass through).
-fn encode(value: &str) -> String {
-    const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
-    utf8_percent_encode(value, UNRESERVED).to_string()
 }
 
 /// A response body as one short line for an error message.

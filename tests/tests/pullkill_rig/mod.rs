@@ -205,28 +205,7 @@ pub fn dir_entries(dir: &Path) -> Vec<PathBuf> {
 
 /// No rootfs, mount or cgroup of the cluster left, and no half-written layer in the store.
 pub fn assert_nothing_left(rig: &Rig) {
-    let cluster = &rig.cluster;
-    let provisioner = cluster.dir.path().join("agent/provisioner/containers");
-    let gone = wait_until(Duration::from_secs(10), || {
-        dir_entries(&provisioner).is_empty()
-    });
-    assert!(gone, "rootfses left: {:?}", dir_entries(&provisioner));
-    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    let tmp = cluster.dir.path().display().to_string();
-    assert!(
-        !mounts.lines().any(|l| l.contains(&tmp)),
-        "mounts left under {tmp}"
-    );
-    for hierarchy in ["memory", "cpu", "pids", "devices", "freezer"] {
-        let root = Path::new("/sys/fs/cgroup")
-            .join(hierarchy)
-            .join(&cluster.cgroups_root);
-        let left: Vec<_> = dir_entries(&root)
-            .into_iter()
-            .filter(|p| p.is_dir())
-            .collect();
-        assert!(left.is_empty(), "cgroups left: {left:?}");
-    }
+    rig.cluster.assert_no_container_left();
     let staging = rig.store.path().join("staging");
     assert_eq!(dir_entries(&staging), Vec::<PathBuf>::new());
 }
