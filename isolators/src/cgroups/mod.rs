@@ -3,7 +3,7 @@
 //! Each container gets the cgroup `<cgroups_root>/<container_id>` (Mesos's layout, default root
 //! `mesos`): on v1 under every mounted controller hierarchy, on v2 one directory under the
 //! unified mount. Creation and limits go through youki's `libcgroups` managers; usage is read
-//! per controller in [`stats`], best effort, as Mesos does.
+//! per controller in the `stats` module, best effort, as Mesos does.
 //!
 //! Lifecycle: [`Cgroups::create`] (mkdir + attach the container's first process + write limits;
 //! the supervisor instead prepares the cgroup so that its first process gets in without the
