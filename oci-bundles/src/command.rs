@@ -8,17 +8,17 @@
 //! | `shell` true, no `value` | error |
 //! | `shell` false, `value` set | exec `value` with `arguments` as argv |
 //! | `shell` false, no `value`, Entrypoint | Entrypoint + (`arguments` if any, else Cmd) |
-//! | `shell` false, no `value`, Cmd only | Cmd[0] + (`arguments` if any, else Cmd[1..]) |
+//! | `shell` false, no `value`, Cmd only | `Cmd[0]` + (`arguments` if any, else `Cmd[1..]`) |
 //! | `shell` false, no `value`, neither | error |
 
 use crate::store::RuntimeConfig;
 
-/// What to execute: the executable and the full argv (argv[0] included).
+/// What to execute: the executable and the full argv (`argv[0]` included).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LaunchCommand {
     /// Path (or name looked up in `PATH`) of the executable.
     pub path: String,
-    /// The argument vector, argv[0] first.
+    /// The argument vector, `argv[0]` first.
     pub argv: Vec<String>,
 }
 

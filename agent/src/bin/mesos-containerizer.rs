@@ -18,7 +18,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
-    /// Create the container described by <runtime_dir>/containers/<id>/launch_info, supervise
+    /// Create the container described by `<runtime_dir>/containers/<id>/launch_info`, supervise
     /// it until it ends and record how it ended in .../termination.
     Launch {
         /// The agent's --runtime_dir.

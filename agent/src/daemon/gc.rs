@@ -150,7 +150,7 @@ pub fn disk_usage(path: &Path) -> std::io::Result<f64> {
     Ok((blocks - st.blocks_free()) as f64 / blocks as f64)
 }
 
-/// Removes due paths every [`TICK`], and prunes by disk usage every `--disk_watch_interval`.
+/// Removes due paths every `TICK`, and prunes by disk usage every `--disk_watch_interval`.
 pub async fn run(agent: Arc<Agent>) {
     let config = agent.config.gc.clone();
     let mut next_disk_check = Instant::now();

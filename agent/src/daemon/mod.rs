@@ -1,5 +1,5 @@
 //! The agent daemon: [`Agent`] holds the configuration, the containerizer, the state and the
-//! outbox to the master; [`run`] starts the HTTP server, the master link and the status
+//! outbox to the master; [`Started::run`] starts the HTTP server, the master link and the status
 //! update retry loop.
 //!
 //! Files: `state` (data model), `launch` (RUN_TASK → sandbox → container), `lifecycle`

@@ -6,7 +6,7 @@
 //! This process is single-threaded, so libcontainer's `chdir`s and raw `clone3` are safe
 //! here (never in the agent). It forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT to the task, reaps
 //! every child (libcontainer leaves zombies behind a failed create), deletes the container
-//! (its state and the task's `devices` cgroup, see [`TaskCgroup`]) and ends the way the task ended: the same exit code, or
+//! (its state and the task's `devices` cgroup, see `TaskCgroup`) and ends the way the task ended: the same exit code, or
 //! killed by the same signal, so the executor's status message is the task's.
 
 use std::ffi::CString;
