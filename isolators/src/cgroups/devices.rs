@@ -1,9 +1,8 @@
-//! The v1 `devices` rules of a container run from an image, written the way libcgroups'
-//! v1 devices controller writes them: the spec's rules, then the devices every container gets.
+//! The v1 `devices` rules of a container run from an image: deny everything (as `runc spec`
+//! and Docker do), then allow the devices every container gets, written the way libcgroups'
+//! v1 devices controller writes them.
 
 use std::path::Path;
-
-use oci_spec::runtime::LinuxDeviceCgroup;
 
 use super::CgroupError;
 
@@ -26,17 +25,14 @@ const ALWAYS_ALLOWED: &[&str] = &[
     "c 10:200 rwm",
 ];
 
-/// Writes `rules` and then the always-allowed devices to the v1 devices cgroup `dir`.
-pub fn write_rules(dir: &Path, rules: &[LinuxDeviceCgroup]) -> Result<(), CgroupError> {
-    let specific = rules.iter().map(|r| (r.allow(), r.to_string()));
-    let always = ALWAYS_ALLOWED.iter().map(|r| (true, (*r).to_owned()));
-    for (allow, rule) in specific.chain(always) {
-        let file = dir.join(if allow {
-            "devices.allow"
-        } else {
-            "devices.deny"
-        });
-        std::fs::write(&file, &rule).map_err(|source| CgroupError::Io { path: file, source })?;
+/// Restricts the v1 devices cgroup `dir` to the always-allowed devices: denies all, then
+/// allows each of them.
+pub fn restrict_to_defaults(dir: &Path) -> Result<(), CgroupError> {
+    let deny_all = std::iter::once(("devices.deny", "a *:* rwm"));
+    let always = ALWAYS_ALLOWED.iter().map(|r| ("devices.allow", *r));
+    for (file, rule) in deny_all.chain(always) {
+        let file = dir.join(file);
+        std::fs::write(&file, rule).map_err(|source| CgroupError::Io { path: file, source })?;
     }
     Ok(())
 }
@@ -60,17 +56,17 @@ mod tests {
         let theirs = mount.join(&base).join("theirs");
         std::fs::create_dir_all(&ours).unwrap();
         std::fs::create_dir_all(&theirs).unwrap();
-        // Deny everything, then allow the defaults: `runc spec`'s rule, as run-task's spec has.
-        let rules = vec![LinuxDeviceCgroupBuilder::default()
+        // libcgroups given `runc spec`'s one device rule, deny all, adds the defaults itself.
+        let deny_all = LinuxDeviceCgroupBuilder::default()
             .allow(false)
             .access("rwm")
             .build()
-            .unwrap()];
+            .unwrap();
         let resources = LinuxResourcesBuilder::default()
-            .devices(rules.clone())
+            .devices(vec![deny_all])
             .build()
             .unwrap();
-        let result = write_rules(&ours, &rules);
+        let result = restrict_to_defaults(&ours);
         let manager = libcgroups::v1::Manager::new(&Path::new("/").join(&base).join("theirs"));
         let applied = manager.map(|m| {
             m.apply(&ControllerOpt {

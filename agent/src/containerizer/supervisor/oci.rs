@@ -9,8 +9,8 @@ use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
 use oci_spec::runtime::{
-    Capability, LinuxCapabilitiesBuilder, LinuxDeviceCgroup, LinuxDeviceCgroupBuilder,
-    LinuxNamespaceBuilder, LinuxNamespaceType, Mount, MountBuilder, RootBuilder, Spec, UserBuilder,
+    Capability, LinuxCapabilitiesBuilder, LinuxNamespaceBuilder, LinuxNamespaceType, Mount,
+    MountBuilder, RootBuilder, Spec, UserBuilder,
 };
 
 use crate::containerizer::launch_info::TaskLaunchInfo;
@@ -205,17 +205,6 @@ pub fn no_symlinks(rootfs: &Path, rel: &Path) -> Option<PathBuf> {
         }
     }
     Some(p)
-}
-
-/// The task's device rules, before the devices every container may use: deny all, as
-/// `runc spec` and Docker do.
-pub fn device_rules() -> Result<Vec<LinuxDeviceCgroup>, String> {
-    let deny_all = LinuxDeviceCgroupBuilder::default()
-        .allow(false)
-        .access("rwm")
-        .build()
-        .map_err(|e| format!("building the device rules: {e}"))?;
-    Ok(vec![deny_all])
 }
 
 #[cfg(test)]

@@ -244,8 +244,6 @@ struct TaskCgroup {
     /// Joining the parent again is how this helper leaves.
     parent_tasks: SelfJoin,
     name: std::ffi::OsString,
-    /// Whether this helper is (still) in the cgroup.
-    inside: std::cell::Cell<bool>,
 }
 
 impl TaskCgroup {
@@ -276,16 +274,11 @@ impl TaskCgroup {
                 .map_err(|e| err(&format!("{}: {e}", parent.display())))?,
             parent_tasks: SelfJoin::open([parent.to_owned()]).map_err(|e| err(&e))?,
             name: name.to_owned(),
-            inside: std::cell::Cell::new(false),
         };
-        let entered = oci::device_rules()
-            .and_then(|rules| devices::write_rules(&dir, &rules).map_err(|e| err(&e)))
-            .and_then(|()| {
-                SelfJoin::open([dir.clone()])
-                    .and_then(|j| j.join())
-                    .map(|()| this.inside.set(true))
-                    .map_err(|e| err(&e))
-            });
+        let entered = devices::restrict_to_defaults(&dir)
+            .and_then(|()| SelfJoin::open([dir.clone()]))
+            .and_then(|j| j.join())
+            .map_err(|e| err(&e));
         match entered {
             Ok(()) => Ok(Some(this)),
             Err(e) => {
@@ -301,10 +294,9 @@ impl TaskCgroup {
             .join(&self.name)
     }
 
+    /// Moves this helper back to the container's cgroup (where it was before `enter`, so this
+    /// is harmless when repeated, or when the helper never got in).
     fn leave(&self) {
-        if !self.inside.replace(false) {
-            return;
-        }
         if let Err(e) = self.parent_tasks.join() {
             eprintln!("mesos-containerizer: leaving the task's cgroup: {e}");
         }
