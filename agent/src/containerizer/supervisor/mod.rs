@@ -184,27 +184,29 @@ fn launch(info: &LaunchInfo) -> Result<(Pid, Option<ContainerCgroup>, Option<Oom
     };
     let plan = plan(info, go_r, err_w, join.as_ref())?;
     let flags: CloneFlags = info.namespaces.clone_flags();
-    let mut created_inside = false;
-    let mut child = None;
-    if let Some(into) = &clone_into {
+    // v2: created inside its cgroup, unless clone3 cannot do that.
+    let created_inside = match &clone_into {
+        None => None,
         // SAFETY: the supervisor is single-threaded, so the child is a consistent copy of it.
-        match unsafe { into.fork(flags) } {
+        Some(into) => match unsafe { into.fork(flags) } {
             Ok(None) => {
                 let code = child::run(&plan);
                 // SAFETY: the child ends here without unwinding into the supervisor's code.
                 unsafe { libc::_exit(i32::try_from(code).unwrap_or(127)) }
             }
-            Ok(Some(pid)) => {
-                created_inside = true;
-                child = Some(pid);
+            Ok(Some(pid)) => Some(pid),
+            Err(e) => {
+                eprintln!(
+                    "mesos-containerizer: clone3(CLONE_INTO_CGROUP) failed ({e}); moving the \
+                     container's first process into its cgroup instead"
+                );
+                None
             }
-            Err(e) => eprintln!(
-                "mesos-containerizer: clone3(CLONE_INTO_CGROUP) failed ({e}); moving the \
-                 container's first process into its cgroup instead"
-            ),
-        }
-    }
-    let child = match child {
+        },
+    };
+    // The child is in its cgroups already (v2) or moves itself in (v1): nothing to attach.
+    let in_place = join.is_some() || created_inside.is_some();
+    let child = match created_inside {
         Some(pid) => pid,
         None => {
             let mut stack = vec![0u8; CHILD_STACK];
@@ -223,7 +225,6 @@ fn launch(info: &LaunchInfo) -> Result<(Pid, Option<ContainerCgroup>, Option<Oom
         }
     };
     drop(plan);
-    let joins_itself = join.is_some();
     drop(join);
     drop(clone_into);
 
@@ -232,7 +233,7 @@ fn launch(info: &LaunchInfo) -> Result<(Pid, Option<ContainerCgroup>, Option<Oom
         None => None,
         Some((cgroups, controllers)) => {
             let placed = cgroups.open(&info.container_id).and_then(|cg| {
-                if joins_itself || created_inside {
+                if in_place {
                     cg.limit(&info.limits, controllers)?;
                 } else {
                     cg.attach(child, &info.limits, controllers)?;
