@@ -302,13 +302,7 @@ async fn dry_run_predicts_the_restart_and_inspect_marks_recovered_containers() {
 
 impl Drop for Rig {
     fn drop(&mut self) {
-        for h in std::fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let _ = std::fs::remove_dir(h.path().join(self.cgroups_root()));
-        }
+        meseta_tests::kill_and_remove_cgroups(&self.cgroups_root(), Duration::from_millis(100));
     }
 }
 

@@ -50,13 +50,7 @@ fn setup() -> Setup {
 impl Drop for Setup {
     /// The cgroups root, also when a test failed before its own cleanup.
     fn drop(&mut self) {
-        for h in std::fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let _ = std::fs::remove_dir(h.path().join(&self.cgroups_root));
-        }
+        meseta_tests::kill_and_remove_cgroups(&self.cgroups_root, Duration::from_millis(100));
     }
 }
 

@@ -430,8 +430,8 @@ impl Drop for Cluster {
 }
 
 /// SIGKILLs every process in the container cgroups under `cgroups_root` (on every hierarchy),
-/// waits `settle` for them to leave, and removes those cgroups and the root: what an agent
-/// killed by a test leaves behind.
+/// waits `settle` for them to leave (only if there were any), and removes those cgroups and
+/// the root: what an agent killed by a test, or a test that failed half-way, leaves behind.
 pub fn kill_and_remove_cgroups(cgroups_root: &str, settle: Duration) {
     let roots: Vec<PathBuf> = std::fs::read_dir("/sys/fs/cgroup")
         .into_iter()
@@ -439,18 +439,22 @@ pub fn kill_and_remove_cgroups(cgroups_root: &str, settle: Duration) {
         .flatten()
         .map(|h| h.path().join(cgroups_root))
         .collect();
+    let mut killed = false;
     for root in &roots {
         for c in std::fs::read_dir(root).into_iter().flatten().flatten() {
             let procs = std::fs::read_to_string(c.path().join("cgroup.procs")).unwrap_or_default();
             for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
-                let _ = nix::sys::signal::kill(
+                killed |= nix::sys::signal::kill(
                     nix::unistd::Pid::from_raw(pid),
                     nix::sys::signal::SIGKILL,
-                );
+                )
+                .is_ok();
             }
         }
     }
-    std::thread::sleep(settle);
+    if killed {
+        std::thread::sleep(settle);
+    }
     for root in &roots {
         for c in std::fs::read_dir(root).into_iter().flatten().flatten() {
             let _ = std::fs::remove_dir(c.path());

@@ -89,13 +89,7 @@ impl Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
-        for entry in std::fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let _ = std::fs::remove_dir(entry.path().join(&self.cgroups_root));
-        }
+        meseta_tests::kill_and_remove_cgroups(&self.cgroups_root, Duration::from_millis(100));
     }
 }
 
