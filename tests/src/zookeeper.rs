@@ -103,12 +103,19 @@ impl ZooKeeper {
             .expect("start zookeeper");
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if self.four_letter("srvr").is_some_and(|r| r.contains("Mode:")) {
+            if self
+                .four_letter("srvr")
+                .is_some_and(|r| r.contains("Mode:"))
+            {
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("ZooKeeper did not come up on port {}:\n{}", self.port, self.log());
+        panic!(
+            "ZooKeeper did not come up on port {}:\n{}",
+            self.port,
+            self.log()
+        );
     }
 
     /// Kills the server (SIGKILL), keeping its data for [`ZooKeeper::resume`]; waits until the
@@ -197,7 +204,10 @@ mod tests {
         let zk = ZooKeeper::start();
         assert!(zk.four_letter("srvr").unwrap().contains("Mode: standalone"));
         zk.stop();
-        assert!(zk.four_letter("srvr").is_none(), "still answering after stop");
+        assert!(
+            zk.four_letter("srvr").is_none(),
+            "still answering after stop"
+        );
         zk.resume();
         assert!(zk.four_letter("ruok").unwrap().contains("imok"));
         assert!(zk.url("/mesos").starts_with("zk://127.0.0.1:"));
