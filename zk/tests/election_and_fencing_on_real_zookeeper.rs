@@ -1,0 +1,215 @@
+//! Contender, detector and fenced writes against a real ZooKeeper server.
+
+use std::time::Duration;
+
+use meseta_tests::zookeeper::{available_or_skip, ZooKeeper};
+use meseta_zk::zookeeper_client::{Client, Permission};
+use meseta_zk::{
+    read_children, Contender, Detector, Role, Session, SessionEvent, Write, ZkError, ZkUrl,
+};
+
+const TIMEOUT: Duration = Duration::from_secs(2);
+
+fn url(path_prefix: &str) -> ZkUrl {
+    ZooKeeper::shared()
+        .url(&ZooKeeper::unique_path(path_prefix))
+        .parse()
+        .unwrap()
+}
+
+async fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_contenders_elect_the_lowest_and_the_next_takes_over() {
+    if !available_or_skip("three_contenders_elect_the_lowest_and_the_next_takes_over") {
+        return;
+    }
+    let url = url("elect");
+    let detector = Detector::spawn(url.clone(), TIMEOUT);
+    let a = Contender::spawn(url.clone(), TIMEOUT, "json.info", b"{\"n\":\"a\"}".to_vec());
+    wait_for("a leads", || a.is_leader().then_some(())).await;
+    let b = Contender::spawn(url.clone(), TIMEOUT, "json.info", b"{\"n\":\"b\"}".to_vec());
+    let c = Contender::spawn(url.clone(), TIMEOUT, "json.info", b"{\"n\":\"c\"}".to_vec());
+    wait_for("b and c are candidates", || {
+        (matches!(b.role(), Role::Candidate { .. }) && matches!(c.role(), Role::Candidate { .. }))
+            .then_some(())
+    })
+    .await;
+    assert!(a.is_leader() && !b.is_leader() && !c.is_leader());
+    let seen = wait_for("detector sees a", || detector.leader()).await;
+    assert_eq!(seen.data, b"{\"n\":\"a\"}");
+    assert_eq!(seen.label, "json.info");
+
+    // Exactly the three members live under the path, and nothing else.
+    let session = Session::connect(&url, TIMEOUT).await.unwrap();
+    let mut children = session.client().list_children(&url.path).await.unwrap();
+    children.sort();
+    assert_eq!(children.len(), 3, "{children:?}");
+    assert!(children
+        .iter()
+        .all(|c| c.starts_with("json.info_") && c.len() == "json.info_".len() + 10));
+
+    // A clean withdrawal hands over at once (no session timeout to wait for).
+    let start = std::time::Instant::now();
+    a.withdraw().await;
+    wait_for("b leads", || b.is_leader().then_some(())).await;
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "handover took {:?}",
+        start.elapsed()
+    );
+    wait_for("detector sees b", || {
+        detector.leader().filter(|l| l.data == b"{\"n\":\"b\"}")
+    })
+    .await;
+    assert!(!c.is_leader());
+    drop(b);
+    drop(c);
+    wait_for("no leader", || detector.leader().is_none().then_some(())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deposed_leaders_fence_refuses_writes() {
+    if !available_or_skip("a_deposed_leaders_fence_refuses_writes") {
+        return;
+    }
+    let url = url("fence");
+    let store = format!("{}-meseta/registry", url.path);
+    let a = Contender::spawn(url.clone(), TIMEOUT, "json.info", b"a".to_vec());
+    wait_for("a leads", || a.is_leader().then_some(())).await;
+    let fence_a = a.fence().expect("leader has a fence");
+    let session = Session::connect(&url, TIMEOUT).await.unwrap();
+    fence_a.ensure_path(&store, session.acls()).await.unwrap();
+    let put = |name: &str, data: &[u8]| Write::Put {
+        path: format!("{store}/{name}"),
+        data: data.to_vec(),
+    };
+    fence_a
+        .apply(&[put("x", b"1"), put("y", b"1")], session.acls())
+        .await
+        .unwrap();
+    fence_a
+        .apply(
+            &[
+                put("x", b"2"),
+                Write::Delete {
+                    path: format!("{store}/y"),
+                },
+            ],
+            session.acls(),
+        )
+        .await
+        .unwrap();
+    fence_a
+        .apply(
+            &[Write::Delete {
+                path: format!("{store}/never"),
+            }],
+            session.acls(),
+        )
+        .await
+        .unwrap();
+    let b = Contender::spawn(url.clone(), TIMEOUT, "json.info", b"b".to_vec());
+    wait_for("b candidate", || {
+        matches!(b.role(), Role::Candidate { .. }).then_some(())
+    })
+    .await;
+
+    // Expire a's session the way a partition would (another client closes it), while a's
+    // fence is still held by "old code".
+    let client_a = Client::connector()
+        .with_session(fence_a_session(&a))
+        .with_session_timeout(TIMEOUT)
+        .connect(&url.connect_string())
+        .await
+        .unwrap();
+    drop(client_a);
+    wait_for("b leads", || b.is_leader().then_some(())).await;
+    let err = fence_a
+        .apply(&[put("x", b"stale")], session.acls())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ZkError::Fenced(_) | ZkError::Op { .. }),
+        "{err}"
+    );
+    let fence_b = b.fence().unwrap();
+    fence_b
+        .apply(&[put("x", b"3")], session.acls())
+        .await
+        .unwrap();
+    let all = read_children(session.client(), &store).await.unwrap();
+    assert_eq!(all, vec![("x".to_string(), b"3".to_vec())]);
+    // a contends again on a new session, behind b.
+    wait_for("a candidate again", || {
+        matches!(a.role(), Role::Candidate { .. }).then_some(())
+    })
+    .await;
+    assert!(!a.is_leader());
+}
+
+fn fence_a_session(a: &Contender) -> meseta_zk::zookeeper_client::SessionInfo {
+    a.session_info().expect("a has a session")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_give_mesos_acls_and_lost_sessions_are_events() {
+    if !available_or_skip("credentials_give_mesos_acls_and_lost_sessions_are_events") {
+        return;
+    }
+    let mut url = url("acl");
+    url = format!("zk://alice:secret@{}{}", url.connect_string(), url.path)
+        .parse()
+        .unwrap();
+    let session = Session::connect(&url, TIMEOUT).await.unwrap();
+    session.ensure_path(&url.path).await.unwrap();
+    let (acls, _) = session.client().get_acl(&url.path).await.unwrap();
+    let described: Vec<_> = acls
+        .iter()
+        .map(|a| (a.scheme().to_string(), a.permission()))
+        .collect();
+    assert!(
+        described.contains(&("world".to_string(), Permission::READ)),
+        "{described:?}"
+    );
+    assert!(
+        described.contains(&("digest".to_string(), Permission::ALL)),
+        "{described:?}"
+    );
+    // Someone without the credentials can read but not write.
+    let anonymous = Client::connect(&url.connect_string()).await.unwrap();
+    anonymous.get_data(&url.path).await.unwrap();
+    assert!(anonymous.set_data(&url.path, b"x", None).await.is_err());
+
+    let mut events = session.events();
+    let twin = Client::connector()
+        .with_session(session.client().session().clone())
+        .with_session_timeout(TIMEOUT)
+        .connect(&url.connect_string())
+        .await
+        .unwrap();
+    drop(twin);
+    let event = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if events.next().await == SessionEvent::Lost {
+                return SessionEvent::Lost;
+            }
+        }
+    })
+    .await
+    .expect("lost event");
+    assert_eq!(event, SessionEvent::Lost);
+    assert!(session.is_lost());
+}
