@@ -1,6 +1,10 @@
 //! Contender, detector and fenced writes against a real ZooKeeper server.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
 
 use meseta_tests::zookeeper::{available_or_skip, ZooKeeper};
 use meseta_zk::zookeeper_client::{Client, Permission};
@@ -87,7 +91,11 @@ async fn a_deposed_leaders_fence_refuses_writes() {
     }
     let url = url("fence");
     let store = format!("{}-meseta/registry", url.path);
-    let a = Contender::spawn(url.clone(), TIMEOUT, "json.info", b"a".to_vec());
+    let partition = Partition::start(ZooKeeper::shared().port()).await;
+    let via_proxy: ZkUrl = format!("zk://{}{}", partition.addr, url.path)
+        .parse()
+        .unwrap();
+    let a = Contender::spawn(via_proxy, TIMEOUT, "json.info", b"a".to_vec());
     wait_for("a leads", || a.is_leader().then_some(())).await;
     let fence_a = a.fence().expect("leader has a fence");
     let session = Session::connect(&url, TIMEOUT).await.unwrap();
@@ -127,15 +135,13 @@ async fn a_deposed_leaders_fence_refuses_writes() {
     })
     .await;
 
-    // Expire a's session the way a partition would (another client closes it), while a's
-    // fence is still held by "old code".
-    let client_a = Client::connector()
-        .with_session(fence_a_session(&a))
-        .with_session_timeout(TIMEOUT)
-        .connect(&url.connect_string())
-        .await
-        .unwrap();
-    drop(client_a);
+    // Partition a from ZooKeeper past its session timeout, while "old code" still holds
+    // a's fence: ZooKeeper expires a's node and b leads.
+    partition.cut();
+    wait_for("a steps down on its own clock", || {
+        (!a.is_leader()).then_some(())
+    })
+    .await;
     wait_for("b leads", || b.is_leader().then_some(())).await;
     let err = fence_a
         .apply(&[put("x", b"stale")], session.acls())
@@ -153,6 +159,7 @@ async fn a_deposed_leaders_fence_refuses_writes() {
     let all = read_children(session.client(), &store).await.unwrap();
     assert_eq!(all, vec![("x".to_string(), b"3".to_vec())]);
     // a contends again on a new session, behind b.
+    partition.heal();
     wait_for("a candidate again", || {
         matches!(a.role(), Role::Candidate { .. }).then_some(())
     })
@@ -160,8 +167,67 @@ async fn a_deposed_leaders_fence_refuses_writes() {
     assert!(!a.is_leader());
 }
 
-fn fence_a_session(a: &Contender) -> meseta_zk::zookeeper_client::SessionInfo {
-    a.session_info().expect("a has a session")
+/// A TCP proxy to ZooKeeper that can cut every connection (and refuse new ones) until healed:
+/// a network partition between one client and the server.
+struct Partition {
+    addr: String,
+    cut: Arc<AtomicBool>,
+    generation: Arc<AtomicU64>,
+}
+
+impl Partition {
+    async fn start(zk_port: u16) -> Partition {
+        let listener = TcpListener::bind(("127.0.0.1", meseta_tests::free_port()))
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let cut = Arc::new(AtomicBool::new(false));
+        let generation = Arc::new(AtomicU64::new(0));
+        let (c, g) = (cut.clone(), generation.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
+                if c.load(Ordering::SeqCst) {
+                    continue; // dropped: refused
+                }
+                let (c, g) = (c.clone(), g.clone());
+                let born = g.load(Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(("127.0.0.1", zk_port)).await else {
+                        return;
+                    };
+                    let copy = tokio::io::copy_bidirectional(&mut inbound, &mut outbound);
+                    tokio::pin!(copy);
+                    loop {
+                        tokio::select! {
+                            _ = &mut copy => return,
+                            _ = tokio::time::sleep(Duration::from_millis(20)) => {
+                                if c.load(Ordering::SeqCst) || g.load(Ordering::SeqCst) != born {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        Partition {
+            addr,
+            cut,
+            generation,
+        }
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn heal(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -193,14 +259,21 @@ async fn credentials_give_mesos_acls_and_lost_sessions_are_events() {
     anonymous.get_data(&url.path).await.unwrap();
     assert!(anonymous.set_data(&url.path, b"x", None).await.is_err());
 
-    let mut events = session.events();
-    let twin = Client::connector()
-        .with_session(session.client().session().clone())
-        .with_session_timeout(TIMEOUT)
-        .connect(&url.connect_string())
-        .await
+    let partition = Partition::start(ZooKeeper::shared().port()).await;
+    let via_proxy: ZkUrl = format!("zk://alice:secret@{}{}", partition.addr, url.path)
+        .parse()
         .unwrap();
-    drop(twin);
+    let session = Session::connect(&via_proxy, TIMEOUT).await.unwrap();
+    let mut events = session.events();
+    partition.cut();
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(5), events.next())
+            .await
+            .unwrap(),
+        SessionEvent::Disconnected
+    );
+    tokio::time::sleep(TIMEOUT * 2).await;
+    partition.heal();
     let event = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             if events.next().await == SessionEvent::Lost {
