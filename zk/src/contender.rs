@@ -346,6 +346,7 @@ impl Runner {
                     },
                     _ = ping.tick() => {
                         let sent = Instant::now();
+                        tracing::debug!(node, elected = self.lease.elected.load(Ordering::SeqCst), fresh = self.lease.fresh(), "lease tick");
                         // Bounded so a silent server cannot stall withdrawals or publishing.
                         match tokio::time::timeout(ping_every, client.check_stat(&node_path)).await {
                             Ok(Ok(Some(_))) => self.lease.extend(sent, session.timeout()),

@@ -15,6 +15,10 @@ use meseta_zk::{
 const TIMEOUT: Duration = Duration::from_secs(2);
 
 fn url(path_prefix: &str) -> ZkUrl {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("meseta_zk=debug")
+        .with_test_writer()
+        .try_init();
     ZooKeeper::shared()
         .url(&ZooKeeper::unique_path(path_prefix))
         .parse()
