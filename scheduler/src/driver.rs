@@ -113,11 +113,13 @@ impl Driver {
             Ok(None) => return Outcome::Lost("no leading master".into()),
             Err(e) => return Outcome::Lost(e.to_string()),
         };
-        let (master, resp) = match subscribe(self, master).await {
+        let (leader, resp) = match subscribe(self, master.clone()).await {
             Ok(ok) => ok,
             Err(outcome) => return outcome,
         };
-        run_session(self, master, resp, backoff).await
+        // The detector is watched for a change of what it said (`master`), which is not the
+        // leader when a redirect was followed.
+        run_session(self, &master, leader, resp, backoff).await
     }
 
     /// Hands an event to the framework; false when nobody listens any more.

@@ -88,6 +88,7 @@ pub(crate) async fn subscribe(
 /// Reads the stream of a 200 SUBSCRIBE answer until it ends.
 pub(crate) async fn run_session(
     driver: &Driver,
+    detected: &MasterAddr,
     master: MasterAddr,
     resp: Response<Incoming>,
     backoff: &mut Backoff,
@@ -105,7 +106,7 @@ pub(crate) async fn run_session(
     let mut silence = driver.config.request_timeout;
     let mut subscribed = false;
     // Only watched once subscribed: before that, detect(Some(master)) would race the attempt.
-    let leader_change = driver.leader_change(&master);
+    let leader_change = driver.leader_change(detected);
     tokio::pin!(leader_change);
     loop {
         let frame = tokio::select! {
