@@ -583,6 +583,59 @@ mod tests {
         assert!(err.contains("--min_allocatable_resources"), "{err}");
     }
 
+    fn config(args: &[&str]) -> Result<MasterConfig, FlagsError> {
+        let d = std::path::Path::new("/nonexistent-conf");
+        let mut argv = vec!["mesos-master", "--work_dir=/tmp/w"];
+        argv.extend_from_slice(args);
+        let f = parse_args(
+            d,
+            Vec::<(String, String)>::new(),
+            argv.iter().map(OsString::from),
+        )?;
+        MasterConfig::from_flags(&f)
+    }
+
+    #[test]
+    fn zk_flags_reach_the_config_and_bad_ones_are_refused() {
+        let c = config(&[
+            "--zk=zk://u:p@h1:2181,h2/mesos",
+            "--zk_session_timeout=2secs",
+        ])
+        .unwrap();
+        let ha = c.ha.unwrap();
+        assert_eq!(ha.zk.path, "/mesos");
+        assert_eq!(ha.zk.servers.len(), 2);
+        assert_eq!(ha.session_timeout, Duration::from_secs(2));
+        assert_eq!(ha.agent_reregister_timeout, Duration::from_secs(600));
+        assert_eq!(ha.registry_path, "/mesos-meseta/registry");
+        assert!(!c.registry_in_memory);
+        let c = config(&[
+            "--zk=zk://h/m",
+            "--registry_zk_path=/elsewhere/r/",
+            "--registry=in_memory",
+        ])
+        .unwrap();
+        assert_eq!(c.ha.unwrap().registry_path, "/elsewhere/r");
+        assert!(c.registry_in_memory);
+        assert!(config(&[]).unwrap().ha.is_none());
+        for (args, needle) in [
+            (&["--zk=zk://h:x/m"][..], "--zk: invalid ZooKeeper URL"),
+            (&["--zk=h:2181/m"][..], "--zk: invalid ZooKeeper URL"),
+            (
+                &["--zk=zk://h/mesos", "--registry_zk_path=/mesos/registry"][..],
+                "election path",
+            ),
+            (&["--quorum=0"][..], "--quorum"),
+            (
+                &["--zk=zk://h/m", "--zk_session_timeout=1ms"][..],
+                "--zk_session_timeout",
+            ),
+        ] {
+            let err = config(args).unwrap_err().to_string();
+            assert!(err.contains(needle), "{args:?}: {err}");
+        }
+    }
+
     #[test]
     fn bytes() {
         assert_eq!(parse_bytes("8MB").unwrap(), 8 << 20);

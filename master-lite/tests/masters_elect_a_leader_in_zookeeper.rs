@@ -373,3 +373,53 @@ async fn bad_zk_input_is_refused_or_reported_in_one_line() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_zk_the_master_reads_the_packages_zk_file() {
+    if !available_or_skip("without_zk_the_master_reads_the_packages_zk_file") {
+        return;
+    }
+    let zk = ZooKeeper::shared();
+    let path = ZooKeeper::unique_path("etc-mesos-zk");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("zk");
+    std::fs::write(&file, format!("{}\n", zk.url(&path))).unwrap();
+    let port = meseta_tests::free_port();
+    let mut child = std::process::Command::new(meseta_tests::bin("mesos-master"))
+        .arg("--ip=127.0.0.1")
+        .arg(format!("--port={port}"))
+        .arg(format!("--work_dir={}", dir.path().join("w").display()))
+        .env("MESETA_MASTER_CONF_DIR", dir.path().join("no-etc"))
+        .env("MESETA_MESOS_ZK_FILE", &file)
+        .stderr(std::fs::File::create(dir.path().join("log")).unwrap())
+        .spawn()
+        .unwrap();
+    let url: meseta_zk::ZkUrl = zk.url(&path).parse().unwrap();
+    let session = meseta_zk::Session::connect(&url, Duration::from_secs(2))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let children = session
+            .client()
+            .list_children(&path)
+            .await
+            .unwrap_or_default();
+        if children.len() == 1 && children[0].starts_with("json.info_") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            std::fs::read_to_string(dir.path().join("log")).unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let log = std::fs::read_to_string(dir.path().join("log")).unwrap();
+    assert!(
+        log.contains("no --zk given; using the ZooKeeper URL in"),
+        "{log}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}

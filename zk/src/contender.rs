@@ -322,13 +322,18 @@ impl Runner {
         self.lease.extend(Instant::now(), session.timeout());
         loop {
             let sent = Instant::now();
-            let (children, watcher) = match client.list_and_watch_children(&group).await {
-                Ok(listing) => listing,
-                Err(zookeeper_client::Error::ConnectionLoss) => {
+            // Bounded: an unanswered request must not stop the lease from lapsing visibly.
+            let listing =
+                tokio::time::timeout(session.timeout(), client.list_and_watch_children(&group))
+                    .await;
+            let (children, watcher) = match listing {
+                Ok(Ok(listing)) => listing,
+                Ok(Err(zookeeper_client::Error::ConnectionLoss)) | Err(_) => {
+                    self.publish(&node);
                     tokio::time::sleep(ping_every).await;
                     continue;
                 }
-                Err(err) => return Err(ZkError::op("list", &group)(err)),
+                Ok(Err(err)) => return Err(ZkError::op("list", &group)(err)),
             };
             self.lease.extend(sent, session.timeout());
             if !children.contains(&node) {
@@ -357,7 +362,7 @@ impl Runner {
                     },
                     _ = ping.tick() => {
                         let sent = Instant::now();
-                        tracing::debug!(node, elected = self.lease.elected.load(Ordering::SeqCst), fresh = self.lease.fresh(), "lease tick");
+                        tracing::trace!(node, elected = self.lease.elected.load(Ordering::SeqCst), fresh = self.lease.fresh(), "lease tick");
                         // Bounded so a silent server cannot stall withdrawals or publishing.
                         match tokio::time::timeout(ping_every, client.check_stat(&node_path)).await {
                             Ok(Ok(Some(_))) => self.lease.extend(sent, session.timeout()),
