@@ -1,6 +1,7 @@
 //! The agent's side of `meseta_api::internal`: SUBSCRIBE and read the master's event stream,
-//! re-subscribe with the same agent id (and the running tasks) with randomized exponential
-//! backoff when the stream drops or heartbeats stop, and POST queued calls in order.
+//! answer PINGs with PONGs, re-subscribe with the same agent id (and the running tasks) with
+//! randomized exponential backoff when the stream drops or PINGs stop for
+//! `total_ping_timeout_seconds`, and POST queued calls in order.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -124,12 +125,50 @@ async fn subscribe_once(agent: &Arc<Agent>, attempt: &mut u32) -> Result<(), Lin
             let event: Event = serde_json::from_slice(&record)
                 .map_err(|e| LinkError::Stream(format!("bad event: {e}")))?;
             if let Some(r) = &event.registered {
-                silence = Duration::from_secs_f64((r.heartbeat_interval_seconds * 3.0).max(5.0));
+                silence = ping_silence(r);
                 *attempt = 0;
             }
             handle(agent, event);
         }
     }
+}
+
+/// How long the master may stay silent before the agent treats it as gone: Mesos's
+/// `total_ping_timeout_seconds` (`--agent_ping_timeout` × `--max_agent_ping_timeouts`), or
+/// three heartbeats from a master that does not say.
+fn ping_silence(r: &internal::Registered) -> Duration {
+    let secs = r
+        .connection
+        .as_ref()
+        .map_or(r.heartbeat_interval_seconds * 3.0, |c| {
+            c.total_ping_timeout_seconds
+        });
+    Duration::try_from_secs_f64(secs)
+        .unwrap_or(MAX_BACKOFF)
+        .max(Duration::from_secs(1))
+}
+
+/// Answers a PING with a PONG on its own connection (the outbox may be busy with updates).
+fn pong(agent: &Arc<Agent>) {
+    let Some(agent_id) = agent.state().agent_id.clone() else {
+        return;
+    };
+    let call = Call {
+        r#type: CallType::Pong,
+        agent_id: Some(agent_id),
+        ..Call::default()
+    };
+    let Ok(body) = serde_json::to_vec(&call) else {
+        return;
+    };
+    let master = agent.config.master.clone();
+    tokio::spawn(async move {
+        match post(&master, internal::PATH, body).await {
+            Ok(resp) if resp.status().is_success() => {}
+            Ok(resp) => debug!(status = %resp.status(), "master refused a PONG"),
+            Err(err) => debug!(%err, "sending a PONG failed"),
+        }
+    });
 }
 
 /// What the agent is and runs, for (re-)registration.
@@ -220,6 +259,7 @@ fn handle(agent: &Arc<Agent>, event: Event) {
                 lifecycle::framework_message(agent, m);
             }
         }
+        EventType::Ping => pong(agent),
         EventType::Heartbeat | EventType::Unknown => {}
         EventType::Shutdown => {
             warn!(message = ?event.message, "the master removed this agent; starting over");
