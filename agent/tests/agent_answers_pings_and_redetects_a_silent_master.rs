@@ -36,7 +36,9 @@ async fn agent_pongs_and_resubscribes_when_pings_stop() {
     while start.elapsed() < Duration::from_secs(4) {
         master.send(&ping()).await;
         last_ping = Instant::now();
-        let pong = master.next_call(5, |c| c.r#type != CallType::StatusUpdate).await;
+        let pong = master
+            .next_call(5, |c| c.r#type != CallType::StatusUpdate)
+            .await;
         assert_eq!(pong.r#type, CallType::Pong, "{pong:?}");
         assert_eq!(pong.agent_id.unwrap().value, "m1-S0");
         pongs += 1;
