@@ -12,6 +12,7 @@
 pub mod allocator;
 pub mod convert;
 pub mod flags;
+pub mod ha;
 pub mod http;
 pub mod master;
 pub mod registry;

@@ -1,3 +1,4 @@
+#![allow(clippy::tests_outside_test_module)]
 //! Contender, detector and fenced writes against a real ZooKeeper server.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

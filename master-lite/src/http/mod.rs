@@ -4,6 +4,7 @@
 
 mod agent;
 mod body;
+mod ha_gate;
 mod operator;
 mod readonly;
 mod roles;
@@ -27,6 +28,8 @@ pub struct Ctx {
     pub master: Shared,
     /// `--max_request_body_bytes`.
     pub max_body_bytes: u64,
+    /// Leader election (`--zk`); `None` for a master that runs alone.
+    pub ha: Option<Arc<crate::ha::Ha>>,
 }
 
 /// An error response.
@@ -135,15 +138,20 @@ fn route(path: &str) -> Option<Route> {
 /// Serves one request.
 pub async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>, Infallible> {
     let path = req.uri().path().to_string();
-    let result = match route(&path) {
-        None => Err(HttpError::new(StatusCode::NOT_FOUND, "")),
-        Some(Route::Scheduler) => scheduler::handle(req, &ctx).await,
-        Some(Route::Agent) => agent::handle(req, &ctx).await,
-        Some(Route::Operator) => operator::handle(req, &ctx).await,
-        Some(r @ (Route::Weights | Route::Quota | Route::Roles | Route::StateSummary)) => {
+    let gated = ctx
+        .ha
+        .as_deref()
+        .and_then(|ha| ha_gate::gate(ha, route(&path), &req, &ctx));
+    let result = match (gated, route(&path)) {
+        (Some(answer), _) => answer,
+        (None, None) => Err(HttpError::new(StatusCode::NOT_FOUND, "")),
+        (None, Some(Route::Scheduler)) => scheduler::handle(req, &ctx).await,
+        (None, Some(Route::Agent)) => agent::handle(req, &ctx).await,
+        (None, Some(Route::Operator)) => operator::handle(req, &ctx).await,
+        (None, Some(r @ (Route::Weights | Route::Quota | Route::Roles | Route::StateSummary))) => {
             roles::handle(r, req, &ctx).await
         }
-        Some(r) => {
+        (None, Some(r)) => {
             if req.method() != Method::GET && req.method() != Method::HEAD {
                 Err(HttpError::new(
                     StatusCode::METHOD_NOT_ALLOWED,

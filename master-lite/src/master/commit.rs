@@ -53,6 +53,13 @@ pub struct CommitSnapshot {
     pub snapshot: Snapshot,
 }
 
+impl GroupCommit {
+    /// Takes over another instance's committer notifier (a master being reset).
+    pub(crate) fn keep_notify(&mut self, other: &GroupCommit) {
+        self.notify.clone_from(&other.notify);
+    }
+}
+
 impl Master {
     /// Turns on group commit; the caller runs the committer loop that waits
     /// on the returned notifier and calls [`Master::commit_snapshot`] and
@@ -97,6 +104,21 @@ impl Master {
                 Ok(())
             }
         }
+    }
+
+    /// Queues a write of the whole registry for the committer (replicated registries).
+    pub(crate) fn request_commit(&mut self) {
+        self.commit.requested += 1;
+        if let Some(n) = &self.commit.notify {
+            n.notify_one();
+        }
+    }
+
+    /// For a committer that writes the registry itself (`crate::ha`): the generation to
+    /// cover and the contents, if something changed since the last durable write.
+    pub fn commit_request(&self) -> Option<(u64, crate::registry::RegistryData)> {
+        (self.commit.requested > self.commit.durable)
+            .then(|| (self.commit.requested, self.registry.data.clone()))
     }
 
     /// The registry to write, if something changed since the last durable write.

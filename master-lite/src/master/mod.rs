@@ -24,6 +24,7 @@ mod frameworks;
 mod housekeeping;
 mod offers;
 mod operator;
+mod recovery;
 pub mod render;
 mod roles;
 mod sink;
@@ -294,6 +295,11 @@ impl Master {
     /// is the bound port (when `config.port` is 0).
     pub fn new(config: MasterConfig, port: u16) -> Result<Self, RegistryError> {
         let registry = Registry::open(&config.work_dir)?;
+        Ok(Master::with_registry(config, port, registry))
+    }
+
+    /// Builds the master over `registry` (recovering its frameworks, weights and quotas).
+    pub fn with_registry(config: MasterConfig, port: u16, registry: Registry) -> Self {
         let ip = config.advertise_ip;
         let info = MasterInfo {
             id: registry.data.master_id.clone(),
@@ -347,7 +353,26 @@ impl Master {
         };
         m.recover_frameworks();
         m.recover_roles();
-        Ok(m)
+        m
+    }
+
+    /// Replaces all state with a master built over `registry` (a newly elected leader's
+    /// recovery, or an empty follower after losing leadership), keeping this process's
+    /// `MasterInfo`, start time and the notifiers the server's tasks wait on. Dropping the
+    /// old state closes every framework and agent stream, so they reconnect.
+    pub fn reset(&mut self, registry: Registry) {
+        let port = u16::try_from(self.info.port).unwrap_or_default();
+        let mut fresh = Master::with_registry(self.config.clone(), port, registry);
+        fresh.info = self.info.clone();
+        fresh.start_time = self.start_time;
+        fresh.alloc_notify = Arc::clone(&self.alloc_notify);
+        fresh.commit.keep_notify(&self.commit);
+        *self = fresh;
+    }
+
+    /// The registry contents.
+    pub fn registry_data(&self) -> &crate::registry::RegistryData {
+        &self.registry.data
     }
 
     /// Wakes the allocation loop (coalesced).
@@ -375,6 +400,11 @@ impl Master {
     }
 
     fn save_registry(&mut self) -> Result<(), RegistryError> {
+        if self.registry.is_replicated() {
+            // Written by the committer, fenced, outside the lock (`crate::ha`).
+            self.request_commit();
+            return Ok(());
+        }
         self.registry.save()?;
         self.registry_saved();
         Ok(())
