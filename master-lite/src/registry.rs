@@ -57,9 +57,13 @@ pub struct RegistryData {
     pub next_agent: u64,
     /// Next framework number (`<master_id>-<%04d>`).
     pub next_framework: u64,
-    /// Registered agents by id.
+    /// Registered (admitted) agents by id.
     #[serde(default)]
     pub agents: BTreeMap<String, AgentInfo>,
+    /// Agents marked unreachable (ping timeouts) by id; they may re-register with their id
+    /// (Mesos's `Registry.unreachable`).
+    #[serde(default)]
+    pub unreachable: BTreeMap<String, UnreachableAgent>,
     /// Registered frameworks by id.
     #[serde(default)]
     pub frameworks: BTreeMap<String, FrameworkInfo>,
@@ -73,6 +77,15 @@ pub struct RegistryData {
     /// order), replayed over what the agent reports when it re-registers.
     #[serde(default)]
     pub reservations: BTreeMap<String, Vec<StoredOperation>>,
+}
+
+/// An agent in the unreachable list.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UnreachableAgent {
+    /// Its info when it was marked unreachable.
+    pub info: AgentInfo,
+    /// When, in seconds since the epoch.
+    pub timestamp: f64,
 }
 
 /// One RESERVE or UNRESERVE applied to an agent.

@@ -13,7 +13,8 @@
 //! RECONCILE, ACKNOWLEDGE, MESSAGE), `housekeeping.rs` (timers), `render.rs`
 //! (`/state` and `/metrics/snapshot`), `operator.rs` (reservations, agent
 //! deactivation, MARK_AGENT_GONE), `roles.rs` (weights, quota, the role
-//! view), `drain.rs` (DRAIN_AGENT).
+//! view), `drain.rs` (DRAIN_AGENT), `unreachable.rs` (agent health: PING/PONG,
+//! marking agents unreachable, re-admitting them).
 
 mod agents;
 pub mod commit;
@@ -28,6 +29,7 @@ pub mod render;
 mod roles;
 mod sink;
 mod tasks;
+mod unreachable;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -131,6 +133,9 @@ pub struct Framework {
     pub disconnected_at: Option<Instant>,
     /// Non-terminal tasks by id.
     pub tasks: HashMap<String, TaskRec>,
+    /// Tasks on agents marked unreachable, by id (`TASK_UNREACHABLE`, or `TASK_LOST` for
+    /// frameworks that are not PARTITION_AWARE); re-added if their agent comes back.
+    pub unreachable_tasks: HashMap<String, TaskRec>,
     /// Terminal tasks, oldest first.
     pub completed_tasks: VecDeque<TaskRec>,
     /// Outstanding offers.
@@ -174,6 +179,10 @@ pub struct Agent {
     pub operations: Vec<crate::allocator::Operation>,
     /// DRAIN_AGENT progress, if the agent is being (or was) drained.
     pub drain: Option<meseta_api::DrainInfo>,
+    /// A PING was sent and no PONG has come since.
+    pub pinged: bool,
+    /// PINGs in a row that went unanswered (`--max_agent_ping_timeouts` → unreachable).
+    pub ping_timeouts: u32,
 }
 
 impl Agent {
@@ -433,6 +442,7 @@ impl Master {
                 reregistered_time: None,
                 disconnected_at: Some(Instant::now()),
                 tasks: HashMap::new(),
+                unreachable_tasks: HashMap::new(),
                 completed_tasks: VecDeque::new(),
                 offers: HashSet::new(),
                 executors: HashMap::new(),
