@@ -158,8 +158,13 @@ fn resubscribed(sched: &mut BlockingScheduler, timeout: Duration) -> Result<Inst
 
 fn report(opts: &Options, figures: &[Figures]) -> String {
     let secs = |d: Duration| format!("{:.2}", d.as_secs_f64());
+    let profile = if cfg!(debug_assertions) {
+        "Debug"
+    } else {
+        "Release"
+    };
     let mut out = format!(
-        "Three masters on one ZooKeeper (`--zk_session_timeout={}`), one agent, one framework with {} running tasks. Times from the signal to the leader.\n\n",
+        "{profile} binaries on loopback: three `mesos-master`s on one ZooKeeper (`--zk_session_timeout={}`), one `mesos-agent --master=zk://...` (`posix/cpu,posix/mem`), one checkpointing meseta-scheduler framework following the leader through ZooKeeper (retry backoff 50 ms doubling to 1 s) with {} running `sleep` tasks. The leader gets the signal; times are from the signal, polled every 5 ms (the framework's SUBSCRIBED is stamped on arrival). With kill -9 the old leader's znode lives until ZooKeeper expires its session; SIGTERM deletes it at once. The agent re-registers after a random delay in [0, 1 s) as Mesos agents do.\n\n",
         opts.session_timeout, opts.tasks
     );
     out.push_str("| leader stopped by | new leader elected (s) | agent re-registered (s) | framework re-subscribed (s) | tasks still RUNNING |\n");
