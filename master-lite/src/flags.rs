@@ -138,8 +138,8 @@ pub struct Flags {
     pub zk_session_timeout: Duration,
 
     /// How long a newly elected leader waits for the agents in the registry to
-    /// re-register; agents that do not come back are then removed from the
-    /// registry (they are told to shut down if they return).
+    /// re-register; agents that do not come back are then marked unreachable
+    /// (re-admitted with their tasks if they return).
     #[arg(long = "agent_reregister_timeout", default_value = "10mins", value_parser = parse_duration)]
     pub agent_reregister_timeout: Duration,
 

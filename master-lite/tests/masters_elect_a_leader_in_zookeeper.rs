@@ -423,3 +423,64 @@ async fn without_zk_the_master_reads_the_packages_zk_file() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_that_do_not_reregister_with_a_new_leader_become_unreachable() {
+    if !available_or_skip("agents_that_do_not_reregister_with_a_new_leader_become_unreachable") {
+        return;
+    }
+    let mut m = Masters::start(
+        ZooKeeper::shared(),
+        2,
+        &["--agent_reregister_timeout=2secs"],
+    );
+    let (first, _) = m.wait_leader(ELECT).await;
+    let agent = FakeAgent::subscribe(m.addr(first), None).await.unwrap();
+    let agent_id = agent.agent_id.clone();
+    let node = format!("{}-meseta/registry/agents/{agent_id}", m.path);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while m.znode(&node).await.is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "agent not in the registry\n{}",
+            m.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(agent);
+    m.signal(first, "KILL");
+    let (second, elected) = m.wait_leader(ELECT).await;
+    // Not before the timeout...
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(
+        m.znode(&node).await.is_some(),
+        "left the registry before the timeout"
+    );
+    // ...but after it, it is no longer a registered agent.
+    let deadline = elected + Duration::from_secs(8);
+    while m.znode(&node).await.is_some() {
+        assert!(
+            Instant::now() < deadline,
+            "still registered after the timeout\n{}",
+            m.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(m
+        .log(second)
+        .contains("did not re-register within --agent_reregister_timeout"));
+    // It is re-admitted with its id when it comes back.
+    let agent = FakeAgent::subscribe(m.addr(second), Some(&agent_id))
+        .await
+        .unwrap();
+    assert_eq!(agent.agent_id, agent_id);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while m.znode(&node).await.is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "re-admitted agent not back in the registry\n{}",
+            m.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -11,7 +11,7 @@
 //!   "Master has not finished recovery". Then the master's state is rebuilt from it
 //!   ([`crate::master::Master::reset`]); agents re-register with their ids and frameworks
 //!   re-subscribe with theirs; agents that do not come back within
-//!   `--agent_reregister_timeout` are removed from the registry.
+//!   `--agent_reregister_timeout` are marked unreachable (re-admitted if they return).
 //! - **Leading** holds only while the contender's lease holds (checked on every request),
 //!   so a leader paused or cut off past its session stops serving before ZooKeeper can let
 //!   another master lead; its registry writes are fenced on its election node as well.
@@ -224,7 +224,7 @@ async fn recover(ha: &Arc<Ha>, master: &Shared) {
         tokio::time::sleep(ha.config.agent_reregister_timeout).await;
         let mut m = lock(&master);
         if ha.epoch.load(Ordering::SeqCst) == epoch && ha.leading() {
-            m.remove_unreregistered_agents();
+            m.mark_unreregistered_agents_unreachable();
         }
     });
 }

@@ -1,12 +1,14 @@
-//! After a leader failover: agents in the recovered registry that never re-registered
-//! within `--agent_reregister_timeout` are removed from the registry, and told to shut down
-//! if they come back (Mesos marks them unreachable, then gone; here removal is the one step).
+//! After a leader failover (Mesos `Master::recoveredSlavesTimeout`): agents in the recovered
+//! registry that have not re-registered within `--agent_reregister_timeout` move to the
+//! registry's unreachable list, as Mesos marks them. They are re-admitted, with their tasks,
+//! if they come back with their id; their reservations stay in the registry for that.
 
-use super::Master;
+use super::{now_secs, Master};
+use crate::registry::UnreachableAgent;
 
 impl Master {
-    /// Removes every registry agent that has not re-registered with this master.
-    pub fn remove_unreregistered_agents(&mut self) {
+    /// Marks every registry agent that has not re-registered with this master unreachable.
+    pub fn mark_unreregistered_agents_unreachable(&mut self) {
         let missing: Vec<String> = self
             .registry
             .data
@@ -18,15 +20,19 @@ impl Master {
         if missing.is_empty() {
             return;
         }
+        let now = now_secs();
         for id in &missing {
-            tracing::warn!(agent_id = %id, "agent did not re-register within --agent_reregister_timeout; removing it");
-            self.registry.data.agents.remove(id);
-            self.registry.data.reservations.remove(id);
-            self.removed_agents.insert(id.clone());
+            tracing::warn!(agent_id = %id, "agent did not re-register within --agent_reregister_timeout; marking it unreachable");
+            if let Some(info) = self.registry.data.agents.remove(id) {
+                let entry = UnreachableAgent {
+                    info,
+                    timestamp: now,
+                };
+                self.registry.data.unreachable.insert(id.clone(), entry);
+            }
         }
-        self.counters.agents_removed += missing.len() as u64;
         if let Err(err) = self.save_registry() {
-            tracing::error!(%err, "cannot persist the removal of agents that did not re-register");
+            tracing::error!(%err, "cannot persist agents that did not re-register");
         }
     }
 }
