@@ -64,6 +64,35 @@ pub(super) fn gate(
     Some(Ok(redirect(&leader, &path)))
 }
 
+/// Waits until every registry change made so far is in ZooKeeper (bounded by Mesos's
+/// registry store timeout, 20 s); `503` if leadership is lost first or the write fails.
+pub(super) async fn wait_durable(ha: &Ha, ctx: &Ctx) -> Result<(), HttpError> {
+    let unavailable = |why: &str| Err(HttpError::new(StatusCode::SERVICE_UNAVAILABLE, why));
+    let (wanted, notify) = {
+        let m = lock(&ctx.master);
+        (m.commit_generations().0, m.durable_notify())
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if !ha.leading() {
+            return unavailable("Lost leadership before the change was stored in the registry");
+        }
+        let (requested, durable) = lock(&ctx.master).commit_generations();
+        if durable >= wanted {
+            return Ok(());
+        }
+        if requested < wanted {
+            return unavailable("The registry was reset before the change was stored");
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            return unavailable("Timed out storing the change in the registry");
+        }
+    }
+}
+
 /// `307` to the leader.
 fn redirect(leader: &MasterInfo, path: &str) -> Response<Body> {
     let host = leader

@@ -138,10 +138,12 @@ fn route(path: &str) -> Option<Route> {
 /// Serves one request.
 pub async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>, Infallible> {
     let path = req.uri().path().to_string();
+    let method = req.method().clone();
     let gated = ctx
         .ha
         .as_deref()
         .and_then(|ha| ha_gate::gate(ha, route(&path), &req, &ctx));
+    let served_here = gated.is_none();
     let result = match (gated, route(&path)) {
         (Some(answer), _) => answer,
         (None, None) => Err(HttpError::new(StatusCode::NOT_FOUND, "")),
@@ -162,6 +164,12 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
             }
         }
     };
+    let result = match (result, ctx.ha.as_deref()) {
+        (Ok(resp), Some(ha)) if served_here && writes_registry(&path, &method) => {
+            ha_gate::wait_durable(ha, &ctx).await.map(|()| resp)
+        }
+        (result, _) => result,
+    };
     Ok(result.unwrap_or_else(|e| {
         if e.status.is_server_error() || e.status == StatusCode::FORBIDDEN {
             tracing::warn!(%path, status = %e.status, message = %e.message, "request failed");
@@ -176,6 +184,15 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
         );
         resp
     }))
+}
+
+/// Operator changes that go to the registry (weights, quota, reservations, agent state):
+/// with a replicated registry they are answered only once ZooKeeper has them, as Mesos
+/// answers after its registrar's commit.
+fn writes_registry(path: &str, method: &Method) -> bool {
+    let route = route(path);
+    let mutating = method == Method::POST || method == Method::PUT || method == Method::DELETE;
+    mutating && matches!(route, Some(Route::Operator | Route::Weights | Route::Quota))
 }
 
 /// Reads the request body, enforcing the size limit (413).

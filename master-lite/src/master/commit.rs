@@ -39,6 +39,8 @@ pub(crate) struct GroupCommit {
     /// Latest generation known to be on disk.
     durable: u64,
     pending: Vec<PendingAgent>,
+    /// Woken whenever `durable` advances (or the state is reset).
+    durable_notify: Arc<Notify>,
     /// Registry writes done by the committer, and how long they took.
     writes: u64,
     write_ms_total: f64,
@@ -57,6 +59,9 @@ impl GroupCommit {
     /// Takes over another instance's committer notifier (a master being reset).
     pub(crate) fn keep_notify(&mut self, other: &GroupCommit) {
         self.notify.clone_from(&other.notify);
+        self.durable_notify = Arc::clone(&other.durable_notify);
+        // Whoever waited for a write of the old state learns it is gone.
+        self.durable_notify.notify_waiters();
     }
 }
 
@@ -144,6 +149,7 @@ impl Master {
         match result {
             Ok(()) => {
                 self.commit.durable = self.commit.durable.max(generation);
+                self.commit.durable_notify.notify_waiters();
                 covered.into_iter().for_each(|p| self.admit(p));
             }
             Err(err) => {
@@ -156,8 +162,19 @@ impl Master {
     /// Every in-memory change is on disk (a synchronous save succeeded).
     pub(crate) fn registry_saved(&mut self) {
         self.commit.durable = self.commit.requested;
+        self.commit.durable_notify.notify_waiters();
         let pending = std::mem::take(&mut self.commit.pending);
         pending.into_iter().for_each(|p| self.admit(p));
+    }
+
+    /// The latest registry generation changed in memory, and the latest known durable.
+    pub fn commit_generations(&self) -> (u64, u64) {
+        (self.commit.requested, self.commit.durable)
+    }
+
+    /// Woken whenever a registry write becomes durable (see [`Master::commit_generations`]).
+    pub fn durable_notify(&self) -> Arc<Notify> {
+        Arc::clone(&self.commit.durable_notify)
     }
 
     /// Registry writes by the committer and their total duration in ms.
