@@ -174,7 +174,7 @@ async fn recover(ha: &Arc<Ha>, master: &Shared) {
         };
         let acls = meseta_zk::acls_for(&ha.config.zk);
         let result = async {
-            for dir in ["agents", "frameworks"] {
+            for dir in ["agents", "frameworks", "unreachable"] {
                 fence.ensure_path(&format!("{root}/{dir}"), acls).await?;
             }
             store::load(fence.client(), &root).await

@@ -6,6 +6,7 @@
 //! <root>/meta               {"master_id","next_agent","next_framework","weights","quotas"}
 //! <root>/agents/<agent id>  {"info": AgentInfo, "reservations": [RESERVE/UNRESERVE...]}
 //! <root>/frameworks/<id>    FrameworkInfo
+//! <root>/unreachable/<id>   {"info": AgentInfo, "timestamp": seconds} (agents marked unreachable)
 //! ```
 //!
 //! Writes are diffs against what the committer last wrote, applied through a
@@ -18,7 +19,7 @@ use meseta_zk::zookeeper_client::{Client, Error as ClientError};
 use meseta_zk::{read_children, Write, ZkError};
 use serde::{Deserialize, Serialize};
 
-use crate::registry::{RegistryData, StoredOperation, StoredQuota};
+use crate::registry::{RegistryData, StoredOperation, StoredQuota, UnreachableAgent};
 
 /// Largest total of data in one fenced multi-op (ZooKeeper's request limit is ~1 MB).
 const MAX_BATCH_BYTES: usize = 512 * 1024;
@@ -69,6 +70,12 @@ pub fn to_nodes(data: &RegistryData) -> Nodes {
         nodes.insert(
             format!("frameworks/{id}"),
             serde_json::to_vec(info).unwrap_or_default(),
+        );
+    }
+    for (id, agent) in &data.unreachable {
+        nodes.insert(
+            format!("unreachable/{id}"),
+            serde_json::to_vec(agent).unwrap_or_default(),
         );
     }
     nodes
@@ -147,6 +154,12 @@ pub async fn load(client: &Client, root: &str) -> Result<Option<(RegistryData, N
             .map_err(|e| bad(&format!("{root}/frameworks/{id}"), e))?;
         data.frameworks.insert(id.clone(), info);
         nodes.insert(format!("frameworks/{id}"), bytes);
+    }
+    for (id, bytes) in read_children(client, &format!("{root}/unreachable")).await? {
+        let agent: UnreachableAgent = serde_json::from_slice(&bytes)
+            .map_err(|e| bad(&format!("{root}/unreachable/{id}"), e))?;
+        data.unreachable.insert(id.clone(), agent);
+        nodes.insert(format!("unreachable/{id}"), bytes);
     }
     Ok(Some((data, nodes)))
 }
