@@ -1,0 +1,141 @@
+#![allow(clippy::tests_outside_test_module)]
+//! Mesos-native health checks of the command executor, with the real master and agent: a
+//! passing MESOS_HTTP check (busybox httpd in the task) and a passing COMMAND check report
+//! `healthy: true`; a failing TCP check reports `healthy: false` and gets the task killed
+//! (TASK_KILLED, `healthy: false`, REASON_TASK_HEALTH_CHECK_STATUS_UPDATED).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use meseta_api::{
+    CheckType, CommandInfo, FrameworkInfo, HealthCheck, HttpCheckInfo, Reason, TaskInfo, TaskState,
+    TaskStatus, TcpCheckInfo,
+};
+use meseta_scheduler::{command_task, scalar, Config, Event};
+use meseta_tests::{free_port, Cluster};
+
+fn check(r#type: CheckType) -> HealthCheck {
+    HealthCheck {
+        r#type: Some(r#type),
+        delay_seconds: Some(0.0),
+        interval_seconds: Some(0.5),
+        timeout_seconds: Some(2.0),
+        grace_period_seconds: Some(0.0),
+        consecutive_failures: Some(2),
+        ..HealthCheck::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_checks_report_health_and_kill_unhealthy_tasks() {
+    let cluster = Cluster::start("cpus:2;mem:1024");
+    let framework = FrameworkInfo {
+        user: "root".into(),
+        name: "health-checks".into(),
+        ..FrameworkInfo::default()
+    };
+    let config = Config::new(format!("127.0.0.1:{}", cluster.master_port), framework);
+    let (sched, mut events) = meseta_scheduler::start(config).expect("start");
+
+    let port = free_port();
+    let tasks = move |offer: &meseta_api::Offer| -> Vec<TaskInfo> {
+        let mut web = command_task(
+            "web",
+            offer,
+            &format!("echo ok > index.html && exec busybox httpd -f -p 127.0.0.1:{port} -h ."),
+            0.1,
+            32.0,
+        );
+        web.health_check = Some(HealthCheck {
+            grace_period_seconds: Some(10.0),
+            http: Some(HttpCheckInfo {
+                port: u32::from(port),
+                path: Some("/index.html".into()),
+                ..HttpCheckInfo::default()
+            }),
+            ..check(CheckType::Http)
+        });
+        let mut dead = command_task("dead-port", offer, "sleep 600", 0.1, 32.0);
+        dead.health_check = Some(HealthCheck {
+            tcp: Some(TcpCheckInfo {
+                port: u32::from(free_port()),
+                ..TcpCheckInfo::default()
+            }),
+            ..check(CheckType::Tcp)
+        });
+        let mut cmd = command_task("cmd", offer, "sleep 600", 0.1, 32.0);
+        cmd.health_check = Some(HealthCheck {
+            command: Some(CommandInfo::shell("test -d /proc")),
+            ..check(CheckType::Command)
+        });
+        vec![web, dead, cmd]
+    };
+
+    let mut launched = false;
+    let mut updates: HashMap<String, Vec<TaskStatus>> = HashMap::new();
+    let done = |u: &HashMap<String, Vec<TaskStatus>>| {
+        let healthy = |id: &str| {
+            u.get(id)
+                .is_some_and(|s| s.iter().any(|s| s.healthy == Some(true)))
+        };
+        let killed = u
+            .get("dead-port")
+            .is_some_and(|s| s.iter().any(|s| s.state.is_terminal()));
+        healthy("web") && healthy("cmd") && killed
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !done(&updates) {
+        let event = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .unwrap_or_else(|_| panic!("timed out: {updates:#?}\n{}", cluster.logs()))
+            .expect("driver stopped");
+        match event {
+            Event::Offers(offers) if !launched => {
+                let offer = offers
+                    .into_iter()
+                    .find(|o| scalar(o, "cpus") >= 0.3)
+                    .expect("an offer");
+                sched
+                    .launch(&offer.id, tasks(&offer))
+                    .await
+                    .expect("ACCEPT");
+                launched = true;
+            }
+            Event::Update(st) => {
+                let id = st.task_id.value.clone();
+                updates.entry(id).or_default().push(st);
+            }
+            _ => {}
+        }
+    }
+
+    // Health updates are TASK_RUNNING with the health reason.
+    for id in ["web", "cmd"] {
+        let healthy = updates[id]
+            .iter()
+            .find(|s| s.healthy == Some(true))
+            .unwrap();
+        assert_eq!(healthy.state, TaskState::Running, "{healthy:?}");
+        assert_eq!(healthy.reason, Some(Reason::TaskHealthCheckStatusUpdated));
+        assert!(
+            updates[id].iter().all(|s| s.healthy != Some(false)),
+            "{id}: {:#?}",
+            updates[id]
+        );
+    }
+    // The failing check: unhealthy updates (one per failure), then the kill.
+    let dead = &updates["dead-port"];
+    let unhealthy: Vec<_> = dead
+        .iter()
+        .filter(|s| s.state == TaskState::Running && s.healthy == Some(false))
+        .collect();
+    assert_eq!(unhealthy.len(), 2, "{dead:#?}");
+    assert!(unhealthy
+        .iter()
+        .all(|s| s.reason == Some(Reason::TaskHealthCheckStatusUpdated)));
+    let last = dead.last().unwrap();
+    assert_eq!(last.state, TaskState::Killed, "{last:?}");
+    assert_eq!(last.healthy, Some(false));
+    assert_eq!(last.reason, Some(Reason::TaskHealthCheckStatusUpdated));
+    sched.teardown().await.expect("TEARDOWN");
+}
