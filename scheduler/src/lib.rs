@@ -13,6 +13,8 @@
 //!   master keeps the framework's tasks for `failover_timeout`;
 //! * keeps the `Mesos-Stream-Id` and framework id and puts them on every call;
 //! * acknowledges status updates itself unless [`Config::implicit_acknowledgements`] is off;
+//! * reconciles: [`Scheduler::reconcile_all`] (implicit) and [`Reconciler`] (explicit, re-asking
+//!   with a doubling delay until every task was answered);
 //! * sends HTTP basic credentials ([`Credential`]) on every request.
 //!
 //! The shape: [`start`] returns a [`Scheduler`] (a `Clone` handle that sends calls) and
@@ -74,6 +76,7 @@ mod event;
 mod handle;
 mod http;
 mod offers;
+mod reconcile;
 mod stream;
 mod zk;
 
@@ -88,4 +91,5 @@ pub use error::{DetectError, Error};
 pub use event::{Event, Events};
 pub use handle::Scheduler;
 pub use offers::{command_task, scalar};
+pub use reconcile::Reconciler;
 pub use zk::ZkDetector;
