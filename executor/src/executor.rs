@@ -260,10 +260,15 @@ impl Executor {
         match TaskProcess::spawn(&command, &environment, &self.link.config.sandbox) {
             Ok(process) => {
                 tracing::info!(task_id = %task_id, pid = process.pid(), "task started");
+                let place = health::CommandPlace {
+                    wrapper: Vec::new(),
+                    // A task inside an image: COMMAND checks enter its mount namespace.
+                    namespace_of: self.image_task.is_some().then(|| process.pid()),
+                };
                 if let Some(task) = self.task.as_mut() {
                     task.process = Some(process);
                     // The task shares the host network: HTTP and TCP checks go to 127.0.0.1.
-                    task.health = health::start(&task.info, localhost(), Vec::new());
+                    task.health = health::start(&task.info, localhost(), place);
                 }
                 self.send(&task_id, TaskState::Running, None, None).await;
             }

@@ -139,3 +139,88 @@ async fn health_checks_report_health_and_kill_unhealthy_tasks() {
     assert_eq!(last.reason, Some(Reason::TaskHealthCheckStatusUpdated));
     sched.teardown().await.expect("TEARDOWN");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_checks_of_an_image_task_run_inside_the_image() {
+    use meseta_api::{ContainerInfo, ContainerType, DockerImage, Image, ImageType, MesosInfo};
+    use meseta_tests::{images, ClusterOptions};
+
+    // A directory registry with busybox:latest, whose image has /etc/keep (the host has not).
+    let registry = tempfile::tempdir().unwrap();
+    std::fs::write(
+        registry.path().join("busybox:latest.tar"),
+        images::docker_save(&images::layers(), false),
+    )
+    .unwrap();
+    assert!(!std::path::Path::new("/etc/keep").exists());
+    let mut opts = ClusterOptions::new("cpus:2;mem:1024");
+    opts.isolation = "cgroups/cpu,cgroups/mem,filesystem/linux,docker/runtime".into();
+    opts.agent_args = vec![
+        "--image_providers=docker".into(),
+        format!("--docker_registry={}", registry.path().display()),
+    ];
+    let cluster = Cluster::start_with(&opts);
+    let framework = FrameworkInfo {
+        user: "root".into(),
+        name: "image-health".into(),
+        ..FrameworkInfo::default()
+    };
+    let config = Config::new(format!("127.0.0.1:{}", cluster.master_port), framework);
+    let (sched, mut events) = meseta_scheduler::start(config).expect("start");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut seen = Vec::new();
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .unwrap_or_else(|_| panic!("timed out: {seen:#?}\n{}", cluster.logs()))
+            .expect("driver stopped");
+        match event {
+            Event::Offers(offers) if seen.is_empty() => {
+                let offer = &offers[0];
+                let mut task =
+                    command_task("in-image", offer, "exec /bin/busybox sleep 600", 0.1, 32.0);
+                task.container = Some(ContainerInfo {
+                    r#type: ContainerType::Mesos,
+                    mesos: Some(MesosInfo {
+                        image: Some(Image {
+                            r#type: ImageType::Docker,
+                            docker: Some(DockerImage {
+                                name: "busybox".into(),
+                                ..DockerImage::default()
+                            }),
+                            ..Image::default()
+                        }),
+                    }),
+                    ..ContainerInfo::default()
+                });
+                // Failures while the container starts fall in the grace period.
+                task.health_check = Some(HealthCheck {
+                    command: Some(CommandInfo::shell("test -f /etc/keep")),
+                    grace_period_seconds: Some(20.0),
+                    ..check(CheckType::Command)
+                });
+                sched.launch(&offer.id, vec![task]).await.expect("ACCEPT");
+                seen.push(TaskStatus::default());
+            }
+            Event::Update(st) if st.task_id.value == "in-image" => {
+                assert!(!st.state.is_terminal(), "{st:?}\n{}", cluster.logs());
+                if st.healthy == Some(false) {
+                    let out = std::process::Command::new("sh")
+                        .arg("-c")
+                        .arg("cat */slaves/*/frameworks/*/executors/in-image/runs/latest/stderr")
+                        .current_dir(cluster.dir.path())
+                        .output()
+                        .unwrap();
+                    panic!("{st:?}\n{}", String::from_utf8_lossy(&out.stdout));
+                }
+                let healthy = st.healthy == Some(true);
+                seen.push(st);
+                if healthy {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    sched.teardown().await.expect("TEARDOWN");
+}

@@ -315,7 +315,11 @@ impl DockerExecutor {
                     "exec".into(),
                     self.flags.container.clone(),
                 ];
-                task.health = health::start(&task.info, host, wrapper);
+                let place = health::CommandPlace {
+                    wrapper,
+                    namespace_of: None,
+                };
+                task.health = health::start(&task.info, host, place);
                 if let Some(ip) = ip {
                     status.container_status = Some(ContainerStatus {
                         network_infos: vec![NetworkInfo {

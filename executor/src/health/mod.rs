@@ -12,6 +12,7 @@
 //! reason `REASON_TASK_HEALTH_CHECK_STATUS_UPDATED`. [`probe`] holds the HTTP, TCP and COMMAND
 //! checks; [`tracker`] the counting above, free of I/O.
 
+mod namespace;
 pub mod probe;
 pub mod tracker;
 
@@ -102,6 +103,7 @@ impl HealthConfig {
                 Probe::Command {
                     command,
                     wrapper: Vec::new(),
+                    namespace_of: None,
                 }
             }
             Some(CheckType::Http) => {
@@ -207,18 +209,34 @@ async fn run(config: HealthConfig, task_id: TaskId, tx: mpsc::UnboundedSender<He
     }
 }
 
+/// Where COMMAND checks run: wrapped (`docker exec`), in the mount namespace of the task
+/// under a process (a task inside an image), or plainly next to the executor.
+#[derive(Debug, Clone, Default)]
+pub struct CommandPlace {
+    /// Put before the check's command.
+    pub wrapper: Vec<String>,
+    /// The task's process (or an ancestor of it) whose mount namespace to enter.
+    pub namespace_of: Option<i32>,
+}
+
 /// Starts `task`'s health checker, if it has a valid health check (an invalid one is logged
-/// and not run, as Mesos' executors do). `wrapper` prefixes COMMAND checks.
+/// and not run, as Mesos' executors do).
 pub fn start(
     task: &meseta_api::TaskInfo,
     host: std::net::IpAddr,
-    wrapper: Vec<String>,
+    place: CommandPlace,
 ) -> Option<HealthChecker> {
     let check = task.health_check.as_ref()?;
     match HealthConfig::from_check(check, host) {
         Ok(mut config) => {
-            if let Probe::Command { wrapper: w, .. } = &mut config.probe {
-                *w = wrapper;
+            if let Probe::Command {
+                wrapper,
+                namespace_of,
+                ..
+            } = &mut config.probe
+            {
+                *wrapper = place.wrapper;
+                *namespace_of = place.namespace_of;
             }
             tracing::info!(task_id = %task.task_id, ?config, "starting health checks");
             Some(HealthChecker::spawn(config, task.task_id.clone()))

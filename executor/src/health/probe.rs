@@ -26,6 +26,8 @@ pub enum Probe {
         command: CommandInfo,
         /// Put before the command (e.g. `docker exec <container>`), empty to run it directly.
         wrapper: Vec<String>,
+        /// Run in the mount namespace of this process's task (a task inside an image).
+        namespace_of: Option<i32>,
     },
     /// GET a URL.
     Http {
@@ -101,14 +103,18 @@ impl Probe {
                 .into_iter()
                 .chain([url])
                 .collect();
-                let output = run_command(argv, &[], timeout, true).await?;
+                let output = run_command(argv, &[], timeout, true, None).await?;
                 let code: u16 = output
                     .trim()
                     .parse()
                     .map_err(|_| format!("unexpected output from curl: {output}"))?;
                 healthy_code(code)
             }
-            Probe::Command { command, wrapper } => {
+            Probe::Command {
+                command,
+                wrapper,
+                namespace_of,
+            } => {
                 let mut argv = wrapper.clone();
                 let value = command.value.clone().unwrap_or_default();
                 if command.is_shell() {
@@ -129,7 +135,15 @@ impl Probe {
                     .flat_map(|e| &e.variables)
                     .filter_map(|v| Some((v.name.clone(), v.value.clone()?)))
                     .collect();
-                run_command(argv, &env, timeout, false).await.map(drop)
+                let ns = match namespace_of {
+                    None => None,
+                    // Never run it on the host's filesystem instead of the image's.
+                    Some(pid) => Some(
+                        super::namespace::task_mount_namespace(*pid)
+                            .ok_or("the task's mount namespace is not there (yet)".to_string())?,
+                    ),
+                };
+                run_command(argv, &env, timeout, false, ns).await.map(drop)
             }
         }
     }
@@ -184,6 +198,7 @@ async fn run_command(
     env: &[(String, String)],
     timeout: Option<Duration>,
     capture: bool,
+    mount_namespace: Option<std::fs::File>,
 ) -> Result<String, String> {
     let Some((program, args)) = argv.split_first() else {
         return Err("empty health check command".into());
@@ -205,6 +220,9 @@ async fn run_command(
         })
         .process_group(0)
         .kill_on_drop(true);
+    if let Some(ns) = mount_namespace {
+        super::namespace::enter_before_exec(&mut command, ns);
+    }
     let child = command
         .spawn()
         .map_err(|e| format!("Failed to create subprocess {program}: {e}"))?;
@@ -313,6 +331,7 @@ mod tests {
         let cmd = |value: &str| Probe::Command {
             command: CommandInfo::shell(value),
             wrapper: Vec::new(),
+            namespace_of: None,
         };
         let limit = Some(Duration::from_millis(500));
         assert!(cmd("true").run(limit).await.is_ok());
@@ -330,6 +349,7 @@ mod tests {
                 ..CommandInfo::default()
             },
             wrapper: Vec::new(),
+            namespace_of: None,
         };
         assert!(direct.run(limit).await.is_ok());
     }
