@@ -1,8 +1,9 @@
 #![allow(clippy::tests_outside_test_module)]
 //! Mesos-native health checks of the command executor, with the real master and agent: a
 //! passing MESOS_HTTP check (busybox httpd in the task) and a passing COMMAND check report
-//! `healthy: true`; a failing TCP check reports `healthy: false` and gets the task killed
-//! (TASK_KILLED, `healthy: false`, REASON_TASK_HEALTH_CHECK_STATUS_UPDATED).
+//! `healthy: true`; a failing TCP check (nothing listens) and a failing MESOS_HTTP check (the
+//! server answers 404) report `healthy: false` and get their tasks killed (TASK_KILLED,
+//! `healthy: false`, REASON_TASK_HEALTH_CHECK_STATUS_UPDATED).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -37,8 +38,25 @@ async fn health_checks_report_health_and_kill_unhealthy_tasks() {
     let config = Config::new(format!("127.0.0.1:{}", cluster.master_port), framework);
     let (sched, mut events) = meseta_scheduler::start(config).expect("start");
 
-    let port = free_port();
+    let (port, port_404) = (free_port(), free_port());
     let tasks = move |offer: &meseta_api::Offer| -> Vec<TaskInfo> {
+        let mut web_404 = command_task(
+            "web-404",
+            offer,
+            &format!("exec busybox httpd -f -p 127.0.0.1:{port_404} -h ."),
+            0.1,
+            32.0,
+        );
+        web_404.health_check = Some(HealthCheck {
+            http: Some(HttpCheckInfo {
+                port: u32::from(port_404),
+                path: Some("/missing".into()),
+                ..HttpCheckInfo::default()
+            }),
+            // Failures only count once the server had time to start.
+            grace_period_seconds: Some(1.0),
+            ..check(CheckType::Http)
+        });
         let mut web = command_task(
             "web",
             offer,
@@ -68,7 +86,7 @@ async fn health_checks_report_health_and_kill_unhealthy_tasks() {
             command: Some(CommandInfo::shell("test -d /proc")),
             ..check(CheckType::Command)
         });
-        vec![web, dead, cmd]
+        vec![web, dead, cmd, web_404]
     };
 
     let mut launched = false;
@@ -78,10 +96,11 @@ async fn health_checks_report_health_and_kill_unhealthy_tasks() {
             u.get(id)
                 .is_some_and(|s| s.iter().any(|s| s.healthy == Some(true)))
         };
-        let killed = u
-            .get("dead-port")
-            .is_some_and(|s| s.iter().any(|s| s.state.is_terminal()));
-        healthy("web") && healthy("cmd") && killed
+        let killed = |id: &str| {
+            u.get(id)
+                .is_some_and(|s| s.iter().any(|s| s.state.is_terminal()))
+        };
+        healthy("web") && healthy("cmd") && killed("dead-port") && killed("web-404")
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while !done(&updates) {
@@ -93,7 +112,7 @@ async fn health_checks_report_health_and_kill_unhealthy_tasks() {
             Event::Offers(offers) if !launched => {
                 let offer = offers
                     .into_iter()
-                    .find(|o| scalar(o, "cpus") >= 0.3)
+                    .find(|o| scalar(o, "cpus") >= 0.4)
                     .expect("an offer");
                 sched
                     .launch(&offer.id, tasks(&offer))
@@ -123,20 +142,26 @@ async fn health_checks_report_health_and_kill_unhealthy_tasks() {
             updates[id]
         );
     }
-    // The failing check: unhealthy updates (one per failure), then the kill.
-    let dead = &updates["dead-port"];
-    let unhealthy: Vec<_> = dead
-        .iter()
-        .filter(|s| s.state == TaskState::Running && s.healthy == Some(false))
-        .collect();
-    assert_eq!(unhealthy.len(), 2, "{dead:#?}");
-    assert!(unhealthy
-        .iter()
-        .all(|s| s.reason == Some(Reason::TaskHealthCheckStatusUpdated)));
-    let last = dead.last().unwrap();
-    assert_eq!(last.state, TaskState::Killed, "{last:?}");
-    assert_eq!(last.healthy, Some(false));
-    assert_eq!(last.reason, Some(Reason::TaskHealthCheckStatusUpdated));
+    // The failing checks: unhealthy updates (one per failure), then the kill.
+    for id in ["dead-port", "web-404"] {
+        let sick = &updates[id];
+        let unhealthy: Vec<_> = sick
+            .iter()
+            .filter(|s| s.state == TaskState::Running && s.healthy == Some(false))
+            .collect();
+        assert_eq!(unhealthy.len(), 2, "{id}: {sick:#?}");
+        assert!(unhealthy
+            .iter()
+            .all(|s| s.reason == Some(Reason::TaskHealthCheckStatusUpdated)));
+        assert!(
+            sick.iter().all(|s| s.healthy != Some(true)),
+            "{id}: {sick:#?}"
+        );
+        let last = sick.last().unwrap();
+        assert_eq!(last.state, TaskState::Killed, "{id}: {last:?}");
+        assert_eq!(last.healthy, Some(false));
+        assert_eq!(last.reason, Some(Reason::TaskHealthCheckStatusUpdated));
+    }
     sched.teardown().await.expect("TEARDOWN");
 }
 
