@@ -119,3 +119,49 @@ fn an_unreachable_or_invalid_master_is_one_readable_line() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("invalid master 'nonsense'"), "{stderr}");
 }
+
+#[test]
+fn finds_the_master_through_zookeeper() {
+    use meseta_tests::zookeeper::{available_or_skip, ZooKeeper};
+    if !available_or_skip("finds_the_master_through_zookeeper") {
+        return;
+    }
+    let cluster = Cluster::start("cpus:2;mem:1024");
+    let zk = ZooKeeper::shared();
+    let url = zk.url(&ZooKeeper::unique_path("execute"));
+    // Publish the master's MasterInfo under the path, as an elected master does.
+    let info = meseta_api::MasterInfo {
+        id: "execute-test".into(),
+        ip: meseta_api::MasterInfo::encode_ip(std::net::Ipv4Addr::LOCALHOST),
+        port: u32::from(cluster.master_port),
+        address: Some(meseta_api::Address {
+            hostname: Some("localhost".into()),
+            ip: Some("127.0.0.1".into()),
+            port: i32::from(cluster.master_port),
+        }),
+        ..meseta_api::MasterInfo::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let contender = runtime.block_on(async {
+        meseta_zk::Contender::spawn(
+            meseta_zk::ZkUrl::parse_or_read(&url).unwrap(),
+            meseta_zk::DEFAULT_SESSION_TIMEOUT,
+            meseta_zk::MASTER_LABEL,
+            meseta_zk::master_info::encode(&info),
+        )
+    });
+    let out = execute(&[
+        format!("--master={url}"),
+        "--name=via-zk".into(),
+        "--command=true".into(),
+        "--resources=cpus:0.1;mem:32".into(),
+        "--timeout=30".into(),
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Received status update TASK_FINISHED for task 'via-zk'"),
+        "{stdout}"
+    );
+    drop(contender);
+}
