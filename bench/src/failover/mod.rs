@@ -10,10 +10,8 @@
 //! With kill -9 the old leader's znode lives until its session expires, so the session
 //! timeout bounds the failover; SIGTERM deletes the znode at once.
 
-mod detector;
 mod rig;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -42,14 +40,6 @@ struct Figures {
 /// Runs the benchmark; returns the table and the RESULT line.
 pub fn run(opts: &Options) -> Result<String> {
     let mut rig = Rig::start(&opts.session_timeout)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let zk_url: meseta_zk::ZkUrl = rig.url.parse()?;
-    let detector =
-        runtime.block_on(async { detector::ZkLeader::spawn(zk_url, Duration::from_secs(2)) });
-    // Keeps the detector's task running while the driver (on its own runtime) waits on it.
-    let _driving = std::thread::spawn(move || runtime.block_on(std::future::pending::<()>()));
     let framework = FrameworkInfo {
         user: "root".into(),
         name: "meseta-bench-failover".into(),
@@ -57,8 +47,8 @@ pub fn run(opts: &Options) -> Result<String> {
         failover_timeout: Some(3600.0),
         ..FrameworkInfo::default()
     };
+    // `zk://`: the driver follows the leader with meseta-scheduler's ZkDetector.
     let mut config = Config::new(rig.url.clone(), framework);
-    config.detector = Some(Arc::new(detector));
     // A framework that wants to be back fast retries fast.
     config.backoff_min = Duration::from_millis(50);
     config.backoff_max = Duration::from_secs(1);
