@@ -138,7 +138,7 @@ async fn route(agent: Arc<Agent>, req: Request<Incoming>) -> Response<RespBody> 
         "/containers" | "/containers.json" => endpoints::containers(&agent),
         "/monitor/statistics" | "/monitor/statistics.json" => endpoints::statistics(&agent),
         "/metrics/snapshot" => endpoints::metrics(&agent),
-        p if p.starts_with("/files/") => files::handle(&agent, p, req.uri().query()),
+        p if p.starts_with("/files/") => files::handle(&agent, p, req.uri().query()).await,
         _ => Err(HttpError::NotFound(format!("No endpoint at {path}"))),
     };
     result.unwrap_or_else(HttpError::into_response)
