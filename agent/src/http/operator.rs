@@ -2,10 +2,10 @@
 //! GET_VERSION, GET_METRICS, GET_STATE (and GET_FRAMEWORKS / GET_EXECUTORS / GET_TASKS /
 //! GET_AGENT), GET_CONTAINERS, LIST_FILES and READ_FILE. Other known calls → 501.
 
-use hyper::body::Incoming;
 use hyper::{Request, Response};
 use meseta_api::agent::{self as api, Call, CallType, ResponseType};
 use meseta_api::{Bytes, ContainerId, ExecutorId, FrameworkId, Task, TaskState, VersionInfo};
+use meseta_httpd::RequestBody;
 use serde_json::{json, Value as Json};
 
 use super::{endpoints, files, json, json_body, HttpError, RespBody};
@@ -16,7 +16,7 @@ use crate::sandbox_files::listing;
 /// Handles one operator call.
 pub async fn handle(
     agent: &Agent,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
 ) -> Result<Response<RespBody>, HttpError> {
     let (_, body) = json_body(req).await?;
     let call = Call::from_json(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;
