@@ -38,7 +38,7 @@ use crate::slots::Slot;
 
 pub use body::{BodyError, RequestBody};
 pub use limits::{nofile_limit, raise_nofile_limit, LimitError, Limits};
-pub use tls::{Tls, TlsError};
+pub use tls::{ClientTls, Tls, TlsError};
 
 /// How a listener serves.
 #[derive(Debug, Clone)]

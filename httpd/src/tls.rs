@@ -14,6 +14,9 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::ServerConfig;
 
+#[path = "tls_pinned.rs"]
+mod pinned;
+
 /// The TLS side of a listener.
 #[derive(Debug, Clone)]
 pub struct Tls {
@@ -101,5 +104,64 @@ impl Tls {
             config: Arc::new(config),
             downgrade,
         })
+    }
+}
+
+/// The client side of libprocess TLS: with `LIBPROCESS_SSL_ENABLED`, connections a daemon
+/// opens (the agent to the master) use TLS too. The server's certificate is verified against
+/// `LIBPROCESS_SSL_CA_FILE`, or, when that is unset, against the daemon's own
+/// `LIBPROCESS_SSL_CERT_FILE` (one self-signed certificate shared by a cluster). Unlike
+/// libprocess (whose `LIBPROCESS_SSL_VERIFY_CERT` defaults to false) it always verifies.
+#[derive(Debug, Clone)]
+pub struct ClientTls {
+    /// Trusted roots, no client certificate, ALPN `http/1.1`.
+    pub config: Arc<rustls::ClientConfig>,
+}
+
+impl ClientTls {
+    /// The client TLS settings of `env` (`None` when `LIBPROCESS_SSL_ENABLED` is off).
+    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, TlsError> {
+        if !env_flag(env("LIBPROCESS_SSL_ENABLED").as_deref()) {
+            return Ok(None);
+        }
+        let ca = env("LIBPROCESS_SSL_CA_FILE")
+            .or_else(|| env("LIBPROCESS_SSL_CERT_FILE"))
+            .map(PathBuf::from)
+            .ok_or(TlsError::Missing("LIBPROCESS_SSL_CA_FILE"))?;
+        let certs = CertificateDer::pem_file_iter(&ca)
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| TlsError::Cert {
+                path: ca.clone(),
+                reason: e.to_string(),
+            })?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = pinned::Verifier::new(certs, Arc::clone(&provider))?;
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Some(Self {
+            config: Arc::new(config),
+        }))
+    }
+
+    /// [`ClientTls::from_env`] on the process environment.
+    pub fn from_process_env() -> Result<Option<Self>, TlsError> {
+        Self::from_env(|name| std::env::var(name).ok())
+    }
+
+    /// Runs the TLS handshake on `stream` to `host` (a DNS name or an IP address).
+    pub async fn connect(
+        &self,
+        host: &str,
+        stream: tokio::net::TcpStream,
+    ) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+        let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        tokio_rustls::TlsConnector::from(Arc::clone(&self.config))
+            .connect(name, stream)
+            .await
     }
 }

@@ -137,3 +137,44 @@ fn a_missing_key_is_one_readable_error() {
     );
     assert!(err.contains("key.pem"), "{err}");
 }
+
+#[test]
+fn an_agent_registers_with_a_tls_master_and_serves_https() {
+    let pki = pki();
+    let (mut master, port) = master(&pki, &[]);
+    assert!(wait_until(Duration::from_secs(20), || {
+        https_get(&pki.der, port, "/health").is_ok_and(|r| r.starts_with("HTTP/1.1 200"))
+    }));
+    let agent_port = free_port();
+    let dir = pki.dir.path();
+    let mut agent = Command::new(bin("mesos-agent"))
+        .arg(format!("--master=127.0.0.1:{port}"))
+        .arg("--ip=127.0.0.1")
+        .arg(format!("--port={agent_port}"))
+        .arg(format!("--work_dir={}", dir.join("agent").display()))
+        .arg(format!("--runtime_dir={}", dir.join("run").display()))
+        .arg("--isolation=filesystem/posix")
+        .arg("--resources=cpus:1;mem:128;disk:10")
+        .arg(format!(
+            "--launcher_dir={}",
+            meseta_tests::bin_dir().display()
+        ))
+        .env("MESETA_AGENT_CONF_DIR", dir.join("no-etc"))
+        .env("LIBPROCESS_SSL_ENABLED", "1")
+        .env("LIBPROCESS_SSL_CERT_FILE", dir.join("cert.pem"))
+        .env("LIBPROCESS_SSL_KEY_FILE", dir.join("key.pem"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let registered = wait_until(Duration::from_secs(20), || {
+        https_get(&pki.der, port, "/state").is_ok_and(|r| r.contains("\"slaves\":[{"))
+    });
+    let agent_https = https_get(&pki.der, agent_port, "/health");
+    let _ = agent.kill();
+    let _ = agent.wait();
+    let _ = master.kill();
+    let _ = master.wait();
+    assert!(registered, "the agent did not register over TLS");
+    assert!(agent_https.is_ok_and(|r| r.starts_with("HTTP/1.1 200")));
+}
