@@ -40,6 +40,16 @@ pub use body::{BodyError, RequestBody};
 pub use limits::{nofile_limit, raise_nofile_limit, LimitError, Limits};
 pub use tls::{ClientTls, Tls, TlsError};
 
+/// Both ends of the TCP connection a request came on; every request carries it in its
+/// extensions (`req.extensions().get::<ConnInfo>()`), e.g. to find the peer's socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnInfo {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The server's address of this connection.
+    pub local: SocketAddr,
+}
+
 /// How a listener serves.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -128,8 +138,12 @@ async fn connection<H, Fut, B>(
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let limits = config.limits;
+    let Ok(local) = stream.local_addr() else {
+        return;
+    };
+    let info = ConnInfo { peer, local };
     let Some(tls) = &config.tls else {
-        return http(stream, peer, limits, handler, slot).await;
+        return http(stream, info, limits, handler, slot).await;
     };
     // The TLS handshake (and the peek that tells TLS from plain HTTP) count against the header
     // read timeout.
@@ -137,25 +151,20 @@ async fn connection<H, Fut, B>(
     if tls.downgrade {
         match tokio::time::timeout(wait, accept::starts_with_tls(&stream)).await {
             Ok(Ok(true)) => {}
-            Ok(Ok(false)) => return http(stream, peer, limits, handler, slot).await,
+            Ok(Ok(false)) => return http(stream, info, limits, handler, slot).await,
             Ok(Err(_)) | Err(_) => return,
         }
     }
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(&tls.config));
     match tokio::time::timeout(wait, acceptor.accept(stream)).await {
-        Ok(Ok(tls_stream)) => http(tls_stream, peer, limits, handler, slot).await,
+        Ok(Ok(tls_stream)) => http(tls_stream, info, limits, handler, slot).await,
         Ok(Err(err)) => tracing::debug!(%peer, %err, "TLS handshake failed"),
         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
     }
 }
 
-async fn http<I, H, Fut, B>(
-    io: I,
-    peer: SocketAddr,
-    limits: Limits,
-    handler: Arc<H>,
-    slot: Arc<Slot>,
-) where
+async fn http<I, H, Fut, B>(io: I, info: ConnInfo, limits: Limits, handler: Arc<H>, slot: Arc<Slot>)
+where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     H: Fn(Request<RequestBody>, SocketAddr) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Response<B>> + Send + 'static,
@@ -164,8 +173,9 @@ async fn http<I, H, Fut, B>(
 {
     let svc = service_fn(move |req: Request<Incoming>| {
         slot.mark_busy();
-        let req = req.map(|b| RequestBody::new(b, limits.body_read_timeout));
-        let response = handler(req, peer);
+        let mut req = req.map(|b| RequestBody::new(b, limits.body_read_timeout));
+        req.extensions_mut().insert(info);
+        let response = handler(req, info.peer);
         async move { Ok::<_, Infallible>(response.await) }
     });
     let result = http1::Builder::new()
@@ -175,6 +185,6 @@ async fn http<I, H, Fut, B>(
         .serve_connection(TokioIo::new(io), svc)
         .await;
     if let Err(err) = result {
-        tracing::debug!(%peer, %err, "connection ended");
+        tracing::debug!(peer = %info.peer, %err, "connection ended");
     }
 }
