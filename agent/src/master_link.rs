@@ -48,26 +48,58 @@ pub enum LinkError {
     Stream(String),
 }
 
-/// POSTs JSON to the master on a fresh connection and returns the response.
+/// POSTs JSON to the master on a fresh connection (TLS when `LIBPROCESS_SSL_ENABLED` is set,
+/// [`meseta_httpd::ClientTls`]) and returns the response.
 pub async fn post(addr: &str, path: &str, body: Vec<u8>) -> Result<Response<Incoming>, LinkError> {
+    let connect_error = |source| LinkError::Connect {
+        addr: addr.to_owned(),
+        source,
+    };
     let stream = tokio::net::TcpStream::connect(addr)
         .await
-        .map_err(|source| LinkError::Connect {
-            addr: addr.to_owned(),
-            source,
-        })?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(async move {
-        if let Err(err) = conn.await {
-            debug!(%err, "master connection ended");
+        .map_err(connect_error)?;
+    let mut sender = match client_tls().map_err(connect_error)? {
+        None => spawn_conn(TokioIo::new(stream)).await?,
+        Some(tls) => {
+            let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let stream = tls.connect(host, stream).await.map_err(connect_error)?;
+            spawn_conn(TokioIo::new(stream)).await?
         }
-    });
+    };
     let req = Request::post(path)
         .header("Host", addr)
         .header("Content-Type", "application/json")
         .header("Accept", "application/json")
         .body(Full::new(Bytes::from(body)))?;
     Ok(sender.send_request(req).await?)
+}
+
+/// The agent's client TLS settings, read once from the environment.
+fn client_tls() -> Result<Option<&'static meseta_httpd::ClientTls>, std::io::Error> {
+    static TLS: std::sync::OnceLock<Result<Option<meseta_httpd::ClientTls>, String>> =
+        std::sync::OnceLock::new();
+    match TLS.get_or_init(|| meseta_httpd::ClientTls::from_process_env().map_err(|e| e.to_string()))
+    {
+        Ok(tls) => Ok(tls.as_ref()),
+        Err(e) => Err(std::io::Error::other(e.clone())),
+    }
+}
+
+/// The HTTP/1.1 handshake on `io`, its connection driven by a task of its own.
+async fn spawn_conn<I>(
+    io: I,
+) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>, LinkError>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (sender, conn) = hyper::client::conn::http1::handshake(io).await?;
+    tokio::spawn(async move {
+        if let Err(err) = conn.await {
+            debug!(%err, "master connection ended");
+        }
+    });
+    Ok(sender)
 }
 
 /// Runs the link until the process ends.

@@ -146,9 +146,56 @@ impl fmt::Display for ContainerId {
     }
 }
 
+/// Longest ID (`NAME_MAX`: IDs become directory names in the agent's work dir).
+pub const MAX_ID_LENGTH: usize = 255;
+
+/// Mesos' `common::validation::validateID`: IDs that become path components must not be
+/// empty, longer than [`MAX_ID_LENGTH`], `.` or `..`, or contain `/`, `\\` or control
+/// characters (NUL included). The error is Mesos' text, e.g. `'..' is disallowed`.
+pub fn validate_id(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("ID must not be empty".into());
+    }
+    if id.len() > MAX_ID_LENGTH {
+        return Err(format!(
+            "ID must not be greater than {MAX_ID_LENGTH} characters"
+        ));
+    }
+    if id == "." || id == ".." {
+        return Err(format!("'{id}' is disallowed"));
+    }
+    if id.chars().any(|c| c.is_control() || c == '/' || c == '\\') {
+        return Err(format!(
+            "'{}' contains invalid characters",
+            id.escape_default()
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_like_ids_are_invalid() {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "a\\b",
+            "a\0b",
+            "tab\there",
+            &"x".repeat(256),
+        ] {
+            assert!(validate_id(bad).is_err(), "{bad:?}");
+        }
+        for good in ["a", "...", "a.b", "fw-0000", "ünïcode", &"x".repeat(255)] {
+            assert!(validate_id(good).is_ok(), "{good:?}");
+        }
+        assert_eq!(validate_id("..").unwrap_err(), "'..' is disallowed");
+    }
 
     #[test]
     fn ids_are_value_objects() {

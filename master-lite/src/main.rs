@@ -49,6 +49,12 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    // Thousands of clients need more than the default soft limit of 1024 descriptors; the
+    // connection cap is sized from the raised limit.
+    match meseta_httpd::raise_nofile_limit() {
+        Ok(n) => tracing::debug!(nofile = n, "raised RLIMIT_NOFILE"),
+        Err(err) => tracing::warn!(%err, "cannot raise RLIMIT_NOFILE"),
+    }
     if let Some(path) = &zk_from_file {
         tracing::info!(file = %path.display(), "no --zk given; using the ZooKeeper URL in {}", path.display());
     }

@@ -1,15 +1,12 @@
-//! Starting the master: bind, open the registry, and run the accept loop, the
+//! Starting the master: bind, open the registry, and run the accept loop
+//! ([`meseta_httpd::serve`]: timeouts, connection cap, TLS from `LIBPROCESS_SSL_*`), the
 //! allocation loop (every `--allocation_interval` and on events) and the
 //! housekeeping tick.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 use crate::flags::MasterConfig;
 use crate::ha::Ha;
@@ -34,6 +31,9 @@ pub enum StartError {
     /// The registry.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// The HTTP server's limits or TLS settings (`MESETA_HTTP_*`, `LIBPROCESS_SSL_*`).
+    #[error(transparent)]
+    Http(#[from] meseta_httpd::ConfigError),
 }
 
 /// A running master.
@@ -81,9 +81,8 @@ fn keepalive_params(config: &MasterConfig) -> socket2::TcpKeepalive {
 /// Binds and starts the master on the current tokio runtime.
 pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
     let addr = SocketAddr::from((config.bind_ip, config.port));
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Bind { addr, source })?;
+    let http_config = meseta_httpd::ServerConfig::from_process_env()?;
+    let listener = meseta_httpd::bind(addr).map_err(|source| StartError::Bind { addr, source })?;
     let addr = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
@@ -118,37 +117,18 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
         ha: ha.clone(),
     });
 
-    let accept = tokio::spawn(async move {
-        let mut conns = JoinSet::new();
-        loop {
-            let (stream, peer) = match listener.accept().await {
-                Ok(x) => x,
-                Err(err) => {
-                    tracing::warn!(%err, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let _ = stream.set_nodelay(true);
-            // A peer that vanishes without closing (host down) must still
-            // break its event stream, so the agent can be removed.
-            if let Err(err) = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive) {
-                tracing::debug!(%peer, %err, "cannot enable TCP keepalive");
-            }
-            let ctx = Arc::clone(&ctx);
-            while conns.try_join_next().is_some() {}
-            conns.spawn(async move {
-                let svc = service_fn(move |req| handle(req, Arc::clone(&ctx)));
-                if let Err(err) = http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await
-                {
-                    tracing::debug!(%peer, %err, "connection ended");
-                }
-            });
+    let server = meseta_httpd::ServerConfig {
+        keepalive: Some(keepalive),
+        ..http_config
+    };
+    let accept = tokio::spawn(meseta_httpd::serve(listener, server, move |req, _peer| {
+        let ctx = Arc::clone(&ctx);
+        async move {
+            handle(req, ctx)
+                .await
+                .unwrap_or_else(|never| match never {})
         }
-    });
+    }));
 
     let m = Arc::clone(&shared);
     let leading = {

@@ -60,6 +60,9 @@ pub enum StartError {
         /// `<work_dir>/meta/slaves/latest`.
         latest: std::path::PathBuf,
     },
+    /// The HTTP server's limits or TLS settings (`MESETA_HTTP_*`, `LIBPROCESS_SSL_*`).
+    #[error(transparent)]
+    Http(#[from] meseta_httpd::ConfigError),
     /// The HTTP port could not be bound.
     #[error("binding {addr}: {source}")]
     Bind {
@@ -132,6 +135,7 @@ pub struct Started {
     /// The HTTP listener's address.
     pub addr: SocketAddr,
     listener: tokio::net::TcpListener,
+    http: meseta_httpd::ServerConfig,
     outbox: UnboundedReceiver<Call>,
     /// Checkpoints were recovered: `Some(rebooted)`.
     recovered: Option<bool>,
@@ -160,6 +164,7 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     } else {
         recovery::read(&meta, &boot_id, config.strict)?
     };
+    let http = meseta_httpd::ServerConfig::from_process_env()?;
     let bind = SocketAddr::from((config.ip.unwrap_or(Ipv4Addr::UNSPECIFIED), config.port));
     let listener = listen(bind).map_err(|source| StartError::Bind { addr: bind, source })?;
     let addr = listener
@@ -212,6 +217,7 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         agent,
         addr,
         listener,
+        http,
         outbox: rx,
         recovered,
     })
@@ -253,7 +259,7 @@ impl Started {
         tokio::spawn(containerizers::recover(agent.clone()));
         tokio::spawn(updates::retry_loop(agent.clone()));
         tokio::spawn(crate::master_link::run(agent.clone(), self.outbox));
-        crate::http::serve(agent, self.listener).await;
+        crate::http::serve(agent, self.listener, self.http).await;
     }
 }
 
@@ -323,9 +329,5 @@ fn compatible(config: &Config, port: u16, previous: &meseta_api::AgentInfo) -> R
 /// re-subscribes at once, and connections beyond a short queue (std's 128) wait for a SYN
 /// retransmission (1 s).
 fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
-    let socket = tokio::net::TcpSocket::new_v4()?;
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    // The kernel caps it at net.core.somaxconn.
-    socket.listen(4096)
+    meseta_httpd::bind(addr)
 }

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
 use meseta_api::executor::{Call, CallType, Event, EventType, Subscribed};
 use meseta_api::internal::{self, FrameworkMessage};
 use meseta_api::ContainerId;
+use meseta_httpd::RequestBody;
 use tokio::sync::mpsc;
 use tracing::info;
 
@@ -23,7 +23,7 @@ use crate::daemon::{updates, Agent};
 /// Handles one executor call.
 pub async fn handle(
     agent: &Arc<Agent>,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
 ) -> Result<Response<RespBody>, HttpError> {
     let (_, body) = json_body(req).await?;
     let call = Call::from_json(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;

@@ -1,26 +1,53 @@
-//! `/files/{browse,read,download}` (Mesos `files.cpp`) and the operator calls LIST_FILES and
-//! READ_FILE. Only paths inside `<work_dir>/slaves` are served: the path is canonicalized
-//! (so `..` and symlinks pointing out are resolved first) and must stay under that root;
-//! anything else is 403, a missing file 404.
+//! `/files/{browse,read,download}` (Mesos `files.cpp`) over [`crate::sandbox_files`]: every
+//! path is opened beneath its sandbox in one step, only regular files and directories are
+//! served, and all file I/O runs on the blocking pool with a bound.
+//!
+//! Beyond Mesos: `browse` answers at most [`listing::MAX_PAGE`] entries (sorted by path); the
+//! `offset` and `limit` query parameters page through larger directories, and the headers
+//! `X-Meseta-Total-Entries` and (when more follow) `X-Meseta-Next-Offset` say how. `download`
+//! streams the file in [`CHUNK`]-byte reads, each only once the previous one was sent.
 
-use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+mod download;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::header::{HeaderValue, CONTENT_DISPOSITION, CONTENT_TYPE};
+use std::path::Path;
+
+use hyper::header::{HeaderName, HeaderValue, CONTENT_DISPOSITION, CONTENT_TYPE};
 use hyper::Response;
+use nix::sys::stat::{FileStat, SFlag};
 use serde_json::{json, Value as Json};
 
 use super::{json, query_param, HttpError, RespBody};
 use crate::daemon::Agent;
+use crate::sandbox_files::listing::{self, Owners};
+use crate::sandbox_files::{self, blocking, FileError};
+
+pub use download::CHUNK;
 
 /// Largest read served at once.
 pub const MAX_READ: u64 = 4 << 20;
 
+/// Total entries of a browsed directory.
+pub const TOTAL_HEADER: &str = "x-meseta-total-entries";
+/// The `offset` of the next page of a browsed directory.
+pub const NEXT_HEADER: &str = "x-meseta-next-offset";
+
+impl From<FileError> for HttpError {
+    fn from(e: FileError) -> Self {
+        let msg = e.to_string();
+        match e {
+            FileError::NotAbsolute(_)
+            | FileError::Unsupported { .. }
+            | FileError::IsDirectory(_) => Self::BadRequest(msg),
+            FileError::Outside(_) | FileError::Denied(_) => Self::Forbidden(msg),
+            FileError::NotFound(_) => Self::NotFound(msg),
+            FileError::Io { .. } => Self::BadRequest(msg),
+            FileError::Pool => Self::ServiceUnavailable(msg),
+        }
+    }
+}
+
 /// Routes `/files/<op>`.
-pub fn handle(
+pub async fn handle(
     agent: &Agent,
     path: &str,
     query: Option<&str>,
@@ -29,16 +56,33 @@ pub fn handle(
     let requested = query_param(query, "path")
         .ok_or_else(|| HttpError::BadRequest("Expecting 'path=value' in query".into()))?;
     match op {
-        "browse" => json(&browse(agent, &requested)?),
+        "browse" => {
+            let offset = number(query, "offset")?.unwrap_or(0).max(0);
+            let limit = number(query, "limit")?.map_or(listing::MAX_PAGE as i64, |l| l.max(0));
+            let (infos, total) =
+                browse(agent, &requested, to_usize(offset), to_usize(limit)).await?;
+            let next = to_usize(offset).saturating_add(infos.len());
+            let mut resp = json(&infos)?;
+            let headers = resp.headers_mut();
+            headers.insert(HeaderName::from_static(TOTAL_HEADER), total.into());
+            if next < total && !infos.is_empty() {
+                headers.insert(HeaderName::from_static(NEXT_HEADER), next.into());
+            }
+            Ok(resp)
+        }
         "read" => {
             let offset = number(query, "offset")?;
             let length = number(query, "length")?;
-            let (data, offset) = read(agent, &requested, offset, length)?;
+            let (data, offset, _) = read(agent, &requested, offset, length).await?;
             json(&json!({ "data": String::from_utf8_lossy(&data), "offset": offset }))
         }
-        "download" => download(agent, &requested),
+        "download" => download(agent, &requested).await,
         _ => Err(HttpError::NotFound(format!("No endpoint at {path}"))),
     }
+}
+
+fn to_usize(v: i64) -> usize {
+    usize::try_from(v).unwrap_or(usize::MAX)
 }
 
 fn number(query: Option<&str>, name: &str) -> Result<Option<i64>, HttpError> {
@@ -51,79 +95,92 @@ fn number(query: Option<&str>, name: &str) -> Result<Option<i64>, HttpError> {
         .transpose()
 }
 
-/// Canonicalizes `requested` and checks that it is inside the sandboxes root.
-pub fn resolve(agent: &Agent, requested: &str) -> Result<PathBuf, HttpError> {
-    let root = agent.config.work_dir.join("slaves");
-    let root = root.canonicalize().unwrap_or(root);
-    let path = Path::new(requested);
-    if !path.is_absolute() {
-        return Err(HttpError::BadRequest(format!(
-            "'{requested}' is not an absolute path"
-        )));
-    }
-    let real = path.canonicalize().map_err(|_| {
-        if path
-            .components()
-            .any(|c| c == std::path::Component::ParentDir)
-        {
-            HttpError::Forbidden(format!("'{requested}' is not inside a sandbox"))
-        } else {
-            HttpError::NotFound(format!("'{requested}' was not found"))
-        }
-    })?;
-    if !real.starts_with(&root) {
-        return Err(HttpError::Forbidden(format!(
-            "'{requested}' is not inside a sandbox"
-        )));
-    }
-    Ok(real)
+/// One directory entry (or the file itself, browsing a file) as Mesos `FileInfo` JSON.
+#[derive(Debug)]
+pub struct Info {
+    /// The path as the client names it.
+    pub path: String,
+    /// `lstat` of the entry.
+    pub stat: FileStat,
+    /// Owner user name.
+    pub uid: String,
+    /// Owner group name.
+    pub gid: String,
 }
 
-/// `/files/browse`: the directory's entries, Mesos `FileInfo` JSON.
-pub fn browse(agent: &Agent, requested: &str) -> Result<Vec<Json>, HttpError> {
-    let dir = resolve(agent, requested)?;
-    let entries = std::fs::read_dir(&dir)
-        .map_err(|e| HttpError::BadRequest(format!("Cannot list '{requested}': {e}")))?;
-    let mut out: Vec<Json> = entries
-        .flatten()
-        .filter_map(|e| {
-            let meta = e.path().symlink_metadata().ok()?;
-            Some(file_info(&Path::new(requested).join(e.file_name()), &meta))
+/// Lists `requested` from `offset` (at most `limit` entries); returns them and the total.
+pub async fn list(
+    agent: &Agent,
+    requested: &str,
+    offset: usize,
+    limit: usize,
+) -> Result<(Vec<Info>, usize), HttpError> {
+    let work_dir = agent.config.work_dir.clone();
+    let requested = requested.to_owned();
+    let result = blocking(move || {
+        let opened = sandbox_files::open(&work_dir, &requested)?;
+        let mut owners = Owners::default();
+        let mut info = |path: String, stat: FileStat| Info {
+            path,
+            uid: owners.user(stat.st_uid),
+            gid: owners.group(stat.st_gid),
+            stat,
+        };
+        if !opened.is_dir {
+            // Mesos answers a file's own entry.
+            return Ok((vec![info(requested.clone(), opened.stat)], 1));
+        }
+        let page = listing::list(opened.fd, offset, limit).map_err(|e| FileError::Io {
+            path: requested.clone(),
+            source: e.into(),
+        })?;
+        let infos = page
+            .entries
+            .into_iter()
+            .map(|e| {
+                info(
+                    Path::new(&requested).join(&e.name).display().to_string(),
+                    e.stat,
+                )
+            })
+            .collect();
+        Ok((infos, page.total))
+    })
+    .await?;
+    Ok(result)
+}
+
+async fn browse(
+    agent: &Agent,
+    requested: &str,
+    offset: usize,
+    limit: usize,
+) -> Result<(Vec<Json>, usize), HttpError> {
+    let (infos, total) = list(agent, requested, offset, limit).await?;
+    let json = infos
+        .iter()
+        .map(|i| {
+            json!({
+                "path": i.path,
+                "nlink": i.stat.st_nlink,
+                "size": i.stat.st_size,
+                "mtime": i.stat.st_mtime,
+                "mode": mode_string(&i.stat),
+                "uid": i.uid,
+                "gid": i.gid,
+            })
         })
         .collect();
-    out.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
-    Ok(out)
+    Ok((json, total))
 }
 
-fn file_info(path: &Path, meta: &std::fs::Metadata) -> Json {
-    let uid = nix::unistd::User::from_uid(meta.uid().into())
-        .ok()
-        .flatten()
-        .map_or_else(|| meta.uid().to_string(), |u| u.name);
-    let gid = nix::unistd::Group::from_gid(meta.gid().into())
-        .ok()
-        .flatten()
-        .map_or_else(|| meta.gid().to_string(), |g| g.name);
-    json!({
-        "path": path.display().to_string(),
-        "nlink": meta.nlink(),
-        "size": meta.size(),
-        "mtime": meta.mtime(),
-        "mode": mode_string(meta),
-        "uid": uid,
-        "gid": gid,
-    })
-}
-
-fn mode_string(meta: &std::fs::Metadata) -> String {
-    let mode = meta.permissions().mode();
-    let kind = if meta.is_dir() {
-        'd'
-    } else if meta.file_type().is_symlink() {
-        'l'
-    } else {
-        '-'
+fn mode_string(stat: &FileStat) -> String {
+    let kind = match SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT {
+        SFlag::S_IFDIR => 'd',
+        SFlag::S_IFLNK => 'l',
+        _ => '-',
     };
+    let mode = stat.st_mode;
     let mut s = String::from(kind);
     for shift in [6u32, 3, 0] {
         let bits = (mode >> shift) & 7;
@@ -134,26 +191,20 @@ fn mode_string(meta: &std::fs::Metadata) -> String {
     s
 }
 
-/// Reads `length` bytes at `offset` (Mesos: no offset, or -1, answers the size and no data).
-pub fn read(
+/// Reads `length` bytes at `offset` (Mesos: no offset, or -1, answers the size and no data);
+/// returns the data, the offset and the file's size.
+pub async fn read(
     agent: &Agent,
     requested: &str,
     offset: Option<i64>,
     length: Option<i64>,
-) -> Result<(Vec<u8>, u64), HttpError> {
-    let path = resolve(agent, requested)?;
-    if path.is_dir() {
-        return Err(HttpError::BadRequest(format!(
-            "'{requested}' is a directory"
-        )));
-    }
-    let mut file = std::fs::File::open(&path)
-        .map_err(|e| HttpError::NotFound(format!("Failed to open '{requested}': {e}")))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+) -> Result<(Vec<u8>, u64, u64), HttpError> {
     let offset = match offset {
-        None | Some(-1) => return Ok((Vec::new(), size)),
-        Some(o) => u64::try_from(o)
-            .map_err(|_| HttpError::BadRequest(format!("Negative offset provided: {o}")))?,
+        None | Some(-1) => None,
+        Some(o) => Some(
+            u64::try_from(o)
+                .map_err(|_| HttpError::BadRequest(format!("Negative offset provided: {o}")))?,
+        ),
     };
     let length = match length {
         None | Some(-1) => MAX_READ,
@@ -161,36 +212,52 @@ pub fn read(
             .map_err(|_| HttpError::BadRequest(format!("Negative length provided: {l}")))?
             .min(MAX_READ),
     };
-    if offset >= size {
-        return Ok((Vec::new(), offset.min(size)));
-    }
-    file.seek(SeekFrom::Start(offset))
-        .map_err(|e| HttpError::BadRequest(format!("Failed to seek: {e}")))?;
-    let mut data = Vec::new();
-    file.take(length)
-        .read_to_end(&mut data)
-        .map_err(|e| HttpError::BadRequest(format!("Failed to read: {e}")))?;
-    Ok((data, offset))
+    let work_dir = agent.config.work_dir.clone();
+    let requested = requested.to_owned();
+    let result = blocking(move || {
+        let opened = sandbox_files::open(&work_dir, &requested)?;
+        if opened.is_dir {
+            return Err(FileError::IsDirectory(requested));
+        }
+        let size = u64::try_from(opened.stat.st_size).unwrap_or(0);
+        let Some(offset) = offset else {
+            return Ok((Vec::new(), size, size));
+        };
+        if offset >= size {
+            return Ok((Vec::new(), size, size));
+        }
+        let len = usize::try_from(length.min(size - offset)).unwrap_or(0);
+        let data = sandbox_files::read_at(&std::fs::File::from(opened.fd), offset, len).map_err(
+            |source| FileError::Io {
+                path: requested,
+                source,
+            },
+        )?;
+        Ok((data, offset, size))
+    })
+    .await?;
+    Ok(result)
 }
 
-fn download(agent: &Agent, requested: &str) -> Result<Response<RespBody>, HttpError> {
-    let path = resolve(agent, requested)?;
-    if path.is_dir() {
+async fn download(agent: &Agent, requested: &str) -> Result<Response<RespBody>, HttpError> {
+    let work_dir = agent.config.work_dir.clone();
+    let path = requested.to_owned();
+    let opened = blocking(move || sandbox_files::open(&work_dir, &path)).await?;
+    if opened.is_dir {
         return Err(HttpError::BadRequest(format!(
             "Cannot download a directory: '{requested}'"
         )));
     }
-    let data = std::fs::read(&path)
-        .map_err(|e| HttpError::NotFound(format!("Failed to read '{requested}': {e}")))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut resp = Response::new(Full::new(Bytes::from(data)).boxed());
+    let size = u64::try_from(opened.stat.st_size).unwrap_or(0);
+    let mut resp = Response::new(download::body(std::fs::File::from(opened.fd), size));
     resp.headers_mut().insert(
         CONTENT_TYPE,
         HeaderValue::from_static("application/octet-stream"),
     );
+    let name = Path::new(requested)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename={name}")) {
         resp.headers_mut().insert(CONTENT_DISPOSITION, v);
     }

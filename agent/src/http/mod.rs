@@ -19,12 +19,11 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Body, Frame, Incoming};
+use hyper::body::{Body, Frame};
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use meseta_httpd::RequestBody;
 use tokio::sync::mpsc::UnboundedReceiver;
-use tracing::debug;
 
 use crate::daemon::Agent;
 
@@ -52,6 +51,9 @@ pub enum HttpError {
     /// 406.
     #[error("{0}")]
     NotAcceptable(String),
+    /// 408.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// 413.
     #[error("Request body is larger than {MAX_BODY} bytes")]
     PayloadTooLarge,
@@ -74,6 +76,7 @@ impl HttpError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
@@ -89,30 +92,17 @@ impl HttpError {
     }
 }
 
-/// Accepts connections until the listener fails.
-pub async fn serve(agent: Arc<Agent>, listener: tokio::net::TcpListener) {
-    loop {
-        let (stream, _) = match listener.accept().await {
-            Ok(s) => s,
-            Err(err) => {
-                debug!(%err, "accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let agent = agent.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let agent = agent.clone();
-                async move { Ok::<_, Infallible>(route(agent, req).await) }
-            });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service);
-            if let Err(err) = conn.await {
-                debug!(%err, "HTTP connection ended with an error");
-            }
-        });
-    }
+/// Serves the agent's endpoints on `listener` ([`meseta_httpd::serve`]: timeouts, connection
+/// cap, TLS from `LIBPROCESS_SSL_*`).
+pub async fn serve(
+    agent: Arc<Agent>,
+    listener: tokio::net::TcpListener,
+    config: meseta_httpd::ServerConfig,
+) {
+    meseta_httpd::serve(listener, config, move |req, _peer| {
+        route(Arc::clone(&agent), req)
+    })
+    .await;
 }
 
 /// The path as libprocess routes it: `/slave(1)` stripped, trailing `/` trimmed.
@@ -126,7 +116,7 @@ fn route_path(path: &str) -> &str {
     }
 }
 
-async fn route(agent: Arc<Agent>, req: Request<Incoming>) -> Response<RespBody> {
+async fn route(agent: Arc<Agent>, req: Request<RequestBody>) -> Response<RespBody> {
     let path = route_path(req.uri().path()).to_owned();
     let result = match path.as_str() {
         "/api/v1/executor" => executor_api::handle(&agent, req).await,
@@ -138,7 +128,7 @@ async fn route(agent: Arc<Agent>, req: Request<Incoming>) -> Response<RespBody> 
         "/containers" | "/containers.json" => endpoints::containers(&agent),
         "/monitor/statistics" | "/monitor/statistics.json" => endpoints::statistics(&agent),
         "/metrics/snapshot" => endpoints::metrics(&agent),
-        p if p.starts_with("/files/") => files::handle(&agent, p, req.uri().query()),
+        p if p.starts_with("/files/") => files::handle(&agent, p, req.uri().query()).await,
         _ => Err(HttpError::NotFound(format!("No endpoint at {path}"))),
     };
     result.unwrap_or_else(HttpError::into_response)
@@ -146,7 +136,7 @@ async fn route(agent: Arc<Agent>, req: Request<Incoming>) -> Response<RespBody> 
 
 /// Reads a POST body as JSON bytes (checks method, content type and size).
 pub async fn json_body(
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
 ) -> Result<(hyper::http::request::Parts, Bytes), HttpError> {
     if req.method() != Method::POST {
         return Err(HttpError::MethodNotAllowed("POST"));
@@ -177,6 +167,8 @@ pub async fn json_body(
                 .is_some()
             {
                 HttpError::PayloadTooLarge
+            } else if e.is::<meseta_httpd::BodyError>() {
+                HttpError::RequestTimeout(e.to_string())
             } else {
                 HttpError::BadRequest(format!("Failed to read the request body: {e}"))
             }

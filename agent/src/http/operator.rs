@@ -2,22 +2,21 @@
 //! GET_VERSION, GET_METRICS, GET_STATE (and GET_FRAMEWORKS / GET_EXECUTORS / GET_TASKS /
 //! GET_AGENT), GET_CONTAINERS, LIST_FILES and READ_FILE. Other known calls → 501.
 
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-
-use hyper::body::Incoming;
 use hyper::{Request, Response};
 use meseta_api::agent::{self as api, Call, CallType, ResponseType};
 use meseta_api::{Bytes, ContainerId, ExecutorId, FrameworkId, Task, TaskState, VersionInfo};
+use meseta_httpd::RequestBody;
 use serde_json::{json, Value as Json};
 
 use super::{endpoints, files, json, json_body, HttpError, RespBody};
 use crate::daemon::state::{Executor, Framework, TaskEntry};
 use crate::daemon::Agent;
+use crate::sandbox_files::listing;
 
 /// Handles one operator call.
 pub async fn handle(
     agent: &Agent,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
 ) -> Result<Response<RespBody>, HttpError> {
     let (_, body) = json_body(req).await?;
     let call = Call::from_json(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;
@@ -67,8 +66,7 @@ pub async fn handle(
                 .ok_or_else(|| HttpError::BadRequest("Expecting 'read_file'".into()))?;
             let offset = i64::try_from(r.offset).unwrap_or(i64::MAX);
             let length = r.length.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
-            let size = files::read(agent, &r.path, None, None)?.1;
-            let (data, _) = files::read(agent, &r.path, Some(offset), length)?;
+            let (data, _, size) = files::read(agent, &r.path, Some(offset), length).await?;
             json(&api::Response {
                 r#type: ResponseType::ReadFile,
                 read_file: Some(api::response::ReadFile {
@@ -82,7 +80,7 @@ pub async fn handle(
             let l = call
                 .list_files
                 .ok_or_else(|| HttpError::BadRequest("Expecting 'list_files'".into()))?;
-            json(&list_files(agent, &l.path)?)
+            json(&list_files(agent, &l.path).await?)
         }
         CallType::Unknown => Err(HttpError::BadRequest(
             "Expecting 'type' to be present".into(),
@@ -93,23 +91,22 @@ pub async fn handle(
     }
 }
 
-fn list_files(agent: &Agent, path: &str) -> Result<Json, HttpError> {
-    let dir = files::resolve(agent, path)?;
-    let entries = std::fs::read_dir(&dir)
-        .map_err(|e| HttpError::BadRequest(format!("Cannot list '{path}': {e}")))?;
-    let infos: Vec<Json> = entries
-        .flatten()
-        .filter_map(|e| {
-            let meta = e.path().symlink_metadata().ok()?;
-            Some(json!({
-                "path": std::path::Path::new(path).join(e.file_name()).display().to_string(),
-                "nlink": meta.nlink(),
-                "size": meta.size(),
-                "mtime": {"nanoseconds": meta.mtime().saturating_mul(1_000_000_000)},
-                "mode": meta.permissions().mode(),
-                "uid": meta.uid().to_string(),
-                "gid": meta.gid().to_string(),
-            }))
+/// LIST_FILES: the first [`listing::MAX_PAGE`] entries, through the same resolver as
+/// `/files/browse`.
+async fn list_files(agent: &Agent, path: &str) -> Result<Json, HttpError> {
+    let (infos, _) = files::list(agent, path, 0, listing::MAX_PAGE).await?;
+    let infos: Vec<Json> = infos
+        .into_iter()
+        .map(|i| {
+            json!({
+                "path": i.path,
+                "nlink": i.stat.st_nlink,
+                "size": i.stat.st_size,
+                "mtime": {"nanoseconds": i.stat.st_mtime.saturating_mul(1_000_000_000)},
+                "mode": i.stat.st_mode,
+                "uid": i.uid,
+                "gid": i.gid,
+            })
         })
         .collect();
     Ok(json!({"type": "LIST_FILES", "list_files": {"file_infos": infos}}))

@@ -128,6 +128,14 @@ impl Call {
                 .map(|_| ())
                 .ok_or_else(|| ValidationError::missing(name))
         }
+        if let Some(id) = &self.framework_id {
+            crate::validate_id(&id.value).map_err(|e| {
+                ValidationError(format!(
+                    "Framework ID '{}' is invalid: {e}",
+                    id.value.escape_default()
+                ))
+            })?;
+        }
         if self.r#type == CallType::Subscribe {
             let subscribe = self
                 .subscribe

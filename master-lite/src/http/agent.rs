@@ -1,14 +1,14 @@
 //! `POST /api/v1/internal/agent`: the agent side of `meseta_api::internal`.
 
 use http::Request;
-use hyper::body::Incoming;
 use meseta_api::internal::{Call, CallType};
+use meseta_httpd::RequestBody;
 
 use super::{accepted, read_body, require_post, stream_response, Ctx, HttpError, HttpResult};
 use crate::master::{lock, AgentSubscribed, Sink};
 
 /// Serves one agent call.
-pub async fn handle(req: Request<Incoming>, ctx: &Ctx) -> HttpResult {
+pub async fn handle(req: Request<RequestBody>, ctx: &Ctx) -> HttpResult {
     require_post(&req)?;
     let (_parts, body) = read_body(req, ctx.max_body_bytes).await?;
     let call: Call = meseta_api::from_json("internal::Call", &body)

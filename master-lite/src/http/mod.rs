@@ -17,7 +17,7 @@ pub use body::Body;
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
+use meseta_httpd::RequestBody;
 
 use crate::master::{CallError, Shared};
 
@@ -136,7 +136,10 @@ fn route(path: &str) -> Option<Route> {
 }
 
 /// Serves one request.
-pub async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>, Infallible> {
+pub async fn handle(
+    req: Request<RequestBody>,
+    ctx: Arc<Ctx>,
+) -> Result<Response<Body>, Infallible> {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     let gated = ctx
@@ -197,7 +200,7 @@ fn writes_registry(path: &str, method: &Method) -> bool {
 
 /// Reads the request body, enforcing the size limit (413).
 async fn read_body(
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
     limit: u64,
 ) -> Result<(http::request::Parts, Bytes), HttpError> {
     let too_large = || {
@@ -219,6 +222,9 @@ async fn read_body(
     match Limited::new(body, limit).collect().await {
         Ok(c) => Ok((parts, c.to_bytes())),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(e) if e.is::<meseta_httpd::BodyError>() => {
+            Err(HttpError::new(StatusCode::REQUEST_TIMEOUT, e.to_string()))
+        }
         Err(e) => Err(HttpError::bad_request(format!(
             "Failed to read request body: {e}"
         ))),
@@ -264,7 +270,7 @@ fn require_json_accept(parts: &http::request::Parts) -> Result<(), HttpError> {
     }
 }
 
-fn require_post(req: &Request<Incoming>) -> Result<(), HttpError> {
+fn require_post(req: &Request<RequestBody>) -> Result<(), HttpError> {
     if req.method() == Method::POST {
         Ok(())
     } else {

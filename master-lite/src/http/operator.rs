@@ -4,7 +4,6 @@
 //! answer `200` (or `202` for reservations) with an empty body.
 
 use http::{Request, Response, StatusCode};
-use hyper::body::Incoming;
 use meseta_api::agent::response::{GetFlags, GetHealth, GetMetrics, GetOperations, GetVersion};
 use meseta_api::master::{
     Agent as AgentView, Call, CallType, Executor, Framework as FrameworkView, GetAgents,
@@ -12,6 +11,7 @@ use meseta_api::master::{
     GetRoles, GetState, GetTasks, GetWeights, Response as OpResponse, ResponseType,
 };
 use meseta_api::{Flag, Metric, Role, TimeInfo, VersionInfo, WeightInfo};
+use meseta_httpd::RequestBody;
 
 use super::{
     json_response, read_body, require_json, require_json_accept, require_post, Body, Ctx, HttpError,
@@ -19,7 +19,7 @@ use super::{
 use crate::master::{lock, render::version_json, Master, Sink};
 
 /// Serves one operator call.
-pub async fn handle(req: Request<Incoming>, ctx: &Ctx) -> super::HttpResult {
+pub async fn handle(req: Request<RequestBody>, ctx: &Ctx) -> super::HttpResult {
     require_post(&req)?;
     let (parts, body) = read_body(req, ctx.max_body_bytes).await?;
     require_json(&parts)?;

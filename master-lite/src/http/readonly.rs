@@ -2,14 +2,14 @@
 //! (Prometheus), `/redirect`, `/flags`, `/frameworks`, `/slaves`, `/tasks`.
 
 use http::{header, HeaderValue, Request, Response, StatusCode};
-use hyper::body::Incoming;
+use meseta_httpd::RequestBody;
 use serde_json::{json, Value as Json};
 
 use super::{json_response, Body, Ctx, HttpResult, Route};
 use crate::master::{lock, render::version_json};
 
 /// Serves a read-only route.
-pub fn handle(route: Route, _req: &Request<Incoming>, ctx: &Ctx) -> HttpResult {
+pub fn handle(route: Route, _req: &Request<RequestBody>, ctx: &Ctx) -> HttpResult {
     Ok(match route {
         Route::Version => json_response(&version_json()),
         Route::Health => Response::new(Body::empty()),

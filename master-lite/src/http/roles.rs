@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 
 use http::{Method, Request, Response, StatusCode};
-use hyper::body::Incoming;
 use meseta_api::master::{QuotaConfig as WireQuota, QuotaInfo, QuotaRequest, QuotaStatus};
 use meseta_api::{Resource as WireResource, Scalar as WireScalar, ValueType, WeightInfo};
+use meseta_httpd::RequestBody;
 use serde_json::{json, Value as Json};
 
 use super::{json_response, read_body, Body, Ctx, HttpError, HttpResult, Route};
@@ -113,7 +113,7 @@ fn method_not_allowed(allowed: &str, got: &Method) -> HttpError {
 }
 
 /// Serves a role route.
-pub async fn handle(route: Route, req: Request<Incoming>, ctx: &Ctx) -> HttpResult {
+pub async fn handle(route: Route, req: Request<RequestBody>, ctx: &Ctx) -> HttpResult {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     match (route, &method) {

@@ -1,8 +1,8 @@
 //! `POST /api/v1/scheduler`: the v1 scheduler API (Mesos `Master::Http::scheduler`).
 
 use http::Request;
-use hyper::body::Incoming;
 use meseta_api::scheduler::{Call, CallType};
+use meseta_httpd::RequestBody;
 
 use super::{
     accepted, read_body, require_json, require_json_accept, require_post, stream_response, Ctx,
@@ -13,7 +13,7 @@ use crate::master::{lock, Sink};
 const STREAM_ID: &str = "Mesos-Stream-Id";
 
 /// Serves one scheduler call.
-pub async fn handle(req: Request<Incoming>, ctx: &Ctx) -> HttpResult {
+pub async fn handle(req: Request<RequestBody>, ctx: &Ctx) -> HttpResult {
     require_post(&req)?;
     let (parts, body) = read_body(req, ctx.max_body_bytes).await?;
     require_json(&parts)?;

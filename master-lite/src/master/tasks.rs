@@ -51,9 +51,8 @@ impl Master {
         seen: &HashSet<String>,
     ) -> Result<Resources, String> {
         let tid = &task.task_id.value;
-        if tid.is_empty() || tid.contains(['/', '\0']) || tid == "." || tid == ".." {
-            return Err(format!("Task ID '{tid}' is invalid"));
-        }
+        meseta_api::validate_id(tid)
+            .map_err(|e| format!("Task ID '{}' is invalid: {e}", tid.escape_default()))?;
         let fw = self
             .frameworks
             .get(fw_id)
@@ -85,9 +84,9 @@ impl Master {
         }
         let mut need = from_wire(&task.resources).map_err(|e| format!("Invalid resources: {e}"))?;
         if let Some(ex) = &task.executor {
-            if ex.executor_id.value.is_empty() {
-                return Err("ExecutorInfo has an empty executor_id".into());
-            }
+            let eid = &ex.executor_id.value;
+            meseta_api::validate_id(eid)
+                .map_err(|e| format!("Executor ID '{}' is invalid: {e}", eid.escape_default()))?;
             let key = (agent_id.to_string(), ex.executor_id.value.clone());
             if !fw.executors.contains_key(&key) {
                 let ex_res = from_wire(&ex.resources)

@@ -1,0 +1,190 @@
+//! The HTTP/1.1 server loop of every Meseta daemon (master, agent, and the framework binaries):
+//! hyper with bounds, so hostile clients on the host network cannot take a server down.
+//!
+//! - [`Limits`]: a header read timeout (which is also the keep-alive idle timeout), a body read
+//!   timeout ([`RequestBody`]), and a cap on connections per listener. At the cap the oldest
+//!   connection that has not sent a request yet is closed to make room; when every connection
+//!   is busy, newcomers get `503 Service Unavailable` with `Connection: close` (TLS listeners
+//!   just close them), logged at most once a second with a count.
+//! - `accept` errors such as `EMFILE` back off (10 ms doubling to 1 s) instead of spinning.
+//! - Responses are never timed: event streams (SUBSCRIBE RecordIO, SSE) live as long as the
+//!   client reads them.
+//! - [`Tls`]: HTTPS when `LIBPROCESS_SSL_ENABLED` is set, as libprocess does.
+//!
+//! Binaries should call [`raise_nofile_limit`] first: the cap defaults to three quarters of the
+//! soft `RLIMIT_NOFILE`.
+
+mod accept;
+pub mod body;
+pub mod limits;
+mod slots;
+pub mod tls;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::slots::Slot;
+
+pub use body::{BodyError, RequestBody};
+pub use limits::{nofile_limit, raise_nofile_limit, LimitError, Limits};
+pub use tls::{ClientTls, Tls, TlsError};
+
+/// Both ends of the TCP connection a request came on; every request carries it in its
+/// extensions (`req.extensions().get::<ConnInfo>()`), e.g. to find the peer's socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnInfo {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The server's address of this connection.
+    pub local: SocketAddr,
+}
+
+/// How a listener serves.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Timeouts and the connection cap.
+    pub limits: Limits,
+    /// HTTPS, when set.
+    pub tls: Option<Tls>,
+    /// TCP keepalive probing on every accepted socket (the master uses it to notice vanished
+    /// agents).
+    pub keepalive: Option<socket2::TcpKeepalive>,
+}
+
+/// Why the server settings in the environment are unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A `MESETA_HTTP_*` variable.
+    #[error(transparent)]
+    Limit(#[from] LimitError),
+    /// The `LIBPROCESS_SSL_*` variables.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+}
+
+impl ServerConfig {
+    /// Limits and TLS from the process environment, no keepalive.
+    pub fn from_process_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            limits: Limits::from_process_env()?,
+            tls: Tls::from_process_env()?,
+            keepalive: None,
+        })
+    }
+
+    /// The URL scheme clients use: `https` or `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+}
+
+/// Binds `addr` with `SO_REUSEADDR` and a deep accept queue (4096, capped by the kernel's
+/// `net.core.somaxconn`): a burst of connections beyond a short queue would wait for a SYN
+/// retransmission (1 s, then 3 s, ...).
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
+}
+
+/// Serves `listener` until the returned future is dropped (which also closes every
+/// connection): `handler(request, peer)` answers each request.
+pub async fn serve<H, Fut, B>(listener: TcpListener, config: ServerConfig, handler: H)
+where
+    H: Fn(Request<RequestBody>, SocketAddr) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<B>> + Send + 'static,
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let handler = Arc::new(handler);
+    let config = Arc::new(config);
+    accept::run(listener, Arc::clone(&config), move |stream, peer, slot| {
+        let (handler, config) = (Arc::clone(&handler), Arc::clone(&config));
+        async move { connection(stream, peer, &config, handler, slot).await }
+    })
+    .await;
+}
+
+async fn connection<H, Fut, B>(
+    stream: TcpStream,
+    peer: SocketAddr,
+    config: &ServerConfig,
+    handler: Arc<H>,
+    slot: Arc<Slot>,
+) where
+    H: Fn(Request<RequestBody>, SocketAddr) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<B>> + Send + 'static,
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let limits = config.limits;
+    let Ok(local) = stream.local_addr() else {
+        return;
+    };
+    let info = ConnInfo { peer, local };
+    let Some(tls) = &config.tls else {
+        return http(stream, info, limits, handler, slot).await;
+    };
+    // The TLS handshake (and the peek that tells TLS from plain HTTP) count against the header
+    // read timeout.
+    let wait = limits.header_read_timeout;
+    if tls.downgrade {
+        match tokio::time::timeout(wait, accept::starts_with_tls(&stream)).await {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => return http(stream, info, limits, handler, slot).await,
+            Ok(Err(_)) | Err(_) => return,
+        }
+    }
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(&tls.config));
+    match tokio::time::timeout(wait, acceptor.accept(stream)).await {
+        Ok(Ok(tls_stream)) => http(tls_stream, info, limits, handler, slot).await,
+        Ok(Err(err)) => tracing::debug!(%peer, %err, "TLS handshake failed"),
+        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+    }
+}
+
+async fn http<I, H, Fut, B>(io: I, info: ConnInfo, limits: Limits, handler: Arc<H>, slot: Arc<Slot>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    H: Fn(Request<RequestBody>, SocketAddr) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<B>> + Send + 'static,
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let svc = service_fn(move |req: Request<Incoming>| {
+        slot.mark_busy();
+        let mut req = req.map(|b| RequestBody::new(b, limits.body_read_timeout));
+        req.extensions_mut().insert(info);
+        let response = handler(req, info.peer);
+        async move { Ok::<_, Infallible>(response.await) }
+    });
+    let result = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(io), svc)
+        .await;
+    if let Err(err) = result {
+        tracing::debug!(peer = %info.peer, %err, "connection ended");
+    }
+}
