@@ -9,8 +9,8 @@
 //!   names the leader in `leader`/`leader_info`, and `master/elected` is 0.
 
 use http::{header, HeaderValue, Request, Response, StatusCode};
-use hyper::body::Incoming;
 use meseta_api::MasterInfo;
+use meseta_httpd::RequestBody;
 use serde_json::{json, Value as Json};
 
 use super::{json_response, Body, Ctx, HttpError, Route};
@@ -22,7 +22,7 @@ use crate::master::lock;
 pub(super) fn gate(
     ha: &Ha,
     route: Option<Route>,
-    req: &Request<Incoming>,
+    req: &Request<RequestBody>,
     ctx: &Ctx,
 ) -> Option<Result<Response<Body>, HttpError>> {
     let phase = ha.phase();
