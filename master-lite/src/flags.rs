@@ -142,6 +142,10 @@ pub struct Flags {
     /// computation (e.g. `gpus`).
     #[arg(long = "fair_sharing_excluded_resource_names")]
     pub fair_sharing_excluded_resource_names: Option<String>,
+
+    /// HTTP authentication and authorization (`meseta_auth::flags`).
+    #[command(flatten)]
+    pub auth: meseta_auth::flags::MasterAuthFlags,
 }
 
 /// A flag value Mesos would reject.
@@ -246,10 +250,11 @@ pub fn parse_args(
     env: impl IntoIterator<Item = (String, String)>,
     cli: impl IntoIterator<Item = OsString>,
 ) -> Result<Flags, FlagsError> {
+    let known: Vec<&str> = [KNOWN_FLAGS, meseta_auth::flags::MASTER_FLAGS].concat();
     let sources = meseta_api::flags::FlagSources {
         conf_dir,
-        known: KNOWN_FLAGS,
-        booleans: &[],
+        known: &known,
+        booleans: meseta_auth::flags::MASTER_BOOLEANS,
     };
     let env: Vec<(String, String)> = env.into_iter().collect();
     let mut args = meseta_api::flags::effective_args(&sources, env.iter().cloned(), cli)?;
@@ -311,6 +316,10 @@ pub struct MasterConfig {
     pub min_allocatable_resources: String,
     /// `--fair_sharing_excluded_resource_names`.
     pub fair_sharing_excluded_resource_names: Vec<String>,
+    /// HTTP authentication and `--acls` (disabled in [`MasterConfig::for_tests`]).
+    pub auth: meseta_auth::HttpAuth,
+    /// The authentication flags as `/flags` shows them (credentials as their path).
+    pub auth_flags: Vec<(&'static str, String)>,
 }
 
 impl MasterConfig {
@@ -333,6 +342,8 @@ impl MasterConfig {
             framework_sorter: SorterKind::Drf,
             min_allocatable_resources: DEFAULT_MIN_ALLOCATABLE.into(),
             fair_sharing_excluded_resource_names: Vec::new(),
+            auth: meseta_auth::HttpAuth::disabled(),
+            auth_flags: Vec::new(),
         }
     }
 
@@ -359,6 +370,10 @@ impl MasterConfig {
                 flags.min_allocatable_resources
             ))
         })?;
+        let auth = flags
+            .auth
+            .to_http_auth()
+            .map_err(|e| FlagsError::Invalid(e.to_string()))?;
         let sorter = |s: &str| s.parse::<SorterKind>().map_err(FlagsError::Invalid);
         let hostname = flags.hostname.clone().unwrap_or_else(local_hostname);
         let bind_ip = flags.ip.unwrap_or(Ipv4Addr::UNSPECIFIED);
@@ -389,6 +404,8 @@ impl MasterConfig {
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
                 .collect(),
+            auth,
+            auth_flags: flags.auth.as_pairs(),
         })
     }
 

@@ -76,6 +76,7 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
     let max_body_bytes = config.max_body_bytes;
+    let auth = config.auth.clone();
     let keepalive = keepalive_params(&config);
     let master = Master::new(config, addr.port())?;
     tracing::info!(master_id = %master.id(), %addr, "master started");
@@ -88,6 +89,7 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
     let ctx = Arc::new(Ctx {
         master: Arc::clone(&shared),
         max_body_bytes,
+        auth,
     });
 
     let accept = tokio::spawn(async move {

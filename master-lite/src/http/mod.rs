@@ -3,11 +3,14 @@
 //! request-body limits, and the one place where errors become status codes.
 
 mod agent;
+mod authz;
 mod body;
 mod operator;
+mod operator_auth;
 mod readonly;
 mod roles;
 mod scheduler;
+mod scheduler_auth;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -27,6 +30,8 @@ pub struct Ctx {
     pub master: Shared,
     /// `--max_request_body_bytes`.
     pub max_body_bytes: u64,
+    /// Authentication realms and `--acls`.
+    pub auth: meseta_auth::HttpAuth,
 }
 
 /// An error response.
@@ -36,6 +41,8 @@ pub struct HttpError {
     pub status: StatusCode,
     /// Plain-text body.
     pub message: String,
+    /// `WWW-Authenticate` of a 401.
+    pub challenge: Option<String>,
 }
 
 impl HttpError {
@@ -44,7 +51,13 @@ impl HttpError {
         HttpError {
             status,
             message: message.into(),
+            challenge: None,
         }
+    }
+
+    /// 403 from an authorization decision.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
     }
 
     /// 400.
@@ -135,13 +148,22 @@ fn route(path: &str) -> Option<Route> {
 /// Serves one request.
 pub async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>, Infallible> {
     let path = req.uri().path().to_string();
-    let result = match route(&path) {
+    let route = route(&path);
+    let result = match authz::authenticate(route, req, &ctx) {
+        Err(e) => Err(e),
+        Ok(req) => dispatch(route, req, &ctx).await,
+    };
+    Ok(result.unwrap_or_else(|e| error_response(&path, e)))
+}
+
+async fn dispatch(route: Option<Route>, req: Request<Incoming>, ctx: &Ctx) -> HttpResult {
+    match route {
         None => Err(HttpError::new(StatusCode::NOT_FOUND, "")),
-        Some(Route::Scheduler) => scheduler::handle(req, &ctx).await,
-        Some(Route::Agent) => agent::handle(req, &ctx).await,
-        Some(Route::Operator) => operator::handle(req, &ctx).await,
+        Some(Route::Scheduler) => scheduler::handle(req, ctx).await,
+        Some(Route::Agent) => agent::handle(req, ctx).await,
+        Some(Route::Operator) => operator::handle(req, ctx).await,
         Some(r @ (Route::Weights | Route::Quota | Route::Roles | Route::StateSummary)) => {
-            roles::handle(r, req, &ctx).await
+            roles::handle(r, req, ctx).await
         }
         Some(r) => {
             if req.method() != Method::GET && req.method() != Method::HEAD {
@@ -150,24 +172,29 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
                     format!("Expecting a 'GET' request, received '{}'", req.method()),
                 ))
             } else {
-                readonly::handle(r, &req, &ctx)
+                readonly::handle(r, &req, ctx)
             }
         }
-    };
-    Ok(result.unwrap_or_else(|e| {
-        if e.status.is_server_error() || e.status == StatusCode::FORBIDDEN {
-            tracing::warn!(%path, status = %e.status, message = %e.message, "request failed");
-        } else {
-            tracing::debug!(%path, status = %e.status, message = %e.message, "request refused");
-        }
-        let mut resp = Response::new(Body::full(e.message));
-        *resp.status_mut() = e.status;
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        resp
-    }))
+    }
+}
+
+/// The one place where errors become responses.
+fn error_response(path: &str, e: HttpError) -> Response<Body> {
+    if e.status.is_server_error() || e.status == StatusCode::FORBIDDEN {
+        tracing::warn!(%path, status = %e.status, message = %e.message, "request failed");
+    } else {
+        tracing::debug!(%path, status = %e.status, message = %e.message, "request refused");
+    }
+    let mut resp = Response::new(Body::full(e.message));
+    *resp.status_mut() = e.status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if let Some(v) = e.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    resp
 }
 
 /// Reads the request body, enforcing the size limit (413).
