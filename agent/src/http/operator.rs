@@ -10,7 +10,7 @@ use meseta_api::agent::{self as api, Call, CallType, ResponseType};
 use meseta_api::{Bytes, ContainerId, ExecutorId, FrameworkId, Task, TaskState, VersionInfo};
 use serde_json::{json, Value as Json};
 
-use super::{endpoints, files, json, json_body, HttpError, RespBody};
+use super::{auth, endpoints, files, json, json_body, HttpError, RespBody};
 use crate::daemon::state::{Executor, Framework, TaskEntry};
 use crate::daemon::Agent;
 
@@ -19,10 +19,23 @@ pub async fn handle(
     agent: &Agent,
     req: Request<Incoming>,
 ) -> Result<Response<RespBody>, HttpError> {
-    let (_, body) = json_body(req).await?;
+    let (parts, body) = json_body(req).await?;
     let call = Call::from_json(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;
     call.validate()
         .map_err(|e| HttpError::BadRequest(e.to_string()))?;
+    let principal = parts.extensions.get::<meseta_auth::Principal>();
+    match (&call.r#type, &call.read_file, &call.list_files) {
+        (CallType::GetFlags, _, _) => {
+            auth::require(agent, principal, meseta_auth::Action::ViewFlags, None)?;
+        }
+        (CallType::ReadFile, Some(r), _) => {
+            auth::authorize_sandbox(agent, principal, &r.path).await?
+        }
+        (CallType::ListFiles, _, Some(l)) => {
+            auth::authorize_sandbox(agent, principal, &l.path).await?
+        }
+        _ => {}
+    }
     match call.r#type {
         CallType::GetHealth => json(&api::Response::health(true)),
         CallType::GetFlags => json(&api::Response::flags(agent.config.flags.clone())),

@@ -13,6 +13,7 @@ import json
 import socket
 import sys
 import threading
+import time
 
 from addict import Dict
 import pymesos.process
@@ -81,10 +82,15 @@ def main():
     failure = None
     try:
         driver.start()
-        sched.done.wait(timeout)
-    except KeyboardInterrupt:
+        # Short waits: pymesos interrupts the main thread with a flag, which a long blocking
+        # wait would only notice at its end.
+        deadline = time.time() + timeout
+        while not sched.done.wait(0.2) and time.time() < deadline:
+            pass
+    except (KeyboardInterrupt, RuntimeError) as e:
+        # pymesos re-raises its IO thread's error in the main thread (or interrupts it).
         exc = pymesos.process._exc_info
-        failure = str(exc[1]) if exc else "interrupted"
+        failure = str(exc[1]) if exc else str(e) or "interrupted"
     try:
         driver.stop()
         driver.join()
