@@ -92,6 +92,8 @@ fn agent_endpoints_need_credentials_and_acls_guard_sandboxes() {
         "access_sandboxes": only_ops("users"),
         "view_flags": only_ops("flags"),
         "get_endpoints": only_ops("paths"),
+        "view_frameworks": only_ops("users"),
+        "view_tasks": only_ops("users"),
     });
     let mut opts = ClusterOptions::new("cpus:2;mem:512");
     opts.isolation = "posix/cpu,posix/mem".into();
@@ -178,6 +180,28 @@ fn agent_endpoints_need_credentials_and_acls_guard_sandboxes() {
         403
     );
     assert_eq!(request(port, "POST", "/api/v1", Some(&ops), &call).0, 200);
+
+    // view_frameworks / view_tasks: the intern sees neither in /state nor GET_STATE.
+    let (_, _, body) = request(port, "GET", "/state", Some(&intern), "");
+    assert_eq!(json_body(&body)["frameworks"], json!([]), "{body}");
+    let get_state = r#"{"type": "GET_STATE"}"#;
+    let (_, _, body) = request(port, "POST", "/api/v1", Some(&intern), get_state);
+    let hidden = json_body(&body);
+    assert_eq!(hidden["type"], "GET_STATE", "{body}");
+    assert!(
+        hidden["get_state"]["get_frameworks"]["frameworks"].is_null(),
+        "{hidden}"
+    );
+    assert!(
+        hidden["get_state"]["get_tasks"]["launched_tasks"].is_null(),
+        "{hidden}"
+    );
+    let (_, _, body) = request(port, "POST", "/api/v1", Some(&ops), get_state);
+    let shown = json_body(&body);
+    assert_eq!(
+        shown["get_state"]["get_tasks"]["launched_tasks"][0]["task_id"]["value"], "long",
+        "{shown}"
+    );
 
     // view_flags and get_endpoints.
     assert_eq!(request(port, "GET", "/flags", Some(&intern), "").0, 403);

@@ -211,6 +211,32 @@ async fn acls_refuse_operator_calls_with_403() {
         let r = op(m.addr, Some(&intern), call).await;
         assert_eq!(r.status, 403, "{call}: {}", r.text());
     }
+    // The v0 `/teardown` endpoint: read-write realm, same ACL.
+    let form = format!("frameworkId={}", fw.framework_id);
+    let teardown = |auth: Option<String>, body: String| async move {
+        let mut h = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        if let Some(a) = &auth {
+            h.push(("Authorization", a.as_str()));
+        }
+        request(m.addr, "POST", "/teardown", &h, body.as_bytes())
+            .await
+            .unwrap()
+    };
+    let r = teardown(None, form.clone()).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.header("WWW-Authenticate"),
+        Some("Basic realm=\"mesos-master-readwrite\"")
+    );
+    assert_eq!(
+        teardown(Some(intern.clone()), form.clone()).await.status,
+        403
+    );
+    let r = teardown(Some(ops.clone()), "frameworkId=unknown".into()).await;
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (400, "No framework found with specified ID")
+    );
     // The refused calls changed nothing.
     let state = get(m.addr, "/state", Some(&ops)).await.json();
     assert_eq!(
@@ -223,6 +249,10 @@ async fn acls_refuse_operator_calls_with_403() {
     // view_frameworks: the intern sees no framework of user root, in /state and GET_FRAMEWORKS.
     let hidden = get(m.addr, "/state", Some(&intern)).await.json();
     assert_eq!(hidden["frameworks"], json!([]), "{hidden}");
+    let summary = get(m.addr, "/state-summary", Some(&intern)).await.json();
+    assert_eq!(summary["frameworks"], json!([]), "{summary}");
+    let summary = get(m.addr, "/state-summary", Some(&ops)).await.json();
+    assert_eq!(summary["frameworks"].as_array().map(Vec::len), Some(1));
     let r = op(m.addr, Some(&intern), &json!({"type": "GET_FRAMEWORKS"})).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(

@@ -183,6 +183,62 @@ pub fn filter_state(agent: &Agent, principal: Option<&Principal>, doc: &mut Json
     }
 }
 
+/// Filters an operator GET_STATE (and so GET_FRAMEWORKS, GET_EXECUTORS, GET_TASKS) by
+/// `view_frameworks`, `view_executors` and `view_tasks`, each on its own, as Mesos does.
+pub fn filter_get_state(
+    agent: &Agent,
+    principal: Option<&Principal>,
+    s: &mut meseta_api::agent::GetState,
+) {
+    let auth = &agent.config.http_auth;
+    if auth.authorizer().is_none() {
+        return;
+    }
+    let users: std::collections::HashMap<String, String> = {
+        let state = agent.state();
+        state
+            .frameworks
+            .values()
+            .chain(state.completed_frameworks.iter())
+            .filter_map(|f| Some((f.info.id.as_ref()?.value.clone(), f.info.user.clone())))
+            .collect()
+    };
+    let fw_user = |id: Option<&meseta_api::FrameworkId>| {
+        id.and_then(|i| users.get(&i.value))
+            .map_or("", String::as_str)
+    };
+    let can = |action, user: &str| auth.approved(principal, action, Some(user));
+    if let Some(f) = s.get_frameworks.as_mut() {
+        for list in [&mut f.frameworks, &mut f.completed_frameworks] {
+            list.retain(|f| can(Action::ViewFramework, &f.framework_info.user));
+        }
+    }
+    if let Some(e) = s.get_executors.as_mut() {
+        for list in [&mut e.executors, &mut e.completed_executors] {
+            list.retain(|e| {
+                let info = &e.executor_info;
+                let command_user = info.command.as_ref().and_then(|c| c.user.as_deref());
+                let user = command_user.unwrap_or(fw_user(info.framework_id.as_ref()));
+                can(Action::ViewExecutor, user)
+            });
+        }
+    }
+    if let Some(t) = s.get_tasks.as_mut() {
+        for list in [
+            &mut t.pending_tasks,
+            &mut t.queued_tasks,
+            &mut t.launched_tasks,
+            &mut t.terminated_tasks,
+            &mut t.completed_tasks,
+        ] {
+            list.retain(|t| {
+                let user = t.user.as_deref().unwrap_or(fw_user(Some(&t.framework_id)));
+                can(Action::ViewTask, user)
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

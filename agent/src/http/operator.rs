@@ -47,22 +47,22 @@ pub async fn handle(
         CallType::GetMetrics => json(&api::Response::metrics(endpoints::metrics_list(agent))),
         CallType::GetState => json(&api::Response {
             r#type: ResponseType::GetState,
-            get_state: Some(get_state(agent)),
+            get_state: Some(get_state(agent, principal)),
             ..api::Response::default()
         }),
         CallType::GetFrameworks => json(&api::Response {
             r#type: ResponseType::GetFrameworks,
-            get_frameworks: get_state(agent).get_frameworks,
+            get_frameworks: get_state(agent, principal).get_frameworks,
             ..api::Response::default()
         }),
         CallType::GetExecutors => json(&api::Response {
             r#type: ResponseType::GetExecutors,
-            get_executors: get_state(agent).get_executors,
+            get_executors: get_state(agent, principal).get_executors,
             ..api::Response::default()
         }),
         CallType::GetTasks => json(&api::Response {
             r#type: ResponseType::GetTasks,
-            get_tasks: get_state(agent).get_tasks,
+            get_tasks: get_state(agent, principal).get_tasks,
             ..api::Response::default()
         }),
         CallType::GetContainers => json(&get_containers(agent)),
@@ -159,7 +159,14 @@ fn task(t: &TaskEntry, fw: &FrameworkId, ex: &ExecutorId, agent_id: &meseta_api:
     }
 }
 
-fn get_state(agent: &Agent) -> api::GetState {
+/// GET_STATE as `principal` may see it.
+fn get_state(agent: &Agent, principal: Option<&meseta_auth::Principal>) -> api::GetState {
+    let mut s = get_state_unfiltered(agent);
+    auth::filter_get_state(agent, principal, &mut s);
+    s
+}
+
+fn get_state_unfiltered(agent: &Agent) -> api::GetState {
     let state = agent.state();
     let agent_id = state.agent_id.clone().unwrap_or_default();
     let mut tasks = api::GetTasks::default();

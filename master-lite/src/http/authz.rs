@@ -22,7 +22,9 @@ use super::{Ctx, HttpError, Route};
 pub fn class(route: Option<Route>) -> EndpointClass {
     match route {
         Some(Route::Scheduler) => EndpointClass::Framework,
-        Some(Route::Operator | Route::Weights | Route::Quota) => EndpointClass::ReadWrite,
+        Some(Route::Operator | Route::Weights | Route::Quota | Route::Teardown) => {
+            EndpointClass::ReadWrite
+        }
         Some(
             Route::State
             | Route::Metrics

@@ -11,6 +11,7 @@ mod readonly;
 mod roles;
 mod scheduler;
 mod scheduler_auth;
+mod teardown;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -101,6 +102,8 @@ enum Route {
     Quota,
     Roles,
     StateSummary,
+    /// `POST /teardown` (`frameworkId=<id>`).
+    Teardown,
 }
 
 fn lookup(path: &str) -> Option<Route> {
@@ -122,6 +125,7 @@ fn lookup(path: &str) -> Option<Route> {
         "/quota" => Route::Quota,
         "/roles" | "/roles.json" => Route::Roles,
         "/state-summary" => Route::StateSummary,
+        "/teardown" => Route::Teardown,
         _ => return None,
     })
 }
@@ -162,6 +166,7 @@ async fn dispatch(route: Option<Route>, req: Request<Incoming>, ctx: &Ctx) -> Ht
         Some(Route::Scheduler) => scheduler::handle(req, ctx).await,
         Some(Route::Agent) => agent::handle(req, ctx).await,
         Some(Route::Operator) => operator::handle(req, ctx).await,
+        Some(Route::Teardown) => teardown::handle(req, ctx).await,
         Some(r @ (Route::Weights | Route::Quota | Route::Roles | Route::StateSummary)) => {
             roles::handle(r, req, ctx).await
         }

@@ -49,10 +49,12 @@ pub fn authorize_call(
                 .teardown
                 .as_ref()
                 .map(|t| t.framework_id.value.as_str());
-            let fw_principal = id
-                .and_then(|id| m.frameworks.get(id))
-                .map(|f| f.info.principal.clone().unwrap_or_default());
-            need(Action::TeardownFramework, fw_principal.as_deref())
+            match id.and_then(|id| m.frameworks.get(id)) {
+                // An unknown framework is a 400 from the handler, as in Mesos.
+                None => Ok(()),
+                // Mesos: the framework's principal, or ANY when it has none.
+                Some(f) => need(Action::TeardownFramework, f.info.principal.as_deref()),
+            }
         }
         CallType::UpdateWeights => {
             let mut roles = call

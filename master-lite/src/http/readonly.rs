@@ -88,7 +88,8 @@ pub fn handle(route: Route, req: &Request<Incoming>, ctx: &Ctx) -> HttpResult {
         | Route::Weights
         | Route::Quota
         | Route::Roles
-        | Route::StateSummary => Response::new(Body::empty()),
+        | Route::StateSummary
+        | Route::Teardown => Response::new(Body::empty()),
     })
 }
 

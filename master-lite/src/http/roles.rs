@@ -183,7 +183,12 @@ pub async fn handle(route: Route, req: Request<Incoming>, ctx: &Ctx) -> HttpResu
             }
             Ok(json_response(&v))
         }
-        _ => Ok(json_response(&state_summary(&lock(&ctx.master)))),
+        _ => {
+            // Summarized from what the principal may see of /state (view_* ACLs).
+            let mut state = lock(&ctx.master).state_json();
+            super::authz::filter_state(auth, who, &mut state);
+            Ok(json_response(&summary_of(&state)))
+        }
     }
 }
 
@@ -248,9 +253,8 @@ fn tasks_of(f: &Json) -> Vec<&Json> {
         .collect()
 }
 
-/// The `/state-summary` document (Mesos `Master::Http::stateSummary`).
-pub fn state_summary(m: &Master) -> Json {
-    let s = m.state_json();
+/// The `/state-summary` document (Mesos `Master::Http::stateSummary`) of a `/state` document.
+pub fn summary_of(s: &Json) -> Json {
     let all_fws: Vec<&Json> = s["frameworks"]
         .as_array()
         .into_iter()
