@@ -486,6 +486,38 @@ mod tests {
     }
 
     #[test]
+    fn credentials_stay_a_path_and_auth_flags_come_from_the_environment() {
+        let d = tempfile::tempdir().unwrap();
+        let creds = d.path().join("creds");
+        std::fs::write(&creds, "ops topsecret\n").unwrap();
+        let url = format!("file://{}", creds.display());
+        let f = parse_args(
+            Path::new("/nonexistent-conf"),
+            [
+                ("MESOS_CREDENTIALS".to_string(), url.clone()),
+                (
+                    "MESOS_AUTHENTICATE_HTTP_READWRITE".to_string(),
+                    "true".to_string(),
+                ),
+            ],
+            ["mesos-master", "--work_dir=/tmp/w"].map(OsString::from),
+        )
+        .unwrap();
+        assert_eq!(f.auth.credentials.as_deref(), Some(url.as_str()));
+        let c = MasterConfig::from_flags(&f).unwrap();
+        assert!(c
+            .auth
+            .is_authenticated(meseta_auth::EndpointClass::ReadWrite));
+        let shown: Vec<String> = c
+            .auth_flags
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        assert!(shown.contains(&format!("credentials={url}")), "{shown:?}");
+        assert!(!shown.iter().any(|s| s.contains("topsecret")));
+    }
+
+    #[test]
     fn bytes() {
         assert_eq!(parse_bytes("8MB").unwrap(), 8 << 20);
         assert_eq!(parse_bytes("1024").unwrap(), 1024);

@@ -94,7 +94,7 @@ pub fn authorize_call(
 }
 
 /// The role and principal of a resource's (last) reservation, refined format first.
-fn reservation(r: &Resource) -> (&str, &str) {
+pub(super) fn reservation(r: &Resource) -> (&str, &str) {
     match r.reservations.last().or(r.reservation.as_ref()) {
         Some(res) => (
             res.role

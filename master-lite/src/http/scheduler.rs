@@ -67,6 +67,7 @@ pub async fn handle(req: Request<Incoming>, ctx: &Ctx) -> HttpResult {
         CallType::Accept => {
             if let Some(mut a) = call.accept {
                 if let Some(info) = m.frameworks.get(&fw).map(|f| f.info.clone()) {
+                    scheduler_auth::drop_unauthorized_reservations(&ctx.auth, &info, &mut a);
                     for (task, message) in
                         scheduler_auth::unauthorized_tasks(&ctx.auth, &info, &mut a)
                     {

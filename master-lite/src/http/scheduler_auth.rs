@@ -13,6 +13,7 @@ use meseta_api::{FrameworkInfo, OfferOperationType, TaskInfo};
 use meseta_auth::{Action, HttpAuth, Principal};
 
 use super::authz::task_user;
+use super::operator_auth::reservation;
 use super::HttpError;
 use crate::master::Master;
 
@@ -90,6 +91,40 @@ pub fn call_principal(
     } else {
         Err(HttpError::bad_request(mismatch(p, declared)))
     }
+}
+
+/// Drops the RESERVE and UNRESERVE operations of an ACCEPT that `reserve_resources` (on each
+/// resource's role) or `unreserve_resources` (on its reserver) refuse the framework's
+/// principal, as Mesos drops them with a warning; the resources stay in the offer.
+pub fn drop_unauthorized_reservations(auth: &HttpAuth, info: &FrameworkInfo, accept: &mut Accept) {
+    if auth.authorizer().is_none() {
+        return;
+    }
+    let principal = info.principal.clone().map(Principal);
+    let p = principal.as_ref();
+    accept.operations.retain(|op| {
+        let allowed = match op.r#type {
+            Some(OfferOperationType::Reserve) => op
+                .reserve
+                .iter()
+                .flat_map(|r| &r.resources)
+                .all(|r| auth.approved(p, Action::ReserveResources, Some(reservation(r).0))),
+            Some(OfferOperationType::Unreserve) => op
+                .unreserve
+                .iter()
+                .flat_map(|r| &r.resources)
+                .all(|r| auth.approved(p, Action::UnreserveResources, Some(reservation(r).1))),
+            _ => true,
+        };
+        if !allowed {
+            tracing::warn!(
+                framework_id = ?info.id.as_ref().map(|i| &i.value),
+                operation = ?op.r#type,
+                "dropping offer operation: not authorized"
+            );
+        }
+        allowed
+    });
 }
 
 /// Removes the tasks `run_tasks` refuses from an ACCEPT and returns them with Mesos's message.
