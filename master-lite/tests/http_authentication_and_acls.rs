@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use base64::Engine;
-use common::{request, Resp, Scheduler};
+use common::{request, EventStream, Resp, Scheduler};
 use serde_json::{json, Value};
 
 const SECRET_OPS: &str = "ops-s3cret:with-colon";
@@ -300,6 +300,32 @@ async fn acls_refuse_operator_calls_with_403() {
     .await
     .unwrap();
     assert_eq!(r.status, 403, "{}", r.text());
+
+    // Operator event streams: the intern is not told about a framework it may not view.
+    let subscribe = json!({"type": "SUBSCRIBE"});
+    let mut streams = Vec::new();
+    for who in [&ops, &intern] {
+        let h = [("Authorization", who.as_str())];
+        let s = EventStream::open_with(m.addr, "/api/v1", &h, &subscribe)
+            .await
+            .unwrap();
+        assert_eq!(s.status, 200);
+        streams.push(s);
+    }
+    let _fw3 = Scheduler::subscribe(m.addr, json!({"user": "root", "name": "third"}))
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    for s in &mut streams {
+        let mut kinds = Vec::new();
+        while let Ok(e) = s.next_within(Duration::from_millis(700)).await {
+            kinds.push(e["type"].as_str().unwrap_or_default().to_owned());
+        }
+        seen.push(kinds);
+    }
+    assert!(seen[0].contains(&"FRAMEWORK_ADDED".to_owned()), "{seen:?}");
+    assert!(!seen[1].contains(&"FRAMEWORK_ADDED".to_owned()), "{seen:?}");
+    assert!(seen[1].contains(&"SUBSCRIBED".to_owned()), "{seen:?}");
     drop(acls_file);
 }
 

@@ -97,10 +97,9 @@ pub async fn handle(req: Request<Incoming>, ctx: &Ctx) -> super::HttpResult {
                 get_frameworks: Some(frameworks(&m)),
                 get_agents: Some(agents(&m)),
             };
-            // Only the snapshot is filtered; later events are not (documented gap).
             operator_auth::filter_state(auth, who, &m, &mut state);
             let (sink, rx) = Sink::channel();
-            m.operator_subscribe(sink, state);
+            m.operator_subscribe(sink, state, auth.clone(), who.cloned());
             let mut r = Response::new(Body::Stream(rx));
             r.headers_mut().insert(
                 http::header::CONTENT_TYPE,
