@@ -11,7 +11,6 @@
 //! authorized as their `FrameworkInfo.principal`, as Mesos's framework object approvers do.
 
 use http::{Request, StatusCode};
-use hyper::body::Incoming;
 use meseta_api::{ExecutorInfo, FrameworkInfo, TaskInfo};
 use meseta_auth::{Action, EndpointClass, HttpAuth, Principal};
 use serde_json::Value as Json;
@@ -43,11 +42,11 @@ pub fn class(route: Option<Route>) -> EndpointClass {
 }
 
 /// Authenticates `req` for its route; the principal, if any, goes into its extensions.
-pub fn authenticate(
+pub fn authenticate<B>(
     route: Option<Route>,
-    mut req: Request<Incoming>,
+    mut req: Request<B>,
     ctx: &Ctx,
-) -> Result<Request<Incoming>, HttpError> {
+) -> Result<Request<B>, HttpError> {
     match ctx.auth.authenticate(class(route), req.headers()) {
         Ok(Some(p)) => {
             req.extensions_mut().insert(p);
