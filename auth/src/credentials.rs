@@ -141,7 +141,7 @@ impl Credentials {
                 .get("principal")
                 .and_then(|p| p.as_str())
                 .ok_or_else(|| bad("a credential has no string 'principal'"))?;
-            // Mesos's Credential.secret is `bytes`, given as a JSON string.
+            // Mesos's `Credential.secret` is a plain string (mesos.proto), not base64.
             let secret = entry
                 .get("secret")
                 .and_then(|p| p.as_str())

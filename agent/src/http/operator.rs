@@ -28,6 +28,10 @@ pub async fn handle(
         (CallType::GetFlags, _, _) => {
             auth::require(agent, principal, meseta_auth::Action::ViewFlags, None)?;
         }
+        (CallType::GetMetrics, _, _) => {
+            let endpoint = Some("/metrics/snapshot");
+            auth::require(agent, principal, meseta_auth::Action::GetEndpoint, endpoint)?;
+        }
         (CallType::ReadFile, Some(r), _) => {
             auth::authorize_sandbox(agent, principal, &r.path).await?
         }
