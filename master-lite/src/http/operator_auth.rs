@@ -9,6 +9,7 @@
 //! | UPDATE_QUOTA, SET_QUOTA, REMOVE_QUOTA | `update_quotas` (each role) |
 //! | RESERVE_RESOURCES / UNRESERVE_RESOURCES | `reserve_resources` (role) / `unreserve_resources` (reserver principal) |
 //! | GET_FLAGS, GET_METRICS | `view_flags`, `get_endpoints` (`/metrics/snapshot`) |
+//! | GET_MAINTENANCE_SCHEDULE, GET_MAINTENANCE_STATUS | `get_maintenance_schedules`, `get_maintenance_statuses` (ANY) |
 //! | GET_STATE, GET_FRAMEWORKS, GET_TASKS, GET_EXECUTORS, SUBSCRIBE | filtered by `view_frameworks`, `view_tasks`, `view_executors` (users) |
 //! | GET_QUOTA | filtered by `get_quotas` (role) |
 //! | GET_WEIGHTS, GET_ROLES | filtered by `view_roles` (role) |
@@ -44,6 +45,8 @@ pub fn authorize_call(
         CallType::DrainAgent => need(Action::DrainAgent, None),
         CallType::DeactivateAgent => need(Action::DeactivateAgent, None),
         CallType::ReactivateAgent => need(Action::ReactivateAgent, None),
+        CallType::GetMaintenanceSchedule => need(Action::GetMaintenanceSchedule, None),
+        CallType::GetMaintenanceStatus => need(Action::GetMaintenanceStatus, None),
         CallType::Teardown => {
             let id = call
                 .teardown
