@@ -83,7 +83,14 @@ fn normalize_cli_arg(sources: &FlagSources<'_>, arg: OsString) -> Result<OsStrin
     Ok(arg)
 }
 
+/// Flags whose `file:///path` value is a path, as stout's `Path` flags are: the daemon reads
+/// the file itself, so `/flags` shows the path and never the secrets inside.
+pub const PATH_FLAGS: &[&str] = &["credentials", "http_credentials"];
+
 fn resolve_value(flag: &str, value: &str) -> Result<String, FlagsError> {
+    if PATH_FLAGS.contains(&flag) {
+        return Ok(value.to_owned());
+    }
     match value.strip_prefix("file://") {
         Some(path) => std::fs::read_to_string(path)
             .map(|s| s.trim_end_matches('\n').to_owned())

@@ -173,6 +173,10 @@ pub struct Flags {
     /// computation (e.g. `gpus`).
     #[arg(long = "fair_sharing_excluded_resource_names")]
     pub fair_sharing_excluded_resource_names: Option<String>,
+
+    /// HTTP authentication and authorization (`meseta_auth::flags`).
+    #[command(flatten)]
+    pub auth: meseta_auth::flags::MasterAuthFlags,
 }
 
 /// A flag value Mesos would reject.
@@ -277,10 +281,11 @@ pub fn parse_args(
     env: impl IntoIterator<Item = (String, String)>,
     cli: impl IntoIterator<Item = OsString>,
 ) -> Result<Flags, FlagsError> {
+    let known: Vec<&str> = [KNOWN_FLAGS, meseta_auth::flags::MASTER_FLAGS].concat();
     let sources = meseta_api::flags::FlagSources {
         conf_dir,
-        known: KNOWN_FLAGS,
-        booleans: &[],
+        known: &known,
+        booleans: meseta_auth::flags::MASTER_BOOLEANS,
     };
     let env: Vec<(String, String)> = env.into_iter().collect();
     let mut args = meseta_api::flags::effective_args(&sources, env.iter().cloned(), cli)?;
@@ -346,6 +351,10 @@ pub struct MasterConfig {
     pub ha: Option<HaConfig>,
     /// `--registry=in_memory`: nothing is persisted.
     pub registry_in_memory: bool,
+    /// HTTP authentication and `--acls` (disabled in [`MasterConfig::for_tests`]).
+    pub auth: meseta_auth::HttpAuth,
+    /// The authentication flags as `/flags` shows them (credentials as their path).
+    pub auth_flags: Vec<(&'static str, String)>,
 }
 
 /// `--zk` and the flags that go with it.
@@ -405,6 +414,8 @@ impl MasterConfig {
             fair_sharing_excluded_resource_names: Vec::new(),
             ha: None,
             registry_in_memory: false,
+            auth: meseta_auth::HttpAuth::disabled(),
+            auth_flags: Vec::new(),
         }
     }
 
@@ -431,6 +442,10 @@ impl MasterConfig {
                 flags.min_allocatable_resources
             ))
         })?;
+        let auth = flags
+            .auth
+            .to_http_auth()
+            .map_err(|e| FlagsError::Invalid(e.to_string()))?;
         let sorter = |s: &str| s.parse::<SorterKind>().map_err(FlagsError::Invalid);
         let ha = ha_config(flags)?;
         let hostname = flags.hostname.clone().unwrap_or_else(local_hostname);
@@ -464,6 +479,8 @@ impl MasterConfig {
                 .collect(),
             ha,
             registry_in_memory: flags.registry == "in_memory",
+            auth,
+            auth_flags: flags.auth.as_pairs(),
         })
     }
 
@@ -634,6 +651,38 @@ mod tests {
             let err = config(args).unwrap_err().to_string();
             assert!(err.contains(needle), "{args:?}: {err}");
         }
+    }
+
+    #[test]
+    fn credentials_stay_a_path_and_auth_flags_come_from_the_environment() {
+        let d = tempfile::tempdir().unwrap();
+        let creds = d.path().join("creds");
+        std::fs::write(&creds, "ops topsecret\n").unwrap();
+        let url = format!("file://{}", creds.display());
+        let f = parse_args(
+            Path::new("/nonexistent-conf"),
+            [
+                ("MESOS_CREDENTIALS".to_string(), url.clone()),
+                (
+                    "MESOS_AUTHENTICATE_HTTP_READWRITE".to_string(),
+                    "true".to_string(),
+                ),
+            ],
+            ["mesos-master", "--work_dir=/tmp/w"].map(OsString::from),
+        )
+        .unwrap();
+        assert_eq!(f.auth.credentials.as_deref(), Some(url.as_str()));
+        let c = MasterConfig::from_flags(&f).unwrap();
+        assert!(c
+            .auth
+            .is_authenticated(meseta_auth::EndpointClass::ReadWrite));
+        let shown: Vec<String> = c
+            .auth_flags
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        assert!(shown.contains(&format!("credentials={url}")), "{shown:?}");
+        assert!(!shown.iter().any(|s| s.contains("topsecret")));
     }
 
     #[test]

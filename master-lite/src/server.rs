@@ -87,6 +87,7 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
     let max_body_bytes = config.max_body_bytes;
+    let auth = config.auth.clone();
     let keepalive = keepalive_params(&config);
     let ha_config = config.ha.clone();
     let in_memory = config.registry_in_memory;
@@ -115,6 +116,7 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
         master: Arc::clone(&shared),
         max_body_bytes,
         ha: ha.clone(),
+        auth,
     });
 
     let server = meseta_httpd::ServerConfig {

@@ -218,6 +218,8 @@ pub struct ClusterOptions {
     pub allocation_interval: String,
     /// Extra agent flags.
     pub agent_args: Vec<String>,
+    /// Extra master flags.
+    pub master_args: Vec<String>,
 }
 
 impl ClusterOptions {
@@ -228,6 +230,7 @@ impl ClusterOptions {
             isolation: "cgroups/cpu,cgroups/mem,cgroups/pids,namespaces/pid,namespaces/ipc,filesystem/linux".into(),
             allocation_interval: "100ms".into(),
             agent_args: Vec::new(),
+            master_args: Vec::new(),
         }
     }
 }
@@ -261,6 +264,7 @@ impl Cluster {
                 "--allocation_interval={}",
                 opts.allocation_interval
             ))
+            .args(&opts.master_args)
             .env("MESETA_MASTER_CONF_DIR", dir.path().join("no-etc"))
             .stdout(log("master.log"))
             .stderr(log("master.err"))

@@ -27,6 +27,9 @@ pub enum FlagError {
     /// A flag source could not be read.
     #[error(transparent)]
     Source(#[from] meseta_api::flags::FlagsError),
+    /// Authentication or `--acls` flags.
+    #[error(transparent)]
+    Auth(#[from] meseta_auth::flags::AuthFlagsError),
     /// Clap rejected the command line (includes `--help`).
     #[error("{0}")]
     Clap(#[from] clap::Error),
@@ -196,6 +199,9 @@ pub struct AgentFlags {
     #[arg(long = "docker_stop_timeout", default_value = "0ns")]
     pub docker_stop_timeout: String,
     // --- end docker containerizer ---
+    /// HTTP authentication and authorization (`meseta_auth::flags`).
+    #[command(flatten)]
+    pub http_auth: meseta_auth::flags::AgentAuthFlags,
 }
 
 /// Every flag name, for `/etc/mesos-slave` files and `MESOS_` variables.
@@ -329,6 +335,8 @@ pub struct Config {
     /// `--docker_config` as JSON text (read from its file), for the docker containerizer's
     /// pulls.
     pub docker_config: Option<String>,
+    /// HTTP authentication realms and `--acls` (disabled unless flags turn them on).
+    pub http_auth: meseta_auth::HttpAuth,
 }
 
 // --- image ---
@@ -351,8 +359,13 @@ pub fn parse(
     env: impl IntoIterator<Item = (String, String)>,
     cli: impl IntoIterator<Item = OsString>,
 ) -> Result<AgentFlags, FlagError> {
-    let known: Vec<&str> = [KNOWN_FLAGS, gc::FLAGS].concat();
-    let booleans: Vec<&str> = [BOOLEAN_FLAGS, gc::BOOLEANS].concat();
+    let known: Vec<&str> = [KNOWN_FLAGS, gc::FLAGS, meseta_auth::flags::AGENT_FLAGS].concat();
+    let booleans: Vec<&str> = [
+        BOOLEAN_FLAGS,
+        gc::BOOLEANS,
+        meseta_auth::flags::AGENT_BOOLEANS,
+    ]
+    .concat();
     let sources = meseta_api::flags::FlagSources {
         conf_dir,
         known: &known,
@@ -379,6 +392,7 @@ impl AgentFlags {
         let containerizers = containerizers(&self.containerizers)?;
         // --- auth ---
         let docker_config = self.docker_config_text()?;
+        let http_auth = self.http_auth.to_http_auth()?;
         let isolation = isolators::Isolation::parse(&self.isolation)
             .map_err(|e| invalid("isolation", e.to_string()))?;
         let attributes = match &self.attributes {
@@ -486,6 +500,7 @@ impl AgentFlags {
             docker_stop_timeout: duration("docker_stop_timeout", &self.docker_stop_timeout)?,
             // --- auth ---
             docker_config,
+            http_auth,
         })
     }
 
@@ -556,6 +571,7 @@ impl AgentFlags {
             ("docker_stop_timeout", self.docker_stop_timeout.clone()),
         ];
         v.extend(self.gc.as_pairs());
+        v.extend(self.http_auth.as_pairs());
         // --- image ---
         v.extend([
             ("image_providers", opt(&self.image_providers)),

@@ -6,6 +6,7 @@
 //! (`/state`, `/flags`, `/health`, `/version`, `/containers`, `/monitor/statistics`,
 //! `/metrics/snapshot`), `files` (`/files/*`).
 
+pub mod auth;
 pub mod endpoints;
 pub mod executor_api;
 pub mod files;
@@ -39,6 +40,9 @@ pub enum HttpError {
     /// 400.
     #[error("{0}")]
     BadRequest(String),
+    /// 401 for a realm (answered with its `WWW-Authenticate` challenge).
+    #[error("")]
+    Unauthorized(&'static str),
     /// 403.
     #[error("{0}")]
     Forbidden(String),
@@ -72,6 +76,7 @@ impl HttpError {
     fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -88,6 +93,13 @@ impl HttpError {
     pub fn into_response(self) -> Response<RespBody> {
         let mut resp = text(self.to_string());
         *resp.status_mut() = self.status();
+        if let Self::Unauthorized(realm) = self {
+            let challenge = format!("Basic realm=\"{realm}\"");
+            if let Ok(v) = HeaderValue::from_str(&challenge) {
+                resp.headers_mut()
+                    .insert(hyper::header::WWW_AUTHENTICATE, v);
+            }
+        }
         resp
     }
 }
@@ -116,12 +128,26 @@ fn route_path(path: &str) -> &str {
     }
 }
 
-async fn route(agent: Arc<Agent>, req: Request<RequestBody>) -> Response<RespBody> {
+async fn route(agent: Arc<Agent>, mut req: Request<RequestBody>) -> Response<RespBody> {
     let path = route_path(req.uri().path()).to_owned();
+    let principal = match auth::authenticate(&agent, &path, req.headers()) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    if let Some(p) = &principal {
+        req.extensions_mut().insert(p.clone());
+    }
+    if let Err(e) = authorize(&agent, &path, principal.as_ref(), req.uri().query()).await {
+        return e.into_response();
+    }
     let result = match path.as_str() {
         "/api/v1/executor" => executor_api::handle(&agent, req).await,
         p if p == "/api/v1" || p.starts_with("/api/v1/") => operator::handle(&agent, req).await,
-        "/state" | "/state.json" => endpoints::state(&agent),
+        "/state" | "/state.json" => {
+            let mut doc = endpoints::state_json(&agent);
+            auth::filter_state(&agent, principal.as_ref(), &mut doc);
+            json(&doc)
+        }
         "/flags" | "/flags.json" => endpoints::flags(&agent),
         "/health" => Ok(empty(StatusCode::OK)),
         "/version" => endpoints::version(),
@@ -132,6 +158,31 @@ async fn route(agent: Arc<Agent>, req: Request<RequestBody>) -> Response<RespBod
         _ => Err(HttpError::NotFound(format!("No endpoint at {path}"))),
     };
     result.unwrap_or_else(HttpError::into_response)
+}
+
+/// The ACL checks of read-only endpoints (`auth` module doc).
+async fn authorize(
+    agent: &Agent,
+    path: &str,
+    principal: Option<&meseta_auth::Principal>,
+    query: Option<&str>,
+) -> Result<(), HttpError> {
+    use meseta_auth::Action;
+    if agent.config.http_auth.authorizer().is_none() {
+        return Ok(());
+    }
+    if let Some(endpoint) = auth::authorizable_endpoint(path) {
+        auth::require(agent, principal, Action::GetEndpoint, Some(endpoint))?;
+    }
+    if path == "/flags" || path == "/flags.json" {
+        auth::require(agent, principal, Action::ViewFlags, None)?;
+    }
+    if path.starts_with("/files/") {
+        if let Some(requested) = query_param(query, "path") {
+            auth::authorize_sandbox(agent, principal, &requested).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads a POST body as JSON bytes (checks method, content type and size).

@@ -8,7 +8,7 @@ use meseta_api::{Bytes, ContainerId, ExecutorId, FrameworkId, Task, TaskState, V
 use meseta_httpd::RequestBody;
 use serde_json::{json, Value as Json};
 
-use super::{endpoints, files, json, json_body, HttpError, RespBody};
+use super::{auth, endpoints, files, json, json_body, HttpError, RespBody};
 use crate::daemon::state::{Executor, Framework, TaskEntry};
 use crate::daemon::Agent;
 use crate::sandbox_files::listing;
@@ -18,10 +18,27 @@ pub async fn handle(
     agent: &Agent,
     req: Request<RequestBody>,
 ) -> Result<Response<RespBody>, HttpError> {
-    let (_, body) = json_body(req).await?;
+    let (parts, body) = json_body(req).await?;
     let call = Call::from_json(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;
     call.validate()
         .map_err(|e| HttpError::BadRequest(e.to_string()))?;
+    let principal = parts.extensions.get::<meseta_auth::Principal>();
+    match (&call.r#type, &call.read_file, &call.list_files) {
+        (CallType::GetFlags, _, _) => {
+            auth::require(agent, principal, meseta_auth::Action::ViewFlags, None)?;
+        }
+        (CallType::GetMetrics, _, _) => {
+            let endpoint = Some("/metrics/snapshot");
+            auth::require(agent, principal, meseta_auth::Action::GetEndpoint, endpoint)?;
+        }
+        (CallType::ReadFile, Some(r), _) => {
+            auth::authorize_sandbox(agent, principal, &r.path).await?
+        }
+        (CallType::ListFiles, _, Some(l)) => {
+            auth::authorize_sandbox(agent, principal, &l.path).await?
+        }
+        _ => {}
+    }
     match call.r#type {
         CallType::GetHealth => json(&api::Response::health(true)),
         CallType::GetFlags => json(&api::Response::flags(agent.config.flags.clone())),
@@ -33,22 +50,22 @@ pub async fn handle(
         CallType::GetMetrics => json(&api::Response::metrics(endpoints::metrics_list(agent))),
         CallType::GetState => json(&api::Response {
             r#type: ResponseType::GetState,
-            get_state: Some(get_state(agent)),
+            get_state: Some(get_state(agent, principal)),
             ..api::Response::default()
         }),
         CallType::GetFrameworks => json(&api::Response {
             r#type: ResponseType::GetFrameworks,
-            get_frameworks: get_state(agent).get_frameworks,
+            get_frameworks: get_state(agent, principal).get_frameworks,
             ..api::Response::default()
         }),
         CallType::GetExecutors => json(&api::Response {
             r#type: ResponseType::GetExecutors,
-            get_executors: get_state(agent).get_executors,
+            get_executors: get_state(agent, principal).get_executors,
             ..api::Response::default()
         }),
         CallType::GetTasks => json(&api::Response {
             r#type: ResponseType::GetTasks,
-            get_tasks: get_state(agent).get_tasks,
+            get_tasks: get_state(agent, principal).get_tasks,
             ..api::Response::default()
         }),
         CallType::GetContainers => json(&get_containers(agent)),
@@ -143,7 +160,14 @@ fn task(t: &TaskEntry, fw: &FrameworkId, ex: &ExecutorId, agent_id: &meseta_api:
     }
 }
 
-fn get_state(agent: &Agent) -> api::GetState {
+/// GET_STATE as `principal` may see it.
+fn get_state(agent: &Agent, principal: Option<&meseta_auth::Principal>) -> api::GetState {
+    let mut s = get_state_unfiltered(agent);
+    auth::filter_get_state(agent, principal, &mut s);
+    s
+}
+
+fn get_state_unfiltered(agent: &Agent) -> api::GetState {
     let state = agent.state();
     let agent_id = state.agent_id.clone().unwrap_or_default();
     let mut tasks = api::GetTasks::default();

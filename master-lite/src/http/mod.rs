@@ -3,12 +3,16 @@
 //! request-body limits, and the one place where errors become status codes.
 
 mod agent;
+mod authz;
 mod body;
 mod ha_gate;
 mod operator;
+mod operator_auth;
 mod readonly;
 mod roles;
 mod scheduler;
+mod scheduler_auth;
+mod teardown;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -30,6 +34,8 @@ pub struct Ctx {
     pub max_body_bytes: u64,
     /// Leader election (`--zk`); `None` for a master that runs alone.
     pub ha: Option<Arc<crate::ha::Ha>>,
+    /// Authentication realms and `--acls`.
+    pub auth: meseta_auth::HttpAuth,
 }
 
 /// An error response.
@@ -39,6 +45,8 @@ pub struct HttpError {
     pub status: StatusCode,
     /// Plain-text body.
     pub message: String,
+    /// `WWW-Authenticate` of a 401.
+    pub challenge: Option<String>,
 }
 
 impl HttpError {
@@ -47,7 +55,13 @@ impl HttpError {
         HttpError {
             status,
             message: message.into(),
+            challenge: None,
         }
+    }
+
+    /// 403 from an authorization decision.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
     }
 
     /// 400.
@@ -91,6 +105,8 @@ enum Route {
     Quota,
     Roles,
     StateSummary,
+    /// `POST /teardown` (`frameworkId=<id>`).
+    Teardown,
 }
 
 fn lookup(path: &str) -> Option<Route> {
@@ -112,6 +128,7 @@ fn lookup(path: &str) -> Option<Route> {
         "/quota" => Route::Quota,
         "/roles" | "/roles.json" => Route::Roles,
         "/state-summary" => Route::StateSummary,
+        "/teardown" => Route::Teardown,
         _ => return None,
     })
 }
@@ -142,30 +159,20 @@ pub async fn handle(
 ) -> Result<Response<Body>, Infallible> {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
+    let route = route(&path);
+    // As Mesos: authenticate first, then redirect to the leader, then serve.
+    let req = match authz::authenticate(route, req, &ctx) {
+        Ok(req) => req,
+        Err(e) => return Ok(error_response(&path, e)),
+    };
     let gated = ctx
         .ha
         .as_deref()
-        .and_then(|ha| ha_gate::gate(ha, route(&path), &req, &ctx));
+        .and_then(|ha| ha_gate::gate(ha, route, &req, &ctx));
     let served_here = gated.is_none();
-    let result = match (gated, route(&path)) {
-        (Some(answer), _) => answer,
-        (None, None) => Err(HttpError::new(StatusCode::NOT_FOUND, "")),
-        (None, Some(Route::Scheduler)) => scheduler::handle(req, &ctx).await,
-        (None, Some(Route::Agent)) => agent::handle(req, &ctx).await,
-        (None, Some(Route::Operator)) => operator::handle(req, &ctx).await,
-        (None, Some(r @ (Route::Weights | Route::Quota | Route::Roles | Route::StateSummary))) => {
-            roles::handle(r, req, &ctx).await
-        }
-        (None, Some(r)) => {
-            if req.method() != Method::GET && req.method() != Method::HEAD {
-                Err(HttpError::new(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    format!("Expecting a 'GET' request, received '{}'", req.method()),
-                ))
-            } else {
-                readonly::handle(r, &req, &ctx)
-            }
-        }
+    let result = match gated {
+        Some(answer) => answer,
+        None => dispatch(route, req, &ctx).await,
     };
     let result = match (result, ctx.ha.as_deref()) {
         (Ok(resp), Some(ha)) if served_here && writes_registry(&path, &method) => {
@@ -173,20 +180,49 @@ pub async fn handle(
         }
         (result, _) => result,
     };
-    Ok(result.unwrap_or_else(|e| {
-        if e.status.is_server_error() || e.status == StatusCode::FORBIDDEN {
-            tracing::warn!(%path, status = %e.status, message = %e.message, "request failed");
-        } else {
-            tracing::debug!(%path, status = %e.status, message = %e.message, "request refused");
+    Ok(result.unwrap_or_else(|e| error_response(&path, e)))
+}
+
+async fn dispatch(route: Option<Route>, req: Request<RequestBody>, ctx: &Ctx) -> HttpResult {
+    match route {
+        None => Err(HttpError::new(StatusCode::NOT_FOUND, "")),
+        Some(Route::Scheduler) => scheduler::handle(req, ctx).await,
+        Some(Route::Agent) => agent::handle(req, ctx).await,
+        Some(Route::Operator) => operator::handle(req, ctx).await,
+        Some(Route::Teardown) => teardown::handle(req, ctx).await,
+        Some(r @ (Route::Weights | Route::Quota | Route::Roles | Route::StateSummary)) => {
+            roles::handle(r, req, ctx).await
         }
-        let mut resp = Response::new(Body::full(e.message));
-        *resp.status_mut() = e.status;
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        resp
-    }))
+        Some(r) => {
+            if req.method() != Method::GET && req.method() != Method::HEAD {
+                Err(HttpError::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!("Expecting a 'GET' request, received '{}'", req.method()),
+                ))
+            } else {
+                readonly::handle(r, &req, ctx)
+            }
+        }
+    }
+}
+
+/// The one place where errors become responses.
+fn error_response(path: &str, e: HttpError) -> Response<Body> {
+    if e.status.is_server_error() || e.status == StatusCode::FORBIDDEN {
+        tracing::warn!(%path, status = %e.status, message = %e.message, "request failed");
+    } else {
+        tracing::debug!(%path, status = %e.status, message = %e.message, "request refused");
+    }
+    let mut resp = Response::new(Body::full(e.message));
+    *resp.status_mut() = e.status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if let Some(v) = e.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    resp
 }
 
 /// Operator changes that go to the registry (weights, quota, reservations, agent state):

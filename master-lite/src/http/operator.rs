@@ -14,7 +14,8 @@ use meseta_api::{Flag, Metric, Role, TimeInfo, VersionInfo, WeightInfo};
 use meseta_httpd::RequestBody;
 
 use super::{
-    json_response, read_body, require_json, require_json_accept, require_post, Body, Ctx, HttpError,
+    json_response, operator_auth, read_body, require_json, require_json_accept, require_post, Body,
+    Ctx, HttpError,
 };
 use crate::master::{lock, render::version_json, Master, Sink};
 
@@ -27,7 +28,10 @@ pub async fn handle(req: Request<RequestBody>, ctx: &Ctx) -> super::HttpResult {
     let call = Call::from_json(&body).map_err(|e| HttpError::bad_request(e.to_string()))?;
     call.validate()
         .map_err(|e| HttpError::bad_request(format!("Failed to validate master::Call: {e}")))?;
+    let who = super::authz::principal(&parts.extensions);
+    let auth = &ctx.auth;
     let mut m = lock(&ctx.master);
+    operator_auth::authorize_call(auth, who, &m, &call)?;
     let mut resp = OpResponse::default();
     match call.r#type {
         CallType::GetHealth => {
@@ -77,22 +81,25 @@ pub async fn handle(req: Request<RequestBody>, ctx: &Ctx) -> super::HttpResult {
         }
         CallType::GetState => {
             resp.r#type = ResponseType::GetState;
-            resp.get_state = Some(GetState {
-                get_tasks: Some(tasks(&m)),
-                get_executors: Some(executors(&m)),
-                get_frameworks: Some(frameworks(&m)),
-                get_agents: Some(agents(&m)),
-            });
-        }
-        CallType::Subscribe => {
-            let state = GetState {
+            let mut state = GetState {
                 get_tasks: Some(tasks(&m)),
                 get_executors: Some(executors(&m)),
                 get_frameworks: Some(frameworks(&m)),
                 get_agents: Some(agents(&m)),
             };
+            operator_auth::filter_state(auth, who, &m, &mut state);
+            resp.get_state = Some(state);
+        }
+        CallType::Subscribe => {
+            let mut state = GetState {
+                get_tasks: Some(tasks(&m)),
+                get_executors: Some(executors(&m)),
+                get_frameworks: Some(frameworks(&m)),
+                get_agents: Some(agents(&m)),
+            };
+            operator_auth::filter_state(auth, who, &m, &mut state);
             let (sink, rx) = Sink::channel();
-            m.operator_subscribe(sink, state);
+            m.operator_subscribe(sink, state, auth.clone(), who.cloned());
             let mut r = Response::new(Body::Stream(rx));
             r.headers_mut().insert(
                 http::header::CONTENT_TYPE,
@@ -106,15 +113,21 @@ pub async fn handle(req: Request<RequestBody>, ctx: &Ctx) -> super::HttpResult {
         }
         CallType::GetFrameworks => {
             resp.r#type = ResponseType::GetFrameworks;
-            resp.get_frameworks = Some(frameworks(&m));
+            let mut f = frameworks(&m);
+            operator_auth::filter_frameworks(auth, who, &mut f);
+            resp.get_frameworks = Some(f);
         }
         CallType::GetExecutors => {
             resp.r#type = ResponseType::GetExecutors;
-            resp.get_executors = Some(executors(&m));
+            let mut e = executors(&m);
+            operator_auth::filter_executors(auth, who, &m, &mut e);
+            resp.get_executors = Some(e);
         }
         CallType::GetTasks => {
             resp.r#type = ResponseType::GetTasks;
-            resp.get_tasks = Some(tasks(&m));
+            let mut t = tasks(&m);
+            operator_auth::filter_tasks(auth, who, &m, &mut t);
+            resp.get_tasks = Some(t);
         }
         CallType::GetRoles => {
             resp.r#type = ResponseType::GetRoles;
@@ -172,9 +185,9 @@ pub async fn handle(req: Request<RequestBody>, ctx: &Ctx) -> super::HttpResult {
         }
         CallType::GetQuota => {
             resp.r#type = ResponseType::GetQuota;
-            resp.get_quota = Some(GetQuota {
-                status: super::roles::quota_status(&m),
-            });
+            let mut status = super::roles::quota_status(&m);
+            operator_auth::filter_quota(auth, who, &mut status);
+            resp.get_quota = Some(GetQuota { status });
         }
         CallType::UpdateWeights => {
             let infos = call
@@ -257,6 +270,14 @@ pub async fn handle(req: Request<RequestBody>, ctx: &Ctx) -> super::HttpResult {
                 format!("Operator call {other:?} is not implemented"),
             ))
         }
+    }
+    if auth.authorizer().is_some() {
+        operator_auth::filter_roles(
+            auth,
+            who,
+            resp.get_weights.as_mut(),
+            resp.get_roles.as_mut(),
+        );
     }
     let v = serde_json::to_value(&resp)
         .map_err(|e| HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;

@@ -1,19 +1,40 @@
 //! Read-only endpoints: `/version`, `/health`, `/state`, `/metrics/snapshot`, `/metrics`
 //! (Prometheus), `/redirect`, `/flags`, `/frameworks`, `/slaves`, `/tasks`.
+//!
+//! With `--acls`: `/state`, `/frameworks` and `/tasks` show only what `view_frameworks`,
+//! `view_tasks` and `view_executors` allow, `/flags` needs `view_flags` and the metrics need
+//! `get_endpoints` on `/metrics/snapshot` (403 otherwise), as in Mesos.
 
 use http::{header, HeaderValue, Request, Response, StatusCode};
+use meseta_auth::Action;
 use meseta_httpd::RequestBody;
 use serde_json::{json, Value as Json};
 
+use super::authz::{filter_state, principal, require};
 use super::{json_response, Body, Ctx, HttpResult, Route};
 use crate::master::{lock, render::version_json};
 
 /// Serves a read-only route.
-pub fn handle(route: Route, _req: &Request<RequestBody>, ctx: &Ctx) -> HttpResult {
+pub fn handle(route: Route, req: &Request<RequestBody>, ctx: &Ctx) -> HttpResult {
+    let who = principal(req.extensions());
+    let auth = &ctx.auth;
+    match route {
+        Route::Metrics | Route::Prometheus => {
+            require(auth, who, Action::GetEndpoint, Some("/metrics/snapshot"))?;
+        }
+        Route::Flags => require(auth, who, Action::ViewFlags, None)?,
+        _ => {}
+    }
+    // What `principal` may see of `/state`.
+    let state = || {
+        let mut s = lock(&ctx.master).state_json();
+        filter_state(auth, who, &mut s);
+        s
+    };
     Ok(match route {
         Route::Version => json_response(&version_json()),
         Route::Health => Response::new(Body::empty()),
-        Route::State => json_response(&lock(&ctx.master).state_json()),
+        Route::State => json_response(&state()),
         Route::Metrics => json_response(&lock(&ctx.master).metrics_json()),
         Route::Prometheus => {
             let text = prometheus_text(&lock(&ctx.master).metrics_json());
@@ -36,7 +57,7 @@ pub fn handle(route: Route, _req: &Request<RequestBody>, ctx: &Ctx) -> HttpResul
             r
         }
         Route::Frameworks => {
-            let s = lock(&ctx.master).state_json();
+            let s = state();
             json_response(&json!({
                 "frameworks": s["frameworks"],
                 "completed_frameworks": s["completed_frameworks"],
@@ -48,7 +69,7 @@ pub fn handle(route: Route, _req: &Request<RequestBody>, ctx: &Ctx) -> HttpResul
             json_response(&json!({ "slaves": s["slaves"], "recovered_slaves": [] }))
         }
         Route::Tasks => {
-            let s = lock(&ctx.master).state_json();
+            let s = state();
             let mut tasks: Vec<Json> = Vec::new();
             // Mesos `/tasks`: active and completed frameworks alike.
             let fws = ["frameworks", "completed_frameworks"]
@@ -67,7 +88,8 @@ pub fn handle(route: Route, _req: &Request<RequestBody>, ctx: &Ctx) -> HttpResul
         | Route::Weights
         | Route::Quota
         | Route::Roles
-        | Route::StateSummary => Response::new(Body::empty()),
+        | Route::StateSummary
+        | Route::Teardown => Response::new(Body::empty()),
     })
 }
 

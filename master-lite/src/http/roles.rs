@@ -8,9 +8,11 @@ use std::collections::BTreeMap;
 use http::{Method, Request, Response, StatusCode};
 use meseta_api::master::{QuotaConfig as WireQuota, QuotaInfo, QuotaRequest, QuotaStatus};
 use meseta_api::{Resource as WireResource, Scalar as WireScalar, ValueType, WeightInfo};
+use meseta_auth::Action;
 use meseta_httpd::RequestBody;
 use serde_json::{json, Value as Json};
 
+use super::authz::{principal, require};
 use super::{json_response, read_body, Body, Ctx, HttpError, HttpResult, Route};
 use crate::allocator::QuotaConfig;
 use crate::master::{lock, Master};
@@ -116,11 +118,15 @@ fn method_not_allowed(allowed: &str, got: &Method) -> HttpError {
 pub async fn handle(route: Route, req: Request<RequestBody>, ctx: &Ctx) -> HttpResult {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let who = principal(req.extensions()).cloned();
+    let who = who.as_ref();
+    let auth = &ctx.auth;
     match (route, &method) {
         (Route::Weights, &Method::GET) => {
             let w: Vec<Json> = lock(&ctx.master)
                 .weights()
                 .into_iter()
+                .filter(|(role, _)| auth.approved(who, Action::ViewRole, Some(role)))
                 .map(|(role, weight)| json!({"role": role, "weight": weight}))
                 .collect();
             Ok(json_response(&Json::Array(w)))
@@ -129,12 +135,16 @@ pub async fn handle(route: Route, req: Request<RequestBody>, ctx: &Ctx) -> HttpR
             let (_, body) = read_body(req, ctx.max_body_bytes).await?;
             let infos: Vec<WeightInfo> = parse(&body, "weights")?;
             let weights = weights_from_infos(&infos)?;
+            for (role, _) in &weights {
+                require(auth, who, Action::UpdateWeight, Some(role))?;
+            }
             lock(&ctx.master).update_weights(&weights)?;
             Ok(ok_empty())
         }
         (Route::Weights, m) => Err(method_not_allowed("GET, PUT", m)),
         (Route::Quota, &Method::GET) => {
-            let status = quota_status(&lock(&ctx.master));
+            let mut status = quota_status(&lock(&ctx.master));
+            super::operator_auth::filter_quota(auth, who, &mut status);
             let v = serde_json::to_value(status)
                 .map_err(|e| HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
             Ok(json_response(&v))
@@ -143,6 +153,7 @@ pub async fn handle(route: Route, req: Request<RequestBody>, ctx: &Ctx) -> HttpR
             let (_, body) = read_body(req, ctx.max_body_bytes).await?;
             let r: QuotaRequest = parse(&body, "quota request")?;
             let q = quota_from_request(&r)?;
+            require(auth, who, Action::UpdateQuota, Some(&q.0))?;
             lock(&ctx.master).update_quotas(&[q], r.force == Some(true))?;
             Ok(ok_empty())
         }
@@ -153,6 +164,7 @@ pub async fn handle(route: Route, req: Request<RequestBody>, ctx: &Ctx) -> HttpR
                 .map(|(_, r)| r.to_string())
                 .filter(|r| !r.is_empty())
                 .ok_or_else(|| HttpError::bad_request("Expecting 'DELETE /quota/<role>'"))?;
+            require(auth, who, Action::UpdateQuota, Some(&role))?;
             lock(&ctx.master).remove_quota(&role)?;
             Ok(ok_empty())
         }
@@ -161,8 +173,22 @@ pub async fn handle(route: Route, req: Request<RequestBody>, ctx: &Ctx) -> HttpR
             StatusCode::METHOD_NOT_ALLOWED,
             format!("Expecting a 'GET' request, received '{m}'"),
         )),
-        (Route::Roles, _) => Ok(json_response(&roles_json(&lock(&ctx.master)))),
-        _ => Ok(json_response(&state_summary(&lock(&ctx.master)))),
+        (Route::Roles, _) => {
+            let mut v = roles_json(&lock(&ctx.master));
+            if let Some(list) = v["roles"].as_array_mut() {
+                list.retain(|r| {
+                    let name = r["name"].as_str().unwrap_or_default();
+                    auth.approved(who, Action::ViewRole, Some(name))
+                });
+            }
+            Ok(json_response(&v))
+        }
+        _ => {
+            // Summarized from what the principal may see of /state (view_* ACLs).
+            let mut state = lock(&ctx.master).state_json();
+            super::authz::filter_state(auth, who, &mut state);
+            Ok(json_response(&summary_of(&state)))
+        }
     }
 }
 
@@ -227,9 +253,8 @@ fn tasks_of(f: &Json) -> Vec<&Json> {
         .collect()
 }
 
-/// The `/state-summary` document (Mesos `Master::Http::stateSummary`).
-pub fn state_summary(m: &Master) -> Json {
-    let s = m.state_json();
+/// The `/state-summary` document (Mesos `Master::Http::stateSummary`) of a `/state` document.
+pub fn summary_of(s: &Json) -> Json {
     let all_fws: Vec<&Json> = s["frameworks"]
         .as_array()
         .into_iter()

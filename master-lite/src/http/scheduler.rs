@@ -2,11 +2,12 @@
 
 use http::Request;
 use meseta_api::scheduler::{Call, CallType};
+use meseta_api::Reason;
 use meseta_httpd::RequestBody;
 
 use super::{
-    accepted, read_body, require_json, require_json_accept, require_post, stream_response, Ctx,
-    HttpError, HttpResult,
+    accepted, read_body, require_json, require_json_accept, require_post, scheduler_auth,
+    stream_response, Ctx, HttpError, HttpResult,
 };
 use crate::master::{lock, Sink};
 
@@ -17,9 +18,10 @@ pub async fn handle(req: Request<RequestBody>, ctx: &Ctx) -> HttpResult {
     require_post(&req)?;
     let (parts, body) = read_body(req, ctx.max_body_bytes).await?;
     require_json(&parts)?;
-    let call = Call::from_json(&body).map_err(|e| HttpError::bad_request(e.to_string()))?;
+    let mut call = Call::from_json(&body).map_err(|e| HttpError::bad_request(e.to_string()))?;
     call.validate()
         .map_err(|e| HttpError::bad_request(format!("Failed to validate scheduler::Call: {e}")))?;
+    let principal = super::authz::principal(&parts.extensions);
     let stream_id = parts
         .headers
         .get(STREAM_ID)
@@ -32,7 +34,14 @@ pub async fn handle(req: Request<RequestBody>, ctx: &Ctx) -> HttpResult {
             ));
         }
         require_json_accept(&parts)?;
+        scheduler_auth::subscribe_principal(&mut call, principal)?;
         let (sink, rx) = Sink::channel();
+        if let Some(refusal) = scheduler_auth::register_refusal(&ctx.auth, &call) {
+            // Mesos refuses on the stream: an ERROR event, then the stream closes.
+            tracing::info!(error = ?refusal.error, "refusing subscription");
+            sink.send(&refusal);
+            return Ok(stream_response(rx, &uuid::Uuid::new_v4().to_string()));
+        }
         let id = lock(&ctx.master).subscribe(call, sink)?;
         return Ok(stream_response(rx, &id));
     }
@@ -48,6 +57,7 @@ pub async fn handle(req: Request<RequestBody>, ctx: &Ctx) -> HttpResult {
         .map(|f| f.value.clone())
         .unwrap_or_default();
     let mut m = lock(&ctx.master);
+    scheduler_auth::call_principal(&m, &fw, principal)?;
     m.check_stream(&fw, &stream_id)?;
     match call.r#type {
         CallType::Teardown => {
@@ -55,7 +65,15 @@ pub async fn handle(req: Request<RequestBody>, ctx: &Ctx) -> HttpResult {
             m.remove_framework(&fw)?;
         }
         CallType::Accept => {
-            if let Some(a) = call.accept {
+            if let Some(mut a) = call.accept {
+                if let Some(info) = m.frameworks.get(&fw).map(|f| f.info.clone()) {
+                    scheduler_auth::drop_unauthorized_reservations(&ctx.auth, &info, &mut a);
+                    for (task, message) in
+                        scheduler_auth::unauthorized_tasks(&ctx.auth, &info, &mut a)
+                    {
+                        m.refuse_task(&fw, &task, Reason::TaskUnauthorized, message);
+                    }
+                }
                 m.accept(&fw, a);
             }
         }

@@ -2,18 +2,37 @@
 //! full state, then TASK_ADDED, TASK_UPDATED, AGENT_ADDED, AGENT_REMOVED,
 //! FRAMEWORK_ADDED/UPDATED/REMOVED and HEARTBEAT (every `--heartbeat_interval`). Streams
 //! whose connection is gone are dropped on the next event.
+//!
+//! With `--acls`, each stream gets only the task and framework events its subscriber's
+//! principal may see (`view_tasks`, `view_frameworks`), as Mesos filters per subscriber.
 
 use meseta_api::master::{
     Agent as AgentView, AgentAdded, AgentRemoved, Event, EventType, Framework as FrameworkView,
     FrameworkEvent, FrameworkRemoved, GetState, Subscribed, TaskAdded, TaskUpdated,
 };
 use meseta_api::{AgentId, FrameworkId, FrameworkInfo, Task, TaskStatus, TimeInfo};
+use meseta_auth::{Action, HttpAuth, Principal};
 
 use super::{Master, Sink};
 
+/// An operator event stream and who reads it.
+#[derive(Debug)]
+pub(crate) struct OperatorStream {
+    sink: Sink,
+    auth: HttpAuth,
+    principal: Option<Principal>,
+}
+
 impl Master {
-    /// Opens an operator stream: SUBSCRIBED (with `state`) then a HEARTBEAT.
-    pub fn operator_subscribe(&mut self, sink: Sink, state: GetState) {
+    /// Opens an operator stream for `principal`: SUBSCRIBED (with `state`, already filtered
+    /// for it) then a HEARTBEAT; later events are filtered by `auth`'s ACLs.
+    pub fn operator_subscribe(
+        &mut self,
+        sink: Sink,
+        state: GetState,
+        auth: HttpAuth,
+        principal: Option<Principal>,
+    ) {
         sink.send(&Event {
             r#type: EventType::Subscribed,
             subscribed: Some(Subscribed {
@@ -26,15 +45,55 @@ impl Master {
             r#type: EventType::Heartbeat,
             ..Event::default()
         });
-        self.operator_streams.push(sink);
+        self.operator_streams.push(OperatorStream {
+            sink,
+            auth,
+            principal,
+        });
     }
 
-    /// Sends `event` to every operator stream, dropping closed ones.
+    /// The user a task or framework event is about, for the view ACLs.
+    fn event_object(&self, event: &Event) -> Option<(Action, String)> {
+        let fw_user = |id: &str| self.frameworks.get(id).map(|f| f.info.user.clone());
+        if let Some(t) = &event.task_added {
+            let user = t
+                .task
+                .user
+                .clone()
+                .or_else(|| fw_user(&t.task.framework_id.value));
+            return Some((Action::ViewTask, user.unwrap_or_default()));
+        }
+        if let Some(t) = &event.task_updated {
+            let fw = &t.framework_id.value;
+            let task_user = self
+                .frameworks
+                .get(fw)
+                .and_then(|f| f.tasks.get(&t.status.task_id.value))
+                .and_then(|r| r.task.user.clone());
+            let user = task_user.or_else(|| fw_user(fw)).unwrap_or_default();
+            return Some((Action::ViewTask, user));
+        }
+        let info = event
+            .framework_added
+            .as_ref()
+            .or(event.framework_updated.as_ref())
+            .map(|f| &f.framework.framework_info)
+            .or(event.framework_removed.as_ref().map(|f| &f.framework_info))?;
+        Some((Action::ViewFramework, info.user.clone()))
+    }
+
+    /// Sends `event` to every operator stream allowed to see it, dropping closed ones.
     pub(crate) fn operator_event(&mut self, event: &Event) {
         if self.operator_streams.is_empty() {
             return;
         }
-        self.operator_streams.retain(|s| s.send(event));
+        let object = self.event_object(event);
+        self.operator_streams.retain(|s| match &object {
+            Some((action, user)) if !s.auth.approved(s.principal.as_ref(), *action, Some(user)) => {
+                !s.sink.is_closed()
+            }
+            _ => s.sink.send(event),
+        });
     }
 
     pub(crate) fn operator_heartbeat(&mut self) {

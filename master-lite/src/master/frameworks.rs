@@ -39,6 +39,22 @@ impl Master {
                 return Ok(stream_id);
             }
         }
+        // Taking over a framework by its id needs its principal (Mesos `validateUpdate`);
+        // the old principal is logged, never shown to the caller.
+        if let Some(old) = requested.as_ref().and_then(|id| self.frameworks.get(id)) {
+            if old.info.principal != info.principal {
+                tracing::warn!(
+                    framework_id = %old.id,
+                    old_principal = old.info.principal.as_deref().unwrap_or("<NONE>"),
+                    new_principal = info.principal.as_deref().unwrap_or("<NONE>"),
+                    "framework tried to (re)subscribe with a new principal"
+                );
+                sink.send(&Event::error(
+                    "Changing framework's principal is not allowed.",
+                ));
+                return Ok(stream_id);
+            }
+        }
 
         let existing = requested
             .as_ref()

@@ -279,7 +279,7 @@ pub struct Master {
     last_heartbeat: Instant,
     last_agent_heartbeat: Instant,
     /// Operator event streams (SUBSCRIBE on `/api/v1`).
-    operator_streams: Vec<Sink>,
+    operator_streams: Vec<events::OperatorStream>,
 }
 
 /// Seconds since the epoch.

@@ -254,6 +254,9 @@ impl Master {
             "min_allocatable_resources",
             c.min_allocatable_resources.clone(),
         );
+        for (k, v) in &c.auth_flags {
+            put(k, v.clone());
+        }
         if !c.fair_sharing_excluded_resource_names.is_empty() {
             put(
                 "fair_sharing_excluded_resource_names",

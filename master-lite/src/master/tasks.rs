@@ -33,6 +33,20 @@ impl Master {
         }
     }
 
+    /// Answers a task the master will not launch (e.g. refused by `run_tasks`) with
+    /// `TASK_ERROR` and `reason`.
+    pub fn refuse_task(&self, fw_id: &str, task: &TaskInfo, reason: Reason, message: String) {
+        tracing::warn!(framework_id = %fw_id, task_id = %task.task_id.value, %message, "refusing task");
+        let st = Self::master_status(
+            &task.task_id,
+            TaskState::Error,
+            reason,
+            message,
+            Some(&task.agent_id),
+        );
+        self.send_update(fw_id, st);
+    }
+
     /// Sends UPDATE to a connected framework.
     pub(crate) fn send_update(&self, fw_id: &str, status: TaskStatus) {
         if let Some(s) = self.frameworks.get(fw_id).and_then(|f| f.stream.as_ref()) {

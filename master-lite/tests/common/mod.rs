@@ -202,11 +202,22 @@ pub struct EventStream {
 impl EventStream {
     /// POSTs `body` to `path` and keeps the response open.
     pub async fn open(addr: SocketAddr, path: &str, body: &Value) -> Result<EventStream> {
+        Self::open_with(addr, path, &[], body).await
+    }
+
+    /// As [`Self::open`], with extra headers (e.g. `Authorization`).
+    pub async fn open_with(
+        addr: SocketAddr,
+        path: &str,
+        extra: &[(&str, &str)],
+        body: &Value,
+    ) -> Result<EventStream> {
         let mut sock = TcpStream::connect(addr).await?;
-        let h = [
+        let mut h = vec![
             ("Content-Type", "application/json"),
             ("Accept", "application/json"),
         ];
+        h.extend_from_slice(extra);
         sock.write_all(&request_bytes(
             "POST",
             path,
