@@ -12,6 +12,7 @@ use clap::Parser;
 use meseta_api::{Attribute, Resource};
 
 mod duration;
+pub mod executor_auth;
 pub mod gc;
 
 pub use duration::{format_duration, parse_duration};
@@ -188,6 +189,10 @@ pub struct AgentFlags {
     #[arg(long = "docker_stop_timeout", default_value = "0ns")]
     pub docker_stop_timeout: String,
     // --- end docker containerizer ---
+    // --- executor auth (flags/executor_auth.rs) ---
+    /// Executor authentication flags.
+    #[command(flatten)]
+    pub executor_auth: executor_auth::ExecutorAuthFlags,
 }
 
 /// Every flag name, for `/etc/mesos-slave` files and `MESOS_` variables.
@@ -318,6 +323,9 @@ pub struct Config {
     /// `--docker_config` as JSON text (read from its file), for the docker containerizer's
     /// pulls.
     pub docker_config: Option<String>,
+    // --- executor auth ---
+    /// Executor authentication (flags/executor_auth.rs).
+    pub executor_auth: executor_auth::ExecutorAuthConfig,
 }
 
 // --- image ---
@@ -340,8 +348,8 @@ pub fn parse(
     env: impl IntoIterator<Item = (String, String)>,
     cli: impl IntoIterator<Item = OsString>,
 ) -> Result<AgentFlags, FlagError> {
-    let known: Vec<&str> = [KNOWN_FLAGS, gc::FLAGS].concat();
-    let booleans: Vec<&str> = [BOOLEAN_FLAGS, gc::BOOLEANS].concat();
+    let known: Vec<&str> = [KNOWN_FLAGS, gc::FLAGS, executor_auth::FLAGS].concat();
+    let booleans: Vec<&str> = [BOOLEAN_FLAGS, gc::BOOLEANS, executor_auth::BOOLEANS].concat();
     let sources = meseta_api::flags::FlagSources {
         conf_dir,
         known: &known,
@@ -428,6 +436,7 @@ impl AgentFlags {
         let images = self.image_config()?;
         let flags = self.as_pairs(&launcher_dir);
         let gc = self.gc.to_config()?;
+        let executor_auth = self.executor_auth.to_config()?;
         Ok(Config {
             images,
             master,
@@ -481,6 +490,8 @@ impl AgentFlags {
             docker_stop_timeout: duration("docker_stop_timeout", &self.docker_stop_timeout)?,
             // --- auth ---
             docker_config,
+            // --- executor auth ---
+            executor_auth,
         })
     }
 
@@ -550,6 +561,7 @@ impl AgentFlags {
             ("docker_stop_timeout", self.docker_stop_timeout.clone()),
         ];
         v.extend(self.gc.as_pairs());
+        v.extend(self.executor_auth.as_pairs());
         // --- image ---
         v.extend([
             ("image_providers", opt(&self.image_providers)),

@@ -8,6 +8,7 @@
 
 pub mod endpoints;
 pub mod executor_api;
+pub mod executor_auth;
 pub mod files;
 pub mod operator;
 
@@ -27,6 +28,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::debug;
 
 use crate::daemon::Agent;
+use crate::executor_auth::Connection;
 
 /// Largest request body accepted (413 beyond).
 pub const MAX_BODY: usize = 8 << 20;
@@ -40,6 +42,14 @@ pub enum HttpError {
     /// 400.
     #[error("{0}")]
     BadRequest(String),
+    /// 401 with a `WWW-Authenticate` challenge.
+    #[error("{message}")]
+    Unauthorized {
+        /// The `WWW-Authenticate` value.
+        challenge: String,
+        /// The body.
+        message: String,
+    },
     /// 403.
     #[error("{0}")]
     Forbidden(String),
@@ -70,6 +80,7 @@ impl HttpError {
     fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -85,6 +96,12 @@ impl HttpError {
     pub fn into_response(self) -> Response<RespBody> {
         let mut resp = text(self.to_string());
         *resp.status_mut() = self.status();
+        if let Self::Unauthorized { challenge, .. } = &self {
+            if let Ok(v) = HeaderValue::from_str(challenge) {
+                resp.headers_mut()
+                    .insert(hyper::header::WWW_AUTHENTICATE, v);
+            }
+        }
         resp
     }
 }
@@ -92,7 +109,7 @@ impl HttpError {
 /// Accepts connections until the listener fails.
 pub async fn serve(agent: Arc<Agent>, listener: tokio::net::TcpListener) {
     loop {
-        let (stream, _) = match listener.accept().await {
+        let (stream, peer) = match listener.accept().await {
             Ok(s) => s,
             Err(err) => {
                 debug!(%err, "accept failed");
@@ -101,9 +118,17 @@ pub async fn serve(agent: Arc<Agent>, listener: tokio::net::TcpListener) {
             }
         };
         let agent = agent.clone();
+        // Both ends of the connection, for the executor API's peer check.
+        let conn = stream
+            .local_addr()
+            .ok()
+            .map(|local| Connection { peer, local });
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
+            let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
                 let agent = agent.clone();
+                if let Some(conn) = conn {
+                    req.extensions_mut().insert(conn);
+                }
                 async move { Ok::<_, Infallible>(route(agent, req).await) }
             });
             let conn = hyper::server::conn::http1::Builder::new()
