@@ -88,6 +88,10 @@ pub fn peer_in_container(
     container: &ContainerProcesses,
 ) -> Result<i32, PeerError> {
     let inode = sock_diag::tcp_socket_inode(conn.peer, conn.local)?;
+    let outside = || PeerError::Outside {
+        peer: conn.peer,
+        container_id: container.container_id.clone(),
+    };
     if let Some(cg) = &container.cgroups {
         let pids: Vec<i32> = cg
             .pids(&container.container_id)
@@ -95,14 +99,13 @@ pub fn peer_in_container(
             .into_iter()
             .map(nix::unistd::Pid::as_raw)
             .collect();
-        if let Some(pid) = procs::holds_socket(proc_root, &pids, inode) {
-            return Ok(pid);
+        // Every process of a cgroup-isolated container is in its cgroup (joined before
+        // exec); the process tree is only consulted for a container without one (started
+        // by an agent run with other isolators).
+        if !pids.is_empty() {
+            return procs::holds_socket(proc_root, &pids, inode).ok_or_else(outside);
         }
     }
-    // Without cgroups (posix isolation), or a process the cgroup does not list yet.
     let tree = procs::process_tree(proc_root, container.tree_root);
-    procs::holds_socket(proc_root, &tree, inode).ok_or_else(|| PeerError::Outside {
-        peer: conn.peer,
-        container_id: container.container_id.clone(),
-    })
+    procs::holds_socket(proc_root, &tree, inode).ok_or_else(outside)
 }
