@@ -37,7 +37,7 @@ pub fn authenticate(
             ),
         };
         let message = detail.unwrap_or_else(|| "Missing 'Authorization' header".into());
-        HttpError::Unauthorized { challenge, message }
+        HttpError::BearerUnauthorized { challenge, message }
     };
     let Some(header) = parts.headers.get(AUTHORIZATION) else {
         return Err(unauthorized(None));

@@ -42,9 +42,9 @@ pub enum HttpError {
     /// 400.
     #[error("{0}")]
     BadRequest(String),
-    /// 401 with a `WWW-Authenticate` challenge.
+    /// 401 with a `Bearer` `WWW-Authenticate` challenge (executor authentication).
     #[error("{message}")]
-    Unauthorized {
+    BearerUnauthorized {
         /// The `WWW-Authenticate` value.
         challenge: String,
         /// The body.
@@ -80,7 +80,7 @@ impl HttpError {
     fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::BearerUnauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -96,7 +96,7 @@ impl HttpError {
     pub fn into_response(self) -> Response<RespBody> {
         let mut resp = text(self.to_string());
         *resp.status_mut() = self.status();
-        if let Self::Unauthorized { challenge, .. } = &self {
+        if let Self::BearerUnauthorized { challenge, .. } = &self {
             if let Ok(v) = HeaderValue::from_str(challenge) {
                 resp.headers_mut()
                     .insert(hyper::header::WWW_AUTHENTICATE, v);
