@@ -325,3 +325,25 @@ async fn with_authenticate_http_executors_calls_need_the_executors_token() {
     master.send(&kill(VICTIM_FW, VICTIM)).await;
     until_state(&master, VICTIM, TaskState::Killed).await;
 }
+
+/// An unmodified pymesos executor (no token, its own HTTP client threads) passes the peer
+/// check on an agent without cgroups, where its container is its supervisor's process tree.
+/// (With cgroups and pid namespaces: `tests/tests/pymesos_e2e.rs`.)
+#[test]
+fn an_unmodified_pymesos_executor_works_without_cgroups() {
+    if !root_or_skip("an_unmodified_pymesos_executor_works_without_cgroups") {
+        return;
+    }
+    let mut opts = meseta_tests::ClusterOptions::new("cpus:4;mem:4096;disk:1000");
+    opts.isolation = "posix/cpu,posix/mem".into();
+    let cluster = meseta_tests::Cluster::start_with(&opts);
+    let (ok, out) = cluster.scenario("custom_executor", 90);
+    assert!(ok, "scenario failed:\n{out}\n{}", cluster.logs());
+    // Not one of its calls was refused on the way.
+    let agent_log = std::fs::read_to_string(cluster.dir.path().join("agent.err")).unwrap();
+    assert!(agent_log.contains("executor subscribed"), "{agent_log}");
+    assert!(
+        !agent_log.contains("outside the executor's container"),
+        "{agent_log}"
+    );
+}
