@@ -45,6 +45,20 @@ pub enum SockDiagError {
 /// agent's as `remote`: the answer is the *client's* socket, which lives in the caller's
 /// file descriptor table.
 pub fn tcp_socket_inode(local: SocketAddr, remote: SocketAddr) -> Result<u32, SockDiagError> {
+    // A dual-stack listener sees an IPv4 client as `::ffff:a.b.c.d`; the client's own socket
+    // is usually AF_INET, so that table is asked first.
+    let canonical = |a: SocketAddr| SocketAddr::new(a.ip().to_canonical(), a.port());
+    let (v4_local, v4_remote) = (canonical(local), canonical(remote));
+    if (v4_local, v4_remote) != (local, remote) && v4_local.is_ipv4() && v4_remote.is_ipv4() {
+        match lookup(v4_local, v4_remote) {
+            Err(SockDiagError::NotFound { .. }) => {}
+            found => return found,
+        }
+    }
+    lookup(local, remote)
+}
+
+fn lookup(local: SocketAddr, remote: SocketAddr) -> Result<u32, SockDiagError> {
     let family = if local.is_ipv4() { AF_INET } else { AF_INET6 };
     let mut socket_id = if local.is_ipv4() {
         SocketId::new_v4()
@@ -118,6 +132,13 @@ mod tests {
         assert_eq!(u64::from(inode), expected);
         let server_side = tcp_socket_inode(server.local_addr().unwrap(), peer).unwrap();
         assert_ne!(server_side, inode);
+        // The same connection as a dual-stack listener reports it.
+        let mapped = |a: SocketAddr| match a {
+            SocketAddr::V4(v4) => SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port()),
+            v6 => v6,
+        };
+        let via_v6 = tcp_socket_inode(mapped(peer), mapped(server.local_addr().unwrap()));
+        assert_eq!(via_v6.unwrap(), inode);
         drop((client, server));
         let gone = "127.0.0.1:1".parse().unwrap();
         assert!(matches!(
