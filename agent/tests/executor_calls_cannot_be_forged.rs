@@ -13,6 +13,7 @@
 mod daemon_harness;
 
 use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -257,8 +258,16 @@ async fn with_authenticate_http_executors_calls_need_the_executors_token() {
         .send(&command_task(VICTIM_FW, VICTIM, script, false, None))
         .await;
     until_state(&master, VICTIM, TaskState::Running).await;
-    let task_env = std::fs::read_to_string(sandbox(&agent, VICTIM_FW, VICTIM).join("task_env"));
-    let task_env = task_env.unwrap();
+    // TASK_RUNNING is sent as the task starts: its `env` may not have run yet.
+    let env_file = sandbox(&agent, VICTIM_FW, VICTIM).join("task_env");
+    let mut task_env = String::new();
+    for _ in 0..200 {
+        task_env = std::fs::read_to_string(&env_file).unwrap_or_default();
+        if task_env.contains("MESOS_EXECUTOR_ID") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(task_env.contains("MESOS_EXECUTOR_ID=victim"), "{task_env}");
     assert!(!task_env.contains("MESOS_EXECUTOR_AUTHENTICATION_TOKEN"));
 
@@ -283,6 +292,10 @@ async fn with_authenticate_http_executors_calls_need_the_executors_token() {
             meseta_agent::executor_auth::token(&key, VICTIM_FW, eid, cid)
         )
     };
+    // The token is in the container's launch_info, which only the agent's user may read.
+    let launch_info = agent.dir.path().join("run/containers").join(container);
+    let meta = std::fs::metadata(launch_info.join("launch_info")).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     let other_key = token(b"guessed key", VICTIM, container);
     assert_eq!(
         post(agent.addr, forged(), Some(&other_key)).await.0,
