@@ -106,6 +106,10 @@ pub fn peer_in_container(
             return procs::holds_socket(proc_root, &pids, inode).ok_or_else(outside);
         }
     }
+    let fast = procs::process_tree_fast(proc_root, container.tree_root);
+    if let Some(pid) = procs::holds_socket(proc_root, &fast, inode) {
+        return Ok(pid);
+    }
     let tree = procs::process_tree(proc_root, container.tree_root);
     procs::holds_socket(proc_root, &tree, inode).ok_or_else(outside)
 }

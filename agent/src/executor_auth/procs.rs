@@ -2,7 +2,8 @@
 //!
 //! A container's processes are those of its cgroup (`cgroup.procs` of the hierarchy the
 //! containerizer uses) or, on an agent without cgroup isolators, the process tree under the
-//! container's supervisor (the executor and everything it started). A socket is held by a
+//! container's supervisor (the executor and everything it started; read from the kernel's
+//! `children` lists first, all of `/proc/*/stat` only to confirm a miss). A socket is held by a
 //! process when one of its `/proc/<pid>/fd/*` links reads `socket:[<inode>]`. Blocking: call
 //! from a blocking thread. The `/proc` root is a parameter so tests can point it elsewhere.
 
@@ -20,6 +21,36 @@ pub fn holds_socket(proc_root: &Path, pids: &[i32], inode: u32) -> Option<i32> {
             std::fs::read_link(e.path()).is_ok_and(|target| target.as_os_str() == wanted.as_str())
         })
     })
+}
+
+/// `root` and its descendants as the kernel's `/proc/<pid>/task/<tid>/children` lists show
+/// them: cheap (only the tree is read) but, per proc(5), possibly missing a child forked or
+/// reparented meanwhile — so a miss here is confirmed with [`process_tree`].
+pub fn process_tree_fast(proc_root: &Path, root: i32) -> Vec<i32> {
+    if root <= 0 {
+        return Vec::new();
+    }
+    let mut tree = vec![root];
+    let mut seen = HashSet::from([root]);
+    let mut i = 0;
+    while let Some(&pid) = tree.get(i) {
+        i += 1;
+        let Ok(tasks) = std::fs::read_dir(proc_root.join(pid.to_string()).join("task")) else {
+            continue;
+        };
+        for task in tasks.flatten() {
+            let text = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            for child in text
+                .split_whitespace()
+                .filter_map(|c| c.parse::<i32>().ok())
+            {
+                if seen.insert(child) {
+                    tree.push(child);
+                }
+            }
+        }
+    }
+    tree
 }
 
 /// `root` and every process descending from it, from the parent pids in `/proc/*/stat`.
@@ -82,6 +113,9 @@ mod tests {
         let child_pid = i32::try_from(child.id()).unwrap();
         let tree = process_tree(proc_root, me);
         assert!(tree.contains(&me) && tree.contains(&child_pid), "{tree:?}");
+        let fast = process_tree_fast(proc_root, me);
+        assert!(fast.contains(&me) && fast.contains(&child_pid), "{fast:?}");
+        assert!(!process_tree_fast(proc_root, child_pid).contains(&me));
         assert!(!process_tree(proc_root, child_pid).contains(&me));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
