@@ -7,6 +7,7 @@
 pub mod agentctl;
 pub mod containerizer;
 pub mod daemon;
+pub mod executor_auth;
 pub mod flags;
 pub mod http;
 pub mod master_detector;

@@ -504,3 +504,36 @@ async fn recover_cleanup_kills_old_executors_and_exits_then_a_restart_is_a_new_a
     let _ = agent.kill();
     let _ = agent.wait();
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_authenticated_executor_resubscribes_after_an_agent_kill_9() {
+    let Some(mut rig) =
+        Rig::new("an_authenticated_executor_resubscribes_after_an_agent_kill_9").await
+    else {
+        return;
+    };
+    let key = rig.dir.path().join("jwt.key");
+    std::fs::write(&key, "executor key").unwrap();
+    let key_flag = format!("--jwt_secret_key={}", key.display());
+    let flags = ["--authenticate_http_executors", key_flag.as_str()];
+    let agent = rig.spawn(&flags);
+    rig.subscribe().await;
+    rig.run_command_task("sleeper", "sleep 60").await;
+    rig.until_running("sleeper").await;
+    kill9(agent);
+
+    // The executor keeps its token (same key, same container) and re-subscribes with it.
+    let agent = rig.spawn(&flags);
+    let sub = rig.subscribe().await.subscribe.unwrap();
+    let task = sub.tasks.iter().find(|t| t.task_id.value == "sleeper");
+    assert_eq!(task.map(|t| t.state), Some(TaskState::Running), "{sub:?}");
+    let updates = rig.updates_for(10).await;
+    assert!(
+        updates.iter().all(|u| !u.status.state.is_terminal()),
+        "spurious terminal update: {updates:?}\n{}",
+        rig.log(2)
+    );
+    let log = rig.log(2);
+    assert!(log.contains("executor subscribed"), "{log}");
+    rig.finish(agent, 1).await;
+}

@@ -51,7 +51,13 @@ async fn executor_lifecycle_through_the_agent() {
         return;
     }
     let master = FakeMaster::start().await;
-    let agent = TestAgent::start(master.addr, &["--switch_user=false"]).await;
+    // The test process plays the executor from outside its container: the peer check
+    // (agent/tests/executor_calls_cannot_be_forged.rs) is off.
+    let agent = TestAgent::start(
+        master.addr,
+        &["--switch_user=false", "--executor_peer_check=false"],
+    )
+    .await;
     let sub = master
         .next_call(10, |c| c.r#type == CallType::Subscribe)
         .await;
@@ -542,7 +548,13 @@ async fn pymesos_style_subscribe_gets_a_chunked_stream() {
         return;
     }
     let master = FakeMaster::start().await;
-    let agent = TestAgent::start(master.addr, &["--switch_user=false"]).await;
+    // The test process plays the executor from outside its container: the peer check
+    // (agent/tests/executor_calls_cannot_be_forged.rs) is off.
+    let agent = TestAgent::start(
+        master.addr,
+        &["--switch_user=false", "--executor_peer_check=false"],
+    )
+    .await;
     master
         .send(&run_task("t-py", "ex-py", "exec sleep 60", "root"))
         .await;

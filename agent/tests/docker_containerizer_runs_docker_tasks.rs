@@ -273,3 +273,23 @@ fn docker_task_fails_clearly_without_dockerd_or_the_docker_containerizer() {
         );
     }
 }
+
+#[test]
+fn the_docker_executor_authenticates_with_its_token() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    if docker_or_skip("the_docker_executor_authenticates_with_its_token").is_none() {
+        return;
+    }
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("jwt.key");
+    std::fs::write(&key, "docker executor key").unwrap();
+    let key_flag = format!("--jwt_secret_key={}", key.display());
+    let flags = ["--authenticate_http_executors", key_flag.as_str()];
+    let cluster = Cluster::start_with(&options(RESOURCES, &flags));
+    let _cleanup = RemoveContainersUnder(cluster.dir.path().to_owned());
+    // The image is already loaded: the task runs at once, and ends TASK_FINISHED only if
+    // every executor call carried the executor's token.
+    run_scenario(&cluster, "docker_pull", &[]);
+    let out = stdout_of(&executor(cluster.agent_port, "dpullauth").1);
+    assert!(out.contains("pulled-with-credentials"), "{out}");
+}

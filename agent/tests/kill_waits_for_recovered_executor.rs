@@ -36,6 +36,8 @@ fn start_agent(master: std::net::SocketAddr, dir: &Path, port: u16, extra: &[&st
             "--resources=cpus:2;mem:1024;disk:100",
             "--registration_backoff_factor=100ms",
             "--executor_reregistration_timeout=20secs",
+            // The test process plays the executor from outside its container.
+            "--executor_peer_check=false",
         ])
         .args(extra)
         .stdout(Stdio::null())

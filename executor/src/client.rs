@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{ACCEPT, CONTENT_TYPE, HOST};
+use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HOST};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use meseta_api::executor::{Call, Event};
@@ -57,6 +57,7 @@ pub enum ClientError {
 #[derive(Debug, Clone)]
 pub struct AgentClient {
     endpoint: String,
+    token: Option<String>,
 }
 
 impl AgentClient {
@@ -64,7 +65,14 @@ impl AgentClient {
     pub fn new(endpoint: impl Into<String>) -> Self {
         Self {
             endpoint: endpoint.into(),
+            token: None,
         }
+    }
+
+    /// Sends `Authorization: Bearer <token>` on every call (Mesos executor authentication).
+    pub fn with_token(mut self, token: Option<String>) -> Self {
+        self.token = token;
+        self
     }
 
     /// Sends SUBSCRIBE and returns the open event stream.
@@ -107,11 +115,14 @@ impl AgentClient {
                 tracing::debug!(%err, "agent connection ended with an error");
             }
         });
-        let request = Request::post(EXECUTOR_API_PATH)
+        let mut request = Request::post(EXECUTOR_API_PATH)
             .header(HOST, &self.endpoint)
             .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "application/json")
-            .body(Full::new(Bytes::from(body)))?;
+            .header(ACCEPT, "application/json");
+        if let Some(token) = &self.token {
+            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = request.body(Full::new(Bytes::from(body)))?;
         Ok(sender.send_request(request).await?)
     }
 }

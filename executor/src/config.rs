@@ -37,7 +37,13 @@ pub struct Config {
     pub subscription_backoff_max: Duration,
     /// `MESOS_RECOVERY_TIMEOUT`: how long to keep trying to reach a vanished agent.
     pub recovery_timeout: Duration,
+    /// `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`: sent as `Authorization: Bearer` on every call
+    /// (the agent sets it when it has `--jwt_secret_key`). Never passed on to tasks.
+    pub authentication_token: Option<String>,
 }
+
+/// The variable holding the executor's token.
+pub const AUTHENTICATION_TOKEN_ENV: &str = "MESOS_EXECUTOR_AUTHENTICATION_TOKEN";
 
 /// A missing or malformed variable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -115,6 +121,7 @@ impl Config {
                 DEFAULT_SUBSCRIPTION_BACKOFF_MAX,
             )?,
             recovery_timeout: duration_or("MESOS_RECOVERY_TIMEOUT", DEFAULT_RECOVERY_TIMEOUT)?,
+            authentication_token: lookup(AUTHENTICATION_TOKEN_ENV).filter(|v| !v.is_empty()),
         })
     }
 }
@@ -146,6 +153,20 @@ mod tests {
         assert_eq!(cfg.sandbox, PathBuf::from("/tmp/sb"));
         assert!(!cfg.checkpoint);
         assert_eq!(cfg.shutdown_grace_period, DEFAULT_SHUTDOWN_GRACE_PERIOD);
+    }
+
+    #[test]
+    fn reads_the_authentication_token() {
+        assert_eq!(
+            Config::from_lookup(env(&BASE))
+                .unwrap()
+                .authentication_token,
+            None
+        );
+        let mut with = BASE.to_vec();
+        with.push((AUTHENTICATION_TOKEN_ENV, "a.b.c"));
+        let cfg = Config::from_lookup(env(&with)).unwrap();
+        assert_eq!(cfg.authentication_token.as_deref(), Some("a.b.c"));
     }
 
     #[test]

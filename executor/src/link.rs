@@ -37,7 +37,8 @@ impl Link {
     pub fn new(config: Config) -> Self {
         let now = Instant::now();
         Self {
-            client: AgentClient::new(config.agent_endpoint.clone()),
+            client: AgentClient::new(config.agent_endpoint.clone())
+                .with_token(config.authentication_token.clone()),
             config,
             subscription: None,
             disconnected_since: Some(now),

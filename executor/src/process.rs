@@ -84,6 +84,8 @@ pub fn build_command(
         }
         c
     };
+    // The executor's token is its own (Mesos's executor library erases it before tasks run).
+    command.env_remove(crate::config::AUTHENTICATION_TOKEN_ENV);
     command.envs(environment.iter().map(|(k, v)| (k, v)));
     command.current_dir(sandbox).process_group(0);
     Ok(command)
@@ -186,6 +188,17 @@ mod tests {
         assert_eq!(last("B"), Some("b"));
         assert_eq!(last("S"), None);
         assert_eq!(last("MESOS_ALLOCATION_ROLE"), Some("eng"));
+    }
+
+    #[test]
+    fn tasks_do_not_inherit_the_executor_token() {
+        let info = CommandInfo::shell("env".to_owned());
+        let command = build_command(&info, &[], Path::new("/")).unwrap();
+        let removed = command
+            .as_std()
+            .get_envs()
+            .any(|(k, v)| k == crate::config::AUTHENTICATION_TOKEN_ENV && v.is_none());
+        assert!(removed);
     }
 
     #[test]

@@ -292,7 +292,9 @@ impl MesosContainerizer {
             .map_err(io_err(format!("creating {}", paths.dir().display())))?;
         let json = serde_json::to_vec(&info)
             .map_err(|e| io_err("encoding launch_info")(std::io::Error::other(e)))?;
-        std::fs::write(paths.launch_info(), json).map_err(io_err("writing launch_info"))?;
+        // Owner-only: the command's environment may hold the executor's token
+        // (MESOS_EXECUTOR_AUTHENTICATION_TOKEN), and tasks of other users share the host.
+        write_private(&paths.launch_info(), &json).map_err(io_err("writing launch_info"))?;
         let log = std::fs::File::create(paths.supervisor_log())
             .map_err(io_err("creating supervisor.log"))?;
 
@@ -505,6 +507,19 @@ impl MesosContainerizer {
         self.destroy_orphan_rootfses();
         Ok(recovered)
     }
+}
+
+/// Creates (or truncates) `path` with mode 0600 and writes `bytes`.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)
 }
 
 fn read_termination(path: &Path) -> Termination {

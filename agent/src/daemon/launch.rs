@@ -359,7 +359,7 @@ fn prepare(
         }
         None => None,
     };
-    let env = executor_env(&EnvInput {
+    let mut env = executor_env(&EnvInput {
         config: &agent.config,
         endpoint: agent.advertised.to_string(),
         agent_id,
@@ -368,6 +368,13 @@ fn prepare(
         directory,
         home,
     });
+    // Mesos gives the token whenever --jwt_secret_key is set; it is the agent's, never the
+    // framework's: it replaces any value from CommandInfo.environment.
+    if let Some(key) = &agent.config.executor_auth.key {
+        let token = crate::executor_auth::token(key, fw, &executor.executor_id.value, container_id);
+        env.retain(|(k, _)| k != crate::executor_auth::TOKEN_ENV);
+        env.push((crate::executor_auth::TOKEN_ENV.into(), token));
+    }
     let argv = argv(&cmd)?;
     let command = Command {
         argv,

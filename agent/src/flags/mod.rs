@@ -12,6 +12,7 @@ use clap::Parser;
 use meseta_api::{Attribute, Resource};
 
 mod duration;
+pub mod executor_auth;
 pub mod gc;
 pub mod master;
 
@@ -202,6 +203,9 @@ pub struct AgentFlags {
     /// HTTP authentication and authorization (`meseta_auth::flags`).
     #[command(flatten)]
     pub http_auth: meseta_auth::flags::AgentAuthFlags,
+    /// Executor authentication flags (flags/executor_auth.rs).
+    #[command(flatten)]
+    pub executor_auth: executor_auth::ExecutorAuthFlags,
 }
 
 /// Every flag name, for `/etc/mesos-slave` files and `MESOS_` variables.
@@ -337,6 +341,8 @@ pub struct Config {
     pub docker_config: Option<String>,
     /// HTTP authentication realms and `--acls` (disabled unless flags turn them on).
     pub http_auth: meseta_auth::HttpAuth,
+    /// Executor authentication (flags/executor_auth.rs).
+    pub executor_auth: executor_auth::ExecutorAuthConfig,
 }
 
 // --- image ---
@@ -359,11 +365,18 @@ pub fn parse(
     env: impl IntoIterator<Item = (String, String)>,
     cli: impl IntoIterator<Item = OsString>,
 ) -> Result<AgentFlags, FlagError> {
-    let known: Vec<&str> = [KNOWN_FLAGS, gc::FLAGS, meseta_auth::flags::AGENT_FLAGS].concat();
+    let known: Vec<&str> = [
+        KNOWN_FLAGS,
+        gc::FLAGS,
+        meseta_auth::flags::AGENT_FLAGS,
+        executor_auth::FLAGS,
+    ]
+    .concat();
     let booleans: Vec<&str> = [
         BOOLEAN_FLAGS,
         gc::BOOLEANS,
         meseta_auth::flags::AGENT_BOOLEANS,
+        executor_auth::BOOLEANS,
     ]
     .concat();
     let sources = meseta_api::flags::FlagSources {
@@ -446,6 +459,7 @@ impl AgentFlags {
         let images = self.image_config()?;
         let flags = self.as_pairs(&launcher_dir);
         let gc = self.gc.to_config()?;
+        let executor_auth = self.executor_auth.to_config()?;
         Ok(Config {
             images,
             master,
@@ -501,6 +515,7 @@ impl AgentFlags {
             // --- auth ---
             docker_config,
             http_auth,
+            executor_auth,
         })
     }
 
@@ -572,6 +587,7 @@ impl AgentFlags {
         ];
         v.extend(self.gc.as_pairs());
         v.extend(self.http_auth.as_pairs());
+        v.extend(self.executor_auth.as_pairs());
         // --- image ---
         v.extend([
             ("image_providers", opt(&self.image_providers)),

@@ -1,7 +1,10 @@
 //! `POST /api/v1/executor` (reference §2): SUBSCRIBE opens a chunked RecordIO stream
 //! (SUBSCRIBED, then LAUNCH for queued tasks, HEARTBEAT every `--http_heartbeat_interval`);
 //! UPDATE and MESSAGE are answered 202 and forwarded to the master. Unknown framework or
-//! executor → 400, not subscribed → 403.
+//! executor → 400, not subscribed → 403, an UPDATE for a task the executor was not given →
+//! 403. Every call first passes `executor_auth` (bearer token with
+//! `--authenticate_http_executors` → 401/403; the caller must be a process of the
+//! executor's container → 403).
 
 use std::sync::Arc;
 
@@ -14,10 +17,10 @@ use meseta_api::internal::{self, FrameworkMessage};
 use meseta_api::ContainerId;
 use meseta_httpd::RequestBody;
 use tokio::sync::mpsc;
-use tracing::info;
+use tracing::{info, warn};
 
-use super::{empty, json_body, EventStream, HttpError, RespBody};
-use crate::daemon::state::{Phase, TaskEntry};
+use super::{empty, executor_auth, json_body, EventStream, HttpError, RespBody};
+use crate::daemon::state::{Executor, Phase, TaskEntry};
 use crate::daemon::{updates, Agent};
 
 /// Handles one executor call.
@@ -25,28 +28,34 @@ pub async fn handle(
     agent: &Arc<Agent>,
     req: Request<RequestBody>,
 ) -> Result<Response<RespBody>, HttpError> {
-    let (_, body) = json_body(req).await?;
+    let (parts, body) = json_body(req).await?;
+    let claims = executor_auth::authenticate(agent, &parts)?;
     let call = Call::from_json(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;
     if let Err(e) = call.validate() {
         agent.state().counters.invalid_status_updates += 1;
         return Err(HttpError::BadRequest(e.to_string()));
     }
+    if call.r#type == CallType::Unknown {
+        return Err(HttpError::BadRequest(
+            "Expecting 'type' to be present".into(),
+        ));
+    }
+    let container_id = known(agent, &call, false)?;
+    if let Some(claims) = &claims {
+        executor_auth::verify_claims(claims, &call, &container_id)?;
+    }
+    executor_auth::check_peer(agent, &parts, &call, &container_id).await?;
     match call.r#type {
         CallType::Subscribe => subscribe(agent, &call),
         CallType::Update => update(agent, call),
         CallType::Message => message(agent, call),
-        CallType::Heartbeat => {
-            known(agent, &call, false)?;
-            Ok(empty(StatusCode::ACCEPTED))
-        }
-        CallType::Unknown => Err(HttpError::BadRequest(
-            "Expecting 'type' to be present".into(),
-        )),
+        CallType::Heartbeat | CallType::Unknown => Ok(empty(StatusCode::ACCEPTED)),
     }
 }
 
-/// Checks that the framework and executor exist (400) and, if asked, are subscribed (403).
-fn known(agent: &Agent, call: &Call, must_be_subscribed: bool) -> Result<(), HttpError> {
+/// Checks that the framework and executor exist (400) and, if asked, are subscribed (403);
+/// returns the executor's container id.
+fn known(agent: &Agent, call: &Call, must_be_subscribed: bool) -> Result<String, HttpError> {
     let mut state = agent.state();
     let Some(f) = state.frameworks.get_mut(&call.framework_id.value) else {
         return Err(HttpError::BadRequest(format!(
@@ -66,7 +75,16 @@ fn known(agent: &Agent, call: &Call, must_be_subscribed: bool) -> Result<(), Htt
             call.executor_id
         )));
     }
-    Ok(())
+    Ok(e.container_id.clone())
+}
+
+/// Whether `task` was given to executor `e` (queued, running or completed).
+fn holds_task(e: &Executor, task: &str) -> bool {
+    e.tasks.contains_key(task)
+        || e.queued.iter().any(|t| t.task_id.value == task)
+        || e.completed_tasks
+            .iter()
+            .any(|t| t.info.task_id.value == task)
 }
 
 fn subscribe(agent: &Arc<Agent>, call: &Call) -> Result<Response<RespBody>, HttpError> {
@@ -130,6 +148,16 @@ fn subscribe(agent: &Arc<Agent>, call: &Call) -> Result<Response<RespBody>, Http
     // without an acknowledgement: duplicates are dropped by uuid.
     if let Some(sub) = &call.subscribe {
         for u in &sub.unacknowledged_updates {
+            let task = &u.status.task_id.value;
+            let held = agent
+                .state()
+                .executor_mut(&call.framework_id.value, &call.executor_id.value)
+                .is_some_and(|e| holds_task(e, task));
+            if !held {
+                warn!(executor_id = %call.executor_id, task_id = task,
+                      "dropping a re-sent update for a task the executor was not given");
+                continue;
+            }
             updates::forward(
                 agent,
                 &call.framework_id,
@@ -165,7 +193,21 @@ fn update(agent: &Agent, call: Call) -> Result<Response<RespBody>, HttpError> {
             "Expecting 'update' to be present".into(),
         ));
     };
-    agent.state().counters.valid_status_updates += 1;
+    {
+        let mut state = agent.state();
+        let task = &update.status.task_id.value;
+        let held = state
+            .executor_mut(&call.framework_id.value, &call.executor_id.value)
+            .is_some_and(|e| holds_task(e, task));
+        if !held {
+            state.counters.invalid_status_updates += 1;
+            return Err(HttpError::Forbidden(format!(
+                "Task {task} was not given to executor {} of framework {}",
+                call.executor_id, call.framework_id
+            )));
+        }
+        state.counters.valid_status_updates += 1;
+    }
     updates::forward(agent, &call.framework_id, &call.executor_id, update.status);
     Ok(empty(StatusCode::ACCEPTED))
 }

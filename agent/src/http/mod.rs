@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod endpoints;
 pub mod executor_api;
+pub mod executor_auth;
 pub mod files;
 pub mod operator;
 
@@ -43,6 +44,14 @@ pub enum HttpError {
     /// 401 for a realm (answered with its `WWW-Authenticate` challenge).
     #[error("")]
     Unauthorized(&'static str),
+    /// 401 with a `Bearer` `WWW-Authenticate` challenge (executor authentication).
+    #[error("{message}")]
+    BearerUnauthorized {
+        /// The `WWW-Authenticate` value.
+        challenge: String,
+        /// The body.
+        message: String,
+    },
     /// 403.
     #[error("{0}")]
     Forbidden(String),
@@ -76,7 +85,7 @@ impl HttpError {
     fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::BearerUnauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -93,8 +102,12 @@ impl HttpError {
     pub fn into_response(self) -> Response<RespBody> {
         let mut resp = text(self.to_string());
         *resp.status_mut() = self.status();
-        if let Self::Unauthorized(realm) = self {
-            let challenge = format!("Basic realm=\"{realm}\"");
+        let challenge = match &self {
+            Self::Unauthorized(realm) => Some(format!("Basic realm=\"{realm}\"")),
+            Self::BearerUnauthorized { challenge, .. } => Some(challenge.clone()),
+            _ => None,
+        };
+        if let Some(challenge) = challenge {
             if let Ok(v) = HeaderValue::from_str(&challenge) {
                 resp.headers_mut()
                     .insert(hyper::header::WWW_AUTHENTICATE, v);
