@@ -92,7 +92,7 @@ impl ZooKeeper {
             jar = ZOOKEEPER_JAR,
             test = std::process::id()
         );
-        Command::new("sh")
+        let mut watchdog = Command::new("sh")
             .arg("-c")
             .arg(script)
             .current_dir(d)
@@ -101,6 +101,8 @@ impl ZooKeeper {
             .stderr(Stdio::null())
             .spawn()
             .expect("start zookeeper");
+        // Reaped by a thread of its own: it lives as long as the JVM does.
+        std::thread::spawn(move || watchdog.wait());
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if self
