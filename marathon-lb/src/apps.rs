@@ -248,7 +248,10 @@ fn app_services(
             healthcheck_port_index: None,
             redirpath: None,
         };
-        if s.health_check.as_ref().is_some_and(|h| h.protocol == "HTTP") {
+        if s.health_check
+            .as_ref()
+            .is_some_and(|h| h.protocol == "HTTP")
+        {
             s.mode = Some("http".into());
         }
         crate::labels::apply(&mut s, &labels)?;
@@ -377,7 +380,9 @@ fn port_mappings(app: &Value) -> Vec<Value> {
 }
 
 fn as_port(v: &Value) -> Option<u16> {
-    v.as_u64().and_then(|p| u16::try_from(p).ok()).filter(|p| *p > 0)
+    v.as_u64()
+        .and_then(|p| u16::try_from(p).ok())
+        .filter(|p| *p > 0)
 }
 
 fn service_ports(app: &Value, mode: &str, assigner: &mut PortAssigner) -> Vec<Option<u16>> {

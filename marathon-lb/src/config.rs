@@ -52,6 +52,9 @@ impl Generated {
     }
 }
 
+/// `domain2backend` and `app2backend` map entries.
+type Maps = (Vec<(String, String)>, Vec<(String, String)>);
+
 #[derive(Default)]
 struct Parts {
     userlists: Vec<(String, String)>,
@@ -97,16 +100,36 @@ fn has_group(groups: &[String], app_groups: &[String]) -> bool {
 
 fn health_values(h: &HealthCheck, port: Option<u64>) -> Vec<(&'static str, String)> {
     vec![
-        ("healthCheckPortIndex", h.port_index.map(|p| p.to_string()).unwrap_or_else(|| "None".into())),
-        ("healthCheckPort", port.map(|p| p.to_string()).unwrap_or_else(|| "None".into())),
+        (
+            "healthCheckPortIndex",
+            h.port_index
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "None".into()),
+        ),
+        (
+            "healthCheckPort",
+            port.map(|p| p.to_string()).unwrap_or_else(|| "None".into()),
+        ),
         ("healthCheckProtocol", h.protocol.clone()),
         ("healthCheckPath", h.path.clone()),
         ("healthCheckTimeoutSeconds", h.timeout_seconds.to_string()),
         ("healthCheckIntervalSeconds", h.interval_seconds.to_string()),
-        ("healthCheckGracePeriodSeconds", h.grace_period_seconds.to_string()),
-        ("healthCheckMaxConsecutiveFailures", h.max_consecutive_failures.to_string()),
-        ("healthCheckFalls", (h.max_consecutive_failures + 1).to_string()),
-        ("healthCheckPortOptions", port.map(|p| format!(" port {p}")).unwrap_or_default()),
+        (
+            "healthCheckGracePeriodSeconds",
+            h.grace_period_seconds.to_string(),
+        ),
+        (
+            "healthCheckMaxConsecutiveFailures",
+            h.max_consecutive_failures.to_string(),
+        ),
+        (
+            "healthCheckFalls",
+            (h.max_consecutive_failures + 1).to_string(),
+        ),
+        (
+            "healthCheckPortOptions",
+            port.map(|p| format!(" port {p}")).unwrap_or_default(),
+        ),
     ]
 }
 
@@ -137,7 +160,15 @@ pub fn generate(services: &[Service], t: &Templater, o: &GenOptions) -> Generate
         }
         let mut local = Parts::default();
         let mut maps = (Vec::new(), Vec::new());
-        match service_parts(s, t, o, &mut local, &mut maps, &mut appid_done, &mut map_once) {
+        match service_parts(
+            s,
+            t,
+            o,
+            &mut local,
+            &mut maps,
+            &mut appid_done,
+            &mut map_once,
+        ) {
             Ok(()) => {
                 parts.userlists.append(&mut local.userlists);
                 parts.http.append(&mut local.http);
@@ -157,9 +188,13 @@ pub fn generate(services: &[Service], t: &Templater, o: &GenOptions) -> Generate
             }
         }
     }
-    parts.http.sort_by(|a, b| b.0.cmp(&a.0));
-    parts.https.sort_by(|a, b| b.0.cmp(&a.0));
-    let ssl_certs = if o.ssl_certs.is_empty() { "/etc/ssl/cert.pem" } else { &o.ssl_certs };
+    parts.http.sort_by_key(|p| std::cmp::Reverse(p.0));
+    parts.https.sort_by_key(|p| std::cmp::Reverse(p.0));
+    let ssl_certs = if o.ssl_certs.is_empty() {
+        "/etc/ssl/cert.pem"
+    } else {
+        &o.ssl_certs
+    };
     let certs: Vec<String> = ssl_certs.split(',').map(|c| format!("crt {c}")).collect();
 
     let mut push = |text: &str, owner: Option<&str>| {
@@ -183,8 +218,11 @@ pub fn generate(services: &[Service], t: &Templater, o: &GenOptions) -> Generate
         push(text, Some(owner));
     }
     if o.bind_http_https {
-        let head = format(t.global("HTTPS_FRONTEND_HEAD"), &[("sslCerts", &certs.join(" "))])
-            .unwrap_or_else(|_| t.global("HTTPS_FRONTEND_HEAD").to_owned());
+        let head = format(
+            t.global("HTTPS_FRONTEND_HEAD"),
+            &[("sslCerts", &certs.join(" "))],
+        )
+        .unwrap_or_else(|_| t.global("HTTPS_FRONTEND_HEAD").to_owned());
         push(&head, None);
         for (_, owner, text) in &parts.https {
             push(text, Some(owner));
@@ -214,7 +252,7 @@ fn service_parts(
     t: &Templater,
     o: &GenOptions,
     out: &mut Parts,
-    maps: &mut (Vec<(String, String)>, Vec<(String, String)>),
+    maps: &mut Maps,
     appid_done: &mut HashSet<String>,
     map_once: &mut HashSet<&'static str>,
 ) -> Result<(), String> {
@@ -222,14 +260,19 @@ fn service_parts(
     let n = s.index;
     let l = &s.labels;
     let backend = s.backend_name();
-    let mode = s.mode.clone().unwrap_or_else(|| {
-        if s.hostname.is_some() { "http" } else { "tcp" }.to_owned()
-    });
+    let mode = s
+        .mode
+        .clone()
+        .unwrap_or_else(|| if s.hostname.is_some() { "http" } else { "tcp" }.to_owned());
     let mut weight = s.backend_weight;
     if let Some((_, user, pass)) = &s.auth {
         let text = fill(
             t.for_port("USERLIST_HEAD", n, l),
-            &[("backend", backend.clone()), ("user", user.clone()), ("passwd", pass.clone())],
+            &[
+                ("backend", backend.clone()),
+                ("user", user.clone()),
+                ("passwd", pass.clone()),
+            ],
         )?;
         out.userlists.push((id.clone(), text));
     }
@@ -240,18 +283,35 @@ fn service_parts(
             ("backend", backend.clone()),
             ("servicePort", s.service_port.to_string()),
             ("mode", mode.clone()),
-            ("sslCert", s.ssl_cert.as_ref().map(|c| format!(" ssl crt {c}")).unwrap_or_default()),
-            ("bindOptions", s.bind_options.as_ref().map(|b| format!(" {b}")).unwrap_or_default()),
+            (
+                "sslCert",
+                s.ssl_cert
+                    .as_ref()
+                    .map(|c| format!(" ssl crt {c}"))
+                    .unwrap_or_default(),
+            ),
+            (
+                "bindOptions",
+                s.bind_options
+                    .as_ref()
+                    .map(|b| format!(" {b}"))
+                    .unwrap_or_default(),
+            ),
         ],
     )?;
     let mut back = fill(
         t.for_port("BACKEND_HEAD", n, l),
-        &[("backend", backend.clone()), ("balance", s.balance.clone()), ("mode", mode.clone())],
+        &[
+            ("backend", backend.clone()),
+            ("balance", s.balance.clone()),
+            ("mode", mode.clone()),
+        ],
     )?;
 
     if o.bind_http_https {
         if let Some(hostname) = &s.hostname {
-            let (http, https) = vhost_acls(s, t, o, &backend, hostname, &mut weight, maps, map_once)?;
+            let (http, https) =
+                vhost_acls(s, t, o, &backend, hostname, &mut weight, maps, map_once)?;
             out.http.push((weight, id.clone(), http));
             out.https.push((weight, id.clone(), https));
         }
@@ -261,7 +321,10 @@ fn service_parts(
             if map_once.insert("appid") {
                 out.appid.push((
                     id.clone(),
-                    fill(t.for_port("MAP_HTTP_FRONTEND_APPID_ACL", n, l), &[("haproxy_dir", o.haproxy_dir.clone())])?,
+                    fill(
+                        t.for_port("MAP_HTTP_FRONTEND_APPID_ACL", n, l),
+                        &[("haproxy_dir", o.haproxy_dir.clone())],
+                    )?,
                 ));
             }
             maps.1.push((s.app_id.clone(), backend.clone()));
@@ -288,27 +351,43 @@ fn service_parts(
         if let Some(redir) = &s.redirpath {
             back.push_str(&fill(
                 t.for_port("HTTP_BACKEND_REDIR", n, l),
-                &[("hostname", s.hostname.clone().unwrap_or_default()), ("redirpath", redir.clone())],
+                &[
+                    ("hostname", s.hostname.clone().unwrap_or_default()),
+                    ("redirpath", redir.clone()),
+                ],
             )?);
         }
     }
     if let Some(nets) = &s.network_allowed {
         let (acl, allow) = if mode == "http" {
-            ("HTTP_BACKEND_NETWORK_ALLOWED_ACL", "HTTP_BACKEND_ACL_ALLOW_DENY")
+            (
+                "HTTP_BACKEND_NETWORK_ALLOWED_ACL",
+                "HTTP_BACKEND_ACL_ALLOW_DENY",
+            )
         } else {
-            ("TCP_BACKEND_NETWORK_ALLOWED_ACL", "TCP_BACKEND_ACL_ALLOW_DENY")
+            (
+                "TCP_BACKEND_NETWORK_ALLOWED_ACL",
+                "TCP_BACKEND_ACL_ALLOW_DENY",
+            )
         };
         for net in nets.split_whitespace() {
-            back.push_str(&fill(t.for_port(acl, n, l), &[("network_allowed", net.to_owned())])?);
+            back.push_str(&fill(
+                t.for_port(acl, n, l),
+                &[("network_allowed", net.to_owned())],
+            )?);
         }
         back.push_str(t.global(allow));
     }
     if s.sticky {
         back.push_str(t.for_port("BACKEND_STICKY_OPTIONS", n, l));
     }
-    frontend.push_str(&fill(t.for_port("FRONTEND_BACKEND_GLUE", n, l), &[("backend", backend.clone())])?);
+    frontend.push_str(&fill(
+        t.for_port("FRONTEND_BACKEND_GLUE", n, l),
+        &[("backend", backend.clone())],
+    )?);
 
-    let tcp_check = |h: &HealthCheck| mode == "tcp" || h.protocol == "TCP" || h.protocol == "MESOS_TCP";
+    let tcp_check =
+        |h: &HealthCheck| mode == "tcp" || h.protocol == "TCP" || h.protocol == "MESOS_TCP";
     let (backend_check, server_check) = match &s.health_check {
         Some(h) if tcp_check(h) => (
             Some("BACKEND_TCP_HEALTHCHECK_OPTIONS"),
@@ -337,7 +416,11 @@ fn service_parts(
         let sid = server_id(&server_name, &mut taken);
         let check = match (&s.health_check, server_check) {
             (Some(h), Some(name)) => {
-                let port = if s.healthcheck_port_index.is_some() { Some(u64::from(b.port)) } else { h.port };
+                let port = if s.healthcheck_port_index.is_some() {
+                    Some(u64::from(b.port))
+                } else {
+                    h.port
+                };
                 fill(t.for_port(name, n, l), &health_values(h, port))?
             }
             _ => String::new(),
@@ -350,10 +433,31 @@ fn service_parts(
                 ("port", b.port.to_string()),
                 ("serverName", server_name),
                 ("serverId", sid.to_string()),
-                ("cookieOptions", if s.sticky { format!(" check cookie {short}") } else { String::new() }),
+                (
+                    "cookieOptions",
+                    if s.sticky {
+                        format!(" check cookie {short}")
+                    } else {
+                        String::new()
+                    },
+                ),
                 // Upstream strips the template and puts one blank before it.
-                ("healthCheckOptions", if check.trim().is_empty() { String::new() } else { format!(" {}", check.trim()) }),
-                ("otherOptions", if b.draining { " disabled".into() } else { String::new() }),
+                (
+                    "healthCheckOptions",
+                    if check.trim().is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {}", check.trim())
+                    },
+                ),
+                (
+                    "otherOptions",
+                    if b.draining {
+                        " disabled".into()
+                    } else {
+                        String::new()
+                    },
+                ),
             ],
         )?);
     }
@@ -370,7 +474,7 @@ fn vhost_acls(
     backend: &str,
     hostname: &str,
     weight: &mut i64,
-    maps: &mut (Vec<(String, String)>, Vec<(String, String)>),
+    maps: &mut Maps,
     map_once: &mut HashSet<&'static str>,
 ) -> Result<(String, String), String> {
     let n = s.index;
@@ -382,7 +486,11 @@ fn vhost_acls(
     let realm = s.auth.as_ref().map(|a| a.0.clone());
     for host in &vhosts {
         let acl = if multi {
-            format!("{}_{}", clean(vhosts[0]), s.app_id.trim_start_matches('/').replace('/', "_"))
+            format!(
+                "{}_{}",
+                clean(vhosts[0]),
+                s.app_id.trim_start_matches('/').replace('/', "_")
+            )
         } else {
             clean(host)
         };
@@ -409,23 +517,39 @@ fn vhost_acls(
         }
         let (h, hs) = match (&s.path, &realm, s.redirect_to_https) {
             (Some(_), _, true) => (
-                vec!["HTTP_FRONTEND_ACL_ONLY", "HTTP_FRONTEND_ACL_ONLY_WITH_PATH", "BACKEND_REDIRECT_HTTP_TO_HTTPS_WITH_PATH"],
+                vec![
+                    "HTTP_FRONTEND_ACL_ONLY",
+                    "HTTP_FRONTEND_ACL_ONLY_WITH_PATH",
+                    "BACKEND_REDIRECT_HTTP_TO_HTTPS_WITH_PATH",
+                ],
                 "HTTPS_FRONTEND_ACL_WITH_PATH",
             ),
             (None, _, true) => (
                 vec!["HTTP_FRONTEND_ACL", "BACKEND_REDIRECT_HTTP_TO_HTTPS"],
                 "HTTPS_FRONTEND_ACL",
             ),
-            (Some(_), Some(_), false) => (vec!["HTTP_FRONTEND_ACL_WITH_AUTH_AND_PATH"], "HTTPS_FRONTEND_ACL_WITH_PATH"),
-            (Some(_), None, false) => (vec!["HTTP_FRONTEND_ACL_WITH_PATH"], "HTTPS_FRONTEND_ACL_WITH_PATH"),
-            (None, Some(_), false) => (vec!["HTTP_FRONTEND_ACL_WITH_AUTH"], "HTTPS_FRONTEND_ACL_WITH_AUTH"),
+            (Some(_), Some(_), false) => (
+                vec!["HTTP_FRONTEND_ACL_WITH_AUTH_AND_PATH"],
+                "HTTPS_FRONTEND_ACL_WITH_PATH",
+            ),
+            (Some(_), None, false) => (
+                vec!["HTTP_FRONTEND_ACL_WITH_PATH"],
+                "HTTPS_FRONTEND_ACL_WITH_PATH",
+            ),
+            (None, Some(_), false) => (
+                vec!["HTTP_FRONTEND_ACL_WITH_AUTH"],
+                "HTTPS_FRONTEND_ACL_WITH_AUTH",
+            ),
             (None, None, false) => (vec!["HTTP_FRONTEND_ACL"], "HTTPS_FRONTEND_ACL"),
         };
         for name in h {
             http.push_str(&fill(t.for_port(name, n, l), &v)?);
         }
         if s.path.is_some() {
-            https.push_str(&fill(t.for_port("HTTP_FRONTEND_ACL_ONLY_WITH_PATH", n, l), &v)?);
+            https.push_str(&fill(
+                t.for_port("HTTP_FRONTEND_ACL_ONLY_WITH_PATH", n, l),
+                &v,
+            )?);
         }
         https.push_str(&fill(t.for_port(hs, n, l), &v)?);
     }
@@ -495,8 +619,16 @@ mod tests {
             grace_period_seconds: 10,
             max_consecutive_failures: 10,
         });
-        s.backends.insert(Backend { host: "agent1".into(), ip: "1.1.1.1".into(), port: 1024, draining: false });
-        let t = Templater::load(&|k| (k == "HAPROXY_HEAD").then(|| "HEAD\n".to_owned()), None);
+        s.backends.insert(Backend {
+            host: "agent1".into(),
+            ip: "1.1.1.1".into(),
+            port: 1024,
+            draining: false,
+        });
+        let t = Templater::load(
+            &|k| (k == "HAPROXY_HEAD").then(|| "HEAD\n".to_owned()),
+            None,
+        );
         let gen = generate(&[s], &t, &opts());
         let expected = "HEAD
 
@@ -530,7 +662,12 @@ backend nginx_10000
   server agent1_1_1_1_1_1024 1.1.1.1:1024 id 28363 check inter 2s fall 11
 ";
         assert_eq!(gen.text, expected);
-        let line = gen.text.lines().position(|l| l.contains("server agent1")).unwrap() + 1;
+        let line = gen
+            .text
+            .lines()
+            .position(|l| l.contains("server agent1"))
+            .unwrap()
+            + 1;
         assert_eq!(gen.owner_of_line(line), Some("/nginx"));
         assert_eq!(gen.owner_of_line(1), None);
     }
@@ -538,10 +675,21 @@ backend nginx_10000
     #[test]
     fn a_template_override_that_does_not_fill_in_leaves_only_its_app_out() {
         let mut bad = service("/bad", 10001);
-        bad.labels.insert("HAPROXY_0_BACKEND_HEAD".into(), "backend {nope}\n".into());
-        bad.backends.insert(Backend { host: "h".into(), ip: "1.1.1.1".into(), port: 1, draining: false });
+        bad.labels
+            .insert("HAPROXY_0_BACKEND_HEAD".into(), "backend {nope}\n".into());
+        bad.backends.insert(Backend {
+            host: "h".into(),
+            ip: "1.1.1.1".into(),
+            port: 1,
+            draining: false,
+        });
         let mut good = service("/good", 10002);
-        good.backends.insert(Backend { host: "h".into(), ip: "1.1.1.1".into(), port: 2, draining: false });
+        good.backends.insert(Backend {
+            host: "h".into(),
+            ip: "1.1.1.1".into(),
+            port: 2,
+            draining: false,
+        });
         let gen = generate(&[bad, good], &Templater::defaults(), &opts());
         assert!(gen.text.contains("backend good_10002"));
         assert!(!gen.text.contains("bad_10001"));

@@ -62,7 +62,10 @@ pub async fn serve(listener: TcpListener, lb: Arc<Mutex<Lb>>, tx: mpsc::Sender<T
                             if lb.lock().await.haproxy.master_pid().is_some() {
                                 reply(StatusCode::OK, "OK\n".into())
                             } else {
-                                reply(StatusCode::SERVICE_UNAVAILABLE, "haproxy is not running\n".into())
+                                reply(
+                                    StatusCode::SERVICE_UNAVAILABLE,
+                                    "haproxy is not running\n".into(),
+                                )
                             }
                         }
                         _ => reply(StatusCode::NOT_FOUND, "not found\n".into()),

@@ -79,7 +79,10 @@ pub struct Flags {
 
     /// Log line format, Python logging style: %(asctime)s, %(name)s, %(levelname)s and
     /// %(message)s are replaced (width modifiers such as %(asctime)-15s are accepted).
-    #[arg(long = "log-format", default_value = "%(asctime)-15s %(name)s: %(message)s")]
+    #[arg(
+        long = "log-format",
+        default_value = "%(asctime)-15s %(name)s: %(message)s"
+    )]
     pub log_format: String,
 
     /// Log level: DEBUG, INFO, WARNING, ERROR.
@@ -123,7 +126,10 @@ pub struct Flags {
     pub control_address: String,
 
     /// Meseta: pid file of the HAProxy master marathon-lb starts (not used with --command).
-    #[arg(long = "haproxy-pid-file", default_value = "/run/marathon-lb/haproxy.pid")]
+    #[arg(
+        long = "haproxy-pid-file",
+        default_value = "/run/marathon-lb/haproxy.pid"
+    )]
     pub haproxy_pid_file: PathBuf,
 
     /// Meseta: the haproxy binary.

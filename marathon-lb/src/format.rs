@@ -69,7 +69,10 @@ mod tests {
             format(t, &[("h", "web")]).unwrap(),
             "  redirect scheme https if !{ ssl_fc } host_web\n"
         );
-        assert_eq!(format("a{x}{y}b", &[("x", "1"), ("y", "2")]).unwrap(), "a12b");
+        assert_eq!(
+            format("a{x}{y}b", &[("x", "1"), ("y", "2")]).unwrap(),
+            "a12b"
+        );
     }
 
     #[test]
@@ -78,7 +81,13 @@ mod tests {
             format("{nope}", &[]),
             Err(FormatError::UnknownField("nope".into()))
         );
-        assert!(matches!(format("a{b", &[]), Err(FormatError::Unbalanced(1))));
-        assert!(matches!(format("a}b", &[]), Err(FormatError::Unbalanced(1))));
+        assert!(matches!(
+            format("a{b", &[]),
+            Err(FormatError::Unbalanced(1))
+        ));
+        assert!(matches!(
+            format("a}b", &[]),
+            Err(FormatError::Unbalanced(1))
+        ));
     }
 }

@@ -50,7 +50,11 @@ pub fn error_lines(report: &str, file: &Path) -> Vec<(usize, String)> {
         .filter_map(|l| {
             let at = l.find(&needle)?;
             let rest = &l[at + needle.len()..];
-            let n: usize = rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()?;
+            let n: usize = rest
+                .split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()?;
             Some((n, l.to_owned()))
         })
         .collect()
@@ -85,7 +89,10 @@ impl Haproxy {
         let text = text.to_owned();
         let tmp = tokio::task::spawn_blocking(move || -> std::io::Result<tempfile::TempPath> {
             use std::io::Write;
-            let mut f = tempfile::Builder::new().prefix(".haproxy-").suffix(".cfg").tempfile_in(&dir)?;
+            let mut f = tempfile::Builder::new()
+                .prefix(".haproxy-")
+                .suffix(".cfg")
+                .tempfile_in(&dir)?;
             f.write_all(text.as_bytes())?;
             f.as_file().sync_data()?;
             Ok(f.into_temp_path())
@@ -125,8 +132,10 @@ impl Haproxy {
                 }
                 let _ = std::fs::copy(&cfg, format!("{}.1", cfg.display()));
             }
-            tmp.persist(&cfg)
-                .map_err(|e| HaproxyError::Io { what: format!("cannot install {}", cfg.display()), source: e.error })?;
+            tmp.persist(&cfg).map_err(|e| HaproxyError::Io {
+                what: format!("cannot install {}", cfg.display()),
+                source: e.error,
+            })?;
             Ok(())
         })
         .await
@@ -135,11 +144,17 @@ impl Haproxy {
 
     /// The running master's pid, if any.
     pub fn master_pid(&self) -> Option<i32> {
-        let pid: i32 = std::fs::read_to_string(&self.pid_file).ok()?.trim().parse().ok()?;
+        let pid: i32 = std::fs::read_to_string(&self.pid_file)
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
         // Signal 0: is it alive (and ours to signal)?
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).ok()?;
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-        String::from_utf8_lossy(&cmdline).contains("haproxy").then_some(pid)
+        String::from_utf8_lossy(&cmdline)
+            .contains("haproxy")
+            .then_some(pid)
     }
 
     /// Makes the installed configuration live: starts HAProxy if none runs, else reloads it
@@ -147,9 +162,16 @@ impl Haproxy {
     pub async fn reload(&self) -> Result<Duration, HaproxyError> {
         let start = Instant::now();
         if let Some(cmd) = &self.command {
-            let st = Command::new("sh").arg("-c").arg(cmd).status().await.map_err(io("reload command"))?;
+            let st = Command::new("sh")
+                .arg("-c")
+                .arg(cmd)
+                .status()
+                .await
+                .map_err(io("reload command"))?;
             if !st.success() {
-                return Err(HaproxyError::Process(format!("reload command `{cmd}` exited with {st}")));
+                return Err(HaproxyError::Process(format!(
+                    "reload command `{cmd}` exited with {st}"
+                )));
             }
             return Ok(start.elapsed());
         }
@@ -157,8 +179,11 @@ impl Haproxy {
             None => self.start().await?,
             Some(pid) => {
                 let before = workers(pid);
-                nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGUSR2)
-                    .map_err(|e| HaproxyError::Process(format!("cannot signal haproxy {pid}: {e}")))?;
+                nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGUSR2,
+                )
+                .map_err(|e| HaproxyError::Process(format!("cannot signal haproxy {pid}: {e}")))?;
                 // The new worker is the child that was not there before.
                 let deadline = Instant::now() + Duration::from_secs(10);
                 loop {
@@ -167,7 +192,9 @@ impl Haproxy {
                         break;
                     }
                     if Instant::now() > deadline {
-                        return Err(HaproxyError::Process("haproxy did not start a new worker within 10 s".into()));
+                        return Err(HaproxyError::Process(
+                            "haproxy did not start a new worker within 10 s".into(),
+                        ));
                     }
                     tokio::time::sleep(Duration::from_millis(2)).await;
                 }
@@ -178,7 +205,9 @@ impl Haproxy {
 
     async fn start(&self) -> Result<(), HaproxyError> {
         if let Some(dir) = self.pid_file.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(io(format!("cannot create {}", dir.display())))?;
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(io(format!("cannot create {}", dir.display())))?;
         }
         let out = Command::new(&self.binary)
             .arg("-W")
@@ -199,7 +228,9 @@ impl Haproxy {
         let deadline = Instant::now() + Duration::from_secs(10);
         while self.master_pid().is_none_or(|p| workers(p).is_empty()) {
             if Instant::now() > deadline {
-                return Err(HaproxyError::Process("haproxy started but no worker came up".into()));
+                return Err(HaproxyError::Process(
+                    "haproxy started but no worker came up".into(),
+                ));
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
@@ -210,7 +241,10 @@ impl Haproxy {
     /// Stops HAProxy (SIGTERM to the master), for tests and `--dry` cleanups.
     pub fn stop(&self) {
         if let Some(pid) = self.master_pid() {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
         }
     }
 }
@@ -241,9 +275,13 @@ pub async fn runtime(socket: &Path, commands: &[String]) -> Result<String, Hapro
     let mut s = tokio::time::timeout(Duration::from_secs(2), UnixStream::connect(socket))
         .await
         .map_err(|_| HaproxyError::Runtime("connect timed out".into()))?
-        .map_err(|e| HaproxyError::Runtime(format!("cannot connect to {}: {e}", socket.display())))?;
+        .map_err(|e| {
+            HaproxyError::Runtime(format!("cannot connect to {}: {e}", socket.display()))
+        })?;
     let line = format!("{}\n", commands.join(";"));
-    s.write_all(line.as_bytes()).await.map_err(|e| HaproxyError::Runtime(e.to_string()))?;
+    s.write_all(line.as_bytes())
+        .await
+        .map_err(|e| HaproxyError::Runtime(e.to_string()))?;
     let mut out = String::new();
     tokio::time::timeout(Duration::from_secs(5), s.read_to_string(&mut out))
         .await

@@ -53,7 +53,11 @@ pub fn apply(s: &mut Service, labels: &HashMap<String, String>) -> Result<(), St
                 let [realm, user, pass] = parts[..] else {
                     return Err(format!("label {key} must be realm:user:password"));
                 };
-                s.auth = Some((realm.into(), token(key, user)?.into(), token(key, pass)?.into()));
+                s.auth = Some((
+                    realm.into(),
+                    token(key, user)?.into(),
+                    token(key, pass)?.into(),
+                ));
             }
             "STICKY" => s.sticky = string_to_bool(v),
             "ENABLED" => s.enabled = string_to_bool(v),

@@ -95,7 +95,13 @@ const MAX_CLEANUP_ROUNDS: usize = 8;
 
 impl Lb {
     /// A new instance; nothing is applied yet.
-    pub fn new(templates: Templater, opts: Options, gen: GenOptions, haproxy: Haproxy, dry: bool) -> Lb {
+    pub fn new(
+        templates: Templater,
+        opts: Options,
+        gen: GenOptions,
+        haproxy: Haproxy,
+        dry: bool,
+    ) -> Lb {
         Lb {
             templates,
             opts,
@@ -120,7 +126,12 @@ impl Lb {
                 Ok(addrs) => {
                     let addrs: Vec<_> = addrs.collect();
                     // IPv4 first, as upstream's gethostbyname.
-                    if let Some(ip) = addrs.iter().find(|a| a.is_ipv4()).or(addrs.first()).map(|a| a.ip()) {
+                    if let Some(ip) = addrs
+                        .iter()
+                        .find(|a| a.is_ipv4())
+                        .or(addrs.first())
+                        .map(|a| a.ip())
+                    {
                         self.hosts.insert(host, ip);
                     }
                 }
@@ -139,12 +150,24 @@ impl Lb {
     pub async fn generate(&mut self, apps: &[serde_json::Value]) -> (Generated, Vec<Skipped>) {
         self.resolve_hosts(apps).await;
         let hosts = self.hosts.clone();
-        let (services, skipped) = apps::services(apps, &self.opts, &|h| hosts.get(h).copied(), &mut self.health);
-        (config::generate(&services, &self.templates, &self.gen), skipped)
+        let (services, skipped) = apps::services(
+            apps,
+            &self.opts,
+            &|h| hosts.get(h).copied(),
+            &mut self.health,
+        );
+        (
+            config::generate(&services, &self.templates, &self.gen),
+            skipped,
+        )
     }
 
     /// Makes `apps` live; `since` is when the change was first seen (for the metric).
-    pub async fn apply(&mut self, apps: &[serde_json::Value], since: Instant) -> Result<Applied, HaproxyError> {
+    pub async fn apply(
+        &mut self,
+        apps: &[serde_json::Value],
+        since: Instant,
+    ) -> Result<Applied, HaproxyError> {
         let (mut gen, mut skipped) = self.generate(apps).await;
         if self.dry {
             println!("{}", gen.text);
@@ -181,7 +204,10 @@ impl Lb {
                     }
                     for app in culprits {
                         tracing::error!(%app, %report, "HAProxy refused this app's configuration; it is left out");
-                        skipped.push(Skipped { app_id: app.clone(), reason: "refused by haproxy -c".into() });
+                        skipped.push(Skipped {
+                            app_id: app.clone(),
+                            reason: "refused by haproxy -c".into(),
+                        });
                         excluded.insert(app);
                     }
                     let apps: Vec<serde_json::Value> = apps
@@ -197,13 +223,17 @@ impl Lb {
                 }
             }
         };
-        self.metrics.apps_skipped.fetch_add(skipped.len() as u64, Ordering::Relaxed);
+        self.metrics
+            .apps_skipped
+            .fetch_add(skipped.len() as u64, Ordering::Relaxed);
         self.haproxy.install(tmp).await?;
         self.write_maps(&gen).await?;
         let took = self.haproxy.reload().await.inspect_err(|_| {
             self.metrics.failures.fetch_add(1, Ordering::Relaxed);
         })?;
-        self.metrics.last_reload_us.store(took.as_micros() as u64, Ordering::Relaxed);
+        self.metrics
+            .last_reload_us
+            .store(micros(took), Ordering::Relaxed);
         let new_split = live::split(&gen.text);
         self.finish(&gen, new_split, since, true);
         Ok(Applied::Reloaded)
@@ -217,7 +247,8 @@ impl Lb {
         } else {
             m.runtime_updates.fetch_add(1, Ordering::Relaxed);
         }
-        m.last_event_to_live_us.store(since.elapsed().as_micros() as u64, Ordering::Relaxed);
+        m.last_event_to_live_us
+            .store(micros(since.elapsed()), Ordering::Relaxed);
         self.live = Some(split);
         self.live_text = gen.text.clone();
     }
@@ -233,12 +264,17 @@ impl Lb {
             return Ok(());
         }
         let dir = PathBuf::from(&self.gen.haproxy_dir);
-        for (file, entries) in [("domain2backend.map", &gen.domain_map), ("app2backend.map", &gen.app_map)] {
+        for (file, entries) in [
+            ("domain2backend.map", &gen.domain_map),
+            ("app2backend.map", &gen.app_map),
+        ] {
             let text: String = entries.iter().map(|(k, v)| format!("{k} {v}\n")).collect();
-            tokio::fs::write(dir.join(file), text).await.map_err(|source| HaproxyError::Io {
-                what: format!("cannot write {file}"),
-                source,
-            })?;
+            tokio::fs::write(dir.join(file), text)
+                .await
+                .map_err(|source| HaproxyError::Io {
+                    what: format!("cannot write {file}"),
+                    source,
+                })?;
         }
         Ok(())
     }
@@ -277,7 +313,10 @@ fn culprits(gen: &Generated, report: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for line in report.lines() {
         for (i, _) in line.match_indices(".cfg:") {
-            let n: String = line[i + 5..].chars().take_while(char::is_ascii_digit).collect();
+            let n: String = line[i + 5..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
             if let Some(owner) = n.parse().ok().and_then(|n: usize| gen.owner_of_line(n)) {
                 out.insert(owner.to_owned());
             }
@@ -288,3 +327,7 @@ fn culprits(gen: &Generated, report: &str) -> BTreeSet<String> {
 
 /// How long to gather events into one reconfiguration.
 pub const COALESCE: Duration = Duration::from_millis(20);
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}

@@ -72,7 +72,10 @@ pub fn runtime_commands(old: &Split, new: &Split) -> Option<Vec<String>> {
                 // `add server` takes the same keywords as a server line; a server added
                 // `disabled` (draining) stays in maintenance.
                 let draining = args.split_whitespace().any(|w| w == "disabled");
-                let args: Vec<&str> = args.split_whitespace().filter(|w| *w != "disabled").collect();
+                let args: Vec<&str> = args
+                    .split_whitespace()
+                    .filter(|w| *w != "disabled")
+                    .collect();
                 cmds.push(format!("add server {b}/{name} {}", args.join(" ")));
                 if !draining {
                     cmds.push(format!("enable server {b}/{name}"));
@@ -136,6 +139,9 @@ mod tests {
     fn a_frontend_change_needs_a_reload() {
         let b = A.replace("bind *:1", "bind *:2");
         assert!(runtime_commands(&split(A), &split(&b)).is_none());
-        assert_eq!(runtime_commands(&split(A), &split(A)).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            runtime_commands(&split(A), &split(A)).unwrap(),
+            Vec::<String>::new()
+        );
     }
 }

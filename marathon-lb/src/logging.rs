@@ -86,7 +86,10 @@ fn render(fmt: &str, values: &[(&str, &str)]) -> String {
             return out;
         };
         let spec = &after[close + 1..spec_end];
-        let value = values.iter().find(|(k, _)| *k == name).map_or("", |(_, v)| *v);
+        let value = values
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map_or("", |(_, v)| *v);
         let width: usize = spec.trim_start_matches('-').parse().unwrap_or(0);
         if spec.starts_with('-') {
             let _ = write!(out, "{value:<width$}");
@@ -104,7 +107,12 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(&self, _: &FmtContext<'_, S, N>, mut w: Writer<'_>, event: &Event<'_>) -> std::fmt::Result {
+    fn format_event(
+        &self,
+        _: &FmtContext<'_, S, N>,
+        mut w: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
         let mut f = Fields::default();
         event.record(&mut f);
         let level = match *event.metadata().level() {
@@ -116,7 +124,12 @@ where
         let message = format!("{}{}", f.message, f.rest);
         let line = render(
             &self.0,
-            &[("asctime", &asctime()), ("name", "marathon_lb"), ("levelname", level), ("message", &message)],
+            &[
+                ("asctime", &asctime()),
+                ("name", "marathon_lb"),
+                ("levelname", level),
+                ("message", &message),
+            ],
         );
         writeln!(w, "{line}")
     }
@@ -181,7 +194,10 @@ mod tests {
     #[test]
     fn python_format_fields_are_filled() {
         assert_eq!(
-            render("%(name)s: %(levelname)-7s|%(message)s", &[("name", "m"), ("levelname", "INFO"), ("message", "hi")]),
+            render(
+                "%(name)s: %(levelname)-7s|%(message)s",
+                &[("name", "m"), ("levelname", "INFO"), ("message", "hi")]
+            ),
             "m: INFO   |hi"
         );
         assert!(asctime().len() == 23);

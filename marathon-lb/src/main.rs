@@ -58,7 +58,10 @@ fn real_main(flags: Flags) -> anyhow::Result<()> {
         Options {
             strict_mode: flags.strict_mode,
             health_check: flags.health_check,
-            ip_per_task_ports: (flags.min_serv_port_ip_per_task, flags.max_serv_port_ip_per_task),
+            ip_per_task_ports: (
+                flags.min_serv_port_ip_per_task,
+                flags.max_serv_port_ip_per_task,
+            ),
         },
         GenOptions {
             groups: flags.group.clone(),
@@ -79,7 +82,9 @@ fn real_main(flags: Flags) -> anyhow::Result<()> {
         flags.dry,
     );
     let marathon = Marathon::new(flags.marathon.clone(), credentials.as_deref());
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let mut lb = lb;
         if flags.dry {

@@ -61,9 +61,15 @@ impl Marathon {
         connector.set_connect_timeout(Some(Duration::from_millis(3050)));
         connector.set_nodelay(true);
         Marathon {
-            urls: urls.into_iter().map(|u| u.trim_end_matches('/').to_owned()).collect(),
+            urls: urls
+                .into_iter()
+                .map(|u| u.trim_end_matches('/').to_owned())
+                .collect(),
             auth: credentials.map(|c| {
-                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(c))
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(c)
+                )
             }),
             client: Client::builder(TokioExecutor::new()).build(connector),
         }
@@ -102,14 +108,18 @@ impl Marathon {
                     .await
                     .map_err(|e| e.to_string())?
                     .to_bytes();
-                serde_json::from_slice::<serde_json::Value>(&body).map_err(|e| format!("bad JSON: {e}"))
+                serde_json::from_slice::<serde_json::Value>(&body)
+                    .map_err(|e| format!("bad JSON: {e}"))
             })
             .await;
             match fetched {
                 Ok(Ok(mut v)) => {
                     return match v.get_mut("apps").map(serde_json::Value::take) {
                         Some(serde_json::Value::Array(a)) => Ok(a),
-                        _ => Err(MarathonError::Bad { url, message: "no apps array".into() }),
+                        _ => Err(MarathonError::Bad {
+                            url,
+                            message: "no apps array".into(),
+                        }),
                     }
                 }
                 Ok(Err(e)) => errors.push(format!("{base}: {e}")),
@@ -125,7 +135,9 @@ impl Marathon {
         let mut errors = Vec::new();
         for base in &self.urls {
             let url = format!("{base}/v2/events?plan-format=light{filter}");
-            match tokio::time::timeout(Duration::from_secs(10), self.get(&url, "text/event-stream")).await {
+            match tokio::time::timeout(Duration::from_secs(10), self.get(&url, "text/event-stream"))
+                .await
+            {
                 Ok(Ok(resp)) => return Ok((base.clone(), resp.into_body())),
                 Ok(Err(e)) => errors.push(format!("{base}: {e}")),
                 Err(_) => errors.push(format!("{base}: timed out")),
@@ -170,7 +182,9 @@ mod tests {
     #[test]
     fn data_lines_are_reassembled_across_chunks() {
         let mut s = SseLines::default();
-        assert!(s.feed(b"event: status_update_event\r\ndata: {\"a\"").is_empty());
+        assert!(s
+            .feed(b"event: status_update_event\r\ndata: {\"a\"")
+            .is_empty());
         assert_eq!(s.feed(b":1}\r\n\r\n: keep-alive\n"), vec!["{\"a\":1}"]);
         assert_eq!(s.feed(b"data:{}\n"), vec!["{}"]);
     }

@@ -72,7 +72,10 @@ pub async fn tick(every: Duration, tx: mpsc::Sender<Trigger>) {
 /// Triggers on SIGHUP and SIGUSR1 (upstream's reload signals).
 pub async fn signals(tx: mpsc::Sender<Trigger>) {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut hup), Ok(mut usr1)) = (signal(SignalKind::hangup()), signal(SignalKind::user_defined1())) else {
+    let (Ok(mut hup), Ok(mut usr1)) = (
+        signal(SignalKind::hangup()),
+        signal(SignalKind::user_defined1()),
+    ) else {
         return;
     };
     loop {
@@ -87,7 +90,12 @@ pub async fn signals(tx: mpsc::Sender<Trigger>) {
 
 /// Applies Marathon's state each time something triggers, gathering triggers that arrive
 /// within `coalesce` of the first.
-pub async fn apply_loop(lb: Arc<tokio::sync::Mutex<Lb>>, marathon: Marathon, mut rx: mpsc::Receiver<Trigger>, coalesce: Duration) {
+pub async fn apply_loop(
+    lb: Arc<tokio::sync::Mutex<Lb>>,
+    marathon: Marathon,
+    mut rx: mpsc::Receiver<Trigger>,
+    coalesce: Duration,
+) {
     while let Some(first) = rx.recv().await {
         tokio::time::sleep(coalesce).await;
         while rx.try_recv().is_ok() {}
@@ -95,14 +103,24 @@ pub async fn apply_loop(lb: Arc<tokio::sync::Mutex<Lb>>, marathon: Marathon, mut
             Ok(apps) => apps,
             Err(err) => {
                 tracing::error!(%err, "cannot read apps from Marathon; keeping the current configuration");
-                lb.lock().await.metrics.failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                lb.lock()
+                    .await
+                    .metrics
+                    .failures
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 continue;
             }
         };
         let mut lb = lb.lock().await;
         match lb.apply(&apps, first.at).await {
-            Ok(done) => tracing::debug!(?done, took_ms = first.at.elapsed().as_millis() as u64, "reconfigured"),
-            Err(err) => tracing::error!(%err, "new configuration not applied; HAProxy keeps the previous one"),
+            Ok(done) => tracing::debug!(
+                ?done,
+                took_ms = u64::try_from(first.at.elapsed().as_millis()).unwrap_or(u64::MAX),
+                "reconfigured"
+            ),
+            Err(err) => {
+                tracing::error!(%err, "new configuration not applied; HAProxy keeps the previous one")
+            }
         }
     }
 }

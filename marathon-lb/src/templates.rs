@@ -316,7 +316,10 @@ mod tests {
         ]
         .into();
         assert_eq!(t.for_port("BACKEND_HEAD", 0, &labels), "X");
-        assert_eq!(t.for_port("BACKEND_HEAD", 1, &labels), t.global("BACKEND_HEAD"));
+        assert_eq!(
+            t.for_port("BACKEND_HEAD", 1, &labels),
+            t.global("BACKEND_HEAD")
+        );
         assert!(t.for_port("HEAD", 0, &labels).starts_with("global"));
     }
 }
