@@ -4,6 +4,7 @@ pub mod allocator;
 pub mod e2e;
 pub mod image;
 pub mod launch;
+pub mod lb;
 pub mod master_scale;
 pub mod recovery;
 pub mod report;

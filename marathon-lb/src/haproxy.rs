@@ -179,25 +179,32 @@ impl Haproxy {
             None => self.start().await?,
             Some(pid) => {
                 let before = workers(pid);
-                nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGUSR2,
-                )
-                .map_err(|e| HaproxyError::Process(format!("cannot signal haproxy {pid}: {e}")))?;
-                // The new worker is the child that was not there before.
-                let deadline = Instant::now() + Duration::from_secs(10);
-                loop {
-                    let now = workers(pid);
-                    if now.iter().any(|w| !before.contains(w)) {
-                        break;
+                // A SIGUSR2 that arrives while the master is still busy with the previous
+                // reload can be lost: signal again if no new worker shows up.
+                for attempt in 1..=3 {
+                    nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(pid),
+                        nix::sys::signal::Signal::SIGUSR2,
+                    )
+                    .map_err(|e| {
+                        HaproxyError::Process(format!("cannot signal haproxy {pid}: {e}"))
+                    })?;
+                    let deadline = Instant::now() + Duration::from_secs(3);
+                    while Instant::now() < deadline {
+                        if workers(pid).iter().any(|w| !before.contains(w)) {
+                            return Ok(start.elapsed());
+                        }
+                        tokio::time::sleep(Duration::from_millis(2)).await;
                     }
-                    if Instant::now() > deadline {
-                        return Err(HaproxyError::Process(
-                            "haproxy did not start a new worker within 10 s".into(),
-                        ));
-                    }
-                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    tracing::warn!(
+                        pid,
+                        attempt,
+                        "haproxy started no new worker; signalling again"
+                    );
                 }
+                return Err(HaproxyError::Process(
+                    "haproxy started no new worker after 3 reload signals".into(),
+                ));
             }
         }
         Ok(start.elapsed())

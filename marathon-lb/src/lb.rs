@@ -88,6 +88,10 @@ pub struct Lb {
     live: Option<Split>,
     live_text: String,
     hosts: HashMap<String, IpAddr>,
+    /// Serializes configuration file writes; holds the newest configuration's number, so a
+    /// background write of an older one is dropped.
+    files: Arc<tokio::sync::Mutex<u64>>,
+    generation: u64,
 }
 
 /// Rounds of leaving out refused apps before giving up on a configuration.
@@ -113,6 +117,8 @@ impl Lb {
             live: None,
             live_text: String::new(),
             hosts: HashMap::new(),
+            files: Arc::default(),
+            generation: 0,
         }
     }
 
@@ -182,8 +188,20 @@ impl Lb {
                 if let Some(cmds) = live::runtime_commands(old, &new_split) {
                     if self.runtime_update(&gen.text, &cmds).await {
                         self.finish(&gen, new_split, since, false);
-                        // The file follows, so that a later reload or restart keeps this state.
-                        self.install(&gen).await?;
+                        // The file follows, off the path of the next change, so that a later
+                        // reload or a restart keeps this state.
+                        self.generation += 1;
+                        let (me, files) = (self.generation, self.files.clone());
+                        let writer = self.file_writer();
+                        tokio::spawn(async move {
+                            let mut newest = files.lock().await;
+                            if *newest < me {
+                                *newest = me;
+                                if let Err(err) = writer.install(&gen).await {
+                                    tracing::error!(%err, "cannot write the configuration file");
+                                }
+                            }
+                        });
                         return Ok(Applied::Runtime);
                     }
                 }
@@ -226,8 +244,12 @@ impl Lb {
         self.metrics
             .apps_skipped
             .fetch_add(skipped.len() as u64, Ordering::Relaxed);
+        self.generation += 1;
+        let mut newest = self.files.lock().await;
+        *newest = self.generation;
         self.haproxy.install(tmp).await?;
-        self.write_maps(&gen).await?;
+        self.file_writer().write_maps(&gen).await?;
+        drop(newest);
         let took = self.haproxy.reload().await.inspect_err(|_| {
             self.metrics.failures.fetch_add(1, Ordering::Relaxed);
         })?;
@@ -253,30 +275,14 @@ impl Lb {
         self.live_text = gen.text.clone();
     }
 
-    async fn install(&self, gen: &Generated) -> Result<(), HaproxyError> {
-        let tmp = self.haproxy.check(&gen.text).await?;
-        self.haproxy.install(tmp).await?;
-        self.write_maps(gen).await
-    }
-
-    async fn write_maps(&self, gen: &Generated) -> Result<(), HaproxyError> {
-        if !self.gen.haproxy_map {
-            return Ok(());
+    fn file_writer(&self) -> FileWriter {
+        FileWriter {
+            haproxy: self.haproxy.clone(),
+            maps: self
+                .gen
+                .haproxy_map
+                .then(|| PathBuf::from(&self.gen.haproxy_dir)),
         }
-        let dir = PathBuf::from(&self.gen.haproxy_dir);
-        for (file, entries) in [
-            ("domain2backend.map", &gen.domain_map),
-            ("app2backend.map", &gen.app_map),
-        ] {
-            let text: String = entries.iter().map(|(k, v)| format!("{k} {v}\n")).collect();
-            tokio::fs::write(dir.join(file), text)
-                .await
-                .map_err(|source| HaproxyError::Io {
-                    what: format!("cannot write {file}"),
-                    source,
-                })?;
-        }
-        Ok(())
     }
 
     /// Runs `cmds` one at a time; false (and a reload follows) when one fails, except a `del
@@ -304,6 +310,40 @@ impl Lb {
             }
         }
         true
+    }
+}
+
+/// Writes the configuration and map files.
+#[derive(Debug, Clone)]
+struct FileWriter {
+    haproxy: Haproxy,
+    maps: Option<PathBuf>,
+}
+
+impl FileWriter {
+    async fn install(&self, gen: &Generated) -> Result<(), HaproxyError> {
+        let tmp = self.haproxy.check(&gen.text).await?;
+        self.haproxy.install(tmp).await?;
+        self.write_maps(gen).await
+    }
+
+    async fn write_maps(&self, gen: &Generated) -> Result<(), HaproxyError> {
+        let Some(dir) = &self.maps else {
+            return Ok(());
+        };
+        for (file, entries) in [
+            ("domain2backend.map", &gen.domain_map),
+            ("app2backend.map", &gen.app_map),
+        ] {
+            let text: String = entries.iter().map(|(k, v)| format!("{k} {v}\n")).collect();
+            tokio::fs::write(dir.join(file), text)
+                .await
+                .map_err(|source| HaproxyError::Io {
+                    what: format!("cannot write {file}"),
+                    source,
+                })?;
+        }
+        Ok(())
     }
 }
 
