@@ -277,8 +277,7 @@ pub async fn run(o: &Options) -> anyhow::Result<String> {
 
     // Server-only changes: app i's first instance moves to a spare backend.
     let mut server_only = Vec::new();
-    for k in 0..o.samples {
-        let new_port = spare[k];
+    for (k, &new_port) in spare.iter().enumerate().take(o.samples) {
         let backend_name = {
             let mut s = state.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
             let app = &mut s.apps[k % o.apps];
@@ -343,12 +342,10 @@ pub async fn run(o: &Options) -> anyhow::Result<String> {
             let mut s = state.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
             if r % 2 == 0 {
                 // Swap two instances' order of an app: a server set change on a loaded app.
-                let n = s.apps.len();
                 let app = &mut s.apps[(r / 2) % 10];
                 app.2.rotate_left(1);
                 let last = app.2.len() - 1;
                 app.2[last] = spare[(r / 2) % spare.len()];
-                let _ = n;
             } else {
                 let sp = meseta_tests::free_port();
                 s.apps
