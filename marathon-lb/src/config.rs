@@ -480,20 +480,16 @@ fn vhost_acls(
     let n = s.index;
     let l = &s.labels;
     let vhosts: Vec<&str> = hostname.split(',').filter(|h| !h.is_empty()).collect();
-    let multi = vhosts.len() > 1;
     let mut http = String::new();
     let mut https = String::new();
     let realm = s.auth.as_ref().map(|a| a.0.clone());
     for host in &vhosts {
-        let acl = if multi {
-            format!(
-                "{}_{}",
-                clean(vhosts[0]),
-                s.app_id.trim_start_matches('/').replace('/', "_")
-            )
-        } else {
-            clean(host)
-        };
+        // Upstream names the ACL after the first vhost and the app, for one vhost or several.
+        let acl = format!(
+            "{}_{}",
+            clean(vhosts[0]),
+            s.app_id.trim_start_matches('/').replace('/', "_")
+        );
         let v = vec![
             ("cleanedUpHostname", acl.clone()),
             ("hostname", (*host).to_owned()),
@@ -670,6 +666,70 @@ backend nginx_10000
             + 1;
         assert_eq!(gen.owner_of_line(line), Some("/nginx"));
         assert_eq!(gen.owner_of_line(1), None);
+    }
+
+    /// Upstream's `test_config_simple_app_vhost`.
+    #[test]
+    fn a_vhost_app_gives_upstreams_configuration() {
+        let mut s = service("/nginx", 10000);
+        s.mode = Some("http".into());
+        s.hostname = Some("test.example.com".into());
+        s.health_check = Some(HealthCheck {
+            protocol: "HTTP".into(),
+            path: "/".into(),
+            port_index: Some(0),
+            port: None,
+            timeout_seconds: 10,
+            interval_seconds: 2,
+            grace_period_seconds: 10,
+            max_consecutive_failures: 10,
+        });
+        s.backends.insert(Backend {
+            host: "agent1".into(),
+            ip: "1.1.1.1".into(),
+            port: 1024,
+            draining: false,
+        });
+        let t = Templater::load(
+            &|k| (k == "HAPROXY_HEAD").then(|| "HEAD\\n".to_owned()),
+            None,
+        );
+        let gen = generate(&[s], &t, &opts());
+        let expected = "HEAD
+
+frontend marathon_http_in
+  bind *:80
+  mode http
+  acl host_test_example_com_nginx hdr(host) -i test.example.com
+  use_backend nginx_10000 if host_test_example_com_nginx
+
+frontend marathon_http_appid_in
+  bind *:9091
+  mode http
+  acl app__nginx hdr(x-marathon-app-id) -i /nginx
+  use_backend nginx_10000 if app__nginx
+
+frontend marathon_https_in
+  bind *:443 ssl crt /etc/ssl/cert.pem
+  mode http
+  use_backend nginx_10000 if { ssl_fc_sni test.example.com }
+
+frontend nginx_10000
+  bind *:10000
+  mode http
+  use_backend nginx_10000
+
+backend nginx_10000
+  balance roundrobin
+  mode http
+  option forwardfor
+  http-request set-header X-Forwarded-Port %[dst_port]
+  http-request add-header X-Forwarded-Proto https if { ssl_fc }
+  option  httpchk GET /
+  timeout check 10s
+  server agent1_1_1_1_1_1024 1.1.1.1:1024 id 28363 check inter 2s fall 11
+";
+        assert_eq!(gen.text, expected);
     }
 
     #[test]
