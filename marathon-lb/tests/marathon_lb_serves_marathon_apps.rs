@@ -109,6 +109,11 @@ fn marathon_lb_balances_scales_and_restarts_a_marathon_app_without_failures() {
         "marathon did not start: {}",
         log(dir.path(), "marathon.log")
     );
+    assert!(
+        wait_until(Duration::from_secs(30), || http("GET", mport, "/v2/leader", None).is_ok_and(|(s, _)| s == 200)),
+        "marathon was not elected: {}",
+        log(dir.path(), "marathon.log")
+    );
     let (stats, appid, control) = (free_port(), free_port(), free_port());
     let head = format!(
         "global\n  stats socket {}/sock mode 600 level admin expose-fd listeners\n  hard-stop-after 10s\n\
