@@ -212,7 +212,9 @@ impl Haproxy {
 
     async fn start(&self) -> Result<(), HaproxyError> {
         // The stats socket's directory (upstream's /var/run/haproxy) may not exist yet.
-        let text = tokio::fs::read_to_string(&self.config).await.unwrap_or_default();
+        let text = tokio::fs::read_to_string(&self.config)
+            .await
+            .unwrap_or_default();
         if let Some(dir) = stats_socket(&text).as_deref().and_then(Path::parent) {
             tokio::fs::create_dir_all(dir)
                 .await

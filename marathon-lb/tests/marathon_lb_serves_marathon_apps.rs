@@ -33,11 +33,20 @@ struct Haproxy(std::path::PathBuf);
 
 impl Drop for Haproxy {
     fn drop(&mut self) {
-        if let Some(pid) = std::fs::read_to_string(&self.0).ok().and_then(|p| p.trim().parse::<i32>().ok()) {
+        if let Some(pid) = std::fs::read_to_string(&self.0)
+            .ok()
+            .and_then(|p| p.trim().parse::<i32>().ok())
+        {
             for w in meseta_marathon_lb::haproxy::workers(pid) {
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(w), nix::sys::signal::Signal::SIGKILL);
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(w),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
             }
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
         }
     }
 }
@@ -45,7 +54,8 @@ impl Drop for Haproxy {
 fn get(port: u16) -> Result<String, String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok();
-    s.write_all(b"GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
+    s.write_all(b"GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n")
+        .map_err(|e| e.to_string())?;
     let mut out = String::new();
     s.read_to_string(&mut out).map_err(|e| e.to_string())?;
     if !out.starts_with("HTTP/1.") || !out.contains(" 200 ") {
@@ -77,14 +87,26 @@ fn seen(port: u16, n: usize) -> BTreeSet<String> {
     (0..n).filter_map(|_| get(port).ok()).collect()
 }
 
+/// The end of the first few sandboxes' stderr (why tasks failed).
+fn task_stderr(cluster_dir: &Path) -> String {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("for f in $(find \"$0\"/agent/slaves -name stderr -path '*runs/latest/*' | head -3); do echo \"== $f\"; tail -5 \"$f\"; done")
+        .arg(cluster_dir)
+        .output();
+    out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
 fn log(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap_or_default()
 }
 
 #[test]
 fn marathon_lb_balances_scales_and_restarts_a_marathon_app_without_failures() {
-    if !meseta_tests::root_or_skip("marathon_lb_balances_scales_and_restarts_a_marathon_app_without_failures")
-        || !meseta_tests::zookeeper::available_or_skip("marathon_lb_serves_marathon_apps")
+    if !meseta_tests::root_or_skip(
+        "marathon_lb_balances_scales_and_restarts_a_marathon_app_without_failures",
+    ) || !meseta_tests::zookeeper::available_or_skip("marathon_lb_serves_marathon_apps")
     {
         return;
     }
@@ -96,7 +118,10 @@ fn marathon_lb_balances_scales_and_restarts_a_marathon_app_without_failures() {
     let _marathon = Proc(
         Command::new(bin("marathon"))
             .arg(format!("--master=127.0.0.1:{}", cluster.master_port))
-            .arg(format!("--zk={}", zk.url(&ZooKeeper::unique_path("mlb-marathon"))))
+            .arg(format!(
+                "--zk={}",
+                zk.url(&ZooKeeper::unique_path("mlb-marathon"))
+            ))
             .arg(format!("--http_port={mport}"))
             .args(["--hostname=127.0.0.1", "--http_address=127.0.0.1"])
             .stdout(Stdio::null())
@@ -105,12 +130,21 @@ fn marathon_lb_balances_scales_and_restarts_a_marathon_app_without_failures() {
             .unwrap(),
     );
     assert!(
-        wait_until(Duration::from_secs(30), || http("GET", mport, "/ping", None).is_ok_and(|(s, _)| s == 200)),
+        wait_until(Duration::from_secs(30), || http(
+            "GET", mport, "/ping", None
+        )
+        .is_ok_and(|(s, _)| s == 200)),
         "marathon did not start: {}",
         log(dir.path(), "marathon.log")
     );
     assert!(
-        wait_until(Duration::from_secs(30), || http("GET", mport, "/v2/leader", None).is_ok_and(|(s, _)| s == 200)),
+        wait_until(Duration::from_secs(30), || http(
+            "GET",
+            mport,
+            "/v2/leader",
+            None
+        )
+        .is_ok_and(|(s, _)| s == 200)),
         "marathon was not elected: {}",
         log(dir.path(), "marathon.log")
     );
@@ -125,15 +159,26 @@ fn marathon_lb_balances_scales_and_restarts_a_marathon_app_without_failures() {
     let _haproxy = Haproxy(pid_file.clone());
     let _lb = Proc(
         Command::new(bin("marathon-lb"))
-            .args(["--sse", "--health-check", "--group", "external", "--dont-bind-http-https"])
+            .args([
+                "--sse",
+                "--health-check",
+                "--group",
+                "external",
+                "--dont-bind-http-https",
+            ])
             .arg(format!("--marathon=http://127.0.0.1:{mport}"))
-            .arg(format!("--haproxy-config={}", dir.path().join("haproxy.cfg").display()))
+            .arg(format!(
+                "--haproxy-config={}",
+                dir.path().join("haproxy.cfg").display()
+            ))
             .arg(format!("--haproxy-pid-file={}", pid_file.display()))
             .arg(format!("--control-address=127.0.0.1:{control}"))
             .env("HAPROXY_HEAD", head)
             .env(
                 "HAPROXY_HTTP_FRONTEND_APPID_HEAD",
-                format!("\nfrontend marathon_http_appid_in\n  bind 127.0.0.1:{appid}\n  mode http\n"),
+                format!(
+                    "\nfrontend marathon_http_appid_in\n  bind 127.0.0.1:{appid}\n  mode http\n"
+                ),
             )
             .stdout(Stdio::null())
             .stderr(logf("marathon-lb.log"))
@@ -158,28 +203,42 @@ fn marathon_lb_balances_scales_and_restarts_a_marathon_app_without_failures() {
     assert_eq!(status, 201, "{body}");
     let diag = || {
         format!(
-            "\n--- marathon ---\n{}\n--- marathon-lb ---\n{}\n--- haproxy.cfg ---\n{}\n{}",
+            "\n--- marathon ---\n{}\n--- marathon-lb ---\n{}\n--- haproxy.cfg ---\n{}\n--- task stderr ---\n{}\n{}",
             log(dir.path(), "marathon.log"),
             log(dir.path(), "marathon-lb.log"),
             log(dir.path(), "haproxy.cfg"),
+            task_stderr(cluster.dir.path()),
             cluster.logs()
         )
     };
     assert!(
-        wait_until(Duration::from_secs(60), || running_tasks(mport).len() == 2 && seen(sp, 10).len() == 2),
+        wait_until(Duration::from_secs(60), || running_tasks(mport).len() == 2
+            && seen(sp, 10).len() == 2),
         "two tasks are not both served through HAProxy: tasks {:?}, seen {:?}{}",
         running_tasks(mport),
         seen(sp, 10),
         diag()
     );
-    assert_eq!(seen(sp, 20), running_tasks(mport), "HAProxy serves other ids than the running tasks");
+    assert_eq!(
+        seen(sp, 20),
+        running_tasks(mport),
+        "HAProxy serves other ids than the running tasks"
+    );
 
     // Scale to three: the new task takes traffic within a second of being healthy in Marathon.
     let before = running_tasks(mport);
     let (status, body) = http("PUT", mport, "/v2/apps/web", Some(r#"{"instances": 3}"#)).unwrap();
     assert!(status == 200 || status == 201, "{status} {body}");
-    assert!(wait_until(Duration::from_secs(60), || running_tasks(mport).len() == 3), "not scaled:{}", diag());
-    let new: String = running_tasks(mport).difference(&before).next().cloned().unwrap();
+    assert!(
+        wait_until(Duration::from_secs(60), || running_tasks(mport).len() == 3),
+        "not scaled:{}",
+        diag()
+    );
+    let new: String = running_tasks(mport)
+        .difference(&before)
+        .next()
+        .cloned()
+        .unwrap();
     // marathon-lb --health-check waits for Marathon's health result; time from there.
     let healthy = |id: &str| {
         http("GET", mport, "/v2/apps/web/tasks", None)
@@ -188,28 +247,45 @@ fn marathon_lb_balances_scales_and_restarts_a_marathon_app_without_failures() {
             .and_then(|v| v["tasks"].as_array().cloned())
             .unwrap_or_default()
             .iter()
-            .any(|t| t["id"] == id && t["healthCheckResults"].as_array().is_some_and(|r| r.iter().any(|h| h["alive"] == true)))
+            .any(|t| {
+                t["id"] == id
+                    && t["healthCheckResults"]
+                        .as_array()
+                        .is_some_and(|r| r.iter().any(|h| h["alive"] == true))
+            })
     };
-    assert!(wait_until(Duration::from_secs(30), || healthy(&new)), "the new task never became healthy:{}", diag());
+    assert!(
+        wait_until(Duration::from_secs(30), || healthy(&new)),
+        "the new task never became healthy:{}",
+        diag()
+    );
     let t0 = Instant::now();
     let mut took = false;
     while t0.elapsed() < Duration::from_secs(1) && !took {
         took = get(sp).is_ok_and(|b| b == new);
     }
-    assert!(took, "the new backend {new} got no request within 1 s of being healthy:{}", diag());
+    assert!(
+        took,
+        "the new backend {new} got no request within 1 s of being healthy:{}",
+        diag()
+    );
 
     // Scale down: the removed task gets no new request.
     let (status, body) = http("PUT", mport, "/v2/apps/web", Some(r#"{"instances": 2}"#)).unwrap();
     assert!(status == 200 || status == 201, "{status} {body}");
     assert!(
-        wait_until(Duration::from_secs(60), || running_tasks(mport).len() == 2 && no_deployment(mport)),
+        wait_until(Duration::from_secs(60), || running_tasks(mport).len() == 2
+            && no_deployment(mport)),
         "not scaled down:{}",
         diag()
     );
     let left = running_tasks(mport);
     std::thread::sleep(Duration::from_millis(500));
     let served = seen(sp, 30);
-    assert!(served.is_subset(&left), "a removed task still got requests: served {served:?}, running {left:?}");
+    assert!(
+        served.is_subset(&left),
+        "a removed task still got requests: served {served:?}, running {left:?}"
+    );
 
     // A rolling restart under a bounded request loop: no failed request.
     let stop = Arc::new(AtomicBool::new(false));
@@ -218,7 +294,10 @@ fn marathon_lb_balances_scales_and_restarts_a_marathon_app_without_failures() {
         let (mut ok, mut failed) = (0usize, Vec::new());
         let start = Instant::now();
         // Bounded: at most 60 s and 20,000 requests.
-        while !s2.load(Ordering::Relaxed) && start.elapsed() < Duration::from_secs(60) && ok + failed.len() < 20_000 {
+        while !s2.load(Ordering::Relaxed)
+            && start.elapsed() < Duration::from_secs(60)
+            && ok + failed.len() < 20_000
+        {
             match get(sp) {
                 Ok(_) => ok += 1,
                 Err(e) => failed.push(e),
@@ -237,7 +316,21 @@ fn marathon_lb_balances_scales_and_restarts_a_marathon_app_without_failures() {
     std::thread::sleep(Duration::from_secs(2));
     stop.store(true, Ordering::Relaxed);
     let (ok, failed) = load.join().unwrap();
-    assert!(replaced, "the restart did not replace both tasks:{}", diag());
-    assert!(ok >= 100, "only {ok} requests went through during the restart");
-    assert!(failed.is_empty(), "{} of {} requests failed during the rolling restart: {:?}{}", failed.len(), ok + failed.len(), &failed[..failed.len().min(5)], diag());
+    assert!(
+        replaced,
+        "the restart did not replace both tasks:{}",
+        diag()
+    );
+    assert!(
+        ok >= 100,
+        "only {ok} requests went through during the restart"
+    );
+    assert!(
+        failed.is_empty(),
+        "{} of {} requests failed during the rolling restart: {:?}{}",
+        failed.len(),
+        ok + failed.len(),
+        &failed[..failed.len().min(5)],
+        diag()
+    );
 }
