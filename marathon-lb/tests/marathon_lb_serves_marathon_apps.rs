@@ -91,7 +91,7 @@ fn seen(port: u16, n: usize) -> BTreeSet<String> {
 fn task_stderr(cluster_dir: &Path) -> String {
     let out = Command::new("sh")
         .arg("-c")
-        .arg("for f in $(find \"$0\"/agent/slaves -name stderr -path '*runs/latest/*' | head -3); do echo \"== $f\"; tail -5 \"$f\"; done")
+        .arg("for f in $(find \"$0\"/agent/slaves -name stderr | head -3); do echo \"== $f\"; tail -5 \"$f\"; done")
         .arg(cluster_dir)
         .output();
     out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
