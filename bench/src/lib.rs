@@ -5,6 +5,7 @@ pub mod e2e;
 pub mod failover;
 pub mod image;
 pub mod launch;
+pub mod lb;
 pub mod master_scale;
 pub mod recovery;
 pub mod report;

@@ -54,6 +54,20 @@ enum Cmd {
         #[arg(long, default_value_t = 20)]
         tasks: usize,
     },
+    /// marathon-lb and HAProxy: event → live for server-only changes (runtime API) and
+    /// frontend changes (reload), and failed requests during 20 reconfigurations under load
+    /// (uses the `marathon-lb` binary next to this one and Debian's haproxy).
+    Lb {
+        /// Apps.
+        #[arg(long, default_value_t = 100)]
+        apps: usize,
+        /// Instances per app.
+        #[arg(long, default_value_t = 10)]
+        instances: usize,
+        /// Changes of each kind measured.
+        #[arg(long, default_value_t = 20)]
+        samples: usize,
+    },
     // --- recovery ---
     /// Agent recovery: time from restarting a `kill -9`'ed agent to all N executors of a
     /// checkpointing framework re-subscribed, for each N (needs root; release binaries).
@@ -142,11 +156,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    if let Cmd::Lb {
+        apps,
+        instances,
+        samples,
+    } = cli.command
+    {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let opts = meseta_bench::lb::Options {
+            apps,
+            instances,
+            samples,
+        };
+        let out = rt.block_on(meseta_bench::lb::run(&opts))?;
+        print!("{out}");
+        if let Some(file) = &cli.record {
+            meseta_bench::report::record(file, "lb", &format!("## lb\n\n{out}"))?;
+        }
+        return Ok(());
+    }
     if !nix::unistd::Uid::effective().is_root() {
         anyhow::bail!("meseta-bench needs root (cgroups, namespaces, mounts)");
     }
     match cli.command {
-        Cmd::Allocator { .. } | Cmd::MasterScale { .. } => {}
+        Cmd::Allocator { .. } | Cmd::MasterScale { .. } | Cmd::Lb { .. } => {}
         Cmd::Recovery { tasks, isolation } => {
             let opts = meseta_bench::recovery::Options {
                 counts: tasks,
