@@ -20,6 +20,8 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 [ -f /usr/share/java/zookeeper.jar ] || need+=(zookeeper)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
+# Packaging: lintian checks the .debs scripts/package.sh builds.
+command -v lintian >/dev/null 2>&1 || need+=(lintian)
 
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then

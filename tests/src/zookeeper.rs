@@ -46,14 +46,16 @@ impl ZooKeeper {
 
     /// Starts a new server and waits until it serves requests; panics with its log otherwise.
     pub fn start() -> ZooKeeper {
+        ZooKeeper::start_on(crate::free_port())
+    }
+
+    /// [`ZooKeeper::start`] on a given port (e.g. 2181, where packaged defaults look).
+    pub fn start_on(port: u16) -> ZooKeeper {
         let dir = tempfile::Builder::new()
             .prefix("meseta-zk-")
             .tempdir()
             .expect("zookeeper dir");
-        let zk = ZooKeeper {
-            port: crate::free_port(),
-            dir,
-        };
+        let zk = ZooKeeper { port, dir };
         std::fs::create_dir_all(zk.dir.path().join("data")).expect("data dir");
         let cfg = format!(
             "tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={}\n\
