@@ -81,6 +81,11 @@ impl Rig {
         );
     }
 
+    /// The running master's pid.
+    pub fn master_pid(&self) -> Option<u32> {
+        self.master.as_ref().map(Child::id)
+    }
+
     /// SIGKILLs the master.
     pub fn stop_master(&mut self) {
         let mut m = self.master.take().unwrap();
