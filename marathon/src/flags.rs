@@ -28,7 +28,11 @@ pub struct Flags {
     /// ZooKeeper URL for Marathon's state and leader election,
     /// `zk://[user:pass@]host1:port1,host2:port2/path`. State lives under `<path>/state`,
     /// the election under `<path>/leader`.
-    #[arg(long, env = "MARATHON_ZK", default_value = "zk://localhost:2181/marathon")]
+    #[arg(
+        long,
+        env = "MARATHON_ZK",
+        default_value = "zk://localhost:2181/marathon"
+    )]
     pub zk: String,
 
     /// Keep state in memory only, not in ZooKeeper. State is lost on restart: for tests and
@@ -94,11 +98,19 @@ pub struct Flags {
     pub zk_max_versions: usize,
 
     /// Milliseconds after start-up before the first reconciliation with Mesos.
-    #[arg(long, env = "MARATHON_RECONCILIATION_INITIAL_DELAY", default_value_t = 15_000)]
+    #[arg(
+        long,
+        env = "MARATHON_RECONCILIATION_INITIAL_DELAY",
+        default_value_t = 15_000
+    )]
     pub reconciliation_initial_delay: u64,
 
     /// Milliseconds between reconciliations with Mesos.
-    #[arg(long, env = "MARATHON_RECONCILIATION_INTERVAL", default_value_t = 600_000)]
+    #[arg(
+        long,
+        env = "MARATHON_RECONCILIATION_INTERVAL",
+        default_value_t = 600_000
+    )]
     pub reconciliation_interval: u64,
 
     /// Tasks Marathon may launch per `--launch_token_refresh_interval`.
@@ -106,7 +118,11 @@ pub struct Flags {
     pub launch_tokens: u32,
 
     /// Milliseconds between refills of the launch tokens.
-    #[arg(long, env = "MARATHON_LAUNCH_TOKEN_REFRESH_INTERVAL", default_value_t = 30_000)]
+    #[arg(
+        long,
+        env = "MARATHON_LAUNCH_TOKEN_REFRESH_INTERVAL",
+        default_value_t = 30_000
+    )]
     pub launch_token_refresh_interval: u64,
 
     /// Most instances launched from a single offer.
@@ -114,7 +130,11 @@ pub struct Flags {
     pub max_instances_per_offer: u32,
 
     /// Milliseconds Mesos should not re-offer declined resources.
-    #[arg(long, env = "MARATHON_DECLINE_OFFER_DURATION", default_value_t = 120_000)]
+    #[arg(
+        long,
+        env = "MARATHON_DECLINE_OFFER_DURATION",
+        default_value_t = 120_000
+    )]
     pub decline_offer_duration: u64,
 
     /// Lowest service port assigned to apps that ask for port 0.
@@ -134,15 +154,27 @@ pub struct Flags {
     pub mesos_leader_ui_url: Option<String>,
 
     /// Milliseconds a non-leader waits to connect to the leader when proxying.
-    #[arg(long, env = "MARATHON_LEADER_PROXY_CONNECTION_TIMEOUT", default_value_t = 5_000)]
+    #[arg(
+        long,
+        env = "MARATHON_LEADER_PROXY_CONNECTION_TIMEOUT",
+        default_value_t = 5_000
+    )]
     pub leader_proxy_connection_timeout: u64,
 
     /// Milliseconds a non-leader waits for the leader's answer when proxying.
-    #[arg(long, env = "MARATHON_LEADER_PROXY_READ_TIMEOUT", default_value_t = 10_000)]
+    #[arg(
+        long,
+        env = "MARATHON_LEADER_PROXY_READ_TIMEOUT",
+        default_value_t = 10_000
+    )]
     pub leader_proxy_read_timeout: u64,
 
     /// Most concurrent HTTP connections; more wait in the kernel's accept queue.
-    #[arg(long, env = "MARATHON_HTTP_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
+    #[arg(
+        long,
+        env = "MARATHON_HTTP_MAX_CONCURRENT_REQUESTS",
+        default_value_t = 512
+    )]
     pub http_max_concurrent_requests: usize,
 
     /// Largest accepted request body, in bytes.

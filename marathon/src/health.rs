@@ -54,7 +54,12 @@ impl HealthState {
 }
 
 /// The `healthCheckResults` of a task: Marathon-side results, or the Mesos `healthy` flag.
-pub fn results(core: &Core, app: &App, task_id: &str, mesos_healthy: Option<bool>) -> Option<Value> {
+pub fn results(
+    core: &Core,
+    app: &App,
+    task_id: &str,
+    mesos_healthy: Option<bool>,
+) -> Option<Value> {
     if app.health_checks.is_empty() {
         return None;
     }
@@ -74,24 +79,34 @@ pub fn results(core: &Core, app: &App, task_id: &str, mesos_healthy: Option<bool
 async fn probe(hc: &HealthCheck, host: &str, port: u16) -> Result<(), String> {
     let timeout = Duration::from_secs_f64(hc.timeout_seconds.clamp(0.1, 3600.0));
     let fut = async {
-        let mut s = TcpStream::connect((host, port)).await.map_err(|e| e.to_string())?;
+        let mut s = TcpStream::connect((host, port))
+            .await
+            .map_err(|e| e.to_string())?;
         if hc.protocol != "HTTP" {
             return Ok(());
         }
         let path = hc.path.clone().unwrap_or_else(|| "/".into());
         let req = format!("GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: marathon\r\nConnection: close\r\n\r\n");
-        s.write_all(req.as_bytes()).await.map_err(|e| e.to_string())?;
+        s.write_all(req.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
         let mut buf = vec![0u8; 256];
         let n = s.read(&mut buf).await.map_err(|e| e.to_string())?;
         let head = String::from_utf8_lossy(&buf[..n]);
-        let code: u16 = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or("no HTTP status line")?;
+        let code: u16 = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .ok_or("no HTTP status line")?;
         if (200..400).contains(&code) {
             Ok(())
         } else {
             Err(format!("HTTP {code}"))
         }
     };
-    tokio::time::timeout(timeout, fut).await.map_err(|_| "timed out".to_owned())?
+    tokio::time::timeout(timeout, fut)
+        .await
+        .map_err(|_| "timed out".to_owned())?
 }
 
 /// Runs Marathon-side checks until the process ends.
@@ -104,7 +119,9 @@ pub async fn run(shared: Arc<Shared>) {
             let shared = Arc::clone(&shared);
             tokio::spawn(async move {
                 let result = probe(&hc, &host, port).await;
-                let _ = shared.mutate(|core| record(core, &task_id, &app, &hc, result)).await;
+                let _ = shared
+                    .mutate(|core| record(core, &task_id, &app, &hc, result))
+                    .await;
             });
         }
     }
@@ -115,19 +132,38 @@ type Due = (String, App, HealthCheck, String, u16);
 fn due_probes(core: &mut Core) -> Vec<Due> {
     let now = Instant::now();
     let mut out = Vec::new();
-    for inst in core.instances.values().filter(|i| i.running() && !i.killing) {
-        let Some(app) = PathId::parse(&inst.app_id).ok().and_then(|id| core.apps.get(&id)) else { continue };
-        let Some(hc) = app.health_checks.iter().find(|h| h.marathon_side()) else { continue };
+    for inst in core
+        .instances
+        .values()
+        .filter(|i| i.running() && !i.killing)
+    {
+        let Some(app) = PathId::parse(&inst.app_id)
+            .ok()
+            .and_then(|id| core.apps.get(&id))
+        else {
+            continue;
+        };
+        let Some(hc) = app.health_checks.iter().find(|h| h.marathon_side()) else {
+            continue;
+        };
         let h = core.health.get(&inst.task_id);
         if h.is_some_and(|h| h.in_flight || h.next_at.is_some_and(|n| n > now)) {
             continue;
         }
         let port = match hc.port {
             Some(p) => u16::try_from(p).ok(),
-            None => usize::try_from(hc.port_index.unwrap_or(0)).ok().and_then(|i| inst.ports.get(i).copied()),
+            None => usize::try_from(hc.port_index.unwrap_or(0))
+                .ok()
+                .and_then(|i| inst.ports.get(i).copied()),
         };
         if let Some(port) = port {
-            out.push((inst.task_id.clone(), app.clone(), hc.clone(), inst.host.clone(), port));
+            out.push((
+                inst.task_id.clone(),
+                app.clone(),
+                hc.clone(),
+                inst.host.clone(),
+                port,
+            ));
         }
     }
     for (task_id, ..) in &out {
@@ -144,7 +180,8 @@ fn record(core: &mut Core, task_id: &str, app: &App, hc: &HealthCheck, result: R
     let h = core.health.entry(task_id.to_owned()).or_default();
     let before = h.alive;
     h.in_flight = false;
-    h.next_at = Some(Instant::now() + Duration::from_secs_f64(hc.interval_seconds.clamp(0.1, 86_400.0)));
+    h.next_at =
+        Some(Instant::now() + Duration::from_secs_f64(hc.interval_seconds.clamp(0.1, 86_400.0)));
     let now = timestamp();
     let mut kill = false;
     match result {
@@ -155,9 +192,16 @@ fn record(core: &mut Core, task_id: &str, app: &App, hc: &HealthCheck, result: R
             h.last_success = Some(now);
         }
         Err(cause) => {
-            let started = inst.started_at.as_deref().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+            let started = inst
+                .started_at
+                .as_deref()
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
             let in_grace = h.first_success.is_none()
-                && started.is_some_and(|s| (chrono::Utc::now() - s.with_timezone(&chrono::Utc)).num_milliseconds() as f64 / 1000.0 < hc.grace_period_seconds);
+                && started.is_some_and(|s| {
+                    (chrono::Utc::now() - s.with_timezone(&chrono::Utc)).num_milliseconds() as f64
+                        / 1000.0
+                        < hc.grace_period_seconds
+                });
             if in_grace {
                 return;
             }
@@ -165,7 +209,8 @@ fn record(core: &mut Core, task_id: &str, app: &App, hc: &HealthCheck, result: R
             h.consecutive_failures += 1;
             h.last_failure = Some(now);
             h.last_failure_cause = Some(cause);
-            kill = hc.max_consecutive_failures > 0 && i64::from(h.consecutive_failures) >= hc.max_consecutive_failures;
+            kill = hc.max_consecutive_failures > 0
+                && i64::from(h.consecutive_failures) >= hc.max_consecutive_failures;
             core.events.publish(
                 "failed_health_check_event",
                 json!({"appId": app.id, "taskId": task_id, "instanceId": task_id, "healthCheck": hc}),

@@ -43,16 +43,25 @@ impl Leadership {
         self.leading.load(Ordering::SeqCst)
     }
 
-    /// Records who leads (`None`: nobody known).
+    /// Records who leads (`None`: nobody known), as the election reports it.
     pub fn set_leader(&self, leader: Option<String>) {
-        let leading = leader.as_deref() == Some(self.me.as_str());
         *self.leader.lock().unwrap_or_else(|e| e.into_inner()) = leader;
+    }
+
+    /// Starts serving as leader (after the state is loaded) or stops.
+    pub fn set_leading(&self, leading: bool) {
+        if leading {
+            self.set_leader(Some(self.me.clone()));
+        }
         self.leading.store(leading, Ordering::SeqCst);
     }
 
     /// The leader's `host:port`.
     pub fn leader_address(&self) -> Option<String> {
-        self.leader.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.leader
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Gives up leadership (`DELETE /v2/leader`).
@@ -65,10 +74,21 @@ impl Leadership {
 /// Answers a request meant for the leader.
 pub async fn proxy(l: &Leadership, req: Req) -> Response<Body> {
     let Some(leader) = l.leader_address().filter(|a| a != l.me()) else {
-        return json(503, &json!({"message": "Could not determine the current leader"}));
+        return json(
+            503,
+            &json!({"message": "Could not determine the current leader"}),
+        );
     };
     let q = req.query_string();
-    let loc = format!("http://{leader}{}{}", req.path, if q.is_empty() { String::new() } else { format!("?{q}") });
+    let loc = format!(
+        "http://{leader}{}{}",
+        req.path,
+        if q.is_empty() {
+            String::new()
+        } else {
+            format!("?{q}")
+        }
+    );
     let mut r = json(307, &json!({"message": format!("the leader is {leader}")}));
     *r.status_mut() = StatusCode::TEMPORARY_REDIRECT;
     if let Ok(v) = HeaderValue::from_str(&loc) {

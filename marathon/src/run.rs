@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use meseta_api::FrameworkInfo;
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -19,7 +19,11 @@ use crate::http::{self, Ctx};
 use crate::leader::Leadership;
 use crate::sched::driver::{self, DriverSettings};
 use crate::state::{Core, Settings, Shared};
+use crate::store::zk::ZkStore;
 use crate::store::Store;
+use crate::zkha::{election_url, follow_leader, ZkMasterDetector, MEMBER_LABEL};
+use meseta_scheduler::MasterDetector;
+use meseta_zk::{Contender, Fence, Role, Session, ZkUrl};
 
 fn settings(f: &Flags) -> Settings {
     Settings {
@@ -30,13 +34,19 @@ fn settings(f: &Flags) -> Settings {
         decline_seconds: f.decline_offer_duration as f64 / 1000.0,
         role: f.mesos_role.clone().unwrap_or_else(|| "*".into()),
         default_user: f.mesos_user.clone(),
-        service_ports: (f.local_port_min, f.local_port_max.max(f.local_port_min.saturating_add(1))),
+        service_ports: (
+            f.local_port_min,
+            f.local_port_max.max(f.local_port_min.saturating_add(1)),
+        ),
         max_versions: f.zk_max_versions.max(1),
     }
 }
 
 fn framework_info(f: &Flags, hostname: &str) -> FrameworkInfo {
-    let user = f.mesos_user.clone().unwrap_or_else(|| std::env::var("USER").unwrap_or_else(|_| "root".into()));
+    let user = f
+        .mesos_user
+        .clone()
+        .unwrap_or_else(|| std::env::var("USER").unwrap_or_else(|_| "root".into()));
     let mut fi: FrameworkInfo = serde_json::from_value(json!({
         "user": user,
         "name": f.framework_name,
@@ -89,26 +99,65 @@ fn info_doc(f: &Flags, hostname: &str) -> serde_json::Value {
     })
 }
 
-async fn open_store(f: &Flags) -> Result<Store> {
-    match f.internal_store_backend.as_str() {
-        "mem" => Ok(Store::memory()),
-        _ => bail!("the ZooKeeper store is not available in this build: use --internal_store_backend=mem"),
+/// Waits until the contender leads and returns its fence.
+async fn win_election(contender: &Contender) -> Fence {
+    let mut roles = contender.subscribe();
+    loop {
+        if let Some(fence) = contender.fence() {
+            return fence;
+        }
+        tokio::select! {
+            r = roles.changed() => if r.is_err() { std::future::pending::<()>().await },
+            () = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
+    }
+}
+
+/// Resolves when the contender stops leading.
+async fn lost_leadership(contender: &Contender) {
+    let mut roles = contender.subscribe();
+    loop {
+        if !matches!(*roles.borrow_and_update(), Role::Leader { .. }) {
+            return;
+        }
+        tokio::select! {
+            r = roles.changed() => if r.is_err() { return },
+            () = tokio::time::sleep(Duration::from_millis(500)) => {
+                if !contender.is_leader() {
+                    return;
+                }
+            }
+        }
     }
 }
 
 /// Runs marathon until it stops.
 pub async fn run(f: Flags) -> Result<()> {
-    let master = f
-        .master
-        .clone()
-        .filter(|m| !m.is_empty())
-        .context("--master is required (host:port, http://host:port or zk://host:port/mesos)")?;
+    let master =
+        f.master.clone().filter(|m| !m.is_empty()).context(
+            "--master is required (host:port, http://host:port or zk://host:port/mesos)",
+        )?;
     let hostname = f.advertised_hostname();
     let me = format!("{hostname}:{}", f.http_port);
-    let store = open_store(&f).await?;
+    let zk_timeout = Duration::from_millis(f.zk_session_timeout.max(1000));
+    let use_zk = f.internal_store_backend != "mem";
+    let zk_url = if use_zk {
+        Some(ZkUrl::parse_or_read(&f.zk).with_context(|| format!("--zk={}", f.zk))?)
+    } else {
+        None
+    };
+    let master_detector: Option<Arc<dyn MasterDetector>> = if master.trim().starts_with("zk://") {
+        let url = ZkUrl::parse_or_read(&master).with_context(|| format!("--master={master}"))?;
+        Some(ZkMasterDetector::spawn(url, zk_timeout))
+    } else {
+        None
+    };
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-    let core = Core::new(settings(&f), EventBus::new());
-    let shared = Shared::new(core, store.clone(), cmd_tx);
+    let shared = Shared::new(
+        Core::new(settings(&f), EventBus::new()),
+        Store::memory(),
+        cmd_tx,
+    );
     let leadership = Arc::new(Leadership::new(me.clone()));
     let ctx = Arc::new(Ctx {
         shared: Arc::clone(&shared),
@@ -116,43 +165,81 @@ pub async fn run(f: Flags) -> Result<()> {
         max_body: f.http_max_body_bytes,
         info: info_doc(&f, &hostname),
     });
-    let addr = SocketAddr::new(f.http_address.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)), f.http_port);
+    let addr = SocketAddr::new(
+        f.http_address.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        f.http_port,
+    );
     let server = http::serve(addr, f.http_max_concurrent_requests, ctx)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(addr = %server.addr, "REST API listening");
 
-    // Without ZooKeeper election this process leads at once.
-    leadership.set_leader(Some(me));
-    let loaded = {
-        let mut core = Core::new(settings(&f), shared.read(|c| c.events.clone()));
-        core.load(&store).await.context("cannot load the state")?;
-        core
+    let mut election = None;
+    let store = match &zk_url {
+        None => Store::memory(),
+        Some(url) => {
+            let eurl = election_url(url);
+            let contender = Contender::spawn(
+                eurl.clone(),
+                zk_timeout,
+                MEMBER_LABEL,
+                me.clone().into_bytes(),
+            );
+            let follower = follow_leader(eurl, zk_timeout, Arc::clone(&leadership));
+            tracing::info!(zk = %url, "waiting to be elected leader");
+            let fence = win_election(&contender).await;
+            let session = Session::connect_retrying(url, zk_timeout).await;
+            let store = ZkStore::open(session, fence, &url.path)
+                .await
+                .context("cannot open the state in ZooKeeper")?;
+            election = Some((contender, follower));
+            Store::Zk(Arc::new(store))
+        }
     };
-    shared.replace_core(loaded);
-    tracing::info!(apps = shared.read(|c| c.apps.len()), tasks = shared.read(|c| c.instances.len()), "elected leader; state loaded");
+    let mut core = Core::new(settings(&f), shared.read(|c| c.events.clone()));
+    core.load(&store).await.context("cannot load the state")?;
+    tracing::info!(
+        apps = core.apps.len(),
+        tasks = core.instances.len(),
+        "elected leader; state loaded"
+    );
+    shared.replace(core, store);
+    leadership.set_leading(true);
 
     tokio::spawn(crate::health::run(Arc::clone(&shared)));
     let drv = DriverSettings {
         master,
+        detector: master_detector,
         framework: framework_info(&f, &hostname),
         reconciliation_interval: Duration::from_millis(f.reconciliation_interval),
     };
     let mut sched = tokio::spawn(driver::run(Arc::clone(&shared), drv, cmd_rx));
-    tokio::select! {
+    let lost = async {
+        match &election {
+            Some((c, _)) => lost_leadership(c).await,
+            None => std::future::pending().await,
+        }
+    };
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("signal handler")?;
+    let result = tokio::select! {
         r = &mut sched => match r {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(e.into()),
             Err(e) => Err(anyhow::anyhow!("scheduler loop panicked: {e}")),
         },
+        () = lost => Err(anyhow::anyhow!("lost leadership in ZooKeeper; exiting so a supervisor restarts this candidate")),
         () = leadership.abdicated.notified() => {
             tracing::info!("leadership abdicated; exiting");
             tokio::time::sleep(Duration::from_millis(200)).await;
             Ok(())
         }
-        r = tokio::signal::ctrl_c() => {
-            r.context("signal handler")?;
-            Ok(())
-        }
+        r = tokio::signal::ctrl_c() => r.context("signal handler"),
+        _ = term.recv() => Ok(()),
+    };
+    leadership.set_leading(false);
+    if let Some((contender, _)) = election {
+        contender.withdraw().await;
     }
+    result
 }

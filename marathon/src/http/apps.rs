@@ -35,7 +35,10 @@ fn split(path: &str) -> Result<(PathId, Target), ApiError> {
         _ => (&segs[..], Target::App),
     };
     let id = PathId::parse(&id_segs.join("/")).map_err(|e| {
-        ApiError::Definition(DefinitionError::Invalid(vec![Violation { path: "/id".into(), errors: vec![e.to_string()] }]))
+        ApiError::Definition(DefinitionError::Invalid(vec![Violation {
+            path: "/id".into(),
+            errors: vec![e.to_string()],
+        }]))
     })?;
     Ok((id, target))
 }
@@ -48,13 +51,17 @@ pub async fn route(req: Req, ctx: &Ctx) -> ApiResult {
             Method::GET => list(&req, ctx),
             Method::POST => create(&req, ctx).await,
             Method::PUT | Method::PATCH => bulk_update(&req, ctx).await,
-            _ => Err(ApiError::MethodNotAllowed("use GET, POST, PUT or PATCH".into())),
+            _ => Err(ApiError::MethodNotAllowed(
+                "use GET, POST, PUT or PATCH".into(),
+            )),
         };
     }
     let (id, target) = split(&path)?;
     match (target, &req.method) {
         (Target::App, &Method::GET) => show(&id, &req, ctx),
-        (Target::App, &Method::PUT) => update(&id, &req, ctx, req.query.flag_or("partialUpdate", true)).await,
+        (Target::App, &Method::PUT) => {
+            update(&id, &req, ctx, req.query.flag_or("partialUpdate", true)).await
+        }
         (Target::App, &Method::PATCH) => update(&id, &req, ctx, true).await,
         (Target::App, &Method::DELETE) => {
             let force = req.query.flag("force");
@@ -67,14 +74,27 @@ pub async fn route(req: Req, ctx: &Ctx) -> ApiResult {
             Ok(deployment_response(200, &r.to_json(), &r.deployment_id))
         }
         (Target::Tasks, &Method::GET) => super::tasks::app_tasks(&id, &req, ctx),
-        (Target::Tasks, &Method::DELETE) => super::tasks::kill_app_tasks(&id, None, &req, ctx).await,
-        (Target::Task(t), &Method::DELETE) => super::tasks::kill_app_tasks(&id, Some(t), &req, ctx).await,
+        (Target::Tasks, &Method::DELETE) => {
+            super::tasks::kill_app_tasks(&id, None, &req, ctx).await
+        }
+        (Target::Task(t), &Method::DELETE) => {
+            super::tasks::kill_app_tasks(&id, Some(t), &req, ctx).await
+        }
         (Target::Task(t), &Method::GET) => {
-            let v = ctx.shared.read(|c| c.instances.get(&t).map(|i| task_json(c, c.apps.get(&id), i)));
-            v.map(|t| json(200, &json!({"task": t}))).ok_or_else(|| ApiError::NotFound(format!("Task '{t}' does not exist")))
+            let v = ctx.shared.read(|c| {
+                c.instances
+                    .get(&t)
+                    .map(|i| task_json(c, c.apps.get(&id), i))
+            });
+            v.map(|t| json(200, &json!({"task": t})))
+                .ok_or_else(|| ApiError::NotFound(format!("Task '{t}' does not exist")))
         }
         (Target::Versions, &Method::GET) => ctx.shared.read(|c| {
-            let v = c.versions.get(&id).filter(|_| c.apps.contains_key(&id)).ok_or_else(|| ApiError::no_app(&id.to_string()))?;
+            let v = c
+                .versions
+                .get(&id)
+                .filter(|_| c.apps.contains_key(&id))
+                .ok_or_else(|| ApiError::no_app(&id.to_string()))?;
             let mut list: Vec<&String> = v.keys().collect();
             list.reverse();
             Ok(json(200, &json!({"versions": list})))
@@ -84,13 +104,22 @@ pub async fn route(req: Req, ctx: &Ctx) -> ApiResult {
                 .get(&id)
                 .and_then(|v| v.get(&ver))
                 .map(|a| json(200, &serde_json::to_value(a).unwrap_or_default()))
-                .ok_or_else(|| ApiError::NotFound(format!("App '{id}' does not exist in version {ver}")))
+                .ok_or_else(|| {
+                    ApiError::NotFound(format!("App '{id}' does not exist in version {ver}"))
+                })
         }),
-        _ => Err(ApiError::MethodNotAllowed(format!("{} not allowed on {path}", req.method))),
+        _ => Err(ApiError::MethodNotAllowed(format!(
+            "{} not allowed on {path}",
+            req.method
+        ))),
     }
 }
 
-fn deployment_response(status: u16, body: &Value, deployment_id: &str) -> http::Response<super::Body> {
+fn deployment_response(
+    status: u16,
+    body: &Value,
+    deployment_id: &str,
+) -> http::Response<super::Body> {
     let mut r = json(status, body);
     if let Ok(v) = http::HeaderValue::from_str(deployment_id) {
         r.headers_mut().insert("Marathon-Deployment-Id", v);
@@ -107,7 +136,11 @@ fn list(req: &Req, ctx: &Ctx) -> ApiResult {
         c.apps
             .values()
             .filter(|a| id_filter.as_ref().is_none_or(|f| a.id.contains(f.as_str())))
-            .filter(|a| cmd_filter.as_ref().is_none_or(|f| a.cmd.as_deref().is_some_and(|c| c.contains(f.as_str()))))
+            .filter(|a| {
+                cmd_filter
+                    .as_ref()
+                    .is_none_or(|f| a.cmd.as_deref().is_some_and(|c| c.contains(f.as_str())))
+            })
             .filter(|a| label.as_ref().is_none_or(|l| label_matches(&a.labels, l)))
             .map(|a| app_json(c, a, &embed))
             .collect::<Vec<_>>()
@@ -117,25 +150,42 @@ fn list(req: &Req, ctx: &Ctx) -> ApiResult {
 
 /// Label selectors: `key`, `key==value`, `key!=value`, `key in (a,b)`, comma-separated.
 fn label_matches(labels: &std::collections::BTreeMap<String, String>, selector: &str) -> bool {
-    selector.split(',').map(str::trim).filter(|s| !s.is_empty()).all(|s| {
-        if let Some((k, v)) = s.split_once("!=") {
-            labels.get(k.trim()).is_none_or(|x| x != v.trim())
-        } else if let Some((k, v)) = s.split_once("==") {
-            labels.get(k.trim()).is_some_and(|x| x == v.trim())
-        } else if let Some((k, v)) = s.split_once(" in ") {
-            let vals: Vec<&str> = v.trim().trim_matches(|c| c == '(' || c == ')').split(',').map(str::trim).collect();
-            labels.get(k.trim()).is_some_and(|x| vals.contains(&x.as_str()))
-        } else {
-            labels.contains_key(s)
-        }
-    })
+    selector
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .all(|s| {
+            if let Some((k, v)) = s.split_once("!=") {
+                labels.get(k.trim()).is_none_or(|x| x != v.trim())
+            } else if let Some((k, v)) = s.split_once("==") {
+                labels.get(k.trim()).is_some_and(|x| x == v.trim())
+            } else if let Some((k, v)) = s.split_once(" in ") {
+                let vals: Vec<&str> = v
+                    .trim()
+                    .trim_matches(|c| c == '(' || c == ')')
+                    .split(',')
+                    .map(str::trim)
+                    .collect();
+                labels
+                    .get(k.trim())
+                    .is_some_and(|x| vals.contains(&x.as_str()))
+            } else {
+                labels.contains_key(s)
+            }
+        })
 }
 
 async fn create(req: &Req, ctx: &Ctx) -> ApiResult {
     let obj = parse_object(&req.body)?;
     let app = app_from_object(obj, &PathId::root())?;
     let (app, result) = ctx.shared.mutate(|c| c.create_app(app)).await??;
-    let body = ctx.shared.read(|c| app_json(c, &app, &Embed::from_query(&super::Query::default(), &["counts", "deployments"])));
+    let body = ctx.shared.read(|c| {
+        app_json(
+            c,
+            &app,
+            &Embed::from_query(&super::Query::default(), &["counts", "deployments"]),
+        )
+    });
     let mut r = deployment_response(201, &body, &result.deployment_id);
     if let Ok(v) = http::HeaderValue::from_str(&app.id) {
         r.headers_mut().insert(http::header::LOCATION, v);
@@ -144,16 +194,27 @@ async fn create(req: &Req, ctx: &Ctx) -> ApiResult {
 }
 
 fn show(id: &PathId, req: &Req, ctx: &Ctx) -> ApiResult {
-    let embed = Embed::from_query(&req.query, &["counts", "deployments", "tasks", "lastTaskFailure"]);
+    let embed = Embed::from_query(
+        &req.query,
+        &["counts", "deployments", "tasks", "lastTaskFailure"],
+    );
     ctx.shared.read(|c| {
-        let app = c.apps.get(id).ok_or_else(|| ApiError::no_app(&id.to_string()))?;
+        let app = c
+            .apps
+            .get(id)
+            .ok_or_else(|| ApiError::no_app(&id.to_string()))?;
         Ok(json(200, &json!({"app": app_json(c, app, &embed)})))
     })
 }
 
 /// The definition an update asks for: the body merged onto the current (or a past)
 /// definition when `partial`, the body alone otherwise.
-fn merged(id: &PathId, body: Map<String, Value>, partial: bool, ctx: &Ctx) -> Result<crate::model::App, ApiError> {
+fn merged(
+    id: &PathId,
+    body: Map<String, Value>,
+    partial: bool,
+    ctx: &Ctx,
+) -> Result<crate::model::App, ApiError> {
     let (current, past) = ctx.shared.read(|c| {
         let past = body
             .get("version")
@@ -162,9 +223,15 @@ fn merged(id: &PathId, body: Map<String, Value>, partial: bool, ctx: &Ctx) -> Re
         (c.apps.get(id).cloned(), past)
     });
     let mut obj = match (past, current) {
-        (Some(p), _) => serde_json::to_value(p).ok().and_then(|v| v.as_object().cloned()).unwrap_or_default(),
+        (Some(p), _) => serde_json::to_value(p)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+            .unwrap_or_default(),
         (None, Some(cur)) if partial => {
-            let mut base = serde_json::to_value(cur).ok().and_then(|v| v.as_object().cloned()).unwrap_or_default();
+            let mut base = serde_json::to_value(cur)
+                .ok()
+                .and_then(|v| v.as_object().cloned())
+                .unwrap_or_default();
             for (k, v) in body {
                 base.insert(k, v);
             }
@@ -174,7 +241,9 @@ fn merged(id: &PathId, body: Map<String, Value>, partial: bool, ctx: &Ctx) -> Re
     };
     if let Some(given) = obj.get("id").and_then(Value::as_str) {
         if PathId::parse_in(given, &id.parent()).ok().as_ref() != Some(id) && !given.is_empty() {
-            return Err(ApiError::BadRequest(format!("The supplied app id '{given}' does not match the path '{id}'")));
+            return Err(ApiError::BadRequest(format!(
+                "The supplied app id '{given}' does not match the path '{id}'"
+            )));
         }
     }
     obj.insert("id".into(), json!(id.to_string()));
@@ -188,12 +257,19 @@ async fn update(id: &PathId, req: &Req, ctx: &Ctx, partial: bool) -> ApiResult {
     let app = merged(id, body, partial, ctx)?;
     let force = req.query.flag("force");
     let (created, r) = ctx.shared.mutate(|c| c.update_app(app, force)).await??;
-    Ok(deployment_response(if created { 201 } else { 200 }, &r.to_json(), &r.deployment_id))
+    Ok(deployment_response(
+        if created { 201 } else { 200 },
+        &r.to_json(),
+        &r.deployment_id,
+    ))
 }
 
 async fn bulk_update(req: &Req, ctx: &Ctx) -> ApiResult {
     let list: Vec<Value> = serde_json::from_slice(&req.body).map_err(|e| {
-        ApiError::Definition(DefinitionError::InvalidJson(vec![Violation { path: "/".into(), errors: vec![e.to_string()] }]))
+        ApiError::Definition(DefinitionError::InvalidJson(vec![Violation {
+            path: "/".into(),
+            errors: vec![e.to_string()],
+        }]))
     })?;
     let partial = req.method == Method::PATCH || req.query.flag_or("partialUpdate", true);
     let force = req.query.flag("force");
@@ -202,9 +278,16 @@ async fn bulk_update(req: &Req, ctx: &Ctx) -> ApiResult {
         let Value::Object(o) = v else {
             return Err(ApiError::BadRequest("expected an array of apps".into()));
         };
-        let id = o.get("id").and_then(Value::as_str).and_then(|s| PathId::parse(s).ok()).ok_or_else(|| {
-            ApiError::Definition(DefinitionError::Invalid(vec![Violation { path: "/id".into(), errors: vec!["error.path.missing".into()] }]))
-        })?;
+        let id = o
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|s| PathId::parse(s).ok())
+            .ok_or_else(|| {
+                ApiError::Definition(DefinitionError::Invalid(vec![Violation {
+                    path: "/id".into(),
+                    errors: vec!["error.path.missing".into()],
+                }]))
+            })?;
         apps.push(merged(&id, o, partial, ctx)?);
     }
     let r = ctx

@@ -19,11 +19,24 @@ pub async fn route(req: Req, ctx: &Ctx) -> ApiResult {
     let path = req.path.trim_end_matches('/').to_owned();
     let p = path.as_str();
     match (p, &req.method) {
-        ("/v2/deployments", &Method::GET) => Ok(json(200, &ctx.shared.read(|c| json!(c.deployments.values().map(|d| d.to_json()).collect::<Vec<_>>())))),
+        ("/v2/deployments", &Method::GET) => Ok(json(
+            200,
+            &ctx.shared.read(|c| {
+                json!(c
+                    .deployments
+                    .values()
+                    .map(|d| d.to_json())
+                    .collect::<Vec<_>>())
+            }),
+        )),
         (p, &Method::DELETE) if p.starts_with("/v2/deployments/") => {
             let id = p.trim_start_matches("/v2/deployments/").to_owned();
             let force = req.query.flag("force");
-            match ctx.shared.mutate(|c| c.cancel_deployment(&id, force)).await?? {
+            match ctx
+                .shared
+                .mutate(|c| c.cancel_deployment(&id, force))
+                .await??
+            {
                 Some(r) => Ok(json(200, &r.to_json())),
                 None => Ok(json(202, &json!({}))),
             }
@@ -40,7 +53,8 @@ pub async fn route(req: Req, ctx: &Ctx) -> ApiResult {
         }
         ("/v2/queue", &Method::GET) => Ok(json(200, &ctx.shared.read(queue))),
         (p, &Method::DELETE) if p.starts_with("/v2/queue/") && p.ends_with("/delay") => {
-            let id = PathId::parse(p.trim_start_matches("/v2/queue").trim_end_matches("/delay")).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            let id = PathId::parse(p.trim_start_matches("/v2/queue").trim_end_matches("/delay"))
+                .map_err(|e| ApiError::BadRequest(e.to_string()))?;
             ctx.shared.mutate(|c| c.backoff.remove(&id)).await?;
             Ok(json(204, &json!({})))
         }
@@ -59,7 +73,8 @@ pub async fn route(req: Req, ctx: &Ctx) -> ApiResult {
         ("/metrics", &Method::GET) => Ok(json(200, &metrics(ctx))),
         ("/v2/eventSubscriptions", &Method::GET) => Ok(json(200, &json!({"callbackUrls": []}))),
         ("/v2/eventSubscriptions", _) => Err(ApiError::BadRequest(
-            "HTTP callback subscriptions are not supported; read /v2/events (Server-Sent Events)".into(),
+            "HTTP callback subscriptions are not supported; read /v2/events (Server-Sent Events)"
+                .into(),
         )),
         _ => Err(ApiError::NotFound(format!("no resource at {p}"))),
     }
@@ -74,11 +89,15 @@ fn queue(c: &Core) -> Value {
         if alive >= n {
             continue;
         }
-        let left = c.backoff.get(id).map(|b| b.until.saturating_duration_since(now).as_secs_f64()).unwrap_or(0.0);
+        let left = c
+            .backoff
+            .get(id)
+            .map(|b| b.until.saturating_duration_since(now).as_secs_f64())
+            .unwrap_or(0.0);
         items.push(json!({
             "app": app_json(c, app, &Embed::default()),
             "count": n - alive,
-            "delay": {"timeLeftSeconds": left.ceil() as u64, "overdue": left <= 0.0},
+            "delay": {"timeLeftSeconds": crate::model::sat_i64(left.ceil()), "overdue": left <= 0.0},
             "since": app.version,
         }));
     }
@@ -95,7 +114,12 @@ fn info(ctx: &Ctx) -> Value {
 
 fn metrics(ctx: &Ctx) -> Value {
     let (apps, tasks, deployments, running) = ctx.shared.read(|c| {
-        (c.apps.len(), c.instances.len(), c.deployments.len(), c.instances.values().filter(|i| i.running()).count())
+        (
+            c.apps.len(),
+            c.instances.len(),
+            c.deployments.len(),
+            c.instances.values().filter(|i| i.running()).count(),
+        )
     });
     let g = |v: usize| json!({"value": v});
     json!({
@@ -115,15 +139,28 @@ fn metrics(ctx: &Ctx) -> Value {
 
 fn group_json(c: &Core, id: &PathId) -> Value {
     let embed = Embed::default();
-    let apps: Vec<Value> = c.apps.iter().filter(|(a, _)| a.parent() == *id).map(|(_, a)| app_json(c, a, &embed)).collect();
+    let apps: Vec<Value> = c
+        .apps
+        .iter()
+        .filter(|(a, _)| a.parent() == *id)
+        .map(|(_, a)| app_json(c, a, &embed))
+        .collect();
     let mut children: Vec<PathId> = c
         .apps
         .keys()
         .filter(|a| a.starts_with(id) && a.segments().len() > id.segments().len() + 1)
-        .map(|a| PathId::parse(&a.segments()[..=id.segments().len()].join("/")).unwrap_or_else(|_| PathId::root()))
+        .map(|a| {
+            PathId::parse(&a.segments()[..=id.segments().len()].join("/"))
+                .unwrap_or_else(|_| PathId::root())
+        })
         .collect();
     children.dedup();
-    let version = c.apps.values().filter(|a| PathId::parse(&a.id).is_ok_and(|p| p.starts_with(id))).filter_map(|a| a.version.clone()).max();
+    let version = c
+        .apps
+        .values()
+        .filter(|a| PathId::parse(&a.id).is_ok_and(|p| p.starts_with(id)))
+        .filter_map(|a| a.version.clone())
+        .max();
     json!({
         "id": id.to_string(), "apps": apps, "pods": [], "dependencies": [],
         "groups": children.iter().map(|g| group_json(c, g)).collect::<Vec<_>>(),
@@ -132,19 +169,37 @@ fn group_json(c: &Core, id: &PathId) -> Value {
 }
 
 /// The apps of a group definition, with absolute ids.
-fn flatten(obj: &Map<String, Value>, base: &PathId, out: &mut Vec<Map<String, Value>>) -> Result<(), ApiError> {
+fn flatten(
+    obj: &Map<String, Value>,
+    base: &PathId,
+    out: &mut Vec<Map<String, Value>>,
+) -> Result<(), ApiError> {
     let gid = match obj.get("id").and_then(Value::as_str) {
         Some(s) => PathId::parse_in(s, base).map_err(|e| ApiError::BadRequest(e.to_string()))?,
         None => base.clone(),
     };
-    for a in obj.get("apps").and_then(Value::as_array).into_iter().flatten() {
-        let mut a = a.as_object().cloned().ok_or_else(|| ApiError::BadRequest("apps must be objects".into()))?;
+    for a in obj
+        .get("apps")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let mut a = a
+            .as_object()
+            .cloned()
+            .ok_or_else(|| ApiError::BadRequest("apps must be objects".into()))?;
         let rel = a.get("id").and_then(Value::as_str).unwrap_or("").to_owned();
-        let id = PathId::parse_in(&rel, &gid).map_err(|e| ApiError::BadRequest(format!("app id '{rel}': {e}")))?;
+        let id = PathId::parse_in(&rel, &gid)
+            .map_err(|e| ApiError::BadRequest(format!("app id '{rel}': {e}")))?;
         a.insert("id".into(), json!(id.to_string()));
         out.push(a);
     }
-    for g in obj.get("groups").and_then(Value::as_array).into_iter().flatten() {
+    for g in obj
+        .get("groups")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let Some(g) = g.as_object() {
             flatten(g, &gid, out)?;
         }
@@ -180,14 +235,19 @@ async fn groups(id: &PathId, req: &Req, ctx: &Ctx) -> ApiResult {
                     for app in apps {
                         let pid = PathId::parse(&app.id).unwrap_or_else(|_| PathId::root());
                         if create && c.apps.contains_key(&pid) {
-                            return Err(ApiError::Conflict { message: format!("An app with id [{pid}] already exists."), deployments: vec![] });
+                            return Err(ApiError::Conflict {
+                                message: format!("An app with id [{pid}] already exists."),
+                                deployments: vec![],
+                            });
                         }
                         last = Some(c.update_app(app, force)?.1);
                     }
                     Ok(last)
                 })
                 .await??;
-            let body = r.map(|r| r.to_json()).unwrap_or_else(|| json!({"deploymentId": null, "version": null}));
+            let body = r
+                .map(|r| r.to_json())
+                .unwrap_or_else(|| json!({"deploymentId": null, "version": null}));
             Ok(json(if create { 201 } else { 200 }, &body))
         }
         Method::DELETE => {
@@ -195,7 +255,12 @@ async fn groups(id: &PathId, req: &Req, ctx: &Ctx) -> ApiResult {
             let r = ctx
                 .shared
                 .mutate(|c| {
-                    let ids: Vec<PathId> = c.apps.keys().filter(|a| a.starts_with(id)).cloned().collect();
+                    let ids: Vec<PathId> = c
+                        .apps
+                        .keys()
+                        .filter(|a| a.starts_with(id))
+                        .cloned()
+                        .collect();
                     let mut last = None;
                     for a in ids {
                         last = Some(c.delete_app(&a, force)?);
@@ -203,9 +268,13 @@ async fn groups(id: &PathId, req: &Req, ctx: &Ctx) -> ApiResult {
                     Ok::<_, ApiError>(last)
                 })
                 .await??;
-            let body = r.map(|r| r.to_json()).unwrap_or_else(|| json!({"deploymentId": null, "version": null}));
+            let body = r
+                .map(|r| r.to_json())
+                .unwrap_or_else(|| json!({"deploymentId": null, "version": null}));
             Ok(json(200, &body))
         }
-        _ => Err(ApiError::MethodNotAllowed("use GET, POST, PUT, PATCH or DELETE".into())),
+        _ => Err(ApiError::MethodNotAllowed(
+            "use GET, POST, PUT, PATCH or DELETE".into(),
+        )),
     }
 }

@@ -77,8 +77,10 @@ pub type ApiResult = Result<Response<Body>, ApiError>;
 pub fn json(status: u16, v: &Value) -> Response<Body> {
     let mut r = Response::new(Body::full(serde_json::to_vec(v).unwrap_or_default()));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     r
 }
 
@@ -86,8 +88,10 @@ pub fn json(status: u16, v: &Value) -> Response<Body> {
 pub fn text(status: u16, s: impl Into<Bytes>) -> Response<Body> {
     let mut r = Response::new(Body::full(s.into()));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     r
 }
 

@@ -34,7 +34,11 @@ impl Embed {
                 .to_owned();
             match e.as_str() {
                 "tasks" => set.extend(["tasks".into(), "deployments".into()]),
-                "failures" => set.extend(["tasks".into(), "lastTaskFailure".into(), "deployments".into()]),
+                "failures" => set.extend([
+                    "tasks".into(),
+                    "lastTaskFailure".into(),
+                    "deployments".into(),
+                ]),
                 _ => {
                     set.insert(e);
                 }
@@ -65,11 +69,23 @@ pub fn app_json(core: &Core, app: &App, embed: &Embed) -> Value {
         let alive: Vec<&&Instance> = insts.iter().filter(|i| core.counts(i, app)).collect();
         let running = alive.iter().filter(|i| i.running()).count();
         let with_checks = !app.health_checks.is_empty();
-        let healthy = if with_checks { alive.iter().filter(|i| core.ready(i, app)).count() } else { 0 };
+        let healthy = if with_checks {
+            alive.iter().filter(|i| core.ready(i, app)).count()
+        } else {
+            0
+        };
         let unhealthy = if with_checks {
             alive
                 .iter()
-                .filter(|i| i.running() && !core.ready(i, app) && (i.healthy == Some(false) || core.health.get(&i.task_id).is_some_and(|h| h.alive == Some(false))))
+                .filter(|i| {
+                    i.running()
+                        && !core.ready(i, app)
+                        && (i.healthy == Some(false)
+                            || core
+                                .health
+                                .get(&i.task_id)
+                                .is_some_and(|h| h.alive == Some(false)))
+                })
                 .count()
         } else {
             0
@@ -80,13 +96,23 @@ pub fn app_json(core: &Core, app: &App, embed: &Embed) -> Value {
         v["tasksUnhealthy"] = json!(unhealthy);
     }
     if embed.has("deployments") {
-        v["deployments"] = json!(core.locking_deployments(&app.id).into_iter().map(|id| json!({"id": id})).collect::<Vec<_>>());
+        v["deployments"] = json!(core
+            .locking_deployments(&app.id)
+            .into_iter()
+            .map(|id| json!({"id": id}))
+            .collect::<Vec<_>>());
     }
     if embed.has("tasks") {
-        v["tasks"] = json!(insts.iter().map(|i| task_json(core, Some(app), i)).collect::<Vec<_>>());
+        v["tasks"] = json!(insts
+            .iter()
+            .map(|i| task_json(core, Some(app), i))
+            .collect::<Vec<_>>());
     }
     if embed.has("lastTaskFailure") {
-        if let Some(f) = crate::model::PathId::parse(&app.id).ok().and_then(|id| core.last_failure.get(&id)) {
+        if let Some(f) = crate::model::PathId::parse(&app.id)
+            .ok()
+            .and_then(|id| core.last_failure.get(&id))
+        {
             v["lastTaskFailure"] = f.clone();
         }
     }

@@ -32,7 +32,9 @@ pub fn stream(req: Req, ctx: &Ctx) -> ApiResult {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/event-stream") || a.contains("*/*"));
     if !accepts {
-        return Err(ApiError::MethodNotAllowed("the event stream needs 'Accept: text/event-stream'".into()));
+        return Err(ApiError::MethodNotAllowed(
+            "the event stream needs 'Accept: text/event-stream'".into(),
+        ));
     }
     let filter = req.query.all("event_type");
     let wants = move |k: &str| filter.is_empty() || filter.iter().any(|f| f == k);
@@ -41,11 +43,20 @@ pub fn stream(req: Req, ctx: &Ctx) -> ApiResult {
     let (tx, body) = mpsc::channel::<Bytes>(64);
     tokio::spawn(async move {
         let attached = json!({"remoteAddress": "", "eventType": "event_stream_attached", "timestamp": crate::model::timestamp()});
-        if wants("event_stream_attached") && tx.send(frame("event_stream_attached", &attached)).await.is_err() {
+        if wants("event_stream_attached")
+            && tx
+                .send(frame("event_stream_attached", &attached))
+                .await
+                .is_err()
+        {
             return;
         }
         // The first bytes must leave at once so clients see the stream open.
-        if tx.send(Bytes::from_static(b": stream attached\r\n\r\n")).await.is_err() {
+        if tx
+            .send(Bytes::from_static(b": stream attached\r\n\r\n"))
+            .await
+            .is_err()
+        {
             return;
         }
         loop {
@@ -53,7 +64,9 @@ pub fn stream(req: Req, ctx: &Ctx) -> ApiResult {
                 Err(_) => Bytes::from_static(b": keep-alive\r\n\r\n"),
                 Ok(Ok(ev)) if wants(&ev.kind) => frame(&ev.kind, &ev.data),
                 Ok(Ok(_)) => continue,
-                Ok(Err(broadcast::error::RecvError::Lagged(n))) => Bytes::from(format!(": lagged, {n} events dropped\r\n\r\n")),
+                Ok(Err(broadcast::error::RecvError::Lagged(n))) => {
+                    Bytes::from(format!(": lagged, {n} events dropped\r\n\r\n"))
+                }
                 Ok(Err(broadcast::error::RecvError::Closed)) => return,
             };
             if tx.send(out).await.is_err() {
@@ -63,7 +76,13 @@ pub fn stream(req: Req, ctx: &Ctx) -> ApiResult {
     });
     let mut r = Response::new(Body::Stream(body));
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store, must-revalidate"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store, must-revalidate"),
+    );
     Ok(r)
 }

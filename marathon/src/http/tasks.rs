@@ -22,7 +22,10 @@ pub async fn route(req: Req, ctx: &Ctx) -> ApiResult {
     match (path, &req.method) {
         ("/v2/tasks", &Method::GET) => list(&req, ctx),
         ("/v2/tasks/delete", &Method::POST) => delete_many(&req, ctx).await,
-        _ => Err(ApiError::MethodNotAllowed(format!("{} not allowed on {path}", req.method))),
+        _ => Err(ApiError::MethodNotAllowed(format!(
+            "{} not allowed on {path}",
+            req.method
+        ))),
     }
 }
 
@@ -43,7 +46,13 @@ fn list(req: &Req, ctx: &Ctx) -> ApiResult {
         c.instances
             .values()
             .filter(|i| statuses.is_empty() || statuses.contains(&i.state))
-            .map(|i| task_json(c, PathId::parse(&i.app_id).ok().and_then(|id| c.apps.get(&id)), i))
+            .map(|i| {
+                task_json(
+                    c,
+                    PathId::parse(&i.app_id).ok().and_then(|id| c.apps.get(&id)),
+                    i,
+                )
+            })
             .collect::<Vec<_>>()
     });
     Ok(json(200, &json!({"tasks": tasks})))
@@ -51,7 +60,11 @@ fn list(req: &Req, ctx: &Ctx) -> ApiResult {
 
 fn text_lines(c: &Core, only: Option<&PathId>) -> Vec<String> {
     let mut out = Vec::new();
-    for (id, app) in c.apps.iter().filter(|(id, _)| only.is_none_or(|o| o == *id)) {
+    for (id, app) in c
+        .apps
+        .iter()
+        .filter(|(id, _)| only.is_none_or(|o| o == *id))
+    {
         let hosts: Vec<_> = c.instances_of(&app.id).filter(|i| i.running()).collect();
         for (idx, sp) in app.service_ports().iter().enumerate() {
             let mut line = format!("{}\t{sp}\t", id.safe_path());
@@ -72,14 +85,26 @@ pub fn app_tasks(id: &PathId, req: &Req, ctx: &Ctx) -> ApiResult {
         return Ok(text_tasks(ctx.shared.read(|c| text_lines(c, Some(id)))));
     }
     ctx.shared.read(|c| {
-        let app = c.apps.get(id).ok_or_else(|| ApiError::no_app(&id.to_string()))?;
-        let tasks: Vec<Value> = c.instances_of(&app.id).map(|i| task_json(c, Some(app), i)).collect();
+        let app = c
+            .apps
+            .get(id)
+            .ok_or_else(|| ApiError::no_app(&id.to_string()))?;
+        let tasks: Vec<Value> = c
+            .instances_of(&app.id)
+            .map(|i| task_json(c, Some(app), i))
+            .collect();
         Ok(json(200, &json!({"tasks": tasks})))
     })
 }
 
 /// Kills `ids` (grouped by app); with `scale`, lowers each app's instances accordingly.
-fn kill(c: &mut Core, ids: &[String], scale: bool, wipe: bool, force: bool) -> Result<(Vec<Value>, Option<DeploymentResult>), ApiError> {
+fn kill(
+    c: &mut Core,
+    ids: &[String],
+    scale: bool,
+    wipe: bool,
+    force: bool,
+) -> Result<(Vec<Value>, Option<DeploymentResult>), ApiError> {
     let mut by_app: BTreeMap<PathId, Vec<String>> = BTreeMap::new();
     for t in ids {
         if let Some(i) = c.instances.get(t) {
@@ -99,7 +124,10 @@ fn kill(c: &mut Core, ids: &[String], scale: bool, wipe: bool, force: bool) -> R
         }
         if scale {
             if let Some(mut app) = app.clone() {
-                let killing = tasks.iter().filter(|t| c.instances.get(*t).is_some_and(|i| i.alive())).count();
+                let killing = tasks
+                    .iter()
+                    .filter(|t| c.instances.get(*t).is_some_and(|i| i.alive()))
+                    .count();
                 app.instances = (app.instances - i64::try_from(killing).unwrap_or(0)).max(0);
                 result = Some(c.update_app(app, force)?.1);
             }
@@ -128,7 +156,13 @@ pub async fn kill_app_tasks(id: &PathId, one: Option<String>, req: &Req, ctx: &C
                 return Err(ApiError::no_app(&id.to_string()));
             }
             let ids: Vec<String> = match &one {
-                Some(t) if c.instances.get(t).is_some_and(|i| i.app_id == id.to_string()) => vec![t.clone()],
+                Some(t)
+                    if c.instances
+                        .get(t)
+                        .is_some_and(|i| i.app_id == id.to_string()) =>
+                {
+                    vec![t.clone()]
+                }
                 Some(t) => return Err(ApiError::NotFound(format!("Task '{t}' does not exist"))),
                 None => c
                     .instances_of(&id.to_string())
@@ -147,7 +181,8 @@ pub async fn kill_app_tasks(id: &PathId, one: Option<String>, req: &Req, ctx: &C
 }
 
 async fn delete_many(req: &Req, ctx: &Ctx) -> ApiResult {
-    let body: Value = serde_json::from_slice(&req.body).map_err(|e| ApiError::BadRequest(format!("Invalid JSON: {e}")))?;
+    let body: Value = serde_json::from_slice(&req.body)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid JSON: {e}")))?;
     let ids: Vec<String> = body
         .get("ids")
         .and_then(Value::as_array)
@@ -155,8 +190,15 @@ async fn delete_many(req: &Req, ctx: &Ctx) -> ApiResult {
         .iter()
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect();
-    let (scale, wipe, force) = (req.query.flag("scale"), req.query.flag("wipe"), req.query.flag("force"));
-    let (tasks, d) = ctx.shared.mutate(|c| kill(c, &ids, scale, wipe, force)).await??;
+    let (scale, wipe, force) = (
+        req.query.flag("scale"),
+        req.query.flag("wipe"),
+        req.query.flag("force"),
+    );
+    let (tasks, d) = ctx
+        .shared
+        .mutate(|c| kill(c, &ids, scale, wipe, force))
+        .await??;
     Ok(match d {
         Some(d) => json(200, &d.to_json()),
         None => json(200, &json!({"tasks": tasks})),

@@ -25,3 +25,15 @@ pub fn timestamp() -> String {
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
+
+/// A float to integer conversion for values validated as finite and small: Rust's `as`
+/// saturates at the bounds and maps NaN to 0, which is the wanted clamp.
+#[allow(clippy::cast_possible_truncation)]
+pub fn sat_i64(x: f64) -> i64 {
+    x as i64
+}
+
+/// As [`sat_i64`], for counts (negative becomes 0).
+pub fn sat_usize(x: f64) -> usize {
+    usize::try_from(sat_i64(x)).unwrap_or(0)
+}

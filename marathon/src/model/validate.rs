@@ -94,7 +94,10 @@ pub fn normalise(app: &mut App, base: &PathId) -> Result<(), DefinitionError> {
     let parent = id.parent();
     for (i, dep) in app.dependencies.iter_mut().enumerate() {
         let d = PathId::parse_in(dep, &parent).map_err(|e| {
-            DefinitionError::Invalid(vec![violation(&format!("/dependencies({i})"), e.to_string())])
+            DefinitionError::Invalid(vec![violation(
+                &format!("/dependencies({i})"),
+                e.to_string(),
+            )])
         })?;
         *dep = d.to_string();
     }
@@ -103,9 +106,11 @@ pub fn normalise(app: &mut App, base: &PathId) -> Result<(), DefinitionError> {
             app.fetch = uris
                 .into_iter()
                 .map(|u| {
-                    let extract = [".tgz", ".tar.gz", ".tbz2", ".tar.bz2", ".txz", ".tar.xz", ".zip"]
-                        .iter()
-                        .any(|s| u.ends_with(s));
+                    let extract = [
+                        ".tgz", ".tar.gz", ".tbz2", ".tar.bz2", ".txz", ".tar.xz", ".zip",
+                    ]
+                    .iter()
+                    .any(|s| u.ends_with(s));
                     json!({"uri": u, "extract": extract, "executable": false, "cache": false})
                 })
                 .collect();
@@ -160,7 +165,11 @@ pub fn validate(app: &App) -> Result<(), DefinitionError> {
             format!("got {}, expected 0 or more", app.instances),
         ));
     }
-    for (name, value, min) in [("cpus", app.cpus, 0.0), ("mem", app.mem, 0.0), ("disk", app.disk, 0.0)] {
+    for (name, value, min) in [
+        ("cpus", app.cpus, 0.0),
+        ("mem", app.mem, 0.0),
+        ("disk", app.disk, 0.0),
+    ] {
         if !value.is_finite() || value < min {
             v.push(violation(
                 &format!("/{name}"),
@@ -169,7 +178,10 @@ pub fn validate(app: &App) -> Result<(), DefinitionError> {
         }
     }
     if app.gpus < 0 {
-        v.push(violation("/gpus", format!("got {}, expected 0 or more", app.gpus)));
+        v.push(violation(
+            "/gpus",
+            format!("got {}, expected 0 or more", app.gpus),
+        ));
     }
     if let Some(c) = &app.container {
         validate_container(app, c, &mut v);
@@ -178,10 +190,16 @@ pub fn validate(app: &App) -> Result<(), DefinitionError> {
     for (i, hc) in app.health_checks.iter().enumerate() {
         let p = format!("/healthChecks({i})");
         if !PROTOCOLS.contains(&hc.protocol.as_str()) {
-            v.push(violation(&format!("{p}/protocol"), format!("error.unknown.enum.literal: {}", hc.protocol)));
+            v.push(violation(
+                &format!("{p}/protocol"),
+                format!("error.unknown.enum.literal: {}", hc.protocol),
+            ));
         }
         if hc.protocol == "COMMAND" && hc.command_value().is_none() {
-            v.push(violation(&format!("{p}/command"), "command must be set for protocol COMMAND"));
+            v.push(violation(
+                &format!("{p}/command"),
+                "command must be set for protocol COMMAND",
+            ));
         }
         if hc.protocol != "COMMAND" && hc.port.is_none() {
             let idx = hc.port_index.unwrap_or(0);
@@ -192,7 +210,8 @@ pub fn validate(app: &App) -> Result<(), DefinitionError> {
                 ));
             }
         }
-        if hc.interval_seconds <= 0.0 || hc.timeout_seconds <= 0.0 || hc.grace_period_seconds < 0.0 {
+        if hc.interval_seconds <= 0.0 || hc.timeout_seconds <= 0.0 || hc.grace_period_seconds < 0.0
+        {
             v.push(violation(&p, "intervalSeconds and timeoutSeconds must be positive, gracePeriodSeconds not negative"));
         }
     }
@@ -201,29 +220,47 @@ pub fn validate(app: &App) -> Result<(), DefinitionError> {
     }
     let us = &app.upgrade_strategy;
     if !(0.0..=1.0).contains(&us.minimum_health_capacity) {
-        v.push(violation("/upgradeStrategy/minimumHealthCapacity", "got value, expected between 0.0 and 1.0"));
+        v.push(violation(
+            "/upgradeStrategy/minimumHealthCapacity",
+            "got value, expected between 0.0 and 1.0",
+        ));
     }
     if !(0.0..=1.0).contains(&us.maximum_over_capacity) {
-        v.push(violation("/upgradeStrategy/maximumOverCapacity", "got value, expected between 0.0 and 1.0"));
+        v.push(violation(
+            "/upgradeStrategy/maximumOverCapacity",
+            "got value, expected between 0.0 and 1.0",
+        ));
     }
     if app.backoff_seconds < 0.0 {
-        v.push(violation("/backoffSeconds", "got value, expected 0 or more"));
+        v.push(violation(
+            "/backoffSeconds",
+            "got value, expected 0 or more",
+        ));
     }
     if app.backoff_factor < 1.0 {
-        v.push(violation("/backoffFactor", "got value, expected 1.0 or more"));
+        v.push(violation(
+            "/backoffFactor",
+            "got value, expected 1.0 or more",
+        ));
     }
     if !["YOUNGEST_FIRST", "OLDEST_FIRST"].contains(&app.kill_selection.as_str()) {
         v.push(violation("/killSelection", "error.unknown.enum.literal"));
     }
     for (k, val) in &app.env {
         if !(val.is_string() || val.get("secret").is_some_and(Value::is_string)) {
-            v.push(violation(&format!("/env/{k}"), "must be a string or {\"secret\": name}"));
+            v.push(violation(
+                &format!("/env/{k}"),
+                "must be a string or {\"secret\": name}",
+            ));
         }
     }
     let mut seen = std::collections::BTreeSet::new();
     for (i, p) in app.service_ports().iter().enumerate() {
         if *p < 0 || *p > 65535 {
-            v.push(violation(&format!("/portDefinitions({i})/port"), "port out of range"));
+            v.push(violation(
+                &format!("/portDefinitions({i})/port"),
+                "port out of range",
+            ));
         } else if *p != 0 && !seen.insert(*p) {
             v.push(violation("/portDefinitions", "Ports must be unique."));
         }
@@ -241,9 +278,16 @@ fn validate_container(app: &App, c: &super::container::Container, v: &mut Vec<Vi
             if c.image().is_none() {
                 v.push(violation("/container/docker/image", "must not be empty"));
             }
-            let net = c.docker.as_ref().and_then(|d| d.network.as_deref()).unwrap_or("HOST");
+            let net = c
+                .docker
+                .as_ref()
+                .and_then(|d| d.network.as_deref())
+                .unwrap_or("HOST");
             if !["HOST", "BRIDGE", "USER", "NONE"].contains(&net) {
-                v.push(violation("/container/docker/network", "error.unknown.enum.literal"));
+                v.push(violation(
+                    "/container/docker/network",
+                    "error.unknown.enum.literal",
+                ));
             }
             if !c.port_mappings().is_empty() && !app.is_bridge() {
                 v.push(violation(
@@ -253,34 +297,55 @@ fn validate_container(app: &App, c: &super::container::Container, v: &mut Vec<Vi
             }
         }
         "MESOS" => {}
-        other => v.push(violation("/container/type", format!("error.unknown.enum.literal: {other}"))),
+        other => v.push(violation(
+            "/container/type",
+            format!("error.unknown.enum.literal: {other}"),
+        )),
     }
     for (i, m) in c.port_mappings().iter().enumerate() {
         let bad = |p: i64| !(0..=65535).contains(&p);
         if bad(m.container_port) || m.host_port.is_some_and(bad) || bad(m.service_port) {
-            v.push(violation(&format!("/container/docker/portMappings({i})"), "port out of range"));
+            v.push(violation(
+                &format!("/container/docker/portMappings({i})"),
+                "port out of range",
+            ));
         }
     }
 }
 
 fn validate_constraint(c: &[String], path: &str, v: &mut Vec<Violation>) {
     let (Some(field), Some(op)) = (c.first(), c.get(1)) else {
-        v.push(violation(path, "Each constraint must have either 2 or 3 fields"));
+        v.push(violation(
+            path,
+            "Each constraint must have either 2 or 3 fields",
+        ));
         return;
     };
     if field.is_empty() || c.len() > 3 {
-        v.push(violation(path, "Each constraint must have either 2 or 3 fields"));
+        v.push(violation(
+            path,
+            "Each constraint must have either 2 or 3 fields",
+        ));
     }
     if !OPERATORS.contains(&op.as_str()) {
-        v.push(violation(path, format!("Constraint operator must be one of {OPERATORS:?}")));
+        v.push(violation(
+            path,
+            format!("Constraint operator must be one of {OPERATORS:?}"),
+        ));
         return;
     }
     let value = c.get(2);
     match op.as_str() {
         "LIKE" | "UNLIKE" => match value {
             Some(re) if regex::Regex::new(&format!("^(?:{re})$")).is_ok() => {}
-            Some(_) => v.push(violation(path, "'value' must be a valid regular expression")),
-            None => v.push(violation(path, "A regular expression value must be provided")),
+            Some(_) => v.push(violation(
+                path,
+                "'value' must be a valid regular expression",
+            )),
+            None => v.push(violation(
+                path,
+                "A regular expression value must be provided",
+            )),
         },
         "CLUSTER" | "IS" if value.is_none_or(|s| s.is_empty()) => {
             v.push(violation(path, "a value must be provided"))
@@ -317,12 +382,22 @@ mod tests {
     #[test]
     fn bad_input_has_marathons_codes() {
         assert!(matches!(parse("{"), Err(DefinitionError::InvalidJson(_))));
-        assert!(matches!(parse(r#"{"id":"/x","cmd":"a","instances":"x"}"#), Err(DefinitionError::InvalidJson(_))));
-        let Err(DefinitionError::Invalid(v)) = parse(r#"{"id":"/Bad_ID","cmd":"a"}"#) else { panic!() };
+        assert!(matches!(
+            parse(r#"{"id":"/x","cmd":"a","instances":"x"}"#),
+            Err(DefinitionError::InvalidJson(_))
+        ));
+        let Err(DefinitionError::Invalid(v)) = parse(r#"{"id":"/Bad_ID","cmd":"a"}"#) else {
+            panic!()
+        };
         assert_eq!(v[0].path, "/id");
-        let Err(DefinitionError::Invalid(v)) = parse(r#"{"id":"/x","cmd":"a","instances":-1}"#) else { panic!() };
+        let Err(DefinitionError::Invalid(v)) = parse(r#"{"id":"/x","cmd":"a","instances":-1}"#)
+        else {
+            panic!()
+        };
         assert_eq!(v[0].path, "/instances");
-        let Err(DefinitionError::Invalid(v)) = parse(r#"{"id":"/x"}"#) else { panic!() };
+        let Err(DefinitionError::Invalid(v)) = parse(r#"{"id":"/x"}"#) else {
+            panic!()
+        };
         assert_eq!(v[0].path, "/");
     }
 

@@ -16,7 +16,11 @@ pub fn attribute_value(a: &Attribute) -> String {
         return s.value.to_string();
     }
     if let Some(r) = &a.ranges {
-        let parts: Vec<String> = r.range.iter().map(|r| format!("{}-{}", r.begin, r.end)).collect();
+        let parts: Vec<String> = r
+            .range
+            .iter()
+            .map(|r| format!("{}-{}", r.begin, r.end))
+            .collect();
         return format!("[{}]", parts.join(","));
     }
     if let Some(s) = &a.set {
@@ -57,7 +61,11 @@ fn full_match(re: &str, value: &str) -> bool {
 }
 
 /// Whether `offer` satisfies every constraint given the app's current placements.
-pub fn satisfied(constraints: &[Vec<String>], offer: &Placement<'_>, running: &[Placement<'_>]) -> bool {
+pub fn satisfied(
+    constraints: &[Vec<String>],
+    offer: &Placement<'_>,
+    running: &[Placement<'_>],
+) -> bool {
     constraints.iter().all(|c| one(c, offer, running))
 }
 
@@ -69,7 +77,7 @@ fn one(c: &[String], offer: &Placement<'_>, running: &[Placement<'_>]) -> bool {
     let mine = offer.field(field);
     let others: Vec<Option<String>> = running.iter().map(|p| p.field(field)).collect();
     match op.as_str() {
-        "UNIQUE" => mine.is_some() && !others.iter().any(|o| *o == mine),
+        "UNIQUE" => mine.is_some() && !others.contains(&mine),
         "CLUSTER" => match value {
             Some(v) if !v.is_empty() => mine.as_deref() == Some(v),
             // Without a value, every instance goes where the first one went.
@@ -108,7 +116,10 @@ mod tests {
     use super::*;
 
     fn p<'a>(host: &'a str, attrs: &'a BTreeMap<String, String>) -> Placement<'a> {
-        Placement { host, attributes: attrs }
+        Placement {
+            host,
+            attributes: attrs,
+        }
     }
 
     #[test]
@@ -120,16 +131,56 @@ mod tests {
             c.extend(v.map(str::to_string));
             vec![c]
         };
-        assert!(satisfied(&c("hostname", "UNIQUE", None), &p("a", &none), &[p("b", &none)]));
-        assert!(!satisfied(&c("hostname", "UNIQUE", None), &p("a", &none), &[p("a", &none)]));
-        assert!(satisfied(&c("rack", "CLUSTER", Some("r1")), &p("a", &rack1), &[]));
-        assert!(!satisfied(&c("rack", "CLUSTER", Some("r2")), &p("a", &rack1), &[]));
-        assert!(satisfied(&c("hostname", "LIKE", Some("a.*")), &p("ab", &none), &[]));
-        assert!(!satisfied(&c("hostname", "UNLIKE", Some("a.*")), &p("ab", &none), &[]));
-        assert!(!satisfied(&c("hostname", "MAX_PER", Some("2")), &p("a", &none), &[p("a", &none), p("a", &none)]));
-        assert!(satisfied(&c("hostname", "MAX_PER", Some("2")), &p("a", &none), &[p("a", &none)]));
+        assert!(satisfied(
+            &c("hostname", "UNIQUE", None),
+            &p("a", &none),
+            &[p("b", &none)]
+        ));
+        assert!(!satisfied(
+            &c("hostname", "UNIQUE", None),
+            &p("a", &none),
+            &[p("a", &none)]
+        ));
+        assert!(satisfied(
+            &c("rack", "CLUSTER", Some("r1")),
+            &p("a", &rack1),
+            &[]
+        ));
+        assert!(!satisfied(
+            &c("rack", "CLUSTER", Some("r2")),
+            &p("a", &rack1),
+            &[]
+        ));
+        assert!(satisfied(
+            &c("hostname", "LIKE", Some("a.*")),
+            &p("ab", &none),
+            &[]
+        ));
+        assert!(!satisfied(
+            &c("hostname", "UNLIKE", Some("a.*")),
+            &p("ab", &none),
+            &[]
+        ));
+        assert!(!satisfied(
+            &c("hostname", "MAX_PER", Some("2")),
+            &p("a", &none),
+            &[p("a", &none), p("a", &none)]
+        ));
+        assert!(satisfied(
+            &c("hostname", "MAX_PER", Some("2")),
+            &p("a", &none),
+            &[p("a", &none)]
+        ));
         let two_on_a = [p("a", &none), p("a", &none), p("b", &none)];
-        assert!(!satisfied(&c("hostname", "GROUP_BY", Some("2")), &p("a", &none), &two_on_a));
-        assert!(satisfied(&c("hostname", "GROUP_BY", Some("2")), &p("b", &none), &[p("a", &none)]));
+        assert!(!satisfied(
+            &c("hostname", "GROUP_BY", Some("2")),
+            &p("a", &none),
+            &two_on_a
+        ));
+        assert!(satisfied(
+            &c("hostname", "GROUP_BY", Some("2")),
+            &p("b", &none),
+            &[p("a", &none)]
+        ));
     }
 }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use meseta_api::{DurationInfo, FrameworkInfo, KillPolicy, TaskId, AgentId};
+use meseta_api::{AgentId, DurationInfo, FrameworkInfo, KillPolicy, TaskId};
 use meseta_scheduler::{Config, Event, Scheduler};
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -36,6 +36,8 @@ pub enum DriverError {
 pub struct DriverSettings {
     /// `--master`.
     pub master: String,
+    /// A ZooKeeper detector for `zk://` masters.
+    pub detector: Option<Arc<dyn meseta_scheduler::MasterDetector>>,
     /// The framework to register (its `id` is filled from the store).
     pub framework: FrameworkInfo,
     /// `--reconciliation_interval`.
@@ -46,7 +48,12 @@ fn reconcile_known(core: &mut Core) {
     let tasks: Vec<(TaskId, Option<AgentId>)> = core
         .instances
         .values()
-        .map(|i| (TaskId::new(i.task_id.clone()), Some(AgentId::new(i.agent_id.clone()))))
+        .map(|i| {
+            (
+                TaskId::new(i.task_id.clone()),
+                Some(AgentId::new(i.agent_id.clone())),
+            )
+        })
         .collect();
     if !tasks.is_empty() {
         core.command(Command::Reconcile(tasks));
@@ -57,10 +64,19 @@ fn reconcile_known(core: &mut Core) {
 async fn execute(sched: &Scheduler, role: &str, c: Command) {
     let result = match c {
         Command::Launch { offer_id, tasks } => sched.launch(&offer_id, tasks).await,
-        Command::Decline { offer_ids, refuse_seconds } => sched.decline(offer_ids, Some(refuse_seconds)).await,
-        Command::Kill { task_id, agent_id, grace_seconds } => {
+        Command::Decline {
+            offer_ids,
+            refuse_seconds,
+        } => sched.decline(offer_ids, Some(refuse_seconds)).await,
+        Command::Kill {
+            task_id,
+            agent_id,
+            grace_seconds,
+        } => {
             let policy = grace_seconds.map(|g| KillPolicy {
-                grace_period: Some(DurationInfo { nanoseconds: (g * 1e9) as i64 }),
+                grace_period: Some(DurationInfo {
+                    nanoseconds: crate::model::sat_i64(g * 1e9),
+                }),
             });
             sched.kill_with_policy(task_id, agent_id, policy).await
         }
@@ -83,8 +99,16 @@ pub async fn run(
     if let Some(id) = shared.read(|c| c.framework_id.clone()) {
         settings.framework.id = Some(meseta_api::FrameworkId::new(id));
     }
-    let role = settings.framework.roles.first().cloned().or_else(|| settings.framework.role.clone()).unwrap_or_else(|| "*".into());
-    let (sched, mut events) = meseta_scheduler::start(Config::new(settings.master.clone(), settings.framework.clone()))?;
+    let role = settings
+        .framework
+        .roles
+        .first()
+        .cloned()
+        .or_else(|| settings.framework.role.clone())
+        .unwrap_or_else(|| "*".into());
+    let mut config = Config::new(settings.master.clone(), settings.framework.clone());
+    config.detector = settings.detector.clone();
+    let (sched, mut events) = meseta_scheduler::start(config)?;
     let s = sched.clone();
     tokio::spawn(async move {
         while let Some(c) = commands.recv().await {
@@ -93,7 +117,8 @@ pub async fn run(
     });
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut reconcile = tokio::time::interval(settings.reconciliation_interval.max(Duration::from_secs(1)));
+    let mut reconcile =
+        tokio::time::interval(settings.reconciliation_interval.max(Duration::from_secs(1)));
     reconcile.tick().await;
     loop {
         tokio::select! {

@@ -33,7 +33,13 @@ impl Pool {
     }
 
     /// Takes `amount` of scalar `name`, or nothing if there is not enough.
-    fn take_scalar(&mut self, name: &str, amount: f64, roles: &[String], out: &mut Vec<Resource>) -> bool {
+    fn take_scalar(
+        &mut self,
+        name: &str,
+        amount: f64,
+        roles: &[String],
+        out: &mut Vec<Resource>,
+    ) -> bool {
         if amount <= 0.0 {
             return true;
         }
@@ -63,7 +69,12 @@ impl Pool {
     }
 
     /// Takes one host port per entry (a fixed port or any), or nothing.
-    fn take_ports(&mut self, wanted: &[Option<u16>], roles: &[String], out: &mut Vec<Resource>) -> Option<Vec<u16>> {
+    fn take_ports(
+        &mut self,
+        wanted: &[Option<u16>],
+        roles: &[String],
+        out: &mut Vec<Resource>,
+    ) -> Option<Vec<u16>> {
         let mut picked: Vec<(usize, u16)> = Vec::new();
         for w in wanted {
             let found = self.res.iter().enumerate().find_map(|(i, r)| {
@@ -71,12 +82,15 @@ impl Pool {
                     return None;
                 }
                 r.range_slice().iter().find_map(|rg| match w {
-                    Some(p) => (u64::from(*p) >= rg.begin && u64::from(*p) <= rg.end
+                    Some(p) => (u64::from(*p) >= rg.begin
+                        && u64::from(*p) <= rg.end
                         && !picked.iter().any(|(_, q)| q == p))
-                        .then_some((i, *p)),
+                    .then_some((i, *p)),
                     None => (rg.begin..=rg.end.min(65535))
                         .filter_map(|p| u16::try_from(p).ok())
-                        .find(|p| !picked.iter().any(|(_, q)| q == p) && !wanted.contains(&Some(*p)))
+                        .find(|p| {
+                            !picked.iter().any(|(_, q)| q == p) && !wanted.contains(&Some(*p))
+                        })
                         .map(|p| (i, p)),
                 })
             });
@@ -89,12 +103,18 @@ impl Pool {
         for (i, ports) in by_res {
             let r = &mut self.res[i];
             let mut task_res = r.clone();
-            task_res.ranges = Some(Ranges::new(ports.iter().map(|p| (u64::from(*p), u64::from(*p)))));
+            task_res.ranges = Some(Ranges::new(
+                ports.iter().map(|p| (u64::from(*p), u64::from(*p))),
+            ));
             out.push(task_res);
             let mut remaining: Vec<(u64, u64)> = Vec::new();
             for rg in r.range_slice() {
                 let mut start = rg.begin;
-                let mut cut: Vec<u64> = ports.iter().map(|p| u64::from(*p)).filter(|p| *p >= rg.begin && *p <= rg.end).collect();
+                let mut cut: Vec<u64> = ports
+                    .iter()
+                    .map(|p| u64::from(*p))
+                    .filter(|p| *p >= rg.begin && *p <= rg.end)
+                    .collect();
                 cut.sort_unstable();
                 for c in cut {
                     if c > start {
@@ -128,7 +148,13 @@ fn wanted_ports(app: &App) -> Vec<Option<u16>> {
     } else {
         app.port_defs()
             .iter()
-            .map(|d| if app.require_ports { u16::try_from(d.port).ok().filter(|p| *p != 0) } else { None })
+            .map(|d| {
+                if app.require_ports {
+                    u16::try_from(d.port).ok().filter(|p| *p != 0)
+                } else {
+                    None
+                }
+            })
             .collect()
     }
 }
@@ -140,33 +166,71 @@ impl Core {
         for offer in offers {
             let tasks = self.fill_offer(&offer, &mut wanted);
             if tasks.is_empty() {
-                let refuse = if wanted.is_empty() { self.settings.decline_seconds } else { 1.0 };
-                self.command(Command::Decline { offer_ids: vec![offer.id.clone()], refuse_seconds: refuse });
+                let refuse = if wanted.is_empty() {
+                    self.settings.decline_seconds
+                } else {
+                    1.0
+                };
+                self.command(Command::Decline {
+                    offer_ids: vec![offer.id.clone()],
+                    refuse_seconds: refuse,
+                });
             } else {
-                self.command(Command::Launch { offer_id: offer.id.clone(), tasks });
+                self.command(Command::Launch {
+                    offer_id: offer.id.clone(),
+                    tasks,
+                });
             }
         }
     }
 
-    fn fill_offer(&mut self, offer: &Offer, wanted: &mut BTreeMap<PathId, usize>) -> Vec<meseta_api::TaskInfo> {
-        let mut pool = Pool { res: offer.resources.clone() };
+    fn fill_offer(
+        &mut self,
+        offer: &Offer,
+        wanted: &mut BTreeMap<PathId, usize>,
+    ) -> Vec<meseta_api::TaskInfo> {
+        let mut pool = Pool {
+            res: offer.resources.clone(),
+        };
         let attrs = offer_attributes(offer);
         let mut tasks = Vec::new();
-        let max = usize::try_from(self.settings.max_instances_per_offer).unwrap_or(usize::MAX).max(1);
+        let max = usize::try_from(self.settings.max_instances_per_offer)
+            .unwrap_or(usize::MAX)
+            .max(1);
         let ids: Vec<PathId> = wanted.keys().cloned().collect();
         for id in ids {
-            let Some(app) = self.apps.get(&id).cloned() else { continue };
-            while wanted.get(&id).copied().unwrap_or(0) > 0 && tasks.len() < max && self.launch_tokens > 0 {
+            let Some(app) = self.apps.get(&id).cloned() else {
+                continue;
+            };
+            while wanted.get(&id).copied().unwrap_or(0) > 0
+                && tasks.len() < max
+                && self.launch_tokens > 0
+            {
                 let placements: Vec<(String, std::collections::BTreeMap<String, String>)> = self
                     .instances_of(&app.id)
                     .filter(|i| self.counts(i, &app))
                     .map(|i| (i.host.clone(), i.attributes.clone()))
                     .collect();
-                let running: Vec<Placement<'_>> = placements.iter().map(|(h, a)| Placement { host: h, attributes: a }).collect();
-                if !satisfied(&app.constraints, &Placement { host: &offer.hostname, attributes: &attrs }, &running) {
+                let running: Vec<Placement<'_>> = placements
+                    .iter()
+                    .map(|(h, a)| Placement {
+                        host: h,
+                        attributes: a,
+                    })
+                    .collect();
+                if !satisfied(
+                    &app.constraints,
+                    &Placement {
+                        host: &offer.hostname,
+                        attributes: &attrs,
+                    },
+                    &running,
+                ) {
                     break;
                 }
-                let Some(task) = self.place(&app, offer, &mut pool, &attrs) else { break };
+                let Some(task) = self.place(&app, offer, &mut pool, &attrs) else {
+                    break;
+                };
                 tasks.push(task);
                 self.launch_tokens -= 1;
                 if let Some(w) = wanted.get_mut(&id) {
@@ -180,7 +244,13 @@ impl Core {
         tasks
     }
 
-    fn place(&mut self, app: &App, offer: &Offer, pool: &mut Pool, attrs: &BTreeMap<String, String>) -> Option<meseta_api::TaskInfo> {
+    fn place(
+        &mut self,
+        app: &App,
+        offer: &Offer,
+        pool: &mut Pool,
+        attrs: &BTreeMap<String, String>,
+    ) -> Option<meseta_api::TaskInfo> {
         let roles = app.accepted_resource_roles.clone().unwrap_or_else(|| {
             let mut r = vec!["*".to_owned()];
             if self.settings.role != "*" {
@@ -194,14 +264,26 @@ impl Core {
             && pool.take_scalar("mem", app.mem, &roles, &mut res)
             && pool.take_scalar("disk", app.disk, &roles, &mut res)
             && pool.take_scalar("gpus", app.gpus as f64, &roles, &mut res);
-        let ports = if ok { pool.take_ports(&wanted_ports(app), &roles, &mut res) } else { None };
+        let ports = if ok {
+            pool.take_ports(&wanted_ports(app), &roles, &mut res)
+        } else {
+            None
+        };
         let Some(ports) = ports else {
             pool.res = saved;
             return None;
         };
         let pid = PathId::parse(&app.id).ok()?;
         let task_id = new_task_id(&pid);
-        let task = match taskinfo::build(app, &task_id, &offer.agent_id.value, &offer.hostname, res, &ports, self.settings.default_user.as_deref()) {
+        let task = match taskinfo::build(
+            app,
+            &task_id,
+            &offer.agent_id.value,
+            &offer.hostname,
+            res,
+            &ports,
+            self.settings.default_user.as_deref(),
+        ) {
             Ok(t) => t,
             Err(err) => {
                 tracing::error!(app = %app.id, %err, "cannot build a TaskInfo");

@@ -11,7 +11,13 @@ use crate::model::{App, PathId};
 
 fn env_name(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -27,9 +33,19 @@ fn environment(app: &App, task_id: &str, host: &str, ports: &[u16]) -> Vec<Value
     for (i, p) in ports.iter().enumerate() {
         set(format!("PORT{i}"), p.to_string());
     }
-    set("PORTS".into(), ports.iter().map(u16::to_string).collect::<Vec<_>>().join(","));
+    set(
+        "PORTS".into(),
+        ports
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+    );
     let names: Vec<Option<String>> = if app.is_bridge() {
-        app.container.as_ref().map(|c| c.port_mappings().iter().map(|m| m.name.clone()).collect()).unwrap_or_default()
+        app.container
+            .as_ref()
+            .map(|c| c.port_mappings().iter().map(|m| m.name.clone()).collect())
+            .unwrap_or_default()
     } else {
         app.port_defs().iter().map(|d| d.name.clone()).collect()
     };
@@ -41,7 +57,10 @@ fn environment(app: &App, task_id: &str, host: &str, ports: &[u16]) -> Vec<Value
     set("HOST".into(), host.to_owned());
     set("MESOS_TASK_ID".into(), task_id.to_owned());
     set("MARATHON_APP_ID".into(), app.id.clone());
-    set("MARATHON_APP_VERSION".into(), app.version.clone().unwrap_or_default());
+    set(
+        "MARATHON_APP_VERSION".into(),
+        app.version.clone().unwrap_or_default(),
+    );
     if let Some(img) = app.container.as_ref().and_then(|c| c.image()) {
         set("MARATHON_APP_DOCKER_IMAGE".into(), img.to_owned());
     }
@@ -49,7 +68,14 @@ fn environment(app: &App, task_id: &str, host: &str, ports: &[u16]) -> Vec<Value
     set("MARATHON_APP_RESOURCE_MEM".into(), app.mem.to_string());
     set("MARATHON_APP_RESOURCE_DISK".into(), app.disk.to_string());
     set("MARATHON_APP_RESOURCE_GPUS".into(), app.gpus.to_string());
-    set("MARATHON_APP_LABELS".into(), app.labels.keys().map(|k| env_name(k)).collect::<Vec<_>>().join(" "));
+    set(
+        "MARATHON_APP_LABELS".into(),
+        app.labels
+            .keys()
+            .map(|k| env_name(k))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
     for (k, v) in &app.labels {
         if v.len() <= 512 {
             set(format!("MARATHON_APP_LABEL_{}", env_name(k)), v.clone());
@@ -61,7 +87,9 @@ fn environment(app: &App, task_id: &str, host: &str, ports: &[u16]) -> Vec<Value
             env.insert(k.clone(), json!(s));
         }
     }
-    env.into_iter().map(|(name, value)| json!({"name": name, "value": value})).collect()
+    env.into_iter()
+        .map(|(name, value)| json!({"name": name, "value": value}))
+        .collect()
 }
 
 fn container(app: &App, host_ports: &[u16]) -> Option<Value> {
@@ -113,7 +141,11 @@ fn health_check(app: &App, host_ports: &[u16]) -> Option<Value> {
             if app.is_bridge() {
                 // Checked inside the container's network namespace: the container port.
                 let m = app.container.as_ref()?.port_mappings().get(idx)?;
-                if m.container_port != 0 { m.container_port } else { i64::from(*host_ports.get(idx)?) }
+                if m.container_port != 0 {
+                    m.container_port
+                } else {
+                    i64::from(*host_ports.get(idx)?)
+                }
             } else {
                 i64::from(*host_ports.get(idx).unwrap_or(&0))
             }
@@ -168,7 +200,10 @@ pub fn build(
             }))
         })
         .collect();
-    let docker = app.container.as_ref().is_some_and(|c| c.kind == "DOCKER" && c.image().is_some());
+    let docker = app
+        .container
+        .as_ref()
+        .is_some_and(|c| c.kind == "DOCKER" && c.image().is_some());
     let mut command = json!({"environment": {"variables": env}, "uris": uris});
     if let Some(cmd) = &app.cmd {
         command["value"] = json!(cmd);
@@ -185,7 +220,14 @@ pub fn build(
         command["user"] = json!(u);
     }
     let name = PathId::parse(&app.id)
-        .map(|p| p.segments().iter().rev().cloned().collect::<Vec<_>>().join("."))
+        .map(|p| {
+            p.segments()
+                .iter()
+                .rev()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(".")
+        })
         .unwrap_or_default();
     let mut task = json!({
         "name": name,
@@ -202,7 +244,8 @@ pub fn build(
         task["health_check"] = h;
     }
     if let Some(g) = app.task_kill_grace_period_seconds {
-        task["kill_policy"] = json!({"grace_period": {"nanoseconds": (g * 1e9) as i64}});
+        task["kill_policy"] =
+            json!({"grace_period": {"nanoseconds": crate::model::sat_i64(g * 1e9)}});
     }
     serde_json::from_value(task)
 }

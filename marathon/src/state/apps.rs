@@ -155,7 +155,11 @@ impl Core {
     }
 
     /// Replaces an app's definition (creating it if missing: `Ok((true, ..))`).
-    pub fn update_app(&mut self, mut app: App, force: bool) -> Result<(bool, DeploymentResult), ApiError> {
+    pub fn update_app(
+        &mut self,
+        mut app: App,
+        force: bool,
+    ) -> Result<(bool, DeploymentResult), ApiError> {
         let id = PathId::parse(&app.id).map_err(|_| ApiError::BadRequest("invalid id".into()))?;
         let Some(old) = self.apps.get(&id).cloned() else {
             return self.create_app(app).map(|(_, r)| (true, r));
@@ -189,7 +193,10 @@ impl Core {
             json!({"clientIp": "", "uri": format!("/v2/apps{}", app.id), "appDefinition": app}),
         );
         let steps = vec![vec![action(kind, &app.id)]];
-        Ok((false, self.start_deployment(&version, steps, Some(old), Some(app.clone()), &app.id)))
+        Ok((
+            false,
+            self.start_deployment(&version, steps, Some(old), Some(app.clone()), &app.id),
+        ))
     }
 
     /// Restarts every instance of an app with a rolling upgrade.
@@ -226,9 +233,15 @@ impl Core {
 
     /// Stops a deployment: with `force` it just ends; otherwise a new deployment reverts
     /// its apps to their original definitions.
-    pub fn cancel_deployment(&mut self, id: &str, force: bool) -> Result<Option<DeploymentResult>, ApiError> {
+    pub fn cancel_deployment(
+        &mut self,
+        id: &str,
+        force: bool,
+    ) -> Result<Option<DeploymentResult>, ApiError> {
         let Some(d) = self.forget_deployment(id) else {
-            return Err(ApiError::NotFound(format!("DeploymentPlan {id} does not exist")));
+            return Err(ApiError::NotFound(format!(
+                "DeploymentPlan {id} does not exist"
+            )));
         };
         self.events.publish(
             "deployment_failed",
@@ -239,7 +252,8 @@ impl Core {
         }
         let mut result = None;
         for (app_id, original) in d.original {
-            let pid = PathId::parse(&app_id).map_err(|_| ApiError::BadRequest("invalid id".into()))?;
+            let pid =
+                PathId::parse(&app_id).map_err(|_| ApiError::BadRequest("invalid id".into()))?;
             result = Some(match original {
                 Some(orig) => self.update_app(orig, true)?.1,
                 None if self.apps.contains_key(&pid) => self.delete_app(&pid, true)?,

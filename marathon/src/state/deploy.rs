@@ -28,9 +28,7 @@ impl Core {
             return false;
         }
         match (inst.unreachable_since_ms, app.unreachable_inactive_after()) {
-            (Some(since), Some(after)) => {
-                (now_ms() - since) as f64 / 1000.0 < after
-            }
+            (Some(since), Some(after)) => (now_ms() - since) as f64 / 1000.0 < after,
             _ => true,
         }
     }
@@ -45,7 +43,10 @@ impl Core {
         }
         let mesos_ok = inst.healthy.unwrap_or(false);
         let marathon_side = app.health_checks.iter().any(|h| h.marathon_side());
-        let marathon_ok = self.health.get(&inst.task_id).is_some_and(|h| h.alive == Some(true));
+        let marathon_ok = self
+            .health
+            .get(&inst.task_id)
+            .is_some_and(|h| h.alive == Some(true));
         if marathon_side {
             marathon_ok && (app.health_checks.iter().all(|h| h.marathon_side()) || mesos_ok)
         } else {
@@ -82,8 +83,12 @@ impl Core {
         let launch;
         if restarting {
             let ready_new = new.iter().filter(|i| self.ready(i, app)).count();
-            let min_healthy = (n as f64 * app.upgrade_strategy.minimum_health_capacity).ceil() as usize;
-            let max_cap = n + (n as f64 * app.upgrade_strategy.maximum_over_capacity).floor() as usize;
+            let min_healthy = crate::model::sat_usize(
+                (n as f64 * app.upgrade_strategy.minimum_health_capacity).ceil(),
+            );
+            let max_cap = n + crate::model::sat_usize(
+                (n as f64 * app.upgrade_strategy.maximum_over_capacity).floor(),
+            );
             let mut old_left = old.len();
             let mut ready_old_left = old.iter().filter(|i| self.ready(i, app)).count();
             for o in Self::kill_order(app, old.clone()) {
@@ -106,7 +111,12 @@ impl Core {
                 }
             }
             if new.len() > n {
-                kills.extend(Self::kill_order(app, new).iter().take(alive.len() - n).map(|i| i.task_id.clone()));
+                kills.extend(
+                    Self::kill_order(app, new)
+                        .iter()
+                        .take(alive.len() - n)
+                        .map(|i| i.task_id.clone()),
+                );
             }
         } else {
             if alive.len() > n {
@@ -155,7 +165,11 @@ impl Core {
             .filter(|a| a.action == ActionKind::RestartApplication)
             .map(|a| a.app.clone())
             .collect();
-        let apps: Vec<(PathId, App)> = self.apps.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let apps: Vec<(PathId, App)> = self
+            .apps
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let now = Instant::now();
         let mut wanted = BTreeMap::new();
         for (id, app) in apps {
@@ -192,13 +206,19 @@ impl Core {
     }
 
     fn expire_instances(&mut self, now: Instant) {
-        let timeout_ms = i64::try_from(self.settings.task_launch_timeout.as_millis()).unwrap_or(i64::MAX);
+        let timeout_ms =
+            i64::try_from(self.settings.task_launch_timeout.as_millis()).unwrap_or(i64::MAX);
         let mut to_kill = Vec::new();
         let mut to_expunge = Vec::new();
         for inst in self.instances.values() {
-            let app = PathId::parse(&inst.app_id).ok().and_then(|id| self.apps.get(&id));
+            let app = PathId::parse(&inst.app_id)
+                .ok()
+                .and_then(|id| self.apps.get(&id));
             if inst.killing {
-                let due = self.kills_sent.get(&inst.task_id).is_none_or(|t| now.duration_since(*t) >= KILL_RETRY);
+                let due = self
+                    .kills_sent
+                    .get(&inst.task_id)
+                    .is_none_or(|t| now.duration_since(*t) >= KILL_RETRY);
                 if due {
                     to_kill.push(inst.task_id.clone());
                 }
@@ -207,7 +227,9 @@ impl Core {
             let staged = chrono::DateTime::parse_from_rfc3339(&inst.staged_at)
                 .map(|t| t.timestamp_millis())
                 .unwrap_or_else(|_| now_ms());
-            if matches!(inst.state.as_str(), "TASK_STAGING" | "TASK_STARTING") && now_ms() - staged > timeout_ms {
+            if matches!(inst.state.as_str(), "TASK_STAGING" | "TASK_STARTING")
+                && now_ms() - staged > timeout_ms
+            {
                 tracing::info!(task_id = %inst.task_id, "task launch timed out");
                 to_kill.push(inst.task_id.clone());
             }
@@ -242,11 +264,14 @@ impl Core {
             };
             let mut moved = false;
             while d.current_step < d.steps.len()
-                && d.current_actions().iter().all(|a| self.action_done(a.action, &a.app))
+                && d.current_actions()
+                    .iter()
+                    .all(|a| self.action_done(a.action, &a.app))
             {
                 for a in d.current_actions() {
                     if a.action == ActionKind::StopApplication {
-                        self.events.publish("app_terminated_event", json!({"appId": a.app}));
+                        self.events
+                            .publish("app_terminated_event", json!({"appId": a.app}));
                     }
                 }
                 self.events.publish(
@@ -258,7 +283,10 @@ impl Core {
             }
             if d.current_step >= d.steps.len() {
                 self.forget_deployment(&id);
-                self.events.publish("deployment_success", json!({"id": d.id, "plan": d.plan_json()}));
+                self.events.publish(
+                    "deployment_success",
+                    json!({"id": d.id, "plan": d.plan_json()}),
+                );
             } else if moved {
                 self.events.publish(
                     "deployment_info",

@@ -17,11 +17,11 @@ use meseta_api::{AgentId, OfferId, TaskId, TaskInfo};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-pub use apps::DeploymentResult;
 use crate::events::EventBus;
 use crate::health::HealthState;
 use crate::model::{App, Deployment, Instance, PathId};
 use crate::store::{Store, StoreError, StoreOp};
+pub use apps::DeploymentResult;
 
 /// A call to Mesos that the state machine wants made.
 #[derive(Debug, Clone, PartialEq)]
@@ -208,7 +208,7 @@ impl Core {
 pub struct Shared {
     core: Mutex<Core>,
     writer: tokio::sync::Mutex<()>,
-    store: Store,
+    store: std::sync::RwLock<Store>,
     commands: mpsc::UnboundedSender<Command>,
 }
 
@@ -218,7 +218,7 @@ impl Shared {
         Arc::new(Self {
             core: Mutex::new(core),
             writer: tokio::sync::Mutex::new(()),
-            store,
+            store: std::sync::RwLock::new(store),
             commands,
         })
     }
@@ -248,7 +248,7 @@ impl Shared {
             )
         };
         if !ops.is_empty() {
-            self.store.apply(ops).await?;
+            self.store().apply(ops).await?;
         }
         for c in cmds {
             // The driver loop outlives every request; a closed channel means shutdown.
@@ -257,13 +257,14 @@ impl Shared {
         Ok(out)
     }
 
-    /// Replaces the whole state (after loading it from the store).
-    pub fn replace_core(&self, core: Core) {
+    /// Replaces the whole state and its store (after winning the election and loading).
+    pub fn replace(&self, core: Core, store: Store) {
+        *self.store.write().unwrap_or_else(|e| e.into_inner()) = store;
         *self.lock() = core;
     }
 
     /// The store.
-    pub fn store(&self) -> &Store {
-        &self.store
+    pub fn store(&self) -> Store {
+        self.store.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }

@@ -46,8 +46,10 @@ impl Core {
         self.apps.remove(id);
         self.pending.push(StoreOp::Delete(store::APPS, id.key()));
         for v in self.versions.remove(id).unwrap_or_default().into_keys() {
-            self.pending
-                .push(StoreOp::Delete(store::VERSIONS, format!("{}@{v}", id.key())));
+            self.pending.push(StoreOp::Delete(
+                store::VERSIONS,
+                format!("{}@{v}", id.key()),
+            ));
         }
         self.backoff.remove(id);
         self.last_failure.remove(id);
@@ -105,7 +107,10 @@ impl Core {
         self.instances.clear();
         self.deployments.clear();
         for (key, bytes) in store.load(store::APPS).await? {
-            match (PathId::from_key(&key), serde_json::from_slice::<App>(&bytes)) {
+            match (
+                PathId::from_key(&key),
+                serde_json::from_slice::<App>(&bytes),
+            ) {
                 (Some(id), Ok(app)) => {
                     self.apps.insert(id, app);
                 }
@@ -116,8 +121,12 @@ impl Core {
             let Some((app_key, version)) = key.split_once('@') else {
                 continue;
             };
-            if let (Some(id), Ok(app)) = (PathId::from_key(app_key), serde_json::from_slice(&bytes)) {
-                self.versions.entry(id).or_default().insert(version.to_owned(), app);
+            if let (Some(id), Ok(app)) = (PathId::from_key(app_key), serde_json::from_slice(&bytes))
+            {
+                self.versions
+                    .entry(id)
+                    .or_default()
+                    .insert(version.to_owned(), app);
             }
         }
         for (key, bytes) in store.load(store::INSTANCES).await? {

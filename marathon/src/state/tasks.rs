@@ -43,7 +43,10 @@ impl Core {
 
     /// Kills every instance of `app`.
     pub fn kill_all_of(&mut self, app: &App) {
-        let ids: Vec<String> = self.instances_of(&app.id).map(|i| i.task_id.clone()).collect();
+        let ids: Vec<String> = self
+            .instances_of(&app.id)
+            .map(|i| i.task_id.clone())
+            .collect();
         for id in ids {
             self.kill_instance(&id);
         }

@@ -6,6 +6,8 @@
 //! Writes are applied in the order the state machine made them ([`crate::state::Shared`]
 //! serialises them) and before any answer or Mesos call that depends on them.
 
+pub mod zk;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -46,11 +48,16 @@ pub enum StoreError {
     NotLeader,
 }
 
+/// The in-memory store's documents.
+pub type MemoryMap = BTreeMap<(Category, String), Vec<u8>>;
+
 /// The store in use.
 #[derive(Debug, Clone)]
 pub enum Store {
     /// In memory (tests).
-    Memory(Arc<Mutex<BTreeMap<(Category, String), Vec<u8>>>>),
+    Memory(Arc<Mutex<MemoryMap>>),
+    /// ZooKeeper, written through the leader's fence.
+    Zk(Arc<zk::ZkStore>),
 }
 
 impl Store {
@@ -76,6 +83,7 @@ impl Store {
                 }
                 Ok(())
             }
+            Self::Zk(z) => z.apply(ops).await,
         }
     }
 
@@ -89,6 +97,7 @@ impl Store {
                 .filter(|((c, _), _)| *c == category)
                 .map(|((_, k), v)| (k.clone(), v.clone()))
                 .collect()),
+            Self::Zk(z) => z.load(category).await,
         }
     }
 }
