@@ -62,6 +62,13 @@ fn reconcile_known(core: &mut Core) {
 }
 
 async fn execute(sched: &Scheduler, role: &str, c: Command) {
+    match &c {
+        Command::Launch { tasks, .. } => tracing::debug!(tasks = tasks.len(), "launching"),
+        Command::Decline { refuse_seconds, .. } => {
+            tracing::debug!(refuse_seconds, "declining an offer")
+        }
+        other => tracing::debug!(call = ?other, "calling Mesos"),
+    }
     let result = match c {
         Command::Launch { offer_id, tasks } => sched.launch(&offer_id, tasks).await,
         Command::Decline {
@@ -127,6 +134,7 @@ pub async fn run(
                 handle(&shared, ev).await?;
             }
             _ = tick.tick() => {
+                tracing::trace!("tick");
                 if let Err(err) = shared.mutate(Core::tick).await {
                     tracing::warn!(%err, "cannot store state");
                 }
@@ -139,6 +147,7 @@ pub async fn run(
 }
 
 async fn handle(shared: &Shared, ev: Event) -> Result<(), DriverError> {
+    tracing::trace!(event = ?std::mem::discriminant(&ev), "event");
     let result = match ev {
         Event::Subscribed { framework_id, .. } => {
             tracing::info!(framework_id = %framework_id.value, "subscribed");
@@ -151,7 +160,10 @@ async fn handle(shared: &Shared, ev: Event) -> Result<(), DriverError> {
                 })
                 .await
         }
-        Event::Offers(offers) => shared.mutate(|c| c.handle_offers(offers)).await,
+        Event::Offers(offers) => {
+            tracing::debug!(offers = offers.len(), "offers");
+            shared.mutate(|c| c.handle_offers(offers)).await
+        }
         Event::Update(status) => shared.mutate(|c| c.handle_status(&status)).await,
         Event::Disconnected { reason } => {
             tracing::warn!(%reason, "disconnected from Mesos");

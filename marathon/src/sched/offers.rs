@@ -167,6 +167,7 @@ impl Core {
             let tasks = self.fill_offer(&offer, &mut wanted);
             if tasks.is_empty() {
                 let refuse = if wanted.is_empty() {
+                    self.declined_long = true;
                     self.settings.decline_seconds
                 } else {
                     1.0

@@ -199,8 +199,10 @@ impl Core {
         if wanted.is_empty() && !self.suppressed {
             self.suppressed = true;
             self.command(Command::Suppress);
-        } else if !wanted.is_empty() && self.suppressed {
+        } else if !wanted.is_empty() && (self.suppressed || self.declined_long) {
+            // New demand: clear the filters of offers declined while there was none.
             self.suppressed = false;
+            self.declined_long = false;
             self.command(Command::Revive);
         }
     }

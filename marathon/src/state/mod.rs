@@ -134,6 +134,8 @@ pub struct Core {
     pub tokens_refilled: Instant,
     /// Whether offers are suppressed.
     pub suppressed: bool,
+    /// Offers were declined with the long filter since the last REVIVE.
+    pub declined_long: bool,
     /// Whether the driver is subscribed.
     pub subscribed: bool,
     /// Kills sent and when, for retries.
@@ -162,6 +164,7 @@ impl Core {
             health: HashMap::new(),
             tokens_refilled: Instant::now(),
             suppressed: false,
+            declined_long: false,
             subscribed: false,
             kills_sent: HashMap::new(),
             last_version: String::new(),
@@ -248,7 +251,15 @@ impl Shared {
             )
         };
         if !ops.is_empty() {
+            let n = ops.len();
+            let started = Instant::now();
+            tracing::trace!(writes = n, "storing");
             self.store().apply(ops).await?;
+            tracing::trace!(
+                writes = n,
+                ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                "stored"
+            );
         }
         for c in cmds {
             // The driver loop outlives every request; a closed channel means shutdown.
