@@ -3,6 +3,8 @@
 //! `details[{path, errors}]`, a duplicate 409, an unknown app 404, a change while a deployment
 //! runs 409 unless `?force=true`. No Mesos is needed for the API (nothing gets launched).
 
+#![allow(clippy::tests_outside_test_module)]
+
 mod support;
 
 use meseta_tests::free_port;

@@ -2,6 +2,8 @@
 //! master, agent and ZooKeeper: create, list with filters and embeds, scale, restart, rolling
 //! update, task kill and replacement, kill with scale, deployments, versions, delete.
 
+#![allow(clippy::tests_outside_test_module)]
+
 mod support;
 
 use std::path::Path;

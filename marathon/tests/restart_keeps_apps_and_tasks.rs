@@ -2,6 +2,8 @@
 //! task ids (still running on the agent, never restarted), the same framework id, all read
 //! back from ZooKeeper.
 
+#![allow(clippy::tests_outside_test_module)]
+
 mod support;
 
 use std::time::Duration;
