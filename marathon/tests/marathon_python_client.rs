@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use meseta_tests::zookeeper;
 use meseta_tests::{root_or_skip, Cluster};
-use support::{zk_url, Marathon, RESOURCES};
+use support::{resources, zk_url, Marathon};
 
 fn marathon_python() -> std::path::PathBuf {
     static PY: OnceLock<std::path::PathBuf> = OnceLock::new();
@@ -38,7 +38,7 @@ fn marathon_python_drives_the_app_lifecycle() {
     {
         return;
     }
-    let cluster = Cluster::start(RESOURCES);
+    let cluster = Cluster::start(&resources());
     let m = Marathon::start(
         &format!("127.0.0.1:{}", cluster.master_port),
         &[format!("--zk={}", zk_url("marathon-python"))],

@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use meseta_tests::zookeeper;
 use meseta_tests::{get_json, root_or_skip, Cluster};
-use support::{zk_url, Marathon, RESOURCES};
+use support::{resources, zk_url, Marathon};
 
 #[test]
 fn kill_9_and_restart_keeps_apps_task_ids_and_framework_id() {
     if !root_or_skip("kill_9_and_restart") || !zookeeper::available_or_skip("kill_9_and_restart") {
         return;
     }
-    let cluster = Cluster::start(RESOURCES);
+    let cluster = Cluster::start(&resources());
     let mut m = Marathon::start(
         &format!("127.0.0.1:{}", cluster.master_port),
         &[

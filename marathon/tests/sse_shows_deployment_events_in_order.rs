@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use meseta_tests::{root_or_skip, zookeeper, Cluster};
 use serde_json::Value;
-use support::{zk_url, Marathon, RESOURCES};
+use support::{resources, zk_url, Marathon};
 
 /// Opens `/v2/events?<query>` and sends every `(event, data)` frame to the channel.
 fn reader(port: u16, query: &str) -> mpsc::Receiver<(String, Value)> {
@@ -48,7 +48,7 @@ fn a_raw_reader_sees_a_deployment_in_order() {
     if !root_or_skip("sse_deployment") || !zookeeper::available_or_skip("sse_deployment") {
         return;
     }
-    let cluster = Cluster::start(RESOURCES);
+    let cluster = Cluster::start(&resources());
     let m = Marathon::start(
         &format!("127.0.0.1:{}", cluster.master_port),
         &[format!("--zk={}", zk_url("marathon-sse"))],
@@ -60,27 +60,62 @@ fn a_raw_reader_sees_a_deployment_in_order() {
     let (first, _) = all.recv_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(first, "event_stream_attached");
     // Without the header the stream is refused.
-    assert_eq!(meseta_tests::http("GET", m.port, "/v2/events", None).unwrap().0, 405);
+    assert_eq!(
+        meseta_tests::http("GET", m.port, "/v2/events", None)
+            .unwrap()
+            .0,
+        405
+    );
 
-    let (s, b) = m.call("POST", "/v2/apps", Some(r#"{"id":"/sse/app","cmd":"sleep 1000","cpus":0.05,"mem":16,"instances":1}"#));
+    let (s, b) = m.call(
+        "POST",
+        "/v2/apps",
+        Some(r#"{"id":"/sse/app","cmd":"sleep 1000","cpus":0.05,"mem":16,"instances":1}"#),
+    );
     assert_eq!(s, 201, "{b}");
     let deployment = b["deployments"][0]["id"].as_str().unwrap().to_owned();
     let mut seen = Vec::new();
     loop {
-        let (kind, data) = all.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| panic!("stream stalled after {seen:?}\n{}", m.logs()));
+        let (kind, data) = all
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("stream stalled after {seen:?}\n{}", m.logs()));
         let done = kind == "deployment_success" && data["id"] == deployment.as_str();
-        let label = if kind == "status_update_event" { format!("status:{}", data["taskStatus"].as_str().unwrap()) } else { kind };
+        let label = if kind == "status_update_event" {
+            format!("status:{}", data["taskStatus"].as_str().unwrap())
+        } else {
+            kind
+        };
         seen.push(label);
         if done {
             break;
         }
     }
-    let pos = |k: &str| seen.iter().position(|s| s == k).unwrap_or_else(|| panic!("no {k} in {seen:?}"));
+    let pos = |k: &str| {
+        seen.iter()
+            .position(|s| s == k)
+            .unwrap_or_else(|| panic!("no {k} in {seen:?}"))
+    };
     assert!(pos("api_post_event") < pos("deployment_info"), "{seen:?}");
-    assert!(pos("deployment_info") < pos("status:TASK_RUNNING"), "{seen:?}");
-    assert!(pos("status:TASK_RUNNING") < seen.iter().rposition(|s| s == "deployment_step_success").unwrap(), "{seen:?}");
+    assert!(
+        pos("deployment_info") < pos("status:TASK_RUNNING"),
+        "{seen:?}"
+    );
+    assert!(
+        pos("status:TASK_RUNNING")
+            < seen
+                .iter()
+                .rposition(|s| s == "deployment_step_success")
+                .unwrap(),
+        "{seen:?}"
+    );
     assert_eq!(seen.last().unwrap(), "deployment_success");
     let (kind, data) = only.recv_timeout(Duration::from_secs(5)).unwrap();
-    assert_eq!((kind.as_str(), data["id"].as_str()), ("deployment_success", Some(deployment.as_str())));
-    assert!(only.try_recv().is_err(), "the filtered stream carries nothing else");
+    assert_eq!(
+        (kind.as_str(), data["id"].as_str()),
+        ("deployment_success", Some(deployment.as_str()))
+    );
+    assert!(
+        only.try_recv().is_err(),
+        "the filtered stream carries nothing else"
+    );
 }

@@ -180,5 +180,10 @@ pub fn zk_url(prefix: &str) -> String {
     zk.url(&ZooKeeper::unique_path(prefix))
 }
 
-/// Agent resources for the tests.
-pub const RESOURCES: &str = "cpus:4;mem:2048;disk:1024;ports:[31000-31999]";
+/// Agent resources for the tests: host ports in a per-process slice of 30000-30999 (below
+/// the kernel's ephemeral range and away from the agents' default 31000-32000 that other
+/// tests on this machine use), so tasks that listen do not collide with theirs.
+pub fn resources() -> String {
+    let base = 30_000 + (std::process::id() % 10) * 100;
+    format!("cpus:4;mem:2048;disk:1024;ports:[{base}-{}]", base + 99)
+}
