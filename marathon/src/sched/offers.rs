@@ -304,7 +304,13 @@ impl Core {
             started_at: None,
             healthy: None,
             attributes: attrs.clone(),
-            ip_addresses: Vec::new(),
+            // Host networking: the agent's address (Marathon reports the agent IP).
+            ip_addresses: offer
+                .url
+                .as_ref()
+                .and_then(|u| u.address.ip.clone())
+                .into_iter()
+                .collect(),
             killing: false,
             unreachable_since_ms: None,
         };

@@ -8,6 +8,8 @@ mod apps;
 mod deploy;
 mod persist;
 mod tasks;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
