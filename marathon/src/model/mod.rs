@@ -2,6 +2,7 @@
 //! (tasks) and deployment plans.
 
 pub mod app;
+pub mod checks;
 pub mod container;
 pub mod deployment;
 pub mod health;
