@@ -61,6 +61,7 @@ pub fn is_terminal(state: &str) -> bool {
             | "TASK_DROPPED"
             | "TASK_GONE"
             | "TASK_GONE_BY_OPERATOR"
+            | "TASK_UNKNOWN"
     )
 }
 
