@@ -108,7 +108,7 @@ fn fifty_tasks_survive_an_agent_kill_9_without_a_spurious_update() {
         .count();
     assert_eq!(running, TASKS);
 
-    sched.client.teardown().unwrap();
+    sched.teardown();
     assert!(
         wait_until(Duration::from_secs(60), || containers(rig.agent_port)
             .is_empty()),

@@ -98,5 +98,5 @@ fn killed_executor_fails_its_task_within_a_second_and_leaves_nothing() {
     let list = containers(cluster.agent_port);
     assert_eq!(list.len(), 1, "{list:?}");
     assert_eq!(list[0]["meseta"]["task_ids"][0], "bystander");
-    sched.client.teardown().unwrap();
+    sched.teardown();
 }

@@ -92,5 +92,5 @@ fn launching_and_killing_200_tasks_leaks_no_cgroup_mount_process_or_fd() {
         fds,
         fd_count(cluster.agent_pid)
     );
-    sched.client.teardown().unwrap();
+    sched.teardown();
 }

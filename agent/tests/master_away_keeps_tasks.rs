@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use fault_rig::cluster::Rig;
 use fault_rig::{alive, containers, Sched};
 use meseta_tests::{get_json, root_or_skip, wait_until};
-use serde_json::json;
 
 const OUTAGE: Duration = Duration::from_secs(30);
 
@@ -49,7 +48,7 @@ fn tasks_survive_a_30s_master_outage_and_reconcile_when_it_returns() {
     let mut rig = Rig::new();
     let agent_id = rig.start_cluster();
     let mut sched = Sched::subscribe(rig.master_port, "master-away");
-    let framework_id = sched.client.framework_id.clone();
+    let framework_id = sched.framework_id.clone();
     let ids: Vec<String> = (0..3).map(|i| format!("away-{i}")).collect();
     sched.launch(&ids, "sleep 600");
     sched.until_all(&ids, "TASK_RUNNING", 60);
@@ -92,11 +91,8 @@ fn tasks_survive_a_30s_master_outage_and_reconcile_when_it_returns() {
     assert!(pids.iter().all(|p| alive(*p)));
 
     let mut sched = Sched::resubscribe(rig.master_port, "master-away", &framework_id);
-    let status = sched
-        .client
-        .call(json!({"type": "RECONCILE", "reconcile": {"tasks": []}}))
-        .unwrap();
-    assert_eq!(status, 202);
+    let reconcile = sched.client.scheduler().reconcile_all();
+    sched.client.block_on(reconcile).expect("RECONCILE");
     sched.until(30, "reconciliation of every task", |s| {
         ids.iter().all(|id| {
             s.updates.iter().any(|(_, st)| {
@@ -110,7 +106,7 @@ fn tasks_survive_a_30s_master_outage_and_reconcile_when_it_returns() {
     }
     assert_eq!(executor_pids(rig.agent_port).len(), 3);
     assert!(pids.iter().all(|p| alive(*p)));
-    sched.client.teardown().unwrap();
+    sched.teardown();
     assert!(
         wait_until(Duration::from_secs(20), || containers(rig.agent_port)
             .is_empty()),

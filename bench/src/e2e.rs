@@ -6,10 +6,12 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
+use meseta_api::{Offer, TaskState};
+use meseta_scheduler::{command_task as task, scalar as offered, Event};
 use meseta_tests::{Cluster, ClusterOptions};
 
 use crate::report::{ms, summarize};
-use meseta_execute::{offered, task, SchedulerClient};
+use crate::sched::subscribe;
 
 /// Options of `meseta-bench e2e`.
 #[derive(Debug, Clone)]
@@ -28,65 +30,53 @@ pub fn run(opts: &Options) -> Result<String> {
     let mut copts = ClusterOptions::new(RESOURCES);
     copts.allocation_interval = "10ms".into();
     let cluster = Cluster::start_with(&copts);
-    let mut sched = SchedulerClient::subscribe(cluster.master_port, "meseta-bench-e2e")?;
+    let mut sched = subscribe(cluster.master_port, "meseta-bench-e2e", |_| {})?;
 
     // 1. Latency, one task at a time. Offers that arrive while waiting are kept for the next
     // task: the master does not re-send an offer that is outstanding.
     let mut latencies = Vec::new();
-    let mut offers: std::collections::VecDeque<serde_json::Value> =
-        std::collections::VecDeque::new();
+    let mut offers: std::collections::VecDeque<Offer> = std::collections::VecDeque::new();
     let mut i = 0;
     while latencies.len() < opts.latency_samples {
         let offer = match offers.pop_front() {
             Some(o) => o,
             None => {
-                let (_, ev) = sched.next_event_of("OFFERS", Duration::from_secs(10))?;
-                offers.extend(
-                    ev["offers"]["offers"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default(),
-                );
+                match sched.next_event(Duration::from_secs(10))? {
+                    Some((_, Event::Offers(o))) => offers.extend(o),
+                    Some(_) => {}
+                    None => bail!("no offer within 10s"),
+                }
                 continue;
             }
         };
         let id = format!("lat-{i}");
         i += 1;
         let t0 = Instant::now();
-        sched.launch(&offer, vec![task(&id, &offer, "sleep 600", 0.01, 16.0)])?;
+        let batch = vec![task(&id, &offer, "sleep 600", 0.01, 16.0)];
+        sched.block_on(sched.scheduler().launch(&offer.id, batch))?;
         loop {
             let Some((t, ev)) = sched.next_event(Duration::from_secs(30))? else {
                 bail!("{id}: no TASK_RUNNING in 30s")
             };
-            if ev["type"] == "OFFERS" {
-                offers.extend(
-                    ev["offers"]["offers"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default(),
-                );
-            }
-            if ev["type"] == "UPDATE" {
-                sched.ack(&ev)?;
-                let st = &ev["update"]["status"];
-                if st["task_id"]["value"] == id.as_str() {
-                    match st["state"].as_str() {
-                        Some("TASK_RUNNING") => {
-                            latencies.push(t.duration_since(t0));
-                            break;
-                        }
-                        Some("TASK_STARTING") | Some("TASK_STAGING") => {}
-                        other => bail!("{id}: {other:?}: {}", st["message"]),
+            match ev {
+                Event::Offers(o) => offers.extend(o),
+                Event::Update(st) if st.task_id.value == id => match st.state {
+                    TaskState::Running => {
+                        latencies.push(t.duration_since(t0));
+                        break;
                     }
-                }
+                    TaskState::Starting | TaskState::Staging => {}
+                    other => bail!("{id}: {other:?}: {:?}", st.message),
+                },
+                _ => {}
             }
         }
     }
-    sched.teardown()?;
+    sched.block_on(sched.scheduler().teardown())?;
     drop(sched);
 
     // 2. Throughput: as many `true` tasks as the offers allow, until all have finished.
-    let mut sched = SchedulerClient::subscribe(cluster.master_port, "meseta-bench-e2e-throughput")?;
+    let mut sched = subscribe(cluster.master_port, "meseta-bench-e2e-throughput", |_| {})?;
     let start = Instant::now();
     let mut launched = 0usize;
     let mut finished = HashSet::new();
@@ -103,49 +93,37 @@ pub fn run(opts: &Options) -> Result<String> {
         let Some((t, ev)) = sched.next_event(Duration::from_secs(30))? else {
             bail!("no event for 30s")
         };
-        match ev["type"].as_str() {
-            Some("OFFERS") => {
-                for offer in ev["offers"]["offers"].as_array().into_iter().flatten() {
-                    let (mut cpus, mut mem) = (offered(offer, "cpus"), offered(offer, "mem"));
+        match ev {
+            Event::Offers(offers) => {
+                for offer in offers {
+                    let (mut cpus, mut mem) = (offered(&offer, "cpus"), offered(&offer, "mem"));
                     let mut batch = Vec::new();
                     while launched < opts.tasks && cpus >= 0.01 && mem >= 16.0 && batch.len() < 100
                     {
-                        batch.push(task(&format!("t-{launched}"), offer, "true", 0.01, 16.0));
+                        batch.push(task(&format!("t-{launched}"), &offer, "true", 0.01, 16.0));
                         launched += 1;
                         cpus -= 0.01;
                         mem -= 16.0;
                     }
-                    sched.launch(offer, batch)?;
+                    sched.block_on(sched.scheduler().launch(&offer.id, batch))?;
                 }
             }
-            Some("UPDATE") => {
-                sched.ack(&ev)?;
-                let st = &ev["update"]["status"];
-                match st["state"].as_str() {
-                    Some("TASK_FINISHED") => {
-                        finished.insert(
-                            st["task_id"]["value"]
-                                .as_str()
-                                .unwrap_or_default()
-                                .to_owned(),
-                        );
-                        last = t;
-                    }
-                    Some("TASK_FAILED" | "TASK_LOST" | "TASK_ERROR" | "TASK_KILLED") => {
-                        failed += 1;
-                        eprintln!(
-                            "task {} {}: {}",
-                            st["task_id"]["value"], st["state"], st["message"]
-                        );
-                    }
-                    _ => {}
+            Event::Update(st) => match st.state {
+                TaskState::Finished => {
+                    finished.insert(st.task_id.value);
+                    last = t;
                 }
-            }
+                TaskState::Failed | TaskState::Lost | TaskState::Error | TaskState::Killed => {
+                    failed += 1;
+                    eprintln!("task {} {:?}: {:?}", st.task_id.value, st.state, st.message);
+                }
+                _ => {}
+            },
             _ => {}
         }
     }
     let wall = last.duration_since(start);
-    sched.teardown()?;
+    sched.block_on(sched.scheduler().teardown())?;
     if failed > 0 {
         bail!("{failed} of {} tasks did not finish", opts.tasks);
     }
@@ -153,7 +131,7 @@ pub fn run(opts: &Options) -> Result<String> {
     let s = summarize(&latencies);
     let mut out = String::new();
     out.push_str(&format!(
-        "Single-node cluster on loopback (release `mesos-master` + `mesos-agent`, isolation cgroups/cpu,mem,pids + namespaces/pid,ipc + filesystem/linux; command executor per task), scheduler = a raw v1 HTTP client.\n\n\
+        "Single-node cluster on loopback (release `mesos-master` + `mesos-agent`, isolation cgroups/cpu,mem,pids + namespaces/pid,ipc + filesystem/linux; command executor per task), scheduler = the `meseta-scheduler` driver (implicit acknowledgements).\n\n\
          | measure | value |\n|---|---|\n\
          | ACCEPT → TASK_RUNNING p50 ({} tasks, one at a time) | {} ms |\n\
          | ACCEPT → TASK_RUNNING p90 | {} ms |\n\

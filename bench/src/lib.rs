@@ -8,3 +8,4 @@ pub mod master_scale;
 pub mod recovery;
 pub mod report;
 pub mod rss;
+pub mod sched;

@@ -10,9 +10,11 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use meseta_execute::{offered, task, SchedulerClient};
+use meseta_api::TaskState;
+use meseta_scheduler::{command_task as task, scalar as offered, BlockingScheduler, Event};
 use meseta_tests::{bin, bin_dir, free_port, http, wait_until};
-use serde_json::json;
+
+use crate::sched::subscribe;
 
 /// Options of `meseta-bench recovery`.
 #[derive(Debug, Clone)]
@@ -141,7 +143,7 @@ impl Drop for Rig {
 }
 
 /// Launches `n` sleeping tasks of a checkpointing framework and waits until all run.
-fn launch(sched: &mut SchedulerClient, n: usize) -> Result<()> {
+fn launch(sched: &mut BlockingScheduler, n: usize) -> Result<()> {
     let (mut launched, mut running) = (0, 0);
     let start = Instant::now();
     while running < n {
@@ -151,15 +153,15 @@ fn launch(sched: &mut SchedulerClient, n: usize) -> Result<()> {
         let Some((_, ev)) = sched.next_event(Duration::from_secs(60))? else {
             bail!("no event for 60s ({running} of {n} running)")
         };
-        match ev["type"].as_str() {
-            Some("OFFERS") => {
-                for offer in ev["offers"]["offers"].as_array().into_iter().flatten() {
-                    let (mut cpus, mut mem) = (offered(offer, "cpus"), offered(offer, "mem"));
+        match ev {
+            Event::Offers(offers) => {
+                for offer in offers {
+                    let (mut cpus, mut mem) = (offered(&offer, "cpus"), offered(&offer, "mem"));
                     let mut batch = Vec::new();
                     while launched < n && cpus >= 0.01 && mem >= 16.0 && batch.len() < 50 {
                         batch.push(task(
                             &format!("r-{launched}"),
-                            offer,
+                            &offer,
                             "sleep 3600",
                             0.01,
                             16.0,
@@ -168,22 +170,14 @@ fn launch(sched: &mut SchedulerClient, n: usize) -> Result<()> {
                         cpus -= 0.01;
                         mem -= 16.0;
                     }
-                    sched.launch(offer, batch)?;
+                    sched.block_on(sched.scheduler().launch(&offer.id, batch))?;
                 }
             }
-            Some("UPDATE") => {
-                sched.ack(&ev)?;
-                let st = &ev["update"]["status"];
-                match st["state"].as_str() {
-                    Some("TASK_RUNNING") => running += 1,
-                    Some("TASK_STARTING" | "TASK_STAGING") => {}
-                    other => bail!(
-                        "task {}: {other:?}: {}",
-                        st["task_id"]["value"],
-                        st["message"]
-                    ),
-                }
-            }
+            Event::Update(st) => match st.state {
+                TaskState::Running => running += 1,
+                TaskState::Starting | TaskState::Staging => {}
+                other => bail!("task {}: {other:?}: {:?}", st.task_id.value, st.message),
+            },
             _ => {}
         }
     }
@@ -193,9 +187,10 @@ fn launch(sched: &mut SchedulerClient, n: usize) -> Result<()> {
 /// One run with `n` tasks.
 fn run_one(n: usize, isolation: &str) -> Result<Figures> {
     let mut rig = Rig::start(isolation)?;
-    let info = json!({"user": "root", "name": "meseta-bench-recovery", "checkpoint": true,
-                      "failover_timeout": 3600.0});
-    let mut sched = SchedulerClient::subscribe_to(&format!("127.0.0.1:{}", rig.master_port), info)?;
+    let mut sched = subscribe(rig.master_port, "meseta-bench-recovery", |f| {
+        f.checkpoint = Some(true);
+        f.failover_timeout = Some(3600.0);
+    })?;
     launch(&mut sched, n)?;
     // Let the last updates' acknowledgements reach the agent.
     std::thread::sleep(Duration::from_secs(1));
@@ -261,7 +256,9 @@ fn run_one(n: usize, isolation: &str) -> Result<Figures> {
             to.display()
         );
     }
-    sched.teardown().context("TEARDOWN")?;
+    sched
+        .block_on(sched.scheduler().teardown())
+        .context("TEARDOWN")?;
     wait_until(Duration::from_secs(120), || {
         http("GET", port, "/containers", None).is_ok_and(|(_, b)| b.trim() == "[]")
     });

@@ -5,9 +5,11 @@
 use std::time::Duration;
 
 use anyhow::{bail, Result};
+use meseta_api::TaskState;
+use meseta_scheduler::{command_task as task, Event};
 use meseta_tests::{Cluster, ClusterOptions};
 
-use meseta_execute::{task, SchedulerClient};
+use crate::sched::subscribe;
 
 /// `VmRSS` and `Pss` of a process, in KiB.
 fn rss_pss_kib(pid: u32) -> (u64, u64) {
@@ -55,34 +57,28 @@ pub fn run(tasks: usize) -> Result<String> {
     std::thread::sleep(Duration::from_secs(2));
     let (idle_rss, idle_pss) = rss_pss_kib(cluster.agent_pid);
 
-    let mut sched = SchedulerClient::subscribe(cluster.master_port, "meseta-bench-rss")?;
+    let mut sched = subscribe(cluster.master_port, "meseta-bench-rss", |_| {})?;
     let mut launched = 0;
     let mut running = 0;
     while running < tasks {
         let Some((_, ev)) = sched.next_event(Duration::from_secs(30))? else {
             bail!("no event for 30s")
         };
-        match ev["type"].as_str() {
-            Some("OFFERS") => {
-                for offer in ev["offers"]["offers"].as_array().into_iter().flatten() {
+        match ev {
+            Event::Offers(offers) => {
+                for offer in offers {
                     let batch: Vec<_> = (launched..tasks)
-                        .map(|i| task(&format!("rss-{i}"), offer, "sleep 600", 0.1, 32.0))
+                        .map(|i| task(&format!("rss-{i}"), &offer, "sleep 600", 0.1, 32.0))
                         .collect();
                     launched = tasks;
-                    sched.launch(offer, batch)?;
+                    sched.block_on(sched.scheduler().launch(&offer.id, batch))?;
                 }
             }
-            Some("UPDATE") => {
-                sched.ack(&ev)?;
-                match ev["update"]["status"]["state"].as_str() {
-                    Some("TASK_RUNNING") => running += 1,
-                    Some("TASK_STARTING") => {}
-                    other => bail!(
-                        "task {}: {other:?}",
-                        ev["update"]["status"]["task_id"]["value"]
-                    ),
-                }
-            }
+            Event::Update(st) => match st.state {
+                TaskState::Running => running += 1,
+                TaskState::Starting => {}
+                other => bail!("task {}: {other:?}", st.task_id.value),
+            },
             _ => {}
         }
     }
@@ -101,7 +97,7 @@ pub fn run(tasks: usize) -> Result<String> {
     };
     let (sup_rss, sup_pss) = sum(&supervisors);
     let (ex_rss, ex_pss) = sum(&executors);
-    sched.teardown()?;
+    sched.block_on(sched.scheduler().teardown())?;
 
     let n = tasks as f64;
     let per_task_rss = mib(busy_rss.saturating_sub(idle_rss) + sup_rss + ex_rss) / n;

@@ -25,6 +25,7 @@ use nix::sys::signal::Signal;
 use tokio::time::{sleep_until, Instant};
 
 use crate::config::Config;
+use crate::health::{self, HealthChecker, HealthUpdate};
 use crate::link::Link;
 use crate::process::{describe_exit, kill_group_remnants, task_environment, TaskProcess};
 
@@ -47,6 +48,10 @@ struct Task {
     /// Whether any update of this task was acknowledged (else it is re-listed in
     /// `Subscribe.unacknowledged_tasks`).
     acknowledged: bool,
+    /// Its health checker, while the task runs and is not being killed.
+    health: Option<HealthChecker>,
+    /// Killed because its health checks failed.
+    unhealthy: bool,
 }
 
 /// The executor's whole state.
@@ -122,7 +127,10 @@ impl Executor {
                 () = sleep_until(next_attempt), if !connected => {
                     self.connect().await;
                 }
-                status = wait_task(&mut self.task) => self.task_exited(status).await,
+                activity = task_activity(&mut self.task) => match activity {
+                    Activity::Exited(status) => self.task_exited(status).await,
+                    Activity::Health(update) => self.health_changed(update).await,
+                },
                 () = sleep_until(kill_deadline.unwrap_or(far)), if kill_deadline.is_some() => {
                     self.escalate();
                 }
@@ -245,13 +253,22 @@ impl Executor {
             kill_deadline: None,
             killing: false,
             acknowledged: false,
+            health: None,
+            unhealthy: false,
         });
         self.send(&task_id, TaskState::Starting, None, None).await;
         match TaskProcess::spawn(&command, &environment, &self.link.config.sandbox) {
             Ok(process) => {
                 tracing::info!(task_id = %task_id, pid = process.pid(), "task started");
+                let place = health::CommandPlace {
+                    wrapper: Vec::new(),
+                    // A task inside an image: COMMAND checks enter its mount namespace.
+                    namespace_of: self.image_task.is_some().then(|| process.pid()),
+                };
                 if let Some(task) = self.task.as_mut() {
                     task.process = Some(process);
+                    // The task shares the host network: HTTP and TCP checks go to 127.0.0.1.
+                    task.health = health::start(&task.info, localhost(), place);
                 }
                 self.send(&task_id, TaskState::Running, None, None).await;
             }
@@ -282,6 +299,8 @@ impl Executor {
             return;
         }
         task.killing = true;
+        // As Mesos: no health updates once the kill started.
+        task.health = None;
         tracing::info!(task_id = %task_id, ?grace, "killing task");
         process.signal_group(Signal::SIGTERM);
         task.kill_deadline = Some(Instant::now() + grace);
@@ -327,7 +346,9 @@ impl Executor {
         };
         let pid = task.process.take().map(|p| p.pid());
         task.kill_deadline = None;
+        task.health = None;
         let killed = task.killing;
+        let unhealthy = task.unhealthy;
         let task_id = task.info.task_id.clone();
         if let Some(pid) = pid {
             kill_group_remnants(pid);
@@ -342,8 +363,53 @@ impl Executor {
             ),
         };
         tracing::info!(task_id = %task_id, ?state, %message, "task ended");
+        if unhealthy {
+            // Mesos: the terminal update of a task killed by its health check says so.
+            let mut status = crate::updates::new_status(
+                &self.link.config.executor_id,
+                &task_id,
+                state,
+                Some(message),
+                Some(Reason::TaskHealthCheckStatusUpdated),
+            );
+            status.healthy = Some(false);
+            self.link.send_status(status).await;
+            self.terminal_sent_at = Some(Instant::now());
+            return;
+        }
         let failed = state == TaskState::Failed;
         self.send_terminal(&task_id, state, message, failed).await;
+    }
+
+    /// A health change: a TASK_RUNNING update with `healthy`; the task is killed (with its
+    /// kill policy's grace period) once the failures ran out.
+    async fn health_changed(&mut self, update: HealthUpdate) {
+        let Some(task) = self
+            .task
+            .as_mut()
+            .filter(|t| !t.killing && t.process.is_some())
+        else {
+            return;
+        };
+        let task_id = task.info.task_id.clone();
+        tracing::info!(task_id = %task_id, healthy = update.healthy, failures = update.consecutive_failures, "task health changed");
+        let base = crate::updates::new_status(
+            &self.link.config.executor_id,
+            &task_id,
+            TaskState::Running,
+            None,
+            None,
+        );
+        self.link
+            .send_status(health::health_status(base, update.healthy))
+            .await;
+        if update.kill_task {
+            if let Some(task) = self.task.as_mut() {
+                task.unhealthy = true;
+            }
+            let grace = self.kill_grace_period(None);
+            self.kill(&task_id, grace).await;
+        }
     }
 
     async fn send_terminal(
@@ -370,8 +436,37 @@ impl Executor {
     }
 }
 
-async fn wait_task(task: &mut Option<Task>) -> std::io::Result<ExitStatus> {
-    match task.as_mut().and_then(|t| t.process.as_mut()) {
+/// What the running task did.
+enum Activity {
+    Exited(std::io::Result<ExitStatus>),
+    Health(HealthUpdate),
+}
+
+/// The task's exit or its next health change, whichever comes first. Cancel-safe.
+async fn task_activity(task: &mut Option<Task>) -> Activity {
+    let Some(task) = task.as_mut() else {
+        return std::future::pending().await;
+    };
+    let (process, health) = (&mut task.process, &mut task.health);
+    tokio::select! {
+        status = wait_process(process) => Activity::Exited(status),
+        update = next_health(health) => Activity::Health(update),
+    }
+}
+
+async fn next_health(health: &mut Option<HealthChecker>) -> HealthUpdate {
+    match health.as_mut() {
+        Some(checker) => checker.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn localhost() -> std::net::IpAddr {
+    std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+}
+
+async fn wait_process(process: &mut Option<TaskProcess>) -> std::io::Result<ExitStatus> {
+    match process.as_mut() {
         Some(process) => process.wait().await,
         None => std::future::pending().await,
     }

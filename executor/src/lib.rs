@@ -7,6 +7,7 @@
 //! * [`process`]: starting, signalling and describing the task's process.
 //! * [`updates`]: status updates and the unacknowledged-update store.
 //! * [`executor`]: the event loop tying them together.
+//! * [`health`]: Mesos-native health checks (`TaskInfo.health_check`) for both executors.
 //! * [`link`] and [`docker`]: `mesos-docker-executor`, the same protocol driving a Docker
 //!   container through the Engine API.
 
@@ -16,6 +17,7 @@ pub mod docker;
 pub mod duration;
 pub mod executor;
 pub mod flags;
+pub mod health;
 pub mod link;
 pub mod process;
 pub mod updates;

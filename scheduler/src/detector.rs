@@ -3,9 +3,9 @@
 //! `host:port`, and [`detector_for`], which turns a `--master` value into a detector.
 //!
 //! Mesos accepts `host:port`, `zk://[user:pass@]host1:port1,host2:port2/path` and
-//! `file:///path` (a file holding one of the other two); so does [`detector_for`]. ZooKeeper
-//! detection plugs in through [`ZkDetectorFactory`]: a crate that implements a ZooKeeper
-//! detector registers its constructor with [`register_zk_detector`].
+//! `file:///path` (a file holding one of the other two); so does [`detector_for`], with
+//! [`crate::ZkDetector`] for `zk://` unless another ZooKeeper detector was registered with
+//! [`register_zk_detector`].
 
 use std::fmt;
 use std::future::Future;
@@ -106,13 +106,13 @@ pub type ZkDetectorFactory = fn(&str) -> Result<Arc<dyn MasterDetector>, Error>;
 
 static ZK_FACTORY: OnceLock<ZkDetectorFactory> = OnceLock::new();
 
-/// Makes [`detector_for`] accept `zk://` URLs (first registration wins).
+/// Replaces the built-in [`crate::ZkDetector`] for `zk://` URLs (first registration wins).
 pub fn register_zk_detector(factory: ZkDetectorFactory) {
     let _ = ZK_FACTORY.set(factory);
 }
 
-/// A detector for a `--master` value: `host:port`, `http://host:port`, `zk://...` (when a
-/// ZooKeeper detector is registered) or `file:///path` holding one of those.
+/// A detector for a `--master` value: `host:port`, `http://host:port`, `zk://...` or
+/// `file:///path` holding one of those.
 pub fn detector_for(master: &str) -> Result<Arc<dyn MasterDetector>, Error> {
     let master = master.trim();
     if let Some(path) = master.strip_prefix("file://") {
@@ -133,7 +133,7 @@ pub fn detector_for(master: &str) -> Result<Arc<dyn MasterDetector>, Error> {
     if master.starts_with("zk://") {
         return match ZK_FACTORY.get() {
             Some(factory) => factory(master),
-            None => Err(Error::UnsupportedMaster(master.to_string())),
+            None => Ok(Arc::new(crate::zk::ZkDetector::new(master)?)),
         };
     }
     let addr = master
@@ -179,12 +179,11 @@ mod tests {
             detector_for("nonsense"),
             Err(Error::InvalidMaster { .. })
         ));
-        if ZK_FACTORY.get().is_none() {
-            assert!(matches!(
-                detector_for("zk://127.0.0.1:2181/mesos"),
-                Err(Error::UnsupportedMaster(_))
-            ));
-        }
+        assert!(detector_for("zk://127.0.0.1:2181/mesos").is_ok());
+        assert!(matches!(
+            detector_for("zk://127.0.0.1:notaport/mesos"),
+            Err(Error::InvalidMaster { .. })
+        ));
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("master");
         std::fs::write(&file, "127.0.0.1:5050\n").unwrap();

@@ -3,15 +3,18 @@
 //! `mesos-execute`, the benchmarks) and any other Rust framework.
 //!
 //! What it does for the framework:
-//! * finds the leading master ([`MasterDetector`]: a fixed `host:port`, `zk://` once a
-//!   ZooKeeper detector is registered with [`register_zk_detector`], `file:///path`) and
-//!   follows `307` redirects from non-leading masters;
+//! * finds the leading master ([`MasterDetector`]: a fixed `host:port`, `zk://` through
+//!   [`ZkDetector`] (the lowest `json.info_` member, as Mesos and pymesos), `file:///path`)
+//!   and follows `307` redirects from non-leading masters; a new leader in ZooKeeper ends
+//!   the current subscription at once;
 //! * subscribes, and after any loss (stream closed, master restarted, no HEARTBEAT nor event
 //!   for `missed_heartbeats × heartbeat_interval_seconds`, a new leader detected)
 //!   re-subscribes **with the framework id** after an exponential, jittered backoff, so the
 //!   master keeps the framework's tasks for `failover_timeout`;
 //! * keeps the `Mesos-Stream-Id` and framework id and puts them on every call;
 //! * acknowledges status updates itself unless [`Config::implicit_acknowledgements`] is off;
+//! * reconciles: [`Scheduler::reconcile_all`] (implicit) and [`Reconciler`] (explicit, re-asking
+//!   with a doubling delay until every task was answered);
 //! * sends HTTP basic credentials ([`Credential`]) on every request.
 //!
 //! The shape: [`start`] returns a [`Scheduler`] (a `Clone` handle that sends calls) and
@@ -73,7 +76,9 @@ mod event;
 mod handle;
 mod http;
 mod offers;
+mod reconcile;
 mod stream;
+mod zk;
 
 pub use blocking::BlockingScheduler;
 pub use config::{Config, Credential};
@@ -86,3 +91,5 @@ pub use error::{DetectError, Error};
 pub use event::{Event, Events};
 pub use handle::Scheduler;
 pub use offers::{command_task, scalar};
+pub use reconcile::Reconciler;
+pub use zk::ZkDetector;

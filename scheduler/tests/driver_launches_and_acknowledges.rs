@@ -127,6 +127,28 @@ async fn subscribes_launches_kills_and_reconciles() {
     let answer = update_of(&mut events, "sleeper").await;
     assert_eq!(answer.state, TaskState::Running);
     assert!(answer.uuid.is_none());
+    // The explicit reconciliation loop: answers for a known and an unknown task.
+    let mut reconciler = meseta_scheduler::Reconciler::new([
+        (TaskId::new("sleeper"), running.agent_id.clone()),
+        (TaskId::new("ghost"), running.agent_id.clone()),
+    ]);
+    let mut answers = std::collections::HashMap::new();
+    while let Some(at) = reconciler.poll(&sched).await.expect("RECONCILE") {
+        tokio::select! {
+            Some(event) = events.recv() => {
+                if let Event::Update(st) = event {
+                    reconciler.observe(&st);
+                    answers.insert(st.task_id.value.clone(), st.state);
+                }
+            }
+            _ = tokio::time::sleep_until(at) => {}
+        }
+    }
+    assert_eq!(answers["sleeper"], TaskState::Running);
+    assert!(
+        matches!(answers["ghost"], TaskState::Lost | TaskState::Unknown),
+        "{answers:?}"
+    );
     // Implicit reconciliation: every task.
     sched.reconcile_all().await.expect("RECONCILE all");
     assert_eq!(

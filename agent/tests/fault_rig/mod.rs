@@ -8,19 +8,22 @@ pub mod cluster;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use meseta_execute::{offered, task, SchedulerClient};
-use serde_json::{json, Value};
+use meseta_api::{FrameworkId, FrameworkInfo, Offer};
+use meseta_scheduler::{command_task, scalar, BlockingScheduler, Config, Event};
+use serde_json::Value;
 
 /// A subscribed framework and what it has seen.
 pub struct Sched {
-    /// The v1 client.
-    pub client: SchedulerClient,
+    /// The driver (implicit acknowledgements).
+    pub client: BlockingScheduler,
+    /// The framework id the master gave.
+    pub framework_id: String,
     /// Latest state per task id.
     pub states: HashMap<String, String>,
     /// Every UPDATE (status JSON), with the instant it arrived, oldest first.
     pub updates: Vec<(Instant, Value)>,
     /// Offers not used yet.
-    pub offers: Vec<Value>,
+    pub offers: Vec<Offer>,
     /// The agent id of the last offer.
     pub agent_id: Value,
 }
@@ -28,26 +31,31 @@ pub struct Sched {
 impl Sched {
     /// Subscribes a framework (`checkpoint: true`) to the master on 127.0.0.1:`port`.
     pub fn subscribe(port: u16, name: &str) -> Self {
-        let info = json!({"user": "root", "name": name, "checkpoint": true,
-                          "failover_timeout": 3600.0});
-        Self::from_client(
-            SchedulerClient::subscribe_to(&format!("127.0.0.1:{port}"), info).expect("SUBSCRIBE"),
-        )
+        Self::connect(port, name, None)
     }
 
     /// Re-subscribes (after a master restart) as the framework `id`.
     pub fn resubscribe(port: u16, name: &str, id: &str) -> Self {
-        let info = json!({"user": "root", "name": name, "checkpoint": true,
-                          "failover_timeout": 3600.0, "id": {"value": id}});
-        let client =
-            SchedulerClient::subscribe_to(&format!("127.0.0.1:{port}"), info).expect("SUBSCRIBE");
-        assert_eq!(client.framework_id, id, "the framework id changed");
-        Self::from_client(client)
+        let sched = Self::connect(port, name, Some(FrameworkId::new(id)));
+        assert_eq!(sched.framework_id, id, "the framework id changed");
+        sched
     }
 
-    fn from_client(client: SchedulerClient) -> Self {
+    fn connect(port: u16, name: &str, id: Option<FrameworkId>) -> Self {
+        let info = FrameworkInfo {
+            user: "root".into(),
+            name: name.into(),
+            checkpoint: Some(true),
+            failover_timeout: Some(3600.0),
+            id,
+            ..FrameworkInfo::default()
+        };
+        let config = Config::new(format!("127.0.0.1:{port}"), info);
+        let (client, framework_id) =
+            BlockingScheduler::connect(config, Duration::from_secs(10)).expect("SUBSCRIBE");
         Self {
             client,
+            framework_id: framework_id.value,
             states: HashMap::new(),
             updates: Vec::new(),
             offers: Vec::new(),
@@ -55,23 +63,27 @@ impl Sched {
         }
     }
 
-    /// Handles one event (offers kept, updates recorded and acknowledged); false on timeout.
+    /// TEARDOWN: the master kills the framework's tasks.
+    pub fn teardown(&self) {
+        self.client
+            .block_on(self.client.scheduler().teardown())
+            .expect("TEARDOWN");
+    }
+
+    /// Handles one event (offers kept, updates recorded; the driver acknowledges them);
+    /// false on timeout.
     pub fn pump(&mut self, timeout: Duration) -> bool {
         let Some((at, ev)) = self.client.next_event(timeout).expect("event stream") else {
             return false;
         };
-        match ev["type"].as_str() {
-            Some("OFFERS") => {
-                let offers = ev["offers"]["offers"].as_array().cloned();
-                self.offers.extend(offers.unwrap_or_default());
-            }
-            Some("UPDATE") => {
-                let st = ev["update"]["status"].clone();
-                let id = st["task_id"]["value"].as_str().unwrap_or_default();
+        match ev {
+            Event::Offers(offers) => self.offers.extend(offers),
+            Event::Update(st) => {
+                let id = st.task_id.value.clone();
+                let st = serde_json::to_value(&st).expect("status JSON");
                 let state = st["state"].as_str().unwrap_or_default();
-                self.states.insert(id.to_owned(), state.to_owned());
+                self.states.insert(id, state.to_owned());
                 self.updates.push((at, st));
-                self.client.ack(&ev).expect("ACKNOWLEDGE");
             }
             _ => {}
         }
@@ -95,7 +107,7 @@ impl Sched {
     /// Launches `ids` running `command` (0.05 cpus, 16 MB each) on the next offer.
     pub fn launch(&mut self, ids: &[String], command: &str) {
         let (cpus, mem) = (0.05 * ids.len() as f64, 16.0 * ids.len() as f64);
-        let fits = |o: &Value| offered(o, "cpus") >= cpus - 1e-9 && offered(o, "mem") >= mem;
+        let fits = |o: &Offer| scalar(o, "cpus") >= cpus - 1e-9 && scalar(o, "mem") >= mem;
         let deadline = Instant::now() + Duration::from_secs(30);
         let at = loop {
             if let Some(at) = self.offers.iter().position(fits) {
@@ -111,13 +123,15 @@ impl Sched {
             self.pump(Duration::from_millis(200));
         };
         let offer = self.offers.remove(at);
-        self.agent_id = offer["agent_id"].clone();
-        let tasks: Vec<Value> = ids
+        self.agent_id = serde_json::to_value(&offer.agent_id).expect("agent id JSON");
+        let tasks = ids
             .iter()
-            .map(|id| task(id, &offer, command, 0.05, 16.0))
+            .map(|id| command_task(id, &offer, command, 0.05, 16.0))
             .collect();
-        let status = self.client.launch(&offer, tasks).expect("ACCEPT");
-        assert_eq!(status, 202, "ACCEPT answered {status}");
+        let sched = self.client.scheduler();
+        self.client
+            .block_on(sched.launch(&offer.id, tasks))
+            .expect("ACCEPT");
     }
 
     /// DECLINE of every held offer.
@@ -125,13 +139,11 @@ impl Sched {
         if self.offers.is_empty() {
             return;
         }
-        let ids: Vec<Value> = self.offers.drain(..).map(|o| o["id"].clone()).collect();
-        let status = self
-            .client
-            .call(json!({"type": "DECLINE", "decline": {"offer_ids": ids,
-                         "filters": {"refuse_seconds": 0.0}}}))
+        let ids = self.offers.drain(..).map(|o| o.id).collect();
+        let sched = self.client.scheduler();
+        self.client
+            .block_on(sched.decline(ids, Some(0.0)))
             .expect("DECLINE");
-        assert_eq!(status, 202, "DECLINE answered {status}");
     }
 
     /// Waits until every task of `ids` is in `state`; panics on another terminal state.
@@ -166,10 +178,11 @@ impl Sched {
 
     /// KILL for each of `ids`.
     pub fn kill(&mut self, ids: &[String]) {
-        let agent = self.agent_id.clone();
+        let agent = serde_json::from_value(self.agent_id.clone()).ok();
+        let sched = self.client.scheduler();
         for id in ids {
-            let status = self.client.kill(id, &agent).expect("KILL");
-            assert_eq!(status, 202, "KILL answered {status}");
+            let kill = sched.kill(meseta_api::TaskId::new(id), agent.clone());
+            self.client.block_on(kill).expect("KILL");
         }
     }
 }

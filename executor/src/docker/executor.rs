@@ -28,6 +28,7 @@ use super::flags::DockerFlags;
 use super::runner::{self, RunEvent};
 use crate::config::Config;
 use crate::executor::{SHUTDOWN_GRACE_MARGIN, TERMINAL_ACK_TIMEOUT};
+use crate::health::{self, HealthChecker, HealthUpdate};
 use crate::link::Link;
 use crate::process::task_environment;
 use crate::updates::new_status;
@@ -40,6 +41,12 @@ struct Task {
     running: bool,
     killing: bool,
     acknowledged: bool,
+    /// Health checks, from TASK_RUNNING until a kill starts.
+    health: Option<HealthChecker>,
+    /// The TASK_RUNNING update, which health updates repeat (with the container's address).
+    running_status: Option<meseta_api::TaskStatus>,
+    /// Killed because its health checks failed.
+    unhealthy: bool,
 }
 
 /// The docker executor.
@@ -106,6 +113,7 @@ impl DockerExecutor {
                     }
                 }
                 Some(event) = self.events_rx.recv() => self.container_event(event).await,
+                update = next_health(&mut self.task) => self.health_changed(update).await,
                 () = sleep_until(ack_deadline.unwrap_or(far)), if ack_deadline.is_some() => {
                     tracing::warn!("terminal update not acknowledged in time; exiting");
                     return 0;
@@ -215,6 +223,9 @@ impl DockerExecutor {
             running: false,
             killing: false,
             acknowledged: false,
+            health: None,
+            running_status: None,
+            unhealthy: false,
         });
         self.link
             .send(&task_id, TaskState::Starting, None, None)
@@ -236,6 +247,7 @@ impl DockerExecutor {
             return;
         }
         task.killing = true;
+        task.health = None;
         tracing::info!(task_id = %task_id, ?grace, "killing task");
         let capable = self
             .link
@@ -289,6 +301,25 @@ impl DockerExecutor {
                     None,
                 );
                 // As Mesos' docker executor: the container's address for service discovery.
+                // HTTP and TCP checks go where Mesos' run them (the container's network
+                // namespace): the container's address under BRIDGE, else the host's loopback.
+                let host = ip
+                    .as_deref()
+                    .and_then(|ip| ip.parse().ok())
+                    .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+                // COMMAND checks run inside the container, as Mesos' `docker exec`.
+                let wrapper = vec![
+                    self.flags.docker.clone(),
+                    "-H".into(),
+                    format!("unix://{}", self.flags.docker_socket.display()),
+                    "exec".into(),
+                    self.flags.container.clone(),
+                ];
+                let place = health::CommandPlace {
+                    wrapper,
+                    namespace_of: None,
+                };
+                task.health = health::start(&task.info, host, place);
                 if let Some(ip) = ip {
                     status.container_status = Some(ContainerStatus {
                         network_infos: vec![NetworkInfo {
@@ -301,6 +332,7 @@ impl DockerExecutor {
                         ..ContainerStatus::default()
                     });
                 }
+                task.running_status = Some(status.clone());
                 self.link.send_status(status).await;
             }
             RunEvent::Failed(message) => {
@@ -322,6 +354,8 @@ impl DockerExecutor {
             RunEvent::Exited { code, oom_killed } => {
                 task.runner = None;
                 task.running = false;
+                task.health = None;
+                let unhealthy = task.unhealthy;
                 let message = format!("Container exited with status {code}");
                 let (state, reason) = if task.killing {
                     (TaskState::Killed, None)
@@ -338,8 +372,55 @@ impl DockerExecutor {
                     message
                 };
                 tracing::info!(task_id = %task_id, ?state, %message, "task ended");
+                if unhealthy && state == TaskState::Killed {
+                    // As Mesos' docker executor: a task killed by its health check ends
+                    // with `healthy: false`.
+                    let mut status = new_status(
+                        &self.link.config.executor_id,
+                        &task_id,
+                        state,
+                        Some(message),
+                        Some(Reason::TaskHealthCheckStatusUpdated),
+                    );
+                    status.healthy = Some(false);
+                    self.send_terminal_status(status).await;
+                    return;
+                }
                 self.send_terminal(&task_id, state, message, reason).await;
             }
+        }
+    }
+
+    /// A health change: TASK_RUNNING (as the first one, with the container's address) with
+    /// `healthy`; the container is stopped once the failures ran out.
+    async fn health_changed(&mut self, update: HealthUpdate) {
+        let Some(task) = self.task.as_mut().filter(|t| t.running && !t.killing) else {
+            return;
+        };
+        let task_id = task.info.task_id.clone();
+        tracing::info!(task_id = %task_id, healthy = update.healthy, failures = update.consecutive_failures, "task health changed");
+        let fresh = new_status(
+            &self.link.config.executor_id,
+            &task_id,
+            TaskState::Running,
+            None,
+            None,
+        );
+        let base = match task.running_status.clone() {
+            Some(running) => meseta_api::TaskStatus {
+                uuid: fresh.uuid,
+                timestamp: fresh.timestamp,
+                ..running
+            },
+            None => fresh,
+        };
+        self.link
+            .send_status(health::health_status(base, update.healthy))
+            .await;
+        if update.kill_task {
+            task.unhealthy = true;
+            let grace = self.kill_grace_period(None);
+            self.kill(&task_id, grace).await;
         }
     }
 
@@ -350,14 +431,32 @@ impl DockerExecutor {
         message: String,
         reason: Option<Reason>,
     ) {
+        let status = new_status(
+            &self.link.config.executor_id,
+            task_id,
+            state,
+            Some(message),
+            reason,
+        );
+        self.send_terminal_status(status).await;
+    }
+
+    async fn send_terminal_status(&mut self, status: meseta_api::TaskStatus) {
         if self.terminal_sent_at.is_some() {
             return;
         }
-        self.link.send(task_id, state, Some(message), reason).await;
+        self.link.send_status(status).await;
         self.terminal_sent_at = Some(Instant::now());
         if self.shutting_down {
             self.task = None;
         }
+    }
+}
+
+async fn next_health(task: &mut Option<Task>) -> HealthUpdate {
+    match task.as_mut().and_then(|t| t.health.as_mut()) {
+        Some(checker) => checker.next().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -416,6 +515,9 @@ mod tests {
             running: true,
             killing: false,
             acknowledged: false,
+            health: None,
+            running_status: None,
+            unhealthy: false,
         });
         assert_eq!(ex.kill_grace_period(None), Duration::from_secs(3));
         assert_eq!(
