@@ -8,4 +8,5 @@ pub mod containerizer;
 pub mod daemon;
 pub mod flags;
 pub mod http;
+pub mod master_detector;
 pub mod master_link;

@@ -1,6 +1,8 @@
 //! The agent's side of `meseta_api::internal`: SUBSCRIBE and read the master's event stream,
-//! re-subscribe with the same agent id (and the running tasks) with randomized exponential
-//! backoff when the stream drops or heartbeats stop, and POST queued calls in order.
+//! answer PINGs with PONGs, re-subscribe with the same agent id (and the running tasks) with
+//! randomized exponential backoff (a delay in [0, `--registration_backoff_factor`] doubling
+//! to 1 min, as Mesos) when the stream drops, PINGs stop for `total_ping_timeout_seconds`, or
+//! `MasterDetector` detects another leading master, and POST queued calls in order.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +18,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::{debug, info, warn};
 
 use crate::daemon::{launch, lifecycle, updates, Agent};
+use crate::master_detector::MasterDetector;
 
 /// Longest wait between registration attempts (Mesos: 1 min).
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -69,12 +72,14 @@ pub async fn post(addr: &str, path: &str, body: Vec<u8>) -> Result<Response<Inco
 
 /// Runs the link until the process ends.
 pub async fn run(agent: Arc<Agent>, outbox: UnboundedReceiver<Call>) {
-    tokio::spawn(send_loop(agent.clone(), outbox));
+    let mut detector = MasterDetector::new(&agent.config.master, agent.config.zk_session_timeout);
+    tokio::spawn(send_loop(agent.clone(), outbox, detector.clone()));
     let mut attempt: u32 = 0;
     loop {
-        match subscribe_once(&agent, &mut attempt).await {
-            Ok(()) => info!("master closed the event stream"),
-            Err(err) => warn!(%err, master = agent.config.master, "master link failed"),
+        let master = detector.detect().await;
+        match subscribe_once(&agent, &master, &mut detector, &mut attempt).await {
+            Ok(()) => info!(%master, "master closed the event stream"),
+            Err(err) => warn!(%err, %master, "master link failed"),
         }
         agent.state().registered = false;
         let factor = agent.config.registration_backoff_factor;
@@ -84,7 +89,15 @@ pub async fn run(agent: Arc<Agent>, outbox: UnboundedReceiver<Call>) {
         let wait = cap.mul_f64(rand_fraction());
         attempt = attempt.saturating_add(1);
         debug!(?wait, "re-subscribing after backoff");
-        tokio::time::sleep(wait.max(Duration::from_millis(50))).await;
+        tokio::select! {
+            () = tokio::time::sleep(wait.max(Duration::from_millis(50))) => {}
+            () = detector.changed_from(&master) => {
+                // A newly detected master: start over with a delay in [0, factor], as a
+                // Mesos agent does on `detected()`.
+                attempt = 0;
+                tokio::time::sleep(factor.mul_f64(rand_fraction())).await;
+            }
+        }
     }
 }
 
@@ -93,14 +106,19 @@ fn rand_fraction() -> f64 {
     f64::from(u16::from_le_bytes([a, b])) / f64::from(u16::MAX)
 }
 
-async fn subscribe_once(agent: &Arc<Agent>, attempt: &mut u32) -> Result<(), LinkError> {
+async fn subscribe_once(
+    agent: &Arc<Agent>,
+    master: &str,
+    detector: &mut MasterDetector,
+    attempt: &mut u32,
+) -> Result<(), LinkError> {
     let call = Call {
         r#type: CallType::Subscribe,
         subscribe: Some(subscribe_info(agent)),
         ..Call::default()
     };
     let body = serde_json::to_vec(&call).map_err(|e| LinkError::Stream(e.to_string()))?;
-    let resp = post(&agent.config.master, internal::PATH, body).await?;
+    let resp = post(master, internal::PATH, body).await?;
     if resp.status() != StatusCode::OK {
         return Err(LinkError::Status(resp.status()));
     }
@@ -109,8 +127,18 @@ async fn subscribe_once(agent: &Arc<Agent>, attempt: &mut u32) -> Result<(), Lin
     // Until REGISTERED gives the real interval, wait generously.
     let mut silence = Duration::from_secs(60);
     loop {
-        let frame = match tokio::time::timeout(silence, body.frame()).await {
-            Err(_) => return Err(LinkError::Stream("no heartbeat from the master".into())),
+        let next = tokio::select! {
+            next = tokio::time::timeout(silence, body.frame()) => next,
+            () = detector.changed_from(master) => {
+                return Err(LinkError::Stream("another master leads now".into()));
+            }
+        };
+        let frame = match next {
+            Err(_) => {
+                return Err(LinkError::Stream(format!(
+                    "no PING from the master for {silence:?}"
+                )))
+            }
             Ok(None) => return Ok(()),
             Ok(Some(frame)) => frame?,
         };
@@ -124,12 +152,50 @@ async fn subscribe_once(agent: &Arc<Agent>, attempt: &mut u32) -> Result<(), Lin
             let event: Event = serde_json::from_slice(&record)
                 .map_err(|e| LinkError::Stream(format!("bad event: {e}")))?;
             if let Some(r) = &event.registered {
-                silence = Duration::from_secs_f64((r.heartbeat_interval_seconds * 3.0).max(5.0));
+                silence = ping_silence(r);
                 *attempt = 0;
             }
-            handle(agent, event);
+            handle(agent, master, event);
         }
     }
+}
+
+/// How long the master may stay silent before the agent treats it as gone: Mesos's
+/// `total_ping_timeout_seconds` (`--agent_ping_timeout` × `--max_agent_ping_timeouts`), or
+/// three heartbeats from a master that does not say.
+fn ping_silence(r: &internal::Registered) -> Duration {
+    let secs = r
+        .connection
+        .as_ref()
+        .map_or(r.heartbeat_interval_seconds * 3.0, |c| {
+            c.total_ping_timeout_seconds
+        });
+    Duration::try_from_secs_f64(secs)
+        .unwrap_or(MAX_BACKOFF)
+        .max(Duration::from_secs(1))
+}
+
+/// Answers a PING with a PONG on its own connection (the outbox may be busy with updates).
+fn pong(agent: &Arc<Agent>, master: &str) {
+    let Some(agent_id) = agent.state().agent_id.clone() else {
+        return;
+    };
+    let call = Call {
+        r#type: CallType::Pong,
+        agent_id: Some(agent_id),
+        ..Call::default()
+    };
+    let Ok(body) = serde_json::to_vec(&call) else {
+        return;
+    };
+    let master = master.to_owned();
+    tokio::spawn(async move {
+        match post(&master, internal::PATH, body).await {
+            Ok(resp) if resp.status().is_success() => {}
+            Ok(resp) => debug!(status = %resp.status(), "master refused a PONG"),
+            Err(err) => debug!(%err, "sending a PONG failed"),
+        }
+    });
 }
 
 /// What the agent is and runs, for (re-)registration.
@@ -175,7 +241,7 @@ fn subscribe_info(agent: &Agent) -> Subscribe {
     sub
 }
 
-fn handle(agent: &Arc<Agent>, event: Event) {
+fn handle(agent: &Arc<Agent>, master: &str, event: Event) {
     match event.r#type {
         EventType::Registered => {
             let Some(r) = event.registered else { return };
@@ -220,6 +286,7 @@ fn handle(agent: &Arc<Agent>, event: Event) {
                 lifecycle::framework_message(agent, m);
             }
         }
+        EventType::Ping => pong(agent, master),
         EventType::Heartbeat | EventType::Unknown => {}
         EventType::Shutdown => {
             warn!(message = ?event.message, "the master removed this agent; starting over");
@@ -233,7 +300,11 @@ fn handle(agent: &Arc<Agent>, event: Event) {
 
 /// POSTs queued calls one at a time, so updates reach the master in order. Calls made while
 /// unregistered are dropped: status updates come back through the retry loop.
-async fn send_loop(agent: Arc<Agent>, mut outbox: UnboundedReceiver<Call>) {
+async fn send_loop(
+    agent: Arc<Agent>,
+    mut outbox: UnboundedReceiver<Call>,
+    detector: MasterDetector,
+) {
     while let Some(mut call) = outbox.recv().await {
         let agent_id = {
             let state = agent.state();
@@ -243,7 +314,7 @@ async fn send_loop(agent: Arc<Agent>, mut outbox: UnboundedReceiver<Call>) {
                 state.agent_id.clone()
             }
         };
-        let Some(agent_id) = agent_id else {
+        let (Some(agent_id), Some(master)) = (agent_id, detector.current()) else {
             debug!(call = %call.r#type, "not registered; call dropped");
             continue;
         };
@@ -251,7 +322,7 @@ async fn send_loop(agent: Arc<Agent>, mut outbox: UnboundedReceiver<Call>) {
         let Ok(body) = serde_json::to_vec(&call) else {
             continue;
         };
-        match post(&agent.config.master, internal::PATH, body).await {
+        match post(&master, internal::PATH, body).await {
             Ok(resp) if resp.status().is_success() => {}
             Ok(resp) => {
                 warn!(status = %resp.status(), call = %call.r#type, "master refused a call")

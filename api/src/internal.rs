@@ -8,13 +8,20 @@
 //!   [`Event`] is `REGISTERED` with the agent id (new, or the same one when
 //!   `subscribe.agent_info.id` was set and the master knows it: re-registration). The master
 //!   then streams `RUN_TASK`, `KILL_TASK`, `ACKNOWLEDGE`, `SHUTDOWN_FRAMEWORK`,
-//!   `SHUTDOWN_EXECUTOR`, `FRAMEWORK_TO_EXECUTOR` and a `HEARTBEAT` every
-//!   `heartbeat_interval_seconds`.
+//!   `SHUTDOWN_EXECUTOR`, `FRAMEWORK_TO_EXECUTOR` and a `PING` every
+//!   `--agent_ping_timeout` (Mesos's `PingSlaveMessage`).
 //! * Every other call is its own `POST` to [`PATH`] with `agent_id` set, answered `202`.
-//! * An agent whose stream is gone and not re-opened within `--agent_ping_timeout` ×
-//!   `--max_agent_ping_timeouts` is removed: its tasks become `TASK_LOST` with
-//!   `REASON_AGENT_REMOVED` (TASK_UNREACHABLE for PARTITION_AWARE frameworks). An agent
-//!   that misses heartbeats for as long assumes the master is gone and re-subscribes with
+//!   `PONG` answers a `PING` (`PongSlaveMessage`).
+//! * Health (Mesos's `SlaveObserver`): a PING not answered by a PONG within
+//!   `--agent_ping_timeout` is one timeout; after `--max_agent_ping_timeouts` in a row (a
+//!   hung agent whose TCP connection stays open, or one whose stream is gone) the agent is
+//!   marked *unreachable*: its tasks become `TASK_UNREACHABLE` (`TASK_LOST` for frameworks
+//!   that are not PARTITION_AWARE) with `REASON_AGENT_REMOVED`, its stream is closed, and
+//!   it is kept in the registry's unreachable list. When it re-subscribes with its id it is
+//!   re-admitted: the tasks it reports are re-added and their frameworks get an update in
+//!   the reported state with `REASON_AGENT_REREGISTERED`.
+//! * `REGISTERED` carries `connection.total_ping_timeout_seconds`; an agent that receives no
+//!   PING for that long assumes the master is gone, re-detects it and re-subscribes with
 //!   backoff (`--registration_backoff_factor`), tasks still running.
 //! * Status updates are at-least-once: the agent resends an update (same `uuid`) until an
 //!   `ACKNOWLEDGE` with that uuid arrives; the master forwards acknowledgements from the
@@ -47,6 +54,8 @@ proto_enum! {
         ExecutorToFramework = "EXECUTOR_TO_FRAMEWORK",
         /// An executor ended (its tasks have been updated separately).
         ExitedExecutor = "EXITED_EXECUTOR",
+        /// The answer to a `PING` (`PongSlaveMessage`).
+        Pong = "PONG",
     }
 }
 
@@ -160,8 +169,10 @@ proto_enum! {
         ShutdownFramework = "SHUTDOWN_FRAMEWORK",
         /// A scheduler's MESSAGE for an executor.
         FrameworkToExecutor = "FRAMEWORK_TO_EXECUTOR",
-        /// Keep-alive.
+        /// Keep-alive (older masters; now `PING`).
         Heartbeat = "HEARTBEAT",
+        /// Health check: answer with a `PONG` call (`PingSlaveMessage`).
+        Ping = "PING",
         /// The master removed this agent; it must not re-register with the same id.
         Shutdown = "SHUTDOWN",
         /// A scheduler's SHUTDOWN call: stop one executor (and its tasks).
@@ -195,9 +206,28 @@ pub struct Event {
     /// For SHUTDOWN_EXECUTOR.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shutdown_executor: Option<ShutdownExecutor>,
+    /// For PING.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ping: Option<Ping>,
     /// For SHUTDOWN: why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+/// `PING` (PingSlaveMessage).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ping {
+    /// Whether the master sees the agent as connected.
+    #[serde(default)]
+    pub connected: bool,
+}
+
+/// `MasterSlaveConnection` (messages.proto): how the agent should judge the master's health.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Connection {
+    /// `--agent_ping_timeout` × `--max_agent_ping_timeouts`: with no PING for this long the
+    /// agent treats the master as gone and re-detects it.
+    pub total_ping_timeout_seconds: f64,
 }
 
 /// `REGISTERED`.
@@ -207,8 +237,11 @@ pub struct Registered {
     pub agent_id: AgentId,
     /// The master.
     pub master_info: MasterInfo,
-    /// How often HEARTBEAT events come.
+    /// How often PING (formerly HEARTBEAT) events come.
     pub heartbeat_interval_seconds: f64,
+    /// The agent's master-health settings (`SlaveRegisteredMessage.connection`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<Connection>,
 }
 
 /// `RUN_TASK` (RunTaskMessage).
@@ -283,6 +316,23 @@ mod tests {
         let e: Event = serde_json::from_str(json).unwrap();
         assert_eq!(e.r#type, EventType::ShutdownExecutor);
         assert_eq!(e.shutdown_executor.unwrap().executor_id.value, "ex");
+    }
+
+    #[test]
+    fn ping_event_and_pong_call() {
+        let e: Event =
+            serde_json::from_str(r#"{"type":"PING","ping":{"connected":true}}"#).unwrap();
+        assert_eq!(e.r#type, EventType::Ping);
+        assert!(e.ping.unwrap().connected);
+        let c: Call =
+            serde_json::from_str(r#"{"type":"PONG","agent_id":{"value":"a-S0"}}"#).unwrap();
+        assert_eq!(c.r#type, CallType::Pong);
+        let r: Registered = serde_json::from_str(
+            r#"{"agent_id":{"value":"a"},"master_info":{"id":"m","ip":0,"port":5050},
+            "heartbeat_interval_seconds":15,"connection":{"total_ping_timeout_seconds":75}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.connection.unwrap().total_ping_timeout_seconds, 75.0);
     }
 
     #[test]

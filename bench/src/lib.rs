@@ -2,6 +2,7 @@
 
 pub mod allocator;
 pub mod e2e;
+pub mod failover;
 pub mod image;
 pub mod launch;
 pub mod master_scale;

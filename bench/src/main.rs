@@ -74,6 +74,17 @@ enum Cmd {
         #[arg(long, default_value_t = 10)]
         warmup: usize,
     },
+    /// Master failover on a real ZooKeeper: three masters, one agent and a framework with
+    /// running tasks following the leader; kill -9 then SIGTERM of the leader, timed to the
+    /// new leader, the agent re-registered and the framework re-subscribed (needs root).
+    Failover {
+        /// Running tasks kept through the failovers.
+        #[arg(long, default_value_t = 100)]
+        tasks: usize,
+        /// The masters' --zk_session_timeout.
+        #[arg(long, default_value = "2secs")]
+        zk_session_timeout: String,
+    },
     // --- image ---
     /// Launching `true` from the 3-layer test image: cold (pull from a loopback registry +
     /// unpack + launch) and warm (cached), Meseta's mesos containerizer vs `docker run --rm`
@@ -153,6 +164,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 {out}"
                     ),
                 )?;
+            }
+        }
+        Cmd::Failover {
+            tasks,
+            zk_session_timeout,
+        } => {
+            let out = meseta_bench::failover::run(&meseta_bench::failover::Options {
+                tasks,
+                session_timeout: zk_session_timeout,
+            })?;
+            print!("{out}");
+            if let Some(file) = &cli.record {
+                meseta_bench::report::record(file, "failover", &format!("## failover\n\n{out}"))?;
             }
         }
         Cmd::E2e {

@@ -37,6 +37,9 @@ pub const KNOWN_FLAGS: &[&str] = &[
     "registry",
     "quorum",
     "zk",
+    "zk_session_timeout",
+    "agent_reregister_timeout",
+    "registry_zk_path",
     "log_dir",
     "role_sorter",
     "framework_sorter",
@@ -104,19 +107,47 @@ pub struct Flags {
     #[arg(long = "logging_level", default_value = "INFO")]
     pub logging_level: String,
 
-    /// Registry backend: `replicated_log` (default) or `in_memory`. Both keep
-    /// this master's registry file in --work_dir (there is no replicated log).
+    /// Registry backend: `replicated_log` (default) or `in_memory` (nothing
+    /// persisted: for testing, as in Mesos). With --zk the replicated registry
+    /// lives in ZooKeeper (see --registry_zk_path), so it survives the leader;
+    /// without --zk it is this master's file in --work_dir.
     #[arg(long = "registry", default_value = "replicated_log", value_parser = ["replicated_log", "in_memory"])]
     pub registry: String,
 
-    /// Accepted for compatibility; this master runs alone (no replicated log).
+    /// Mesos's replicated-log quorum. Accepted and validated (at least 1);
+    /// ZooKeeper itself replicates Meseta's registry, so no log quorum is formed.
     #[arg(long = "quorum")]
     pub quorum: Option<u32>,
 
-    /// Accepted for compatibility: ZooKeeper leader election is not supported
-    /// yet, so this master always acts as the leader (a warning is logged).
+    /// ZooKeeper URL for leader election among masters:
+    /// `zk://[user:pass@]host1:port1,host2:port2/path`, or
+    /// `file:///path/to/file` holding one. Each master writes an
+    /// ephemeral-sequential `<path>/json.info_` znode with its MasterInfo JSON;
+    /// the lowest sequence leads, the others redirect (307) to it. Without
+    /// --zk, the master reads /etc/mesos/zk if that file exists (as the Mesos
+    /// packages do; MESETA_MESOS_ZK_FILE names another file, and an empty value
+    /// or MESETA_MASTER_CONF_DIR turns this off). With neither, the master runs
+    /// alone.
     #[arg(long = "zk")]
     pub zk: Option<String>,
+
+    /// ZooKeeper session timeout. ZooKeeper clamps it to 2-20 x its tickTime.
+    /// A leader that cannot prove its session alive for 2/3 of it stops
+    /// acting as leader.
+    #[arg(long = "zk_session_timeout", default_value = "10secs", value_parser = parse_duration)]
+    pub zk_session_timeout: Duration,
+
+    /// How long a newly elected leader waits for the agents in the registry to
+    /// re-register; agents that do not come back are then marked unreachable
+    /// (re-admitted with their tasks if they return).
+    #[arg(long = "agent_reregister_timeout", default_value = "10mins", value_parser = parse_duration)]
+    pub agent_reregister_timeout: Duration,
+
+    /// Meseta extension: znode under which the replicated registry is kept
+    /// (default `<zk path>-meseta/registry`; never under the election path,
+    /// where clients expect only masters).
+    #[arg(long = "registry_zk_path")]
+    pub registry_zk_path: Option<String>,
 
     /// Accepted for compatibility; logs go to stderr.
     #[arg(long = "log_dir")]
@@ -311,6 +342,45 @@ pub struct MasterConfig {
     pub min_allocatable_resources: String,
     /// `--fair_sharing_excluded_resource_names`.
     pub fair_sharing_excluded_resource_names: Vec<String>,
+    /// Leader election and the replicated registry (`--zk`), if configured.
+    pub ha: Option<HaConfig>,
+    /// `--registry=in_memory`: nothing is persisted.
+    pub registry_in_memory: bool,
+}
+
+/// `--zk` and the flags that go with it.
+#[derive(Debug, Clone)]
+pub struct HaConfig {
+    /// The parsed `--zk` URL.
+    pub zk: meseta_zk::ZkUrl,
+    /// `--zk_session_timeout`.
+    pub session_timeout: Duration,
+    /// `--agent_reregister_timeout`.
+    pub agent_reregister_timeout: Duration,
+    /// Where the replicated registry lives (`--registry_zk_path`).
+    pub registry_path: String,
+}
+
+impl HaConfig {
+    /// Defaults for `zk` (tests): Mesos's timeouts, the registry beside the election path.
+    pub fn new(zk: meseta_zk::ZkUrl) -> Self {
+        let registry_path = default_registry_path(&zk);
+        HaConfig {
+            zk,
+            session_timeout: meseta_zk::DEFAULT_SESSION_TIMEOUT,
+            agent_reregister_timeout: Duration::from_secs(600),
+            registry_path,
+        }
+    }
+}
+
+/// `<zk path>-meseta/registry` (`/meseta/registry` for the root path).
+fn default_registry_path(zk: &meseta_zk::ZkUrl) -> String {
+    if zk.path == "/" {
+        "/meseta/registry".into()
+    } else {
+        format!("{}-meseta/registry", zk.path)
+    }
 }
 
 impl MasterConfig {
@@ -333,6 +403,8 @@ impl MasterConfig {
             framework_sorter: SorterKind::Drf,
             min_allocatable_resources: DEFAULT_MIN_ALLOCATABLE.into(),
             fair_sharing_excluded_resource_names: Vec::new(),
+            ha: None,
+            registry_in_memory: false,
         }
     }
 
@@ -360,6 +432,7 @@ impl MasterConfig {
             ))
         })?;
         let sorter = |s: &str| s.parse::<SorterKind>().map_err(FlagsError::Invalid);
+        let ha = ha_config(flags)?;
         let hostname = flags.hostname.clone().unwrap_or_else(local_hostname);
         let bind_ip = flags.ip.unwrap_or(Ipv4Addr::UNSPECIFIED);
         let advertise_ip = match flags.ip {
@@ -389,6 +462,8 @@ impl MasterConfig {
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
                 .collect(),
+            ha,
+            registry_in_memory: flags.registry == "in_memory",
         })
     }
 
@@ -397,6 +472,46 @@ impl MasterConfig {
         self.agent_ping_timeout
             .saturating_mul(self.max_agent_ping_timeouts)
     }
+}
+
+/// `--zk` and its companions, validated (reads a `file://` URL's file).
+fn ha_config(flags: &Flags) -> Result<Option<HaConfig>, FlagsError> {
+    if flags.quorum == Some(0) {
+        return Err(FlagsError::Invalid("--quorum must be at least 1".into()));
+    }
+    let Some(text) = &flags.zk else {
+        return Ok(None);
+    };
+    let zk = meseta_zk::ZkUrl::parse_or_read(text)
+        .map_err(|e| FlagsError::Invalid(format!("--zk: {e}")))?;
+    if flags.zk_session_timeout < Duration::from_millis(100) {
+        return Err(FlagsError::Invalid(
+            "--zk_session_timeout must be at least 100ms (ZooKeeper clamps it to 2-20 x tickTime)"
+                .into(),
+        ));
+    }
+    let registry_path = match &flags.registry_zk_path {
+        None => default_registry_path(&zk),
+        Some(p) => {
+            let probe: meseta_zk::ZkUrl = format!("zk://h{p}")
+                .parse()
+                .map_err(|e| FlagsError::Invalid(format!("--registry_zk_path '{p}': {e}")))?;
+            probe.path
+        }
+    };
+    let election = format!("{}/", zk.path.trim_end_matches('/'));
+    if zk.path != "/" && (registry_path == zk.path || registry_path.starts_with(&election)) {
+        return Err(FlagsError::Invalid(format!(
+            "--registry_zk_path '{registry_path}' must not be inside the election path '{}' (clients read every child there as a master)",
+            zk.path
+        )));
+    }
+    Ok(Some(HaConfig {
+        zk,
+        session_timeout: flags.zk_session_timeout,
+        agent_reregister_timeout: flags.agent_reregister_timeout,
+        registry_path,
+    }))
 }
 
 fn local_hostname() -> String {
@@ -466,6 +581,59 @@ mod tests {
         .unwrap();
         let err = MasterConfig::from_flags(&f).unwrap_err().to_string();
         assert!(err.contains("--min_allocatable_resources"), "{err}");
+    }
+
+    fn config(args: &[&str]) -> Result<MasterConfig, FlagsError> {
+        let d = std::path::Path::new("/nonexistent-conf");
+        let mut argv = vec!["mesos-master", "--work_dir=/tmp/w"];
+        argv.extend_from_slice(args);
+        let f = parse_args(
+            d,
+            Vec::<(String, String)>::new(),
+            argv.iter().map(OsString::from),
+        )?;
+        MasterConfig::from_flags(&f)
+    }
+
+    #[test]
+    fn zk_flags_reach_the_config_and_bad_ones_are_refused() {
+        let c = config(&[
+            "--zk=zk://u:p@h1:2181,h2/mesos",
+            "--zk_session_timeout=2secs",
+        ])
+        .unwrap();
+        let ha = c.ha.unwrap();
+        assert_eq!(ha.zk.path, "/mesos");
+        assert_eq!(ha.zk.servers.len(), 2);
+        assert_eq!(ha.session_timeout, Duration::from_secs(2));
+        assert_eq!(ha.agent_reregister_timeout, Duration::from_secs(600));
+        assert_eq!(ha.registry_path, "/mesos-meseta/registry");
+        assert!(!c.registry_in_memory);
+        let c = config(&[
+            "--zk=zk://h/m",
+            "--registry_zk_path=/elsewhere/r/",
+            "--registry=in_memory",
+        ])
+        .unwrap();
+        assert_eq!(c.ha.unwrap().registry_path, "/elsewhere/r");
+        assert!(c.registry_in_memory);
+        assert!(config(&[]).unwrap().ha.is_none());
+        for (args, needle) in [
+            (&["--zk=zk://h:x/m"][..], "--zk: invalid ZooKeeper URL"),
+            (&["--zk=h:2181/m"][..], "--zk: invalid ZooKeeper URL"),
+            (
+                &["--zk=zk://h/mesos", "--registry_zk_path=/mesos/registry"][..],
+                "election path",
+            ),
+            (&["--quorum=0"][..], "--quorum"),
+            (
+                &["--zk=zk://h/m", "--zk_session_timeout=1ms"][..],
+                "--zk_session_timeout",
+            ),
+        ] {
+            let err = config(args).unwrap_err().to_string();
+            assert!(err.contains(needle), "{args:?}: {err}");
+        }
     }
 
     #[test]

@@ -32,6 +32,12 @@ pub enum RegistryError {
         /// Why.
         source: std::io::Error,
     },
+    /// The replicated registry in ZooKeeper could not be read or written.
+    #[error("replicated registry: {0}")]
+    Replicated(#[from] meseta_zk::ZkError),
+    /// A registry write was attempted by a master that is not (or no longer) the leader.
+    #[error("not the leading master; registry not written")]
+    NotLeader,
     /// The file exists but is not a valid registry.
     #[error("registry {path} is corrupt: {source}")]
     Corrupt {
@@ -51,9 +57,13 @@ pub struct RegistryData {
     pub next_agent: u64,
     /// Next framework number (`<master_id>-<%04d>`).
     pub next_framework: u64,
-    /// Registered agents by id.
+    /// Registered (admitted) agents by id.
     #[serde(default)]
     pub agents: BTreeMap<String, AgentInfo>,
+    /// Agents marked unreachable (ping timeouts) by id; they may re-register with their id
+    /// (Mesos's `Registry.unreachable`).
+    #[serde(default)]
+    pub unreachable: BTreeMap<String, UnreachableAgent>,
     /// Registered frameworks by id.
     #[serde(default)]
     pub frameworks: BTreeMap<String, FrameworkInfo>,
@@ -67,6 +77,15 @@ pub struct RegistryData {
     /// order), replayed over what the agent reports when it re-registers.
     #[serde(default)]
     pub reservations: BTreeMap<String, Vec<StoredOperation>>,
+}
+
+/// An agent in the unreachable list.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UnreachableAgent {
+    /// Its info when it was marked unreachable.
+    pub info: AgentInfo,
+    /// When, in seconds since the epoch.
+    pub timestamp: f64,
 }
 
 /// One RESERVE or UNRESERVE applied to an agent.
@@ -103,7 +122,11 @@ pub struct StoredQuota {
 /// The registry and where it lives.
 #[derive(Debug)]
 pub struct Registry {
-    path: PathBuf,
+    /// The file in `--work_dir`; `None` when the registry is not written here
+    /// (`--registry=in_memory`, or kept in ZooKeeper by `crate::ha`).
+    path: Option<PathBuf>,
+    /// Kept in ZooKeeper: every change goes through the group committer.
+    replicated: bool,
     /// Current contents.
     pub data: RegistryData,
     /// Version of the latest snapshot taken (snapshots are taken under the
@@ -135,11 +158,11 @@ impl Registry {
                         source: serde::de::Error::custom("empty master_id"),
                     });
                 }
-                Ok(Registry::with(path, data))
+                Ok(Registry::with(Some(path), data))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let reg = Registry::with(
-                    path,
+                    Some(path),
                     RegistryData {
                         master_id: uuid::Uuid::new_v4().to_string(),
                         ..RegistryData::default()
@@ -152,9 +175,34 @@ impl Registry {
         }
     }
 
-    fn with(path: PathBuf, data: RegistryData) -> Self {
+    /// A registry that lives only in memory (nothing is written by [`Registry::save`]).
+    pub fn in_memory(data: RegistryData) -> Self {
+        Registry::with(None, data)
+    }
+
+    /// A registry replicated elsewhere (ZooKeeper): [`Registry::save`] writes nothing; the
+    /// master queues every change for its committer instead.
+    pub fn replicated(data: RegistryData) -> Self {
+        Registry {
+            replicated: true,
+            ..Registry::with(None, data)
+        }
+    }
+
+    /// Whether changes go to a replicated store through the committer.
+    pub fn is_replicated(&self) -> bool {
+        self.replicated
+    }
+
+    /// Whether [`Registry::save`] writes a file.
+    pub fn is_file(&self) -> bool {
+        self.path.is_some()
+    }
+
+    fn with(path: Option<PathBuf>, data: RegistryData) -> Self {
         Registry {
             path,
+            replicated: false,
             data,
             version: AtomicU64::new(0),
             written: Arc::new(Mutex::new(0)),
@@ -177,16 +225,16 @@ impl Registry {
         })
     }
 
-    /// The registry file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The registry file, if it has one.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     /// The current contents as the file holds them (for a write outside
     /// the master's lock: [`write_atomic`]).
     pub fn to_bytes(&self) -> Result<Vec<u8>, RegistryError> {
         serde_json::to_vec_pretty(&self.data).map_err(|source| RegistryError::Corrupt {
-            path: self.path.clone(),
+            path: self.path.clone().unwrap_or_default(),
             source,
         })
     }
@@ -211,7 +259,7 @@ impl Registry {
 pub struct Snapshot {
     version: u64,
     bytes: Vec<u8>,
-    path: PathBuf,
+    path: Option<PathBuf>,
     written: Arc<Mutex<u64>>,
 }
 
@@ -223,7 +271,9 @@ impl Snapshot {
         if *on_disk >= self.version {
             return Ok(());
         }
-        write_atomic(&self.path, &self.bytes)?;
+        if let Some(path) = &self.path {
+            write_atomic(path, &self.bytes)?;
+        }
         *on_disk = self.version;
         Ok(())
     }

@@ -12,9 +12,10 @@ use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::flags::MasterConfig;
+use crate::ha::Ha;
 use crate::http::{handle, Ctx};
 use crate::master::{lock, Master, Shared};
-use crate::registry::RegistryError;
+use crate::registry::{Registry, RegistryData, RegistryError};
 
 /// Shortest time between two event-triggered allocation runs.
 const MIN_ALLOCATION_GAP: std::time::Duration = std::time::Duration::from_millis(5);
@@ -42,10 +43,21 @@ pub struct Running {
     pub addr: SocketAddr,
     /// Its state.
     pub master: Shared,
+    /// Leader election, with `--zk`.
+    pub ha: Option<Arc<Ha>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Running {
+    /// Leaves the leader election first (so the next master leads at once), then stops
+    /// accepting, closes every connection and stops the timers.
+    pub async fn shutdown_gracefully(self) {
+        if let Some(ha) = &self.ha {
+            ha.withdraw().await;
+        }
+        self.shutdown();
+    }
+
     /// Stops accepting, closes every connection and stops the timers.
     pub fn shutdown(self) {
         for t in &self.tasks {
@@ -77,8 +89,23 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
         .map_err(|source| StartError::Bind { addr, source })?;
     let max_body_bytes = config.max_body_bytes;
     let keepalive = keepalive_params(&config);
-    let master = Master::new(config, addr.port())?;
+    let ha_config = config.ha.clone();
+    let in_memory = config.registry_in_memory;
+    let port = addr.port();
+    let master = match (&ha_config, in_memory) {
+        // With --zk this master starts as a follower with nothing in it; the registry is
+        // recovered from ZooKeeper when it is elected (`crate::ha`).
+        (Some(_), _) | (None, true) => {
+            let fresh = RegistryData {
+                master_id: uuid::Uuid::new_v4().to_string(),
+                ..RegistryData::default()
+            };
+            Master::with_registry(config, port, Registry::in_memory(fresh))
+        }
+        (None, false) => Master::new(config, port)?,
+    };
     tracing::info!(master_id = %master.id(), %addr, "master started");
+    let ha = ha_config.map(|c| Ha::start(c, master.info.clone(), in_memory));
     let mut master = master;
     let commit_notify = master.enable_group_commit();
     let notify = master.alloc_notify();
@@ -88,6 +115,7 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
     let ctx = Arc::new(Ctx {
         master: Arc::clone(&shared),
         max_body_bytes,
+        ha: ha.clone(),
     });
 
     let accept = tokio::spawn(async move {
@@ -123,6 +151,11 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
     });
 
     let m = Arc::clone(&shared);
+    let leading = {
+        let ha = ha.clone();
+        move || ha.as_ref().is_none_or(|ha| ha.leading())
+    };
+    let may_allocate = leading.clone();
     let allocation = tokio::spawn(async move {
         let mut last = tokio::time::Instant::now();
         let mut next_regular = tokio::time::Instant::now() + interval;
@@ -138,6 +171,10 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
                 }
             };
             last = tokio::time::Instant::now();
+            if !may_allocate() {
+                next_regular = last + interval;
+                continue; // A follower makes no offers.
+            }
             if triggered {
                 lock(&m).allocate_triggered();
             } else {
@@ -148,7 +185,21 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
         }
     });
 
-    let committer = tokio::spawn(run_committer(Arc::clone(&shared), commit_notify));
+    let committer = match &ha {
+        Some(ha) => tokio::spawn(crate::ha::run_committer(
+            Arc::clone(ha),
+            Arc::clone(&shared),
+            commit_notify,
+        )),
+        None => tokio::spawn(run_committer(Arc::clone(&shared), commit_notify)),
+    };
+    let mut tasks = Vec::new();
+    if let Some(ha) = &ha {
+        tasks.push(tokio::spawn(crate::ha::run(
+            Arc::clone(ha),
+            Arc::clone(&shared),
+        )));
+    }
 
     let m = Arc::clone(&shared);
     let housekeeping = tokio::spawn(async move {
@@ -156,14 +207,18 @@ pub async fn start(config: MasterConfig) -> Result<Running, StartError> {
         t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             t.tick().await;
-            lock(&m).tick();
+            if leading() {
+                lock(&m).tick();
+            }
         }
     });
 
+    tasks.extend([accept, allocation, housekeeping, committer]);
     Ok(Running {
         addr,
         master: shared,
-        tasks: vec![accept, allocation, housekeeping, committer],
+        ha,
+        tasks,
     })
 }
 

@@ -2,8 +2,10 @@
 //! `sleep` tasks: a disconnected framework's tasks survive until `failover_timeout` expires and
 //! are then killed on the agent; re-subscribing with the framework id takes over in between;
 //! explicit and implicit reconciliation return the latest states (TASK_UNKNOWN for unknown
-//! tasks); when the agent stops (killed) PARTITION_AWARE frameworks get TASK_UNREACHABLE and
-//! others TASK_LOST; MARK_AGENT_GONE gives TASK_GONE_BY_OPERATOR / TASK_LOST. Needs root.
+//! tasks); when the agent stops (killed, or hung by SIGSTOP with its connection open)
+//! PARTITION_AWARE frameworks get TASK_UNREACHABLE and others TASK_LOST, and a hung agent that
+//! runs again is re-admitted with its tasks RUNNING, none killed; MARK_AGENT_GONE gives
+//! TASK_GONE_BY_OPERATOR / TASK_LOST. Needs root.
 
 // An integration test file is its own crate: its tests belong at the top level.
 #![allow(clippy::tests_outside_test_module)]
@@ -239,4 +241,91 @@ async fn agent_marked_gone_gives_gone_by_operator_to_partition_aware_and_lost_to
         })
     });
     assert!(stopped, "agent still runs the task: {}", cluster.logs());
+}
+
+/// Sends `sig` to `pid` with kill(1).
+fn signal(pid: u32, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success(), "kill {sig} {pid}");
+}
+
+/// Resumes a stopped process even when the test fails half-way.
+struct Resume(u32);
+
+impl Drop for Resume {
+    fn drop(&mut self) {
+        signal(self.0, "-CONT");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hung_agent_becomes_unreachable_and_comes_back_with_its_tasks_running() {
+    let _serial = SERIAL.lock().await;
+    if !root_or_skip("hung_agent_becomes_unreachable_and_comes_back") {
+        return;
+    }
+    let cluster = cluster();
+    let (addr, port) = (master_addr(&cluster), cluster.master_port);
+    let mut pa = subscribe(addr, "partition-aware", true, json!({})).await;
+    let mut plain = subscribe(addr, "plain", false, json!({})).await;
+    let agent = launch_sleep(&mut pa, "pa-task").await;
+    wait_state(&mut pa, "pa-task", "TASK_RUNNING")
+        .await
+        .unwrap();
+    launch_sleep(&mut plain, "plain-task").await;
+    wait_state(&mut plain, "plain-task", "TASK_RUNNING")
+        .await
+        .unwrap();
+
+    // The agent hangs: its process is stopped, its TCP connection stays open.
+    signal(cluster.agent_pid, "-STOP");
+    let resume = Resume(cluster.agent_pid);
+    let st = wait_state(&mut pa, "pa-task", "TASK_UNREACHABLE")
+        .await
+        .unwrap();
+    assert_eq!(st["reason"], "REASON_AGENT_REMOVED", "{st}");
+    let st = wait_state(&mut plain, "plain-task", "TASK_LOST")
+        .await
+        .unwrap();
+    assert_eq!(st["reason"], "REASON_AGENT_REMOVED", "{st}");
+    let state = get_json(port, "/master/state");
+    assert_eq!(state["unreachable_slaves"], 1, "{state}");
+    assert!(
+        state["slaves"].as_array().unwrap().is_empty(),
+        "{}",
+        state["slaves"]
+    );
+
+    // It runs again: it re-registers with its id, and both tasks are back, still running.
+    drop(resume);
+    let st = wait_state(&mut pa, "pa-task", "TASK_RUNNING")
+        .await
+        .unwrap();
+    assert_eq!(st["reason"], "REASON_AGENT_REREGISTERED", "{st}");
+    let st = wait_state(&mut plain, "plain-task", "TASK_RUNNING")
+        .await
+        .unwrap();
+    assert_eq!(st["reason"], "REASON_AGENT_REREGISTERED", "{st}");
+    let state = get_json(port, "/master/state");
+    assert_eq!(state["unreachable_slaves"], 0, "{state}");
+    assert_eq!(state["slaves"][0]["id"], agent.as_str(), "{state}");
+    let r = reconcile(&mut pa, &["pa-task"]).await;
+    assert_eq!(status_of(&r, "pa-task")["state"], "TASK_RUNNING", "{r:?}");
+    let r = reconcile(&mut plain, &["plain-task"]).await;
+    assert_eq!(
+        status_of(&r, "plain-task")["state"],
+        "TASK_RUNNING",
+        "{r:?}"
+    );
+    assert_eq!(
+        agent_executors(cluster.agent_port, &pa.framework_id).len(),
+        1
+    );
+    assert_eq!(
+        agent_executors(cluster.agent_port, &plain.framework_id).len(),
+        1
+    );
 }

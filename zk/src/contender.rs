@@ -93,7 +93,7 @@ pub struct Contender {
     role: watch::Receiver<Role>,
     lease: Arc<Lease>,
     holder: Arc<std::sync::Mutex<Option<Holder>>>,
-    withdraw: Option<oneshot::Sender<oneshot::Sender<()>>>,
+    withdraw: std::sync::Mutex<Option<oneshot::Sender<oneshot::Sender<()>>>>,
     task: JoinHandle<()>,
 }
 
@@ -124,7 +124,7 @@ impl Contender {
             role,
             lease,
             holder,
-            withdraw: Some(withdraw),
+            withdraw: std::sync::Mutex::new(Some(withdraw)),
             task,
         }
     }
@@ -174,8 +174,14 @@ impl Contender {
 
     /// Deletes this member's node and closes the session, waiting (bounded) for ZooKeeper
     /// to confirm, so the next member leads at once.
-    pub async fn withdraw(mut self) {
-        if let Some(withdraw) = self.withdraw.take() {
+    pub async fn withdraw(&self) {
+        self.lease.revoke();
+        let withdraw = self
+            .withdraw
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(withdraw) = withdraw {
             let (done, wait) = oneshot::channel();
             if withdraw.send(done).is_ok() {
                 let _ = tokio::time::timeout(Duration::from_secs(2), wait).await;
@@ -203,7 +209,12 @@ impl LeaseChecker {
 impl Drop for Contender {
     fn drop(&mut self) {
         self.lease.revoke();
-        if let Some(withdraw) = self.withdraw.take() {
+        let withdraw = self
+            .withdraw
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(withdraw) = withdraw {
             // The task deletes the node and closes the session; nobody waits for it.
             let (done, _) = oneshot::channel();
             let _ = withdraw.send(done);
@@ -311,13 +322,18 @@ impl Runner {
         self.lease.extend(Instant::now(), session.timeout());
         loop {
             let sent = Instant::now();
-            let (children, watcher) = match client.list_and_watch_children(&group).await {
-                Ok(listing) => listing,
-                Err(zookeeper_client::Error::ConnectionLoss) => {
+            // Bounded: an unanswered request must not stop the lease from lapsing visibly.
+            let listing =
+                tokio::time::timeout(session.timeout(), client.list_and_watch_children(&group))
+                    .await;
+            let (children, watcher) = match listing {
+                Ok(Ok(listing)) => listing,
+                Ok(Err(zookeeper_client::Error::ConnectionLoss)) | Err(_) => {
+                    self.publish(&node);
                     tokio::time::sleep(ping_every).await;
                     continue;
                 }
-                Err(err) => return Err(ZkError::op("list", &group)(err)),
+                Ok(Err(err)) => return Err(ZkError::op("list", &group)(err)),
             };
             self.lease.extend(sent, session.timeout());
             if !children.contains(&node) {
@@ -346,7 +362,7 @@ impl Runner {
                     },
                     _ = ping.tick() => {
                         let sent = Instant::now();
-                        tracing::debug!(node, elected = self.lease.elected.load(Ordering::SeqCst), fresh = self.lease.fresh(), "lease tick");
+                        tracing::trace!(node, elected = self.lease.elected.load(Ordering::SeqCst), fresh = self.lease.fresh(), "lease tick");
                         // Bounded so a silent server cannot stall withdrawals or publishing.
                         match tokio::time::timeout(ping_every, client.check_stat(&node_path)).await {
                             Ok(Ok(Some(_))) => self.lease.extend(sent, session.timeout()),

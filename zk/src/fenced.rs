@@ -45,6 +45,11 @@ impl Fence {
         }
     }
 
+    /// The leader's session, for reads that belong with the fenced writes.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The election node this fence checks.
     pub fn node_path(&self) -> &str {
         &self.node_path

@@ -27,6 +27,6 @@ pub use detector::{Detector, Leader};
 pub use error::{UrlError, ZkError};
 pub use fenced::{read_children, Fence, Write};
 pub use members::MASTER_LABEL;
-pub use session::{Session, SessionEvent, DEFAULT_SESSION_TIMEOUT};
+pub use session::{acls_for, Session, SessionEvent, DEFAULT_SESSION_TIMEOUT};
 pub use url::ZkUrl;
 pub use zookeeper_client;

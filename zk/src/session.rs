@@ -6,6 +6,8 @@
 //! the default 2 s tick), so the timeout actually in force is [`Session::timeout`], not the one
 //! asked for.
 
+use std::collections::HashSet;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::time::sleep;
@@ -24,6 +26,22 @@ static EVERYONE_READ_CREATOR_ALL: [Acl; 2] = [
     Acl::new_const(Permission::READ, "world", "anyone"),
     Acl::new_const(Permission::ALL, "auth", ""),
 ];
+
+/// The ACL for nodes created on sessions of `url`: Mesos's `EVERYONE_READ_CREATOR_ALL` with
+/// credentials, else open.
+pub fn acls_for(url: &ZkUrl) -> Acls<'static> {
+    if url.credentials.is_some() {
+        Acls::new(&EVERYONE_READ_CREATOR_ALL)
+    } else {
+        Acls::anyone_all()
+    }
+}
+
+/// URLs this process has reported unreachable (and not yet reachable again).
+fn unreachable_set() -> &'static Mutex<HashSet<String>> {
+    static SET: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    SET.get_or_init(Default::default)
+}
 
 /// What happened to a session, as seen by its users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,23 +84,31 @@ impl Session {
         })
     }
 
-    /// Connects, retrying forever with a capped backoff. Says once, in one warning, that
-    /// ZooKeeper is unreachable, and once that it is reached again.
+    /// Connects, retrying forever with a capped backoff. Says once per process and URL (a
+    /// contender and a detector of one process share the line) that ZooKeeper is
+    /// unreachable, and once that it answers again.
     pub async fn connect_retrying(url: &ZkUrl, timeout: Duration) -> Session {
-        let mut warned = false;
+        let key = url.to_string();
         let mut backoff = Duration::from_millis(200);
         loop {
             match Session::connect(url, timeout).await {
                 Ok(session) => {
-                    if warned {
+                    if unreachable_set()
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .remove(&key)
+                    {
                         info!(zk = %url, "ZooKeeper reachable again");
                     }
                     return session;
                 }
                 Err(err) => {
-                    if !warned {
+                    if unreachable_set()
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(key.clone())
+                    {
                         warn!(zk = %url, "ZooKeeper unreachable ({err}); retrying until it answers");
-                        warned = true;
                     }
                     sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(2));
@@ -114,11 +140,7 @@ impl Session {
     /// The ACL for nodes this session creates: Mesos's `EVERYONE_READ_CREATOR_ALL` with
     /// credentials, else open.
     pub fn acls(&self) -> Acls<'static> {
-        if self.url.credentials.is_some() {
-            Acls::new(&EVERYONE_READ_CREATOR_ALL)
-        } else {
-            Acls::anyone_all()
-        }
+        acls_for(&self.url)
     }
 
     /// Options for a node of `mode` with [`Session::acls`].

@@ -7,9 +7,24 @@ use std::process::ExitCode;
 use meseta_agent::flags::{self, DEFAULT_CONF_DIR};
 
 pub fn main() -> ExitCode {
-    let conf_dir = std::env::var_os("MESETA_AGENT_CONF_DIR")
-        .map_or_else(|| PathBuf::from(DEFAULT_CONF_DIR), PathBuf::from);
+    let own_conf_dir = std::env::var_os("MESETA_AGENT_CONF_DIR");
+    let zk_file = flags::master::default_master_file(
+        std::env::var_os(flags::master::ZK_FILE_ENV).as_deref(),
+        own_conf_dir.is_some(),
+    );
+    let conf_dir = own_conf_dir.map_or_else(|| PathBuf::from(DEFAULT_CONF_DIR), PathBuf::from);
+    let mut master_from_file = None;
     let parsed = flags::parse(&conf_dir, std::env::vars(), std::env::args_os())
+        .map(|mut f| {
+            // As mesos-init-wrapper: no --master, so the cluster's /etc/mesos/zk.
+            if f.master.is_none() {
+                if let Some(path) = zk_file {
+                    f.master = Some(format!("file://{}", path.display()));
+                    master_from_file = Some(path);
+                }
+            }
+            f
+        })
         .and_then(flags::AgentFlags::into_config);
     let config = match parsed {
         Ok(c) => c,
@@ -37,6 +52,9 @@ pub fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    if let Some(path) = &master_from_file {
+        tracing::info!(file = %path.display(), "no --master given; using the master in {}", path.display());
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -167,7 +167,7 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         .map_err(|source| StartError::Bind { addr: bind, source })?;
     let ip = match config.ip {
         Some(ip) if !ip.is_unspecified() => ip,
-        _ => route_ip(&config.master),
+        _ => route_ip(&config.master.route_target()),
     };
     let advertised = SocketAddr::from((ip, addr.port()));
     if let Some(previous) = checkpoints.as_ref().and_then(|r| r.agent_info.as_ref()) {

@@ -13,8 +13,10 @@ use meseta_api::{Attribute, Resource};
 
 mod duration;
 pub mod gc;
+pub mod master;
 
 pub use duration::{format_duration, parse_duration};
+pub use master::MasterSource;
 
 /// Where `/etc/mesos-slave` files are read from; `MESETA_AGENT_CONF_DIR` overrides it (tests).
 pub const DEFAULT_CONF_DIR: &str = "/etc/mesos-slave";
@@ -54,9 +56,15 @@ fn invalid(flag: &'static str, message: impl Into<String>) -> FlagError {
     args_override_self = true
 )]
 pub struct AgentFlags {
-    /// The master, as `host:port` (ZooKeeper `zk://` URLs are not supported yet).
+    /// The master: `host:port`, `zk://[user:pass@]host1:port1,host2:port2/path` (the leader
+    /// elected in ZooKeeper is followed across failovers), or `file:///path` holding one of
+    /// those. Without it, `/etc/mesos/zk` is used if present (`MESETA_MESOS_ZK_FILE` names
+    /// another file; empty: none).
     #[arg(long = "master")]
     pub master: Option<String>,
+    /// ZooKeeper session timeout when `--master` is a `zk://` URL.
+    #[arg(long = "zk_session_timeout", default_value = "10secs")]
+    pub zk_session_timeout: String,
     /// IP address to listen on and to advertise (default: 0.0.0.0, advertised as the
     /// address that reaches the master).
     #[arg(long = "ip")]
@@ -193,6 +201,7 @@ pub struct AgentFlags {
 /// Every flag name, for `/etc/mesos-slave` files and `MESOS_` variables.
 pub const KNOWN_FLAGS: &[&str] = &[
     "master",
+    "zk_session_timeout",
     "ip",
     "port",
     "work_dir",
@@ -243,8 +252,10 @@ const BOOLEAN_FLAGS: &[&str] = &[
 /// The validated configuration the daemon runs with.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Master `host:port`.
-    pub master: String,
+    /// How to find the master.
+    pub master: MasterSource,
+    /// `--zk_session_timeout`.
+    pub zk_session_timeout: Duration,
     /// Listen address.
     pub ip: Option<Ipv4Addr>,
     /// Listen port (0: any, for tests).
@@ -354,20 +365,13 @@ pub fn parse(
 impl AgentFlags {
     /// Validates every value into a [`Config`]; discovers resources not given.
     pub fn into_config(self) -> Result<Config, FlagError> {
-        let master = self
-            .master
-            .clone()
-            .ok_or_else(|| invalid("master", "required (host:port)"))?;
-        if master.starts_with("zk://") {
-            return Err(invalid(
+        let master = self.master.as_deref().ok_or_else(|| {
+            invalid(
                 "master",
-                "ZooKeeper (zk://) masters are not supported yet; give host:port",
-            ));
-        }
-        let master = master.trim_start_matches("http://").to_owned();
-        if !master.contains(':') {
-            return Err(invalid("master", format!("'{master}' is not host:port")));
-        }
+                "required (host:port, zk://host:port[,host:port...]/path or file:///path)",
+            )
+        })?;
+        let master = MasterSource::parse(master).map_err(|e| invalid("master", e))?;
         let work_dir = self
             .work_dir
             .clone()
@@ -431,6 +435,7 @@ impl AgentFlags {
         Ok(Config {
             images,
             master,
+            zk_session_timeout: duration("zk_session_timeout", &self.zk_session_timeout)?,
             ip: self.ip,
             port: self.port,
             work_dir,
@@ -488,6 +493,7 @@ impl AgentFlags {
         let opt = |o: &Option<String>| o.clone().unwrap_or_default();
         let mut v = vec![
             ("master", opt(&self.master)),
+            ("zk_session_timeout", self.zk_session_timeout.clone()),
             ("ip", self.ip.map(|i| i.to_string()).unwrap_or_default()),
             ("port", self.port.to_string()),
             (
@@ -716,7 +722,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn zk_masters_and_other_containerizers_are_refused() {
+    fn zk_masters_and_bad_containerizers() {
         let d = tempfile::tempdir().unwrap();
         let parse_cli = |extra: &[&str]| {
             let wd = format!("--work_dir={}", d.path().display());
@@ -730,8 +736,14 @@ mod tests {
             .unwrap()
             .into_config()
         };
-        let e = parse_cli(&["--master=zk://h:2181/mesos"]).unwrap_err();
-        assert!(e.to_string().contains("not supported yet"), "{e}");
+        let c = parse_cli(&["--master=zk://h:2181/mesos"]).unwrap();
+        assert!(matches!(c.master, MasterSource::ZooKeeper(_)));
+        assert_eq!(c.zk_session_timeout, Duration::from_secs(10));
+        let e = parse_cli(&["--master=zk://h:port/mesos"]).unwrap_err();
+        assert!(
+            e.to_string().starts_with("--master: invalid ZooKeeper URL"),
+            "{e}"
+        );
         let e = parse_cli(&["--master=h:5050", "--containerizers=docker,lxc"]).unwrap_err();
         assert!(e.to_string().contains("--containerizers"), "{e}");
         let c = parse_cli(&["--master=h:5050", "--containerizers=docker,mesos"]).unwrap();

@@ -37,6 +37,9 @@ pub struct FakeMaster {
     pub addr: SocketAddr,
     pub calls: tokio::sync::Mutex<mpsc::UnboundedReceiver<Call>>,
     stream: Arc<Mutex<Option<mpsc::UnboundedSender<Bytes>>>>,
+    /// `connection.total_ping_timeout_seconds` in REGISTERED (none: the agent waits three
+    /// heartbeat intervals).
+    pub total_ping_timeout: Arc<Mutex<Option<f64>>>,
 }
 
 impl FakeMaster {
@@ -46,15 +49,23 @@ impl FakeMaster {
         let (calls_tx, calls_rx) = mpsc::unbounded_channel();
         let stream: Arc<Mutex<Option<mpsc::UnboundedSender<Bytes>>>> = Arc::default();
         let s2 = stream.clone();
+        let total_ping_timeout: Arc<Mutex<Option<f64>>> = Arc::default();
+        let t2 = total_ping_timeout.clone();
         tokio::spawn(async move {
             loop {
                 let (sock, _) = listener.accept().await.unwrap();
                 let calls_tx = calls_tx.clone();
                 let stream = s2.clone();
+                let ping_timeout = t2.clone();
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
                         let calls_tx = calls_tx.clone();
                         let stream = stream.clone();
+                        let connection = ping_timeout.lock().unwrap().map(|t| {
+                            meseta_api::internal::Connection {
+                                total_ping_timeout_seconds: t,
+                            }
+                        });
                         async move {
                             let body = req.into_body().collect().await.unwrap().to_bytes();
                             let call: Call = serde_json::from_slice(&body).unwrap();
@@ -71,6 +82,7 @@ impl FakeMaster {
                                                 ..MasterInfo::default()
                                             },
                                             heartbeat_interval_seconds: 15.0,
+                                            connection,
                                         }),
                                         ..Event::default()
                                     };
@@ -100,6 +112,7 @@ impl FakeMaster {
             addr,
             calls: tokio::sync::Mutex::new(calls_rx),
             stream,
+            total_ping_timeout,
         })
     }
 

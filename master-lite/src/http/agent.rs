@@ -49,6 +49,12 @@ pub async fn handle(req: Request<Incoming>, ctx: &Ctx) -> HttpResult {
             m.exited_executor(&aid, e);
             Ok(accepted())
         }
+        CallType::Pong => {
+            let mut m = lock(&ctx.master);
+            let aid = m.check_agent(call.agent_id.as_ref())?;
+            m.agent_pong(&aid);
+            Ok(accepted())
+        }
         CallType::Unknown => Err(HttpError::bad_request("Unknown call type")),
     }
 }

@@ -4,6 +4,7 @@
 
 mod agent;
 mod body;
+mod ha_gate;
 mod operator;
 mod readonly;
 mod roles;
@@ -27,6 +28,8 @@ pub struct Ctx {
     pub master: Shared,
     /// `--max_request_body_bytes`.
     pub max_body_bytes: u64,
+    /// Leader election (`--zk`); `None` for a master that runs alone.
+    pub ha: Option<Arc<crate::ha::Ha>>,
 }
 
 /// An error response.
@@ -135,15 +138,22 @@ fn route(path: &str) -> Option<Route> {
 /// Serves one request.
 pub async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>, Infallible> {
     let path = req.uri().path().to_string();
-    let result = match route(&path) {
-        None => Err(HttpError::new(StatusCode::NOT_FOUND, "")),
-        Some(Route::Scheduler) => scheduler::handle(req, &ctx).await,
-        Some(Route::Agent) => agent::handle(req, &ctx).await,
-        Some(Route::Operator) => operator::handle(req, &ctx).await,
-        Some(r @ (Route::Weights | Route::Quota | Route::Roles | Route::StateSummary)) => {
+    let method = req.method().clone();
+    let gated = ctx
+        .ha
+        .as_deref()
+        .and_then(|ha| ha_gate::gate(ha, route(&path), &req, &ctx));
+    let served_here = gated.is_none();
+    let result = match (gated, route(&path)) {
+        (Some(answer), _) => answer,
+        (None, None) => Err(HttpError::new(StatusCode::NOT_FOUND, "")),
+        (None, Some(Route::Scheduler)) => scheduler::handle(req, &ctx).await,
+        (None, Some(Route::Agent)) => agent::handle(req, &ctx).await,
+        (None, Some(Route::Operator)) => operator::handle(req, &ctx).await,
+        (None, Some(r @ (Route::Weights | Route::Quota | Route::Roles | Route::StateSummary))) => {
             roles::handle(r, req, &ctx).await
         }
-        Some(r) => {
+        (None, Some(r)) => {
             if req.method() != Method::GET && req.method() != Method::HEAD {
                 Err(HttpError::new(
                     StatusCode::METHOD_NOT_ALLOWED,
@@ -153,6 +163,12 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
                 readonly::handle(r, &req, &ctx)
             }
         }
+    };
+    let result = match (result, ctx.ha.as_deref()) {
+        (Ok(resp), Some(ha)) if served_here && writes_registry(&path, &method) => {
+            ha_gate::wait_durable(ha, &ctx).await.map(|()| resp)
+        }
+        (result, _) => result,
     };
     Ok(result.unwrap_or_else(|e| {
         if e.status.is_server_error() || e.status == StatusCode::FORBIDDEN {
@@ -168,6 +184,15 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
         );
         resp
     }))
+}
+
+/// Operator changes that go to the registry (weights, quota, reservations, agent state):
+/// with a replicated registry they are answered only once ZooKeeper has them, as Mesos
+/// answers after its registrar's commit.
+fn writes_registry(path: &str, method: &Method) -> bool {
+    let route = route(path);
+    let mutating = method == Method::POST || method == Method::PUT || method == Method::DELETE;
+    mutating && matches!(route, Some(Route::Operator | Route::Weights | Route::Quota))
 }
 
 /// Reads the request body, enforcing the size limit (413).

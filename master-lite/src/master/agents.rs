@@ -58,6 +58,8 @@ impl Master {
                     a.info = info;
                     a.sink = Some(sink.clone());
                     a.disconnected_at = None;
+                    a.pinged = false;
+                    a.ping_timeouts = 0;
                     a.reregistered_time = Some(now_secs());
                     a.version.clone_from(&sub.version);
                 }
@@ -68,7 +70,8 @@ impl Master {
                 self.drop_unreported_tasks(&id, &sub);
                 id
             }
-            Some(id) if self.registry.data.agents.contains_key(&id) => {
+            // Known from the registry (after a master restart) or marked unreachable.
+            Some(id) if self.registry.data.agents.contains_key(&id) || self.is_unreachable(&id) => {
                 self.counters.message("messages_reregister_slave");
                 info.id = Some(AgentId::new(id.clone()));
                 // Reservations made before the master restarted.
@@ -107,6 +110,7 @@ impl Master {
                 if let Some(a) = self.agents.get_mut(&id) {
                     a.operations = ops;
                 }
+                self.readmit_unreachable(&id);
                 id
             }
             _ => {
@@ -137,6 +141,9 @@ impl Master {
                 agent_id: AgentId::new(id),
                 master_info: self.info.clone(),
                 heartbeat_interval_seconds: self.config.agent_ping_timeout.as_secs_f64(),
+                connection: Some(internal::Connection {
+                    total_ping_timeout_seconds: self.config.agent_removal_timeout().as_secs_f64(),
+                }),
             }),
             ..internal::Event::default()
         });
@@ -163,6 +170,8 @@ impl Master {
                 deactivated: false,
                 operations: Vec::new(),
                 drain: None,
+                pinged: false,
+                ping_timeouts: 0,
             },
         );
     }
@@ -395,13 +404,6 @@ impl Master {
         self.rescind_agent_offers(id);
     }
 
-    /// Removes an agent (ping timeout): its tasks become TASK_LOST
-    /// (TASK_UNREACHABLE for PARTITION_AWARE frameworks) with
-    /// REASON_AGENT_REMOVED, and every framework gets FAILURE.
-    pub(crate) fn remove_agent(&mut self, id: &str) {
-        self.remove_agent_for(id, false);
-    }
-
     /// Removes an agent; `by_operator` (MARK_AGENT_GONE) makes its tasks
     /// TASK_GONE_BY_OPERATOR (TASK_LOST for frameworks that are not
     /// PARTITION_AWARE) with REASON_AGENT_REMOVED_BY_OPERATOR.
@@ -482,7 +484,11 @@ impl Master {
     }
 }
 
-fn failure(agent_id: &str, executor_id: Option<ExecutorId>, status: Option<i32>) -> Event {
+pub(super) fn failure(
+    agent_id: &str,
+    executor_id: Option<ExecutorId>,
+    status: Option<i32>,
+) -> Event {
     Event {
         r#type: meseta_api::scheduler::EventType::Failure,
         failure: Some(Failure {

@@ -39,6 +39,8 @@ pub(crate) struct GroupCommit {
     /// Latest generation known to be on disk.
     durable: u64,
     pending: Vec<PendingAgent>,
+    /// Woken whenever `durable` advances (or the state is reset).
+    durable_notify: Arc<Notify>,
     /// Registry writes done by the committer, and how long they took.
     writes: u64,
     write_ms_total: f64,
@@ -51,6 +53,16 @@ pub struct CommitSnapshot {
     pub generation: u64,
     /// The registry contents to write.
     pub snapshot: Snapshot,
+}
+
+impl GroupCommit {
+    /// Takes over another instance's committer notifier (a master being reset).
+    pub(crate) fn keep_notify(&mut self, other: &GroupCommit) {
+        self.notify.clone_from(&other.notify);
+        self.durable_notify = Arc::clone(&other.durable_notify);
+        // Whoever waited for a write of the old state learns it is gone.
+        self.durable_notify.notify_waiters();
+    }
 }
 
 impl Master {
@@ -99,6 +111,21 @@ impl Master {
         }
     }
 
+    /// Queues a write of the whole registry for the committer (replicated registries).
+    pub(crate) fn request_commit(&mut self) {
+        self.commit.requested += 1;
+        if let Some(n) = &self.commit.notify {
+            n.notify_one();
+        }
+    }
+
+    /// For a committer that writes the registry itself (`crate::ha`): the generation to
+    /// cover and the contents, if something changed since the last durable write.
+    pub fn commit_request(&self) -> Option<(u64, crate::registry::RegistryData)> {
+        (self.commit.requested > self.commit.durable)
+            .then(|| (self.commit.requested, self.registry.data.clone()))
+    }
+
     /// The registry to write, if something changed since the last durable write.
     pub fn commit_snapshot(&self) -> Option<Result<CommitSnapshot, RegistryError>> {
         if self.commit.requested <= self.commit.durable {
@@ -122,6 +149,7 @@ impl Master {
         match result {
             Ok(()) => {
                 self.commit.durable = self.commit.durable.max(generation);
+                self.commit.durable_notify.notify_waiters();
                 covered.into_iter().for_each(|p| self.admit(p));
             }
             Err(err) => {
@@ -134,8 +162,19 @@ impl Master {
     /// Every in-memory change is on disk (a synchronous save succeeded).
     pub(crate) fn registry_saved(&mut self) {
         self.commit.durable = self.commit.requested;
+        self.commit.durable_notify.notify_waiters();
         let pending = std::mem::take(&mut self.commit.pending);
         pending.into_iter().for_each(|p| self.admit(p));
+    }
+
+    /// The latest registry generation changed in memory, and the latest known durable.
+    pub fn commit_generations(&self) -> (u64, u64) {
+        (self.commit.requested, self.commit.durable)
+    }
+
+    /// Woken whenever a registry write becomes durable (see [`Master::commit_generations`]).
+    pub fn durable_notify(&self) -> Arc<Notify> {
+        Arc::clone(&self.commit.durable_notify)
     }
 
     /// Registry writes by the committer and their total duration in ms.

@@ -111,6 +111,7 @@ impl Master {
                         reregistered_time: None,
                         disconnected_at: None,
                         tasks: HashMap::new(),
+                        unreachable_tasks: HashMap::new(),
                         completed_tasks: VecDeque::new(),
                         offers: HashSet::new(),
                         executors: HashMap::new(),

@@ -1,10 +1,10 @@
 //! Timers, run from one periodic tick: broken streams, HEARTBEATs to
-//! schedulers and agents, framework failover timeouts, agent removal after
-//! `--agent_ping_timeout` × `--max_agent_ping_timeouts`, `--offer_timeout`.
+//! schedulers, PINGs to agents (`unreachable.rs`: an agent is marked
+//! unreachable after `--max_agent_ping_timeouts` unanswered PINGs sent every
+//! `--agent_ping_timeout`), framework failover timeouts, `--offer_timeout`.
 
 use std::time::{Duration, Instant};
 
-use meseta_api::internal;
 use meseta_api::scheduler::Event;
 
 use super::Master;
@@ -89,40 +89,18 @@ impl Master {
     }
 
     fn tick_agents(&mut self, now: Instant) {
-        let heartbeat =
-            now.duration_since(self.last_agent_heartbeat) >= self.config.agent_ping_timeout;
-        if heartbeat {
-            self.last_agent_heartbeat = now;
-        }
-        let hb = internal::Event {
-            r#type: internal::EventType::Heartbeat,
-            ..internal::Event::default()
-        };
-        let broken: Vec<String> = self
+        let closed: Vec<String> = self
             .agents
             .values()
-            .filter(|a| {
-                a.sink
-                    .as_ref()
-                    .is_some_and(|s| s.is_closed() || (heartbeat && !s.send(&hb)))
-            })
+            .filter(|a| a.sink.as_ref().is_some_and(super::Sink::is_closed))
             .map(|a| a.id.clone())
             .collect();
-        for id in broken {
+        for id in closed {
             self.disconnect_agent(&id);
         }
-        let timeout = self.config.agent_removal_timeout();
-        let gone: Vec<String> = self
-            .agents
-            .values()
-            .filter(|a| {
-                a.disconnected_at
-                    .is_some_and(|t| now.duration_since(t) >= timeout)
-            })
-            .map(|a| a.id.clone())
-            .collect();
-        for id in gone {
-            self.remove_agent(&id);
+        if now.duration_since(self.last_agent_heartbeat) >= self.config.agent_ping_timeout {
+            self.last_agent_heartbeat = now;
+            self.ping_agents();
         }
     }
 }

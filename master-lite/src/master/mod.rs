@@ -13,7 +13,8 @@
 //! RECONCILE, ACKNOWLEDGE, MESSAGE), `housekeeping.rs` (timers), `render.rs`
 //! (`/state` and `/metrics/snapshot`), `operator.rs` (reservations, agent
 //! deactivation, MARK_AGENT_GONE), `roles.rs` (weights, quota, the role
-//! view), `drain.rs` (DRAIN_AGENT).
+//! view), `drain.rs` (DRAIN_AGENT), `unreachable.rs` (agent health: PING/PONG,
+//! marking agents unreachable, re-admitting them).
 
 mod agents;
 pub mod commit;
@@ -23,10 +24,12 @@ mod frameworks;
 mod housekeeping;
 mod offers;
 mod operator;
+mod recovery;
 pub mod render;
 mod roles;
 mod sink;
 mod tasks;
+mod unreachable;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -130,6 +133,9 @@ pub struct Framework {
     pub disconnected_at: Option<Instant>,
     /// Non-terminal tasks by id.
     pub tasks: HashMap<String, TaskRec>,
+    /// Tasks on agents marked unreachable, by id (`TASK_UNREACHABLE`, or `TASK_LOST` for
+    /// frameworks that are not PARTITION_AWARE); re-added if their agent comes back.
+    pub unreachable_tasks: HashMap<String, TaskRec>,
     /// Terminal tasks, oldest first.
     pub completed_tasks: VecDeque<TaskRec>,
     /// Outstanding offers.
@@ -173,6 +179,10 @@ pub struct Agent {
     pub operations: Vec<crate::allocator::Operation>,
     /// DRAIN_AGENT progress, if the agent is being (or was) drained.
     pub drain: Option<meseta_api::DrainInfo>,
+    /// A PING was sent and no PONG has come since.
+    pub pinged: bool,
+    /// PINGs in a row that went unanswered (`--max_agent_ping_timeouts` → unreachable).
+    pub ping_timeouts: u32,
 }
 
 impl Agent {
@@ -285,6 +295,11 @@ impl Master {
     /// is the bound port (when `config.port` is 0).
     pub fn new(config: MasterConfig, port: u16) -> Result<Self, RegistryError> {
         let registry = Registry::open(&config.work_dir)?;
+        Ok(Master::with_registry(config, port, registry))
+    }
+
+    /// Builds the master over `registry` (recovering its frameworks, weights and quotas).
+    pub fn with_registry(config: MasterConfig, port: u16, registry: Registry) -> Self {
         let ip = config.advertise_ip;
         let info = MasterInfo {
             id: registry.data.master_id.clone(),
@@ -338,7 +353,26 @@ impl Master {
         };
         m.recover_frameworks();
         m.recover_roles();
-        Ok(m)
+        m
+    }
+
+    /// Replaces all state with a master built over `registry` (a newly elected leader's
+    /// recovery, or an empty follower after losing leadership), keeping this process's
+    /// `MasterInfo`, start time and the notifiers the server's tasks wait on. Dropping the
+    /// old state closes every framework and agent stream, so they reconnect.
+    pub fn reset(&mut self, registry: Registry) {
+        let port = u16::try_from(self.info.port).unwrap_or_default();
+        let mut fresh = Master::with_registry(self.config.clone(), port, registry);
+        fresh.info = self.info.clone();
+        fresh.start_time = self.start_time;
+        fresh.alloc_notify = Arc::clone(&self.alloc_notify);
+        fresh.commit.keep_notify(&self.commit);
+        *self = fresh;
+    }
+
+    /// The registry contents.
+    pub fn registry_data(&self) -> &crate::registry::RegistryData {
+        &self.registry.data
     }
 
     /// Wakes the allocation loop (coalesced).
@@ -366,6 +400,11 @@ impl Master {
     }
 
     fn save_registry(&mut self) -> Result<(), RegistryError> {
+        if self.registry.is_replicated() {
+            // Written by the committer, fenced, outside the lock (`crate::ha`).
+            self.request_commit();
+            return Ok(());
+        }
         self.registry.save()?;
         self.registry_saved();
         Ok(())
@@ -403,6 +442,7 @@ impl Master {
                 reregistered_time: None,
                 disconnected_at: Some(Instant::now()),
                 tasks: HashMap::new(),
+                unreachable_tasks: HashMap::new(),
                 completed_tasks: VecDeque::new(),
                 offers: HashSet::new(),
                 executors: HashMap::new(),

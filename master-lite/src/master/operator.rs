@@ -178,6 +178,9 @@ impl Master {
 
     /// MARK_AGENT_GONE: the agent is removed for good; its tasks are lost.
     pub fn mark_agent_gone(&mut self, agent_id: &str) -> Result<(), CallError> {
+        if self.mark_unreachable_agent_gone(agent_id) {
+            return Ok(());
+        }
         self.known_agent(agent_id)?;
         self.remove_agent_for(agent_id, true);
         self.trigger_allocation();

@@ -124,7 +124,7 @@ impl Master {
             "offered_resources": resources_to_state_json(&offered),
             "resources": resources_to_state_json(&used),
             "tasks": f.tasks.values().map(task_json).collect::<Vec<_>>(),
-            "unreachable_tasks": [],
+            "unreachable_tasks": f.unreachable_tasks.values().map(task_json).collect::<Vec<_>>(),
             "completed_tasks": f.completed_tasks.iter().map(task_json).collect::<Vec<_>>(),
             "offers": offers,
             "executors": executors,
@@ -198,7 +198,7 @@ impl Master {
             "capabilities": ["AGENT_UPDATE"],
             "activated_slaves": self.agents.values().filter(|a| a.sink.is_some()).count(),
             "deactivated_slaves": self.agents.values().filter(|a| a.sink.is_none()).count(),
-            "unreachable_slaves": 0,
+            "unreachable_slaves": self.unreachable_count(),
             "leader": self.pid(),
             "leader_info": leader_info,
             "cluster": self.config.cluster,
@@ -295,7 +295,7 @@ impl Master {
         put("master/slaves_connected", n(active));
         put("master/slaves_disconnected", n(self.agents.len() - active));
         put("master/slaves_inactive", n(self.agents.len() - active));
-        put("master/slaves_unreachable", 0.0);
+        put("master/slaves_unreachable", n(self.unreachable_count()));
         put("master/slave_removals", c(self.counters.agents_removed));
         put("master/outstanding_offers", n(self.offers.len()));
         let mut live: BTreeMap<&str, usize> = BTreeMap::new();

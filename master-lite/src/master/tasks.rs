@@ -281,8 +281,14 @@ impl Master {
                 out.push(reconciled(&t.task));
                 continue;
             }
+            // Tasks of unreachable agents answer TASK_UNREACHABLE (TASK_LOST
+            // for frameworks that are not PARTITION_AWARE), as Mesos.
+            if let Some(t) = fw.unreachable_tasks.get(&rt.task_id.value) {
+                out.push(reconciled(&t.task));
+                continue;
+            }
             // Tasks of removed agents keep answering with the state the
-            // removal gave them (Mesos keeps them as unreachable/gone).
+            // removal gave them (Mesos keeps them as gone).
             let removed = fw.completed_tasks.iter().rev().find(|t| {
                 t.task.task_id == rt.task_id
                     && matches!(

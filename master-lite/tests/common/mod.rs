@@ -468,6 +468,35 @@ impl FakeAgent {
     }
 }
 
+/// Answers the master's health checks for `agent_id` (a PONG every `every`) until dropped,
+/// as a live agent does; a FakeAgent without one is a hung agent.
+pub struct Ponger(tokio::task::JoinHandle<()>);
+
+impl Ponger {
+    pub fn start(addr: SocketAddr, agent_id: &str, every: Duration) -> Ponger {
+        let call = json!({"type": "PONG", "agent_id": {"value": agent_id}});
+        Ponger(tokio::spawn(async move {
+            loop {
+                let _ = request(
+                    addr,
+                    "POST",
+                    meseta_api::internal::PATH,
+                    &[("Content-Type", "application/json")],
+                    call.to_string().as_bytes(),
+                )
+                .await;
+                tokio::time::sleep(every).await;
+            }
+        }))
+    }
+}
+
+impl Drop for Ponger {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// A keep-alive HTTP/1.1 connection for many small POSTs.
 pub struct KeepAlive {
     sock: TcpStream,
