@@ -21,8 +21,7 @@ use crate::sched::driver::{self, DriverSettings};
 use crate::state::{Core, Settings, Shared};
 use crate::store::zk::ZkStore;
 use crate::store::Store;
-use crate::zkha::{election_url, follow_leader, ZkMasterDetector, MEMBER_LABEL};
-use meseta_scheduler::MasterDetector;
+use crate::zkha::{election_url, follow_leader, MEMBER_LABEL};
 use meseta_zk::{Contender, Fence, Role, Session, ZkUrl};
 
 fn settings(f: &Flags) -> Settings {
@@ -146,12 +145,6 @@ pub async fn run(f: Flags) -> Result<()> {
     } else {
         None
     };
-    let master_detector: Option<Arc<dyn MasterDetector>> = if master.trim().starts_with("zk://") {
-        let url = ZkUrl::parse_or_read(&master).with_context(|| format!("--master={master}"))?;
-        Some(ZkMasterDetector::spawn(url, zk_timeout))
-    } else {
-        None
-    };
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let shared = Shared::new(
         Core::new(settings(&f), EventBus::new()),
@@ -209,7 +202,6 @@ pub async fn run(f: Flags) -> Result<()> {
     tokio::spawn(crate::health::run(Arc::clone(&shared)));
     let drv = DriverSettings {
         master,
-        detector: master_detector,
         framework: framework_info(&f, &hostname),
         reconciliation_interval: Duration::from_millis(f.reconciliation_interval),
     };

@@ -36,8 +36,6 @@ pub enum DriverError {
 pub struct DriverSettings {
     /// `--master`.
     pub master: String,
-    /// A ZooKeeper detector for `zk://` masters.
-    pub detector: Option<Arc<dyn meseta_scheduler::MasterDetector>>,
     /// The framework to register (its `id` is filled from the store).
     pub framework: FrameworkInfo,
     /// `--reconciliation_interval`.
@@ -113,8 +111,8 @@ pub async fn run(
         .cloned()
         .or_else(|| settings.framework.role.clone())
         .unwrap_or_else(|| "*".into());
-    let mut config = Config::new(settings.master.clone(), settings.framework.clone());
-    config.detector = settings.detector.clone();
+    // `zk://` masters are followed by the driver's own ZooKeeper detector.
+    let config = Config::new(settings.master.clone(), settings.framework.clone());
     let (sched, mut events) = meseta_scheduler::start(config)?;
     let s = sched.clone();
     tokio::spawn(async move {
