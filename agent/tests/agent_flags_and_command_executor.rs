@@ -33,8 +33,8 @@ fn bad_flags_exit_1_with_one_readable_line() {
         (&[wd.as_str()], "--master"),
         (&["--master=h:5050"], "--work_dir"),
         (
-            &["--master=zk://h:2181/mesos", wd.as_str()],
-            "not supported yet",
+            &["--master=zk://h:port/mesos", wd.as_str()],
+            "--master: invalid ZooKeeper URL",
         ),
         (
             &[

@@ -193,4 +193,35 @@ mod tests {
         assert_eq!(paths, ["put /r/agents/m-S1", "delete /r/agents/m-S0"]);
         assert!(diff("/r", &new, &new).is_empty());
     }
+
+    #[test]
+    fn an_unreachable_agent_moves_between_nodes() {
+        let mut data = RegistryData::default();
+        data.agents.insert("m-S0".into(), AgentInfo::default());
+        let admitted = to_nodes(&data);
+        let info = data.agents.remove("m-S0").unwrap();
+        data.unreachable.insert(
+            "m-S0".into(),
+            UnreachableAgent {
+                info,
+                timestamp: 1.5,
+            },
+        );
+        let unreachable = to_nodes(&data);
+        assert_eq!(
+            unreachable.keys().collect::<Vec<_>>(),
+            ["meta", "unreachable/m-S0"]
+        );
+        let back: UnreachableAgent =
+            serde_json::from_slice(&unreachable["unreachable/m-S0"]).unwrap();
+        assert_eq!(back.timestamp, 1.5);
+        let paths: Vec<_> = diff("/r", &admitted, &unreachable)[0]
+            .iter()
+            .map(|w| match w {
+                Write::Put { path, .. } => format!("put {path}"),
+                Write::Delete { path } => format!("delete {path}"),
+            })
+            .collect();
+        assert_eq!(paths, ["put /r/unreachable/m-S0", "delete /r/agents/m-S0"]);
+    }
 }
