@@ -254,11 +254,22 @@ fn scaling_up_and_down_changes_servers_without_a_reload() {
         "a removed backend still got requests: {m:?}"
     );
     assert_eq!(m.values().sum::<usize>(), 30);
-    // The file on disk follows the runtime changes (a restart keeps them) and was archived.
-    let cfg = std::fs::read_to_string(rig.dir.path().join("haproxy.cfg")).unwrap();
+    // The file on disk follows the runtime changes (written in the background, so a restart
+    // or a later reload keeps them) and the previous one was archived.
+    let cfg_path = rig.dir.path().join("haproxy.cfg");
+    let follows = || {
+        std::fs::read_to_string(&cfg_path).is_ok_and(|cfg| {
+            !cfg.contains(&format!(":{} ", a.port)) && cfg.contains(&format!(":{} ", c.port))
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !follows() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert!(
-        !cfg.contains(&format!(":{} ", a.port)) && cfg.contains(&format!(":{} ", c.port)),
-        "{cfg}"
+        follows(),
+        "{}",
+        std::fs::read_to_string(&cfg_path).unwrap_or_default()
     );
     assert!(rig.dir.path().join("haproxy.cfg.1").exists());
 }

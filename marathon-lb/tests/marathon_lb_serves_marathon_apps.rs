@@ -213,6 +213,7 @@ fn marathon_lb_balances_scales_and_restarts_a_marathon_app_without_failures() {
     };
     assert!(
         wait_until(Duration::from_secs(60), || running_tasks(mport).len() == 2
+            && no_deployment(mport)
             && seen(sp, 10).len() == 2),
         "two tasks are not both served through HAProxy: tasks {:?}, seen {:?}{}",
         running_tasks(mport),
@@ -230,7 +231,8 @@ fn marathon_lb_balances_scales_and_restarts_a_marathon_app_without_failures() {
     let (status, body) = http("PUT", mport, "/v2/apps/web", Some(r#"{"instances": 3}"#)).unwrap();
     assert!(status == 200 || status == 201, "{status} {body}");
     assert!(
-        wait_until(Duration::from_secs(60), || running_tasks(mport).len() == 3),
+        wait_until(Duration::from_secs(60), || running_tasks(mport).len() == 3
+            && no_deployment(mport)),
         "not scaled:{}",
         diag()
     );
