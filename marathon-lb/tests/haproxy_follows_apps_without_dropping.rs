@@ -264,7 +264,8 @@ fn scaling_up_and_down_changes_servers_without_a_reload() {
     };
     let deadline = Instant::now() + Duration::from_secs(10);
     while !follows() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
+        // The write is a task of this (current-thread) runtime: drive it.
+        rt.block_on(tokio::time::sleep(Duration::from_millis(20)));
     }
     assert!(
         follows(),
