@@ -265,7 +265,7 @@ fn scaling_up_and_down_changes_servers_without_a_reload() {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !follows() && Instant::now() < deadline {
         // The write is a task of this (current-thread) runtime: drive it.
-        rt.block_on(tokio::time::sleep(Duration::from_millis(20)));
+        rt.block_on(async { tokio::time::sleep(Duration::from_millis(20)).await });
     }
     assert!(
         follows(),
