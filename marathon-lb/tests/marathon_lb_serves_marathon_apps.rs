@@ -138,13 +138,12 @@ fn marathon_lb_balances_scales_and_restarts_a_marathon_app_without_failures() {
         log(dir.path(), "marathon.log")
     );
     assert!(
-        wait_until(Duration::from_secs(30), || http(
-            "GET",
-            mport,
-            "/v2/leader",
-            None
-        )
-        .is_ok_and(|(s, _)| s == 200)),
+        wait_until(Duration::from_secs(30), || {
+            http("GET", mport, "/v2/info", None)
+                .ok()
+                .and_then(|(_, b)| serde_json::from_str::<Value>(&b).ok())
+                .is_some_and(|i| i["elected"] == true)
+        }),
         "marathon was not elected: {}",
         log(dir.path(), "marathon.log")
     );
