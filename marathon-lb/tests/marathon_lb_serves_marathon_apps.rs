@@ -2,7 +2,8 @@
 //! `marathon`, `marathon-lb --sse` and HAProxy, and an app whose tasks (real processes on the
 //! agent) serve their own task id. Requests to the service port are balanced over the app's
 //! tasks; a new instance takes traffic within 1 s of running; a removed one gets no new
-//! request; a rolling restart under a request loop fails no request.
+//! request; a rolling restart under a request loop fails no request (the app drains for 2 s
+//! after SIGTERM, as apps behind a load balancer do).
 
 // An integration test file is its own crate: its tests belong at the top level.
 #![allow(clippy::tests_outside_test_module)]
@@ -50,6 +51,24 @@ impl Drop for Haproxy {
         }
     }
 }
+
+/// The app: serves its task id; on SIGTERM it goes on serving for 2 s before it exits, as an
+/// app behind a load balancer drains (Marathon's `taskKillGracePeriodSeconds` gives it 5 s).
+const APP: &str = r#"
+import http.server, os, signal, threading
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        b = os.environ["MESOS_TASK_ID"].encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT0"])), H)
+signal.signal(signal.SIGTERM, lambda *a: threading.Timer(2, lambda: os._exit(0)).start())
+s.serve_forever()
+"#;
 
 fn get(port: u16) -> Result<String, String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
@@ -190,7 +209,8 @@ fn marathon_lb_balances_scales_and_restarts_a_marathon_app_without_failures() {
         "instances": 2,
         "cpus": 0.1,
         "mem": 32,
-        "cmd": "echo $MESOS_TASK_ID > index.html && exec python3 -m http.server $PORT0 --bind 127.0.0.1",
+        "cmd": format!("exec python3 -c '{APP}'"),
+        "taskKillGracePeriodSeconds": 5,
         "portDefinitions": [{"port": sp, "protocol": "tcp"}],
         "requirePorts": false,
         "healthChecks": [{"protocol": "HTTP", "path": "/", "portIndex": 0, "gracePeriodSeconds": 5,
