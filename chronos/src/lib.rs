@@ -5,5 +5,7 @@
 //! flight) driven by an explicit clock; [`store`] persists it; [`http`] serves the
 //! `/v1/scheduler` API; [`mesos`] turns runs into Mesos tasks.
 
+pub mod engine;
+pub mod job;
 pub mod period;
 pub mod schedule;

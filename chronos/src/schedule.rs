@@ -211,8 +211,8 @@ impl Schedule {
         }
     }
 
-    /// The schedule that starts at occurrence `k` with one run fewer (the string Chronos stores
-    /// after each run: `R{n-1}/<next start>/<period>`).
+    /// The schedule that starts at occurrence `k`, same repeat count (after a run Chronos stores
+    /// `R{n-1}/<next start>/<period>`; the caller counts down).
     pub fn advanced(&self, k: u32) -> Option<Self> {
         let start = if self.period.time_part().is_zero() {
             // Date-only periods keep the wall-clock fields even through a gap.
@@ -220,11 +220,7 @@ impl Schedule {
         } else {
             self.zone.local(self.occurrence(k)?)
         };
-        Some(Self {
-            repeat: self.repeat.map(|n| n.saturating_sub(1)),
-            start,
-            ..*self
-        })
+        Some(Self { start, ..*self })
     }
 
     /// Whether runs are left.
