@@ -2,10 +2,15 @@
 //!
 //! Layout: [`period`] and [`schedule`] parse ISO 8601 schedules; [`job`] is the REST job model;
 //! [`engine`] is the pure scheduling state machine (timer heap, retries, dependencies, runs in
-//! flight) driven by an explicit clock; [`store`] persists it; [`http`] serves the
-//! `/v1/scheduler` API; [`mesos`] turns runs into Mesos tasks.
+//! flight) driven by an explicit clock; [`store`] persists it; [`core`] shares it between the
+//! REST server ([`http`]), the timer loop and the Mesos side ([`mesos`] builds the tasks).
 
+pub mod core;
 pub mod engine;
+pub mod flags;
+pub mod http;
 pub mod job;
+pub mod mesos;
 pub mod period;
 pub mod schedule;
+pub mod store;

@@ -257,6 +257,7 @@ impl Engine {
                 }
                 RunState::Launched(_) | RunState::Recovered => {
                     r.kill_requested = true;
+                    self.kills.push((id.clone(), r.agent_id.clone()));
                     kills.push(id);
                 }
             }

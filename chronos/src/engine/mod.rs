@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::jobs::PutError;
 pub use self::runs::Outcome;
+pub use self::timers::at_ms;
 use self::timers::Timer;
 use crate::job::Job;
 use crate::schedule::Schedule;
@@ -141,6 +142,7 @@ pub struct Engine {
     timer_seq: u64,
     dirty_jobs: BTreeSet<String>,
     dirty_runs: BTreeSet<String>,
+    kills: Vec<(String, Option<String>)>,
 }
 
 /// Keys changed since the last [`Engine::take_dirty`].

@@ -155,6 +155,41 @@ impl Engine {
         true
     }
 
+    /// `PUT /job/success/{name}`: counts a success and triggers dependents, as a run would.
+    pub fn mark_success(&mut self, name: &str, now: DateTime<Utc>) -> Result<(), super::PutError> {
+        if !self.jobs.contains_key(name) {
+            return Err(super::PutError::NotFound(name.to_owned()));
+        }
+        let run = Run {
+            task_id: String::new(),
+            job: name.to_owned(),
+            due_ms: now.timestamp_millis(),
+            attempt: 0,
+            args: None,
+            kind: RunKind::Manual,
+            retry_at: None,
+            agent_id: None,
+            state: RunState::Queued,
+            kill_requested: false,
+        };
+        self.succeeded(&run, now);
+        Ok(())
+    }
+
+    /// Kills asked for since the last call: `(task id, agent id)`.
+    pub fn take_kills(&mut self) -> Vec<(String, Option<String>)> {
+        std::mem::take(&mut self.kills)
+    }
+
+    /// Every run whose kill was asked for (re-sent after a reconnection).
+    pub fn all_kills(&self) -> Vec<(String, Option<String>)> {
+        self.runs
+            .values()
+            .filter(|r| r.kill_requested)
+            .map(|r| (r.task_id.clone(), r.agent_id.clone()))
+            .collect()
+    }
+
     fn succeeded(&mut self, run: &Run, now: DateTime<Utc>) {
         let Some(e) = self.jobs.get_mut(&run.job) else {
             return;

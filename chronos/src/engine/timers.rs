@@ -25,7 +25,7 @@ pub(crate) enum Key {
 pub(crate) type Timer = Reverse<(i64, u64, Key)>;
 
 /// Milliseconds since the epoch to a time (saturating at the epoch).
-pub(crate) fn at_ms(ms: i64) -> DateTime<Utc> {
+pub fn at_ms(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
