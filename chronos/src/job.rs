@@ -228,7 +228,7 @@ impl Default for Job {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JobError {
     /// Name outside the allowed characters.
-    #[error("the job's name '{0}' is invalid: allowed names match [\\w\\s#.-]+")]
+    #[error("the job's name '{0}' is invalid: allowed names match [\\w #.-]+ (letters, digits, _, space, #, ., -)")]
     Name(String),
     /// No command.
     #[error("the job has no command")]

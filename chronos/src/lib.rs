@@ -14,3 +14,6 @@ pub mod mesos;
 pub mod period;
 pub mod schedule;
 pub mod store;
+pub mod framework;
+pub mod run;
+pub mod zk_run;

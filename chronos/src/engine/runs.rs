@@ -105,6 +105,17 @@ impl Engine {
         }
     }
 
+    /// A launch that did not reach Mesos: the run waits for another offer.
+    pub fn requeue(&mut self, task_id: &str) {
+        if let Some(r) = self.runs.get_mut(task_id) {
+            if matches!(r.state, RunState::Launched(_)) {
+                r.state = RunState::Queued;
+                r.agent_id = None;
+                self.queue.push_front(task_id.to_owned());
+            }
+        }
+    }
+
     /// Task ids of recovered runs, to reconcile with the master.
     pub fn recovered(&self) -> Vec<(String, Option<String>)> {
         self.runs
