@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Meseta's tests, demo and benchmarks need on a Debian/Ubuntu host, idempotently:
+# zookeeper and haproxy (started privately by tests and the demo),
 # busybox-static (a static shell for container root filesystems), runc and crun (peers in the
 # launch benchmark), iproute2, docker-registry (a real registry on loopback for pull tests),
 # docker.io (a real dockerd for the docker containerizer; started here when it is not running).
@@ -14,6 +15,11 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# ZooKeeper (master election, Marathon/Chronos state) and HAProxy (marathon-lb): the tests start
+# private instances by hand; the packages' own services are not used.
+[ -f /usr/share/java/zookeeper.jar ] || need+=(zookeeper)
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then

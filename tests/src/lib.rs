@@ -8,6 +8,7 @@ pub mod images;
 pub mod registry;
 // --- auth ---
 pub mod token_server;
+pub mod zookeeper;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
