@@ -89,15 +89,7 @@ impl Core {
             (dirty, writes)
         };
         let store = Arc::clone(&self.store);
-        let result = tokio::task::spawn_blocking(move || {
-            for (family, name, value) in writes {
-                match value {
-                    Some(v) => store.put(family, &name, &v)?,
-                    None => store.delete(family, &name)?,
-                }
-            }
-            Ok(())
-        })
+        let result = tokio::task::spawn_blocking(move || store.apply(writes))
         .await
         .unwrap_or_else(|e| Err(StoreError::Backend(format!("store task failed: {e}"))));
         if let Err(err) = &result {

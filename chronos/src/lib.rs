@@ -17,3 +17,4 @@ pub mod store;
 pub mod framework;
 pub mod run;
 pub mod zk_run;
+pub mod zk_store;

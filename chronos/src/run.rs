@@ -4,7 +4,7 @@
 //! leader until then.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -75,8 +75,8 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
     let store: Arc<dyn Store> = Arc::new(DirStore::open(&dir)?);
     let core = lead(&flags, Arc::clone(&store), &host).await?;
     let ctx = Arc::new(Ctx {
-        core,
-        leader: Arc::new(RwLock::new(None)),
+        core: OnceLock::from(core),
+        leader: RwLock::new(None),
         me,
     });
     tracing::info!(%addr, state_dir = %dir.display(), "chronos serving");

@@ -77,6 +77,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn put(&self, family: Family, name: &str, value: &[u8]) -> Result<(), StoreError>;
     /// Removes one value (absent is fine).
     fn delete(&self, family: Family, name: &str) -> Result<(), StoreError>;
+    /// Applies writes in order: `Some(bytes)` puts, `None` deletes. Backends that can batch
+    /// (ZooKeeper's multi-op) override it.
+    fn apply(&self, writes: Vec<(Family, String, Option<Vec<u8>>)>) -> Result<(), StoreError> {
+        for (family, name, value) in writes {
+            match value {
+                Some(v) => self.put(family, &name, &v)?,
+                None => self.delete(family, &name)?,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Everything the engine needs at start.

@@ -6,30 +6,31 @@ use http::{Method, Request, StatusCode};
 use hyper::body::Incoming;
 use serde::Serialize;
 
-use super::{json, no_content, query, read_body, views, ApiError, ApiResult, Ctx};
+use super::{json, no_content, query, read_body, views, ApiError, ApiResult};
+use crate::core::Core;
 use crate::job::Job;
 
 /// Routes `rest` (the path after the prefix).
-pub async fn dispatch(req: Request<Incoming>, rest: &str, ctx: &Ctx) -> ApiResult {
+pub async fn dispatch(req: Request<Incoming>, rest: &str, core: &Core) -> ApiResult {
     let m = req.method().clone();
     match (m, rest) {
-        (Method::GET, "/jobs") => Ok(list(ctx)),
-        (Method::GET, "/jobs/search") => Ok(search(&req, ctx)),
-        (Method::GET, "/jobs/summary") => Ok(summary(ctx)),
-        (Method::POST | Method::PUT, "/iso8601") => add(req, ctx, false).await,
-        (Method::POST | Method::PUT, "/dependency") => add(req, ctx, true).await,
-        (Method::GET, "/graph/dot") => Ok(views::dot(ctx)),
-        (Method::GET, "/graph/csv") => Ok(views::csv(ctx)),
-        (Method::GET, r) if r.starts_with("/stats/") => Ok(views::stats(ctx, &r[7..])),
-        (Method::GET, r) if r.starts_with("/job/stat/") => views::job_stat(ctx, &r[10..]),
-        (Method::PUT, r) if r.starts_with("/job/success/") => mark_success(ctx, &r[13..]).await,
-        (Method::DELETE, r) if r.starts_with("/task/kill/") => kill(ctx, &r[11..]).await,
-        (Method::GET, r) if r.starts_with("/job/") => get(ctx, &r[5..]),
+        (Method::GET, "/jobs") => Ok(list(core)),
+        (Method::GET, "/jobs/search") => Ok(search(&req, core)),
+        (Method::GET, "/jobs/summary") => Ok(summary(core)),
+        (Method::POST | Method::PUT, "/iso8601") => add(req, core, false).await,
+        (Method::POST | Method::PUT, "/dependency") => add(req, core, true).await,
+        (Method::GET, "/graph/dot") => Ok(views::dot(core)),
+        (Method::GET, "/graph/csv") => Ok(views::csv(core)),
+        (Method::GET, r) if r.starts_with("/stats/") => Ok(views::stats(core, &r[7..])),
+        (Method::GET, r) if r.starts_with("/job/stat/") => views::job_stat(core, &r[10..]),
+        (Method::PUT, r) if r.starts_with("/job/success/") => mark_success(core, &r[13..]).await,
+        (Method::DELETE, r) if r.starts_with("/task/kill/") => kill(core, &r[11..]).await,
+        (Method::GET, r) if r.starts_with("/job/") => get(core, &r[5..]),
         (Method::PUT, r) if r.starts_with("/job/") => {
             let args = query(&req, "arguments").filter(|a| !a.trim().is_empty());
-            run(ctx, &r[5..], args).await
+            run(core, &r[5..], args).await
         }
-        (Method::DELETE, r) if r.starts_with("/job/") => delete(ctx, &r[5..]).await,
+        (Method::DELETE, r) if r.starts_with("/job/") => delete(core, &r[5..]).await,
         (_, r) if known(r) => Err(ApiError::Method),
         (_, r) => Err(ApiError::NotFound(format!("no route {r}"))),
     }
@@ -41,20 +42,20 @@ fn known(r: &str) -> bool {
         .any(|p| r.starts_with(p))
 }
 
-fn list(ctx: &Ctx) -> http::Response<super::Body> {
-    let e = ctx.core.engine();
+fn list(core: &Core) -> http::Response<super::Body> {
+    let e = core.engine();
     // Serialized under the lock straight into one buffer: no clone of 10,000 jobs.
     let jobs: Vec<Job> = e.jobs().map(Job::for_display).collect();
     drop(e);
     json(StatusCode::OK, &jobs)
 }
 
-fn search(req: &Request<Incoming>, ctx: &Ctx) -> http::Response<super::Body> {
+fn search(req: &Request<Incoming>, core: &Core) -> http::Response<super::Body> {
     let lower = |k: &str| query(req, k).filter(|v| !v.is_empty()).map(|v| v.to_lowercase());
     let (name, command, any) = (lower("name"), lower("command"), lower("any"));
     let limit = query(req, "limit").and_then(|v| v.parse().ok()).unwrap_or(10usize);
     let offset = query(req, "offset").and_then(|v| v.parse().ok()).unwrap_or(0usize);
-    let e = ctx.core.engine();
+    let e = core.engine();
     let found: Vec<Job> = e
         .jobs()
         .filter(|j| {
@@ -84,8 +85,8 @@ struct Summary {
     disabled: bool,
 }
 
-fn summary(ctx: &Ctx) -> http::Response<super::Body> {
-    let e = ctx.core.engine();
+fn summary(core: &Core) -> http::Response<super::Body> {
+    let e = core.engine();
     let jobs: Vec<Summary> = e
         .jobs()
         .map(|j| Summary {
@@ -101,61 +102,61 @@ fn summary(ctx: &Ctx) -> http::Response<super::Body> {
     json(StatusCode::OK, &serde_json::json!({ "jobs": jobs }))
 }
 
-fn get(ctx: &Ctx, name: &str) -> ApiResult {
-    let e = ctx.core.engine();
+fn get(core: &Core, name: &str) -> ApiResult {
+    let e = core.engine();
     match e.job(name) {
         Some(j) => Ok(json(StatusCode::OK, &j.for_display())),
         None => Err(ApiError::BadRequest(format!("Job '{name}' not found"))),
     }
 }
 
-async fn add(req: Request<Incoming>, ctx: &Ctx, dependent: bool) -> ApiResult {
+async fn add(req: Request<Incoming>, core: &Core, dependent: bool) -> ApiResult {
     let body = read_body(req).await?;
     let job: Job = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("invalid job JSON: {e}")))?;
-    let now = ctx.core.clock.now();
+    let now = core.clock.now();
     {
-        let mut e = ctx.core.engine();
+        let mut e = core.engine();
         if dependent {
             e.put_dependent(job)?;
         } else {
             e.put_scheduled(job, now)?;
         }
     }
-    ctx.core.persist().await?;
-    ctx.core.timers_changed.notify_one();
-    ctx.core.work.notify_one();
+    core.persist().await?;
+    core.timers_changed.notify_one();
+    core.work.notify_one();
     Ok(no_content())
 }
 
-async fn run(ctx: &Ctx, name: &str, args: Option<String>) -> ApiResult {
-    let now = ctx.core.clock.now();
-    ctx.core.engine().run_now(name, args, now)?;
-    ctx.core.persist().await?;
-    ctx.core.work.notify_one();
+async fn run(core: &Core, name: &str, args: Option<String>) -> ApiResult {
+    let now = core.clock.now();
+    core.engine().run_now(name, args, now)?;
+    core.persist().await?;
+    core.work.notify_one();
     Ok(no_content())
 }
 
-async fn delete(ctx: &Ctx, name: &str) -> ApiResult {
-    let now = ctx.core.clock.now();
-    ctx.core.engine().delete(name, now)?;
-    ctx.core.persist().await?;
-    ctx.core.work.notify_one();
+async fn delete(core: &Core, name: &str) -> ApiResult {
+    let now = core.clock.now();
+    core.engine().delete(name, now)?;
+    core.persist().await?;
+    core.work.notify_one();
     Ok(no_content())
 }
 
-async fn kill(ctx: &Ctx, name: &str) -> ApiResult {
-    ctx.core.engine().kill(name)?;
-    ctx.core.persist().await?;
-    ctx.core.work.notify_one();
+async fn kill(core: &Core, name: &str) -> ApiResult {
+    core.engine().kill(name)?;
+    core.persist().await?;
+    core.work.notify_one();
     Ok(no_content())
 }
 
-async fn mark_success(ctx: &Ctx, name: &str) -> ApiResult {
-    let now = ctx.core.clock.now();
-    ctx.core.engine().mark_success(name, now)?;
-    ctx.core.persist().await?;
-    ctx.core.work.notify_one();
+async fn mark_success(core: &Core, name: &str) -> ApiResult {
+    let now = core.clock.now();
+    core.engine().mark_success(name, now)?;
+    core.persist().await?;
+    core.work.notify_one();
     Ok(json(
         StatusCode::OK,
         &format!("marked job {name} as successful: true"),

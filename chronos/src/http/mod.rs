@@ -39,10 +39,11 @@ pub type Body = Full<Bytes>;
 /// What handlers share.
 #[derive(Debug)]
 pub struct Ctx {
-    /// The scheduler.
-    pub core: Arc<Core>,
-    /// `host:port` of the leader when this process is not it (`None`: we lead).
-    pub leader: Arc<std::sync::RwLock<Option<String>>>,
+    /// The scheduler, once this process leads.
+    pub core: std::sync::OnceLock<Arc<Core>>,
+    /// `host:port` of the leader when this process is not it (`None`: we lead; `Some("")`:
+    /// no leader known yet).
+    pub leader: std::sync::RwLock<Option<String>>,
     /// This process's advertised `host:port`.
     pub me: String,
 }
@@ -153,6 +154,16 @@ pub fn query(req: &Request<Incoming>, key: &str) -> Option<String> {
     })
 }
 
+/// The core when this process leads, else 503 naming the leader.
+fn leading(ctx: &Ctx) -> Result<&Arc<Core>, ApiError> {
+    let leader = ctx.leader.read().map(|g| g.clone()).unwrap_or(None);
+    match (leader, ctx.core.get()) {
+        (None, Some(core)) => Ok(core),
+        (Some(l), _) if !l.is_empty() => Err(ApiError::NotLeader(Some(l))),
+        _ => Err(ApiError::NotLeader(None)),
+    }
+}
+
 async fn route(req: Request<Incoming>, ctx: Arc<Ctx>) -> ApiResult {
     let path = percent_encoding::percent_decode_str(req.uri().path())
         .decode_utf8_lossy()
@@ -164,13 +175,10 @@ async fn route(req: Request<Incoming>, ctx: Arc<Ctx>) -> ApiResult {
     match (req.method().clone(), rest, path) {
         (Method::GET, None, "/ping") => Ok(with_type(StatusCode::OK, b"pong\n".to_vec(), "text/plain")),
         (Method::GET, None, "/leader") => Ok(views::leader(&ctx)),
-        (Method::GET, None, "/metrics") => Ok(views::metrics(&ctx)),
+        (Method::GET, None, "/metrics") => Ok(views::metrics(leading(&ctx)?)),
         (_, Some(rest), _) => {
             let rest = rest.to_owned();
-            if let Some(l) = ctx.leader.read().map(|g| g.clone()).unwrap_or(None) {
-                return Err(ApiError::NotLeader(Some(l)));
-            }
-            jobs::dispatch(req, &rest, &ctx).await
+            jobs::dispatch(req, &rest, leading(&ctx)?).await
         }
         _ => Err(ApiError::NotFound(format!("no route {path}"))),
     }

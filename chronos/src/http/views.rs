@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use http::StatusCode;
 
 use super::{json, with_type, ApiError, ApiResult, Body, Ctx};
+use crate::core::Core;
 use crate::job::Job;
 
 /// `success`, `failure` or `fresh` (Chronos `Exporter.getLastState`).
@@ -23,8 +24,8 @@ pub fn last_state(j: &Job) -> &'static str {
 }
 
 /// `GET /graph/dot`.
-pub fn dot(ctx: &Ctx) -> http::Response<Body> {
-    let e = ctx.core.engine();
+pub fn dot(core: &Core) -> http::Response<Body> {
+    let e = core.engine();
     let ids: HashMap<&str, usize> = e
         .jobs()
         .enumerate()
@@ -46,8 +47,8 @@ pub fn dot(ctx: &Ctx) -> http::Response<Body> {
 }
 
 /// `GET /graph/csv`: `node,<name>,<last state>,<state>` and `link,<parent>,<child>` lines.
-pub fn csv(ctx: &Ctx) -> http::Response<Body> {
-    let e = ctx.core.engine();
+pub fn csv(core: &Core) -> http::Response<Body> {
+    let e = core.engine();
     let mut out = String::new();
     for j in e.jobs() {
         let _ = writeln!(out, "node,{},{},{}", j.name, last_state(j), e.job_state(&j.name));
@@ -89,8 +90,8 @@ fn histogram(mut v: Vec<f64>) -> serde_json::Value {
 
 /// `GET /stats/{99thPercentile|98thPercentile|95thPercentile|75thPercentile|median|mean}`:
 /// `[{jobNameLabel, time}]`, slowest first, time in seconds.
-pub fn stats(ctx: &Ctx, which: &str) -> http::Response<Body> {
-    let e = ctx.core.engine();
+pub fn stats(core: &Core, which: &str) -> http::Response<Body> {
+    let e = core.engine();
     let mut rows: Vec<(String, f64)> = e
         .jobs()
         .filter_map(|j| {
@@ -112,8 +113,8 @@ pub fn stats(ctx: &Ctx, which: &str) -> http::Response<Body> {
 }
 
 /// `GET /job/stat/{name}`.
-pub fn job_stat(ctx: &Ctx, name: &str) -> ApiResult {
-    let e = ctx.core.engine();
+pub fn job_stat(core: &Core, name: &str) -> ApiResult {
+    let e = core.engine();
     if e.job(name).is_none() {
         return Err(ApiError::BadRequest(format!("Job '{name}' not found")));
     }
@@ -125,8 +126,8 @@ pub fn job_stat(ctx: &Ctx, name: &str) -> ApiResult {
 }
 
 /// `GET /metrics`.
-pub fn metrics(ctx: &Ctx) -> http::Response<Body> {
-    let e = ctx.core.engine();
+pub fn metrics(core: &Core) -> http::Response<Body> {
+    let e = core.engine();
     let (mut ok, mut err) = (0u64, 0u64);
     for j in e.jobs() {
         ok += j.success_count;
@@ -154,11 +155,9 @@ pub fn metrics(ctx: &Ctx) -> http::Response<Body> {
 
 /// `GET /leader`: `{"leader": "host:port"}`.
 pub fn leader(ctx: &Ctx) -> http::Response<Body> {
-    let l = ctx
-        .leader
-        .read()
-        .map(|g| g.clone())
-        .unwrap_or(None)
-        .unwrap_or_else(|| ctx.me.clone());
-    json(StatusCode::OK, &serde_json::json!({ "leader": l }))
+    match ctx.leader.read().map(|g| g.clone()).unwrap_or(None) {
+        None => json(StatusCode::OK, &serde_json::json!({ "leader": ctx.me })),
+        Some(l) if !l.is_empty() => json(StatusCode::OK, &serde_json::json!({ "leader": l })),
+        Some(_) => ApiError::NotLeader(None).into_response(),
+    }
 }
