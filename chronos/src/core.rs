@@ -90,8 +90,8 @@ impl Core {
         };
         let store = Arc::clone(&self.store);
         let result = tokio::task::spawn_blocking(move || store.apply(writes))
-        .await
-        .unwrap_or_else(|e| Err(StoreError::Backend(format!("store task failed: {e}"))));
+            .await
+            .unwrap_or_else(|e| Err(StoreError::Backend(format!("store task failed: {e}"))));
         if let Err(err) = &result {
             tracing::error!(%err, "persisting state failed; will retry");
             self.engine().mark_dirty(dirty);
@@ -112,9 +112,7 @@ impl Core {
 fn records(e: &Engine, dirty: &Dirty) -> Vec<(Family, String, Option<Vec<u8>>)> {
     let mut out = Vec::with_capacity(dirty.jobs.len() + dirty.runs.len());
     for name in &dirty.jobs {
-        let bytes = e
-            .stored_job(name)
-            .and_then(|j| serde_json::to_vec(&j).ok());
+        let bytes = e.stored_job(name).and_then(|j| serde_json::to_vec(&j).ok());
         out.push((Family::Jobs, name.clone(), bytes));
     }
     for id in &dirty.runs {

@@ -18,20 +18,36 @@ use clap::Parser;
 pub struct Flags {
     /// The Mesos master: `host:port`, or `zk://host:port[,host:port]/path` to follow the
     /// leading master through ZooKeeper.
-    #[arg(long = "master", env = "CHRONOS_MASTER", default_value = "127.0.0.1:5050")]
+    #[arg(
+        long = "master",
+        env = "CHRONOS_MASTER",
+        default_value = "127.0.0.1:5050"
+    )]
     pub master: String,
 
     /// ZooKeeper servers (`host:port,host:port`) for the state and for leader election among
     /// several chronos processes. Not used when --state_dir is given.
-    #[arg(long = "zk_hosts", env = "CHRONOS_ZK_HOSTS", default_value = "localhost:2181")]
+    #[arg(
+        long = "zk_hosts",
+        env = "CHRONOS_ZK_HOSTS",
+        default_value = "localhost:2181"
+    )]
     pub zk_hosts: String,
 
     /// ZooKeeper path of the state (jobs, dependency edges, counters, runs in flight).
-    #[arg(long = "zk_path", env = "CHRONOS_ZK_PATH", default_value = "/chronos/state")]
+    #[arg(
+        long = "zk_path",
+        env = "CHRONOS_ZK_PATH",
+        default_value = "/chronos/state"
+    )]
     pub zk_path: String,
 
     /// ZooKeeper session timeout in milliseconds.
-    #[arg(long = "zk_timeout", env = "CHRONOS_ZK_TIMEOUT", default_value_t = 10_000)]
+    #[arg(
+        long = "zk_timeout",
+        env = "CHRONOS_ZK_TIMEOUT",
+        default_value_t = 10_000
+    )]
     pub zk_timeout: u64,
 
     /// Keep the state in this local directory instead of ZooKeeper (a single chronos, no
@@ -44,7 +60,11 @@ pub struct Flags {
     pub http_port: u16,
 
     /// Address the REST API listens on.
-    #[arg(long = "http_address", env = "CHRONOS_HTTP_ADDRESS", default_value = "0.0.0.0")]
+    #[arg(
+        long = "http_address",
+        env = "CHRONOS_HTTP_ADDRESS",
+        default_value = "0.0.0.0"
+    )]
     pub http_address: String,
 
     /// Hostname advertised to other chronos processes (as the leader) and to Mesos.
@@ -56,7 +76,11 @@ pub struct Flags {
     pub mesos_role: String,
 
     /// The framework name shown by Mesos.
-    #[arg(long = "mesos_framework_name", env = "CHRONOS_MESOS_FRAMEWORK_NAME", default_value = "chronos")]
+    #[arg(
+        long = "mesos_framework_name",
+        env = "CHRONOS_MESOS_FRAMEWORK_NAME",
+        default_value = "chronos"
+    )]
     pub mesos_framework_name: String,
 
     /// User the tasks run as unless a job sets runAsUser; also the framework's user.
@@ -64,32 +88,60 @@ pub struct Flags {
     pub user: String,
 
     /// Seconds Mesos keeps the framework's tasks while no chronos is connected.
-    #[arg(long = "failover_timeout", env = "CHRONOS_FAILOVER_TIMEOUT", default_value_t = 604_800)]
+    #[arg(
+        long = "failover_timeout",
+        env = "CHRONOS_FAILOVER_TIMEOUT",
+        default_value_t = 604_800
+    )]
     pub failover_timeout: u64,
 
     /// Milliseconds between a failed run and its retry (a job retries `retries` times).
-    #[arg(long = "failure_retry", env = "CHRONOS_FAILURE_RETRY", default_value_t = 60_000)]
+    #[arg(
+        long = "failure_retry",
+        env = "CHRONOS_FAILURE_RETRY",
+        default_value_t = 60_000
+    )]
     pub failure_retry: u64,
 
     /// Disable a job after this many errors in a row (0: never).
-    #[arg(long = "disable_after_failures", env = "CHRONOS_DISABLE_AFTER_FAILURES", default_value_t = 0)]
+    #[arg(
+        long = "disable_after_failures",
+        env = "CHRONOS_DISABLE_AFTER_FAILURES",
+        default_value_t = 0
+    )]
     pub disable_after_failures: u64,
 
     /// Accepted for compatibility with Chronos 2 and ignored: Chronos 3 removed the horizon,
     /// and here timers fire at their instant.
-    #[arg(long = "schedule_horizon", env = "CHRONOS_SCHEDULE_HORIZON", default_value_t = 60)]
+    #[arg(
+        long = "schedule_horizon",
+        env = "CHRONOS_SCHEDULE_HORIZON",
+        default_value_t = 60
+    )]
     pub schedule_horizon: u64,
 
     /// CPUs of a task whose job sets none.
-    #[arg(long = "mesos_task_cpu", env = "CHRONOS_MESOS_TASK_CPU", default_value_t = 0.1)]
+    #[arg(
+        long = "mesos_task_cpu",
+        env = "CHRONOS_MESOS_TASK_CPU",
+        default_value_t = 0.1
+    )]
     pub mesos_task_cpu: f64,
 
     /// Memory (MB) of a task whose job sets none.
-    #[arg(long = "mesos_task_mem", env = "CHRONOS_MESOS_TASK_MEM", default_value_t = 128.0)]
+    #[arg(
+        long = "mesos_task_mem",
+        env = "CHRONOS_MESOS_TASK_MEM",
+        default_value_t = 128.0
+    )]
     pub mesos_task_mem: f64,
 
     /// Disk (MB) of a task whose job sets none.
-    #[arg(long = "mesos_task_disk", env = "CHRONOS_MESOS_TASK_DISK", default_value_t = 256.0)]
+    #[arg(
+        long = "mesos_task_disk",
+        env = "CHRONOS_MESOS_TASK_DISK",
+        default_value_t = 256.0
+    )]
     pub mesos_task_disk: f64,
 
     /// Name of the cluster, shown in the framework's name and the API.
@@ -97,11 +149,19 @@ pub struct Flags {
     pub cluster_name: Option<String>,
 
     /// Seconds between reconciliations of the runs in flight with the master.
-    #[arg(long = "reconciliation_interval", env = "CHRONOS_RECONCILIATION_INTERVAL", default_value_t = 600)]
+    #[arg(
+        long = "reconciliation_interval",
+        env = "CHRONOS_RECONCILIATION_INTERVAL",
+        default_value_t = 600
+    )]
     pub reconciliation_interval: u64,
 
     /// Milliseconds offers are declined for when nothing waits to run.
-    #[arg(long = "decline_offer_duration", env = "CHRONOS_DECLINE_OFFER_DURATION", default_value_t = 30_000)]
+    #[arg(
+        long = "decline_offer_duration",
+        env = "CHRONOS_DECLINE_OFFER_DURATION",
+        default_value_t = 30_000
+    )]
     pub decline_offer_duration: u64,
 }
 

@@ -15,7 +15,9 @@ use meseta_api::{FrameworkId, FrameworkInfo, Offer, OfferId, TaskId, TaskInfo, T
 use meseta_scheduler::{Config, Event, Scheduler};
 
 use crate::core::Core;
-use crate::mesos::{agent_id, constraints_met, outcome, task_info, wanted, Remaining, TaskDefaults};
+use crate::mesos::{
+    agent_id, constraints_met, outcome, task_info, wanted, Remaining, TaskDefaults,
+};
 
 /// What the framework needs beyond the core.
 #[derive(Debug, Clone)]
@@ -86,9 +88,20 @@ async fn session(
             () = core.work.notified() => {
                 let kills = core.engine().take_kills();
                 send_kills(sched, kills).await;
-                if core.engine().queue_len() > 0 && last_revive.elapsed() >= MIN_REVIVE_GAP {
-                    last_revive = Instant::now();
-                    let _ = sched.revive(Vec::new()).await;
+                if core.engine().queue_len() > 0 {
+                    let since = last_revive.elapsed();
+                    if since >= MIN_REVIVE_GAP {
+                        last_revive = Instant::now();
+                        let _ = sched.revive(Vec::new()).await;
+                    } else {
+                        // Throttled: come back when the gap has passed, so no run waits for
+                        // an unrelated event.
+                        let core = Arc::clone(core);
+                        tokio::spawn(async move {
+                            tokio::time::sleep(MIN_REVIVE_GAP - since).await;
+                            core.work.notify_one();
+                        });
+                    }
                 }
             }
             _ = reconcile.tick() => {
@@ -128,7 +141,10 @@ async fn subscribed(core: &Arc<Core>, sched: &Scheduler, id: &FrameworkId) {
 
 async fn send_kills(sched: &Scheduler, kills: Vec<(String, Option<String>)>) {
     for (task, agent) in kills {
-        if let Err(err) = sched.kill(TaskId::new(task.clone()), agent.as_deref().map(agent_id)).await {
+        if let Err(err) = sched
+            .kill(TaskId::new(task.clone()), agent.as_deref().map(agent_id))
+            .await
+        {
             tracing::warn!(task_id = %task, %err, "kill failed");
         }
     }
@@ -147,10 +163,12 @@ async fn offered(core: &Arc<Core>, cfg: &FrameworkConfig, sched: &Scheduler, off
             let candidates: Vec<String> = e.queued().map(|r| r.task_id.clone()).collect();
             let mut tasks = Vec::new();
             for id in candidates {
-                let (Some(run), Some(job)) = (e.run(&id), e.run(&id).and_then(|r| e.job(&r.job))) else {
+                let (Some(run), Some(job)) = (e.run(&id), e.run(&id).and_then(|r| e.job(&r.job)))
+                else {
                     continue;
                 };
-                if !constraints_met(job, offer) || !left.take(wanted(job, &cfg.defaults), has_disk) {
+                if !constraints_met(job, offer) || !left.take(wanted(job, &cfg.defaults), has_disk)
+                {
                     continue;
                 }
                 tasks.push(task_info(job, run, offer, &cfg.defaults));
@@ -187,7 +205,11 @@ async fn offered(core: &Arc<Core>, cfg: &FrameworkConfig, sched: &Scheduler, off
         }
     }
     if !declines.is_empty() {
-        let refuse = if core.engine().queue_len() == 0 { cfg.decline.as_secs_f64() } else { 1.0 };
+        let refuse = if core.engine().queue_len() == 0 {
+            cfg.decline.as_secs_f64()
+        } else {
+            1.0
+        };
         let _ = sched.decline(declines, Some(refuse)).await;
     }
 }
@@ -201,7 +223,9 @@ async fn updated(core: &Arc<Core>, sched: &Scheduler, status: &TaskStatus) {
     let known = core.engine().on_status(&id, out, now);
     if !known && !status.state.is_terminal() {
         tracing::info!(task_id = %id, "killing a task of no known run");
-        let _ = sched.kill(status.task_id.clone(), status.agent_id.clone()).await;
+        let _ = sched
+            .kill(status.task_id.clone(), status.agent_id.clone())
+            .await;
     }
     match core.persist().await {
         Ok(()) => {
@@ -211,7 +235,9 @@ async fn updated(core: &Arc<Core>, sched: &Scheduler, status: &TaskStatus) {
                 }
             }
         }
-        Err(err) => tracing::error!(%err, "state not stored after a status update; not acknowledged"),
+        Err(err) => {
+            tracing::error!(%err, "state not stored after a status update; not acknowledged")
+        }
     }
     core.timers_changed.notify_one();
     core.work.notify_one();

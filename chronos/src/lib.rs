@@ -8,13 +8,13 @@
 pub mod core;
 pub mod engine;
 pub mod flags;
+pub mod framework;
 pub mod http;
 pub mod job;
 pub mod mesos;
 pub mod period;
+pub mod run;
 pub mod schedule;
 pub mod store;
-pub mod framework;
-pub mod run;
 pub mod zk_run;
 pub mod zk_store;

@@ -3,8 +3,8 @@
 //! `ChronosTask:<job>`, the `CHRONOS_*` environment, fetch URIs, the container, the user).
 
 use meseta_api::{
-    AgentId, CommandInfo, CommandUri, ContainerInfo, ContainerType, DockerInfo, DockerNetwork,
-    DockerImage, DurationInfo, Environment, Image, ImageType, MesosInfo, Offer, Parameter,
+    AgentId, CommandInfo, CommandUri, ContainerInfo, ContainerType, DockerImage, DockerInfo,
+    DockerNetwork, DurationInfo, Environment, Image, ImageType, MesosInfo, Offer, Parameter,
     Resource, TaskId, TaskInfo, TaskState, Variable, Volume, VolumeMode,
 };
 
@@ -38,7 +38,11 @@ impl Default for TaskDefaults {
 /// The resources a job asks for: `(cpus, mem, disk)`.
 pub fn wanted(job: &Job, d: &TaskDefaults) -> (f64, f64, f64) {
     let or = |v: f64, def: f64| if v > 0.0 { v } else { def };
-    (or(job.cpus, d.cpus), or(job.mem, d.mem), or(job.disk, d.disk))
+    (
+        or(job.cpus, d.cpus),
+        or(job.mem, d.mem),
+        or(job.disk, d.disk),
+    )
 }
 
 /// What is left of an offer while runs are placed on it.
@@ -74,7 +78,10 @@ impl Remaining {
     /// advertise it) is not held against a job.
     pub fn take(&mut self, (cpus, mem, disk): (f64, f64, f64), offer_has_disk: bool) -> bool {
         let eps = 1e-9;
-        if self.cpus + eps < cpus || self.mem + eps < mem || (offer_has_disk && self.disk + eps < disk) {
+        if self.cpus + eps < cpus
+            || self.mem + eps < mem
+            || (offer_has_disk && self.disk + eps < disk)
+        {
             return false;
         }
         self.cpus -= cpus;
@@ -126,13 +133,20 @@ pub fn task_info(job: &Job, run: &Run, offer: &Offer, d: &TaskDefaults) -> TaskI
         ("CHRONOS_RESOURCE_MEM", mem.to_string()),
         ("CHRONOS_RESOURCE_CPU", cpus.to_string()),
         ("CHRONOS_RESOURCE_DISK", disk.to_string()),
-        ("CHRONOS_JOB_RUN_TIME", crate::engine::iso(crate::engine::at_ms(run.due_ms))),
+        (
+            "CHRONOS_JOB_RUN_TIME",
+            crate::engine::iso(crate::engine::at_ms(run.due_ms)),
+        ),
         ("CHRONOS_JOB_RUN_ATTEMPT", run.attempt.to_string()),
     ];
     let variables = env
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
-        .chain(job.environment_variables.iter().map(|e| (e.name.clone(), e.value.clone())))
+        .chain(
+            job.environment_variables
+                .iter()
+                .map(|e| (e.name.clone(), e.value.clone())),
+        )
         .map(|(name, value)| Variable {
             name,
             value: Some(value),
@@ -177,7 +191,10 @@ pub fn task_info(job: &Job, run: &Run, offer: &Offer, d: &TaskDefaults) -> TaskI
         resources.push(Resource::scalar("disk", disk));
     }
     let role = offer.resources.first().and_then(|r| r.role.clone());
-    let alloc = offer.resources.first().and_then(|r| r.allocation_info.clone());
+    let alloc = offer
+        .resources
+        .first()
+        .and_then(|r| r.allocation_info.clone());
     for r in &mut resources {
         r.role.clone_from(&role);
         r.allocation_info.clone_from(&alloc);

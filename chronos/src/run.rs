@@ -92,7 +92,11 @@ pub async fn lead(flags: &Flags, store: Arc<dyn Store>, host: &str) -> anyhow::R
         .context("loading the state")??;
     let mut engine = Engine::new(engine_config(flags));
     let now = chrono::Utc::now();
-    tracing::info!(jobs = loaded.jobs.len(), runs = loaded.runs.len(), "state loaded");
+    tracing::info!(
+        jobs = loaded.jobs.len(),
+        runs = loaded.runs.len(),
+        "state loaded"
+    );
     engine.restore(loaded.jobs, loaded.runs, now);
     let core = Core::new(engine, store, Arc::new(SystemClock));
     tokio::spawn(run_timers(Arc::clone(&core)));

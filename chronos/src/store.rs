@@ -103,7 +103,8 @@ pub struct Loaded {
 
 /// Reads and decodes all state.
 pub fn load(store: &dyn Store) -> Result<Loaded, StoreError> {
-    let decode = |family: Family| -> Result<Vec<(String, Vec<u8>)>, StoreError> { store.list(family) };
+    let decode =
+        |family: Family| -> Result<Vec<(String, Vec<u8>)>, StoreError> { store.list(family) };
     let mut out = Loaded::default();
     for (key, bytes) in decode(Family::Jobs)? {
         out.jobs.push(
@@ -179,7 +180,9 @@ impl Store for DirStore {
         tmp.write_all(value).map_err(io)?;
         tmp.as_file().sync_data().map_err(io)?;
         tmp.persist(&path).map_err(|e| io(e.error))?;
-        std::fs::File::open(&dir).and_then(|d| d.sync_all()).map_err(io)?;
+        std::fs::File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io)?;
         Ok(())
     }
 
@@ -204,8 +207,14 @@ mod tests {
         s.put(Family::Runs, "ct:1:0:my job:a/b", b"x").unwrap();
         s.put(Family::Jobs, "a", b"1").unwrap();
         s.put(Family::Jobs, "a", b"2").unwrap();
-        assert_eq!(s.list(Family::Runs).unwrap(), vec![("ct:1:0:my job:a/b".into(), b"x".to_vec())]);
-        assert_eq!(s.list(Family::Jobs).unwrap(), vec![("a".into(), b"2".to_vec())]);
+        assert_eq!(
+            s.list(Family::Runs).unwrap(),
+            vec![("ct:1:0:my job:a/b".into(), b"x".to_vec())]
+        );
+        assert_eq!(
+            s.list(Family::Jobs).unwrap(),
+            vec![("a".into(), b"2".to_vec())]
+        );
         s.delete(Family::Jobs, "a").unwrap();
         s.delete(Family::Jobs, "a").unwrap();
         assert!(s.list(Family::Jobs).unwrap().is_empty());

@@ -25,7 +25,8 @@ const POLL: Duration = Duration::from_millis(250);
 /// Runs with the state in ZooKeeper.
 pub async fn run(flags: Flags, listener: TcpListener, me: String) -> anyhow::Result<()> {
     let text = format!("zk://{}{}", flags.zk_hosts, flags.zk_path);
-    let url = ZkUrl::parse_or_read(&text).with_context(|| format!("bad --zk_hosts/--zk_path: {text}"))?;
+    let url =
+        ZkUrl::parse_or_read(&text).with_context(|| format!("bad --zk_hosts/--zk_path: {text}"))?;
     let timeout = Duration::from_millis(flags.zk_timeout.max(1000));
     let mut election = url.clone();
     election.path = format!("{}/leader", url.path);
@@ -65,7 +66,9 @@ pub async fn run(flags: Flags, listener: TcpListener, me: String) -> anyhow::Res
             tracing::error!("lost leadership (ZooKeeper session or election node gone); exiting");
             std::process::exit(1);
         }
-        let leader = lowest_member(&session, &election.path).await.unwrap_or_default();
+        let leader = lowest_member(&session, &election.path)
+            .await
+            .unwrap_or_default();
         if let Ok(mut l) = ctx.leader.write() {
             *l = Some(leader);
         }

@@ -37,9 +37,17 @@ pub async fn dispatch(req: Request<Incoming>, rest: &str, core: &Core) -> ApiRes
 }
 
 fn known(r: &str) -> bool {
-    ["/jobs", "/iso8601", "/dependency", "/graph/", "/stats/", "/job/", "/task/kill/"]
-        .iter()
-        .any(|p| r.starts_with(p))
+    [
+        "/jobs",
+        "/iso8601",
+        "/dependency",
+        "/graph/",
+        "/stats/",
+        "/job/",
+        "/task/kill/",
+    ]
+    .iter()
+    .any(|p| r.starts_with(p))
 }
 
 fn list(core: &Core) -> http::Response<super::Body> {
@@ -51,10 +59,18 @@ fn list(core: &Core) -> http::Response<super::Body> {
 }
 
 fn search(req: &Request<Incoming>, core: &Core) -> http::Response<super::Body> {
-    let lower = |k: &str| query(req, k).filter(|v| !v.is_empty()).map(|v| v.to_lowercase());
+    let lower = |k: &str| {
+        query(req, k)
+            .filter(|v| !v.is_empty())
+            .map(|v| v.to_lowercase())
+    };
     let (name, command, any) = (lower("name"), lower("command"), lower("any"));
-    let limit = query(req, "limit").and_then(|v| v.parse().ok()).unwrap_or(10usize);
-    let offset = query(req, "offset").and_then(|v| v.parse().ok()).unwrap_or(0usize);
+    let limit = query(req, "limit")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10usize);
+    let offset = query(req, "offset")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0usize);
     let e = core.engine();
     let found: Vec<Job> = e
         .jobs()

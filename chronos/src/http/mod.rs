@@ -173,7 +173,9 @@ async fn route(req: Request<Incoming>, ctx: Arc<Ctx>) -> ApiResult {
         .strip_prefix("/v1/scheduler")
         .or_else(|| path.strip_prefix("/scheduler"));
     match (req.method().clone(), rest, path) {
-        (Method::GET, None, "/ping") => Ok(with_type(StatusCode::OK, b"pong\n".to_vec(), "text/plain")),
+        (Method::GET, None, "/ping") => {
+            Ok(with_type(StatusCode::OK, b"pong\n".to_vec(), "text/plain"))
+        }
         (Method::GET, None, "/leader") => Ok(views::leader(&ctx)),
         (Method::GET, None, "/metrics") => Ok(views::metrics(leading(&ctx)?)),
         (_, Some(rest), _) => {
@@ -187,7 +189,9 @@ async fn route(req: Request<Incoming>, ctx: Arc<Ctx>) -> ApiResult {
 async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>, Infallible> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let resp = route(req, ctx).await.unwrap_or_else(ApiError::into_response);
+    let resp = route(req, ctx)
+        .await
+        .unwrap_or_else(ApiError::into_response);
     tracing::debug!(%method, %path, status = resp.status().as_u16(), "request");
     Ok(resp)
 }

@@ -33,7 +33,12 @@ pub fn dot(core: &Core) -> http::Response<Body> {
         .collect();
     let mut out = String::from("digraph G {\n");
     for j in e.jobs() {
-        let _ = writeln!(out, "  {} [ label = \"{}\" ];", ids[j.name.as_str()], j.name.replace('"', "\\\""));
+        let _ = writeln!(
+            out,
+            "  {} [ label = \"{}\" ];",
+            ids[j.name.as_str()],
+            j.name.replace('"', "\\\"")
+        );
     }
     for j in e.jobs() {
         for p in j.parents.iter().flatten() {
@@ -51,7 +56,13 @@ pub fn csv(core: &Core) -> http::Response<Body> {
     let e = core.engine();
     let mut out = String::new();
     for j in e.jobs() {
-        let _ = writeln!(out, "node,{},{},{}", j.name, last_state(j), e.job_state(&j.name));
+        let _ = writeln!(
+            out,
+            "node,{},{},{}",
+            j.name,
+            last_state(j),
+            e.job_state(&j.name)
+        );
     }
     for j in e.jobs() {
         for p in j.parents.iter().flatten() {
@@ -67,7 +78,11 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
         return 0.0;
     }
     // The rank is within 1..=len, so the conversions are exact enough.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
     let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
     sorted[rank.min(sorted.len()) - 1]
 }
@@ -76,7 +91,11 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn histogram(mut v: Vec<f64>) -> serde_json::Value {
     v.sort_by(f64::total_cmp);
     #[allow(clippy::cast_precision_loss)]
-    let mean = if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
+    let mean = if v.is_empty() {
+        0.0
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    };
     serde_json::json!({
         "75thPercentile": percentile(&v, 75.0),
         "95thPercentile": percentile(&v, 95.0),
@@ -100,7 +119,9 @@ pub fn stats(core: &Core, which: &str) -> http::Response<Body> {
                 return None;
             }
             let h = histogram(d);
-            h.get(which).and_then(serde_json::Value::as_f64).map(|t| (j.name.clone(), t))
+            h.get(which)
+                .and_then(serde_json::Value::as_f64)
+                .map(|t| (j.name.clone(), t))
         })
         .collect();
     drop(e);

@@ -95,7 +95,8 @@ impl Drop for Chronos {
 pub fn chronos_python() -> PathBuf {
     static PY: OnceLock<PathBuf> = OnceLock::new();
     PY.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/python/setup-chronos-python.sh");
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/python/setup-chronos-python.sh");
         let out = Command::new("bash")
             .arg(&script)
             .stderr(Stdio::inherit())
