@@ -42,6 +42,9 @@ enum Cmd {
         /// Real seconds measured through the API.
         #[arg(long, default_value_t = 60)]
         real_secs: u64,
+        /// The `chronos` binary to measure (default: the one next to meseta-bench).
+        #[arg(long)]
+        chronos_bin: Option<PathBuf>,
     },
     /// A scheduler's view of a single-node cluster: ACCEPT → TASK_RUNNING latency and the wall
     /// time for 1000 `true` tasks to finish (needs root; uses the release binaries next to this one).
@@ -127,12 +130,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         jobs,
         sim_minutes,
         real_secs,
+        chronos_bin,
     } = cli.command
     {
         let out = meseta_bench::chronos::run(&meseta_bench::chronos::Options {
             jobs,
             sim_minutes,
             real_secs,
+            chronos_bin,
         })?;
         print!("{out}");
         if let Some(file) = &cli.record {

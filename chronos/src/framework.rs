@@ -36,6 +36,13 @@ pub struct FrameworkConfig {
 
 /// Shortest time between two REVIVE calls.
 const MIN_REVIVE_GAP: Duration = Duration::from_millis(200);
+/// An unused offer is kept (not declined) when a timer fires within this window, so the run
+/// launches at its instant instead of after a REVIVE round trip.
+const HOLD_WINDOW: Duration = Duration::from_secs(2);
+/// Longest an offer is kept unused.
+const HOLD_MAX: Duration = Duration::from_secs(10);
+/// Most offers kept at once.
+const MAX_HELD: usize = 2;
 
 /// Runs the framework until the driver gives up; restarts the driver without a framework id
 /// when the master refuses the stored one.
@@ -75,11 +82,17 @@ async fn session(
     let mut reconcile = tokio::time::interval(cfg.reconcile_every);
     reconcile.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_revive = Instant::now() - MIN_REVIVE_GAP;
+    let mut held: Vec<(Offer, Instant)> = Vec::new();
+    let mut housekeeping = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
             ev = events.recv() => match ev? {
                 Event::Subscribed { framework_id, .. } => subscribed(core, sched, &framework_id).await,
-                Event::Offers(offers) => offered(core, cfg, sched, offers).await,
+                Event::Offers(offers) => {
+                    let unused = offered(core, cfg, sched, offers).await;
+                    hold_or_decline(core, cfg, sched, &mut held, unused).await;
+                }
+                Event::Rescind(id) => held.retain(|(o, _)| o.id != id),
                 Event::Update(status) => updated(core, sched, &status).await,
                 Event::Error(message) => return Some(message),
                 Event::Disconnected { reason } => tracing::warn!(%reason, "disconnected from the master"),
@@ -88,6 +101,11 @@ async fn session(
             () = core.work.notified() => {
                 let kills = core.engine().take_kills();
                 send_kills(sched, kills).await;
+                if core.engine().queue_len() > 0 && !held.is_empty() {
+                    let offers = held.drain(..).map(|(o, _)| o).collect();
+                    let unused = offered(core, cfg, sched, offers).await;
+                    hold_or_decline(core, cfg, sched, &mut held, unused).await;
+                }
                 if core.engine().queue_len() > 0 {
                     let since = last_revive.elapsed();
                     if since >= MIN_REVIVE_GAP {
@@ -104,6 +122,7 @@ async fn session(
                     }
                 }
             }
+            _ = housekeeping.tick() => hold_or_decline(core, cfg, sched, &mut held, Vec::new()).await,
             _ = reconcile.tick() => {
                 let runs: Vec<(TaskId, Option<meseta_api::AgentId>)> = core
                     .engine()
@@ -150,11 +169,55 @@ async fn send_kills(sched: &Scheduler, kills: Vec<(String, Option<String>)>) {
     }
 }
 
-/// Places queued runs on offers (in queue order, high priority first), stores them, launches.
-async fn offered(core: &Arc<Core>, cfg: &FrameworkConfig, sched: &Scheduler, offers: Vec<Offer>) {
+/// Keeps unused offers while a timer is about to fire and nothing waits (at most
+/// [`MAX_HELD`], each for at most [`HOLD_MAX`]); declines the rest.
+async fn hold_or_decline(
+    core: &Arc<Core>,
+    cfg: &FrameworkConfig,
+    sched: &Scheduler,
+    held: &mut Vec<(Offer, Instant)>,
+    unused: Vec<Offer>,
+) {
+    let (queued, soon) = {
+        let e = core.engine();
+        let now = core.clock.now();
+        let soon = e
+            .next_wake()
+            .is_some_and(|w| (w - now).to_std().unwrap_or(Duration::ZERO) < HOLD_WINDOW);
+        (e.queue_len(), soon)
+    };
+    let mut declines: Vec<OfferId> = Vec::new();
+    held.retain(|(o, since)| {
+        let keep = since.elapsed() < HOLD_MAX && (soon || queued > 0);
+        if !keep {
+            declines.push(o.id.clone());
+        }
+        keep
+    });
+    for o in unused {
+        if queued == 0 && soon && held.len() < MAX_HELD {
+            held.push((o, Instant::now()));
+        } else {
+            declines.push(o.id);
+        }
+    }
+    if !declines.is_empty() {
+        let refuse = if queued == 0 { cfg.decline.as_secs_f64() } else { 1.0 };
+        let _ = sched.decline(declines, Some(refuse)).await;
+    }
+}
+
+/// Places queued runs on offers (in queue order, high priority first), stores them, launches;
+/// returns the offers left unused.
+async fn offered(
+    core: &Arc<Core>,
+    cfg: &FrameworkConfig,
+    sched: &Scheduler,
+    offers: Vec<Offer>,
+) -> Vec<Offer> {
     let now = core.clock.now();
     let mut launches: Vec<(OfferId, Vec<TaskInfo>)> = Vec::new();
-    let mut declines = Vec::new();
+    let mut unused = Vec::new();
     {
         let mut e = core.engine();
         for offer in &offers {
@@ -175,7 +238,7 @@ async fn offered(core: &Arc<Core>, cfg: &FrameworkConfig, sched: &Scheduler, off
                 e.mark_launched(&id, &offer.agent_id.value, now);
             }
             if tasks.is_empty() {
-                declines.push(offer.id.clone());
+                unused.push(offer.clone());
             } else {
                 launches.push((offer.id.clone(), tasks));
             }
@@ -184,13 +247,17 @@ async fn offered(core: &Arc<Core>, cfg: &FrameworkConfig, sched: &Scheduler, off
     if let Err(err) = core.persist().await {
         // Not durable: launching now could repeat after a failover. Put them back.
         tracing::error!(%err, "runs not stored; offers declined");
-        let mut e = core.engine();
-        for (offer, tasks) in launches.drain(..) {
-            for t in tasks {
-                e.requeue(&t.task_id.value);
+        let mut ids = Vec::new();
+        {
+            let mut e = core.engine();
+            for (offer, tasks) in launches.drain(..) {
+                for t in tasks {
+                    e.requeue(&t.task_id.value);
+                }
+                ids.push(offer);
             }
-            declines.push(offer);
         }
+        let _ = sched.decline(ids, Some(1.0)).await;
     }
     for (offer, tasks) in launches {
         let ids: Vec<String> = tasks.iter().map(|t| t.task_id.value.clone()).collect();
@@ -201,17 +268,10 @@ async fn offered(core: &Arc<Core>, cfg: &FrameworkConfig, sched: &Scheduler, off
                 e.requeue(id);
             }
         } else {
-            tracing::info!(tasks = ?ids, "launched");
+            tracing::debug!(tasks = ?ids, "launched");
         }
     }
-    if !declines.is_empty() {
-        let refuse = if core.engine().queue_len() == 0 {
-            cfg.decline.as_secs_f64()
-        } else {
-            1.0
-        };
-        let _ = sched.decline(declines, Some(refuse)).await;
-    }
+    unused
 }
 
 /// A status update: counters, retries, dependents; a task we do not know is killed.

@@ -142,6 +142,9 @@ pub struct Engine {
     timer_seq: u64,
     dirty_jobs: BTreeSet<String>,
     dirty_runs: BTreeSet<String>,
+    /// `GET /jobs` JSON of each job not changed since it was rendered (a job is changed iff
+    /// it is in `dirty_jobs`; entries are dropped when their change is taken for storing).
+    display_cache: HashMap<String, Vec<u8>>,
     kills: Vec<(String, Option<String>)>,
 }
 
@@ -238,8 +241,36 @@ impl Engine {
             .unwrap_or_default()
     }
 
+    /// The JSON array `GET /jobs` answers, from per-job cached renderings: with 10,000 jobs
+    /// only the few that changed are serialized again.
+    pub fn jobs_json(&mut self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.jobs.len() * 640 + 2);
+        out.push(b'[');
+        for (i, (name, e)) in self.jobs.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let fresh = !self.dirty_jobs.contains(name);
+            match self.display_cache.get(name) {
+                Some(bytes) if fresh => out.extend_from_slice(bytes),
+                _ => {
+                    let bytes = serde_json::to_vec(&e.job.for_display()).unwrap_or_default();
+                    out.extend_from_slice(&bytes);
+                    if fresh {
+                        self.display_cache.insert(name.clone(), bytes);
+                    }
+                }
+            }
+        }
+        out.push(b']');
+        out
+    }
+
     /// Takes the set of changed keys.
     pub fn take_dirty(&mut self) -> Dirty {
+        for name in &self.dirty_jobs {
+            self.display_cache.remove(name);
+        }
         Dirty {
             jobs: std::mem::take(&mut self.dirty_jobs),
             runs: std::mem::take(&mut self.dirty_runs),

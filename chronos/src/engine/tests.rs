@@ -317,3 +317,25 @@ fn a_recovered_run_is_reconciled_not_repeated() {
     assert_eq!(e2.job("b").unwrap().success_count, 1);
     assert_eq!(e2.next_wake(), Some(t("2027-01-01T01:00:00Z")));
 }
+
+#[test]
+fn the_jobs_json_cache_follows_every_change() {
+    let mut e = Engine::new(EngineConfig::default());
+    let start = t("2027-01-01T00:00:00Z");
+    e.put_scheduled(job("a", "R/2027-01-01T00:00:00Z/PT1M"), start).unwrap();
+    e.put_scheduled(job("b", "R/2027-01-01T00:00:00Z/PT1M"), start).unwrap();
+    let fresh = |e: &Engine| serde_json::to_vec(&e.jobs().map(Job::for_display).collect::<Vec<_>>()).unwrap();
+    for step in 0..4 {
+        if step % 2 == 0 {
+            e.take_dirty();
+        }
+        assert_eq!(e.jobs_json(), fresh(&e), "step {step}");
+        assert_eq!(e.jobs_json(), fresh(&e), "cached, step {step}");
+        let now = start + TimeDelta::minutes(step);
+        e.tick(now);
+        finish_all(&mut e, Outcome::Finished, now);
+    }
+    e.take_dirty();
+    e.delete("a", start).unwrap();
+    assert_eq!(e.jobs_json(), fresh(&e));
+}

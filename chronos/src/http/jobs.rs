@@ -51,11 +51,8 @@ fn known(r: &str) -> bool {
 }
 
 fn list(core: &Core) -> http::Response<super::Body> {
-    let e = core.engine();
-    // Serialized under the lock straight into one buffer: no clone of 10,000 jobs.
-    let jobs: Vec<Job> = e.jobs().map(Job::for_display).collect();
-    drop(e);
-    json(StatusCode::OK, &jobs)
+    let body = core.engine().jobs_json();
+    super::with_type(StatusCode::OK, body, "application/json")
 }
 
 fn search(req: &Request<Incoming>, core: &Core) -> http::Response<super::Body> {
