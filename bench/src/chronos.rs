@@ -121,7 +121,11 @@ fn through_api(opts: &Options) -> anyhow::Result<(Vec<f64>, Vec<f64>, f64, Durat
     // The state on tmpfs when there is one: the figure is the scheduler's, not the disk's
     // (every accepted job and every run is fsync'ed before it counts).
     let shm = std::path::Path::new("/dev/shm");
-    let dir = if shm.is_dir() { tempfile::tempdir_in(shm)? } else { tempfile::tempdir()? };
+    let dir = if shm.is_dir() {
+        tempfile::tempdir_in(shm)?
+    } else {
+        tempfile::tempdir()?
+    };
     let master = FakeMaster::start()?;
     let port = meseta_tests::free_port();
     let chronos = opts
@@ -173,7 +177,10 @@ fn through_api(opts: &Options) -> anyhow::Result<(Vec<f64>, Vec<f64>, f64, Durat
         let jitter = master.jitter_ms();
         if jitter.is_empty() {
             let log = std::fs::read_to_string(dir.path().join("chronos.log")).unwrap_or_default();
-            bail!("no run reached the fake master in {} s; chronos log:\n{log}", opts.real_secs);
+            bail!(
+                "no run reached the fake master in {} s; chronos log:\n{log}",
+                opts.real_secs
+            );
         }
         let cpu = crate::chronos_fake_master::process_cpu(child.id())? - cpu0;
         let mut get = Vec::new();

@@ -86,6 +86,7 @@ impl Core {
                 return Ok(());
             }
             let writes = records(&e, &dirty);
+            e.warm_display(&dirty.jobs);
             (dirty, writes)
         };
         let store = Arc::clone(&self.store);

@@ -202,7 +202,11 @@ async fn hold_or_decline(
         }
     }
     if !declines.is_empty() {
-        let refuse = if queued == 0 { cfg.decline.as_secs_f64() } else { 1.0 };
+        let refuse = if queued == 0 {
+            cfg.decline.as_secs_f64()
+        } else {
+            1.0
+        };
         let _ = sched.decline(declines, Some(refuse)).await;
     }
 }

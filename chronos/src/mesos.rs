@@ -211,7 +211,6 @@ pub fn task_info(job: &Job, run: &Run, offer: &Offer, d: &TaskDefaults) -> TaskI
             value: Some(value),
             arguments,
             user: Some(user),
-            ..CommandInfo::default()
         }),
         container: job.container.as_ref().map(container_info),
         max_completion_time: (job.max_completion_time > 0).then(|| DurationInfo {

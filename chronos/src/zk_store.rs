@@ -78,7 +78,7 @@ impl Store for ZkStore {
                 return Ok(());
             }
             self.handle
-                .block_on(self.fence.apply(batch, acls.clone()))
+                .block_on(self.fence.apply(batch, acls))
                 .map_err(backend)?;
             batch.clear();
             Ok(())

@@ -1,6 +1,8 @@
 //! Bad input to the REST API answers 400 with Chronos's `{"status", "message"}` body and
 //! stores nothing (a `chronos` with a local state dir and no master).
 
+#![allow(clippy::tests_outside_test_module)]
+
 mod common;
 
 use common::Chronos;

@@ -2,6 +2,8 @@
 //! a repeating ISO 8601 job, a dependent job, retries, a manual run, search, delete, and bad
 //! input refused with 400 and nothing stored.
 
+#![allow(clippy::tests_outside_test_module)]
+
 mod common;
 
 use std::process::Command;

@@ -3,6 +3,8 @@
 //! Once with a local state dir (restart), once with the state in a real ZooKeeper and a
 //! standby taking over.
 
+#![allow(clippy::tests_outside_test_module)]
+
 mod common;
 
 use std::path::Path;

@@ -266,6 +266,21 @@ impl Engine {
         out
     }
 
+    /// Renders the `GET /jobs` JSON of `names` now (the persister calls it right after taking
+    /// their changes), so a later `GET /jobs` finds them ready.
+    pub fn warm_display(&mut self, names: &BTreeSet<String>) {
+        for name in names {
+            if self.dirty_jobs.contains(name) {
+                continue;
+            }
+            if let Some(e) = self.jobs.get(name) {
+                if let Ok(bytes) = serde_json::to_vec(&e.job.for_display()) {
+                    self.display_cache.insert(name.clone(), bytes);
+                }
+            }
+        }
+    }
+
     /// Takes the set of changed keys.
     pub fn take_dirty(&mut self) -> Dirty {
         for name in &self.dirty_jobs {

@@ -309,7 +309,7 @@ fn a_recovered_run_is_reconciled_not_repeated() {
     e2.on_status(&b, Outcome::Unknown, now);
     assert_eq!(
         e2.queued().map(|r| r.task_id.clone()).collect::<Vec<_>>(),
-        [b.clone()]
+        std::slice::from_ref(&b)
     );
     e2.on_status(&a, Outcome::Finished, now);
     finish_all(&mut e2, Outcome::Finished, now);
@@ -322,12 +322,17 @@ fn a_recovered_run_is_reconciled_not_repeated() {
 fn the_jobs_json_cache_follows_every_change() {
     let mut e = Engine::new(EngineConfig::default());
     let start = t("2027-01-01T00:00:00Z");
-    e.put_scheduled(job("a", "R/2027-01-01T00:00:00Z/PT1M"), start).unwrap();
-    e.put_scheduled(job("b", "R/2027-01-01T00:00:00Z/PT1M"), start).unwrap();
-    let fresh = |e: &Engine| serde_json::to_vec(&e.jobs().map(Job::for_display).collect::<Vec<_>>()).unwrap();
+    e.put_scheduled(job("a", "R/2027-01-01T00:00:00Z/PT1M"), start)
+        .unwrap();
+    e.put_scheduled(job("b", "R/2027-01-01T00:00:00Z/PT1M"), start)
+        .unwrap();
+    let fresh = |e: &Engine| {
+        serde_json::to_vec(&e.jobs().map(Job::for_display).collect::<Vec<_>>()).unwrap()
+    };
     for step in 0..4 {
         if step % 2 == 0 {
-            e.take_dirty();
+            let d = e.take_dirty();
+            e.warm_display(&d.jobs);
         }
         assert_eq!(e.jobs_json(), fresh(&e), "step {step}");
         assert_eq!(e.jobs_json(), fresh(&e), "cached, step {step}");
