@@ -156,11 +156,12 @@ pub struct Flags {
     )]
     pub reconciliation_interval: u64,
 
-    /// Milliseconds offers are declined for when nothing waits to run.
+    /// Milliseconds offers are declined for when nothing waits to run (Mesos's default 5 s,
+    /// as Chronos); REVIVE ends the refusal as soon as a run is queued.
     #[arg(
         long = "decline_offer_duration",
         env = "CHRONOS_DECLINE_OFFER_DURATION",
-        default_value_t = 30_000
+        default_value_t = 5_000
     )]
     pub decline_offer_duration: u64,
 }
