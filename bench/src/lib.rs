@@ -1,6 +1,8 @@
 //! meseta-bench: measurement helpers shared by its subcommands.
 
 pub mod allocator;
+pub mod chronos;
+pub mod chronos_fake_master;
 pub mod e2e;
 pub mod failover;
 pub mod image;

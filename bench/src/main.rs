@@ -28,6 +28,24 @@ enum Cmd {
         #[arg(long)]
         full: bool,
     },
+    /// The `chronos` scheduler: 10,000 jobs on staggered PT1M schedules, in-process on a
+    /// simulated clock and through the real binary and API (on a fake master): scheduling
+    /// jitter, CPU per run, `GET /v1/scheduler/jobs` latency. Uses the `chronos` binary next
+    /// to this one.
+    Chronos {
+        /// Jobs.
+        #[arg(long, default_value_t = 10_000)]
+        jobs: usize,
+        /// Simulated minutes in-process.
+        #[arg(long, default_value_t = 10)]
+        sim_minutes: i64,
+        /// Real seconds measured through the API.
+        #[arg(long, default_value_t = 60)]
+        real_secs: u64,
+        /// The `chronos` binary to measure (default: the one next to meseta-bench).
+        #[arg(long)]
+        chronos_bin: Option<PathBuf>,
+    },
     /// A scheduler's view of a single-node cluster: ACCEPT → TASK_RUNNING latency and the wall
     /// time for 1000 `true` tasks to finish (needs root; uses the release binaries next to this one).
     E2e {
@@ -133,6 +151,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    if let Cmd::Chronos {
+        jobs,
+        sim_minutes,
+        real_secs,
+        chronos_bin,
+    } = cli.command
+    {
+        let out = meseta_bench::chronos::run(&meseta_bench::chronos::Options {
+            jobs,
+            sim_minutes,
+            real_secs,
+            chronos_bin,
+        })?;
+        print!("{out}");
+        if let Some(file) = &cli.record {
+            meseta_bench::report::record(file, "chronos", &format!("## chronos\n\n{out}"))?;
+        }
+        return Ok(());
+    }
     if let Cmd::MasterScale {
         agents,
         window_secs,
@@ -182,7 +219,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         anyhow::bail!("meseta-bench needs root (cgroups, namespaces, mounts)");
     }
     match cli.command {
-        Cmd::Allocator { .. } | Cmd::MasterScale { .. } | Cmd::Lb { .. } => {}
+        Cmd::Allocator { .. } | Cmd::MasterScale { .. } | Cmd::Lb { .. } | Cmd::Chronos { .. } => {}
         Cmd::Recovery { tasks, isolation } => {
             let opts = meseta_bench::recovery::Options {
                 counts: tasks,
