@@ -41,6 +41,8 @@ const MIN_REVIVE_GAP: Duration = Duration::from_millis(200);
 const HOLD_WINDOW: Duration = Duration::from_secs(2);
 /// Longest an offer is kept unused.
 const HOLD_MAX: Duration = Duration::from_secs(10);
+/// A queued run waiting this long since the last REVIVE sends another.
+const STUCK_REVIVE: Duration = Duration::from_secs(1);
 /// Most offers kept at once.
 const MAX_HELD: usize = 2;
 
@@ -122,7 +124,16 @@ async fn session(
                     }
                 }
             }
-            _ = housekeeping.tick() => hold_or_decline(core, cfg, sched, &mut held, Vec::new()).await,
+            _ = housekeeping.tick() => {
+                hold_or_decline(core, cfg, sched, &mut held, Vec::new()).await;
+                // A run still queued a second after the last REVIVE (lost, refused, or
+                // answered with offers that did not fit) asks again: no run stays queued
+                // waiting for an unrelated event.
+                if core.engine().queue_len() > 0 && last_revive.elapsed() >= STUCK_REVIVE {
+                    last_revive = Instant::now();
+                    let _ = sched.revive(Vec::new()).await;
+                }
+            }
             _ = reconcile.tick() => {
                 let runs: Vec<(TaskId, Option<meseta_api::AgentId>)> = core
                     .engine()

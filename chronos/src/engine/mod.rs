@@ -22,7 +22,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use self::jobs::PutError;
-pub use self::runs::Outcome;
+pub use self::runs::{Outcome, RELAUNCH_GRACE_MS};
 pub use self::timers::at_ms;
 use self::timers::Timer;
 use crate::job::Job;
@@ -100,6 +100,9 @@ pub struct Run {
     /// A kill was asked for.
     #[serde(skip)]
     pub kill_requested: bool,
+    /// Waiting out the grace period after the master did not know the recovered task.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub attempt_unknown: bool,
 }
 
 /// What the store keeps per job: the job (with its rewritten schedule and counters) and the

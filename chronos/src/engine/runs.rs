@@ -8,6 +8,10 @@ use chrono::{DateTime, Utc};
 
 use super::{iso, Engine, Run, RunKind, RunState, DURATIONS_KEPT};
 
+/// How long a recovered run the master does not know waits for a late status update from
+/// its agent before it is launched again.
+pub const RELAUNCH_GRACE_MS: i64 = 15_000;
+
 /// What a Mesos status update means for a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -65,6 +69,7 @@ impl Engine {
                 agent_id: None,
                 state: RunState::Queued,
                 kill_requested: false,
+                attempt_unknown: false,
             },
         );
         if high {
@@ -133,23 +138,35 @@ impl Engine {
         };
         match outcome {
             Outcome::Running => {
-                if run.state == RunState::Recovered {
+                let relaunch_pending = run.state == RunState::Waiting && run.attempt_unknown;
+                if run.state == RunState::Recovered || relaunch_pending {
                     let started = run.due_ms.min(now.timestamp_millis());
                     if let Some(r) = self.runs.get_mut(task_id) {
                         r.state = RunState::Launched(started);
+                        r.retry_at = None;
+                        r.attempt_unknown = false;
                     }
+                    self.dirty_runs.insert(task_id.to_owned());
                 }
             }
             Outcome::Unknown if run.state == RunState::Recovered && !run.kill_requested => {
+                // The master may answer before the agent has re-sent the task's last update
+                // (a task that ended while no scheduler was connected): wait a grace period
+                // for that update before launching the run again.
                 tracing::info!(
                     task_id,
-                    "run unknown to the master after recovery: launching it"
+                    "run unknown to the master after recovery: relaunch after a grace period"
                 );
+                let at = now.timestamp_millis() + RELAUNCH_GRACE_MS;
                 if let Some(r) = self.runs.get_mut(task_id) {
-                    r.state = RunState::Queued;
+                    r.state = RunState::Waiting;
+                    r.retry_at = Some(at);
+                    r.attempt_unknown = true;
                 }
-                self.queue.push_back(task_id.to_owned());
+                self.dirty_runs.insert(task_id.to_owned());
+                self.push_timer(at, super::timers::Key::Retry(task_id.to_owned()));
             }
+            Outcome::Unknown if run.state == RunState::Waiting => {}
             Outcome::Finished => {
                 self.end_run(task_id);
                 self.succeeded(&run, now);
@@ -182,6 +199,7 @@ impl Engine {
             agent_id: None,
             state: RunState::Queued,
             kill_requested: false,
+            attempt_unknown: false,
         };
         self.succeeded(&run, now);
         Ok(())

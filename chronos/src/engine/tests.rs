@@ -307,6 +307,9 @@ fn a_recovered_run_is_reconciled_not_repeated() {
     let b = format!("ct:{}:0:b:", start.timestamp_millis());
     e2.on_status(&a, Outcome::Running, now);
     e2.on_status(&b, Outcome::Unknown, now);
+    assert_eq!(e2.queue_len(), 0, "a late update may still come: wait");
+    let now = now + TimeDelta::milliseconds(RELAUNCH_GRACE_MS);
+    assert_eq!(e2.tick(now), 1);
     assert_eq!(
         e2.queued().map(|r| r.task_id.clone()).collect::<Vec<_>>(),
         std::slice::from_ref(&b)

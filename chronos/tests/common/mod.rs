@@ -40,7 +40,10 @@ impl Chronos {
             .arg("--http_address=127.0.0.1")
             .arg("--hostname=127.0.0.1")
             .args(args)
-            .env("CHRONOS_LOG", "info,meseta_chronos=debug")
+            .env(
+                "CHRONOS_LOG",
+                "info,meseta_chronos=debug,meseta_scheduler=debug",
+            )
             .stdout(out.try_clone().expect("log"))
             .stderr(out)
             .stdin(Stdio::null())
@@ -70,7 +73,11 @@ impl Chronos {
     /// The last lines of its log.
     pub fn logs(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
+        // The skip notice repeats every period while a run hangs; it would hide the rest.
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.contains("scheduled run skipped"))
+            .collect();
         lines[lines.len().saturating_sub(60)..].join("\n")
     }
 
@@ -88,6 +95,13 @@ impl Chronos {
 impl Drop for Chronos {
     fn drop(&mut self) {
         self.kill9();
+        if std::thread::panicking() {
+            // The test's temp dir goes with it: keep the whole log for the post-mortem.
+            let keep = std::env::temp_dir().join(format!("chronos-failed-{}.log", self.child.id()));
+            if std::fs::copy(&self.log, &keep).is_ok() {
+                eprintln!("chronos log kept at {}", keep.display());
+            }
+        }
     }
 }
 
