@@ -84,11 +84,12 @@ impl Session {
         })
     }
 
-    /// Connects, retrying forever with a capped backoff. Says once per process and URL (a
+    /// Connects, retrying forever with a capped backoff. Says once per process and ZooKeeper ensemble (a
     /// contender and a detector of one process share the line) that ZooKeeper is
     /// unreachable, and once that it answers again.
     pub async fn connect_retrying(url: &ZkUrl, timeout: Duration) -> Session {
-        let key = url.to_string();
+        // The servers, not the path: a master's election and registry sessions share the line.
+        let key = url.connect_string();
         let mut backoff = Duration::from_millis(200);
         loop {
             match Session::connect(url, timeout).await {
