@@ -111,7 +111,13 @@ impl Engine {
         if run {
             self.enqueue(name, due, 0, None, RunKind::Scheduled);
         }
-        let next = sched.next_after(now).and_then(|(k, _)| sched.advanced(k));
+        // Timers are kept in whole milliseconds: an occurrence later than `now` by less than a
+        // millisecond would be armed at `now`'s millisecond and fire again in this same tick,
+        // for ever. The next one must lie in a later millisecond.
+        let end_of_this_ms = at_ms(now.timestamp_millis() + 1) - chrono::Duration::nanoseconds(1);
+        let next = sched
+            .next_after(now.max(end_of_this_ms))
+            .and_then(|(k, _)| sched.advanced(k));
         let Some(e) = self.jobs.get_mut(name) else {
             return run;
         };
