@@ -92,6 +92,9 @@ pub struct Lb {
     /// background write of an older one is dropped.
     files: Arc<tokio::sync::Mutex<u64>>,
     generation: u64,
+    /// Apps whose part HAProxy refused, with the labels they had then: left out up front until
+    /// their labels change, so a bad app does not turn every later change into a reload.
+    refused: HashMap<String, String>,
 }
 
 /// Rounds of leaving out refused apps before giving up on a configuration.
@@ -119,6 +122,7 @@ impl Lb {
             hosts: HashMap::new(),
             files: Arc::default(),
             generation: 0,
+            refused: HashMap::new(),
         }
     }
 
@@ -174,6 +178,26 @@ impl Lb {
         apps: &[serde_json::Value],
         since: Instant,
     ) -> Result<Applied, HaproxyError> {
+        let labels_of = |a: &serde_json::Value| a["labels"].to_string();
+        self.refused.retain(|id, labels| {
+            apps.iter()
+                .any(|a| a["id"].as_str() == Some(id.as_str()) && labels_of(a) == *labels)
+        });
+        let kept: Vec<serde_json::Value>;
+        let apps = if self.refused.is_empty() {
+            apps
+        } else {
+            kept = apps
+                .iter()
+                .filter(|a| {
+                    !self
+                        .refused
+                        .contains_key(a["id"].as_str().unwrap_or_default())
+                })
+                .cloned()
+                .collect();
+            &kept[..]
+        };
         let (mut gen, mut skipped) = self.generate(apps).await;
         if self.dry {
             println!("{}", gen.text);
@@ -226,6 +250,11 @@ impl Lb {
                             app_id: app.clone(),
                             reason: "refused by haproxy -c".into(),
                         });
+                        if let Some(a) =
+                            apps.iter().find(|a| a["id"].as_str() == Some(app.as_str()))
+                        {
+                            self.refused.insert(app.clone(), labels_of(a));
+                        }
                         excluded.insert(app);
                     }
                     let apps: Vec<serde_json::Value> = apps

@@ -245,6 +245,51 @@ fn marathon_lb_balances_scales_and_restarts_a_marathon_app_without_failures() {
         "HAProxy serves other ids than the running tasks"
     );
 
+    // One app with a bad label and one with a template override HAProxy refuses: each is left
+    // out with a log line naming it; /web keeps serving throughout.
+    let (bad_sp, badtpl_sp) = (free_port(), free_port());
+    for (id, port, labels) in [
+        ("/bad", bad_sp, serde_json::json!({"HAPROXY_0_MODE": "udp"})),
+        (
+            "/badtpl",
+            badtpl_sp,
+            serde_json::json!({"HAPROXY_0_BACKEND_HEAD": "\nbackend {backend}\n  balance roundrobin\n  no_such_keyword 1\n"}),
+        ),
+    ] {
+        let mut labels = labels;
+        labels["HAPROXY_GROUP"] = "external".into();
+        labels["HAPROXY_0_BIND_ADDR"] = "127.0.0.1".into();
+        let bad = serde_json::json!({
+            "id": id, "instances": 1, "cpus": 0.1, "mem": 32,
+            "cmd": format!("exec python3 -c '{APP}'"),
+            "portDefinitions": [{"port": port, "protocol": "tcp"}],
+            "labels": labels,
+        });
+        let (status, body) = http("POST", mport, "/v2/apps", Some(&bad.to_string())).unwrap();
+        assert_eq!(status, 201, "{body}");
+    }
+    let left_out = |id: &str| {
+        log(dir.path(), "marathon-lb.log")
+            .lines()
+            .any(|l| l.contains(id) && (l.contains("left out") || l.contains("refused")))
+    };
+    assert!(
+        wait_until(Duration::from_secs(60), || left_out("app=/bad ")
+            && left_out("app=/badtpl")),
+        "the bad apps were not reported as left out:{}",
+        diag()
+    );
+    assert!(
+        get(bad_sp).is_err() && get(badtpl_sp).is_err(),
+        "a bad app is served"
+    );
+    assert_eq!(
+        seen(sp, 10),
+        running_tasks(mport),
+        "/web stopped serving:{}",
+        diag()
+    );
+
     // Scale to three: the new task takes traffic within a second of being healthy in Marathon.
     let before = running_tasks(mport);
     let (status, body) = http("PUT", mport, "/v2/apps/web", Some(r#"{"instances": 3}"#)).unwrap();
