@@ -11,6 +11,8 @@ mod download;
 
 use std::path::Path;
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderName, HeaderValue, CONTENT_DISPOSITION, CONTENT_TYPE};
 use hyper::Response;
 use nix::sys::stat::{FileStat, SFlag};
@@ -59,13 +61,15 @@ pub async fn handle(
         "browse" => {
             let offset = number(query, "offset")?.unwrap_or(0).max(0);
             let limit = number(query, "limit")?.map_or(listing::MAX_PAGE as i64, |l| l.max(0));
-            let (infos, total) =
+            let (body, count, total) =
                 browse(agent, &requested, to_usize(offset), to_usize(limit)).await?;
-            let next = to_usize(offset).saturating_add(infos.len());
-            let mut resp = json(&infos)?;
+            let next = to_usize(offset).saturating_add(count);
+            let mut resp = Response::new(Full::new(Bytes::from(body)).boxed());
+            resp.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             let headers = resp.headers_mut();
             headers.insert(HeaderName::from_static(TOTAL_HEADER), total.into());
-            if next < total && !infos.is_empty() {
+            if next < total && count > 0 {
                 headers.insert(HeaderName::from_static(NEXT_HEADER), next.into());
             }
             Ok(resp)
@@ -155,23 +159,31 @@ async fn browse(
     requested: &str,
     offset: usize,
     limit: usize,
-) -> Result<(Vec<Json>, usize), HttpError> {
+) -> Result<(Vec<u8>, usize, usize), HttpError> {
     let (infos, total) = list(agent, requested, offset, limit).await?;
-    let json = infos
-        .iter()
-        .map(|i| {
-            json!({
-                "path": i.path,
-                "nlink": i.stat.st_nlink,
-                "size": i.stat.st_size,
-                "mtime": i.stat.st_mtime,
-                "mode": mode_string(&i.stat),
-                "uid": i.uid,
-                "gid": i.gid,
+    // Up to 10,000 entries become ~3 MB of JSON: built off the runtime, so that `/health`
+    // and executor calls are not kept waiting behind a large listing.
+    tokio::task::spawn_blocking(move || {
+        let json: Vec<Json> = infos
+            .iter()
+            .map(|i| {
+                json!({
+                    "path": i.path,
+                    "nlink": i.stat.st_nlink,
+                    "size": i.stat.st_size,
+                    "mtime": i.stat.st_mtime,
+                    "mode": mode_string(&i.stat),
+                    "uid": i.uid,
+                    "gid": i.gid,
+                })
             })
-        })
-        .collect();
-    Ok((json, total))
+            .collect();
+        serde_json::to_vec(&json)
+            .map(|body| (body, infos.len(), total))
+            .map_err(|e| HttpError::BadRequest(format!("encoding the response: {e}")))
+    })
+    .await
+    .map_err(|e| HttpError::ServiceUnavailable(format!("listing failed: {e}")))?
 }
 
 fn mode_string(stat: &FileStat) -> String {
