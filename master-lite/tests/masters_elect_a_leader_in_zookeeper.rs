@@ -310,7 +310,11 @@ async fn a_zookeeper_outage_makes_the_leader_step_down_until_it_returns() {
         let unreachable = log.matches("ZooKeeper unreachable").count();
         assert!(
             unreachable <= 1,
-            "master {i} logged 'unreachable' {unreachable} times"
+            "master {i} logged 'unreachable' {unreachable} times:\n{}",
+            log.lines()
+                .filter(|l| l.contains("ZooKeeper unreachable") || l.contains("reachable again"))
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     }
     m.signal(0, "KILL");

@@ -6,7 +6,7 @@
 //! the default 2 s tick), so the timeout actually in force is [`Session::timeout`], not the one
 //! asked for.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
@@ -37,11 +37,21 @@ pub fn acls_for(url: &ZkUrl) -> Acls<'static> {
     }
 }
 
-/// URLs this process has reported unreachable (and not yet reachable again).
+/// Ensembles this process has reported unreachable (and not yet reachable again).
 fn unreachable_set() -> &'static Mutex<HashSet<String>> {
     static SET: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
     SET.get_or_init(Default::default)
 }
+
+/// When each ensemble was last reported reachable again: a server that has just come back
+/// may refuse a second session for a moment, which is the same outage, not a new one.
+fn recovered_at() -> &'static Mutex<HashMap<String, std::time::Instant>> {
+    static MAP: OnceLock<Mutex<HashMap<String, std::time::Instant>>> = OnceLock::new();
+    MAP.get_or_init(Default::default)
+}
+
+/// How long after a recovery a failure is still counted as the same outage.
+const SAME_OUTAGE: Duration = Duration::from_secs(30);
 
 /// What happened to a session, as seen by its users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,16 +110,27 @@ impl Session {
                         .remove(&key)
                     {
                         info!(zk = %url, "ZooKeeper reachable again");
+                        recovered_at()
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(key.clone(), std::time::Instant::now());
                     }
                     return session;
                 }
                 Err(err) => {
-                    if unreachable_set()
+                    let just_recovered = recovered_at()
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
-                        .insert(key.clone())
-                    {
+                        .get(&key)
+                        .is_some_and(|at| at.elapsed() < SAME_OUTAGE);
+                    let new_outage = unreachable_set()
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(key.clone());
+                    if new_outage && !just_recovered {
                         warn!(zk = %url, "ZooKeeper unreachable ({err}); retrying until it answers");
+                    } else if new_outage {
+                        tracing::debug!(zk = %url, %err, "ZooKeeper refused a session just after it came back; retrying");
                     }
                     sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(2));
