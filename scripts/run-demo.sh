@@ -15,9 +15,16 @@ BIN="$PWD/target/release"
 WORK="$(mktemp -d /tmp/meseta-demo.XXXXXX)"
 pids=()
 cleanup() {
+    # The app's tasks outlive an agent stop by design (recovery): remove the app first.
+    curl -sf -X DELETE 'http://127.0.0.1:8080/v2/apps/demo/web?force=true' >/dev/null 2>&1 && sleep 3
     [ -f "$WORK/haproxy.pid" ] && kill "$(cat "$WORK/haproxy.pid")" 2>/dev/null || true
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
+    # Whatever the agent left running (a task still being killed): its containers' processes.
+    for id in $(ls "$WORK/run/containers" 2>/dev/null); do
+        cat /sys/fs/cgroup/*/mesos/"$id"/cgroup.procs 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    done
+    pkill -9 -f "runtime_dir=$WORK/run" 2>/dev/null || true
 }
 trap cleanup EXIT
 log() { printf '\n\033[1m%s\033[0m\n' "$*"; }
