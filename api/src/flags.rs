@@ -38,6 +38,38 @@ pub struct FlagSources<'a> {
     pub booleans: &'a [&'a str],
 }
 
+/// The flag names a daemon's clap definition declares, and the boolean ones among them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeclaredFlags {
+    /// Every long name and alias (flattened groups included; `help` and `version` excluded).
+    pub known: Vec<String>,
+    /// Those whose value is a `bool` (they also take `--no-<flag>` and bare `?flag` files).
+    pub booleans: Vec<String>,
+}
+
+impl DeclaredFlags {
+    /// Reads `cmd`'s arguments, so the names files and `MESOS_` variables may set can never
+    /// drift from the flags the daemon actually parses.
+    pub fn of(cmd: &clap::Command) -> Self {
+        let mut flags = Self::default();
+        for arg in cmd.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if matches!(long, "help" | "version") {
+                continue;
+            }
+            let is_bool = arg.get_value_parser().type_id() == std::any::TypeId::of::<bool>();
+            let names = std::iter::once(long).chain(arg.get_all_aliases().unwrap_or_default());
+            for name in names {
+                flags.known.push(name.to_owned());
+                if is_bool {
+                    flags.booleans.push(name.to_owned());
+                }
+            }
+        }
+        flags
+    }
+}
+
 /// Builds the argument vector: `argv[0]`, file flags, env flags, then the command line.
 pub fn effective_args(
     sources: &FlagSources<'_>,
@@ -259,5 +291,36 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("--master"), "{err}");
+    }
+
+    #[derive(Debug, clap::Parser)]
+    struct Daemon {
+        #[arg(long = "work_dir")]
+        _work_dir: Option<String>,
+        #[arg(long = "strict", default_value = "true", action = clap::ArgAction::Set)]
+        _strict: bool,
+        #[command(flatten)]
+        _group: Group,
+    }
+
+    #[derive(Debug, clap::Args)]
+    struct Group {
+        #[arg(long = "jwt_secret_key", alias = "executor_secret_key")]
+        _key: Option<String>,
+    }
+
+    #[test]
+    fn declared_flags_come_from_the_clap_definition() {
+        let d = DeclaredFlags::of(&<Daemon as clap::CommandFactory>::command());
+        assert_eq!(
+            d.known,
+            [
+                "work_dir",
+                "strict",
+                "jwt_secret_key",
+                "executor_secret_key"
+            ]
+        );
+        assert_eq!(d.booleans, ["strict"]);
     }
 }

@@ -74,25 +74,6 @@ pub struct MasterAuthFlags {
     pub authorizers: String,
 }
 
-/// Master flag names for `MESOS_*` variables and `/etc/mesos-master` files.
-pub const MASTER_FLAGS: &[&str] = &[
-    "authenticate_http_readonly",
-    "authenticate_http_readwrite",
-    "authenticate_http_frameworks",
-    "http_authenticators",
-    "http_framework_authenticators",
-    "credentials",
-    "acls",
-    "authorizers",
-];
-
-/// The boolean ones.
-pub const MASTER_BOOLEANS: &[&str] = &[
-    "authenticate_http_readonly",
-    "authenticate_http_readwrite",
-    "authenticate_http_frameworks",
-];
-
 /// `mesos-agent`'s flags.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct AgentAuthFlags {
@@ -120,19 +101,6 @@ pub struct AgentAuthFlags {
     #[arg(long = "authorizer", default_value = "local")]
     pub authorizer: String,
 }
-
-/// Agent flag names for `MESOS_*` variables and `/etc/mesos-slave` files.
-pub const AGENT_FLAGS: &[&str] = &[
-    "authenticate_http_readonly",
-    "authenticate_http_readwrite",
-    "http_authenticators",
-    "http_credentials",
-    "acls",
-    "authorizer",
-];
-
-/// The boolean ones.
-pub const AGENT_BOOLEANS: &[&str] = &["authenticate_http_readonly", "authenticate_http_readwrite"];
 
 fn load_credentials(
     flag: &'static str,

@@ -21,31 +21,11 @@ pub const DEFAULT_MIN_ALLOCATABLE: &str = "cpus:0.01|mem:32";
 /// Mesos' default scheduler heartbeat (`DEFAULT_HEARTBEAT_INTERVAL`, 15 s).
 pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(15);
 
-/// Every flag this master knows, by its Mesos name (for env and /etc files).
-pub const KNOWN_FLAGS: &[&str] = &[
-    "ip",
-    "port",
-    "work_dir",
-    "hostname",
-    "cluster",
-    "allocation_interval",
-    "agent_ping_timeout",
-    "max_agent_ping_timeouts",
-    "offer_timeout",
-    "max_request_body_bytes",
-    "logging_level",
-    "registry",
-    "quorum",
-    "zk",
-    "zk_session_timeout",
-    "agent_reregister_timeout",
-    "registry_zk_path",
-    "log_dir",
-    "role_sorter",
-    "framework_sorter",
-    "min_allocatable_resources",
-    "fair_sharing_excluded_resource_names",
-];
+/// Every flag [`Flags`] declares (flattened groups and aliases included) and which of them
+/// are booleans: what `/etc/mesos-master` files and `MESOS_` variables may set.
+pub fn known_flags() -> meseta_api::flags::DeclaredFlags {
+    meseta_api::flags::DeclaredFlags::of(&<Flags as clap::CommandFactory>::command())
+}
 
 /// The master's flags (Mesos 1.11 names and defaults).
 #[derive(Debug, Clone, Parser)]
@@ -203,11 +183,13 @@ pub fn parse_args(
     env: impl IntoIterator<Item = (String, String)>,
     cli: impl IntoIterator<Item = OsString>,
 ) -> Result<Flags, FlagsError> {
-    let known: Vec<&str> = [KNOWN_FLAGS, meseta_auth::flags::MASTER_FLAGS].concat();
+    let declared = known_flags();
+    let known: Vec<&str> = declared.known.iter().map(String::as_str).collect();
+    let booleans: Vec<&str> = declared.booleans.iter().map(String::as_str).collect();
     let sources = meseta_api::flags::FlagSources {
         conf_dir,
         known: &known,
-        booleans: meseta_auth::flags::MASTER_BOOLEANS,
+        booleans: &booleans,
     };
     let env: Vec<(String, String)> = env.into_iter().collect();
     let mut args = meseta_api::flags::effective_args(&sources, env.iter().cloned(), cli)?;

@@ -8,17 +8,6 @@ use clap::Args;
 
 use super::{invalid, FlagError};
 
-/// Flag names of this group, for `/etc/mesos-slave` files and `MESOS_` variables.
-pub const FLAGS: &[&str] = &[
-    "authenticate_http_executors",
-    "jwt_secret_key",
-    "executor_secret_key",
-    "executor_peer_check",
-];
-
-/// Boolean flags of this group (`--no-<flag>` works for them).
-pub const BOOLEANS: &[&str] = &["authenticate_http_executors", "executor_peer_check"];
-
 /// The command-line group.
 #[derive(Debug, Clone, Args)]
 pub struct ExecutorAuthFlags {

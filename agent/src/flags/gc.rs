@@ -8,18 +8,6 @@ use clap::Args;
 
 use super::{duration, invalid, FlagError};
 
-/// Flag names of this group, for `/etc/mesos-slave` files and `MESOS_` variables.
-pub const FLAGS: &[&str] = &[
-    "gc_delay",
-    "gc_disk_headroom",
-    "disk_watch_interval",
-    "container_disk_watch_interval",
-    "enforce_container_disk_quota",
-];
-
-/// Boolean flags of this group (`--no-<flag>` works for them).
-pub const BOOLEANS: &[&str] = &["enforce_container_disk_quota"];
-
 /// The command-line group.
 #[derive(Debug, Clone, Args)]
 pub struct GcFlags {

@@ -207,56 +207,11 @@ pub struct AgentFlags {
     pub executor_auth: executor_auth::ExecutorAuthFlags,
 }
 
-/// Every flag name, for `/etc/mesos-slave` files and `MESOS_` variables.
-pub const KNOWN_FLAGS: &[&str] = &[
-    "master",
-    "zk_session_timeout",
-    "ip",
-    "port",
-    "work_dir",
-    "runtime_dir",
-    "containerizers",
-    "isolation",
-    "resources",
-    "attributes",
-    "hostname",
-    "executor_registration_timeout",
-    "executor_shutdown_grace_period",
-    "cgroups_root",
-    "cgroups_hierarchy",
-    "cgroups_enable_cfs",
-    "switch_user",
-    "launcher_dir",
-    "sandbox_directory",
-    "http_heartbeat_interval",
-    "registration_backoff_factor",
-    "recover",
-    "strict",
-    "executor_reregistration_timeout",
-    // --- recovery ---
-    "reconfiguration_policy",
-    "recovery_timeout",
-    // --- image ---
-    "image_providers",
-    "docker_registry",
-    "docker_store_dir",
-    "image_provisioner_backend",
-    "docker_config",
-    // --- docker containerizer ---
-    "docker",
-    "docker_socket",
-    "docker_remove_delay",
-    "docker_kill_orphans",
-    "docker_stop_timeout",
-];
-
-const BOOLEAN_FLAGS: &[&str] = &[
-    "cgroups_enable_cfs",
-    "switch_user",
-    "strict",
-    // --- docker containerizer ---
-    "docker_kill_orphans",
-];
+/// Every flag [`AgentFlags`] declares (flattened groups and aliases included) and which of
+/// them are booleans: what `/etc/mesos-slave` files and `MESOS_` variables may set.
+pub fn known_flags() -> meseta_api::flags::DeclaredFlags {
+    meseta_api::flags::DeclaredFlags::of(&<AgentFlags as clap::CommandFactory>::command())
+}
 
 /// The validated configuration the daemon runs with.
 #[derive(Debug, Clone)]
@@ -364,20 +319,9 @@ pub fn parse(
     env: impl IntoIterator<Item = (String, String)>,
     cli: impl IntoIterator<Item = OsString>,
 ) -> Result<AgentFlags, FlagError> {
-    let known: Vec<&str> = [
-        KNOWN_FLAGS,
-        gc::FLAGS,
-        meseta_auth::flags::AGENT_FLAGS,
-        executor_auth::FLAGS,
-    ]
-    .concat();
-    let booleans: Vec<&str> = [
-        BOOLEAN_FLAGS,
-        gc::BOOLEANS,
-        meseta_auth::flags::AGENT_BOOLEANS,
-        executor_auth::BOOLEANS,
-    ]
-    .concat();
+    let declared = known_flags();
+    let known: Vec<&str> = declared.known.iter().map(String::as_str).collect();
+    let booleans: Vec<&str> = declared.booleans.iter().map(String::as_str).collect();
     let sources = meseta_api::flags::FlagSources {
         conf_dir,
         known: &known,
