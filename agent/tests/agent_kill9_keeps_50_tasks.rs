@@ -1,4 +1,4 @@
-//! Fault injection (issue 4, a) on a real cluster: `kill -9` of `mesos-agent` (full isolation)
+//! Fault injection on a real cluster: `kill -9` of `mesos-agent` (full isolation)
 //! with 50 running tasks of a checkpointing framework, then a restart on the same dirs. All 50
 //! executors re-subscribe, every task keeps running (same processes), the agent re-registers
 //! with its id, `/containers` marks the containers recovered, and the scheduler sees no status

@@ -1,4 +1,4 @@
-//! Fault injection (issue 4, c): `kill -9` of a task's command executor on a real single-node
+//! Fault injection: `kill -9` of a task's command executor on a real single-node
 //! cluster (`mesos-master` + `mesos-agent`, full isolation). The scheduler sees TASK_FAILED
 //! with REASON_EXECUTOR_TERMINATED within 1 s of the kill, nothing is left a zombie, and the
 //! container's cgroups are removed. Needs root and `cargo build --workspace --bins`.

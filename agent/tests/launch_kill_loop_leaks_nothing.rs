@@ -1,4 +1,4 @@
-//! Fault injection (issue 4, f): 200 tasks launched and killed in a loop (ten at a time) on a
+//! Fault injection: 200 tasks launched and killed in a loop (ten at a time) on a
 //! real single-node cluster with full isolation leave nothing behind on the agent: no cgroup
 //! under the test's `--cgroups_root`, no mount of the test's dirs, no process under the agent,
 //! no extra fd in the agent, no container in its runtime dir. Needs root and

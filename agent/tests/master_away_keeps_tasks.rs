@@ -1,4 +1,4 @@
-//! Fault injection (issue 4, e): the real `mesos-master` is stopped for 30 s under a running
+//! Fault injection: the real `mesos-master` is stopped for 30 s under a running
 //! `mesos-agent` (full isolation). No task is killed meanwhile; the agent retries with
 //! exponential backoff (`--registration_backoff_factor`), re-registers with the same agent id
 //! once the master is back on the same port and work dir, and the re-subscribed scheduler's

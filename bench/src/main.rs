@@ -86,7 +86,7 @@ enum Cmd {
         #[arg(long, default_value_t = 20)]
         samples: usize,
     },
-    // --- recovery ---
+    // Recovery after an agent restart.
     /// Agent recovery: time from restarting a `kill -9`'ed agent to all N executors of a
     /// checkpointing framework re-subscribed, for each N (needs root; release binaries).
     Recovery {
@@ -117,7 +117,7 @@ enum Cmd {
         #[arg(long, default_value = "2secs")]
         zk_session_timeout: String,
     },
-    // --- image ---
+    // Container images.
     /// Launching `true` from the 3-layer test image: cold (pull from a loopback registry +
     /// unpack + launch) and warm (cached), Meseta's mesos containerizer vs `docker run --rm`
     /// (needs root, dockerd and docker-registry).

@@ -109,7 +109,7 @@ impl LaunchInfo {
     }
 }
 
-// --- image ---
+// Container images.
 /// A task that runs inside an image's root filesystem: written by the agent next to the
 /// container's `launch_info` (`task_launch_info`), read by `mesos-containerizer run-task`,
 /// which the command executor runs in place of the task's command (Mesos's

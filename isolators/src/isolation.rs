@@ -36,7 +36,7 @@ const KNOWN: &[&str] = &[
     "posix/cpu",
     "posix/mem",
     "disk/du",
-    // --- image --- (images are turned on by --image_providers; the name is accepted)
+    // Images are turned on by --image_providers; this name is accepted and does nothing more.
     "docker/runtime",
 ];
 

@@ -133,7 +133,7 @@ pub struct Flags {
     #[arg(long = "log_dir")]
     pub log_dir: Option<PathBuf>,
 
-    // --- allocator ---
+    // The allocator.
     /// Order in which roles are offered resources: `drf` (weighted dominant
     /// resource fairness) or `random` (weighted random, reshuffled every cycle).
     #[arg(long = "role_sorter", default_value = "drf", value_parser = ["drf", "random"])]

@@ -383,7 +383,7 @@ fn finish(cgroup: Option<&ContainerCgroup>, container_id: &str, child: Pid) {
     supervise::reap_all(Duration::from_secs(2));
 }
 
-// --- image ---
+// Container images.
 /// Kills the processes of, and removes, the cgroups nested in a container's cgroup (a task
 /// run inside an image has one: `<container>/task`), deepest first, so that the container's
 /// own cgroup can be removed.

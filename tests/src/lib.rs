@@ -6,7 +6,7 @@
 
 pub mod images;
 pub mod registry;
-// --- auth ---
+// Authentication.
 pub mod token_server;
 pub mod zookeeper;
 

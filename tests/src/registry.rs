@@ -169,7 +169,7 @@ impl Registry {
     }
 }
 
-// --- auth ---
+// Authentication.
 impl Registry {
     /// `127.0.0.1:<port>`: the registry's name in image references and docker configs.
     pub fn addr(&self) -> &str {

@@ -1,4 +1,4 @@
-//! Killing a task while the agent pulls its image (issue 6, Mesos's PROVISIONING kill): an
+//! Killing a task while the agent pulls its image (Mesos's PROVISIONING kill): an
 //! unmodified pymesos scheduler launches command tasks with a docker image that the real
 //! agent pulls from Debian's docker-registry, through a byte-counting relay that slows the
 //! pull down enough to act during it (tests/relay). Checked:

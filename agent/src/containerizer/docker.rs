@@ -43,7 +43,7 @@ pub struct DockerConfig {
     pub kill_orphans: bool,
     /// `--cgroups_hierarchy`, where docker's cgroups are read.
     pub cgroups_hierarchy: PathBuf,
-    // --- auth ---
+    // Authentication.
     /// The file holding `--docker_config` for the executors (see [`write_docker_config`]).
     pub docker_config_file: Option<PathBuf>,
     /// Where pending removals are recorded (`<work_dir>/meta/docker/removals`).
@@ -247,7 +247,7 @@ impl DockerContainerizer {
     }
 }
 
-// --- auth ---
+// Authentication.
 /// Writes the `--docker_config` JSON to `<runtime_dir>/docker/config.json`, readable by root
 /// only (directory 0700, file 0600, replaced atomically); returns its path.
 pub fn write_docker_config(runtime_dir: &std::path::Path, json: &str) -> std::io::Result<PathBuf> {

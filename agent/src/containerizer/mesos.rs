@@ -550,7 +550,7 @@ fn now_secs() -> f64 {
         .unwrap_or(0.0)
 }
 
-// --- image ---
+// Container images.
 impl MesosContainerizer {
     /// Unmounts and removes the image root filesystem (and writable layer) of `id`, if any.
     fn destroy_rootfs(&self, id: &str) {

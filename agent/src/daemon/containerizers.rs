@@ -31,7 +31,7 @@ pub fn docker_containerizer(config: &Config) -> Option<DockerContainerizer> {
         .iter()
         .any(|c| c == "docker")
         .then(|| {
-            // --- auth ---
+            // Authentication.
             let docker_config_file = config.docker_config.as_deref().map(|json| {
                 let written =
                     crate::containerizer::docker::write_docker_config(&config.runtime_dir, json);
@@ -85,7 +85,7 @@ pub fn docker_executor_info(
         format!("--launcher_dir={}", config.launcher_dir.display()),
         format!("--cgroups_enable_cfs={}", config.cgroups_enable_cfs),
     ];
-    // --- auth ---
+    // Authentication.
     if let Some(file) = agent
         .docker
         .as_ref()

@@ -163,7 +163,8 @@ async fn launch(agent: Arc<Agent>, mut job: Job) {
         Ok(spec) => spec,
         Err(message) => return launch_failed(&agent, &fw_id, &ex_id, &message),
     };
-    // --- image --- fetched and provisioned before the launch (and its registration timeout)
+    // A task with an image: the image is fetched and provisioned before the launch (and
+    // its registration timeout).
     let command_executor = agent
         .state()
         .executor_mut(&fw_id.value, &ex_id.value)

@@ -173,7 +173,7 @@ pub(super) fn destroy(agent: &Agent, container_id: &str) {
     {
         Ok(()) => {}
         Err(crate::containerizer::ContainerizerError::Unknown(_)) => {
-            // --- image --- not launched yet: a container waiting for its image stops now.
+            // Not launched yet: a container waiting for its image stops now.
             super::image::cancel(container_id);
         }
         Err(err) => {
@@ -225,7 +225,7 @@ pub fn kill_task(agent: &Agent, kill: &KillTask) {
             "Killed before delivery to the executor",
         );
         if last && !destroy_it {
-            // --- image --- still waiting for its image: stop waiting (and pulling) now.
+            // Still waiting for its image: stop waiting (and pulling) now.
             // After the update, so the task is no longer queued when the launch ends it.
             super::image::cancel(&container_id);
         }

@@ -153,7 +153,7 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     cc.cgroups_enable_cfs = config.cgroups_enable_cfs;
     cc.sandbox_directory = config.sandbox_directory.clone();
     cc.default_kill_grace = config.executor_shutdown_grace_period;
-    // --- image ---
+    // Container images.
     cc.provisioner_dir = Some(config.work_dir.join("provisioner"));
     let containerizer = MesosContainerizer::new(cc)?;
     let meta = checkpoint::Meta::new(&config.work_dir);

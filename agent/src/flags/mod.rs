@@ -143,11 +143,11 @@ pub struct AgentFlags {
     /// How long recovered executors get to re-subscribe after a restart.
     #[arg(long = "executor_reregistration_timeout", default_value = "2secs")]
     pub executor_reregistration_timeout: String,
-    // --- garbage collection and disk (flags/gc.rs) ---
+    // Garbage collection and disk (flags/gc.rs).
     /// Garbage collection and disk usage flags.
     #[command(flatten)]
     pub gc: gc::GcFlags,
-    // --- recovery ---
+    // Recovery after an agent restart.
     /// Which changes of --resources/--attributes/--hostname a restart may recover across:
     /// `equal` (none) or `additive` (more resources, new attributes).
     #[arg(long = "reconfiguration_policy", default_value = "equal")]
@@ -156,7 +156,7 @@ pub struct AgentFlags {
     /// they end themselves (given to them as MESOS_RECOVERY_TIMEOUT).
     #[arg(long = "recovery_timeout", default_value = "15mins")]
     pub recovery_timeout: String,
-    // --- image ---
+    // Container images.
     /// Container image providers, comma-separated; only `docker` is supported. Without it a
     /// task whose ContainerInfo has an `image` fails.
     #[arg(long = "image_providers")]
@@ -178,7 +178,7 @@ pub struct AgentFlags {
     /// Docker registry credentials: a `config.json` document (JSON text) or a path to one.
     #[arg(long = "docker_config")]
     pub docker_config: Option<String>,
-    // --- docker containerizer ---
+    // The docker containerizer.
     /// Path of the docker CLI (passed to mesos-docker-executor for compatibility; Meseta
     /// talks to dockerd through the Engine API on --docker_socket).
     #[arg(long = "docker", default_value = "docker")]
@@ -198,7 +198,6 @@ pub struct AgentFlags {
     /// container whose executor is gone).
     #[arg(long = "docker_stop_timeout", default_value = "0ns")]
     pub docker_stop_timeout: String,
-    // --- end docker containerizer ---
     /// HTTP authentication and authorization (`meseta_auth::flags`).
     #[command(flatten)]
     pub http_auth: meseta_auth::flags::AgentAuthFlags,
@@ -266,17 +265,17 @@ pub struct Config {
     pub executor_reregistration_timeout: Duration,
     /// Garbage collection and disk usage (flags/gc.rs).
     pub gc: gc::GcConfig,
-    // --- recovery ---
+    // Recovery after an agent restart.
     /// `--reconfiguration_policy=additive` (else `equal`).
     pub reconfiguration_additive: bool,
     /// `--recovery_timeout`, as given (passed on to executors).
     pub recovery_timeout: String,
-    // --- image ---
+    // Container images.
     /// Container images, when `--image_providers=docker`.
     pub images: Option<ImageConfig>,
     /// Every flag as text, for `/flags` and GET_FLAGS.
     pub flags: Vec<(String, String)>,
-    // --- docker containerizer ---
+    // The docker containerizer.
     /// `--containerizers`, in try order (`mesos`, `docker`).
     pub containerizers: Vec<String>,
     /// `--docker`.
@@ -289,7 +288,7 @@ pub struct Config {
     pub docker_kill_orphans: bool,
     /// `--docker_stop_timeout`.
     pub docker_stop_timeout: Duration,
-    // --- auth ---
+    // Authentication.
     /// `--docker_config` as JSON text (read from its file), for the docker containerizer's
     /// pulls.
     pub docker_config: Option<String>,
@@ -299,7 +298,7 @@ pub struct Config {
     pub executor_auth: executor_auth::ExecutorAuthConfig,
 }
 
-// --- image ---
+// Container images.
 /// Where images come from and how root filesystems are built.
 #[derive(Debug, Clone)]
 pub struct ImageConfig {
@@ -346,7 +345,7 @@ impl AgentFlags {
             .clone()
             .ok_or_else(|| invalid("work_dir", "required"))?;
         let containerizers = containerizers(&self.containerizers)?;
-        // --- auth ---
+        // Authentication.
         let docker_config = self.docker_config_text()?;
         let http_auth = self.http_auth.to_http_auth()?;
         let isolation = isolators::Isolation::parse(&self.isolation)
@@ -387,7 +386,7 @@ impl AgentFlags {
                 ))
             }
         };
-        // --- recovery ---
+        // Recovery after an agent restart.
         let reconfiguration_additive = match self.reconfiguration_policy.as_str() {
             "equal" => false,
             "additive" => true,
@@ -448,14 +447,14 @@ impl AgentFlags {
             reconfiguration_additive,
             recovery_timeout: self.recovery_timeout.clone(),
             flags,
-            // --- docker containerizer ---
+            // The docker containerizer.
             containerizers,
             docker: self.docker,
             docker_socket: self.docker_socket,
             docker_remove_delay: duration("docker_remove_delay", &self.docker_remove_delay)?,
             docker_kill_orphans: self.docker_kill_orphans,
             docker_stop_timeout: duration("docker_stop_timeout", &self.docker_stop_timeout)?,
-            // --- auth ---
+            // Authentication.
             docker_config,
             http_auth,
             executor_auth,
@@ -521,7 +520,7 @@ impl AgentFlags {
                 self.reconfiguration_policy.clone(),
             ),
             ("recovery_timeout", self.recovery_timeout.clone()),
-            // --- docker containerizer ---
+            // The docker containerizer.
             ("docker", self.docker.clone()),
             ("docker_socket", self.docker_socket.display().to_string()),
             ("docker_remove_delay", self.docker_remove_delay.clone()),
@@ -531,7 +530,7 @@ impl AgentFlags {
         v.extend(self.gc.as_pairs());
         v.extend(self.http_auth.as_pairs());
         v.extend(self.executor_auth.as_pairs());
-        // --- image ---
+        // Container images.
         v.extend([
             ("image_providers", opt(&self.image_providers)),
             ("docker_registry", self.docker_registry.clone()),
@@ -588,7 +587,7 @@ fn resources(text: Option<&str>, work_dir: &Path) -> Result<Vec<Resource>, FlagE
     Ok(list)
 }
 
-// --- docker containerizer ---
+// The docker containerizer.
 /// `--containerizers`: a non-empty list of `mesos` and `docker`, each at most once.
 fn containerizers(text: &str) -> Result<Vec<String>, FlagError> {
     let mut list: Vec<String> = Vec::new();
@@ -622,7 +621,7 @@ fn duration(flag: &'static str, text: &str) -> Result<Duration, FlagError> {
     })
 }
 
-// --- image ---
+// Container images.
 impl AgentFlags {
     /// Validates the image flags; `None` when `--image_providers` is not set.
     fn image_config(&self) -> Result<Option<ImageConfig>, FlagError> {
@@ -663,7 +662,7 @@ impl AgentFlags {
     }
 }
 
-// --- auth ---
+// Authentication.
 impl AgentFlags {
     /// `--docker_config`: JSON text, or the path of a file holding it (Mesos takes both);
     /// it must be a JSON object (a Docker `config.json` or `.dockercfg`).
@@ -741,7 +740,7 @@ mod tests {
         assert!(!c.strict && c.recover_cleanup);
         let e = parse_cli(&["--master=h:5050", "--recover=maybe"]).unwrap_err();
         assert!(e.to_string().contains("--recover"), "{e}");
-        // --- recovery ---
+        // Recovery after an agent restart.
         assert!(!c.reconfiguration_additive);
         assert_eq!(c.recovery_timeout, "15mins");
         let c = parse_cli(&[

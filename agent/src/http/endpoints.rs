@@ -208,7 +208,7 @@ pub fn containers_json(agent: &Agent) -> Vec<Json> {
     for (fw, f) in &state.frameworks {
         for e in f.executors.values() {
             let Some(launched) = e.launched else {
-                // --- image --- a container waiting for its image shows its pull progress
+                // A container waiting for its image shows its pull progress.
                 if let Some(pull) = crate::daemon::image::pull_json(&e.container_id) {
                     out.push(json!({
                         "container_id": e.container_id,

@@ -60,7 +60,7 @@ pub struct MesetaExtension {
     pub image_pull: Option<ImagePull>,
 }
 
-// --- image ---
+// Container images.
 /// `"image_pull"`: the image a container waits for, layer by layer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

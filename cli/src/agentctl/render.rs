@@ -200,7 +200,7 @@ pub fn inspect(views: &[ContainerView]) -> String {
     out
 }
 
-// --- image ---
+// Container images.
 /// `Image:` and one line per layer while a container waits for its image.
 fn image_pull(pull: &super::model::ImagePull) -> String {
     let mut out = format!("Image:       {} ({})\n", pull.image, pull.phase);
