@@ -15,6 +15,8 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use meseta_containerizer_api::launch_info::{LaunchInfo, RootfsSpec};
+
+use crate::error::{Step, StepError};
 use nix::errno::Errno;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::signal::{sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
@@ -51,7 +53,7 @@ pub(super) fn run(plan: &ChildPlan<'_>) -> isize {
     match setup_and_exec(plan) {
         Ok(never) => match never {},
         Err(msg) => {
-            let _ = write(&plan.errors, msg.as_bytes());
+            let _ = write(&plan.errors, msg.to_string().as_bytes());
             127
         }
     }
@@ -71,17 +73,16 @@ pub(super) fn make_mounts_slave() -> nix::Result<()> {
     )
 }
 
-fn setup_and_exec(plan: &ChildPlan<'_>) -> Result<Never, String> {
+fn setup_and_exec(plan: &ChildPlan<'_>) -> Result<Never, StepError> {
     // cgroup v1: into the container's cgroups first, so that the supervisor writes the limits
     // meanwhile; the command itself still waits for "go", after the limits.
     if let Some(join) = plan.join {
-        join.join()
-            .map_err(|e| format!("setting up cgroups: joining them: {e}"))?;
+        join.join().step("setting up cgroups: joining them")?;
     }
     umask(Mode::from_bits_truncate(0o022));
     let ns = plan.info.namespaces;
     if ns.mount {
-        make_mounts_slave().map_err(|e| format!("making / a slave mount: {e}"))?;
+        make_mounts_slave().step("making / a slave mount")?;
         match &plan.info.rootfs {
             Some(rootfs) => enter_rootfs(rootfs, &plan.info.sandbox)?,
             None if ns.pid => mount_proc(Path::new("/proc"))?,
@@ -89,36 +90,36 @@ fn setup_and_exec(plan: &ChildPlan<'_>) -> Result<Never, String> {
         }
     }
     if ns.uts {
-        sethostname(&plan.hostname).map_err(|e| format!("sethostname: {e}"))?;
+        sethostname(&plan.hostname).step("sethostname")?;
     }
     if ns.net {
-        isolators::namespaces::bring_up_loopback().map_err(|e| format!("bringing up lo: {e}"))?;
+        isolators::namespaces::bring_up_loopback().step("bringing up lo")?;
     }
     // A session of its own, so the whole task can be signalled as a process group.
     let _ = setsid();
     for (fd, target) in [(&plan.stdin, 0), (&plan.stdout, 1), (&plan.stderr, 2)] {
-        dup2(fd.as_raw_fd(), target).map_err(|e| format!("dup2 to fd {target}: {e}"))?;
+        dup2(fd.as_raw_fd(), target).step(format!("dup2 to fd {target}"))?;
     }
     // The bounding set can only be narrowed while we still hold CAP_SETPCAP, before any
     // switch to a non-root user.
     if let Some(keep) = &plan.caps {
         for cap in caps::all().difference(keep) {
             caps::drop(None, caps::CapSet::Bounding, *cap)
-                .map_err(|e| format!("dropping {cap} from the bounding set: {e}"))?;
+                .step(format!("dropping {cap} from the bounding set"))?;
         }
     }
     if let Some((uid, gid, groups)) = &plan.user {
-        nix::unistd::setgroups(groups).map_err(|e| format!("setgroups: {e}"))?;
-        nix::unistd::setgid(*gid).map_err(|e| format!("setgid: {e}"))?;
-        nix::unistd::setuid(*uid).map_err(|e| format!("setuid: {e}"))?;
+        nix::unistd::setgroups(groups).step("setgroups")?;
+        nix::unistd::setgid(*gid).step("setgid")?;
+        nix::unistd::setuid(*uid).step("setuid")?;
     }
-    chdir(&plan.working_dir).map_err(|e| format!("chdir {}: {e}", plan.working_dir.display()))?;
+    chdir(&plan.working_dir).step(format!("chdir {}", plan.working_dir.display()))?;
     // Only now, with every namespace and mount in place, wait until the supervisor has put us
     // in our cgroups: the command must never run outside them.
     let mut byte = [0u8; 1];
     match read(plan.go.as_raw_fd(), &mut byte) {
         Ok(1) => {}
-        _ => return Err("the supervisor did not finish setting up the container's cgroups".into()),
+        _ => return Err(StepError::NoGo),
     }
     if let Some(keep) = &plan.caps {
         restrict_capabilities(keep)?;
@@ -130,28 +131,22 @@ fn setup_and_exec(plan: &ChildPlan<'_>) -> Result<Never, String> {
 /// Leaves the process only `keep` (as root; a switch to another user has already cleared
 /// them), no inheritable or ambient capabilities, and `no_new_privs`, as Docker's defaults
 /// plus `--security-opt no-new-privileges`.
-fn restrict_capabilities(keep: &caps::CapsHashSet) -> Result<(), String> {
+fn restrict_capabilities(keep: &caps::CapsHashSet) -> Result<(), StepError> {
     use caps::CapSet;
-    fn err(what: &'static str) -> impl Fn(caps::errors::CapsError) -> String {
-        move |e| format!("{what}: {e}")
-    }
-    caps::clear(None, CapSet::Ambient).map_err(err("clearing ambient capabilities"))?;
-    caps::clear(None, CapSet::Inheritable).map_err(err("clearing inheritable capabilities"))?;
+    caps::clear(None, CapSet::Ambient).step("clearing ambient capabilities")?;
+    caps::clear(None, CapSet::Inheritable).step("clearing inheritable capabilities")?;
     if nix::unistd::geteuid().is_root() {
-        caps::set(None, CapSet::Effective, keep).map_err(err("setting effective capabilities"))?;
-        caps::set(None, CapSet::Permitted, keep).map_err(err("setting permitted capabilities"))?;
+        caps::set(None, CapSet::Effective, keep).step("setting effective capabilities")?;
+        caps::set(None, CapSet::Permitted, keep).step("setting permitted capabilities")?;
     }
     // SAFETY: PR_SET_NO_NEW_PRIVS takes integer arguments and touches no memory.
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
-        return Err(format!(
-            "setting no_new_privs: {}",
-            std::io::Error::last_os_error()
-        ));
+        return Err(std::io::Error::last_os_error()).step("setting no_new_privs");
     }
     Ok(())
 }
 
-fn exec(plan: &ChildPlan<'_>) -> Result<Never, String> {
+fn exec(plan: &ChildPlan<'_>) -> Result<Never, StepError> {
     let mut last = Errno::ENOENT;
     for candidate in &plan.candidates {
         let err = nix::unistd::execve(candidate, &plan.argv, &plan.envp).unwrap_err();
@@ -166,9 +161,9 @@ fn exec(plan: &ChildPlan<'_>) -> Result<Never, String> {
         .map(|a| a.to_string_lossy().into_owned())
         .unwrap_or_default();
     Err(match last {
-        Errno::ENOENT => format!("executable '{name}' not found"),
-        Errno::EACCES => format!("executable '{name}': permission denied"),
-        e => format!("executing '{name}': {e}"),
+        Errno::ENOENT => StepError::NotFound(name),
+        Errno::EACCES => StepError::PermissionDenied(name),
+        source => StepError::Exec { name, source },
     })
 }
 
@@ -180,23 +175,21 @@ fn reset_signals() {
     let _ = unsafe { nix::sys::signal::signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
-fn mount_proc(target: &Path) -> Result<(), String> {
+fn mount_proc(target: &Path) -> Result<(), StepError> {
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV;
     mount(Some("proc"), target, Some("proc"), flags, None::<&str>)
-        .map_err(|e| format!("mounting proc on {}: {e}", target.display()))
+        .step(format!("mounting proc on {}", target.display()))
 }
 
-fn enter_rootfs(rootfs: &RootfsSpec, sandbox: &Path) -> Result<(), String> {
+fn enter_rootfs(rootfs: &RootfsSpec, sandbox: &Path) -> Result<(), StepError> {
     let root = &rootfs.path;
     let m =
         |src: Option<&str>, dst: &Path, fs: Option<&str>, flags: MsFlags, data: Option<&str>| {
-            mount(src, dst, fs, flags, data).map_err(|e| {
-                format!(
-                    "mounting {} on {}: {e}",
-                    fs.or(src).unwrap_or("?"),
-                    dst.display()
-                )
-            })
+            mount(src, dst, fs, flags, data).step(format!(
+                "mounting {} on {}",
+                fs.or(src).unwrap_or("?"),
+                dst.display()
+            ))
         };
     mount(
         Some(root.as_path()),
@@ -205,7 +198,7 @@ fn enter_rootfs(rootfs: &RootfsSpec, sandbox: &Path) -> Result<(), String> {
         MsFlags::MS_BIND | MsFlags::MS_REC,
         None::<&str>,
     )
-    .map_err(|e| format!("bind-mounting rootfs {}: {e}", root.display()))?;
+    .step(format!("bind-mounting rootfs {}", root.display()))?;
     // Images rarely ship the mount points: make them in the (writable) rootfs.
     for dir in ["proc", "dev", "sys"] {
         mount_point(&root.join(dir))?;
@@ -252,8 +245,7 @@ fn enter_rootfs(rootfs: &RootfsSpec, sandbox: &Path) -> Result<(), String> {
             .unwrap_or(&rootfs.sandbox_target),
     );
     if !target.exists() {
-        std::fs::create_dir_all(&target)
-            .map_err(|e| format!("creating {}: {e}", target.display()))?;
+        std::fs::create_dir_all(&target).step(format!("creating {}", target.display()))?;
     }
     m(
         sandbox.to_str(),
@@ -264,14 +256,14 @@ fn enter_rootfs(rootfs: &RootfsSpec, sandbox: &Path) -> Result<(), String> {
     )?;
     // pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only the
     // new root (the trick runc and crun use, with no temporary directory).
-    chdir(root.as_path()).map_err(|e| format!("chdir {}: {e}", root.display()))?;
-    pivot_root(".", ".").map_err(|e| format!("pivot_root: {e}"))?;
-    umount2(".", MntFlags::MNT_DETACH).map_err(|e| format!("detaching the old root: {e}"))?;
-    chdir("/").map_err(|e| format!("chdir /: {e}"))?;
+    chdir(root.as_path()).step(format!("chdir {}", root.display()))?;
+    pivot_root(".", ".").step("pivot_root")?;
+    umount2(".", MntFlags::MNT_DETACH).step("detaching the old root")?;
+    chdir("/").step("chdir /")?;
     if rootfs.readonly {
         let keep = nix::sys::statvfs::statvfs("/")
             .map(|s| s.flags())
-            .map_err(|e| format!("statvfs /: {e}"))?;
+            .step("statvfs /")?;
         let mut flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
         use nix::sys::statvfs::FsFlags;
         for (have, want) in [
@@ -290,22 +282,20 @@ fn enter_rootfs(rootfs: &RootfsSpec, sandbox: &Path) -> Result<(), String> {
 
 /// Creates the directory `path` when missing; refuses a symlink (it could point anywhere on
 /// the host).
-fn mount_point(path: &Path) -> Result<(), String> {
+fn mount_point(path: &Path) -> Result<(), StepError> {
     match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => Err(format!(
-            "{} is a symlink in the image: refusing to mount over it",
-            path.display()
-        )),
+        Ok(m) if m.file_type().is_symlink() => Err(StepError::SymlinkMountPoint(path.to_owned())),
         Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir(path)
-            .map_err(|e| format!("creating mount point {}: {e}", path.display())),
-        Err(e) => Err(format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir(path).step(format!("creating mount point {}", path.display()))
+        }
+        Err(e) => Err(e).step(path.display().to_string()),
     }
 }
 
 /// The minimal `/dev` of the OCI runtime spec: the six standard nodes, the fd symlinks, a
 /// private `devpts`, `/dev/shm` and `/dev/mqueue`.
-fn populate_dev(dev: &Path) -> Result<(), String> {
+fn populate_dev(dev: &Path) -> Result<(), StepError> {
     for (name, major, minor) in [
         ("null", 1, 3),
         ("zero", 1, 5),
@@ -321,7 +311,7 @@ fn populate_dev(dev: &Path) -> Result<(), String> {
             Mode::from_bits_truncate(0o666),
             makedev(major, minor),
         )
-        .map_err(|e| format!("mknod {}: {e}", path.display()))?;
+        .step(format!("mknod {}", path.display()))?;
         // umask 022 would drop the group/other write bits mknod asked for.
         nix::sys::stat::fchmodat(
             None,
@@ -329,7 +319,7 @@ fn populate_dev(dev: &Path) -> Result<(), String> {
             Mode::from_bits_truncate(0o666),
             nix::sys::stat::FchmodatFlags::FollowSymlink,
         )
-        .map_err(|e| format!("chmod {}: {e}", path.display()))?;
+        .step(format!("chmod {}", path.display()))?;
     }
     for (link, target) in [
         ("fd", "/proc/self/fd"),
@@ -338,12 +328,9 @@ fn populate_dev(dev: &Path) -> Result<(), String> {
         ("stderr", "/proc/self/fd/2"),
         ("ptmx", "pts/ptmx"),
     ] {
-        std::os::unix::fs::symlink(target, dev.join(link))
-            .map_err(|e| format!("symlink /dev/{link}: {e}"))?;
+        std::os::unix::fs::symlink(target, dev.join(link)).step(format!("symlink /dev/{link}"))?;
     }
-    let mkdir = |name: &str| {
-        std::fs::create_dir(dev.join(name)).map_err(|e| format!("mkdir /dev/{name}: {e}"))
-    };
+    let mkdir = |name: &str| std::fs::create_dir(dev.join(name)).step(format!("mkdir /dev/{name}"));
     mkdir("pts")?;
     mount(
         Some("devpts"),
@@ -352,7 +339,7 @@ fn populate_dev(dev: &Path) -> Result<(), String> {
         MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
         Some("newinstance,ptmxmode=0666,mode=0620"),
     )
-    .map_err(|e| format!("mounting devpts: {e}"))?;
+    .step("mounting devpts")?;
     mkdir("shm")?;
     mount(
         Some("shm"),
@@ -361,7 +348,7 @@ fn populate_dev(dev: &Path) -> Result<(), String> {
         MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
         Some("mode=1777,size=65536k"),
     )
-    .map_err(|e| format!("mounting /dev/shm: {e}"))?;
+    .step("mounting /dev/shm")?;
     mkdir("mqueue")?;
     mount(
         Some("mqueue"),
@@ -370,6 +357,6 @@ fn populate_dev(dev: &Path) -> Result<(), String> {
         MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
         None::<&str>,
     )
-    .map_err(|e| format!("mounting /dev/mqueue: {e}"))?;
+    .step("mounting /dev/mqueue")?;
     Ok(())
 }

@@ -15,6 +15,7 @@
 //! it is written under the runtime dir before the supervisor exits.
 
 mod child;
+pub mod error;
 pub mod oci;
 pub mod run_task;
 mod supervise;
