@@ -13,3 +13,5 @@ pub mod recovery;
 pub mod report;
 pub mod rss;
 pub mod sched;
+pub mod stages;
+pub mod statistics;

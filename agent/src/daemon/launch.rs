@@ -25,6 +25,7 @@ pub fn run_task(agent: &Arc<Agent>, run: RunTask) {
         return;
     };
     let task = run.task;
+    tracing::debug!(target: "meseta::timing", stage = "agent.run_task", task_id = %task.task_id);
     let executor = executor_info(agent, &fw_id, &task);
     let ex_id = executor.executor_id.clone();
     // Ids become path components of the sandbox: refuse anything that could escape it.
@@ -186,8 +187,10 @@ async fn launch(agent: Arc<Agent>, mut job: Job) {
         }
     };
     info!(framework_id = %fw_id, executor_id = %ex_id, container_id, "launching executor");
+    tracing::debug!(target: "meseta::timing", stage = "agent.launch", executor_id = %ex_id);
     match agent.containerizer.launch(spec).await {
         Ok(launched) => {
+            tracing::debug!(target: "meseta::timing", stage = "agent.launched", executor_id = %ex_id);
             let killed_meanwhile = {
                 let mut state = agent.state();
                 match state.executor_mut(&fw_id.value, &ex_id.value) {
