@@ -4,7 +4,6 @@
 //! Mesos read-only endpoints; [`sandbox_files`] opens sandbox paths for `/files` without escapes;
 //! [`flags`] parses the Mesos flags.
 
-pub mod agentctl;
 pub mod containerizer;
 pub mod daemon;
 pub mod executor_auth;

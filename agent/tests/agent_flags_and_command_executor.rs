@@ -145,7 +145,7 @@ async fn command_task_runs_mesos_executor_and_framework_shutdown_ends_it() {
     }
     // A launcher dir with the real supervisor and a stand-in command executor.
     let launcher = tempfile::tempdir().unwrap();
-    let real = PathBuf::from(env!("CARGO_BIN_EXE_mesos-containerizer"));
+    let real = meseta_tests::bin("mesos-containerizer");
     std::os::unix::fs::symlink(&real, launcher.path().join("mesos-containerizer")).unwrap();
     let exe = launcher.path().join("mesos-executor");
     std::fs::write(
@@ -275,7 +275,7 @@ async fn command_task_finishes_with_the_real_command_executor() {
         return;
     };
     let launcher = tempfile::tempdir().unwrap();
-    let real = PathBuf::from(env!("CARGO_BIN_EXE_mesos-containerizer"));
+    let real = meseta_tests::bin("mesos-containerizer");
     std::os::unix::fs::symlink(&real, launcher.path().join("mesos-containerizer")).unwrap();
     std::os::unix::fs::symlink(&executor, launcher.path().join("mesos-executor")).unwrap();
     let master = FakeMaster::start().await;

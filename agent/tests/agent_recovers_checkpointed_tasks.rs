@@ -54,7 +54,7 @@ impl Rig {
         let dir = tempfile::tempdir().unwrap();
         let launcher = dir.path().join("launcher");
         std::fs::create_dir_all(&launcher).unwrap();
-        let containerizer = PathBuf::from(env!("CARGO_BIN_EXE_mesos-containerizer"));
+        let containerizer = meseta_tests::bin("mesos-containerizer");
         std::os::unix::fs::symlink(containerizer, launcher.join("mesos-containerizer")).unwrap();
         match script {
             Some(text) => {

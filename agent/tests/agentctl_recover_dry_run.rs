@@ -85,7 +85,7 @@ impl Rig {
 
     fn agentctl(&self, args: &[&str]) -> String {
         let d = self.dir.path();
-        let out = Command::new(env!("CARGO_BIN_EXE_agentctl"))
+        let out = Command::new(meseta_tests::bin("agentctl"))
             .arg(format!("--agent=127.0.0.1:{}", self.port))
             .args(args)
             .arg(format!("--work_dir={}", d.join("work").display()))
@@ -308,7 +308,7 @@ impl Drop for Rig {
 
 impl Rig {
     fn agentctl_inspect(&self) -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_agentctl"))
+        let out = Command::new(meseta_tests::bin("agentctl"))
             .arg(format!("--agent=127.0.0.1:{}", self.port))
             .arg("inspect")
             .output()

@@ -309,7 +309,7 @@ async fn termination_survives_an_agent_restart() {
         .await
         .unwrap();
     // A new containerizer over the same runtime dir stands for the restarted agent.
-    let launcher = std::path::PathBuf::from(env!("CARGO_BIN_EXE_mesos-containerizer"));
+    let launcher = meseta_tests::bin("mesos-containerizer");
     let mut config = meseta_agent::containerizer::ContainerConfig::new(
         h.dir.path().join("runtime"),
         launcher.parent().unwrap().to_owned(),

@@ -26,7 +26,7 @@ use serde_json::json;
 /// A launcher dir with the real supervisor and the real command executor; `None` (with a
 /// SKIPPED line) when the workspace binaries are not built.
 fn launcher(test: &str) -> Option<tempfile::TempDir> {
-    let supervisor = PathBuf::from(env!("CARGO_BIN_EXE_mesos-containerizer"));
+    let supervisor = meseta_tests::bin("mesos-containerizer");
     let executor = supervisor.parent()?.join("mesos-executor");
     if !executor.is_file() {
         eprintln!("SKIPPED {test}: no mesos-executor built (cargo build --workspace --bins)");
@@ -277,7 +277,7 @@ async fn sandboxes_left_by_an_earlier_run_age_from_their_mtime() {
         "--gc_delay=1hrs".into(),
         format!(
             "--launcher_dir={}",
-            Path::new(env!("CARGO_BIN_EXE_mesos-containerizer"))
+            meseta_tests::bin("mesos-containerizer")
                 .parent()
                 .unwrap()
                 .display()

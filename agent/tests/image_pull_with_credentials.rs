@@ -41,7 +41,7 @@ fn token_server(reg: &Registry) -> &TokenServer {
 }
 
 fn agentctl_pull(reg: &Registry, store: &Path, config: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_agentctl"))
+    Command::new(meseta_tests::bin("agentctl"))
         .args(["pull", &format!("{REPO}:v1")])
         .arg(format!("--docker_registry={}", reg.url))
         .arg(format!("--docker_store_dir={}", store.display()))

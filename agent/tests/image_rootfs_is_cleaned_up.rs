@@ -31,7 +31,7 @@ fn setup() -> Setup {
         "meseta-test-{}",
         dir.path().file_name().unwrap().to_string_lossy()
     );
-    let launcher = PathBuf::from(env!("CARGO_BIN_EXE_mesos-containerizer"));
+    let launcher = meseta_tests::bin("mesos-containerizer");
     let mut config = ContainerConfig::new(
         dir.path().join("runtime"),
         launcher.parent().unwrap().to_owned(),
@@ -113,7 +113,7 @@ fn image_container(s: &Setup, id: &str, script: &str) -> ContainerSpec {
     };
     let info_path = pdir.join("task_launch_info");
     std::fs::write(&info_path, serde_json::to_vec(&info).unwrap()).unwrap();
-    let helper = PathBuf::from(env!("CARGO_BIN_EXE_mesos-containerizer"));
+    let helper = meseta_tests::bin("mesos-containerizer");
     let command = Command {
         argv: vec![
             helper.display().to_string(),

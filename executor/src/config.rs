@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use meseta_api::{ExecutorId, FrameworkId};
 
-use crate::duration::{self, DurationError};
+use meseta_base::{parse_duration, UnitError};
 
 /// Mesos' `--executor_shutdown_grace_period` default.
 pub const DEFAULT_SHUTDOWN_GRACE_PERIOD: Duration = Duration::from_secs(5);
@@ -55,14 +55,14 @@ pub enum ConfigError {
     )]
     Missing(&'static str),
     /// A duration variable does not parse.
-    #[error("invalid {name}={value:?}: {source}")]
+    #[error("invalid {name}: {source}")]
     Duration {
         /// Variable name.
         name: &'static str,
         /// Its value.
         value: String,
         /// What is wrong with it.
-        source: DurationError,
+        source: UnitError,
     },
     /// `MESOS_AGENT_ENDPOINT` is not `host:port`.
     #[error("invalid MESOS_AGENT_ENDPOINT={0:?}: expected host:port")]
@@ -84,7 +84,7 @@ impl Config {
         };
         let duration_or = |name: &'static str, default: Duration| match lookup(name) {
             Some(value) if !value.is_empty() => {
-                duration::parse(&value).map_err(|source| ConfigError::Duration {
+                parse_duration(&value).map_err(|source| ConfigError::Duration {
                     name,
                     value,
                     source,

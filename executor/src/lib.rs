@@ -14,7 +14,6 @@
 pub mod client;
 pub mod config;
 pub mod docker;
-pub mod duration;
 pub mod executor;
 pub mod flags;
 pub mod health;

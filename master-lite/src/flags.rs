@@ -1,5 +1,5 @@
-//! `mesos-master` flags with their Mesos names and defaults, the Mesos duration
-//! (`5secs`, `100ms`, `1mins`) and byte-size (`8MB`) syntaxes, and the
+//! `mesos-master` flags with their Mesos names and defaults (durations and byte sizes in
+//! Mesos syntax come from `meseta_base`), and the
 //! [`MasterConfig`] the rest of the crate runs from.
 //!
 //! Flags also come from `MESOS_<FLAG>` environment variables and
@@ -179,86 +179,8 @@ pub struct Flags {
     pub auth: meseta_auth::flags::MasterAuthFlags,
 }
 
-/// A flag value Mesos would reject.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid value '{value}': {reason}")]
-pub struct UnitError {
-    /// The text given.
-    pub value: String,
-    /// What is wrong.
-    pub reason: &'static str,
-}
-
-/// Parses a Mesos duration: `<number><unit>` with unit `ns`, `us`, `ms`,
-/// `secs`, `mins`, `hrs`, `days` or `weeks` (`1.5secs`, `100ms`).
-pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
-    let err = |reason| UnitError {
-        value: text.to_string(),
-        reason,
-    };
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(|| err("missing unit (ns, us, ms, secs, mins, hrs, days, weeks)"))?;
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().map_err(|_| err("not a number"))?;
-    let secs = match unit {
-        "ns" => n / 1e9,
-        "us" => n / 1e6,
-        "ms" => n / 1e3,
-        "secs" => n,
-        "mins" => n * 60.0,
-        "hrs" => n * 3600.0,
-        "days" => n * 86400.0,
-        "weeks" => n * 604_800.0,
-        _ => {
-            return Err(err(
-                "unknown unit (ns, us, ms, secs, mins, hrs, days, weeks)",
-            ))
-        }
-    };
-    Duration::try_from_secs_f64(secs).map_err(|_| err("out of range"))
-}
-
-/// Parses a byte size: a plain number of bytes or `<n>B|KB|MB|GB|TB`.
-pub fn parse_bytes(text: &str) -> Result<u64, UnitError> {
-    let err = |reason| UnitError {
-        value: text.to_string(),
-        reason,
-    };
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().map_err(|_| err("not a number"))?;
-    let mult: f64 = match unit {
-        "" | "B" => 1.0,
-        "KB" => 1024.0,
-        "MB" => 1024.0 * 1024.0,
-        "GB" => 1024.0 * 1024.0 * 1024.0,
-        "TB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        _ => return Err(err("unknown unit (B, KB, MB, GB, TB)")),
-    };
-    let v = n * mult;
-    if !(1.0..=1e15).contains(&v) {
-        return Err(err("out of range"));
-    }
-    #[allow(clippy::cast_possible_truncation)] // range checked above
-    Ok(v as u64)
-}
-
-/// Renders a duration the way Mesos prints flags (`15secs`, `100ms`).
-pub fn format_duration(d: Duration) -> String {
-    let ns = d.as_nanos();
-    if ns % 1_000_000_000 == 0 {
-        format!("{}secs", d.as_secs())
-    } else if ns % 1_000_000 == 0 {
-        format!("{}ms", d.as_millis())
-    } else {
-        format!("{}ns", ns)
-    }
-}
+/// Durations and byte sizes in Mesos syntax, shared with the agent and executors.
+pub use meseta_base::{format_duration, parse_bytes, parse_duration, UnitError};
 
 /// What went wrong reading flags; the binary prints it on one line.
 #[derive(Debug, thiserror::Error)]

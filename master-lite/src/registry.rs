@@ -267,7 +267,7 @@ impl Snapshot {
     /// Writes the snapshot durably, unless a newer one is already on disk
     /// (which holds everything this one does).
     pub fn write(self) -> Result<(), RegistryError> {
-        let mut on_disk = self.written.lock().unwrap_or_else(|p| p.into_inner());
+        let mut on_disk = crate::master::guard::lock_or_abort(&self.written, "registry version");
         if *on_disk >= self.version {
             return Ok(());
         }

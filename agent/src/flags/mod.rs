@@ -11,13 +11,12 @@ use std::time::Duration;
 use clap::Parser;
 use meseta_api::{Attribute, Resource};
 
-mod duration;
 pub mod executor_auth;
 pub mod gc;
 pub mod master;
 
-pub use duration::{format_duration, parse_duration};
 pub use master::MasterSource;
+pub use meseta_base::{format_duration, parse_duration};
 
 /// Where `/etc/mesos-slave` files are read from; `MESETA_AGENT_CONF_DIR` overrides it (tests).
 pub const DEFAULT_CONF_DIR: &str = "/etc/mesos-slave";
@@ -668,7 +667,7 @@ fn containerizers(text: &str) -> Result<Vec<String>, FlagError> {
 }
 
 fn duration(flag: &'static str, text: &str) -> Result<Duration, FlagError> {
-    parse_duration(text).ok_or_else(|| {
+    parse_duration(text).map_err(|_| {
         invalid(
             flag,
             format!(

@@ -44,7 +44,7 @@ impl Harness {
             "meseta-test-{}",
             dir.path().file_name().unwrap().to_string_lossy()
         );
-        let launcher = PathBuf::from(env!("CARGO_BIN_EXE_mesos-containerizer"));
+        let launcher = meseta_tests::bin("mesos-containerizer");
         let mut config = ContainerConfig::new(
             dir.path().join("runtime"),
             launcher.parent().unwrap().to_owned(),

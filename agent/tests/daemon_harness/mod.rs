@@ -4,7 +4,6 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -268,7 +267,7 @@ pub struct TestAgent {
 impl TestAgent {
     pub async fn start(master: SocketAddr, extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let launcher = PathBuf::from(env!("CARGO_BIN_EXE_mesos-containerizer"));
+        let launcher = meseta_tests::bin("mesos-containerizer");
         let mut args: Vec<String> = vec![
             "mesos-agent".into(),
             format!("--master={master}"),

@@ -70,7 +70,7 @@ pub struct DockerFlags {
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    crate::duration::parse(text).map_err(|e| format!("'{text}': {e}"))
+    meseta_base::parse_duration(text).map_err(|e| e.to_string())
 }
 
 fn parse_environment(text: &str) -> Result<Environment, String> {

@@ -208,7 +208,7 @@ async fn recover(ha: &Arc<Ha>, master: &Shared) {
         ),
     };
     let (agents, frameworks) = (registry.data.agents.len(), registry.data.frameworks.len());
-    *ha.written.lock().unwrap_or_else(|e| e.into_inner()) = written;
+    *crate::master::guard::lock_or_abort(&ha.written, "registry cache") = written;
     m.reset(registry);
     if fresh {
         m.request_commit(); // the first leader writes the registry's meta node
@@ -248,7 +248,7 @@ pub async fn run_committer(ha: Arc<Ha>, master: Shared, notify: Arc<Notify>) {
             }
             let result = result.map(|nodes| {
                 if let Some(nodes) = nodes {
-                    *ha.written.lock().unwrap_or_else(|e| e.into_inner()) = nodes;
+                    *crate::master::guard::lock_or_abort(&ha.written, "registry cache") = nodes;
                 }
             });
             let failed = result.is_err();
@@ -270,7 +270,7 @@ async fn write(ha: &Ha, data: &RegistryData) -> Result<Option<store::Nodes>, Reg
     }
     let fence = ha.contender.fence().ok_or(RegistryError::NotLeader)?;
     let new = store::to_nodes(data);
-    let old = ha.written.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let old = crate::master::guard::lock_or_abort(&ha.written, "registry cache").clone();
     let acls = meseta_zk::acls_for(&ha.config.zk);
     for batch in store::diff(&ha.config.registry_path, &old, &new) {
         fence.apply(&batch, acls).await?;

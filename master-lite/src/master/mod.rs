@@ -21,6 +21,7 @@ pub mod commit;
 mod drain;
 mod events;
 mod frameworks;
+pub mod guard;
 mod housekeeping;
 mod offers;
 mod operator;
@@ -32,7 +33,7 @@ mod tasks;
 mod unreachable;
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 pub use agents::AgentSubscribed;
@@ -79,10 +80,10 @@ impl From<RegistryError> for CallError {
 /// The master state shared by all connections.
 pub type Shared = Arc<Mutex<Master>>;
 
-/// Locks the master, recovering from a poisoned mutex (a panicking handler
-/// must not take the whole master down).
-pub fn lock(shared: &Shared) -> MutexGuard<'_, Master> {
-    shared.lock().unwrap_or_else(|p| p.into_inner())
+/// Locks the master. A handler that panics while holding the lock ends the process (see
+/// [`guard`]): a half-updated master must not go on serving.
+pub fn lock(shared: &Shared) -> guard::LockedOrAbort<'_, Master> {
+    guard::lock_or_abort(shared, "master state")
 }
 
 /// A task the master knows about.

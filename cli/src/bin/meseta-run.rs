@@ -11,9 +11,9 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Parser;
 use isolators::Isolation;
-use meseta_agent::containerizer::launch_info::DEFAULT_PATH;
 use meseta_agent::containerizer::mesos::ContainerSpec;
 use meseta_agent::containerizer::{Command, ContainerConfig, MesosContainerizer};
+use meseta_containerizer_api::launch_info::DEFAULT_PATH;
 
 #[derive(Debug, Parser)]
 #[command(

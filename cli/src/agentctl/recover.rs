@@ -1,6 +1,6 @@
 //! `agentctl recover --dry-run`: what a restart of the agent would do with its checkpoints
 //! (`<work_dir>/meta`) and containers (`--runtime_dir`), computed with the agent's own recovery
-//! code ([`crate::daemon::recovery`]) and without touching anything: which executors it would
+//! code ([`meseta_agent::daemon::recovery`]) and without touching anything: which executors it would
 //! re-attach, which containers it would kill (orphans, or everything after a reboot), and which
 //! status updates it would report (tasks whose executor ended while the agent was down, and
 //! updates the master never acknowledged).
@@ -8,12 +8,11 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
+use meseta_agent::daemon::checkpoint::{current_boot_id, Meta};
+use meseta_agent::daemon::{recovery, State};
+use meseta_containerizer_api::paths::{containers_dir, read_pid, ContainerPaths};
+use meseta_containerizer_api::Termination;
 use serde::Serialize;
-
-use crate::containerizer::paths::{containers_dir, read_pid, ContainerPaths};
-use crate::containerizer::Termination;
-use crate::daemon::checkpoint::{current_boot_id, Meta};
-use crate::daemon::{recovery, State};
 
 /// Why the dry run could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +25,7 @@ pub enum DryRunError {
     NoWorkDir(PathBuf),
     /// Reading the checkpoints failed even with `--strict=false`.
     #[error("{0}")]
-    Checkpoint(#[from] crate::daemon::checkpoint::CheckpointError),
+    Checkpoint(#[from] meseta_agent::daemon::checkpoint::CheckpointError),
 }
 
 /// An executor a restart would re-attach to.

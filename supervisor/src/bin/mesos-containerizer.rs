@@ -45,15 +45,11 @@ fn main() {
             container_id,
         } => {
             let mut report = std::io::stdout();
-            let code = meseta_agent::containerizer::supervisor::run(
-                &runtime_dir,
-                &container_id,
-                &mut report,
-            );
+            let code = meseta_supervisor::run(&runtime_dir, &container_id, &mut report);
             std::process::exit(code);
         }
         Cmd::RunTask { task_launch_info } => {
-            let code = meseta_agent::containerizer::supervisor::run_task::run(&task_launch_info);
+            let code = meseta_supervisor::run_task::run(&task_launch_info);
             std::process::exit(code);
         }
     }

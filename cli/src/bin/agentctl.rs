@@ -1,11 +1,11 @@
 //! `agentctl`: the operator CLI for a Meseta agent (`ps`, `inspect`, `logs`); see
-//! `meseta_agent::agentctl` and `agentctl --help`.
+//! `meseta_cli::agentctl` and `agentctl --help`.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use meseta_agent::agentctl::cli::{run, Cli};
-use meseta_agent::agentctl::CtlError;
+use meseta_cli::agentctl::cli::{run, Cli};
+use meseta_cli::agentctl::CtlError;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -27,6 +27,9 @@ use std::time::Duration;
 
 use isolators::cgroups::{OomWatch, SelfJoin};
 use isolators::{Cgroups, ContainerCgroup};
+use meseta_containerizer_api::launch_info::LaunchInfo;
+use meseta_containerizer_api::paths::ContainerPaths;
+use meseta_containerizer_api::termination::Termination;
 use nix::fcntl::OFlag;
 use nix::sched::CloneFlags;
 use nix::sys::signal::{kill, SigSet, Signal};
@@ -35,9 +38,6 @@ use nix::sys::wait::waitpid;
 use nix::unistd::{pipe2, write, Pid, User};
 
 use self::child::ChildPlan;
-use super::launch_info::LaunchInfo;
-use super::paths::ContainerPaths;
-use super::termination::Termination;
 
 /// Time allowed for a container's processes to disappear after SIGKILL.
 const DESTROY_TIMEOUT: Duration = Duration::from_secs(10);

@@ -14,13 +14,12 @@ use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
+use meseta_containerizer_api::launch_info::{LaunchInfo, RootfsSpec};
 use nix::errno::Errno;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::signal::{sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::stat::{makedev, mknod, umask, Mode, SFlag};
 use nix::unistd::{chdir, dup2, pivot_root, read, sethostname, setsid, write, Gid, Uid};
-
-use crate::containerizer::launch_info::{LaunchInfo, RootfsSpec};
 
 /// What the child needs, prepared by the supervisor before cloning.
 #[derive(Debug)]

@@ -8,12 +8,11 @@
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
+use meseta_containerizer_api::launch_info::TaskLaunchInfo;
 use oci_spec::runtime::{
     Capability, LinuxCapabilitiesBuilder, LinuxNamespaceBuilder, LinuxNamespaceType, Mount,
     MountBuilder, RootBuilder, Spec, UserBuilder,
 };
-
-use crate::containerizer::launch_info::TaskLaunchInfo;
 
 /// Docker's default capability set (moby `oci/caps/defaults.go`).
 pub const DOCKER_DEFAULT_CAPS: &[Capability] = &[

@@ -19,6 +19,7 @@ use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::Container;
 use libcontainer::syscall::syscall::SyscallType;
 use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
+use meseta_containerizer_api::launch_info::{TaskLaunchInfo, DEFAULT_PATH};
 use nix::errno::Errno;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::signal::{kill, SigSet, Signal};
@@ -27,8 +28,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use oci_spec::runtime::Spec;
 
-use super::oci;
-use crate::containerizer::launch_info::{TaskLaunchInfo, DEFAULT_PATH};
+use crate::oci;
 
 /// How the task ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,7 +329,7 @@ fn hide_cgroup_mounts() -> Result<(), String> {
         |what: &str, e: Errno| format!("hiding the cgroup mounts from libcontainer: {what}: {e}");
     nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS).map_err(|e| err("unshare", e))?;
     // Nothing done here propagates back to the executor's namespace.
-    super::child::make_mounts_slave().map_err(|e| err("making / a slave mount", e))?;
+    crate::child::make_mounts_slave().map_err(|e| err("making / a slave mount", e))?;
     match umount2(CGROUP_MOUNT, MntFlags::MNT_DETACH) {
         Ok(()) | Err(Errno::EINVAL) | Err(Errno::ENOENT) => {}
         Err(e) => return Err(err("unmounting /sys/fs/cgroup", e)),

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::paths::replace_file;
+use crate::paths::replace_file;
 
 /// The record in `<runtime_dir>/containers/<id>/termination`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
