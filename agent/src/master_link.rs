@@ -10,6 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
+use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use meseta_api::internal::{self, Call, CallType, Event, EventType, Subscribe};
@@ -51,6 +52,12 @@ pub enum LinkError {
 /// POSTs JSON to the master on a fresh connection (TLS when `LIBPROCESS_SSL_ENABLED` is set,
 /// [`meseta_httpd::ClientTls`]) and returns the response.
 pub async fn post(addr: &str, path: &str, body: Vec<u8>) -> Result<Response<Incoming>, LinkError> {
+    let mut sender = connect(addr).await?;
+    Ok(sender.send_request(request(addr, path, body)?).await?)
+}
+
+/// A new HTTP/1.1 connection to the master (TLS when configured).
+async fn connect(addr: &str) -> Result<SendRequest<Full<Bytes>>, LinkError> {
     let connect_error = |source| LinkError::Connect {
         addr: addr.to_owned(),
         source,
@@ -58,21 +65,65 @@ pub async fn post(addr: &str, path: &str, body: Vec<u8>) -> Result<Response<Inco
     let stream = tokio::net::TcpStream::connect(addr)
         .await
         .map_err(connect_error)?;
-    let mut sender = match client_tls().map_err(connect_error)? {
-        None => spawn_conn(TokioIo::new(stream)).await?,
+    let _ = stream.set_nodelay(true);
+    match client_tls().map_err(connect_error)? {
+        None => spawn_conn(TokioIo::new(stream)).await,
         Some(tls) => {
             let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
             let host = host.trim_start_matches('[').trim_end_matches(']');
             let stream = tls.connect(host, stream).await.map_err(connect_error)?;
-            spawn_conn(TokioIo::new(stream)).await?
+            spawn_conn(TokioIo::new(stream)).await
         }
-    };
-    let req = Request::post(path)
+    }
+}
+
+fn request(addr: &str, path: &str, body: Vec<u8>) -> Result<Request<Full<Bytes>>, LinkError> {
+    Ok(Request::post(path)
         .header("Host", addr)
         .header("Content-Type", "application/json")
         .header("Accept", "application/json")
-        .body(Full::new(Bytes::from(body)))?;
-    Ok(sender.send_request(req).await?)
+        .body(Full::new(Bytes::from(body)))?)
+}
+
+/// The send loop's connection to the current master, kept alive between calls so a status
+/// update costs no TCP (or TLS) handshake.
+#[derive(Debug, Default)]
+struct KeptConnection {
+    conn: Option<(String, SendRequest<Full<Bytes>>)>,
+}
+
+impl KeptConnection {
+    /// POSTs on the kept connection to `addr`, or on a new one when there is none, it leads
+    /// elsewhere, or the master closed it before reading the call.
+    async fn post(
+        &mut self,
+        addr: &str,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<Response<Incoming>, LinkError> {
+        if let Some((kept_addr, mut sender)) = self.conn.take() {
+            if kept_addr == addr && sender.ready().await.is_ok() {
+                match sender
+                    .send_request(request(addr, path, body.clone())?)
+                    .await
+                {
+                    Ok(resp) => {
+                        self.conn = Some((kept_addr, sender));
+                        return Ok(resp);
+                    }
+                    // An update sent twice is applied once (same uuid at the master).
+                    Err(err) if err.is_canceled() || err.is_closed() => {
+                        debug!(%err, "kept connection to the master closed; reconnecting");
+                    }
+                    Err(err) => return Err(err.into()),
+                }
+            }
+        }
+        let mut sender = connect(addr).await?;
+        let resp = sender.send_request(request(addr, path, body)?).await?;
+        self.conn = Some((addr.to_owned(), sender));
+        Ok(resp)
+    }
 }
 
 /// The agent's client TLS settings, read once from the environment.
@@ -87,9 +138,7 @@ fn client_tls() -> Result<Option<&'static meseta_httpd::ClientTls>, std::io::Err
 }
 
 /// The HTTP/1.1 handshake on `io`, its connection driven by a task of its own.
-async fn spawn_conn<I>(
-    io: I,
-) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>, LinkError>
+async fn spawn_conn<I>(io: I) -> Result<SendRequest<Full<Bytes>>, LinkError>
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
@@ -337,6 +386,7 @@ async fn send_loop(
     mut outbox: UnboundedReceiver<Call>,
     detector: MasterDetector,
 ) {
+    let mut conn = KeptConnection::default();
     while let Some(mut call) = outbox.recv().await {
         let agent_id = {
             let state = agent.state();
@@ -354,8 +404,15 @@ async fn send_loop(
         let Ok(body) = serde_json::to_vec(&call) else {
             continue;
         };
-        match post(&master, internal::PATH, body).await {
-            Ok(resp) if resp.status().is_success() => {}
+        match conn.post(&master, internal::PATH, body).await {
+            Ok(resp) if resp.status().is_success() => {
+                // Read the (empty) body so the connection can carry the next call.
+                let _ = resp.into_body().collect().await;
+                if let Some(su) = &call.status_update {
+                    debug!(target: "meseta::timing", stage = "agent.update_posted",
+                           task_id = %su.status.task_id, state = %su.status.state);
+                }
+            }
             Ok(resp) => {
                 warn!(status = %resp.status(), call = %call.r#type, "master refused a call")
             }

@@ -20,6 +20,8 @@ pub struct Options {
     pub latency_samples: usize,
     /// Tasks for the throughput run.
     pub tasks: usize,
+    /// Log and report each stage of ACCEPT → TASK_RUNNING (debug logs in master and agent).
+    pub stages: bool,
 }
 
 /// Declared resources: the throughput run keeps many small tasks in flight.
@@ -27,9 +29,15 @@ const RESOURCES: &str = "cpus:64;mem:131072;disk:100000;ports:[31000-32000]";
 
 /// Runs the benchmark; returns the table and the RESULT line.
 pub fn run(opts: &Options) -> Result<String> {
+    if opts.stages {
+        // Inherited by the master and the agent started below; nothing else runs yet.
+        std::env::set_var("RUST_LOG", crate::stages::RUST_LOG);
+    }
     let mut copts = ClusterOptions::new(RESOURCES);
     copts.allocation_interval = "10ms".into();
     let cluster = Cluster::start_with(&copts);
+    let mut stages = crate::stages::Stages::default();
+    let mut latency_tasks = Vec::new();
     let mut sched = subscribe(cluster.master_port, "meseta-bench-e2e", |_| {})?;
 
     // 1. Latency, one task at a time. Offers that arrive while waiting are kept for the next
@@ -52,6 +60,9 @@ pub fn run(opts: &Options) -> Result<String> {
         let id = format!("lat-{i}");
         i += 1;
         let t0 = Instant::now();
+        let wall0 = std::time::SystemTime::now();
+        stages.mark(&id, "sched.accept", wall0);
+        latency_tasks.push(id.clone());
         let batch = vec![task(&id, &offer, "sleep 600", 0.01, 16.0)];
         sched.block_on(sched.scheduler().launch(&offer.id, batch))?;
         loop {
@@ -63,6 +74,7 @@ pub fn run(opts: &Options) -> Result<String> {
                 Event::Update(st) if st.task_id.value == id => match st.state {
                     TaskState::Running => {
                         latencies.push(t.duration_since(t0));
+                        stages.mark(&id, "sched.running", wall0 + t.duration_since(t0));
                         break;
                     }
                     TaskState::Starting | TaskState::Staging => {}
@@ -74,6 +86,11 @@ pub fn run(opts: &Options) -> Result<String> {
     }
     sched.block_on(sched.scheduler().teardown())?;
     drop(sched);
+    let stage_table = opts.stages.then(|| {
+        stages.read_log(&cluster.dir.path().join("master.err"));
+        stages.read_log(&cluster.dir.path().join("agent.err"));
+        stages.table(&latency_tasks)
+    });
 
     // 2. Throughput: as many `true` tasks as the offers allow, until all have finished.
     let mut sched = subscribe(cluster.master_port, "meseta-bench-e2e-throughput", |_| {})?;
@@ -145,6 +162,12 @@ pub fn run(opts: &Options) -> Result<String> {
         wall.as_secs_f64(),
         opts.tasks as f64 / wall.as_secs_f64().max(1e-9)
     ));
+    if let Some(table) = stage_table {
+        out.push_str(&format!(
+            "\nWhere ACCEPT → TASK_RUNNING goes (`--stages`: debug timestamps of master and agent, median per stage over the {} latency tasks):\n\n{table}",
+            s.n
+        ));
+    }
     out.push_str(&format!(
         "\nRESULT e2e accept_to_running_p50_ms={:.2} tasks_1000_s={:.2}\n",
         s.p50.as_secs_f64() * 1000.0,

@@ -13,3 +13,6 @@ pub mod recovery;
 pub mod report;
 pub mod rss;
 pub mod sched;
+pub mod smaps;
+pub mod stages;
+pub mod statistics;

@@ -55,6 +55,10 @@ enum Cmd {
         /// Tasks in the throughput run.
         #[arg(long, default_value_t = 1000)]
         tasks: usize,
+        /// Also report where the latency goes, stage by stage (master and agent log each
+        /// stage at debug level for this run).
+        #[arg(long)]
+        stages: bool,
     },
     /// Thousands of simulated agents on the real agent↔master protocol against one master:
     /// registration time, master CPU and RSS while heart-beating them.
@@ -71,6 +75,19 @@ enum Cmd {
         /// Running tasks to measure with.
         #[arg(long, default_value_t = 20)]
         tasks: usize,
+    },
+    /// The agent's `/monitor/statistics` with many running containers: request-to-last-byte
+    /// time (needs root; uses the release binaries next to this one).
+    Statistics {
+        /// Running containers.
+        #[arg(long, default_value_t = 500)]
+        containers: usize,
+        /// Timed requests, 100 ms apart.
+        #[arg(long, default_value_t = 100)]
+        requests: usize,
+        /// The agent's `--isolation` (default: Mesos's default, `posix/cpu,posix/mem`).
+        #[arg(long, default_value = "posix/cpu,posix/mem")]
+        isolation: String,
     },
     /// marathon-lb and HAProxy: event → live for server-only changes (runtime API) and
     /// frontend changes (reload), and failed requests during 20 reconfigurations under load
@@ -255,14 +272,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::E2e {
             latency_samples,
             tasks,
+            stages,
         } => {
             let out = meseta_bench::e2e::run(&meseta_bench::e2e::Options {
                 latency_samples,
                 tasks,
+                stages,
             })?;
             print!("{out}");
             if let Some(file) = &cli.record {
                 meseta_bench::report::record(file, "e2e", &format!("## e2e\n\n{out}"))?;
+            }
+        }
+        Cmd::Statistics {
+            containers,
+            requests,
+            isolation,
+        } => {
+            let out = meseta_bench::statistics::run(&meseta_bench::statistics::Options {
+                containers,
+                requests,
+                isolation,
+            })?;
+            print!("{out}");
+            if let Some(file) = &cli.record {
+                meseta_bench::report::record(
+                    file,
+                    "statistics",
+                    &format!("## statistics\n\n{out}"),
+                )?;
             }
         }
         Cmd::AgentRss { tasks } => {

@@ -97,6 +97,19 @@ pub fn run(tasks: usize) -> Result<String> {
     };
     let (sup_rss, sup_pss) = sum(&supervisors);
     let (ex_rss, ex_pss) = sum(&executors);
+    let mut parts = String::new();
+    if let Some(pid) = supervisors.first() {
+        parts.push_str(&crate::smaps::rows(
+            "one supervisor",
+            &crate::smaps::read(*pid, "mesos-containerizer"),
+        ));
+    }
+    if let Some(pid) = executors.first() {
+        parts.push_str(&crate::smaps::rows(
+            "one executor",
+            &crate::smaps::read(*pid, "mesos-executor"),
+        ));
+    }
     sched.block_on(sched.scheduler().teardown())?;
 
     let n = tasks as f64;
@@ -115,6 +128,7 @@ pub fn run(tasks: usize) -> Result<String> {
         executors.len(), mib(ex_rss), mib(ex_pss),
         per_task_rss, per_task_pss,
     );
+    out.push_str(&parts);
     out.push_str(&format!(
         "\nRESULT agent-rss idle_mib={:.2} per_task_mib={:.2}\n",
         mib(idle_rss),

@@ -1,15 +1,17 @@
 //! HTTP/1.1 client for the agent's v1 executor API (`POST /api/v1/executor`, JSON).
 //!
 //! SUBSCRIBE answers `200` with a chunked RecordIO stream of [`Event`]s read through a
-//! [`Subscription`]; every other call answers `202 Accepted`. Each call uses its own TCP
-//! connection, like the Mesos executor library's separate "subscribe" and "non-subscribe"
-//! connections.
+//! [`Subscription`]; every other call answers `202 Accepted`. Like the Mesos executor
+//! library, the client keeps two connections: the subscription's, and one kept alive for
+//! every other call (re-opened when the agent closed it), so an update costs no TCP
+//! handshake.
 
 use std::collections::VecDeque;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
+use hyper::client::conn::http1::SendRequest;
 use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HOST};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -54,10 +56,12 @@ pub enum ClientError {
 }
 
 /// Talks to one agent.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct AgentClient {
     endpoint: String,
     token: Option<String>,
+    /// The kept-alive connection for calls other than SUBSCRIBE.
+    calls: Option<SendRequest<Full<Bytes>>>,
 }
 
 impl AgentClient {
@@ -66,6 +70,7 @@ impl AgentClient {
         Self {
             endpoint: endpoint.into(),
             token: None,
+            calls: None,
         }
     }
 
@@ -75,9 +80,10 @@ impl AgentClient {
         self
     }
 
-    /// Sends SUBSCRIBE and returns the open event stream.
+    /// Sends SUBSCRIBE on a connection of its own and returns the open event stream.
     pub async fn subscribe(&self, call: &Call) -> Result<Subscription, ClientError> {
-        let response = self.send(call).await?;
+        let mut sender = self.connect().await?;
+        let response = sender.send_request(self.request(call)?).await?;
         if response.status() != StatusCode::OK {
             return Err(error_from(response).await);
         }
@@ -88,19 +94,55 @@ impl AgentClient {
         })
     }
 
-    /// Sends a non-streaming call (UPDATE, MESSAGE); succeeds on any 2xx.
-    pub async fn post(&self, call: &Call) -> Result<(), ClientError> {
-        let response = self.send(call).await?;
+    /// Sends a non-streaming call (UPDATE, MESSAGE) on the kept-alive connection; succeeds
+    /// on any 2xx. A connection the agent closed meanwhile is replaced once.
+    pub async fn post(&mut self, call: &Call) -> Result<(), ClientError> {
+        let mut kept = self.calls.take();
+        if let Some(sender) = kept.as_mut() {
+            if sender.ready().await.is_err() {
+                kept = None;
+            }
+        }
+        let reused = match kept {
+            Some(mut sender) => {
+                match sender.send_request(self.request(call)?).await {
+                    Ok(response) => {
+                        self.calls = Some(sender);
+                        Some(response)
+                    }
+                    // The agent closed the idle connection: try a fresh one. Should the agent
+                    // have handled the call after all, an update carries its uuid and the
+                    // agent drops the duplicate.
+                    Err(err)
+                        if err.is_canceled() || err.is_closed() || err.is_incomplete_message() =>
+                    {
+                        tracing::debug!(%err, "kept-alive connection to the agent closed");
+                        None
+                    }
+                    Err(err) => return Err(err.into()),
+                }
+            }
+            _ => None,
+        };
+        let response = match reused {
+            Some(response) => response,
+            None => {
+                let mut sender = self.connect().await?;
+                let response = sender.send_request(self.request(call)?).await?;
+                self.calls = Some(sender);
+                response
+            }
+        };
         if !response.status().is_success() {
             return Err(error_from(response).await);
         }
-        // Drain the (empty) body so the connection finishes cleanly.
+        // Read the (empty) body so the connection can carry the next call.
         response.into_body().collect().await?;
         Ok(())
     }
 
-    async fn send(&self, call: &Call) -> Result<Response<Incoming>, ClientError> {
-        let body = serde_json::to_vec(call)?;
+    /// A new HTTP/1.1 connection to the agent, driven by a task of its own.
+    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, ClientError> {
         let stream =
             TcpStream::connect(&self.endpoint)
                 .await
@@ -108,13 +150,19 @@ impl AgentClient {
                     endpoint: self.endpoint.clone(),
                     source,
                 })?;
-        let (mut sender, connection) =
+        let _ = stream.set_nodelay(true);
+        let (sender, connection) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(async move {
             if let Err(err) = connection.await {
                 tracing::debug!(%err, "agent connection ended with an error");
             }
         });
+        Ok(sender)
+    }
+
+    fn request(&self, call: &Call) -> Result<Request<Full<Bytes>>, ClientError> {
+        let body = serde_json::to_vec(call)?;
         let mut request = Request::post(EXECUTOR_API_PATH)
             .header(HOST, &self.endpoint)
             .header(CONTENT_TYPE, "application/json")
@@ -122,8 +170,7 @@ impl AgentClient {
         if let Some(token) = &self.token {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
         }
-        let request = request.body(Full::new(Bytes::from(body)))?;
-        Ok(sender.send_request(request).await?)
+        Ok(request.body(Full::new(Bytes::from(body)))?)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod disk;
 pub mod isolation;
 pub mod limits;
 pub mod namespaces;
+pub mod posix;
 
 pub use cgroups::{CgroupError, CgroupVersion, Cgroups, ContainerCgroup, Controllers};
 pub use isolation::{Isolation, IsolationError};

@@ -427,18 +427,57 @@ impl MesosContainerizer {
         Ok(t)
     }
 
-    /// Live usage of a running container.
+    /// Live usage of a running container. Blocking.
     pub fn usage(&self, id: &str) -> Result<ResourceStatistics, ContainerizerError> {
-        let entry = self.entry(id)?;
-        match &self.cgroups {
-            Some(cg) => Ok(cg.statistics(id, &entry.limits)?),
-            None => Ok(ResourceStatistics {
-                timestamp: now_secs(),
-                cpus_limit: entry.limits.cpus,
-                mem_limit_bytes: entry.limits.memory_limit(),
-                ..Default::default()
-            }),
+        self.entry(id)?;
+        self.usage_many(&[id])
+            .remove(id)
+            .ok_or_else(|| ContainerizerError::Unknown(id.to_owned()))
+    }
+
+    /// Live usage of the running containers among `ids` (unknown ones are left out), from
+    /// their cgroups, or without cgroups summed over each container's process tree as Mesos's
+    /// `posix/cpu` and `posix/mem` isolators do (one pass over `/proc` for all). Blocking.
+    pub fn usage_many(&self, ids: &[&str]) -> HashMap<String, ResourceStatistics> {
+        let entries: Vec<(&str, Entry)> = {
+            let map = self.containers.lock().unwrap_or_else(|p| p.into_inner());
+            ids.iter()
+                .filter_map(|id| Some((*id, map.get(*id)?.clone())))
+                .collect()
+        };
+        let procs = match (&self.cgroups, entries.is_empty()) {
+            (None, false) => isolators::posix::ProcessTable::read(Path::new("/proc"))
+                .map_err(|err| tracing::warn!(%err, "cannot read /proc for usage"))
+                .ok(),
+            _ => None,
+        };
+        let mut out = HashMap::with_capacity(entries.len());
+        for (id, entry) in entries {
+            let stats = match &self.cgroups {
+                Some(cg) => match cg.statistics(id, &entry.limits) {
+                    Ok(stats) => stats,
+                    Err(err) => {
+                        tracing::debug!(container_id = id, %err, "no cgroup statistics");
+                        continue;
+                    }
+                },
+                None => {
+                    let mut stats = ResourceStatistics {
+                        timestamp: now_secs(),
+                        cpus_limit: entry.limits.cpus,
+                        mem_limit_bytes: entry.limits.memory_limit(),
+                        ..Default::default()
+                    };
+                    let tree = procs.as_ref().and_then(|p| p.usage(entry.launched.pid));
+                    if let Some(tree) = tree {
+                        tree.fill(&mut stats);
+                    }
+                    stats
+                }
+            };
+            out.insert(id.to_owned(), stats);
         }
+        out
     }
 
     /// The container's processes as launched.

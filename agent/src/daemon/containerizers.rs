@@ -260,21 +260,40 @@ pub async fn recover(agent: Arc<Agent>) {
 }
 
 /// Usage of a container: the docker container's cgroup for DOCKER executors, the `mesos`
-/// containerizer's otherwise.
+/// containerizer's otherwise. Blocking (cgroup files, `/proc`).
 pub fn usage(
     agent: &Agent,
     container_id: &str,
     cpus: Option<f64>,
     mem_mb: Option<f64>,
 ) -> Option<ResourceStatistics> {
-    match agent.docker.as_ref().filter(|d| d.tracks(container_id)) {
-        // Never the executor's own cgroup: nothing until the container runs.
-        Some(docker) => {
-            let limits = isolators::Limits::new(cpus, mem_mb, false).ok()?;
-            docker.usage(container_id, &limits)
+    usage_of(agent, &[(container_id, cpus, mem_mb)]).remove(container_id)
+}
+
+/// Usage of many containers (`(id, cpus, mem_mb)`) at once, keyed by container id; one pass
+/// over `/proc` serves every `mesos` container without cgroups. Blocking.
+pub fn usage_of(
+    agent: &Agent,
+    containers: &[(&str, Option<f64>, Option<f64>)],
+) -> std::collections::HashMap<String, ResourceStatistics> {
+    let mut out = std::collections::HashMap::with_capacity(containers.len());
+    let mut mesos = Vec::with_capacity(containers.len());
+    for &(id, cpus, mem_mb) in containers {
+        match agent.docker.as_ref().filter(|d| d.tracks(id)) {
+            // Never the executor's own cgroup: nothing until the container runs.
+            Some(docker) => {
+                let stats = isolators::Limits::new(cpus, mem_mb, false)
+                    .ok()
+                    .and_then(|limits| docker.usage(id, &limits));
+                if let Some(stats) = stats {
+                    out.insert(id.to_owned(), stats);
+                }
+            }
+            None => mesos.push(id),
         }
-        None => agent.containerizer.usage(container_id).ok(),
     }
+    out.extend(agent.containerizer.usage_many(&mesos));
+    out
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub fn run_task(agent: &Arc<Agent>, run: RunTask) {
         return;
     };
     let task = run.task;
+    tracing::debug!(target: "meseta::timing", stage = "agent.run_task", task_id = %task.task_id);
     let executor = executor_info(agent, &fw_id, &task);
     let ex_id = executor.executor_id.clone();
     // Ids become path components of the sandbox: refuse anything that could escape it.
@@ -187,8 +188,10 @@ async fn launch(agent: Arc<Agent>, mut job: Job) {
         }
     };
     info!(framework_id = %fw_id, executor_id = %ex_id, container_id, "launching executor");
+    tracing::debug!(target: "meseta::timing", stage = "agent.launch", executor_id = %ex_id);
     match agent.containerizer.launch(spec).await {
         Ok(launched) => {
+            tracing::debug!(target: "meseta::timing", stage = "agent.launched", executor_id = %ex_id);
             let killed_meanwhile = {
                 let mut state = agent.state();
                 match state.executor_mut(&fw_id.value, &ex_id.value) {
@@ -319,6 +322,9 @@ fn limits(task: &[Resource], executor: &[Resource]) -> (Option<f64>, Option<f64>
             .filter(|r| r.name == name)
             .filter_map(|r| r.scalar.as_ref().map(|s| s.value))
             .sum();
+        // Mesos's scalars are fixed-point to three decimals: 0.2 + 0.1 is 0.3, not
+        // 0.30000000000000004.
+        let sum = (sum * 1000.0).round() / 1000.0;
         (sum > 0.0).then_some(sum)
     };
     (total("cpus"), total("mem"))
@@ -439,6 +445,15 @@ fn run_as(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_sum_like_mesos_scalars() {
+        let r = |s: &str| meseta_api::resource_parse::parse_resources(s, "*").unwrap();
+        let (cpus, mem) = limits(&r("cpus:0.2;mem:32"), &r("cpus:0.1;mem:32"));
+        assert_eq!(cpus, Some(0.3));
+        assert_eq!(mem, Some(64.0));
+        assert_eq!(limits(&r("mem:1"), &[]).0, None);
+    }
 
     #[test]
     fn ids_that_escape_the_sandbox_are_refused() {

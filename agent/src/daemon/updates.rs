@@ -23,6 +23,8 @@ pub fn forward(
     executor_id: &ExecutorId,
     mut status: TaskStatus,
 ) {
+    tracing::debug!(target: "meseta::timing", stage = "agent.update", task_id = %status.task_id,
+                    state = %status.state);
     let mut state = agent.state();
     status.agent_id = state.agent_id.clone();
     status.executor_id = Some(executor_id.clone());

@@ -201,85 +201,145 @@ fn task_json(t: &TaskEntry, fw: &str, ex: &str, agent_id: &str) -> Json {
     })
 }
 
-/// One entry per live container: Mesos fields plus the `"meseta"` extension.
-pub fn containers_json(agent: &Agent) -> Vec<Json> {
+/// What a container entry needs from the agent's state, copied out under the state lock so
+/// that the usage reads (cgroup files, `/proc`) happen without it.
+#[derive(Debug)]
+struct Row {
+    framework_id: String,
+    container_id: String,
+    executor_id: String,
+    executor_name: String,
+    source: String,
+    launched: Option<crate::containerizer::Launched>,
+    cpus: Option<f64>,
+    mem_mb: Option<f64>,
+    task_ids: Vec<String>,
+    sandbox: String,
+    recovered: bool,
+}
+
+fn rows(agent: &Agent) -> Vec<Row> {
     let state = agent.state();
     let mut out = Vec::new();
     for (fw, f) in &state.frameworks {
         for e in f.executors.values() {
-            let Some(launched) = e.launched else {
-                // A container waiting for its image shows its pull progress.
-                if let Some(pull) = crate::daemon::image::pull_json(&e.container_id) {
-                    out.push(json!({
-                        "container_id": e.container_id,
-                        "executor_id": e.info.executor_id.value,
-                        "framework_id": fw,
-                        "meseta": {"task_ids": e.task_ids(), "image_pull": pull,
-                                   "sandbox": e.directory.display().to_string()},
-                    }));
-                }
-                continue;
-            };
-            let mut stats =
-                crate::daemon::containerizers::usage(agent, &e.container_id, e.cpus, e.mem_mb);
-            agent.disk.fill(&e.container_id, &mut stats);
-            let cgroups: Vec<String> = agent
-                .containerizer
-                .cgroups()
-                .and_then(|cg| cg.paths(&e.container_id).ok())
-                .unwrap_or_default()
-                .into_iter()
-                .map(|p| p.display().to_string())
-                .collect();
-            // Limits are validated positive and far below 2^53 MB.
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let mem_bytes = e.mem_mb.map(|m| (m * 1024.0 * 1024.0).round() as u64);
-            out.push(json!({
-                "container_id": e.container_id,
-                "executor_id": e.info.executor_id.value,
-                "executor_name": e.info.name.clone().unwrap_or_default(),
-                "framework_id": fw,
-                "source": e.info.source.clone().unwrap_or_default(),
-                "statistics": stats,
-                "status": {
-                    "container_id": {"value": e.container_id},
-                    "executor_pid": launched.pid,
-                },
-                "meseta": {
-                    "pid": launched.pid,
-                    "supervisor_pid": launched.supervisor_pid,
-                    "task_ids": e.task_ids(),
-                    "cgroups": cgroups,
-                    "sandbox": e.directory.display().to_string(),
-                    "recovered": e.recovered,
-                    "limits": {"cpus": e.cpus, "mem_bytes": mem_bytes},
-                },
-            }));
+            out.push(Row {
+                framework_id: fw.clone(),
+                container_id: e.container_id.clone(),
+                executor_id: e.info.executor_id.value.clone(),
+                executor_name: e.info.name.clone().unwrap_or_default(),
+                source: e.info.source.clone().unwrap_or_default(),
+                launched: e.launched,
+                cpus: e.cpus,
+                mem_mb: e.mem_mb,
+                task_ids: e.task_ids(),
+                sandbox: e.directory.display().to_string(),
+                recovered: e.recovered,
+            });
         }
     }
     out
 }
 
-/// `GET /containers`.
-pub fn containers(agent: &Agent) -> Result<Response<RespBody>, HttpError> {
-    json(&containers_json(agent))
+/// Which parts of a container entry a caller needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Everything (`/containers`, GET_CONTAINERS).
+    Full,
+    /// The fields of `/monitor/statistics` only: no cgroup paths, no pull progress.
+    Statistics,
 }
 
-/// `GET /monitor/statistics`.
-pub fn statistics(agent: &Agent) -> Result<Response<RespBody>, HttpError> {
-    let list: Vec<Json> = containers_json(agent)
-        .into_iter()
-        .map(|c| {
-            json!({
-                "executor_id": c["executor_id"],
-                "executor_name": c["executor_name"],
-                "framework_id": c["framework_id"],
-                "source": c["source"],
-                "statistics": c["statistics"],
-            })
-        })
+/// One entry per live container: Mesos fields plus the `"meseta"` extension. The usage of
+/// all containers is read on the blocking pool (one `/proc` pass without cgroups).
+pub async fn containers_json(agent: &std::sync::Arc<Agent>, detail: Detail) -> Vec<Json> {
+    let rows = rows(agent);
+    let agent = std::sync::Arc::clone(agent);
+    tokio::task::spawn_blocking(move || build_entries(&agent, rows, detail))
+        .await
+        .unwrap_or_default()
+}
+
+fn build_entries(agent: &Agent, rows: Vec<Row>, detail: Detail) -> Vec<Json> {
+    let launched: Vec<(&str, Option<f64>, Option<f64>)> = rows
+        .iter()
+        .filter(|r| r.launched.is_some())
+        .map(|r| (r.container_id.as_str(), r.cpus, r.mem_mb))
         .collect();
-    json(&list)
+    let mut usage = crate::daemon::containerizers::usage_of(agent, &launched);
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(launched) = row.launched else {
+            // A container waiting for its image shows its pull progress.
+            if detail == Detail::Full {
+                if let Some(pull) = crate::daemon::image::pull_json(&row.container_id) {
+                    out.push(json!({
+                        "container_id": row.container_id,
+                        "executor_id": row.executor_id,
+                        "framework_id": row.framework_id,
+                        "meseta": {"task_ids": row.task_ids, "image_pull": pull,
+                                   "sandbox": row.sandbox},
+                    }));
+                }
+            }
+            continue;
+        };
+        let mut stats = usage.remove(&row.container_id);
+        agent.disk.fill(&row.container_id, &mut stats);
+        if detail == Detail::Statistics {
+            out.push(json!({
+                "executor_id": row.executor_id,
+                "executor_name": row.executor_name,
+                "framework_id": row.framework_id,
+                "source": row.source,
+                "statistics": stats,
+            }));
+            continue;
+        }
+        let cgroups: Vec<String> = agent
+            .containerizer
+            .cgroups()
+            .and_then(|cg| cg.paths(&row.container_id).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        // Limits are validated positive and far below 2^53 MB.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let mem_bytes = row.mem_mb.map(|m| (m * 1024.0 * 1024.0).round() as u64);
+        out.push(json!({
+            "container_id": row.container_id,
+            "executor_id": row.executor_id,
+            "executor_name": row.executor_name,
+            "framework_id": row.framework_id,
+            "source": row.source,
+            "statistics": stats,
+            "status": {
+                "container_id": {"value": row.container_id},
+                "executor_pid": launched.pid,
+            },
+            "meseta": {
+                "pid": launched.pid,
+                "supervisor_pid": launched.supervisor_pid,
+                "task_ids": row.task_ids,
+                "cgroups": cgroups,
+                "sandbox": row.sandbox,
+                "recovered": row.recovered,
+                "limits": {"cpus": row.cpus, "mem_bytes": mem_bytes},
+            },
+        }));
+    }
+    out
+}
+
+/// `GET /containers`.
+pub async fn containers(agent: &std::sync::Arc<Agent>) -> Result<Response<RespBody>, HttpError> {
+    json(&containers_json(agent, Detail::Full).await)
+}
+
+/// `GET /monitor/statistics`: one entry per running container, in Mesos's shape.
+pub async fn statistics(agent: &std::sync::Arc<Agent>) -> Result<Response<RespBody>, HttpError> {
+    json(&containers_json(agent, Detail::Statistics).await)
 }
 
 /// Every metric, flat (`slave/registered`, ...).

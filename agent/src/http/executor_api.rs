@@ -120,6 +120,8 @@ fn subscribe(agent: &Arc<Agent>, call: &Call) -> Result<Response<RespBody>, Http
             ..Event::default()
         };
         updates::send_event(e, &subscribed);
+        tracing::debug!(target: "meseta::timing", stage = "agent.executor_subscribed",
+                        executor_id = %call.executor_id);
         for task in std::mem::take(&mut e.queued) {
             updates::send_event(e, &Event::launch(task.clone()));
             e.tasks.insert(

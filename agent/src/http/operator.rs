@@ -15,7 +15,7 @@ use crate::sandbox_files::listing;
 
 /// Handles one operator call.
 pub async fn handle(
-    agent: &Agent,
+    agent: &std::sync::Arc<Agent>,
     req: Request<RequestBody>,
 ) -> Result<Response<RespBody>, HttpError> {
     let (parts, body) = json_body(req).await?;
@@ -68,7 +68,7 @@ pub async fn handle(
             get_tasks: get_state(agent, principal).get_tasks,
             ..api::Response::default()
         }),
-        CallType::GetContainers => json(&get_containers(agent)),
+        CallType::GetContainers => json(&get_containers(agent).await),
         CallType::GetAgent => json(&api::Response {
             r#type: ResponseType::GetAgent,
             get_agent: Some(api::GetAgent {
@@ -129,8 +129,9 @@ async fn list_files(agent: &Agent, path: &str) -> Result<Json, HttpError> {
     Ok(json!({"type": "LIST_FILES", "list_files": {"file_infos": infos}}))
 }
 
-fn get_containers(agent: &Agent) -> Json {
-    let containers: Vec<Json> = endpoints::containers_json(agent)
+async fn get_containers(agent: &std::sync::Arc<Agent>) -> Json {
+    let containers: Vec<Json> = endpoints::containers_json(agent, endpoints::Detail::Full)
+        .await
         .into_iter()
         .map(|c| {
             json!({

@@ -44,7 +44,7 @@ fn state(view: &ContainerView) -> String {
         .unwrap_or_else(|| "-".to_owned())
 }
 
-/// CPU time used (user + system), with the CPU limit: `0.52s/1.00cpus`.
+/// CPU time used (user + system), with the CPU limit: `0.52s/1.1cpus`.
 fn cpu_usage(view: &ContainerView) -> String {
     let stats = view.statistics.as_ref();
     let used = stats.and_then(|s| match (s.cpus_user_time_secs, s.cpus_system_time_secs) {
@@ -56,9 +56,9 @@ fn cpu_usage(view: &ContainerView) -> String {
         .cpus
         .or_else(|| stats.and_then(|s| s.cpus_limit));
     match (used, limit) {
-        (Some(u), Some(l)) => format!("{u:.2}s/{l:.2}cpus"),
+        (Some(u), Some(l)) => format!("{u:.2}s/{}cpus", format_cpus(l)),
         (Some(u), None) => format!("{u:.2}s"),
-        (None, Some(l)) => format!("-/{l:.2}cpus"),
+        (None, Some(l)) => format!("-/{}cpus", format_cpus(l)),
         (None, None) => "-".to_owned(),
     }
 }
@@ -186,10 +186,7 @@ pub fn inspect(views: &[ContainerView]) -> String {
             let label = if n == 0 { "Cgroups:" } else { "" };
             let _ = writeln!(out, "{label:<12} {cgroup}");
         }
-        let cpus = v
-            .limits
-            .cpus
-            .map_or_else(|| "-".to_owned(), |c| format!("{c}"));
+        let cpus = v.limits.cpus.map_or_else(|| "-".to_owned(), format_cpus);
         let mem = v
             .limits
             .mem_bytes
@@ -222,6 +219,18 @@ fn image_pull(pull: &super::model::ImagePull) -> String {
         let _ = writeln!(out, "             {short}  {progress}");
     }
     out
+}
+
+/// A CPU count as people write it: Mesos keeps scalars to three decimals, so `0.3`, `1.5`,
+/// `2` (not `0.30000000000000004` from summing task and executor shares).
+pub fn format_cpus(cpus: f64) -> String {
+    let text = format!("{cpus:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text.is_empty() || text == "-" {
+        "0".to_owned()
+    } else {
+        text.to_owned()
+    }
 }
 
 fn usage(v: &ContainerView) -> String {
@@ -259,6 +268,15 @@ fn usage(v: &ContainerView) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpus_read_as_written() {
+        assert_eq!(format_cpus(0.1 + 0.2), "0.3");
+        assert_eq!(format_cpus(0.2 + 0.1 + 1.0), "1.3");
+        assert_eq!(format_cpus(2.0), "2");
+        assert_eq!(format_cpus(1.25), "1.25");
+        assert_eq!(format_cpus(0.0001), "0");
+    }
 
     #[test]
     fn bytes_are_human() {

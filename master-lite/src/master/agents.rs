@@ -340,6 +340,8 @@ impl Master {
         let known = fw.tasks.contains_key(&task_id);
         if let Some(s) = &fw.stream {
             s.sink.send(&Event::update(status.clone()));
+            tracing::debug!(target: "meseta::timing", stage = "master.update", task_id,
+                            state = %status.state);
         }
         if known {
             self.operator_task_updated(&fw_id, &status);

@@ -224,6 +224,10 @@ impl Master {
                 }
                 Some(OfferOperationType::Launch) => {
                     self.counters.message("messages_launch_tasks");
+                    for t in op.launch.iter().flat_map(|l| &l.task_infos) {
+                        tracing::debug!(target: "meseta::timing", stage = "master.accept",
+                                        task_id = %t.task_id);
+                    }
                     tasks.extend(op.launch.map(|l| l.task_infos).unwrap_or_default());
                 }
                 Some(OfferOperationType::LaunchGroup) => {

@@ -199,6 +199,7 @@ impl Master {
             last_uuid: None,
         };
         let added = (!self.operator_streams.is_empty()).then(|| rec.task.clone());
+        let task_id = task.task_id.value.clone();
         fw.tasks.insert(task.task_id.value.clone(), rec);
         let event = internal::Event {
             r#type: internal::EventType::RunTask,
@@ -209,6 +210,7 @@ impl Master {
             ..internal::Event::default()
         };
         sink.send(&event);
+        tracing::debug!(target: "meseta::timing", stage = "master.run_task", task_id = %task_id);
         if let Some(t) = added {
             self.operator_task_added(&t);
         }

@@ -1,0 +1,72 @@
+//! With Mesos's default isolation (`posix/cpu,posix/mem`: no cgroups), `/monitor/statistics`
+//! and `/containers` still report usage: CPU times and RSS summed over the container's
+//! process tree, as Mesos's posix isolators read them from `/proc`. The task burns CPU in a
+//! child of its shell and holds memory, so both must show up, and only its container's.
+//!
+//! Needs root (the containerizer).
+
+// An integration test file is its own crate: its tests belong at the top level.
+#![allow(clippy::tests_outside_test_module)]
+
+mod daemon_harness;
+
+use std::time::{Duration, Instant};
+
+use daemon_harness::{command_task, get_json, root_or_skip, FakeMaster, TestAgent};
+use serde_json::Value;
+
+/// The `statistics` of the one entry of `/monitor/statistics` once `done` holds for them.
+async fn statistics_until(
+    agent: &TestAgent,
+    secs: u64,
+    done: impl Fn(&Value) -> bool,
+) -> (Value, Value) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let list = get_json(agent.addr, "/monitor/statistics").await;
+        let stats = list[0]["statistics"].clone();
+        if done(&stats) || Instant::now() > deadline {
+            return (list, stats);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn default_isolation_reports_cpu_and_rss_of_the_process_tree() {
+    let test = "default_isolation_reports_cpu_and_rss_of_the_process_tree";
+    if !root_or_skip(test) {
+        return;
+    }
+    let master = FakeMaster::start().await;
+    let agent = TestAgent::start(master.addr, &["--isolation=posix/cpu,posix/mem"]).await;
+    // A subshell spins for a while (CPU in a grandchild of the executor), then all sleep.
+    let script = "(i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; sleep 60) & sleep 60";
+    master
+        .send(&command_task("fw-posix", "burn", script, false, None))
+        .await;
+    let cpu = |s: &Value| {
+        s["cpus_user_time_secs"].as_f64().unwrap_or(0.0)
+            + s["cpus_system_time_secs"].as_f64().unwrap_or(0.0)
+    };
+    let (list, stats) = statistics_until(&agent, 60, |s| cpu(s) >= 0.2).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert!(cpu(&stats) >= 0.2, "no CPU time of the tree: {stats}");
+    // Executor + shells + sleep: well above one page, well below the whole host.
+    let rss = stats["mem_rss_bytes"].as_u64().unwrap_or(0);
+    assert!((1 << 20..1 << 30).contains(&rss), "rss {rss}: {stats}");
+    // Limits of the task (0.1 cpus, 32 MB) plus the command executor's (0.1, 32 MB).
+    assert_eq!(stats["cpus_limit"].as_f64(), Some(0.2), "{stats}");
+    assert_eq!(stats["mem_limit_bytes"].as_u64(), Some(64 << 20), "{stats}");
+    assert!(stats["timestamp"].as_f64().unwrap_or(0.0) > 0.0);
+    // No cgroup counters are invented without cgroups.
+    assert!(stats.get("cpus_nr_throttled").is_none(), "{stats}");
+    // `/containers` carries the same usage.
+    let containers = get_json(agent.addr, "/containers").await;
+    let seen = &containers[0]["statistics"];
+    assert!(cpu(seen) >= cpu(&stats), "{containers}");
+    assert!(
+        seen["mem_rss_bytes"].as_u64().unwrap_or(0) > 0,
+        "{containers}"
+    );
+}

@@ -1,0 +1,148 @@
+//! `meseta-bench statistics`: how long the agent's `/monitor/statistics` takes to answer with
+//! many running containers (Mesos rate-limits this endpoint to 2 requests/s because it is
+//! slow there). A real master and agent; N `sleep` tasks, each in its own container with its
+//! command executor; then the endpoint is timed from request to last byte.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Result};
+use meseta_api::TaskState;
+use meseta_scheduler::{command_task as task, scalar as offered, Event};
+use meseta_tests::{http, Cluster, ClusterOptions};
+
+use crate::report::{ms, summarize};
+use crate::sched::subscribe;
+
+/// Options of `meseta-bench statistics`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Running containers.
+    pub containers: usize,
+    /// Timed requests.
+    pub requests: usize,
+    /// The agent's `--isolation`.
+    pub isolation: String,
+}
+
+/// Enough for 500 tasks of `cpus:0.01;mem:16` plus their executors' `cpus:0.1;mem:32`.
+const RESOURCES: &str = "cpus:128;mem:262144;disk:100000;ports:[31000-32000]";
+
+/// Runs the benchmark; returns the table and the RESULT line.
+pub fn run(opts: &Options) -> Result<String> {
+    let mut copts = ClusterOptions::new(RESOURCES);
+    copts.isolation = opts.isolation.clone();
+    copts.allocation_interval = "50ms".into();
+    let cluster = Cluster::start_with(&copts);
+    let mut sched = subscribe(cluster.master_port, "meseta-bench-statistics", |_| {})?;
+    let started = Instant::now();
+    start_tasks(&mut sched, opts.containers)?;
+    let launch_secs = started.elapsed().as_secs_f64();
+    // Let the launch burst settle (executors' first updates, acknowledgements).
+    std::thread::sleep(Duration::from_secs(2));
+
+    let mut samples = Vec::with_capacity(opts.requests);
+    let mut bytes = 0;
+    let mut with_usage = 0;
+    for _ in 0..opts.requests {
+        let t0 = Instant::now();
+        let (status, body) = http("GET", cluster.agent_port, "/monitor/statistics", None)?;
+        samples.push(t0.elapsed());
+        ensure!(
+            status == 200,
+            "/monitor/statistics answered {status}: {body}"
+        );
+        let list: Vec<serde_json::Value> = serde_json::from_str(&body)?;
+        ensure!(
+            list.len() == opts.containers,
+            "{} entries for {} containers",
+            list.len(),
+            opts.containers
+        );
+        bytes = body.len();
+        with_usage = list
+            .iter()
+            .filter(|e| e["statistics"]["mem_rss_bytes"].is_u64())
+            .count();
+        // Spaced like a monitoring agent polling, not back to back.
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    sched.block_on(sched.scheduler().teardown())?;
+
+    let s = summarize(&samples);
+    let p99 = p99(&samples);
+    let n = opts.containers;
+    let mut out = format!(
+        "`GET /monitor/statistics` of a release `mesos-agent` (`--isolation={}`) with {n} running \
+         `sleep` tasks, each in its own container with its command executor (launched in \
+         {launch_secs:.1} s); {} requests 100 ms apart, timed to the last byte on loopback.\n\n\
+         | measure | value |\n|---|---|\n\
+         | p50 | {} ms |\n| p90 | {} ms |\n| p99 | {} ms |\n| min | {} ms |\n\
+         | response | {} KiB, {with_usage} of {n} entries with `mem_rss_bytes` |\n",
+        opts.isolation,
+        s.n,
+        ms(s.p50),
+        ms(s.p90),
+        ms(p99),
+        ms(s.min),
+        bytes / 1024,
+    );
+    out.push_str(&format!(
+        "\nRESULT statistics containers={n} p50_ms={:.2} p99_ms={:.2}\n",
+        s.p50.as_secs_f64() * 1000.0,
+        p99.as_secs_f64() * 1000.0
+    ));
+    Ok(out)
+}
+
+/// Launches `count` `sleep 600` tasks and waits until all run.
+fn start_tasks(sched: &mut meseta_scheduler::BlockingScheduler, count: usize) -> Result<()> {
+    let (mut launched, mut running) = (0usize, 0usize);
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while running < count {
+        ensure!(
+            Instant::now() < deadline,
+            "only {running} of {count} tasks running after 600 s"
+        );
+        let Some((_, ev)) = sched.next_event(Duration::from_secs(30))? else {
+            bail!("no event for 30s ({running} of {count} running)")
+        };
+        match ev {
+            Event::Offers(offers) => {
+                for offer in offers {
+                    let (mut cpus, mut mem) = (offered(&offer, "cpus"), offered(&offer, "mem"));
+                    let mut batch = Vec::new();
+                    while launched < count && cpus >= 0.11 && mem >= 48.0 && batch.len() < 100 {
+                        batch.push(task(
+                            &format!("st-{launched}"),
+                            &offer,
+                            "sleep 600",
+                            0.01,
+                            16.0,
+                        ));
+                        launched += 1;
+                        cpus -= 0.11;
+                        mem -= 48.0;
+                    }
+                    sched.block_on(sched.scheduler().launch(&offer.id, batch))?;
+                }
+            }
+            Event::Update(st) => match st.state {
+                TaskState::Running => running += 1,
+                TaskState::Starting | TaskState::Staging => {}
+                other => bail!("task {}: {other:?}: {:?}", st.task_id.value, st.message),
+            },
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The 99th percentile (nearest rank).
+fn p99(samples: &[Duration]) -> Duration {
+    let mut s = samples.to_vec();
+    s.sort();
+    match s.len() {
+        0 => Duration::ZERO,
+        n => s[(99 * n).div_ceil(100).clamp(1, n) - 1],
+    }
+}

@@ -1,0 +1,123 @@
+//! Usage without cgroups, as Mesos's default `posix/cpu` and `posix/mem` isolators report it
+//! (`src/slave/containerizer/mesos/isolators/posix.hpp`, `src/usage/usage.cpp`): CPU user and
+//! system time and RSS summed over the container's process tree, read from `/proc/<pid>/stat`.
+//!
+//! One [`ProcessTable`] is one pass over `/proc`; it answers for any number of containers, so
+//! `/monitor/statistics` reads `/proc` once per request rather than once per container. The
+//! `/proc` root is a parameter so tests can point it at a fake tree.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+/// One process as `/proc/<pid>/stat` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Sample {
+    ppid: i32,
+    /// Clock ticks.
+    utime: u64,
+    /// Clock ticks.
+    stime: u64,
+    /// Pages.
+    rss: u64,
+}
+
+/// CPU time and memory of one process tree.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TreeUsage {
+    /// `cpus_user_time_secs`.
+    pub cpus_user_time_secs: f64,
+    /// `cpus_system_time_secs`.
+    pub cpus_system_time_secs: f64,
+    /// `mem_rss_bytes`.
+    pub mem_rss_bytes: u64,
+}
+
+impl TreeUsage {
+    /// Writes the fields Mesos's posix isolators set into `stats`.
+    pub fn fill(&self, stats: &mut meseta_api::ResourceStatistics) {
+        stats.cpus_user_time_secs = Some(self.cpus_user_time_secs);
+        stats.cpus_system_time_secs = Some(self.cpus_system_time_secs);
+        stats.mem_rss_bytes = Some(self.mem_rss_bytes);
+    }
+}
+
+/// A snapshot of every process's parent, CPU times and RSS.
+#[derive(Debug, Default)]
+pub struct ProcessTable {
+    samples: HashMap<i32, Sample>,
+    children: HashMap<i32, Vec<i32>>,
+    ticks_per_second: u64,
+    page_size: u64,
+}
+
+impl ProcessTable {
+    /// Reads every process under `proc_root` (normally `/proc`). Processes that vanish while
+    /// it reads are left out, as `os::pstree` does.
+    pub fn read(proc_root: &Path) -> std::io::Result<Self> {
+        let mut samples = HashMap::new();
+        let iter = procfs::process::all_processes_with_root(proc_root)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        for process in iter.flatten() {
+            let Ok(stat) = process.stat() else { continue };
+            samples.insert(
+                stat.pid,
+                Sample {
+                    ppid: stat.ppid,
+                    utime: stat.utime,
+                    stime: stat.stime,
+                    rss: stat.rss,
+                },
+            );
+        }
+        Ok(Self::from_samples(
+            samples,
+            procfs::ticks_per_second(),
+            procfs::page_size(),
+        ))
+    }
+
+    fn from_samples(samples: HashMap<i32, Sample>, ticks_per_second: u64, page_size: u64) -> Self {
+        let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
+        for (pid, s) in &samples {
+            children.entry(s.ppid).or_default().push(*pid);
+        }
+        Self {
+            samples,
+            children,
+            ticks_per_second: ticks_per_second.max(1),
+            page_size,
+        }
+    }
+
+    /// Usage summed over `root` and all its descendants; `None` when `root` is not running.
+    pub fn usage(&self, root: i32) -> Option<TreeUsage> {
+        self.samples.get(&root)?;
+        let (mut ticks_user, mut ticks_system, mut pages) = (0u64, 0u64, 0u64);
+        let mut stack = vec![root];
+        // The snapshot is not atomic: a pid reused while it was read could close a parent
+        // cycle, so each process counts once.
+        let mut seen = std::collections::HashSet::new();
+        while let Some(pid) = stack.pop() {
+            if !seen.insert(pid) {
+                continue;
+            }
+            if let Some(s) = self.samples.get(&pid) {
+                ticks_user = ticks_user.saturating_add(s.utime);
+                ticks_system = ticks_system.saturating_add(s.stime);
+                pages = pages.saturating_add(s.rss);
+            }
+            if let Some(kids) = self.children.get(&pid) {
+                stack.extend(kids);
+            }
+        }
+        let hz = self.ticks_per_second as f64;
+        Some(TreeUsage {
+            cpus_user_time_secs: ticks_user as f64 / hz,
+            cpus_system_time_secs: ticks_system as f64 / hz,
+            mem_rss_bytes: pages.saturating_mul(self.page_size),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
