@@ -55,6 +55,9 @@ impl Marathon {
     /// leads.
     pub fn start(bin: &Path, master: &str, zk: &str, extra: &[&str], dir: &Path) -> Result<Self> {
         let port = free_port();
+        // MESETA_BENCH_LOG_DIR keeps the logs (the cluster's directory is removed).
+        let dir =
+            std::env::var_os("MESETA_BENCH_LOG_DIR").map_or_else(|| dir.to_owned(), PathBuf::from);
         let log = dir.join(format!("marathon-{port}.log"));
         let child = Command::new(bin)
             .arg(format!("--master={master}"))
@@ -62,7 +65,7 @@ impl Marathon {
             .arg(format!("--http_port={port}"))
             .args(["--http_address=127.0.0.1", "--hostname=127.0.0.1"])
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log)?)
             .spawn()

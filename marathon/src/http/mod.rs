@@ -75,7 +75,12 @@ pub type ApiResult = Result<Response<Body>, ApiError>;
 
 /// A JSON response.
 pub fn json(status: u16, v: &Value) -> Response<Body> {
-    let mut r = Response::new(Body::full(serde_json::to_vec(v).unwrap_or_default()));
+    json_bytes(status, serde_json::to_vec(v).unwrap_or_default())
+}
+
+/// A JSON response from serialized bytes.
+pub fn json_bytes(status: u16, body: Vec<u8>) -> Response<Body> {
+    let mut r = Response::new(Body::full(body));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     r.headers_mut().insert(
         header::CONTENT_TYPE,
