@@ -168,7 +168,7 @@ pub fn run(opts: &Options) -> Result<String> {
     writeln!(out, "| measure | value |\n|---|---|")?;
     writeln!(
         out,
-        "| raw: {} tasks on the `meseta-scheduler` driver, first ACCEPT → all healthy | {:.2} s ({raw_rate:.0} tasks/s) |",
+        "| raw: {} tasks on the `meseta-scheduler` driver (checkpointing, as marathon), first ACCEPT → all healthy | {:.2} s ({raw_rate:.0} tasks/s) |",
         opts.instances,
         real.raw.as_secs_f64()
     )?;

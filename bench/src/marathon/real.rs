@@ -51,7 +51,11 @@ fn health_check() -> Result<HealthCheck> {
 /// one's first `healthy: true`. Tears the framework down and waits for the agent to drain.
 fn raw(cluster: &Cluster, n: usize) -> Result<Duration> {
     let hc = health_check()?;
-    let mut sched = subscribe(cluster.master_port, "meseta-bench-marathon-raw", |_| {})?;
+    // Checkpointing like marathon (`--checkpoint` defaults to true): the agent's per-task
+    // work is then the same on both paths.
+    let mut sched = subscribe(cluster.master_port, "meseta-bench-marathon-raw", |f| {
+        f.checkpoint = Some(true);
+    })?;
     let mut start = None;
     let mut launched = 0usize;
     let mut healthy = HashSet::new();
