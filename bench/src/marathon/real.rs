@@ -73,7 +73,8 @@ fn raw(cluster: &Cluster, n: usize) -> Result<Duration> {
                 for offer in offers {
                     let (mut cpus, mut mem) = (offered(&offer, "cpus"), offered(&offer, "mem"));
                     let mut batch = Vec::new();
-                    while launched < n && cpus >= CPUS && mem >= MEM {
+                    // At most 100 per ACCEPT, as `meseta-bench e2e` launches.
+                    while launched < n && cpus >= CPUS && mem >= MEM && batch.len() < 100 {
                         let mut task = command_task(
                             &format!("raw-{launched}"),
                             &offer,
