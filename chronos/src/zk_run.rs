@@ -23,7 +23,12 @@ use crate::zk_store::ZkStore;
 const POLL: Duration = Duration::from_millis(250);
 
 /// Runs with the state in ZooKeeper.
-pub async fn run(flags: Flags, listener: TcpListener, me: String) -> anyhow::Result<()> {
+pub async fn run(
+    flags: Flags,
+    listener: TcpListener,
+    http: meseta_httpd::ServerConfig,
+    me: String,
+) -> anyhow::Result<()> {
     let text = format!("zk://{}{}", flags.zk_hosts, flags.zk_path);
     let url =
         ZkUrl::parse_or_read(&text).with_context(|| format!("bad --zk_hosts/--zk_path: {text}"))?;
@@ -41,7 +46,7 @@ pub async fn run(flags: Flags, listener: TcpListener, me: String) -> anyhow::Res
         leader: RwLock::new(Some(String::new())),
         me,
     });
-    tokio::spawn(serve(listener, Arc::clone(&ctx)));
+    tokio::spawn(serve(listener, http, Arc::clone(&ctx)));
     tracing::info!(zk = %url, "chronos serving as a standby until elected");
     loop {
         tokio::time::sleep(POLL).await;
