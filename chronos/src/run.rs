@@ -1,6 +1,6 @@
 //! Running a `chronos` process: open the store, serve the API, and (as the leader) load the
 //! state, run the timers and the framework. With `--state_dir` this process is the leader
-//! from the start; with ZooKeeper it first wins an election, and serves 503s naming the
+//! from the start; with ZooKeeper it first wins an election, and proxies API calls to the
 //! leader until then.
 
 use std::net::SocketAddr;
@@ -67,7 +67,13 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
     if let Err(err) = meseta_httpd::raise_nofile_limit() {
         tracing::warn!(%err, "cannot raise the open files limit");
     }
-    let http = meseta_httpd::ServerConfig::from_process_env()?;
+    // Limits from `MESETA_HTTP_*`; no TLS from `LIBPROCESS_SSL_*`, which Chronos (a JVM
+    // framework with its own `--ssl_*` flags) never read.
+    let http = meseta_httpd::ServerConfig {
+        limits: meseta_httpd::Limits::from_process_env()?,
+        tls: None,
+        keepalive: None,
+    };
     let listener = meseta_httpd::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
     let me = format!("{host}:{}", flags.http_port);
     let Some(dir) = flags.state_dir.clone() else {

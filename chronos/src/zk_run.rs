@@ -2,8 +2,9 @@
 //! among chronos processes under `<zk_path>/leader` (ephemeral-sequential members holding each
 //! one's `host:port`; the lowest leads, as Mesos masters do).
 //!
-//! A standby serves the API with 503s naming the leader (chronos-python then tries its next
-//! server). On winning, it loads the state and starts the timers and the framework. A leader
+//! A standby proxies API calls to the leader (`http::proxy`, as Chronos's `RedirectFilter`),
+//! and answers 503 naming the leader only while none is known or the leader does not answer
+//! (chronos-python then tries its next server). On winning, it loads the state and starts the timers and the framework. A leader
 //! that loses its election node (session expired) exits at once: it cannot know what the new
 //! leader has done, and its fenced writes would fail anyway; a supervisor restarts it as a
 //! standby.

@@ -108,13 +108,12 @@ fn kill9_of_the_zookeeper_leader_mid_run_the_standby_reconciles_it() {
     );
     let b = Chronos::start(work.path(), "chronos-b", &args);
     let names_leader = || {
-        http("GET", b.port, "/v1/scheduler/jobs", None).is_ok_and(|(status, body)| {
-            status == 503 && body.contains(&format!("127.0.0.1:{}", a.port))
-        })
+        http("GET", b.port, "/leader", None)
+            .is_ok_and(|(status, body)| status == 200 && body.contains(&format!(":{}", a.port)))
     };
     assert!(
         wait_until(Duration::from_secs(10), names_leader),
-        "the standby must answer 503 naming the leader: {}",
+        "the standby must know the leader: {}",
         b.logs()
     );
 

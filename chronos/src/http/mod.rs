@@ -5,6 +5,7 @@
 //! ([`ApiError::into_response`]): Chronos's `{"status": "Bad Request", "message": ...}` bodies.
 
 mod jobs;
+mod proxy;
 mod views;
 
 use std::sync::Arc;
@@ -55,6 +56,8 @@ pub enum ApiError {
     Method,
     /// 503: not the leader.
     NotLeader(Option<String>),
+    /// 503: the leader did not answer a proxied request.
+    Unavailable(String),
     /// 500: the store failed.
     Store(StoreError),
 }
@@ -93,6 +96,7 @@ impl ApiError {
                     None => "not the leader; no leader elected yet".into(),
                 },
             ),
+            Self::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
             Self::Store(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         };
         let body = serde_json::json!({
@@ -160,6 +164,13 @@ fn leading(ctx: &Ctx) -> Result<&Arc<Core>, ApiError> {
     }
 }
 
+/// The leader to proxy an API call to: this process is a standby, the leader is known, and
+/// the call did not come through another standby already.
+fn proxy_target(ctx: &Ctx, req: &Req) -> Option<String> {
+    let leader = ctx.leader.read().map(|g| g.clone()).unwrap_or(None)?;
+    (!leader.is_empty() && leader != ctx.me && !proxy::already_proxied(req)).then_some(leader)
+}
+
 async fn route(req: Req, ctx: Arc<Ctx>) -> ApiResult {
     let path = percent_encoding::percent_decode_str(req.uri().path())
         .decode_utf8_lossy()
@@ -168,6 +179,10 @@ async fn route(req: Req, ctx: Arc<Ctx>) -> ApiResult {
     let rest = path
         .strip_prefix("/v1/scheduler")
         .or_else(|| path.strip_prefix("/scheduler"));
+    let api = rest.is_some() || path == "/metrics";
+    if let Some(leader) = proxy_target(&ctx, &req).filter(|_| api) {
+        return proxy::to_leader(&leader, &ctx.me, req).await;
+    }
     match (req.method().clone(), rest, path) {
         (Method::GET, None, "/ping") => {
             Ok(with_type(StatusCode::OK, b"pong\n".to_vec(), "text/plain"))
