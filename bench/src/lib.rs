@@ -13,3 +13,4 @@ pub mod recovery;
 pub mod report;
 pub mod rss;
 pub mod sched;
+pub mod ui;

@@ -74,13 +74,13 @@ pub async fn handle(path: &str, req: Request<RequestBody>, ctx: &Ctx) -> HttpRes
                 "drain" => {
                     let mut d = json!({ "agent_id": id });
                     if let Ok(g) = field("grace") {
-                        let secs: u32 = g.parse().map_err(|_| {
+                        // Range checks are the operator API's (a negative period is its 400).
+                        let secs = g.parse::<i64>().map_err(|_| {
                             HttpError::bad_request(format!(
                                 "Grace period '{g}' is not a whole number of seconds"
                             ))
                         })?;
-                        d["max_grace_period"] =
-                            json!({ "nanoseconds": i64::from(secs) * 1_000_000_000 });
+                        d["max_grace_period"] = json!({ "seconds": secs });
                     }
                     json!({ "type": "DRAIN_AGENT", "drain_agent": d })
                 }

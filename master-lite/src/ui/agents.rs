@@ -262,7 +262,7 @@ fn actions(a: &Agent) -> Markup {
             }
             form class="inline" method="post" action="/ui/actions/agent" {
                 input type="hidden" name="agent" value=(id);
-                label { "Grace period (s)" input type="number" name="grace" min="0" step="1" placeholder="none"; }
+                label { "Grace period (s)" input type="number" name="grace" id="grace" step="1" placeholder="none"; }
                 button type="submit" name="op" value="drain" class="danger" { "Drain" }
             }
         }
