@@ -60,7 +60,7 @@ pub fn render_list(m: &Master, q: Option<&str>) -> Markup {
     let q = Query::parse(q, "hostname");
     let usage = usage(m);
     let zero = (Scalars::default(), 0);
-    let mut rows: Vec<(&Agent, Scalars, (Scalars, usize))> = m
+    let rows: Vec<(&Agent, Scalars, (Scalars, usize))> = m
         .agents
         .values()
         .filter(|a| q.matches(&[&a.id, &a.info.hostname, agent_state(a)]))
@@ -70,7 +70,7 @@ pub fn render_list(m: &Master, q: Option<&str>) -> Markup {
         })
         .collect();
     let key = q.sort.as_str();
-    rows.sort_by(|x, y| {
+    let page = q.sorted_page(rows, |x, y| {
         let o = match key {
             "id" => x.0.id.cmp(&y.0.id),
             "cpus" => x.1.cpus.total_cmp(&y.1.cpus),
@@ -89,7 +89,6 @@ pub fn render_list(m: &Master, q: Option<&str>) -> Markup {
             o
         }
     });
-    let page = q.paginate(rows);
     html! {
         h1 { "Agents" }
         div class="toolbar" { (search_form(&q, BASE, "Search id, hostname or state")) }

@@ -12,6 +12,8 @@ use crate::master::{lock, Framework, Master, TaskRec};
 
 const BASE: &str = "/ui/tasks";
 const FRAGMENT: &str = "/ui/fragments/tasks";
+/// Rows per page: the table is reloaded every 2 s, so it stays under 10 KB.
+const PER_PAGE: usize = 25;
 
 /// The detail page of a task.
 pub fn task_href(framework: &str, task: &str) -> String {
@@ -26,7 +28,7 @@ pub fn list(ctx: &Ctx, v: &Viewer<'_>, q: Option<&str>) -> Result<Markup, HttpEr
 
 /// The tasks page body.
 pub fn render_list(m: &Master, v: &Viewer<'_>, q: Option<&str>) -> Markup {
-    let query = Query::parse(q, "started");
+    let query = Query::parse_with(q, "started", PER_PAGE);
     let states = [
         "",
         "TASK_STAGING",
@@ -68,11 +70,12 @@ pub fn table(ctx: &Ctx, v: &Viewer<'_>, q: Option<&str>) -> Result<Markup, HttpE
 
 /// The live tasks table: reloads itself (same query) every 2 s.
 pub fn render_table(m: &Master, v: &Viewer<'_>, raw: Option<&str>) -> Markup {
-    let q = Query::parse(raw, "started");
+    let q = Query::parse_with(raw, "started", PER_PAGE);
     // Newest first unless a direction is asked for.
     let desc = q.desc || (q.sort == "started" && !raw.unwrap_or_default().contains("dir="));
     let state = q.get("state").unwrap_or_default();
-    let mut rows: Vec<(&Framework, &TaskRec)> = visible_tasks(m, v)
+    // The start time is computed once per row, not once per comparison.
+    let rows: Vec<(&Framework, &TaskRec, f64)> = visible_tasks(m, v)
         .filter(|(_, t)| state.is_empty() || t.task.state.as_str() == state)
         .filter(|(f, t)| {
             q.matches(&[
@@ -83,15 +86,16 @@ pub fn render_table(m: &Master, v: &Viewer<'_>, raw: Option<&str>) -> Markup {
                 &f.info.name,
             ])
         })
+        .map(|(f, t)| (f, t, started(t)))
         .collect();
-    rows.sort_by(|(fa, a), (fb, b)| {
+    let page = q.sorted_page(rows, |(fa, a, sa), (fb, b, sb)| {
         let o = match q.sort.as_str() {
             "id" => a.task.task_id.value.cmp(&b.task.task_id.value),
             "name" => a.task.name.cmp(&b.task.name),
             "state" => a.task.state.as_str().cmp(b.task.state.as_str()),
             "framework" => fa.info.name.cmp(&fb.info.name),
             "agent" => a.task.agent_id.value.cmp(&b.task.agent_id.value),
-            _ => started(a).total_cmp(&started(b)),
+            _ => sa.total_cmp(sb),
         }
         .then_with(|| a.task.task_id.value.cmp(&b.task.task_id.value));
         if desc {
@@ -100,7 +104,6 @@ pub fn render_table(m: &Master, v: &Viewer<'_>, raw: Option<&str>) -> Markup {
             o
         }
     });
-    let page = q.paginate(rows);
     let hosts = |id: &str| m.agents.get(id).map_or("", |a| a.info.hostname.as_str());
     let self_url = q.href(FRAGMENT, &[]);
     html! {
@@ -115,7 +118,7 @@ pub fn render_table(m: &Master, v: &Viewer<'_>, raw: Option<&str>) -> Markup {
                     (sort_header(&q, BASE, "started", "Started"))
                 } }
                 tbody {
-                    @for (f, t) in &page.rows {
+                    @for (f, t, start) in &page.rows {
                         @let id = &t.task.task_id.value;
                         tr data-task=(id) {
                             td { a href=(task_href(&f.id, id)) { (id) } }
@@ -123,7 +126,7 @@ pub fn render_table(m: &Master, v: &Viewer<'_>, raw: Option<&str>) -> Markup {
                             td { (last_reason(t).0) }
                             td { a href=(format!("/ui/agents/{}", enc(&t.task.agent_id.value))) { (hosts(&t.task.agent_id.value)) } }
                             td { a href=(format!("/ui/frameworks/{}", enc(&f.id))) { (f.info.name) } }
-                            td { (ui::fmt_unix_time(started(t))) }
+                            td { (ui::fmt_unix_time(*start)) }
                         }
                     }
                 }
