@@ -144,6 +144,13 @@ fn master_ui_follows_a_task_from_launch_to_kill() {
     b.wait_for_text("main", task, WAIT);
     b.screenshot("master-framework");
 
+    // A phone-width window: the same pages, laid out narrow.
+    b.resize(390, 844);
+    b.open(&format!("{base}/ui/tasks"));
+    b.wait_for_text(&row, "TASK_RUNNING", WAIT);
+    b.screenshot("master-tasks-phone");
+    b.resize(1280, 900);
+
     // Without JavaScript the pages still show the data (read-only).
     let nojs = Browser::start_without_js();
     nojs.open(&format!("{base}/"));
