@@ -83,7 +83,7 @@ pub async fn handle(req: Request<RequestBody>, ctx: &Ctx) -> HttpResult {
         "/ui/task" => tasks::detail(ctx, &v, q),
         "/ui/fragments/task" => tasks::detail_fragment(ctx, &v, q),
         "/ui/sandbox" => sandbox::page(&req, ctx, &v, q).await,
-        "/ui/fragments/tail" => sandbox::tail(&req, ctx, q).await,
+        "/ui/fragments/tail" => sandbox::tail(&req, ctx, &v, q).await,
         p => {
             if let Some(id) = p.strip_prefix("/ui/agents/") {
                 agents::detail(ctx, &v, id)

@@ -134,7 +134,7 @@ pub async fn page(
                     a class="button secondary" href=(format!("{}&file={}", here(&sub), enc(&file))) { "Reload" }
                 }
                 @if start > 0 { p class="muted" { "Showing from byte " (start) " of " (size) "." } }
-                pre id="log" class="log" aria-live="polite" { (text) (tail_span(&agent, &dir, &file, end)) }
+                pre id="log" class="log" aria-live="polite" { (text) (tail_span(&agent, &fw, &dir, &file, end)) }
             }
         }
         None => {
@@ -213,10 +213,11 @@ async fn read(
     ))
 }
 
-fn tail_span(agent: &str, dir: &str, file: &str, offset: i64) -> Markup {
+fn tail_span(agent: &str, fw: &str, dir: &str, file: &str, offset: i64) -> Markup {
     let url = format!(
-        "/ui/fragments/tail?agent={}&dir={}&file={}&offset={offset}",
+        "/ui/fragments/tail?agent={}&framework={}&dir={}&file={}&offset={offset}",
         enc(agent),
+        enc(fw),
         enc(dir),
         enc(file)
     );
@@ -227,18 +228,29 @@ fn tail_span(agent: &str, dir: &str, file: &str, offset: i64) -> Markup {
     }
 }
 
-/// `GET /ui/fragments/tail?agent=&dir=&file=&offset=`: the bytes after `offset` (up to one
-/// page) followed by the next poller.
+/// `GET /ui/fragments/tail?agent=&framework=&dir=&file=&offset=`: the bytes after `offset`
+/// (up to one page) followed by the next poller. `dir` must be a sandbox of `framework`, a
+/// framework whose tasks the viewer may see (the agent checks its own sandbox ACLs too).
 pub async fn tail(
     req: &Request<RequestBody>,
     ctx: &Ctx,
+    v: &Viewer<'_>,
     q: Option<&str>,
 ) -> Result<Markup, HttpError> {
-    let (agent, dir, file) = (
-        param(q, "agent")?,
-        param(q, "dir")?,
-        relative(&param(q, "file")?)?,
-    );
+    let (agent, fw) = (param(q, "agent")?, param(q, "framework")?);
+    let (dir, file) = (param(q, "dir")?, relative(&param(q, "file")?)?);
+    let visible = {
+        let m = lock(&ctx.master);
+        m.frameworks
+            .get(&fw)
+            .or_else(|| m.completed_frameworks.iter().find(|f| f.id == fw))
+            .is_some_and(|f| v.tasks_of(&f.info))
+    };
+    if !visible || !dir.contains(&format!("/frameworks/{fw}/executors/")) {
+        return Err(HttpError::forbidden(format!(
+            "'{dir}' is not a sandbox of a framework you may see"
+        )));
+    }
     let offset: i64 = param(q, "offset")?
         .parse()
         .map_err(|_| HttpError::bad_request("'offset' must be a number"))?;
@@ -249,5 +261,33 @@ pub async fn tail(
     }
     let addr = proxy::agent_address(ctx, &agent)?;
     let (text, at) = read(req, &addr, &join(&dir, &file), offset.max(0), PAGE).await?;
-    Ok(html! { (text) (tail_span(&agent, &dir, &file, at + len(&text))) })
+    Ok(html! { (text) (tail_span(&agent, &fw, &dir, &file, at + len(&text))) })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn finds_the_executor_directory_of_a_task() {
+        let state = json!({"frameworks": [{"id": "f1", "executors": [
+            {"id": "e1", "directory": "/w/slaves/a/frameworks/f1/executors/e1/runs/c1",
+             "tasks": [{"id": "t1"}], "completed_tasks": []},
+            {"id": "t2", "directory": "/d2", "tasks": [], "completed_tasks": []}
+        ]}], "completed_frameworks": [{"id": "f2", "completed_executors": [
+            {"id": "e3", "directory": "/d3", "completed_tasks": [{"id": "t3"}]}
+        ]}]});
+        let find = |f, t| find_directory(&state, f, t);
+        assert_eq!(
+            find("f1", "t1").as_deref(),
+            Some("/w/slaves/a/frameworks/f1/executors/e1/runs/c1")
+        );
+        assert_eq!(find("f1", "t2").as_deref(), Some("/d2"));
+        assert_eq!(find("f2", "t3").as_deref(), Some("/d3"));
+        assert_eq!(find("f2", "t1"), None);
+        assert!(relative("../etc").is_err() && relative("a/./b").is_err());
+        assert_eq!(relative("/logs/x/").unwrap(), "logs/x");
+    }
 }
