@@ -138,9 +138,11 @@ pub fn detail(ctx: &Ctx, v: &Viewer<'_>, id: &str) -> Result<Markup, HttpError> 
         .ok_or_else(|| HttpError::new(http::StatusCode::NOT_FOUND, format!("No agent {id}")))?;
     let total = Scalars::of(&a.info.resources);
     let used = usage(&m).get(a.id.as_str()).copied().unwrap_or_default();
-    let reserved: Vec<_> = a
-        .info
-        .resources
+    // The allocator's view includes dynamic reservations made through the operator API.
+    let current = m
+        .agent_total_wire(&a.id)
+        .unwrap_or_else(|| a.info.resources.clone());
+    let reserved: Vec<_> = current
         .iter()
         .filter(|r| !r.reservations.is_empty() || r.reservation.is_some())
         .collect();
