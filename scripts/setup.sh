@@ -24,6 +24,9 @@ command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 [ -f /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ] || need+=(faketime)
 # Packaging: lintian checks the .debs scripts/package.sh builds.
 command -v lintian >/dev/null 2>&1 || need+=(lintian)
+# Web UI tests: a real headless Chromium driven over WebDriver.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then

@@ -18,3 +18,4 @@ pub mod sched;
 pub mod smaps;
 pub mod stages;
 pub mod statistics;
+pub mod ui;
