@@ -4,8 +4,8 @@
 //! Errors become status codes in one place ([`ApiError::into_response`]): Chronos's
 //! `{"status": "Bad Request", "message": ...}` bodies.
 
-mod jobs;
-mod views;
+pub(crate) mod jobs;
+pub(crate) mod views;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -178,6 +178,18 @@ async fn route(req: Request<Incoming>, ctx: Arc<Ctx>) -> ApiResult {
         }
         (Method::GET, None, "/leader") => Ok(views::leader(&ctx)),
         (Method::GET, None, "/metrics") => Ok(views::metrics(leading(&ctx)?)),
+        (_, None, p) if crate::ui::owns(p) => {
+            let (method, p) = (req.method().clone(), p.to_owned());
+            let query = req.uri().query().unwrap_or("").to_owned();
+            let body = read_body(req).await?;
+            let ui = crate::ui::UiRequest {
+                method: &method,
+                path: &p,
+                query: &query,
+                body: &body,
+            };
+            Ok(crate::ui::route(ui, leading(&ctx)).await)
+        }
         (_, Some(rest), _) => {
             let rest = rest.to_owned();
             jobs::dispatch(req, &rest, leading(&ctx)?).await

@@ -128,7 +128,13 @@ async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>,
 }
 
 fn needs_leader(path: &str) -> bool {
-    path.starts_with("/v2/") && path != "/v2/leader" && path != "/v2/info"
+    (path.starts_with("/v2/") && path != "/v2/leader" && path != "/v2/info")
+        || crate::ui::owns(path)
+}
+
+/// Routes a request and maps its error (the web UI calls the API through this).
+pub(crate) async fn dispatch(req: Req, ctx: &Ctx) -> Response<Body> {
+    respond(route(req, ctx).await)
 }
 
 async fn route(req: Req, ctx: &Ctx) -> ApiResult {
@@ -142,6 +148,9 @@ async fn route(req: Req, ctx: &Ctx) -> ApiResult {
     }
     if p == "/v2/tasks" || p == "/v2/tasks/delete" {
         return tasks::route(req, ctx).await;
+    }
+    if crate::ui::owns(p) {
+        return Ok(crate::ui::route(&req, ctx).await);
     }
     if p == "/v2/events" {
         return sse::stream(req, ctx);
