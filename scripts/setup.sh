@@ -22,6 +22,9 @@ command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 # Packaging: lintian checks the .debs scripts/package.sh builds.
 command -v lintian >/dev/null 2>&1 || need+=(lintian)
+# Web UI tests: a real headless Chromium driven over WebDriver.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then

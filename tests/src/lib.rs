@@ -4,6 +4,7 @@
 //! The binaries are taken from the cargo target directory the tests run from
 //! (`target/debug`); `scripts/test.sh` builds them with `cargo build --workspace --bins` first.
 
+pub mod browser;
 pub mod images;
 pub mod registry;
 // --- auth ---
