@@ -30,6 +30,7 @@ pub fn new_form(typed: Option<&str>, error: Option<(u16, &str)>) -> Response<Bod
         status,
         frame(
             "Create job",
+            "/ui/new",
             html! {
                 h1 { "Create a job" }
                 @if let Some((s, body)) = error { (error_box("Creating the job", s, body)) }
@@ -129,6 +130,7 @@ async fn done(name: &str, what: &str, r: crate::http::ApiResult, msg: &str) -> R
                 status.max(400),
                 frame(
                     what,
+                    "",
                     html! {
                         h1 { (what) " " code { (name) } }
                         (error_box(what, status, &body))

@@ -206,7 +206,7 @@ async fn current(core: &Arc<Core>) -> (Graph, BTreeMap<String, String>) {
 pub async fn inline_svg(core: &Arc<Core>) -> Markup {
     let (g, states) = current(core).await;
     if g.nodes.is_empty() {
-        return html! { p class="empty" { "No jobs yet." } };
+        return html! { p class="muted" { "No jobs yet." } };
     }
     if g.nodes.len() > MAX_NODES {
         return html! { p { (g.nodes.len()) " jobs: too many to draw; see the DOT." } };

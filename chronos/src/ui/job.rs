@@ -39,12 +39,12 @@ pub fn page(q: &Form, core: &Arc<Core>) -> Response<Body> {
     let last_kind = match last {
         "success" => "ok",
         "failure" => "bad",
-        _ => "muted",
+        _ => "idle",
     };
     let markup = html! {
         h1 { "Job " code { (j.name) } " " (state_badges(state, j.disabled)) " " (badge(last_kind, last)) }
         (flash(q.get("msg")))
-        dl class="summary" {
+        dl class="kv" {
             dt { "Trigger" } dd { (trigger(j)) }
             dt { "Next run" } dd { (next) }
             dt { "Command" } dd { code { (j.command) } }
@@ -87,8 +87,8 @@ pub fn page(q: &Form, core: &Arc<Core>) -> Response<Body> {
         }
         section aria-label="Runs in flight" {
             h2 { "Runs in flight (" (runs.len()) ")" }
-            @if runs.is_empty() { p class="empty" { "None." } } @else {
-                table {
+            @if runs.is_empty() { p class="muted" { "None." } } @else {
+                div class="table-wrap" { table {
                     thead { tr { th scope="col" { "Task" } th scope="col" { "State" }
                         th scope="col" { "Attempt" } th scope="col" { "Agent" } } }
                     tbody { @for r in &runs { tr {
@@ -97,7 +97,7 @@ pub fn page(q: &Form, core: &Arc<Core>) -> Response<Body> {
                         td class="num" { (r.attempt) }
                         td { (r.agent_id.as_deref().unwrap_or("")) }
                     } } }
-                }
+                } }
             }
         }
         section aria-label="Definition" {
@@ -106,7 +106,7 @@ pub fn page(q: &Form, core: &Arc<Core>) -> Response<Body> {
         }
     };
     drop(e);
-    html(200, frame(name, markup))
+    html(200, frame(name, "", markup))
 }
 
 fn or_never(t: &str) -> &str {

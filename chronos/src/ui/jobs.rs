@@ -1,39 +1,45 @@
 //! The jobs page: every job with its schedule (or parents), next run, last success and
-//! failure, counts and state, filtered by `?q=` and paginated server-side; below it the
+//! failure, counts and state, searched (`?q=`), sorted and paginated server-side; below it the
 //! dependency graph. The table refreshes itself every 5 s through htmx (`/ui/jobs-table`).
 
 use std::sync::Arc;
 
 use http::Response;
 use maud::{html, Markup};
+use meseta_ui::table::{self, Query as Tq};
 
 use super::page::{badge, flash, frame};
-use super::{enc, graph, html, Form};
+use super::{enc, graph, html};
 use crate::core::Core;
 use crate::http::Body;
 use crate::job::Job;
 
-/// Jobs per page.
-const PER_PAGE: usize = 50;
+/// The table's query: search, sort, page, and the flash message (taken out of the extras so
+/// links do not repeat it).
+fn table_query(raw: &str) -> (Tq, Option<String>) {
+    let mut q = Tq::parse(Some(raw), "name");
+    let msg = q.get("msg").map(str::to_owned);
+    q.extra.retain(|(k, _)| k != "msg");
+    (q, msg)
+}
 
 /// `GET /`.
-pub async fn page(q: &Form, core: &Arc<Core>) -> Response<Body> {
-    let filter = q.get("q").unwrap_or("");
-    let table = table(q, core);
+pub async fn page(raw_query: &str, core: &Arc<Core>) -> Response<Body> {
+    let (q, msg) = table_query(raw_query);
+    let table = table(&q, core);
     let graph = graph::inline_svg(core).await;
     html(
         200,
         frame(
             "Jobs",
+            "/",
             html! {
                 h1 { "Jobs" }
-                (flash(q.get("msg")))
-                form method="get" action="/" class="search" role="search" {
-                    label for="q" { "Filter by name or command" }
-                    input id="q" name="q" type="search" value=(filter);
-                    button type="submit" { "Filter" }
+                (flash(msg.as_deref()))
+                div class="toolbar" {
+                    (table::search_form(&q, "/", "Search jobs (name or command)"))
+                    a href="/ui/new" class="button" { "Create job" }
                 }
-                p { a href="/ui/new" class="button" { "Create job" } }
                 (table)
                 section aria-label="Dependency graph" {
                     h2 { "Dependency graph" }
@@ -47,8 +53,8 @@ pub async fn page(q: &Form, core: &Arc<Core>) -> Response<Body> {
 }
 
 /// `GET /ui/jobs-table`: the live fragment.
-pub fn fragment(q: &Form, core: &Arc<Core>) -> Response<Body> {
-    html(200, table(q, core))
+pub fn fragment(raw_query: &str, core: &Arc<Core>) -> Response<Body> {
+    html(200, table(&table_query(raw_query).0, core))
 }
 
 /// The last outcome of a job: `success`, `failure` or `fresh`.
@@ -61,11 +67,11 @@ pub fn state_badges(state: &str, disabled: bool) -> Markup {
     let kind = match state {
         "running" => "ok",
         "queued" => "warn",
-        _ => "muted",
+        _ => "idle",
     };
     html! {
         (badge(kind, state))
-        @if disabled { " " (badge("muted", "disabled")) }
+        @if disabled { " " (badge("idle", "disabled")) }
     }
 }
 
@@ -85,40 +91,39 @@ pub fn trigger(j: &Job) -> Markup {
     }
 }
 
-fn table(q: &Form, core: &Arc<Core>) -> Markup {
-    let filter = q.get("q").unwrap_or("").to_lowercase();
+fn table(q: &Tq, core: &Arc<Core>) -> Markup {
     let e = core.engine();
     let mut jobs: Vec<&Job> = e
         .jobs()
-        .filter(|j| {
-            filter.is_empty()
-                || j.name.to_lowercase().contains(&filter)
-                || j.command.to_lowercase().contains(&filter)
-        })
+        .filter(|j| q.matches(&[&j.name, &j.command]))
         .collect();
-    jobs.sort_by(|a, b| a.name.cmp(&b.name));
-    let total = jobs.len();
-    let pages = total.div_ceil(PER_PAGE).max(1);
-    let pageno = q
-        .get("page")
-        .and_then(|p| p.parse::<usize>().ok())
-        .unwrap_or(1)
-        .clamp(1, pages);
-    let refresh = format!("/ui/jobs-table?q={}&page={pageno}", enc(&filter));
+    match q.sort.as_str() {
+        "success" => jobs.sort_by(|a, b| a.last_success.cmp(&b.last_success)),
+        "failure" => jobs.sort_by(|a, b| a.last_error.cmp(&b.last_error)),
+        "successes" => jobs.sort_by_key(|j| j.success_count),
+        "failures" => jobs.sort_by_key(|j| j.error_count),
+        "next" => jobs.sort_by_key(|j| e.next_due(&j.name)),
+        _ => jobs.sort_by(|a, b| a.name.cmp(&b.name)),
+    }
+    if q.desc {
+        jobs.reverse();
+    }
+    let page = q.paginate(jobs);
+    let refresh = q.href("/ui/jobs-table", &[]);
+    let th = |key: &str, label: &str| table::sort_header(q, "/", key, label);
     html! {
         div id="jobs" hx-get=(refresh) hx-trigger="every 5s" hx-swap="outerHTML" {
-            @if total == 0 { p class="empty" { "No jobs." } } @else {
-                table {
-                    caption { (total) " jobs" }
+            @if page.total == 0 { p class="muted" { "No jobs." } } @else {
+                div class="table-wrap" { table {
                     thead { tr {
-                        th scope="col" { "Name" } th scope="col" { "Schedule" }
-                        th scope="col" { "Next run" } th scope="col" { "Last success" }
-                        th scope="col" { "Last failure" } th scope="col" { "Successes" }
-                        th scope="col" { "Failures" } th scope="col" { "State" }
+                        (th("name", "Name")) th scope="col" { "Schedule" }
+                        (th("next", "Next run")) (th("success", "Last success"))
+                        (th("failure", "Last failure")) (th("successes", "Successes"))
+                        (th("failures", "Failures")) th scope="col" { "State" }
                         th scope="col" { "Run" }
                     } }
                     tbody {
-                        @for j in jobs.iter().skip((pageno - 1) * PER_PAGE).take(PER_PAGE) {
+                        @for j in &page.rows {
                             tr {
                                 td { a href={ "/ui/job?name=" (enc(&j.name)) } { (j.name) } }
                                 td { (trigger(j)) }
@@ -137,16 +142,8 @@ fn table(q: &Form, core: &Arc<Core>) -> Markup {
                             }
                         }
                     }
-                }
-                @if pages > 1 {
-                    nav class="pagination" aria-label="Pages" {
-                        @for p in 1..=pages {
-                            @if p == pageno { span aria-current="page" { (p) } }
-                            @else { a href={ "/?q=" (enc(&filter)) "&page=" (p) } { (p) } }
-                            " "
-                        }
-                    }
-                }
+                } }
+                (table::pager(q, "/", &page))
             }
         }
     }

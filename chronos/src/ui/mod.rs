@@ -54,8 +54,8 @@ pub async fn route(req: UiRequest<'_>, core: Result<&Arc<Core>, ApiError>) -> Re
     let q = Form::parse(req.query);
     let form = Form::parse(std::str::from_utf8(req.body).unwrap_or(""));
     match (req.method, req.path) {
-        (&Method::GET | &Method::HEAD, "" | "/" | "/ui") => jobs::page(&q, core).await,
-        (&Method::GET, "/ui/jobs-table") => jobs::fragment(&q, core),
+        (&Method::GET | &Method::HEAD, "" | "/" | "/ui") => jobs::page(req.query, core).await,
+        (&Method::GET, "/ui/jobs-table") => jobs::fragment(req.query, core),
         (&Method::GET, "/ui/job") => job::page(&q, core),
         (&Method::GET, "/ui/graph.svg") => graph::svg_response(core).await,
         (&Method::GET, "/ui/new") => actions::new_form(None, None),

@@ -26,6 +26,7 @@ pub fn new_form(typed: Option<&str>, error: Option<&Answer>) -> Response<Body> {
         status,
         frame(
             "Create app",
+            "/ui/new",
             html! {
                 h1 { "Create an app" }
                 @if let Some(a) = error { (error_box("Creating the app", a)) }
@@ -144,6 +145,7 @@ fn failed(id: &str, what: &str, a: &Answer) -> Response<Body> {
         a.status.max(400),
         frame(
             what,
+            "",
             html! {
                 h1 { (what) " " code { (id) } }
                 (error_box(what, a))

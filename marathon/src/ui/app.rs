@@ -43,6 +43,7 @@ pub async fn page(q: &Query, ctx: &Ctx) -> Response<Body> {
         200,
         frame(
             &id,
+            "",
             html! {
                 h1 { "App " code { (id) } " " (badge(kind, st)) }
                 (flash(q.get("msg")))
@@ -71,7 +72,7 @@ fn summary(app: &Value) -> Markup {
         .map(|d| d.iter().map(|x| str_of(x, "id")).collect())
         .unwrap_or_default();
     html! {
-        dl class="summary" {
+        dl class="kv" {
             dt { "Instances" } dd { (n("instances")) " wanted · " (n("tasksRunning")) " running · "
                 (n("tasksHealthy")) " healthy · " (n("tasksStaged")) " staged · "
                 (n("tasksUnhealthy")) " unhealthy" }
@@ -122,15 +123,15 @@ fn tasks(id: &str, app: &Value) -> Markup {
     html! {
         section aria-label="Tasks" {
             h2 { "Tasks (" (tasks.len()) ")" }
-            @if tasks.is_empty() { p class="empty" { "No tasks." } } @else {
-                table {
+            @if tasks.is_empty() { p class="muted" { "No tasks." } } @else {
+                div class="table-wrap" { table {
                     thead { tr {
                         th scope="col" { "Task" } th scope="col" { "Endpoints" } th scope="col" { "State" }
                         th scope="col" { "Health" } th scope="col" { "Started" } th scope="col" { "Version" }
                         th scope="col" { "Kill" }
                     } }
                     tbody { @for t in &tasks { (task_row(id, t)) } }
-                }
+                } }
             }
         }
     }
@@ -185,7 +186,7 @@ fn health_cell(results: Option<&Vec<Value>>) -> Markup {
             @match r.get("alive").and_then(Value::as_bool) {
                 Some(true) => (badge("ok", "healthy")),
                 Some(false) => (badge("bad", "unhealthy")),
-                None => (badge("muted", "unknown")),
+                None => (badge("idle", "unknown")),
             }
             @let cause = str_of(r, "lastFailureCause");
             @if !cause.is_empty() { " " span class="muted" { (cause) } }
@@ -202,7 +203,7 @@ fn health_checks(app: &Value) -> Markup {
     html! {
         section aria-label="Health checks" {
             h2 { "Health checks" }
-            @if checks.is_empty() { p class="empty" { "None defined." } } @else {
+            @if checks.is_empty() { p class="muted" { "None defined." } } @else {
                 ul { @for c in &checks {
                     li { code { (str_of(c, "protocol")) } " " (str_of(c, "path"))
                         " · every " (c.get("intervalSeconds").and_then(Value::as_u64).unwrap_or(60)) " s"

@@ -1,38 +1,44 @@
 //! The apps page: every app with its status, instances (running, healthy, staged of the
-//! target), resources and the deployments in progress; filtered by `?q=` and paginated
-//! server-side. The table refreshes itself every 5 s through htmx (`/ui/apps-table`).
+//! target), resources and the deployments in progress; searched (`?q=`), sorted and
+//! paginated server-side. The table refreshes itself every 5 s through htmx (`/ui/apps-table`).
 
 use http::{Method, Response};
 use maud::{html, Markup};
+use meseta_ui::table::{self, Query as Tq};
 use serde_json::Value;
 
 use super::page::{badge, error_page, flash, frame};
 use super::{api, enc, html, Ctx};
-use crate::http::{Body, Query};
+use crate::http::Body;
 
-/// Apps per page.
-const PER_PAGE: usize = 50;
+/// The table's query: search, sort, page, and the flash message (taken out of the extras so
+/// links do not repeat it).
+fn table_query(raw: &str) -> (Tq, Option<String>) {
+    let mut q = Tq::parse(Some(raw), "id");
+    let msg = q.get("msg").map(str::to_owned);
+    q.extra.retain(|(k, _)| k != "msg");
+    (q, msg)
+}
 
 /// `GET /`.
-pub async fn page(q: &Query, ctx: &Ctx) -> Response<Body> {
-    let table = match table(q, ctx).await {
+pub async fn page(raw_query: &str, ctx: &Ctx) -> Response<Body> {
+    let (q, msg) = table_query(raw_query);
+    let table = match table(&q, ctx).await {
         Ok(t) => t,
         Err(r) => return r,
     };
-    let filter = q.get("q").unwrap_or("");
     html(
         200,
         frame(
             "Apps",
+            "/",
             html! {
                 h1 { "Applications" }
-                (flash(q.get("msg")))
-                form method="get" action="/" class="search" role="search" {
-                    label for="q" { "Filter by id" }
-                    input id="q" name="q" type="search" value=(filter);
-                    button type="submit" { "Filter" }
+                (flash(msg.as_deref()))
+                div class="toolbar" {
+                    (table::search_form(&q, "/", "Search apps"))
+                    a href="/ui/new" class="button" { "Create app" }
                 }
-                p { a href="/ui/new" class="button" { "Create app" } }
                 (table)
             },
         ),
@@ -40,14 +46,14 @@ pub async fn page(q: &Query, ctx: &Ctx) -> Response<Body> {
 }
 
 /// `GET /ui/apps-table`: the live fragment.
-pub async fn fragment(q: &Query, ctx: &Ctx) -> Response<Body> {
-    match table(q, ctx).await {
+pub async fn fragment(raw_query: &str, ctx: &Ctx) -> Response<Body> {
+    match table(&table_query(raw_query).0, ctx).await {
         Ok(t) => html(200, t),
         Err(r) => r,
     }
 }
 
-/// What an app is doing, as Marathon's UI words it.
+/// What an app is doing, as Marathon's UI words it, and its badge class.
 pub fn status(app: &Value) -> (&'static str, &'static str) {
     let n = |k: &str| app.get(k).and_then(Value::as_u64).unwrap_or(0);
     let deploying = app
@@ -57,7 +63,7 @@ pub fn status(app: &Value) -> (&'static str, &'static str) {
     if deploying {
         ("Deploying", "warn")
     } else if n("instances") == 0 && n("tasksRunning") == 0 {
-        ("Suspended", "muted")
+        ("Suspended", "idle")
     } else if n("tasksRunning") >= n("instances") {
         ("Running", "ok")
     } else {
@@ -65,7 +71,15 @@ pub fn status(app: &Value) -> (&'static str, &'static str) {
     }
 }
 
-async fn table(q: &Query, ctx: &Ctx) -> Result<Markup, Response<Body>> {
+fn sort_key(app: &Value, key: &str) -> (f64, String) {
+    match key {
+        "id" => (0.0, str_of(app, "id")),
+        "status" => (0.0, status(app).0.to_owned()),
+        k => (app.get(k).and_then(Value::as_f64).unwrap_or(0.0), String::new()),
+    }
+}
+
+async fn table(q: &Tq, ctx: &Ctx) -> Result<Markup, Response<Body>> {
     let a = api(
         ctx,
         Method::GET,
@@ -77,51 +91,40 @@ async fn table(q: &Query, ctx: &Ctx) -> Result<Markup, Response<Body>> {
     if !a.ok() {
         return Err(error_page("Listing apps", &a));
     }
-    let filter = q.get("q").unwrap_or("").to_lowercase();
     let mut apps: Vec<&Value> = a
         .body
         .get("apps")
         .and_then(Value::as_array)
-        .map(|v| v.iter().collect())
+        .map(|v| v.iter().filter(|x| q.matches(&[&str_of(x, "id")])).collect())
         .unwrap_or_default();
-    apps.retain(|x| str_of(x, "id").to_lowercase().contains(&filter));
-    apps.sort_by_key(|x| str_of(x, "id"));
-    let total = apps.len();
-    let pages = total.div_ceil(PER_PAGE).max(1);
-    let pageno = q
-        .get("page")
-        .and_then(|p| p.parse::<usize>().ok())
-        .unwrap_or(1)
-        .clamp(1, pages);
-    let shown = apps.iter().skip((pageno - 1) * PER_PAGE).take(PER_PAGE);
-    let refresh = format!("/ui/apps-table?q={}&page={pageno}", enc(&filter));
+    apps.sort_by(|x, y| {
+        let (kx, ky) = (sort_key(x, &q.sort), sort_key(y, &q.sort));
+        kx.0.total_cmp(&ky.0).then_with(|| kx.1.cmp(&ky.1))
+    });
+    if q.desc {
+        apps.reverse();
+    }
+    let page = q.paginate(apps);
+    let refresh = q.href("/ui/apps-table", &[]);
+    let th = |key: &str, label: &str| table::sort_header(q, "/", key, label);
     Ok(html! {
         div id="apps" hx-get=(refresh) hx-trigger="every 5s" hx-swap="outerHTML" {
-            @if total == 0 {
-                p class="empty" { "No apps." }
+            @if page.total == 0 {
+                p class="muted" { "No apps." }
             } @else {
-                table {
-                    caption { (total) " apps" }
+                div class="table-wrap" { table {
                     thead { tr {
-                        th scope="col" { "ID" } th scope="col" { "Status" }
-                        th scope="col" { "Running" } th scope="col" { "Healthy" }
-                        th scope="col" { "Staged" } th scope="col" { "Instances" }
-                        th scope="col" { "CPUs" } th scope="col" { "Memory (MiB)" }
+                        (th("id", "ID")) (th("status", "Status"))
+                        (th("tasksRunning", "Running")) (th("tasksHealthy", "Healthy"))
+                        (th("tasksStaged", "Staged")) (th("instances", "Instances"))
+                        (th("cpus", "CPUs")) (th("mem", "Memory (MiB)"))
                         th scope="col" { "Deployments" }
                     } }
                     tbody {
-                        @for app in shown { (row(app)) }
+                        @for app in &page.rows { (row(app)) }
                     }
-                }
-                @if pages > 1 {
-                    nav class="pagination" aria-label="Pages" {
-                        @for p in 1..=pages {
-                            @if p == pageno { span aria-current="page" { (p) } }
-                            @else { a href={ "/?q=" (enc(&filter)) "&page=" (p) } { (p) } }
-                            " "
-                        }
-                    }
-                }
+                } }
+                (table::pager(q, "/", &page))
             }
         }
     })

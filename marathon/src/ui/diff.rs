@@ -1,5 +1,6 @@
 //! Two versions of an app side by side: a line diff (`similar`) of their definitions as
-//! pretty-printed JSON, without `version`/`versionInfo` (which always differ).
+//! pretty-printed JSON, without `version`/`versionInfo` (which always differ), in hunks with
+//! three lines of context.
 
 use http::{Method, Response};
 use maud::html;
@@ -38,17 +39,21 @@ pub async fn page(q: &Query, ctx: &Ctx) -> Response<Body> {
         200,
         frame(
             &format!("{id} diff"),
+            "",
             html! {
                 h1 { "App " a href={ "/ui/app?id=" (enc(id)) } { code { (id) } } }
                 p { "From " code { (va) } " to " code { (vb) } }
-                @if !changed { p class="empty" { "The definitions are the same." } }
-                pre class="diff" aria-label="Differences" {
-                    @for c in diff.iter_all_changes() {
-                        @match c.tag() {
-                            ChangeTag::Delete => del { "- " (c.value()) },
-                            ChangeTag::Insert => ins { "+ " (c.value()) },
-                            ChangeTag::Equal => span { "  " (c.value()) },
-                        }
+                @if !changed { p class="muted" { "The definitions are the same." } }
+                @for (i, group) in diff.grouped_ops(3).iter().enumerate() {
+                    @if i > 0 { hr; }
+                    pre class="diff" {
+                        @for op in group { @for c in diff.iter_changes(op) {
+                            @match c.tag() {
+                                ChangeTag::Delete => del { "- " (c.value()) },
+                                ChangeTag::Insert => ins { "+ " (c.value()) },
+                                ChangeTag::Equal => span { "  " (c.value()) },
+                            }
+                        } }
                     }
                 }
             },

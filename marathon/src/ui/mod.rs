@@ -26,7 +26,7 @@ use crate::http::{Body, Ctx, Query, Req};
 
 /// Whether `path` belongs to the UI.
 pub fn owns(path: &str) -> bool {
-    path == "/" || path == "/ui" || path.starts_with("/ui/")
+    path.is_empty() || path == "/" || path == "/ui" || path.starts_with("/ui/")
 }
 
 /// Serves a UI request.
@@ -37,8 +37,8 @@ pub async fn route(req: &Req, ctx: &Ctx) -> Response<Body> {
     }
     let form = || Query::parse(std::str::from_utf8(&req.body).unwrap_or(""));
     match (&req.method, path) {
-        (&Method::GET | &Method::HEAD, "" | "/ui") => apps::page(&req.query, ctx).await,
-        (&Method::GET, "/ui/apps-table") => apps::fragment(&req.query, ctx).await,
+        (&Method::GET | &Method::HEAD, "" | "/ui") => apps::page(&req.raw_query, ctx).await,
+        (&Method::GET, "/ui/apps-table") => apps::fragment(&req.raw_query, ctx).await,
         (&Method::GET, "/ui/app") => app::page(&req.query, ctx).await,
         (&Method::GET, "/ui/diff") => diff::page(&req.query, ctx).await,
         (&Method::GET, "/ui/new") => actions::new_form(None, None),
