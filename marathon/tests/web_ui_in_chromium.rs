@@ -18,7 +18,8 @@ const APP: &str = "/ui-test/web";
 const APP_Q: &str = "%2Fui-test%2Fweb";
 
 fn app(m: &Marathon) -> serde_json::Value {
-    m.get(&format!("/v2/apps{APP}")).map_or(serde_json::Value::Null, |v| v["app"].clone())
+    m.get(&format!("/v2/apps{APP}"))
+        .map_or(serde_json::Value::Null, |v| v["app"].clone())
 }
 
 /// The raw server HTML of `path` is valid and labelled; returns it.
@@ -54,10 +55,20 @@ fn create_scale_and_destroy_an_app_in_the_browser() {
     b.type_into("#app-json", r#"{"id": "/ui-test/web", "cmd": "sleep 1000""#);
     b.click("form[action='/ui/create'] button");
     let banner = b.wait_for_text(".banner", "400", t);
-    let (_, api) = m.call("POST", "/v2/apps", Some(r#"{"id": "/ui-test/web", "cmd": "sleep 1000""#));
+    let (_, api) = m.call(
+        "POST",
+        "/v2/apps",
+        Some(r#"{"id": "/ui-test/web", "cmd": "sleep 1000""#),
+    );
     let api_msg = api["message"].as_str().expect("API message").to_owned();
-    assert!(banner.contains(&api_msg), "banner {banner:?} lacks the API's {api_msg:?}");
-    assert!(b.text("#app-json").unwrap_or_default().contains("sleep 1000"));
+    assert!(
+        banner.contains(&api_msg),
+        "banner {banner:?} lacks the API's {api_msg:?}"
+    );
+    assert!(b
+        .text("#app-json")
+        .unwrap_or_default()
+        .contains("sleep 1000"));
     b.screenshot("marathon-create-malformed-json");
     assert_eq!(m.get("/v2/apps").unwrap()["apps"], serde_json::json!([]));
 
@@ -81,7 +92,11 @@ fn create_scale_and_destroy_an_app_in_the_browser() {
     b.click("form[action='/ui/scale'] button");
     b.wait_for_text(".banner", "Scaling to 2", t);
     assert_eq!(app(&m)["instances"], 2);
-    assert!(wait_until(t, || app(&m)["tasksRunning"] == 2), "{}", m.logs());
+    assert!(
+        wait_until(t, || app(&m)["tasksRunning"] == 2),
+        "{}",
+        m.logs()
+    );
 
     // The apps list shows both running (its table refreshes itself).
     b.open(&format!("{}/", m.url()));
@@ -93,7 +108,10 @@ fn create_scale_and_destroy_an_app_in_the_browser() {
     b.type_into("#instances", "-1");
     b.click("form[action='/ui/scale'] button");
     let banner = b.wait_for_text(".banner", "422", t);
-    assert!(banner.contains("/instances") && banner.contains("expected 0 or more"), "{banner}");
+    assert!(
+        banner.contains("/instances") && banner.contains("expected 0 or more"),
+        "{banner}"
+    );
     b.screenshot("marathon-scale-negative");
     assert_eq!(app(&m)["instances"], 2);
 
@@ -102,7 +120,12 @@ fn create_scale_and_destroy_an_app_in_the_browser() {
     b.screenshot("marathon-app");
     b.click("form[action='/ui/diff'] button");
     let diff = b.wait_for_text("pre.diff", "instances", t);
-    assert!(b.text("pre.diff ins").unwrap_or_default().contains("\"instances\": 2"), "{diff}");
+    assert!(
+        b.text("pre.diff ins")
+            .unwrap_or_default()
+            .contains("\"instances\": 2"),
+        "{diff}"
+    );
     b.screenshot("marathon-version-diff");
     let diff_url = b.url();
 
@@ -119,8 +142,16 @@ fn create_scale_and_destroy_an_app_in_the_browser() {
     assert!(
         wait_until(t, || {
             let a = app(&m);
-            let ids: Vec<&str> = a["tasks"].as_array().map(|v| v.iter().filter_map(|t| t["id"].as_str()).collect()).unwrap_or_default();
-            a["tasksRunning"] == 2 && ids.iter().filter(|i| before.iter().any(|b| b == *i)).count() == 1
+            let ids: Vec<&str> = a["tasks"]
+                .as_array()
+                .map(|v| v.iter().filter_map(|t| t["id"].as_str()).collect())
+                .unwrap_or_default();
+            a["tasksRunning"] == 2
+                && ids
+                    .iter()
+                    .filter(|i| before.iter().any(|b| b == *i))
+                    .count()
+                    == 1
         }),
         "the killed task was not replaced: {}",
         m.logs()
@@ -138,7 +169,11 @@ fn create_scale_and_destroy_an_app_in_the_browser() {
     for (p, shot, needle) in [
         ("/", "marathon-apps-nojs", APP),
         (id_q.as_str(), "marathon-app-nojs", "TASK_RUNNING"),
-        (diff_path.as_str(), "marathon-version-diff-nojs", "instances"),
+        (
+            diff_path.as_str(),
+            "marathon-version-diff-nojs",
+            "instances",
+        ),
         ("/ui/new", "marathon-create-nojs", "App definition"),
     ] {
         nojs.open(&format!("{}{p}", m.url()));
@@ -151,12 +186,17 @@ fn create_scale_and_destroy_an_app_in_the_browser() {
     b.click("form[action='/ui/suspend'] button");
     b.wait_for_text(".banner", "Suspending", t);
     assert_eq!(app(&m)["instances"], 0);
-    assert!(wait_until(t, || app(&m)["tasksRunning"] == 0), "{}", m.logs());
+    assert!(
+        wait_until(t, || app(&m)["tasksRunning"] == 0),
+        "{}",
+        m.logs()
+    );
     b.click("#confirm-destroy");
     b.click("form[action='/ui/destroy'] button");
     b.wait_for_text(".banner", "Destroying", t);
     assert!(
-        wait_until(t, || m.call("GET", &format!("/v2/apps{APP}"), None).0 == 404),
+        wait_until(t, || m.call("GET", &format!("/v2/apps{APP}"), None).0
+            == 404),
         "the app is still there: {}",
         m.logs()
     );

@@ -75,7 +75,10 @@ fn sort_key(app: &Value, key: &str) -> (f64, String) {
     match key {
         "id" => (0.0, str_of(app, "id")),
         "status" => (0.0, status(app).0.to_owned()),
-        k => (app.get(k).and_then(Value::as_f64).unwrap_or(0.0), String::new()),
+        k => (
+            app.get(k).and_then(Value::as_f64).unwrap_or(0.0),
+            String::new(),
+        ),
     }
 }
 
@@ -95,7 +98,11 @@ async fn table(q: &Tq, ctx: &Ctx) -> Result<Markup, Response<Body>> {
         .body
         .get("apps")
         .and_then(Value::as_array)
-        .map(|v| v.iter().filter(|x| q.matches(&[&str_of(x, "id")])).collect())
+        .map(|v| {
+            v.iter()
+                .filter(|x| q.matches(&[&str_of(x, "id")]))
+                .collect()
+        })
         .unwrap_or_default();
     apps.sort_by(|x, y| {
         let (kx, ky) = (sort_key(x, &q.sort), sort_key(y, &q.sort));
