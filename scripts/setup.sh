@@ -20,6 +20,8 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 [ -f /usr/share/java/zookeeper.jar ] || need+=(zookeeper)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
+# libfaketime: the chronos daylight-saving test runs the real binary on a shifted clock.
+[ -f /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ] || need+=(faketime)
 # Packaging: lintian checks the .debs scripts/package.sh builds.
 command -v lintian >/dev/null 2>&1 || need+=(lintian)
 # Web UI tests: a real headless Chromium driven over WebDriver.

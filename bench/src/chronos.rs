@@ -8,7 +8,10 @@
 //!    master (`chronos_fake_master`) that offers on REVIVE and finishes each task as soon as
 //!    it is launched. 10,000 jobs are POSTed, `GET /v1/scheduler/jobs` is timed, and the
 //!    jitter is each ACCEPT's arrival minus the run's planned instant (from its task id
-//!    `ct:<planned ms>:...`).
+//!    `ct:<planned ms>:...`): the scheduler under 166 runs a second.
+//! 3. On a real `mesos-master` and `mesos-agent` (`chronos_cluster`): all the jobs defined,
+//!    the ones due in the window launched for real. Its LAUNCH jitter and `GET /jobs` time are
+//!    the RESULT line's figures.
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -33,6 +36,10 @@ pub struct Options {
     pub real_secs: u64,
     /// The `chronos` binary (default: next to this one).
     pub chronos_bin: Option<std::path::PathBuf>,
+    /// Runs a second due on the real cluster.
+    pub cluster_rate: u32,
+    /// Seconds of runs due on the real cluster (at most 55).
+    pub cluster_secs: u64,
 }
 
 fn cpu_time() -> Duration {
@@ -56,7 +63,8 @@ fn pct(sorted: &[f64], p: usize) -> f64 {
     sorted[(p * sorted.len()).div_ceil(100).clamp(1, sorted.len()) - 1]
 }
 
-fn job(i: usize, start: DateTime<Utc>) -> Job {
+/// Job `i` of the benchmark, `PT1M` from `start`.
+pub(crate) fn job(i: usize, start: DateTime<Utc>) -> Job {
     Job {
         name: format!("job-{i:05}"),
         command: "true".into(),
@@ -128,16 +136,7 @@ fn through_api(opts: &Options) -> anyhow::Result<(Vec<f64>, Vec<f64>, f64, Durat
     };
     let master = FakeMaster::start()?;
     let port = meseta_tests::free_port();
-    let chronos = opts
-        .chronos_bin
-        .clone()
-        .unwrap_or_else(|| meseta_tests::bin_dir().join("chronos"));
-    if !chronos.exists() {
-        bail!(
-            "{} is missing: cargo build --release -p meseta-chronos",
-            chronos.display()
-        );
-    }
+    let chronos = chronos_bin(opts)?;
     let mut child = std::process::Command::new(chronos)
         .arg(format!("--master=127.0.0.1:{}", master.port))
         .arg(format!(
@@ -200,13 +199,37 @@ fn through_api(opts: &Options) -> anyhow::Result<(Vec<f64>, Vec<f64>, f64, Durat
     result
 }
 
-/// Runs both parts; returns the table and the RESULT line.
+/// The `chronos` binary to measure.
+fn chronos_bin(opts: &Options) -> anyhow::Result<std::path::PathBuf> {
+    let chronos = opts
+        .chronos_bin
+        .clone()
+        .unwrap_or_else(|| meseta_tests::bin_dir().join("chronos"));
+    if !chronos.exists() {
+        bail!(
+            "{} is missing: cargo build --release -p meseta-chronos",
+            chronos.display()
+        );
+    }
+    Ok(chronos)
+}
+
+/// Runs the three parts; returns the table and the RESULT line.
 pub fn run(opts: &Options) -> anyhow::Result<String> {
     let (mut sim, runs, sim_cpu) = in_process(opts)?;
     sim.sort_by(f64::total_cmp);
-    let (mut real, mut get, post_ms, real_cpu) = through_api(opts)?;
+    let (mut real, mut fake_get, post_ms, real_cpu) = through_api(opts)?;
     real.sort_by(f64::total_cmp);
-    get.sort_by(f64::total_cmp);
+    fake_get.sort_by(f64::total_cmp);
+    let mut c = crate::chronos_cluster::run(
+        &chronos_bin(opts)?,
+        opts.jobs,
+        opts.cluster_rate,
+        opts.cluster_secs,
+    )?;
+    for v in [&mut c.launch_ms, &mut c.running_ms, &mut c.get_ms] {
+        v.sort_by(f64::total_cmp);
+    }
     let mut out = String::new();
     writeln!(out, "{} jobs on staggered `PT1M` schedules.\n", opts.jobs)?;
     writeln!(out, "| measure | p50 | p99 | max | runs | CPU per run |")?;
@@ -222,7 +245,7 @@ pub fn run(opts: &Options) -> anyhow::Result<String> {
     )?;
     writeln!(
         out,
-        "| `chronos` process jitter, planned → ACCEPT at the master ({} s) | {:.1} ms | {:.1} ms | {:.1} ms | {} | {:.1} µs |",
+        "| `chronos` process on a fake master (166 runs/s), planned → ACCEPT at the master ({} s) | {:.1} ms | {:.1} ms | {:.1} ms | {} | {:.1} µs |",
         opts.real_secs,
         pct(&real, 50),
         pct(&real, 99),
@@ -230,14 +253,31 @@ pub fn run(opts: &Options) -> anyhow::Result<String> {
         real.len(),
         real_cpu.as_secs_f64() * 1e6
     )?;
-    writeln!(
-        out,
-        "| `GET /v1/scheduler/jobs` ({} jobs, 20 requests) | {:.1} ms | {:.1} ms | {:.1} ms | | |",
-        opts.jobs,
-        pct(&get, 50),
-        pct(&get, 99),
-        get.last().copied().unwrap_or(0.0)
-    )?;
+    for (what, v) in [
+        ("planned → LAUNCH sent to the master", &c.launch_ms),
+        ("planned → `TASK_RUNNING` on the agent", &c.running_ms),
+    ] {
+        writeln!(
+            out,
+            "| `chronos` on a real master + agent ({}/s due, {} due), {what} | {:.1} ms | {:.1} ms | {:.1} ms | {} | |",
+            opts.cluster_rate,
+            c.due,
+            pct(v, 50),
+            pct(v, 99),
+            v.last().copied().unwrap_or(0.0),
+            v.len(),
+        )?;
+    }
+    for (what, get) in [("fake master", &fake_get), ("real cluster", &c.get_ms)] {
+        writeln!(
+            out,
+            "| `GET /v1/scheduler/jobs` ({} jobs, 20 requests, {what}) | {:.1} ms | {:.1} ms | {:.1} ms | | |",
+            opts.jobs,
+            pct(get, 50),
+            pct(get, 99),
+            get.last().copied().unwrap_or(0.0)
+        )?;
+    }
     writeln!(
         out,
         "\n`POST /v1/scheduler/iso8601`: {post_ms:.2} ms per job (stored before the 204)."
@@ -250,9 +290,9 @@ pub fn run(opts: &Options) -> anyhow::Result<String> {
     writeln!(
         out,
         "RESULT chronos jitter_p99_ms={:.1} jobs={} get_jobs_ms={:.1}",
-        pct(&real, 99),
+        pct(&c.launch_ms, 99),
         opts.jobs,
-        pct(&get, 99)
+        pct(&c.get_ms, 99)
     )?;
     Ok(out)
 }

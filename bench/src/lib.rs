@@ -2,6 +2,7 @@
 
 pub mod allocator;
 pub mod chronos;
+pub mod chronos_cluster;
 pub mod chronos_fake_master;
 pub mod e2e;
 pub mod failover;

@@ -29,9 +29,10 @@ enum Cmd {
         full: bool,
     },
     /// The `chronos` scheduler: 10,000 jobs on staggered PT1M schedules, in-process on a
-    /// simulated clock and through the real binary and API (on a fake master): scheduling
-    /// jitter, CPU per run, `GET /v1/scheduler/jobs` latency. Uses the `chronos` binary next
-    /// to this one.
+    /// simulated clock, through the real binary and API on a fake master (every job due), and
+    /// on a real `mesos-master` + `mesos-agent` (the jobs due in a window launched for real):
+    /// scheduling jitter, CPU per run, `GET /v1/scheduler/jobs` latency. Uses the `chronos`,
+    /// `mesos-master` and `mesos-agent` binaries next to this one (root: full isolation).
     Chronos {
         /// Jobs.
         #[arg(long, default_value_t = 10_000)]
@@ -45,6 +46,12 @@ enum Cmd {
         /// The `chronos` binary to measure (default: the one next to meseta-bench).
         #[arg(long)]
         chronos_bin: Option<PathBuf>,
+        /// Runs a second due on the real cluster.
+        #[arg(long, default_value_t = 5)]
+        cluster_rate: u32,
+        /// Seconds of due runs on the real cluster (at most 55).
+        #[arg(long, default_value_t = 30)]
+        cluster_secs: u64,
     },
     /// A scheduler's view of a single-node cluster: ACCEPT → TASK_RUNNING latency and the wall
     /// time for 1000 `true` tasks to finish (needs root; uses the release binaries next to this one).
@@ -156,6 +163,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         sim_minutes,
         real_secs,
         chronos_bin,
+        cluster_rate,
+        cluster_secs,
     } = cli.command
     {
         let out = meseta_bench::chronos::run(&meseta_bench::chronos::Options {
@@ -163,6 +172,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             sim_minutes,
             real_secs,
             chronos_bin,
+            cluster_rate,
+            cluster_secs,
         })?;
         print!("{out}");
         if let Some(file) = &cli.record {

@@ -149,3 +149,91 @@ pub async fn run_timers(core: Arc<Core>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::TimeDelta;
+
+    use super::*;
+    use crate::engine::{EngineConfig, Outcome, Run, StoredJob};
+    use crate::job::Job;
+
+    type Stored = BTreeMap<(&'static str, String), Vec<u8>>;
+
+    fn apply(stored: &mut Stored, writes: &[(Family, String, Option<Vec<u8>>)]) {
+        for (family, name, value) in writes {
+            let key = (family.dir(), name.clone());
+            match value {
+                Some(v) => stored.insert(key, v.clone()),
+                None => stored.remove(&key),
+            };
+        }
+    }
+
+    fn restored(stored: &Stored, now: DateTime<Utc>) -> Engine {
+        let of = |dir: &'static str| stored.iter().filter(move |((d, _), _)| *d == dir);
+        let jobs: Vec<StoredJob> = of("jobs")
+            .map(|(_, v)| serde_json::from_slice(v).unwrap())
+            .collect();
+        let runs: Vec<Run> = of("runs")
+            .map(|(_, v)| serde_json::from_slice(v).unwrap())
+            .collect();
+        let mut e = Engine::new(EngineConfig::default());
+        e.restore(jobs, runs, now);
+        e
+    }
+
+    fn writes(e: &mut Engine) -> Vec<(Family, String, Option<Vec<u8>>)> {
+        let dirty = e.take_dirty();
+        records(e, &dirty)
+    }
+
+    /// The leader stores a run's success in several writes (the job's counters, then the run's
+    /// deletion; a state dir writes one file at a time) and dies after any of them without
+    /// acknowledging the update. The agent sends the TASK_FINISHED again to the next leader,
+    /// and reconciliation answers it too: the success counts once whatever was stored.
+    #[test]
+    fn a_finished_update_replayed_after_a_crash_mid_write_counts_once() {
+        let start = DateTime::parse_from_rfc3339("2027-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut e = Engine::new(EngineConfig::default());
+        let job = Job {
+            name: "a".into(),
+            command: "true".into(),
+            schedule: Some("R/2027-01-01T00:00:00Z/PT1H".into()),
+            ..Job::default()
+        };
+        e.put_scheduled(job, start).unwrap();
+        assert_eq!(e.tick(start), 1);
+        let id = e.queued().next().unwrap().task_id.clone();
+        e.mark_launched(&id, "agent", start);
+        let mut stored = Stored::new();
+        apply(&mut stored, &writes(&mut e));
+        let done = start + TimeDelta::seconds(2);
+        assert!(e.on_status(&id, Outcome::Finished, done));
+        let last = writes(&mut e);
+        assert!(last.len() >= 2, "{last:?}");
+        for k in 0..=last.len() {
+            let mut s = stored.clone();
+            apply(&mut s, &last[..k]);
+            let mut e2 = restored(&s, done);
+            e2.on_status(&id, Outcome::Finished, done);
+            e2.on_status(&id, Outcome::Finished, done);
+            let j = e2.job("a").unwrap();
+            assert_eq!(
+                j.success_count,
+                1,
+                "crash after {k} of {} writes",
+                last.len()
+            );
+            assert_eq!(e2.runs().count(), 0);
+            // The new leader's own writes delete the stale run record.
+            let mut s2 = s.clone();
+            apply(&mut s2, &writes(&mut e2));
+            assert!(!s2.keys().any(|(d, _)| *d == "runs"), "{s2:?}");
+        }
+    }
+}

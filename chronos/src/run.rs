@@ -1,6 +1,6 @@
 //! Running a `chronos` process: open the store, serve the API, and (as the leader) load the
 //! state, run the timers and the framework. With `--state_dir` this process is the leader
-//! from the start; with ZooKeeper it first wins an election, and serves 503s naming the
+//! from the start; with ZooKeeper it first wins an election, and proxies API calls to the
 //! leader until then.
 
 use std::net::SocketAddr;
@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use meseta_api::{FrameworkCapability, FrameworkCapabilityType, FrameworkId, FrameworkInfo};
-use tokio::net::TcpListener;
 
 use crate::core::{run_timers, Core, SystemClock};
 use crate::engine::{Engine, EngineConfig};
@@ -65,12 +64,20 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
     let addr: SocketAddr = format!("{}:{}", flags.http_address, flags.http_port)
         .parse()
         .with_context(|| format!("bad --http_address {}", flags.http_address))?;
-    let listener = TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+    if let Err(err) = meseta_httpd::raise_nofile_limit() {
+        tracing::warn!(%err, "cannot raise the open files limit");
+    }
+    // Limits from `MESETA_HTTP_*`; no TLS from `LIBPROCESS_SSL_*`, which Chronos (a JVM
+    // framework with its own `--ssl_*` flags) never read.
+    let http = meseta_httpd::ServerConfig {
+        limits: meseta_httpd::Limits::from_process_env()?,
+        tls: None,
+        keepalive: None,
+    };
+    let listener = meseta_httpd::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
     let me = format!("{host}:{}", flags.http_port);
     let Some(dir) = flags.state_dir.clone() else {
-        return crate::zk_run::run(flags, listener, me).await;
+        return crate::zk_run::run(flags, listener, http, me).await;
     };
     let store: Arc<dyn Store> = Arc::new(DirStore::open(&dir)?);
     let core = lead(&flags, Arc::clone(&store), &host).await?;
@@ -80,7 +87,7 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         me,
     });
     tracing::info!(%addr, state_dir = %dir.display(), "chronos serving");
-    serve(listener, ctx).await;
+    serve(listener, http, ctx).await;
     Ok(())
 }
 

@@ -2,8 +2,9 @@
 //! among chronos processes under `<zk_path>/leader` (ephemeral-sequential members holding each
 //! one's `host:port`; the lowest leads, as Mesos masters do).
 //!
-//! A standby serves the API with 503s naming the leader (chronos-python then tries its next
-//! server). On winning, it loads the state and starts the timers and the framework. A leader
+//! A standby proxies API calls to the leader (`http::proxy`, as Chronos's `RedirectFilter`),
+//! and answers 503 naming the leader only while none is known or the leader does not answer
+//! (chronos-python then tries its next server). On winning, it loads the state and starts the timers and the framework. A leader
 //! that loses its election node (session expired) exits at once: it cannot know what the new
 //! leader has done, and its fenced writes would fail anyway; a supervisor restarts it as a
 //! standby.
@@ -23,7 +24,12 @@ use crate::zk_store::ZkStore;
 const POLL: Duration = Duration::from_millis(250);
 
 /// Runs with the state in ZooKeeper.
-pub async fn run(flags: Flags, listener: TcpListener, me: String) -> anyhow::Result<()> {
+pub async fn run(
+    flags: Flags,
+    listener: TcpListener,
+    http: meseta_httpd::ServerConfig,
+    me: String,
+) -> anyhow::Result<()> {
     let text = format!("zk://{}{}", flags.zk_hosts, flags.zk_path);
     let url =
         ZkUrl::parse_or_read(&text).with_context(|| format!("bad --zk_hosts/--zk_path: {text}"))?;
@@ -41,7 +47,7 @@ pub async fn run(flags: Flags, listener: TcpListener, me: String) -> anyhow::Res
         leader: RwLock::new(Some(String::new())),
         me,
     });
-    tokio::spawn(serve(listener, Arc::clone(&ctx)));
+    tokio::spawn(serve(listener, http, Arc::clone(&ctx)));
     tracing::info!(zk = %url, "chronos serving as a standby until elected");
     loop {
         tokio::time::sleep(POLL).await;

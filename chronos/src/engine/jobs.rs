@@ -109,8 +109,8 @@ impl Engine {
             None => job.reset_counters(),
         }
         self.link(&name, job.parents.as_deref().unwrap_or(&[]));
-        let (satisfied, in_flight, durations) = match old {
-            Some(o) => (o.satisfied, o.in_flight, o.durations),
+        let (satisfied, in_flight, durations, ended) = match old {
+            Some(o) => (o.satisfied, o.in_flight, o.durations, o.ended),
             None => Default::default(),
         };
         let parents: BTreeSet<&String> = job.parents.iter().flatten().collect();
@@ -127,6 +127,7 @@ impl Engine {
                 satisfied,
                 in_flight,
                 durations,
+                ended,
             },
         );
         self.dirty_jobs.insert(name.clone());
@@ -172,6 +173,7 @@ impl Engine {
                 satisfied: s.satisfied.into_iter().collect(),
                 in_flight: 0,
                 durations: Default::default(),
+                ended: s.ended.into_iter().collect(),
             },
         );
         self.arm(&name);

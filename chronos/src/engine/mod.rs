@@ -114,6 +114,11 @@ pub struct StoredJob {
     /// Parents succeeded since the job's last dependent run.
     #[serde(default)]
     pub satisfied: Vec<String>,
+    /// Task ids of the job's last ended runs, oldest first. Stored in the same record as the
+    /// counters they moved, so a run whose end was counted is known as counted even when its
+    /// own record outlived a crash: a replayed terminal update is never counted twice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ended: Vec<String>,
 }
 
 /// A job and its runtime state.
@@ -128,7 +133,14 @@ pub(crate) struct Entry {
     pub in_flight: u32,
     /// Run times in ms of the last successful runs, newest last.
     pub durations: VecDeque<f64>,
+    /// Task ids of the last [`ENDED_KEPT`] ended runs, oldest first (see [`StoredJob::ended`]).
+    pub ended: VecDeque<String>,
 }
+
+/// Number of ended task ids kept per job: more than the runs of one job that can be in flight
+/// across a failover in any realistic setup (a run's record is deleted in the same write as,
+/// or the write right after, the job record that lists it).
+const ENDED_KEPT: usize = 64;
 
 /// Number of run times kept per job for `/stats`.
 const DURATIONS_KEPT: usize = 100;
@@ -206,6 +218,7 @@ impl Engine {
         self.jobs.get(name).map(|e| StoredJob {
             job: e.job.clone(),
             satisfied: e.satisfied.iter().cloned().collect(),
+            ended: e.ended.iter().cloned().collect(),
         })
     }
 
@@ -323,6 +336,12 @@ impl Engine {
                 self.dirty_runs.insert(r.task_id);
                 continue;
             };
+            if e.ended.contains(&r.task_id) {
+                // Its end was stored with the job's counters; only its deletion was lost.
+                tracing::info!(task_id = %r.task_id, "stored run already ended and counted: dropped");
+                self.dirty_runs.insert(r.task_id);
+                continue;
+            }
             e.in_flight += 1;
             r.state = match r.retry_at {
                 Some(at) => {

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{iso, Engine, Run, RunKind, RunState, DURATIONS_KEPT};
+use super::{iso, Engine, Run, RunKind, RunState, DURATIONS_KEPT, ENDED_KEPT};
 
 /// How long a recovered run the master does not know waits for a late status update from
 /// its agent before it is launched again.
@@ -81,12 +81,18 @@ impl Engine {
         id
     }
 
-    /// Forgets a run; re-checks its job's pending dependency trigger.
+    /// Forgets a run and records its task id among its job's ended runs (the job record is
+    /// written with it, so a replay of the run's last update is recognised).
     pub(crate) fn end_run(&mut self, task_id: &str) {
         if let Some(r) = self.runs.remove(task_id) {
             self.dirty_runs.insert(task_id.to_owned());
             if let Some(e) = self.jobs.get_mut(&r.job) {
                 e.in_flight = e.in_flight.saturating_sub(1);
+                if e.ended.len() == ENDED_KEPT {
+                    e.ended.pop_front();
+                }
+                e.ended.push_back(task_id.to_owned());
+                self.dirty_jobs.insert(r.job);
             }
         }
     }

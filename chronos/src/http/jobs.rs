@@ -2,16 +2,15 @@
 //! dependent), run now, delete, kill, stats, graph. A change answers 204 only once stored; a
 //! refused one answers 400 and changes nothing.
 
-use http::{Method, Request, StatusCode};
-use hyper::body::Incoming;
+use http::{Method, StatusCode};
 use serde::Serialize;
 
-use super::{json, no_content, query, read_body, views, ApiError, ApiResult};
+use super::{json, no_content, query, read_body, views, ApiError, ApiResult, Req};
 use crate::core::Core;
 use crate::job::Job;
 
 /// Routes `rest` (the path after the prefix).
-pub async fn dispatch(req: Request<Incoming>, rest: &str, core: &Core) -> ApiResult {
+pub async fn dispatch(req: Req, rest: &str, core: &Core) -> ApiResult {
     let m = req.method().clone();
     match (m, rest) {
         (Method::GET, "/jobs") => Ok(list(core)),
@@ -55,7 +54,7 @@ fn list(core: &Core) -> http::Response<super::Body> {
     super::with_type(StatusCode::OK, body, "application/json")
 }
 
-fn search(req: &Request<Incoming>, core: &Core) -> http::Response<super::Body> {
+fn search(req: &Req, core: &Core) -> http::Response<super::Body> {
     let lower = |k: &str| {
         query(req, k)
             .filter(|v| !v.is_empty())
@@ -123,7 +122,7 @@ fn get(core: &Core, name: &str) -> ApiResult {
     }
 }
 
-async fn add(req: Request<Incoming>, core: &Core, dependent: bool) -> ApiResult {
+async fn add(req: Req, core: &Core, dependent: bool) -> ApiResult {
     let body = read_body(req).await?;
     add_json(core, &body, dependent).await
 }

@@ -1,26 +1,20 @@
-//! The REST server (hyper 1, HTTP/1.1): Chronos 3's `/v1/scheduler/*` and the 2.x
-//! `/scheduler/*` (same handlers), `/metrics`, `/ping`, `/leader`. Bounded: request bodies up
-//! to [`MAX_BODY`], headers within [`HEADER_TIMEOUT`], at most [`MAX_CONNECTIONS`] at once.
-//! Errors become status codes in one place ([`ApiError::into_response`]): Chronos's
-//! `{"status": "Bad Request", "message": ...}` bodies.
+//! The REST server: Chronos 3's `/v1/scheduler/*` and the 2.x `/scheduler/*` (same
+//! handlers), `/metrics`, `/ping`, `/leader`, on [`meseta_httpd::serve`] like every Meseta
+//! daemon (header and body read timeouts, a connection cap, `MESETA_HTTP_*` settings), with
+//! request bodies up to [`MAX_BODY`]. Errors become status codes in one place
+//! ([`ApiError::into_response`]): Chronos's `{"status": "Bad Request", "message": ...}` bodies.
 
 pub(crate) mod jobs;
+mod proxy;
 pub(crate) mod views;
 
-use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use meseta_httpd::{RequestBody, ServerConfig};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
 use crate::core::Core;
 use crate::engine::PutError;
@@ -28,13 +22,12 @@ use crate::store::StoreError;
 
 /// Largest request body.
 pub const MAX_BODY: usize = 1 << 20;
-/// Time allowed for a request's headers.
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-/// Connections served at once; more wait in the accept queue.
-pub const MAX_CONNECTIONS: usize = 512;
 
 /// Response body.
 pub type Body = Full<Bytes>;
+
+/// A request as handlers get it (its body bounded in time by `meseta-httpd`).
+pub type Req = Request<RequestBody>;
 
 /// What handlers share.
 #[derive(Debug)]
@@ -57,10 +50,14 @@ pub enum ApiError {
     NotFound(String),
     /// 413.
     TooLarge,
+    /// 408: the body did not arrive in time.
+    Timeout(String),
     /// 405.
     Method,
     /// 503: not the leader.
     NotLeader(Option<String>),
+    /// 503: the leader did not answer a proxied request.
+    Unavailable(String),
     /// 500: the store failed.
     Store(StoreError),
 }
@@ -90,6 +87,7 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("request body larger than {MAX_BODY} bytes"),
             ),
+            Self::Timeout(m) => (StatusCode::REQUEST_TIMEOUT, m),
             Self::Method => (StatusCode::METHOD_NOT_ALLOWED, "method not allowed".into()),
             Self::NotLeader(l) => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -98,6 +96,7 @@ impl ApiError {
                     None => "not the leader; no leader elected yet".into(),
                 },
             ),
+            Self::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
             Self::Store(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         };
         let body = serde_json::json!({
@@ -134,16 +133,17 @@ pub fn no_content() -> Response<Body> {
 }
 
 /// Reads a bounded body.
-pub async fn read_body(req: Request<Incoming>) -> Result<Bytes, ApiError> {
+pub async fn read_body(req: Req) -> Result<Bytes, ApiError> {
     match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::TooLarge),
+        Err(e) if e.is::<meseta_httpd::BodyError>() => Err(ApiError::Timeout(e.to_string())),
         Err(e) => Err(ApiError::BadRequest(format!("cannot read the body: {e}"))),
     }
 }
 
 /// Query parameter `key`, percent-decoded.
-pub fn query(req: &Request<Incoming>, key: &str) -> Option<String> {
+pub fn query(req: &Req, key: &str) -> Option<String> {
     req.uri().query()?.split('&').find_map(|kv| {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
         (k == key).then(|| {
@@ -164,7 +164,14 @@ fn leading(ctx: &Ctx) -> Result<&Arc<Core>, ApiError> {
     }
 }
 
-async fn route(req: Request<Incoming>, ctx: Arc<Ctx>) -> ApiResult {
+/// The leader to proxy an API call to: this process is a standby, the leader is known, and
+/// the call did not come through another standby already.
+fn proxy_target(ctx: &Ctx, req: &Req) -> Option<String> {
+    let leader = ctx.leader.read().map(|g| g.clone()).unwrap_or(None)?;
+    (!leader.is_empty() && leader != ctx.me && !proxy::already_proxied(req)).then_some(leader)
+}
+
+async fn route(req: Req, ctx: Arc<Ctx>) -> ApiResult {
     let path = percent_encoding::percent_decode_str(req.uri().path())
         .decode_utf8_lossy()
         .into_owned();
@@ -172,6 +179,10 @@ async fn route(req: Request<Incoming>, ctx: Arc<Ctx>) -> ApiResult {
     let rest = path
         .strip_prefix("/v1/scheduler")
         .or_else(|| path.strip_prefix("/scheduler"));
+    let api = rest.is_some() || path == "/metrics" || crate::ui::owns(path);
+    if let Some(leader) = proxy_target(&ctx, &req).filter(|_| api) {
+        return proxy::to_leader(&leader, &ctx.me, req).await;
+    }
     match (req.method().clone(), rest, path) {
         (Method::GET, None, "/ping") => {
             Ok(with_type(StatusCode::OK, b"pong\n".to_vec(), "text/plain"))
@@ -198,45 +209,20 @@ async fn route(req: Request<Incoming>, ctx: Arc<Ctx>) -> ApiResult {
     }
 }
 
-async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>, Infallible> {
+async fn handle(req: Req, ctx: Arc<Ctx>) -> Response<Body> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let resp = route(req, ctx)
         .await
         .unwrap_or_else(ApiError::into_response);
     tracing::debug!(%method, %path, status = resp.status().as_u16(), "request");
-    Ok(resp)
+    resp
 }
 
 /// Serves the API on `listener` until the task is aborted.
-pub async fn serve(listener: TcpListener, ctx: Arc<Ctx>) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    loop {
-        let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
-            return;
-        };
-        let (stream, peer): (_, SocketAddr) = match listener.accept().await {
-            Ok(x) => x,
-            Err(err) => {
-                tracing::warn!(%err, "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        let ctx = Arc::clone(&ctx);
-        tokio::spawn(async move {
-            let svc = service_fn(move |req| handle(req, Arc::clone(&ctx)));
-            if let Err(err) = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), svc)
-                .await
-            {
-                tracing::debug!(%peer, %err, "connection ended");
-            }
-            drop(permit);
-        });
-    }
+pub async fn serve(listener: TcpListener, config: ServerConfig, ctx: Arc<Ctx>) {
+    meseta_httpd::serve(listener, config, move |req, _peer| {
+        handle(req, Arc::clone(&ctx))
+    })
+    .await;
 }

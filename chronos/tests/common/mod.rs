@@ -29,6 +29,17 @@ impl Chronos {
 
     /// As [`Chronos::start`] on a given port.
     pub fn start_on(dir: &Path, name: &str, port: u16, args: &[String]) -> Self {
+        Self::start_with_env(dir, name, port, args, &[])
+    }
+
+    /// As [`Chronos::start_on`] with extra environment variables (e.g. `LD_PRELOAD`).
+    pub fn start_with_env(
+        dir: &Path,
+        name: &str,
+        port: u16,
+        args: &[String],
+        env: &[(&str, String)],
+    ) -> Self {
         let log = dir.join(format!("{name}.log"));
         let out = std::fs::OpenOptions::new()
             .create(true)
@@ -46,6 +57,7 @@ impl Chronos {
             )
             .stdout(out.try_clone().expect("log"))
             .stderr(out)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .spawn()
             .expect("start chronos");
