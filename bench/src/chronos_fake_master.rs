@@ -2,8 +2,9 @@
 //! (SUBSCRIBE stream, ACCEPT, DECLINE, REVIVE, ACKNOWLEDGE) to measure a framework's own
 //! scheduling latency without an agent running 166 tasks a second on a 2-core machine.
 //! One offer (huge) is outstanding at a time; REVIVE or a consumed offer brings the next;
-//! every launched task finishes at once (TASK_FINISHED with a uuid, so acks flow). Each
-//! ACCEPT's arrival is recorded against the planned instant in the task id.
+//! every launched task finishes at once (TASK_FINISHED with a uuid, so acks flow; or any
+//! state given to [`FakeMaster::start_reporting`], e.g. TASK_RUNNING for `meseta-bench
+//! marathon`). Each ACCEPT's arrival is recorded against the planned instant in the task id.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -28,6 +29,7 @@ pub struct FakeMaster {
     pub port: u16,
     state: Arc<Mutex<State>>,
     seq: Arc<AtomicU64>,
+    report: &'static str,
 }
 
 impl std::fmt::Debug for FakeMaster {
@@ -57,13 +59,19 @@ fn now_ms() -> f64 {
 }
 
 impl FakeMaster {
-    /// Listens on a free loopback port.
+    /// Listens on a free loopback port; launched tasks finish at once.
     pub fn start() -> anyhow::Result<Self> {
+        Self::start_reporting("TASK_FINISHED")
+    }
+
+    /// Listens on a free loopback port; each launched task is reported in `state` at once.
+    pub fn start_reporting(state: &'static str) -> anyhow::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let m = Self {
             port: listener.local_addr()?.port(),
             state: Arc::default(),
             seq: Arc::default(),
+            report: state,
         };
         let server = m.clone();
         std::thread::spawn(move || {
@@ -201,7 +209,7 @@ impl FakeMaster {
                     let uuid = meseta_api::Bytes(n.to_be_bytes().repeat(2));
                     self.push(&json!({"type": "UPDATE", "update": {"status": {
                         "task_id": {"value": id},
-                        "state": "TASK_FINISHED",
+                        "state": self.report,
                         "agent_id": {"value": "bench-agent"},
                         "source": "SOURCE_EXECUTOR",
                         "uuid": uuid,

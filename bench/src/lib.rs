@@ -9,6 +9,7 @@ pub mod failover;
 pub mod image;
 pub mod launch;
 pub mod lb;
+pub mod marathon;
 pub mod master_scale;
 pub mod recovery;
 pub mod report;

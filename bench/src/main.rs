@@ -124,6 +124,21 @@ enum Cmd {
         #[arg(long, default_value = "2secs")]
         zk_session_timeout: String,
     },
+    /// The `marathon` scheduler on one real agent: deploy N health-checked `sleep` instances,
+    /// scale to 0 and back (timed to all healthy), next to the agent's raw launch rate; then
+    /// `GET /v2/apps?embed=apps.tasks` with 10,000 tasks in state (simulated Mesos side).
+    /// Needs root; uses the `marathon`, `mesos-master` and `mesos-agent` next to this one.
+    Marathon {
+        /// Instances of the app (and raw tasks).
+        #[arg(long, default_value_t = 500)]
+        instances: usize,
+        /// Tasks in state for the `/v2/apps` timing.
+        #[arg(long, default_value_t = 10_000)]
+        sim_tasks: usize,
+        /// The `marathon` binary to measure (default: the one next to meseta-bench).
+        #[arg(long)]
+        marathon_bin: Option<PathBuf>,
+    },
     // --- image ---
     /// Launching `true` from the 3-layer test image: cold (pull from a loopback registry +
     /// unpack + launch) and warm (cached), Meseta's mesos containerizer vs `docker run --rm`
@@ -274,6 +289,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{out}");
             if let Some(file) = &cli.record {
                 meseta_bench::report::record(file, "e2e", &format!("## e2e\n\n{out}"))?;
+            }
+        }
+        Cmd::Marathon {
+            instances,
+            sim_tasks,
+            marathon_bin,
+        } => {
+            let out = meseta_bench::marathon::run(&meseta_bench::marathon::Options {
+                instances,
+                sim_tasks,
+                marathon_bin,
+            })?;
+            print!("{out}");
+            if let Some(file) = &cli.record {
+                meseta_bench::report::record(file, "marathon", &format!("## marathon\n\n{out}"))?;
             }
         }
         Cmd::AgentRss { tasks } => {

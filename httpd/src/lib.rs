@@ -17,6 +17,7 @@
 mod accept;
 pub mod body;
 pub mod limits;
+pub mod response;
 mod slots;
 pub mod tls;
 
@@ -38,6 +39,7 @@ use crate::slots::Slot;
 
 pub use body::{BodyError, RequestBody};
 pub use limits::{nofile_limit, raise_nofile_limit, LimitError, Limits};
+pub use response::ResponseBody;
 pub use tls::{ClientTls, Tls, TlsError};
 
 /// Both ends of the TCP connection a request came on; every request carries it in its

@@ -169,7 +169,9 @@ pub struct Flags {
     )]
     pub leader_proxy_read_timeout: u64,
 
-    /// Most concurrent HTTP connections; more wait in the kernel's accept queue.
+    /// Most concurrent HTTP connections; at the cap an idle one is closed to make room, or the
+    /// newcomer gets 503. Timeouts come from `MESETA_HTTP_HEADER_READ_TIMEOUT_SECS` and
+    /// `MESETA_HTTP_BODY_READ_TIMEOUT_SECS` (30 s and 60 s).
     #[arg(
         long,
         env = "MARATHON_HTTP_MAX_CONCURRENT_REQUESTS",

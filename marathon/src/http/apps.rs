@@ -7,8 +7,8 @@
 use http::Method;
 use serde_json::{json, Map, Value};
 
-use super::render::{app_json, task_json, Embed};
-use super::{json, text, ApiResult, Ctx, Req};
+use super::render::{app_json, app_view, task_json, AppView, Embed};
+use super::{json, json_bytes, text, ApiResult, Ctx, Req};
 use crate::error::ApiError;
 use crate::model::validate::{app_from_object, parse_object, DefinitionError, Violation};
 use crate::model::PathId;
@@ -127,13 +127,20 @@ fn deployment_response(
     r
 }
 
+/// `{"apps": [...]}`, serialized straight to bytes.
+#[derive(serde::Serialize)]
+struct Apps<'a> {
+    apps: Vec<AppView<'a>>,
+}
+
 fn list(req: &Req, ctx: &Ctx) -> ApiResult {
     let embed = Embed::from_query(&req.query, &["counts", "deployments"]);
     let id_filter = req.query.get("id").map(str::to_lowercase);
     let cmd_filter = req.query.get("cmd").map(str::to_owned);
     let label = req.query.get("label").map(str::to_owned);
     let apps = ctx.shared.read(|c| {
-        c.apps
+        let apps = c
+            .apps
             .values()
             .filter(|a| id_filter.as_ref().is_none_or(|f| a.id.contains(f.as_str())))
             .filter(|a| {
@@ -142,10 +149,13 @@ fn list(req: &Req, ctx: &Ctx) -> ApiResult {
                     .is_none_or(|f| a.cmd.as_deref().is_some_and(|c| c.contains(f.as_str())))
             })
             .filter(|a| label.as_ref().is_none_or(|l| label_matches(&a.labels, l)))
-            .map(|a| app_json(c, a, &embed))
-            .collect::<Vec<_>>()
+            .map(|a| app_view(c, a, &embed))
+            .collect::<Vec<_>>();
+        serde_json::to_vec(&Apps { apps })
     });
-    Ok(json(200, &json!({"apps": apps})))
+    // Serializing values that came from JSON cannot fail; a failure would be a bug.
+    let body = apps.map_err(|e| ApiError::Unavailable(format!("cannot render the apps: {e}")))?;
+    Ok(json_bytes(200, body))
 }
 
 /// Label selectors: `key`, `key==value`, `key!=value`, `key in (a,b)`, comma-separated.

@@ -12,7 +12,7 @@ use super::{json, ApiResult, Ctx, Req};
 use crate::error::ApiError;
 use crate::model::validate::{app_from_object, parse_object};
 use crate::model::PathId;
-use crate::state::{Core, DeploymentResult};
+use crate::state::Core;
 
 /// Dispatches what the other modules do not.
 pub async fn route(req: Req, ctx: &Ctx) -> ApiResult {
@@ -228,21 +228,29 @@ async fn groups(id: &PathId, req: &Req, ctx: &Ctx) -> ApiResult {
             }
             let force = req.query.flag("force");
             let create = req.method == Method::POST;
+            // PUT replaces the group: its apps missing from a given `apps`/`groups` go.
+            let replaces = req.method == Method::PUT
+                && (obj.contains_key("apps") || obj.contains_key("groups"));
+            let gid = obj
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|g| PathId::parse_in(g, &id.parent()).ok())
+                .unwrap_or_else(|| id.clone());
             let r = ctx
                 .shared
                 .mutate(|c| {
-                    let mut last: Option<DeploymentResult> = None;
-                    for app in apps {
-                        let pid = PathId::parse(&app.id).unwrap_or_else(|_| PathId::root());
-                        if create && c.apps.contains_key(&pid) {
-                            return Err(ApiError::Conflict {
-                                message: format!("An app with id [{pid}] already exists."),
-                                deployments: vec![],
-                            });
-                        }
-                        last = Some(c.update_app(app, force)?.1);
-                    }
-                    Ok(last)
+                    let removed: Vec<PathId> = if replaces {
+                        c.apps
+                            .keys()
+                            .filter(|a| {
+                                a.starts_with(&gid) && !apps.iter().any(|n| n.id == a.to_string())
+                            })
+                            .cloned()
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    c.deploy_group(apps, removed, create, force)
                 })
                 .await??;
             let body = r

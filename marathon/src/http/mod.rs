@@ -1,33 +1,27 @@
-//! The REST API server (hyper 1, HTTP/1.1), bounded: at most
-//! `--http_max_concurrent_requests` connections, a header read timeout, request bodies of at
-//! most `--http_max_body_bytes`. Routing by path prefix to the endpoint groups; every error
-//! becomes a status code in [`respond`] (via [`ApiError::status`]).
+//! The REST API server on [`meseta_httpd`] (the accept loop of every Meseta server): at most
+//! `--http_max_concurrent_requests` connections (then `503`), the header read and keep-alive
+//! idle timeout and the body read timeout of `MESETA_HTTP_*`, request bodies of at most
+//! `--http_max_body_bytes`; responses are never timed, so `/v2/events` streams stay open.
+//! Routing by path prefix to the endpoint groups; every error becomes a status code in
+//! [`respond`] (via [`ApiError::status`]).
 
 mod apps;
-mod body;
 mod misc;
 mod query;
 mod render;
 mod sse;
 mod tasks;
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-pub use body::Body;
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+pub use meseta_httpd::ResponseBody as Body;
+use meseta_httpd::{BodyError, Limits, RequestBody, ServerConfig};
 pub use query::Query;
 use serde_json::Value;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
 use crate::leader::Leadership;
@@ -75,7 +69,12 @@ pub type ApiResult = Result<Response<Body>, ApiError>;
 
 /// A JSON response.
 pub fn json(status: u16, v: &Value) -> Response<Body> {
-    let mut r = Response::new(Body::full(serde_json::to_vec(v).unwrap_or_default()));
+    json_bytes(status, serde_json::to_vec(v).unwrap_or_default())
+}
+
+/// A JSON response from serialized bytes.
+pub fn json_bytes(status: u16, body: Vec<u8>) -> Response<Body> {
+    let mut r = Response::new(Body::full(body));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -107,11 +106,19 @@ fn respond(result: ApiResult) -> Response<Body> {
     }
 }
 
-async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>, Infallible> {
+async fn handle(req: Request<RequestBody>, ctx: Arc<Ctx>) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, ctx.max_body).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => return Ok(respond(Err(ApiError::TooLarge(ctx.max_body)))),
+        Err(e) if e.is::<LengthLimitError>() => {
+            return respond(Err(ApiError::TooLarge(ctx.max_body)))
+        }
+        Err(e) if e.is::<BodyError>() => {
+            return respond(Err(ApiError::BadRequest(format!(
+                "cannot read the request body: {e}"
+            ))))
+        }
+        Err(e) => return respond(Err(ApiError::BadRequest(e.to_string()))),
     };
     let req = Req {
         method: parts.method,
@@ -122,9 +129,9 @@ async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>,
         raw_query: parts.uri.query().unwrap_or("").to_owned(),
     };
     if !ctx.leader.is_leader() && needs_leader(&req.path) {
-        return Ok(crate::leader::proxy(&ctx.leader, req).await);
+        return crate::leader::proxy(&ctx.leader, req).await;
     }
-    Ok(respond(route(req, &ctx).await))
+    respond(route(req, &ctx).await)
 }
 
 fn needs_leader(path: &str) -> bool {
@@ -167,36 +174,19 @@ pub struct Server {
 
 /// Binds and serves until the process ends.
 pub async fn serve(addr: SocketAddr, max_conns: usize, ctx: Arc<Ctx>) -> std::io::Result<Server> {
-    let listener = TcpListener::bind(addr).await?;
+    let listener = meseta_httpd::bind(addr)?;
     let addr = listener.local_addr()?;
-    let slots = Arc::new(Semaphore::new(max_conns.max(1)));
-    tokio::spawn(async move {
-        loop {
-            let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
-                return;
-            };
-            let (stream, peer) = match listener.accept().await {
-                Ok(x) => x,
-                Err(err) => {
-                    tracing::warn!(%err, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let _ = stream.set_nodelay(true);
-            let ctx = Arc::clone(&ctx);
-            tokio::spawn(async move {
-                let svc = service_fn(move |req| handle(req, Arc::clone(&ctx)));
-                let mut b = http1::Builder::new();
-                b.keep_alive(true)
-                    .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(Duration::from_secs(30));
-                if let Err(err) = b.serve_connection(TokioIo::new(stream), svc).await {
-                    tracing::debug!(%peer, %err, "connection ended");
-                }
-                drop(permit);
-            });
-        }
-    });
+    let limits = Limits::from_process_env().map_err(std::io::Error::other)?;
+    let config = ServerConfig {
+        limits: Limits {
+            max_connections: max_conns.max(1),
+            ..limits
+        },
+        tls: None,
+        keepalive: None,
+    };
+    tokio::spawn(meseta_httpd::serve(listener, config, move |req, _peer| {
+        handle(req, Arc::clone(&ctx))
+    }));
     Ok(Server { addr })
 }

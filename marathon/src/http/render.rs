@@ -5,10 +5,12 @@
 
 use std::collections::BTreeSet;
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::Query;
 use crate::health;
+use crate::model::instance::TaskView;
 use crate::model::{App, Instance};
 use crate::state::Core;
 
@@ -60,10 +62,45 @@ pub fn task_json(core: &Core, app: Option<&App>, inst: &Instance) -> Value {
     inst.to_json(&service_ports, health)
 }
 
+/// An `AppInfo` that serializes its embedded tasks straight from the instances: rendering
+/// thousands of tasks as `Value` trees first cost most of `/v2/apps?embed=apps.tasks`.
+#[derive(Debug)]
+pub struct AppView<'a> {
+    doc: Value,
+    service_ports: Vec<i64>,
+    tasks: Option<Vec<(&'a Instance, Option<Value>)>>,
+}
+
+impl Serialize for AppView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        if let Some(doc) = self.doc.as_object() {
+            for (k, v) in doc {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        if let Some(tasks) = &self.tasks {
+            let views: Vec<TaskView<'_>> = tasks
+                .iter()
+                .map(|(i, h)| i.view(&self.service_ports, h.clone()))
+                .collect();
+            m.serialize_entry("tasks", &views)?;
+        }
+        m.end()
+    }
+}
+
 /// The `AppInfo` JSON.
 pub fn app_json(core: &Core, app: &App, embed: &Embed) -> Value {
+    serde_json::to_value(app_view(core, app, embed)).unwrap_or_else(|_| json!({}))
+}
+
+/// The `AppInfo`, to serialize.
+pub fn app_view<'a>(core: &'a Core, app: &'a App, embed: &Embed) -> AppView<'a> {
     let mut v = serde_json::to_value(app).unwrap_or_else(|_| json!({}));
-    v["ports"] = json!(app.service_ports());
+    let service_ports = app.service_ports();
+    v["ports"] = json!(service_ports);
     let insts: Vec<&Instance> = core.instances_of(&app.id).collect();
     if embed.has("counts") {
         let alive: Vec<&&Instance> = insts.iter().filter(|i| core.counts(i, app)).collect();
@@ -102,12 +139,12 @@ pub fn app_json(core: &Core, app: &App, embed: &Embed) -> Value {
             .map(|id| json!({"id": id}))
             .collect::<Vec<_>>());
     }
-    if embed.has("tasks") {
-        v["tasks"] = json!(insts
+    let tasks = embed.has("tasks").then(|| {
+        insts
             .iter()
-            .map(|i| task_json(core, Some(app), i))
-            .collect::<Vec<_>>());
-    }
+            .map(|i| (*i, health::results(core, app, &i.task_id, i.healthy)))
+            .collect()
+    });
     if embed.has("lastTaskFailure") {
         if let Some(f) = crate::model::PathId::parse(&app.id)
             .ok()
@@ -122,5 +159,9 @@ pub fn app_json(core: &Core, app: &App, embed: &Embed) -> Value {
     if embed.has("taskStats") {
         v["taskStats"] = json!({});
     }
-    v
+    AppView {
+        doc: v,
+        service_ports,
+        tasks,
+    }
 }

@@ -47,6 +47,9 @@ pub struct Instance {
     /// When the task was reported unreachable (ms since the epoch).
     #[serde(default)]
     pub unreachable_since_ms: Option<i64>,
+    /// `TaskStatus.timestamp` of the latest update applied (older ones are stale).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_status_at: Option<f64>,
 }
 
 /// Whether a Mesos task state is terminal.
@@ -83,25 +86,69 @@ impl Instance {
 
     /// The JSON of `/v2/tasks` (health results added by the caller).
     pub fn to_json(&self, service_ports: &[i64], health: Option<Value>) -> Value {
-        let mut v = json!({
-            "appId": self.app_id,
-            "id": self.task_id,
-            "host": self.host,
-            "ports": self.ports,
-            "servicePorts": service_ports,
-            "slaveId": self.agent_id,
-            "state": if self.killing && !is_terminal(&self.state) { "TASK_KILLING" } else { self.state.as_str() },
-            "stagedAt": self.staged_at,
-            "version": self.version,
-            "ipAddresses": self.ip_addresses.iter().map(|ip| json!({"ipAddress": ip, "protocol": "IPv4"})).collect::<Vec<_>>(),
-            "localVolumes": [],
-        });
-        if let Some(s) = &self.started_at {
-            v["startedAt"] = json!(s);
+        serde_json::to_value(self.view(service_ports, health)).unwrap_or_else(|_| json!({}))
+    }
+
+    /// A view that serializes as [`Instance::to_json`] without building a `Value` (the
+    /// `/v2/apps?embed=apps.tasks` path renders thousands of these).
+    pub fn view<'a>(&'a self, service_ports: &'a [i64], health: Option<Value>) -> TaskView<'a> {
+        TaskView {
+            inst: self,
+            service_ports,
+            health,
         }
-        if let Some(h) = health {
-            v["healthCheckResults"] = h;
+    }
+}
+
+/// An instance as `/v2/tasks` renders it (`v2/types/task.raml`).
+#[derive(Debug)]
+pub struct TaskView<'a> {
+    inst: &'a Instance,
+    service_ports: &'a [i64],
+    health: Option<Value>,
+}
+
+/// `{"ipAddress": ..., "protocol": "IPv4"}`.
+struct IpAddress<'a>(&'a str);
+
+impl Serialize for IpAddress<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("ipAddress", self.0)?;
+        m.serialize_entry("protocol", "IPv4")?;
+        m.end()
+    }
+}
+
+impl Serialize for TaskView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let i = self.inst;
+        let state = if i.killing && !is_terminal(&i.state) {
+            "TASK_KILLING"
+        } else {
+            i.state.as_str()
+        };
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("appId", &i.app_id)?;
+        m.serialize_entry("id", &i.task_id)?;
+        m.serialize_entry("host", &i.host)?;
+        m.serialize_entry("ports", &i.ports)?;
+        m.serialize_entry("servicePorts", self.service_ports)?;
+        m.serialize_entry("slaveId", &i.agent_id)?;
+        m.serialize_entry("state", state)?;
+        m.serialize_entry("stagedAt", &i.staged_at)?;
+        if let Some(started) = &i.started_at {
+            m.serialize_entry("startedAt", started)?;
         }
-        v
+        m.serialize_entry("version", &i.version)?;
+        let ips: Vec<IpAddress<'_>> = i.ip_addresses.iter().map(|ip| IpAddress(ip)).collect();
+        m.serialize_entry("ipAddresses", &ips)?;
+        m.serialize_entry("localVolumes", &[] as &[Value])?;
+        if let Some(h) = &self.health {
+            m.serialize_entry("healthCheckResults", h)?;
+        }
+        m.end()
     }
 }

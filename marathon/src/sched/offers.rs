@@ -207,26 +207,9 @@ impl Core {
                 && tasks.len() < max
                 && self.launch_tokens > 0
             {
-                let placements: Vec<(String, std::collections::BTreeMap<String, String>)> = self
-                    .instances_of(&app.id)
-                    .filter(|i| self.counts(i, &app))
-                    .map(|i| (i.host.clone(), i.attributes.clone()))
-                    .collect();
-                let running: Vec<Placement<'_>> = placements
-                    .iter()
-                    .map(|(h, a)| Placement {
-                        host: h,
-                        attributes: a,
-                    })
-                    .collect();
-                if !satisfied(
-                    &app.constraints,
-                    &Placement {
-                        host: &offer.hostname,
-                        attributes: &attrs,
-                    },
-                    &running,
-                ) {
+                // Without constraints there is nothing to check: skip gathering the
+                // placements of every instance (quadratic for a large app).
+                if !app.constraints.is_empty() && !self.fits(&app, offer, &attrs) {
                     break;
                 }
                 let Some(task) = self.place(&app, offer, &mut pool, &attrs) else {
@@ -243,6 +226,30 @@ impl Core {
             }
         }
         tasks
+    }
+
+    /// Whether `offer` satisfies the app's constraints given where its instances run.
+    fn fits(&self, app: &App, offer: &Offer, attrs: &BTreeMap<String, String>) -> bool {
+        let placements: Vec<(String, BTreeMap<String, String>)> = self
+            .instances_of(&app.id)
+            .filter(|i| self.counts(i, app))
+            .map(|i| (i.host.clone(), i.attributes.clone()))
+            .collect();
+        let running: Vec<Placement<'_>> = placements
+            .iter()
+            .map(|(h, a)| Placement {
+                host: h,
+                attributes: a,
+            })
+            .collect();
+        satisfied(
+            &app.constraints,
+            &Placement {
+                host: &offer.hostname,
+                attributes: attrs,
+            },
+            &running,
+        )
     }
 
     fn place(
@@ -313,6 +320,7 @@ impl Core {
                 .collect(),
             killing: false,
             unreachable_since_ms: None,
+            last_status_at: None,
         };
         self.save_instance(inst);
         Some(task)

@@ -28,7 +28,7 @@ impl DeploymentResult {
     }
 }
 
-fn action(kind: ActionKind, app: &str) -> Action {
+pub(super) fn action(kind: ActionKind, app: &str) -> Action {
     Action {
         action: kind,
         app: app.to_owned(),
@@ -46,7 +46,7 @@ impl Core {
     }
 
     /// 409 unless `force`; with `force`, the deployments in the way are dropped.
-    fn clear_the_way(&mut self, app: &str, force: bool) -> Result<(), ApiError> {
+    pub(super) fn clear_the_way(&mut self, app: &str, force: bool) -> Result<(), ApiError> {
         let locking = self.locking_deployments(app);
         if locking.is_empty() {
             return Ok(());
@@ -75,7 +75,7 @@ impl Core {
     }
 
     /// Gives every service port 0 a free port of the service port range.
-    fn assign_service_ports(&self, app: &mut App) {
+    pub(super) fn assign_service_ports(&self, app: &mut App) {
         let mut used = self.used_service_ports(&app.id);
         used.extend(app.service_ports().into_iter().filter(|p| *p != 0));
         let (lo, hi) = self.settings.service_ports;

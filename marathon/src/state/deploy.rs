@@ -171,8 +171,12 @@ impl Core {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let now = Instant::now();
+        let held = self.held_apps();
         let mut wanted = BTreeMap::new();
         for (id, app) in apps {
+            if held.contains(&app.id) {
+                continue;
+            }
             let n = self.plan_app(&app, restarting.contains(&app.id));
             let delayed = self.backoff.get(&id).is_some_and(|b| b.until > now);
             if n > 0 && !delayed {

@@ -6,10 +6,13 @@
 
 mod apps;
 mod deploy;
+mod groups;
 mod persist;
 mod tasks;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_groups;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};

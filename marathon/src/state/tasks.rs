@@ -68,6 +68,17 @@ impl Core {
             }
             return;
         };
+        // A retried update can arrive after a newer one (an agent resending an unacknowledged
+        // TASK_STARTING after TASK_RUNNING went out): it must not move the task backwards.
+        if let (Some(at), Some(last)) = (status.timestamp, inst.last_status_at) {
+            if at < last && !is_terminal(&state) {
+                tracing::debug!(%task_id, %state, "ignoring a stale status update");
+                return;
+            }
+        }
+        if status.timestamp.is_some() {
+            inst.last_status_at = status.timestamp;
+        }
         let changed = inst.state != state;
         let was_healthy = inst.healthy;
         inst.state.clone_from(&state);

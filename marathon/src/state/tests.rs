@@ -10,13 +10,13 @@ use crate::events::EventBus;
 use crate::model::validate::{app_from_object, parse_object};
 use crate::model::PathId;
 
-fn core() -> Core {
+pub(super) fn core() -> Core {
     let mut c = Core::new(Settings::default(), EventBus::new());
     c.subscribed = true;
     c
 }
 
-fn offer(n: u32) -> Offer {
+pub(super) fn offer(n: u32) -> Offer {
     serde_json::from_value(json!({
         "id": {"value": format!("o{n}")}, "framework_id": {"value": "f"}, "agent_id": {"value": "a1"},
         "hostname": "h1",
@@ -37,7 +37,7 @@ fn create(c: &mut Core, def: &str) -> PathId {
 }
 
 /// Drains the queued calls: (launched task ids, killed task ids).
-fn drain(c: &mut Core) -> (Vec<String>, Vec<String>) {
+pub(super) fn drain(c: &mut Core) -> (Vec<String>, Vec<String>) {
     let (mut l, mut k) = (Vec::new(), Vec::new());
     for cmd in std::mem::take(&mut c.outbox) {
         match cmd {
@@ -54,7 +54,7 @@ fn update(c: &mut Core, id: &str, state: TaskState) {
     c.handle_status(&TaskStatus::new(meseta_api::TaskId::new(id), state));
 }
 
-fn run_all(c: &mut Core, ids: &[String]) {
+pub(super) fn run_all(c: &mut Core, ids: &[String]) {
     for t in ids {
         update(c, t, TaskState::Running);
     }
@@ -188,4 +188,27 @@ fn failures_delay_relaunch_and_unknown_tasks_are_killed() {
     update(&mut c, "stranger.1", TaskState::Running);
     let (_, killed) = drain(&mut c);
     assert_eq!(killed, vec!["stranger.1".to_owned()]);
+}
+
+#[test]
+fn a_stale_retried_update_does_not_move_a_task_backwards() {
+    let mut c = core();
+    create(
+        &mut c,
+        r#"{"id":"/s","cmd":"sleep 1","cpus":0.1,"mem":16,"instances":1}"#,
+    );
+    c.handle_offers(vec![offer(1)]);
+    let (launched, _) = drain(&mut c);
+    let id = meseta_api::TaskId::new(&launched[0]);
+    let at = |state, ts: f64| {
+        let mut s = TaskStatus::new(id.clone(), state);
+        s.timestamp = Some(ts);
+        s
+    };
+    c.handle_status(&at(TaskState::Starting, 1.0));
+    c.handle_status(&at(TaskState::Running, 2.0));
+    c.handle_status(&at(TaskState::Starting, 1.0));
+    assert_eq!(c.instances[&launched[0]].state, "TASK_RUNNING");
+    c.tick();
+    assert!(c.deployments.is_empty());
 }

@@ -1,4 +1,6 @@
-//! Response bodies: a complete buffer, or a stream of chunks (the SSE event stream).
+//! A response body for servers that answer either a complete buffer or an open-ended stream
+//! of chunks (Server-Sent Events): the stream ends when its sender is dropped. The server
+//! never times a response, so a stream lives as long as the client reads it.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -10,26 +12,26 @@ use tokio::sync::mpsc;
 
 /// A response body.
 #[derive(Debug)]
-pub enum Body {
+pub enum ResponseBody {
     /// A complete body (taken on first poll).
     Full(Option<Bytes>),
     /// Chunks until the sender is dropped.
     Stream(mpsc::Receiver<Bytes>),
 }
 
-impl Body {
+impl ResponseBody {
     /// A complete body.
     pub fn full(b: impl Into<Bytes>) -> Self {
         let b = b.into();
         if b.is_empty() {
-            Body::Full(None)
+            Self::Full(None)
         } else {
-            Body::Full(Some(b))
+            Self::Full(Some(b))
         }
     }
 }
 
-impl hyper::body::Body for Body {
+impl hyper::body::Body for ResponseBody {
     type Data = Bytes;
     type Error = Infallible;
 
@@ -38,20 +40,20 @@ impl hyper::body::Body for Body {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         match self.get_mut() {
-            Body::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
-            Body::Stream(rx) => rx.poll_recv(cx).map(|c| c.map(|b| Ok(Frame::data(b)))),
+            Self::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
+            Self::Stream(rx) => rx.poll_recv(cx).map(|c| c.map(|b| Ok(Frame::data(b)))),
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self, Body::Full(None))
+        matches!(self, Self::Full(None))
     }
 
     fn size_hint(&self) -> SizeHint {
         match self {
-            Body::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
-            Body::Full(None) => SizeHint::with_exact(0),
-            Body::Stream(_) => SizeHint::default(),
+            Self::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
+            Self::Full(None) => SizeHint::with_exact(0),
+            Self::Stream(_) => SizeHint::default(),
         }
     }
 }
