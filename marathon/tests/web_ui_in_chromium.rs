@@ -181,16 +181,28 @@ fn create_scale_and_destroy_an_app_in_the_browser() {
         nojs.screenshot(shot);
     }
 
-    // Suspend, then destroy (the confirmation box must be ticked).
+    // A deployment that cannot finish (new tasks need more memory than the agent has) locks
+    // the app: suspending shows the API's 409 and offers to force it.
+    let (s, _) = m.call("PUT", &format!("/v2/apps{APP}"), Some(r#"{"mem": 4096}"#));
+    assert_eq!(s, 200);
     b.open(&format!("{}/ui/app?id={APP_Q}", m.url()));
     b.click("form[action='/ui/suspend'] button");
+    let banner = b.wait_for_text(".banner", "409", t);
+    assert!(
+        banner.contains("locked by one or more deployments"),
+        "{banner}"
+    );
+    b.screenshot("marathon-locked-by-deployment");
+    b.click("form[action='/ui/suspend'] button.danger");
     b.wait_for_text(".banner", "Suspending", t);
     assert_eq!(app(&m)["instances"], 0);
-    assert!(
-        wait_until(t, || app(&m)["tasksRunning"] == 0),
-        "{}",
-        m.logs()
-    );
+    let settled = |a: serde_json::Value| {
+        a["tasksRunning"] == 0 && a["deployments"].as_array().is_some_and(Vec::is_empty)
+    };
+    assert!(wait_until(t, || settled(app(&m))), "{}", m.logs());
+
+    // Destroy (the confirmation box must be ticked).
+    b.open(&format!("{}/ui/app?id={APP_Q}", m.url()));
     b.click("#confirm-destroy");
     b.click("form[action='/ui/destroy'] button");
     b.wait_for_text(".banner", "Destroying", t);

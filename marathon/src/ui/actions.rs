@@ -71,48 +71,60 @@ pub async fn scale(form: &Query, ctx: &Ctx) -> Response<Body> {
     let n = given
         .parse::<i64>()
         .map_or_else(|_| json!(given), |n| json!(n));
-    set_instances(form, n, "Scaling", ctx).await
+    let retry = Retry::new("/ui/scale", form).with("instances", given);
+    set_instances(form, n, "Scaling", retry, ctx).await
 }
 
 /// `POST /ui/suspend` (`id`): scale to 0.
 pub async fn suspend(form: &Query, ctx: &Ctx) -> Response<Body> {
-    set_instances(form, json!(0), "Suspending", ctx).await
+    let retry = Retry::new("/ui/suspend", form);
+    set_instances(form, json!(0), "Suspending", retry, ctx).await
 }
 
-async fn set_instances(form: &Query, n: Value, what: &str, ctx: &Ctx) -> Response<Body> {
+async fn set_instances(
+    form: &Query,
+    n: Value,
+    what: &str,
+    retry: Retry,
+    ctx: &Ctx,
+) -> Response<Body> {
     let id = form.get("id").unwrap_or("");
     let body = serde_json::to_vec(&json!({ "instances": n })).unwrap_or_default();
-    let a = api(ctx, Method::PUT, &format!("/v2/apps{id}"), "", Some(body)).await;
-    done(id, what, &a, &format!("{what} to {n} instances started."))
+    let path = format!("/v2/apps{id}");
+    let a = api(ctx, Method::PUT, &path, &forced(form, ""), Some(body)).await;
+    done(
+        id,
+        what,
+        &a,
+        &format!("{what} to {n} instances started."),
+        &retry,
+    )
 }
 
 /// `POST /ui/restart` (`id`).
 pub async fn restart(form: &Query, ctx: &Ctx) -> Response<Body> {
     let id = form.get("id").unwrap_or("");
-    let a = api(
-        ctx,
-        Method::POST,
-        &format!("/v2/apps{id}/restart"),
-        "",
-        None,
-    )
-    .await;
-    done(id, "Restarting", &a, "Restart started.")
+    let path = format!("/v2/apps{id}/restart");
+    let a = api(ctx, Method::POST, &path, &forced(form, ""), None).await;
+    let retry = Retry::new("/ui/restart", form);
+    done(id, "Restarting", &a, "Restart started.", &retry)
 }
 
 /// `POST /ui/destroy` (`id`, `confirm=yes`).
 pub async fn destroy(form: &Query, ctx: &Ctx) -> Response<Body> {
     let id = form.get("id").unwrap_or("");
+    let retry = Retry::new("/ui/destroy", form).with("confirm", "yes");
     if form.get("confirm") != Some("yes") {
         let a = Answer {
             status: 400,
             body: json!({"message": "tick the confirmation box to destroy the app"}),
         };
-        return failed(id, "Destroying", &a);
+        return failed(id, "Destroying", &a, &retry);
     }
-    let a = api(ctx, Method::DELETE, &format!("/v2/apps{id}"), "", None).await;
+    let path = format!("/v2/apps{id}");
+    let a = api(ctx, Method::DELETE, &path, &forced(form, ""), None).await;
     if !a.ok() {
-        return failed(id, "Destroying", &a);
+        return failed(id, "Destroying", &a, &retry);
     }
     see_other(&format!("/?msg={}", enc(&format!("Destroying {id}."))))
 }
@@ -122,25 +134,63 @@ pub async fn kill(form: &Query, ctx: &Ctx) -> Response<Body> {
     let id = form.get("id").unwrap_or("");
     let task = form.get("task").unwrap_or("");
     let scale = form.flag("scale");
+    let path = format!("/v2/apps{id}/tasks/{task}");
     let a = api(
         ctx,
         Method::DELETE,
-        &format!("/v2/apps{id}/tasks/{task}"),
-        &format!("scale={scale}"),
+        &path,
+        &forced(form, &format!("scale={scale}")),
         None,
     )
     .await;
-    done(id, "Killing the task", &a, &format!("Killing {task}."))
+    let retry = Retry::new("/ui/kill", form)
+        .with("task", task)
+        .with("scale", &scale.to_string());
+    done(
+        id,
+        "Killing the task",
+        &a,
+        &format!("Killing {task}."),
+        &retry,
+    )
 }
 
-fn done(id: &str, what: &str, a: &Answer, msg: &str) -> Response<Body> {
+/// The API query `q` plus `force=true` when the form asked for it.
+fn forced(form: &Query, q: &str) -> String {
+    match (form.flag("force"), q.is_empty()) {
+        (false, _) => q.to_owned(),
+        (true, true) => "force=true".to_owned(),
+        (true, false) => format!("{q}&force=true"),
+    }
+}
+
+/// The same form again with `force=true`, offered when a deployment is in the way (409).
+#[derive(Debug)]
+struct Retry {
+    action: &'static str,
+    fields: Vec<(&'static str, String)>,
+}
+
+impl Retry {
+    fn new(action: &'static str, form: &Query) -> Self {
+        let fields = vec![("id", form.get("id").unwrap_or("").to_owned())];
+        Self { action, fields }
+    }
+
+    fn with(mut self, key: &'static str, value: &str) -> Self {
+        self.fields.push((key, value.to_owned()));
+        self
+    }
+}
+
+fn done(id: &str, what: &str, a: &Answer, msg: &str, retry: &Retry) -> Response<Body> {
     if !a.ok() {
-        return failed(id, what, a);
+        return failed(id, what, a, retry);
     }
     see_other(&format!("/ui/app?id={}&msg={}", enc(id), enc(msg)))
 }
 
-fn failed(id: &str, what: &str, a: &Answer) -> Response<Body> {
+fn failed(id: &str, what: &str, a: &Answer, retry: &Retry) -> Response<Body> {
     html(
         a.status.max(400),
         frame(
@@ -149,6 +199,13 @@ fn failed(id: &str, what: &str, a: &Answer) -> Response<Body> {
             html! {
                 h1 { (what) " " code { (id) } }
                 (error_box(what, a))
+                @if a.status == 409 {
+                    form method="post" action=(retry.action) class="inline" {
+                        @for (k, v) in &retry.fields { input type="hidden" name=(k) value=(v); }
+                        input type="hidden" name="force" value="true";
+                        button type="submit" class="danger" { "Override the deployment (force)" }
+                    }
+                }
                 p { a href={ "/ui/app?id=" (enc(id)) } { "Back to " (id) } }
             },
         ),
