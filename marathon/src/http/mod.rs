@@ -6,6 +6,7 @@
 //! [`respond`] (via [`ApiError::status`]).
 
 mod apps;
+pub mod auth;
 mod misc;
 mod query;
 mod render;
@@ -38,6 +39,8 @@ pub struct Ctx {
     pub max_body: usize,
     /// The `/v2/info` document (static part).
     pub info: Value,
+    /// HTTP Basic authentication (`--http_credentials`), when on.
+    pub auth: Option<meseta_auth::BasicAuthenticator>,
 }
 
 /// A parsed request.
@@ -128,6 +131,9 @@ async fn handle(req: Request<RequestBody>, ctx: Arc<Ctx>) -> Response<Body> {
         body,
         raw_query: parts.uri.query().unwrap_or("").to_owned(),
     };
+    if let Some(refused) = auth::refuse(ctx.auth.as_ref(), &req.path, &req.headers) {
+        return refused;
+    }
     if !ctx.leader.is_leader() && needs_leader(&req.path) {
         return crate::leader::proxy(&ctx.leader, req).await;
     }

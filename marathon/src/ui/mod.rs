@@ -22,6 +22,8 @@ use http::{header, HeaderValue, Method, Response, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
 
+pub use page::unauthorized;
+
 use crate::http::{Body, Ctx, Query, Req};
 
 /// Whether `path` belongs to the UI.
