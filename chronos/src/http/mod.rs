@@ -4,6 +4,7 @@
 //! request bodies up to [`MAX_BODY`]. Errors become status codes in one place
 //! ([`ApiError::into_response`]): Chronos's `{"status": "Bad Request", "message": ...}` bodies.
 
+pub mod auth;
 pub(crate) mod jobs;
 mod proxy;
 pub(crate) mod views;
@@ -39,6 +40,8 @@ pub struct Ctx {
     pub leader: std::sync::RwLock<Option<String>>,
     /// This process's advertised `host:port`.
     pub me: String,
+    /// HTTP Basic authentication (`--http_credentials`), when on.
+    pub auth: Option<meseta_auth::BasicAuthenticator>,
 }
 
 /// An error answer.
@@ -212,6 +215,9 @@ async fn route(req: Req, ctx: Arc<Ctx>) -> ApiResult {
 async fn handle(req: Req, ctx: Arc<Ctx>) -> Response<Body> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    if let Some(refused) = auth::refuse(ctx.auth.as_ref(), &path, req.headers()) {
+        return refused;
+    }
     let resp = route(req, ctx)
         .await
         .unwrap_or_else(ApiError::into_response);

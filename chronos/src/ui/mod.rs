@@ -21,6 +21,8 @@ use bytes::Bytes;
 use http::{header, HeaderValue, Method, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 
+pub use page::unauthorized;
+
 use crate::core::Core;
 use crate::http::{ApiError, Body};
 

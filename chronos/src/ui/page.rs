@@ -95,3 +95,22 @@ pub fn not_found(path: &str) -> Response<Body> {
         ),
     )
 }
+
+/// The page a browser shows when it has no (or wrong) credentials: what happened and what to
+/// do, with the `401` status (the caller adds the `WWW-Authenticate` challenge).
+pub fn unauthorized(realm: &str) -> Response<Body> {
+    html(
+        401,
+        frame(
+            "Authentication required",
+            "",
+            ui::auth_message(
+                401,
+                &format!(
+                    "chronos runs with --http_credentials (realm \"{realm}\"): the UI needs the \
+                     same user and password as the /v1/scheduler API."
+                ),
+            ),
+        ),
+    )
+}
