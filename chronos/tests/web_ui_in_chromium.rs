@@ -155,6 +155,10 @@ fn create_and_run_a_job_in_the_browser() {
             );
         }
     }
+    nojs.resize(390, 844);
+    nojs.open(&format!("{base}/"));
+    nojs.wait_for_text("main", "ui-child", t);
+    nojs.screenshot("chronos-jobs-phone-width");
 
     // Disable, then delete the child (the confirmation box must be ticked).
     b.open(&format!("{base}/ui/job?name=ui-hello"));
@@ -168,5 +172,19 @@ fn create_and_run_a_job_in_the_browser() {
     b.wait_for_text(".banner", "Deleted ui-child", t);
     assert!(c.job("ui-child").is_none());
     assert!(c.job("ui-hello").is_some());
+
+    // The list is live: a job created through the API appears without a reload.
+    b.open(&format!("{base}/"));
+    b.wait_for_text("#jobs", "ui-hello", t);
+    b.eval("window.stillTheSamePage = true; return null;", vec![]);
+    let live = r#"{"name": "ui-live", "command": "true", "schedule": "R/2030-01-01T00:00:00Z/PT24H", "owner": "ops@example.com"}"#;
+    let (s, _) = http("POST", c.port, "/v1/scheduler/iso8601", Some(live)).unwrap();
+    assert_eq!(s, 204);
+    b.wait_for_text("#jobs", "ui-live", Duration::from_secs(20));
+    assert_eq!(
+        b.eval("return window.stillTheSamePage === true;", vec![]),
+        serde_json::json!(true),
+        "the page was reloaded"
+    );
     drop(cluster);
 }

@@ -180,6 +180,10 @@ fn create_scale_and_destroy_an_app_in_the_browser() {
         nojs.wait_for_text("main", needle, t);
         nojs.screenshot(shot);
     }
+    nojs.resize(390, 844);
+    nojs.open(&format!("{}{id_q}", m.url()));
+    nojs.wait_for_text("main", "TASK_RUNNING", t);
+    nojs.screenshot("marathon-app-phone-width");
 
     // A deployment that cannot finish (new tasks need more memory than the agent has) locks
     // the app: suspending shows the API's 409 and offers to force it.
@@ -213,5 +217,20 @@ fn create_scale_and_destroy_an_app_in_the_browser() {
         m.logs()
     );
     b.wait_for_text("main", "No apps", t);
+
+    // The list is live: an app created through the API appears without a reload.
+    b.eval("window.stillTheSamePage = true; return null;", vec![]);
+    let (s, _) = m.call(
+        "POST",
+        "/v2/apps",
+        Some(r#"{"id": "/ui-test/live", "cmd": "sleep 1000", "instances": 0}"#),
+    );
+    assert_eq!(s, 201);
+    b.wait_for_text("#apps", "/ui-test/live", Duration::from_secs(20));
+    assert_eq!(
+        b.eval("return window.stillTheSamePage === true;", vec![]),
+        serde_json::json!(true),
+        "the page was reloaded"
+    );
     drop(cluster);
 }

@@ -91,6 +91,10 @@ pub fn trigger(j: &Job) -> Markup {
     }
 }
 
+/// Refresh every 5 s, but not while the keyboard focus is inside the table (a swap would
+/// drop it).
+const REFRESH: &str = "every 5s [!this.contains(document.activeElement)]";
+
 fn table(q: &Tq, core: &Arc<Core>) -> Markup {
     let e = core.engine();
     let mut jobs: Vec<&Job> = e
@@ -112,7 +116,7 @@ fn table(q: &Tq, core: &Arc<Core>) -> Markup {
     let refresh = q.href("/ui/jobs-table", &[]);
     let th = |key: &str, label: &str| table::sort_header(q, "/", key, label);
     html! {
-        div id="jobs" hx-get=(refresh) hx-trigger="every 5s" hx-swap="outerHTML" {
+        div id="jobs" hx-get=(refresh) hx-trigger=(REFRESH) hx-swap="outerHTML" {
             @if page.total == 0 { p class="muted" { "No jobs." } } @else {
                 div class="table-wrap" { table {
                     thead { tr {

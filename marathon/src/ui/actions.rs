@@ -88,7 +88,7 @@ async fn set_instances(
     retry: Retry,
     ctx: &Ctx,
 ) -> Response<Body> {
-    let id = form.get("id").unwrap_or("");
+    let id = &super::app::normalized(form.get("id").unwrap_or(""));
     let body = serde_json::to_vec(&json!({ "instances": n })).unwrap_or_default();
     let path = format!("/v2/apps{id}");
     let a = api(ctx, Method::PUT, &path, &forced(form, ""), Some(body)).await;
@@ -103,7 +103,7 @@ async fn set_instances(
 
 /// `POST /ui/restart` (`id`).
 pub async fn restart(form: &Query, ctx: &Ctx) -> Response<Body> {
-    let id = form.get("id").unwrap_or("");
+    let id = &super::app::normalized(form.get("id").unwrap_or(""));
     let path = format!("/v2/apps{id}/restart");
     let a = api(ctx, Method::POST, &path, &forced(form, ""), None).await;
     let retry = Retry::new("/ui/restart", form);
@@ -112,7 +112,7 @@ pub async fn restart(form: &Query, ctx: &Ctx) -> Response<Body> {
 
 /// `POST /ui/destroy` (`id`, `confirm=yes`).
 pub async fn destroy(form: &Query, ctx: &Ctx) -> Response<Body> {
-    let id = form.get("id").unwrap_or("");
+    let id = &super::app::normalized(form.get("id").unwrap_or(""));
     let retry = Retry::new("/ui/destroy", form).with("confirm", "yes");
     if form.get("confirm") != Some("yes") {
         let a = Answer {
@@ -131,7 +131,7 @@ pub async fn destroy(form: &Query, ctx: &Ctx) -> Response<Body> {
 
 /// `POST /ui/kill` (`id`, `task`, optional `scale=true`).
 pub async fn kill(form: &Query, ctx: &Ctx) -> Response<Body> {
-    let id = form.get("id").unwrap_or("");
+    let id = &super::app::normalized(form.get("id").unwrap_or(""));
     let task = form.get("task").unwrap_or("");
     let scale = form.flag("scale");
     let path = format!("/v2/apps{id}/tasks/{task}");

@@ -13,7 +13,7 @@ use crate::http::{Body, Query};
 
 /// `GET /ui/app?id=`.
 pub async fn page(q: &Query, ctx: &Ctx) -> Response<Body> {
-    let id = q.get("id").unwrap_or("").to_owned();
+    let id = normalized(q.get("id").unwrap_or(""));
     let a = api(ctx, Method::GET, &format!("/v2/apps{id}"), "", None).await;
     if !a.ok() {
         return error_page(&format!("Showing app {id}"), &a);
@@ -247,5 +247,14 @@ fn versions_form(id: &str, versions: &[String]) -> Markup {
             }
             ul class="versions" { @for v in versions { li { code { (v) } } } }
         }
+    }
+}
+
+/// An app id as the API paths want it: with its leading `/`.
+pub fn normalized(id: &str) -> String {
+    if id.starts_with('/') {
+        id.to_owned()
+    } else {
+        format!("/{id}")
     }
 }

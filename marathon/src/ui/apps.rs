@@ -82,6 +82,10 @@ fn sort_key(app: &Value, key: &str) -> (f64, String) {
     }
 }
 
+/// Refresh every 5 s, but not while the keyboard focus is inside the table (a swap would
+/// drop it).
+const REFRESH: &str = "every 5s [!this.contains(document.activeElement)]";
+
 async fn table(q: &Tq, ctx: &Ctx) -> Result<Markup, Response<Body>> {
     let a = api(
         ctx,
@@ -115,7 +119,7 @@ async fn table(q: &Tq, ctx: &Ctx) -> Result<Markup, Response<Body>> {
     let refresh = q.href("/ui/apps-table", &[]);
     let th = |key: &str, label: &str| table::sort_header(q, "/", key, label);
     Ok(html! {
-        div id="apps" hx-get=(refresh) hx-trigger="every 5s" hx-swap="outerHTML" {
+        div id="apps" hx-get=(refresh) hx-trigger=(REFRESH) hx-swap="outerHTML" {
             @if page.total == 0 {
                 p class="muted" { "No apps." }
             } @else {

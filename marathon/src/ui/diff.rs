@@ -13,7 +13,7 @@ use crate::http::{Body, Query};
 
 /// `GET /ui/diff?id=&a=&b=`.
 pub async fn page(q: &Query, ctx: &Ctx) -> Response<Body> {
-    let id = q.get("id").unwrap_or("");
+    let id = &super::app::normalized(q.get("id").unwrap_or(""));
     let (va, vb) = (q.get("a").unwrap_or(""), q.get("b").unwrap_or(""));
     let mut texts = Vec::new();
     for v in [va, vb] {
