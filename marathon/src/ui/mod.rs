@@ -13,6 +13,7 @@ mod app;
 mod apps;
 mod diff;
 mod page;
+mod tasks;
 
 use std::future::Future;
 use std::pin::Pin;
