@@ -15,3 +15,4 @@ pub mod recovery;
 pub mod report;
 pub mod rss;
 pub mod sched;
+pub mod ui;

@@ -139,6 +139,19 @@ enum Cmd {
         #[arg(long)]
         marathon_bin: Option<PathBuf>,
     },
+    /// The master's web UI: server-side render time and bytes of the overview, agents and
+    /// tasks pages and of the live fragments, in-process on a large simulated cluster.
+    Ui {
+        /// Agents.
+        #[arg(long, default_value_t = 2000)]
+        agents: usize,
+        /// Running tasks.
+        #[arg(long, default_value_t = 50_000)]
+        tasks: usize,
+        /// Renders per page.
+        #[arg(long, default_value_t = 20)]
+        iterations: usize,
+    },
     // --- image ---
     /// Launching `true` from the 3-layer test image: cold (pull from a loopback registry +
     /// unpack + launch) and warm (cached), Meseta's mesos containerizer vs `docker run --rm`
@@ -165,6 +178,19 @@ fn main() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Cmd::Ui {
+        agents,
+        tasks,
+        iterations,
+    } = cli.command
+    {
+        let out = meseta_bench::ui::run(agents, tasks, iterations)?;
+        print!("{out}");
+        if let Some(file) = &cli.record {
+            meseta_bench::report::record(file, "ui", &format!("## ui\n\n{out}"))?;
+        }
+        return Ok(());
+    }
     if let Cmd::Allocator { full } = cli.command {
         let out = meseta_bench::allocator::run(full);
         print!("{out}");
@@ -245,7 +271,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         anyhow::bail!("meseta-bench needs root (cgroups, namespaces, mounts)");
     }
     match cli.command {
-        Cmd::Allocator { .. } | Cmd::MasterScale { .. } | Cmd::Lb { .. } | Cmd::Chronos { .. } => {}
+        Cmd::Allocator { .. }
+        | Cmd::MasterScale { .. }
+        | Cmd::Lb { .. }
+        | Cmd::Chronos { .. }
+        | Cmd::Ui { .. } => {}
         Cmd::Recovery { tasks, isolation } => {
             let opts = meseta_bench::recovery::Options {
                 counts: tasks,

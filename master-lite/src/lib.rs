@@ -8,7 +8,8 @@
 //!   channel, role endpoints (`/weights`, `/quota`, `/roles`) and read-only
 //!   endpoints;
 //! * [`server`]: binds and runs it all ([`server::start`]);
-//! * [`allocator`]: the hierarchical DRF allocator.
+//! * [`allocator`]: the hierarchical DRF allocator;
+//! * [`ui`]: the web UI at `/` and `/ui/`.
 
 pub mod allocator;
 pub mod convert;
@@ -18,3 +19,4 @@ pub mod http;
 pub mod master;
 pub mod registry;
 pub mod server;
+pub mod ui;

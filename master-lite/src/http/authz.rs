@@ -21,9 +21,9 @@ use super::{Ctx, HttpError, Route};
 pub fn class(route: Option<Route>) -> EndpointClass {
     match route {
         Some(Route::Scheduler) => EndpointClass::Framework,
-        Some(Route::Operator | Route::Weights | Route::Quota | Route::Teardown) => {
-            EndpointClass::ReadWrite
-        }
+        Some(
+            Route::Operator | Route::Weights | Route::Quota | Route::Teardown | Route::UiAction,
+        ) => EndpointClass::ReadWrite,
         Some(
             Route::State
             | Route::Metrics
@@ -33,11 +33,11 @@ pub fn class(route: Option<Route>) -> EndpointClass {
             | Route::Slaves
             | Route::Tasks
             | Route::Roles
-            | Route::StateSummary,
+            | Route::StateSummary
+            | Route::Ui,
         ) => EndpointClass::ReadOnly,
-        Some(Route::Agent | Route::Version | Route::Health | Route::Redirect) | None => {
-            EndpointClass::Open
-        }
+        Some(Route::Agent | Route::Version | Route::Health | Route::Redirect | Route::UiAsset)
+        | None => EndpointClass::Open,
     }
 }
 

@@ -6,7 +6,8 @@ mod agent;
 mod authz;
 mod body;
 mod ha_gate;
-mod operator;
+mod jsonp;
+pub(crate) mod operator;
 mod operator_auth;
 mod readonly;
 mod roles;
@@ -17,6 +18,7 @@ mod teardown;
 use std::convert::Infallible;
 use std::sync::Arc;
 
+pub(crate) use authz::{principal, require};
 pub use body::Body;
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
@@ -107,6 +109,12 @@ enum Route {
     StateSummary,
     /// `POST /teardown` (`frameworkId=<id>`).
     Teardown,
+    /// The web UI's pages and fragments (`/`, `/ui/...`).
+    Ui,
+    /// The web UI's forms (`POST /ui/actions/...`).
+    UiAction,
+    /// The web UI's static assets (`/ui/assets/...`), open so a 401 page is styled.
+    UiAsset,
 }
 
 fn lookup(path: &str) -> Option<Route> {
@@ -129,6 +137,9 @@ fn lookup(path: &str) -> Option<Route> {
         "/roles" | "/roles.json" => Route::Roles,
         "/state-summary" => Route::StateSummary,
         "/teardown" => Route::Teardown,
+        "/ui" => Route::Ui,
+        "/ui/actions" => Route::UiAction,
+        "/ui/assets" => Route::UiAsset,
         _ => return None,
     })
 }
@@ -136,6 +147,9 @@ fn lookup(path: &str) -> Option<Route> {
 /// libprocess routing: drop a leading `/master`, trim trailing `/`, then strip
 /// path components until a route matches.
 fn route(path: &str) -> Option<Route> {
+    if path == "/" {
+        return Some(Route::Ui);
+    }
     let trimmed = path.trim_end_matches('/');
     let mut p = match trimmed.strip_prefix("/master") {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
@@ -158,6 +172,7 @@ pub async fn handle(
     ctx: Arc<Ctx>,
 ) -> Result<Response<Body>, Infallible> {
     let path = req.uri().path().to_string();
+    let jsonp = jsonp::callback(req.uri().query());
     let method = req.method().clone();
     let route = route(&path);
     // As Mesos: authenticate first, then redirect to the leader, then serve.
@@ -180,6 +195,10 @@ pub async fn handle(
         }
         (result, _) => result,
     };
+    let result = match jsonp {
+        Some(cb) => result.and_then(|r| jsonp::wrap(r, &cb)),
+        None => result,
+    };
     Ok(result.unwrap_or_else(|e| error_response(&path, e)))
 }
 
@@ -190,6 +209,7 @@ async fn dispatch(route: Option<Route>, req: Request<RequestBody>, ctx: &Ctx) ->
         Some(Route::Agent) => agent::handle(req, ctx).await,
         Some(Route::Operator) => operator::handle(req, ctx).await,
         Some(Route::Teardown) => teardown::handle(req, ctx).await,
+        Some(Route::Ui | Route::UiAction | Route::UiAsset) => crate::ui::handle(req, ctx).await,
         Some(r @ (Route::Weights | Route::Quota | Route::Roles | Route::StateSummary)) => {
             roles::handle(r, req, ctx).await
         }
@@ -213,12 +233,19 @@ fn error_response(path: &str, e: HttpError) -> Response<Body> {
     } else {
         tracing::debug!(%path, status = %e.status, message = %e.message, "request refused");
     }
-    let mut resp = Response::new(Body::full(e.message));
-    *resp.status_mut() = e.status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+    let ui = matches!(route(path), Some(Route::Ui | Route::UiAction));
+    let mut resp = if ui {
+        let fragment = path.starts_with("/ui/fragments/");
+        crate::ui::html_response(e.status, crate::ui::error_page(&e, fragment))
+    } else {
+        let mut r = Response::new(Body::full(e.message));
+        *r.status_mut() = e.status;
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        r
+    };
     if let Some(v) = e.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
@@ -231,11 +258,15 @@ fn error_response(path: &str, e: HttpError) -> Response<Body> {
 fn writes_registry(path: &str, method: &Method) -> bool {
     let route = route(path);
     let mutating = method == Method::POST || method == Method::PUT || method == Method::DELETE;
-    mutating && matches!(route, Some(Route::Operator | Route::Weights | Route::Quota))
+    mutating
+        && matches!(
+            route,
+            Some(Route::Operator | Route::Weights | Route::Quota | Route::UiAction)
+        )
 }
 
 /// Reads the request body, enforcing the size limit (413).
-async fn read_body(
+pub(crate) async fn read_body(
     req: Request<RequestBody>,
     limit: u64,
 ) -> Result<(http::request::Parts, Bytes), HttpError> {
@@ -372,7 +403,10 @@ mod tests {
         assert_eq!(route("/quota/web"), Some(Route::Quota));
         assert_eq!(route("/roles.json"), Some(Route::Roles));
         assert_eq!(route("/nope"), None);
-        assert_eq!(route("/"), None);
+        assert_eq!(route("/"), Some(Route::Ui));
+        assert_eq!(route("/ui/agents/a1"), Some(Route::Ui));
+        assert_eq!(route("/ui/actions/kill"), Some(Route::UiAction));
+        assert_eq!(route("/ui/assets/meseta.css"), Some(Route::UiAsset));
         assert_eq!(route("/master"), None);
     }
 }

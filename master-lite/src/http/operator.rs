@@ -29,6 +29,15 @@ pub async fn handle(req: Request<RequestBody>, ctx: &Ctx) -> super::HttpResult {
     call.validate()
         .map_err(|e| HttpError::bad_request(format!("Failed to validate master::Call: {e}")))?;
     let who = super::authz::principal(&parts.extensions);
+    execute(call, who, ctx)
+}
+
+/// Runs a validated operator call for `who` (also the web UI's buttons).
+pub(crate) fn execute(
+    call: Call,
+    who: Option<&meseta_auth::Principal>,
+    ctx: &Ctx,
+) -> super::HttpResult {
     let auth = &ctx.auth;
     let mut m = lock(&ctx.master);
     operator_auth::authorize_call(auth, who, &m, &call)?;

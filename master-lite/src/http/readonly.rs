@@ -89,7 +89,10 @@ pub fn handle(route: Route, req: &Request<RequestBody>, ctx: &Ctx) -> HttpResult
         | Route::Quota
         | Route::Roles
         | Route::StateSummary
-        | Route::Teardown => Response::new(Body::empty()),
+        | Route::Teardown
+        | Route::Ui
+        | Route::UiAction
+        | Route::UiAsset => Response::new(Body::empty()),
     })
 }
 
