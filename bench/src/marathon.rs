@@ -65,7 +65,10 @@ impl Marathon {
             .arg(format!("--http_port={port}"))
             .args(["--http_address=127.0.0.1", "--hostname=127.0.0.1"])
             .args(extra)
-            .env("RUST_LOG", "info")
+            .env(
+                "RUST_LOG",
+                std::env::var("MESETA_BENCH_MARATHON_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log)?)
             .spawn()

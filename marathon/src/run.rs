@@ -1,5 +1,5 @@
 //! Wiring: flags → settings, the store, the REST server (served by leaders and
-//! non-leaders alike; non-leaders redirect), leadership, then — once leading — the state
+//! non-leaders alike; non-leaders proxy to the leader), leadership, then — once leading — the state
 //! loaded from the store, the Marathon-side health checks and the scheduler loop. A leader
 //! that abdicates or loses its ZooKeeper leadership exits, as Marathon does, so that a
 //! supervisor restarts it as a candidate.
@@ -151,7 +151,10 @@ pub async fn run(f: Flags) -> Result<()> {
         Store::memory(),
         cmd_tx,
     );
-    let leadership = Arc::new(Leadership::new(me.clone()));
+    let mut leadership = Leadership::new(me.clone());
+    leadership.connect_timeout = Duration::from_millis(f.leader_proxy_connection_timeout.max(1));
+    leadership.read_timeout = Duration::from_millis(f.leader_proxy_read_timeout.max(1));
+    let leadership = Arc::new(leadership);
     let ctx = Arc::new(Ctx {
         shared: Arc::clone(&shared),
         leader: Arc::clone(&leadership),

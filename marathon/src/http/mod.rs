@@ -137,7 +137,13 @@ async fn handle(req: Request<RequestBody>, ctx: Arc<Ctx>) -> Response<Body> {
     if !ctx.leader.is_leader() && needs_leader(&req.path) {
         return crate::leader::proxy(&ctx.leader, req).await;
     }
-    respond(route(req, &ctx).await)
+    let mut r = respond(route(req, &ctx).await);
+    if ctx.leader.is_leader() {
+        if let Ok(v) = HeaderValue::from_str(&format!("http://{}", ctx.leader.me())) {
+            r.headers_mut().insert(crate::leader::LEADER, v);
+        }
+    }
+    r
 }
 
 fn needs_leader(path: &str) -> bool {

@@ -230,12 +230,15 @@ impl Core {
                 }
                 continue;
             }
-            let staged = chrono::DateTime::parse_from_rfc3339(&inst.staged_at)
-                .map(|t| t.timestamp_millis())
-                .unwrap_or_else(|_| now_ms());
-            if matches!(inst.state.as_str(), "TASK_STAGING" | "TASK_STARTING")
-                && now_ms() - staged > timeout_ms
-            {
+            // Only launching tasks can time out: no timestamp parse for every running one
+            // on every tick (10,000 instances are normal).
+            let launching = matches!(inst.state.as_str(), "TASK_STAGING" | "TASK_STARTING");
+            let staged = || {
+                chrono::DateTime::parse_from_rfc3339(&inst.staged_at)
+                    .map(|t| t.timestamp_millis())
+                    .unwrap_or_else(|_| now_ms())
+            };
+            if launching && now_ms() - staged() > timeout_ms {
                 tracing::info!(task_id = %inst.task_id, "task launch timed out");
                 to_kill.push(inst.task_id.clone());
             }
