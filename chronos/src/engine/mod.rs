@@ -137,10 +137,10 @@ pub(crate) struct Entry {
     pub ended: VecDeque<String>,
 }
 
-/// Number of ended task ids kept per job: more than the runs of one job that can be in flight
-/// across a failover in any realistic setup (a run's record is deleted in the same write as,
-/// or the write right after, the job record that lists it).
-const ENDED_KEPT: usize = 64;
+/// Number of ended task ids kept per job. A run's record is deleted in the same all-or-nothing
+/// write as the job record that lists it; the list matters only when a write is split (a
+/// ZooKeeper batch beyond 200 changes), and then for the runs of one job ended in one persist.
+const ENDED_KEPT: usize = 16;
 
 /// Number of run times kept per job for `/stats`.
 const DURATIONS_KEPT: usize = 100;
