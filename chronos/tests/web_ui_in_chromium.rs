@@ -130,6 +130,12 @@ fn create_and_run_a_job_in_the_browser() {
         valid_page(&c, p, 200);
     }
     valid_page(&c, "/ui/job?name=nope", 404);
+    // The error pages too (forms are posted raw: the UI reads the body as a form).
+    for (path, form) in [("/ui/create", "json=%7Bnot"), ("/ui/run", "name=nope")] {
+        let (s, body) = http("POST", c.port, path, Some(form)).expect("POST");
+        assert_eq!(s, 400, "POST {path}: {body}");
+        assert_eq!(html_problems(&body), Vec::<String>::new(), "POST {path}");
+    }
     let (s, svg) = http("GET", c.port, "/ui/graph.svg", None).unwrap();
     assert!(
         s == 200 && svg.starts_with("<svg") && svg.contains("ui-child"),

@@ -165,6 +165,16 @@ fn create_scale_and_destroy_an_app_in_the_browser() {
         valid_page(&m, p, 200);
     }
     valid_page(&m, "/ui/app?id=%2Fnope", 404);
+    // The error pages too (forms are posted raw: the UI reads the body as a form).
+    for (path, form, status) in [
+        ("/ui/scale", format!("id={APP_Q}&instances=-1"), 422),
+        ("/ui/create", "json=%7B%22id%22".to_owned(), 400),
+        ("/ui/destroy", format!("id={APP_Q}"), 400),
+    ] {
+        let (s, body) = http("POST", m.port, path, Some(&form)).expect("POST");
+        assert_eq!(s, status, "POST {path}: {body}");
+        assert_eq!(html_problems(&body), Vec::<String>::new(), "POST {path}");
+    }
     let nojs = Browser::start_without_js();
     for (p, shot, needle) in [
         ("/", "marathon-apps-nojs", APP),
