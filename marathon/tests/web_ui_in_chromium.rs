@@ -157,6 +157,32 @@ fn create_scale_and_destroy_an_app_in_the_browser() {
         m.logs()
     );
 
+    // Restart: every task is replaced.
+    let ids = |a: &serde_json::Value| -> Vec<String> {
+        a["tasks"]
+            .as_array()
+            .map(|v| {
+                v.iter()
+                    .filter_map(|t| t["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let before = ids(&app(&m));
+    b.open(&format!("{}/ui/app?id={APP_Q}", m.url()));
+    b.click("form[action='/ui/restart'] button");
+    b.wait_for_text(".banner", "Restart started", t);
+    assert!(
+        wait_until(t, || {
+            let a = app(&m);
+            a["tasksRunning"] == 2
+                && ids(&a).iter().all(|i| !before.contains(i))
+                && a["deployments"].as_array().is_some_and(Vec::is_empty)
+        }),
+        "the restart did not replace the tasks: {}",
+        m.logs()
+    );
+
     // Every page is valid HTML with labelled controls; then read-only without JavaScript.
     let id_q = format!("/ui/app?id={APP_Q}");
     let diff_path = diff_url.trim_start_matches(&m.url()).to_owned();
