@@ -67,6 +67,23 @@ pub struct Flags {
     )]
     pub http_address: String,
 
+    /// Credentials for the REST API and the web UI, `user:password` (HTTP Basic; the user
+    /// must not contain `:`). Empty: anyone may use them. `/ping` stays open.
+    #[arg(
+        long = "http_credentials",
+        env = "CHRONOS_HTTP_CREDENTIALS",
+        hide_env_values = true
+    )]
+    pub http_credentials: Option<String>,
+
+    /// The HTTP Basic realm of `--http_credentials`.
+    #[arg(
+        long = "http_realm",
+        env = "CHRONOS_HTTP_REALM",
+        default_value = "Mesosphere"
+    )]
+    pub http_realm: String,
+
     /// Hostname advertised to other chronos processes (as the leader) and to Mesos.
     #[arg(long = "hostname", env = "CHRONOS_HOSTNAME")]
     pub hostname: Option<String>,

@@ -85,6 +85,7 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         core: OnceLock::from(core),
         leader: RwLock::new(None),
         me,
+        auth: crate::http::auth::from_flags(flags.http_credentials.as_deref(), &flags.http_realm)?,
     });
     tracing::info!(%addr, state_dir = %dir.display(), "chronos serving");
     serve(listener, http, ctx).await;

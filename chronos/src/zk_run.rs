@@ -46,6 +46,7 @@ pub async fn run(
         core: OnceLock::new(),
         leader: RwLock::new(Some(String::new())),
         me,
+        auth: crate::http::auth::from_flags(flags.http_credentials.as_deref(), &flags.http_realm)?,
     });
     tokio::spawn(serve(listener, http, Arc::clone(&ctx)));
     tracing::info!(zk = %url, "chronos serving as a standby until elected");

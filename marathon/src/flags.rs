@@ -183,6 +183,15 @@ pub struct Flags {
     #[arg(long, env = "MARATHON_HTTP_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
     pub http_max_body_bytes: usize,
 
+    /// Credentials for the REST API and the web UI, `user:password` (HTTP Basic; the user
+    /// must not contain `:`). Empty: anyone may use them. `/ping` stays open.
+    #[arg(long, env = "MARATHON_HTTP_CREDENTIALS", hide_env_values = true)]
+    pub http_credentials: Option<String>,
+
+    /// The HTTP Basic realm of `--http_credentials`.
+    #[arg(long, env = "MARATHON_HTTP_REALM", default_value = "Mesosphere")]
+    pub http_realm: String,
+
     /// Mesos principal to register with.
     #[arg(long, env = "MARATHON_MESOS_AUTHENTICATION_PRINCIPAL")]
     pub mesos_authentication_principal: Option<String>,

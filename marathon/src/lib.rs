@@ -5,7 +5,7 @@
 //! state machine and its persistence order), [`store`] (ZooKeeper or memory), [`sched`]
 //! (offers, constraints, `TaskInfo`s, the driver loop), [`health`] (Marathon-side checks),
 //! [`events`] (the SSE bus), [`http`] (the `/v2` REST API), [`leader`] (leadership and
-//! redirects to the leader) and [`run`] (wiring them together).
+//! redirects to the leader), [`ui`] (the web UI at `/`) and [`run`] (wiring them together).
 
 pub mod error;
 pub mod events;
@@ -18,4 +18,5 @@ pub mod run;
 pub mod sched;
 pub mod state;
 pub mod store;
+pub mod ui;
 pub mod zkha;

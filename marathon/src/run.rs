@@ -160,6 +160,7 @@ pub async fn run(f: Flags) -> Result<()> {
         leader: Arc::clone(&leadership),
         max_body: f.http_max_body_bytes,
         info: info_doc(&f, &hostname),
+        auth: crate::http::auth::from_flags(f.http_credentials.as_deref(), &f.http_realm)?,
     });
     let addr = SocketAddr::new(
         f.http_address.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),

@@ -257,6 +257,15 @@ impl Engine {
             .unwrap_or_default()
     }
 
+    /// When a job's schedule fires next (`None`: dependent, disabled or no runs left).
+    pub fn next_due(&self, name: &str) -> Option<DateTime<Utc>> {
+        self.jobs
+            .get(name)
+            .filter(|e| !e.job.disabled)
+            .and_then(|e| e.next_due)
+            .map(at_ms)
+    }
+
     /// The JSON array `GET /jobs` answers, from per-job cached renderings: with 10,000 jobs
     /// only the few that changed are serialized again.
     pub fn jobs_json(&mut self) -> Vec<u8> {

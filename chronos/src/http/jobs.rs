@@ -124,7 +124,12 @@ fn get(core: &Core, name: &str) -> ApiResult {
 
 async fn add(req: Req, core: &Core, dependent: bool) -> ApiResult {
     let body = read_body(req).await?;
-    let job: Job = serde_json::from_slice(&body)
+    add_json(core, &body, dependent).await
+}
+
+/// `POST /iso8601` (or `/dependency` when `dependent`) of a JSON body.
+pub(crate) async fn add_json(core: &Core, body: &[u8], dependent: bool) -> ApiResult {
+    let job: Job = serde_json::from_slice(body)
         .map_err(|e| ApiError::BadRequest(format!("invalid job JSON: {e}")))?;
     let now = core.clock.now();
     {
@@ -141,7 +146,8 @@ async fn add(req: Req, core: &Core, dependent: bool) -> ApiResult {
     Ok(no_content())
 }
 
-async fn run(core: &Core, name: &str, args: Option<String>) -> ApiResult {
+/// `PUT /job/{name}`: run now.
+pub(crate) async fn run(core: &Core, name: &str, args: Option<String>) -> ApiResult {
     let now = core.clock.now();
     core.engine().run_now(name, args, now)?;
     core.persist().await?;
@@ -149,7 +155,8 @@ async fn run(core: &Core, name: &str, args: Option<String>) -> ApiResult {
     Ok(no_content())
 }
 
-async fn delete(core: &Core, name: &str) -> ApiResult {
+/// `DELETE /job/{name}`.
+pub(crate) async fn delete(core: &Core, name: &str) -> ApiResult {
     let now = core.clock.now();
     core.engine().delete(name, now)?;
     core.persist().await?;

@@ -4,9 +4,10 @@
 //! request bodies up to [`MAX_BODY`]. Errors become status codes in one place
 //! ([`ApiError::into_response`]): Chronos's `{"status": "Bad Request", "message": ...}` bodies.
 
-mod jobs;
+pub mod auth;
+pub(crate) mod jobs;
 mod proxy;
-mod views;
+pub(crate) mod views;
 
 use std::sync::Arc;
 
@@ -39,6 +40,8 @@ pub struct Ctx {
     pub leader: std::sync::RwLock<Option<String>>,
     /// This process's advertised `host:port`.
     pub me: String,
+    /// HTTP Basic authentication (`--http_credentials`), when on.
+    pub auth: Option<meseta_auth::BasicAuthenticator>,
 }
 
 /// An error answer.
@@ -179,7 +182,7 @@ async fn route(req: Req, ctx: Arc<Ctx>) -> ApiResult {
     let rest = path
         .strip_prefix("/v1/scheduler")
         .or_else(|| path.strip_prefix("/scheduler"));
-    let api = rest.is_some() || path == "/metrics";
+    let api = rest.is_some() || path == "/metrics" || crate::ui::owns(path);
     if let Some(leader) = proxy_target(&ctx, &req).filter(|_| api) {
         return proxy::to_leader(&leader, &ctx.me, req).await;
     }
@@ -189,6 +192,18 @@ async fn route(req: Req, ctx: Arc<Ctx>) -> ApiResult {
         }
         (Method::GET, None, "/leader") => Ok(views::leader(&ctx)),
         (Method::GET, None, "/metrics") => Ok(views::metrics(leading(&ctx)?)),
+        (_, None, p) if crate::ui::owns(p) => {
+            let (method, p) = (req.method().clone(), p.to_owned());
+            let query = req.uri().query().unwrap_or("").to_owned();
+            let body = read_body(req).await?;
+            let ui = crate::ui::UiRequest {
+                method: &method,
+                path: &p,
+                query: &query,
+                body: &body,
+            };
+            Ok(crate::ui::route(ui, leading(&ctx)).await)
+        }
         (_, Some(rest), _) => {
             let rest = rest.to_owned();
             jobs::dispatch(req, &rest, leading(&ctx)?).await
@@ -200,6 +215,9 @@ async fn route(req: Req, ctx: Arc<Ctx>) -> ApiResult {
 async fn handle(req: Req, ctx: Arc<Ctx>) -> Response<Body> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    if let Some(refused) = auth::refuse(ctx.auth.as_ref(), &path, req.headers()) {
+        return refused;
+    }
     let resp = route(req, ctx)
         .await
         .unwrap_or_else(ApiError::into_response);

@@ -6,6 +6,7 @@
 //! [`respond`] (via [`ApiError::status`]).
 
 mod apps;
+pub mod auth;
 mod misc;
 mod query;
 mod render;
@@ -38,6 +39,8 @@ pub struct Ctx {
     pub max_body: usize,
     /// The `/v2/info` document (static part).
     pub info: Value,
+    /// HTTP Basic authentication (`--http_credentials`), when on.
+    pub auth: Option<meseta_auth::BasicAuthenticator>,
 }
 
 /// A parsed request.
@@ -128,6 +131,9 @@ async fn handle(req: Request<RequestBody>, ctx: Arc<Ctx>) -> Response<Body> {
         body,
         raw_query: parts.uri.query().unwrap_or("").to_owned(),
     };
+    if let Some(refused) = auth::refuse(ctx.auth.as_ref(), &req.path, &req.headers) {
+        return refused;
+    }
     if !ctx.leader.is_leader() && needs_leader(&req.path) {
         return crate::leader::proxy(&ctx.leader, req).await;
     }
@@ -141,7 +147,13 @@ async fn handle(req: Request<RequestBody>, ctx: Arc<Ctx>) -> Response<Body> {
 }
 
 fn needs_leader(path: &str) -> bool {
-    path.starts_with("/v2/") && path != "/v2/leader" && path != "/v2/info"
+    (path.starts_with("/v2/") && path != "/v2/leader" && path != "/v2/info")
+        || crate::ui::owns(path)
+}
+
+/// Routes a request and maps its error (the web UI calls the API through this).
+pub(crate) async fn dispatch(req: Req, ctx: &Ctx) -> Response<Body> {
+    respond(route(req, ctx).await)
 }
 
 async fn route(req: Req, ctx: &Ctx) -> ApiResult {
@@ -155,6 +167,9 @@ async fn route(req: Req, ctx: &Ctx) -> ApiResult {
     }
     if p == "/v2/tasks" || p == "/v2/tasks/delete" {
         return tasks::route(req, ctx).await;
+    }
+    if crate::ui::owns(p) {
+        return Ok(crate::ui::route(&req, ctx).await);
     }
     if p == "/v2/events" {
         return sse::stream(req, ctx);
