@@ -33,7 +33,7 @@ use crate::cluster::{AgentInfo, MasterInfo};
 use crate::encoding::{null_as_default, Bytes};
 use crate::framework::FrameworkInfo;
 use crate::ids::{AgentId, ExecutorId, FrameworkId, TaskId};
-use crate::status::TaskStatus;
+use crate::status::{TaskState, TaskStatus};
 use crate::task::{ExecutorInfo, KillPolicy, Task, TaskInfo};
 
 /// The master endpoint of this channel.
@@ -126,6 +126,11 @@ pub struct StatusUpdate {
     pub timestamp: f64,
     /// Update id (16 bytes) to acknowledge.
     pub uuid: Bytes,
+    /// The task's newest state at the agent when this update was (re)sent, as Mesos's
+    /// `StatusUpdate.latest_state`: a retried older update (TASK_STARTING resent after
+    /// TASK_RUNNING went out) must not move the master's task back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_state: Option<TaskState>,
 }
 
 /// An opaque message between an executor and its scheduler.

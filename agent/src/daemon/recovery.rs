@@ -327,6 +327,7 @@ mod tests {
                 status: TaskStatus::new(TaskId::new("t1"), state),
                 timestamp: 1.0,
                 uuid: uuid.clone(),
+                latest_state: None,
             };
             ck.record(
                 "a1",

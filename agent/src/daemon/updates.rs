@@ -72,6 +72,7 @@ pub fn forward(
         framework_id: framework_id.clone(),
         executor_id: Some(executor_id.clone()),
         timestamp: status.timestamp.unwrap_or_default(),
+        latest_state: Some(status.state),
         status,
         uuid,
     };
@@ -188,7 +189,7 @@ pub async fn retry_loop(agent: Arc<Agent>) {
                 continue;
             }
             let now = Instant::now();
-            state
+            let mut due: Vec<StatusUpdate> = state
                 .pending
                 .iter_mut()
                 .filter(|p| now.duration_since(p.sent_at) >= every)
@@ -196,13 +197,41 @@ pub async fn retry_loop(agent: Arc<Agent>) {
                     p.sent_at = now;
                     p.update.clone()
                 })
-                .collect()
+                .collect();
+            for update in &mut due {
+                update.latest_state = Some(latest_state(&state, update));
+            }
+            due
         };
         for update in due {
             debug!(task_id = %update.status.task_id, "resending status update");
             agent.send(status_call(update));
         }
     }
+}
+
+/// The task's newest state at the agent (the update's own state if the task is gone), sent as
+/// `latest_state` with a retried update so the master does not move the task back to it.
+fn latest_state(state: &State, update: &StatusUpdate) -> TaskState {
+    let task_id = &update.status.task_id.value;
+    update
+        .executor_id
+        .as_ref()
+        .and_then(|ex| {
+            let executor = state
+                .frameworks
+                .get(&update.framework_id.value)?
+                .executors
+                .get(&ex.value)?;
+            executor.tasks.get(task_id).map(|t| t.state).or_else(|| {
+                executor
+                    .completed_tasks
+                    .iter()
+                    .find(|t| &t.info.task_id.value == task_id)
+                    .map(|t| t.state)
+            })
+        })
+        .unwrap_or(update.status.state)
 }
 
 /// Sends one event on an executor's stream, if it is subscribed.

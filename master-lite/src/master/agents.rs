@@ -326,9 +326,14 @@ impl Master {
         let task_id = status.task_id.value.clone();
         let mut terminal = false;
         if let Some(rec) = fw.tasks.get_mut(&task_id) {
-            if rec.last_uuid != status.uuid {
+            // A retried update (any earlier uuid) is forwarded again but applied once.
+            let seen = rec.last_uuid == status.uuid
+                || rec.task.statuses.iter().any(|s| s.uuid == status.uuid);
+            if !seen {
                 rec.last_uuid.clone_from(&status.uuid);
-                rec.task.state = status.state;
+                // As Mesos: the task takes the agent's newest state, so an older update
+                // retried after a newer one went out does not move it back.
+                rec.task.state = su.latest_state.unwrap_or(status.state);
                 rec.task.status_update_state = Some(status.state);
                 rec.task.status_update_uuid.clone_from(&status.uuid);
                 let mut kept = status.clone();

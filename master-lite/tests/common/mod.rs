@@ -449,7 +449,22 @@ impl FakeAgent {
     /// the uuid (base64).
     pub async fn update(&self, framework_id: &str, task_id: &str, state: &str) -> String {
         let uuid = meseta_api::Bytes::random_uuid().to_base64();
-        let call = json!({
+        self.send_update(framework_id, task_id, state, &uuid, None)
+            .await;
+        uuid
+    }
+
+    /// Sends STATUS_UPDATE with a given uuid (a retry resends an earlier one) and, if given,
+    /// the task's `latest_state` at the agent.
+    pub async fn send_update(
+        &self,
+        framework_id: &str,
+        task_id: &str,
+        state: &str,
+        uuid: &str,
+        latest_state: Option<&str>,
+    ) {
+        let mut call = json!({
             "type": "STATUS_UPDATE",
             "agent_id": {"value": self.agent_id},
             "status_update": {
@@ -465,6 +480,9 @@ impl FakeAgent {
                 "uuid": uuid,
             }
         });
+        if let Some(latest) = latest_state {
+            call["status_update"]["latest_state"] = json!(latest);
+        }
         let r = request(
             self.addr,
             "POST",
@@ -475,7 +493,6 @@ impl FakeAgent {
         .await
         .unwrap();
         assert_eq!(r.status, 202, "{}", r.text());
-        uuid
     }
 }
 
