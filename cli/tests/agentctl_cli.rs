@@ -220,7 +220,7 @@ async fn ps_prints_one_line_per_container() {
         "ex-1/task-1",
         "4242",
         "TASK_RUNNING",
-        "0.38s/1.00cpus",
+        "0.38s/1cpus",
         "3.0 MiB/128.0 MiB",
     ] {
         assert!(
