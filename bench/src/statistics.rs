@@ -67,6 +67,20 @@ pub fn run(opts: &Options) -> Result<String> {
         std::thread::sleep(Duration::from_millis(100));
     }
     sched.block_on(sched.scheduler().teardown())?;
+    // With posix isolation the containers are in no cgroup that the cluster's drop could
+    // empty: wait for the agent to kill them, or they outlive the benchmark.
+    let drained = meseta_tests::wait_until(Duration::from_secs(180), || {
+        meseta_tests::get_json(cluster.agent_port, "/state")["frameworks"]
+            .as_array()
+            .is_some_and(|fs| {
+                fs.iter()
+                    .all(|f| f["executors"].as_array().is_none_or(Vec::is_empty))
+            })
+    });
+    ensure!(
+        drained,
+        "the agent still ran executors 180 s after TEARDOWN"
+    );
 
     let s = summarize(&samples);
     let p99 = p99(&samples);

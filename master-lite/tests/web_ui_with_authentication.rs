@@ -63,6 +63,9 @@ fn ui_uses_the_api_credentials_and_explains_401_and_403() {
             {"principals": {"values": ["ops"]}, "agents": {"type": "ANY"}},
             {"principals": {"type": "ANY"}, "agents": {"type": "NONE"}}
         ],
+        "view_roles": [
+            {"principals": {"values": ["intern"]}, "roles": {"type": "NONE"}}
+        ],
         "permissive": true
     });
     let port = free_port();
@@ -105,6 +108,22 @@ fn ui_uses_the_api_credentials_and_explains_401_and_403() {
         "",
     );
     assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+
+    // The roles page shows only the roles the viewer may see (`view_roles`), as /roles does.
+    let weights = request(
+        port,
+        "PUT",
+        "/weights",
+        Some(("ops", "ops-secret")),
+        r#"[{"role": "payroll", "weight": 2.5}]"#,
+    );
+    assert!(weights.starts_with("HTTP/1.1 200"), "{weights}");
+    let roles = |who: (&str, &str)| request(port, "GET", "/ui/roles", Some(who), "");
+    let ops_roles = roles(("ops", "ops-secret"));
+    assert!(ops_roles.contains("payroll"), "{ops_roles}");
+    let intern_roles = roles(("intern", "intern-secret"));
+    assert!(intern_roles.starts_with("HTTP/1.1 200"), "{intern_roles}");
+    assert!(!intern_roles.contains("payroll"), "{intern_roles}");
 
     // Forms: the operator ACLs decide, and the page says so.
     let form = "agent=no-such-agent&op=drain";

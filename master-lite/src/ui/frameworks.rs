@@ -139,8 +139,9 @@ pub fn detail(ctx: &Ctx, v: &Viewer<'_>, id: &str, q: Option<&str>) -> Result<Ma
 }
 
 /// `GET /ui/roles`.
-pub fn roles(ctx: &Ctx, _v: &Viewer<'_>) -> Result<Markup, HttpError> {
-    let roles = lock(&ctx.master).roles();
+pub fn roles(ctx: &Ctx, v: &Viewer<'_>) -> Result<Markup, HttpError> {
+    let mut roles = lock(&ctx.master).roles();
+    roles.retain(|r| v.role(&r.name));
     let body = html! {
         h1 { "Roles" }
         div class="table-wrap" { table {

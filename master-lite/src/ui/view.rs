@@ -45,6 +45,11 @@ impl<'a> Viewer<'a> {
         self.framework(info) && self.approved(Action::ViewTask, &info.user)
     }
 
+    /// May see this role (`view_roles`), as `/roles` and `/weights` filter.
+    pub fn role(&self, role: &str) -> bool {
+        self.approved(Action::ViewRole, role)
+    }
+
     /// The principal's name, if authenticated.
     pub fn principal(&self) -> Option<&str> {
         self.who.as_ref().map(|p| p.0.as_str())
