@@ -166,7 +166,9 @@ pub fn run(opts: &Options) -> Result<String> {
          ZooKeeper, the release `marathon` with default flags (launch tokens 100 per 30 s, \
          returned as tasks start; 5 instances per offer). Tasks: `sleep`, 0.01 cpus, 16 MB, a \
          Mesos-native `COMMAND` health check (`true`, delay 0 s, interval 10 s) run by the \
-         command executor; \"healthy\" = the executor's first `healthy: true` update.\n"
+         command executor; \"healthy\" = the executor's first `healthy: true` update. Before \
+         the timed deployment an untimed 20-instance app is deployed and deleted (a warm-up: \
+         the ZooKeeper JVM was just started).\n"
     )?;
     writeln!(out, "| measure | value |\n|---|---|")?;
     writeln!(

@@ -160,6 +160,29 @@ pub fn run(bin: &Path, n: usize) -> Result<Timings> {
     let limit = Duration::from_secs(600);
     let all_healthy = move |a: &serde_json::Value| a["tasksHealthy"] == n && settled(a);
 
+    // Warm-up, untimed: a small app deployed and deleted first, so the timed deployment
+    // does not pay the just-started ZooKeeper JVM's cold writes (a long-running ensemble
+    // has none) and marathon's first offer round.
+    let warm = json!({"id": "/bench/warmup", "cmd": "sleep 100000", "cpus": CPUS, "mem": MEM,
+                      "instances": 20, "portDefinitions": []});
+    m.send("POST", "/v2/apps", &warm)?;
+    m.wait_app(
+        "/bench/warmup",
+        Instant::now(),
+        limit,
+        "warm-up running",
+        |a| a["tasksRunning"] == 20 && settled(a),
+    )?;
+    m.send("DELETE", "/v2/apps/bench/warmup", &json!({}))?;
+    let cleared = wait_until(Duration::from_secs(120), || {
+        m.get("/v2/tasks")
+            .is_some_and(|t| t["tasks"].as_array().is_some_and(Vec::is_empty))
+    });
+    if !cleared {
+        bail!("the warm-up app's tasks were not killed within 120 s");
+    }
+    drain(&cluster)?;
+
     let t0 = Instant::now();
     m.send("POST", "/v2/apps", &app(n))?;
     let deploy = m.wait_app(APP, t0, limit, "all healthy", all_healthy)?;
