@@ -430,8 +430,57 @@ impl Drop for Cluster {
             let _ = c.kill();
             let _ = c.wait();
         }
-        // Containers of a killed agent are not ours to keep: kill what is left in our cgroups.
+        // Containers of a killed agent are not ours to keep: kill what is left in our cgroups,
+        // and (posix isolation puts them in no cgroup) the supervisors of our runtime dir with
+        // every process under them.
         kill_and_remove_cgroups(&self.cgroups_root, Duration::from_millis(100));
+        kill_supervised(&self.dir.path().join("run"));
+    }
+}
+
+/// SIGKILLs every `mesos-containerizer` whose command line names `runtime_dir`, and every
+/// process descended from one (executors, tasks): what outlives an agent whose containers
+/// are in no cgroup. Read from `/proc`; a process that ends meanwhile is skipped.
+pub fn kill_supervised(runtime_dir: &Path) {
+    let marker = format!("--runtime_dir={}", runtime_dir.display());
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    let mut parent_of = Vec::new();
+    let mut victims = Vec::new();
+    for e in entries.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        if cmdline
+            .split(|b| *b == 0)
+            .any(|arg| arg == marker.as_bytes())
+        {
+            victims.push(pid);
+        }
+        // `stat`: "pid (comm) state ppid ..."; comm may hold spaces, so parse after the ')'.
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        if let Some(ppid) = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<i32>().ok())
+        {
+            parent_of.push((pid, ppid));
+        }
+    }
+    let mut i = 0;
+    while i < victims.len() {
+        let parent = victims[i];
+        for (pid, _) in parent_of.iter().filter(|(_, ppid)| *ppid == parent) {
+            if !victims.contains(pid) {
+                victims.push(*pid);
+            }
+        }
+        i += 1;
+    }
+    for pid in victims {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
     }
 }
 
