@@ -85,6 +85,31 @@ impl BasicAuthenticator {
     }
 }
 
+/// Why `--http_credentials` is unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("--http_credentials must be 'user:password' with a non-empty user")]
+pub struct CredentialsFlagError;
+
+/// The authenticator for a `--http_credentials user:password` flag, as Marathon and Chronos
+/// take it (`None`: authentication is off).
+pub fn from_user_password_flag(
+    credentials: Option<&str>,
+    realm: &str,
+) -> Result<Option<BasicAuthenticator>, CredentialsFlagError> {
+    let Some(value) = credentials.filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    let (user, password) = value.split_once(':').ok_or(CredentialsFlagError)?;
+    if user.is_empty() {
+        return Err(CredentialsFlagError);
+    }
+    let mut creds = Credentials::default();
+    creds.insert(user, password);
+    // The realm is set once per process; the authenticator wants it for the process's life.
+    let realm: &'static str = Box::leak(realm.to_owned().into_boxed_str());
+    Ok(Some(BasicAuthenticator::new(realm, creds)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

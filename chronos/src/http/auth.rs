@@ -5,33 +5,12 @@
 //! an explanation page for the UI, whose browser then asks for the same credentials).
 
 use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
-use meseta_auth::{BasicAuthenticator, Credentials};
+use meseta_auth::BasicAuthenticator;
 
 use super::{json, Body};
 
-/// Why `--http_credentials` is unusable.
-#[derive(Debug, thiserror::Error)]
-#[error("--http_credentials must be 'user:password' with a non-empty user")]
-pub struct CredentialsFlagError;
-
-/// The authenticator for `--http_credentials` (`None`: authentication is off).
-pub fn from_flags(
-    credentials: Option<&str>,
-    realm: &str,
-) -> Result<Option<BasicAuthenticator>, CredentialsFlagError> {
-    let Some(value) = credentials.filter(|c| !c.is_empty()) else {
-        return Ok(None);
-    };
-    let (user, password) = value.split_once(':').ok_or(CredentialsFlagError)?;
-    if user.is_empty() {
-        return Err(CredentialsFlagError);
-    }
-    let mut creds = Credentials::default();
-    creds.insert(user, password);
-    // The realm is set once per process; the authenticator wants it for the process's life.
-    let realm: &'static str = Box::leak(realm.to_owned().into_boxed_str());
-    Ok(Some(BasicAuthenticator::new(realm, creds)))
-}
+/// `--http_credentials user:password` (shared with the other framework).
+pub use meseta_auth::basic::from_user_password_flag as from_flags;
 
 /// The `401` answer when `auth` is on and `headers` do not carry its credentials.
 pub fn refuse(
