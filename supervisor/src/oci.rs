@@ -2,8 +2,9 @@
 //! the image's root filesystem with a per-container writable layer, the sandbox at
 //! `--sandbox_directory`, `/proc`, a minimal `/dev`, `/sys` read-only, the host's `/etc/hosts`
 //! and `/etc/resolv.conf`, a generated `/etc/hostname`, Docker's default capabilities and
-//! `no_new_privs`. Only a mount namespace is created: the task shares the executor's pid,
-//! network and IPC namespaces (and its cgroups, one level down), as in Mesos.
+//! `no_new_privs`, oci-spec's default masked and read-only paths and open-files limit. Only a
+//! mount namespace is created: the task shares the executor's pid, network and IPC namespaces
+//! (and its cgroups, one level down), as in Mesos. `run_task` applies it.
 
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
@@ -41,7 +42,30 @@ pub fn docker_default_caps() -> caps::CapsHashSet {
         .collect()
 }
 
-/// The uid, gid and supplementary groups the task runs with.
+/// Why the spec could not be built or the image's user not resolved. The messages end up in
+/// the sandbox's `stderr` after `mesos-containerizer: `, so they name the image's files.
+#[derive(Debug, thiserror::Error)]
+pub enum OciError {
+    /// oci-spec refused a part of the spec.
+    #[error("building the OCI spec ({what}): {source}")]
+    Build {
+        /// The part (`capabilities`, `mounts`...).
+        what: &'static str,
+        /// oci-spec's error.
+        source: oci_spec::OciSpecError,
+    },
+    /// A user name the image's `/etc/passwd` does not have.
+    #[error("user '{0}' is not in the image's /etc/passwd")]
+    UnknownUser(String),
+    /// An `/etc/passwd` entry without numeric ids.
+    #[error("malformed /etc/passwd entry for '{0}'")]
+    MalformedPasswd(String),
+    /// A group name the image's `/etc/group` does not have.
+    #[error("group '{0}' is not in the image's /etc/group")]
+    UnknownGroup(String),
+}
+
+/// The uid and gid the task runs with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ids {
     /// User id.
@@ -51,9 +75,8 @@ pub struct Ids {
 }
 
 /// Builds the spec. `hostname_file` is the generated `/etc/hostname` on the host.
-pub fn spec(info: &TaskLaunchInfo, ids: Ids, hostname_file: &Path) -> Result<Spec, String> {
-    let err =
-        |what: &str, e: oci_spec::OciSpecError| format!("building the OCI spec ({what}): {e}");
+pub fn spec(info: &TaskLaunchInfo, ids: Ids, hostname_file: &Path) -> Result<Spec, OciError> {
+    let err = |what: &'static str, source| OciError::Build { what, source };
     let mut spec = Spec::default();
     let caps: HashSet<Capability> = DOCKER_DEFAULT_CAPS.iter().copied().collect();
     let capabilities = LinuxCapabilitiesBuilder::default()
@@ -124,8 +147,8 @@ pub fn spec(info: &TaskLaunchInfo, ids: Ids, hostname_file: &Path) -> Result<Spe
         .build()
         .map_err(|e| err("namespaces", e))?]));
     linux.set_cgroups_path(Some(PathBuf::from(&info.cgroups_path)));
-    // run-task places the task in its cgroup itself (see `run_task::TaskCgroup`), device rules
-    // included, so libcontainer is given no resources to write.
+    // The task's cgroup and device rules are run-task's own (`run_task::cgroup`): the spec
+    // carries no resources.
     linux.set_resources(None);
     spec.set_linux(Some(linux));
     Ok(spec)
@@ -133,7 +156,7 @@ pub fn spec(info: &TaskLaunchInfo, ids: Ids, hostname_file: &Path) -> Result<Spe
 
 /// Resolves an image `User` (`uid`, `uid:gid`, `name`, `name:group`) against the image's
 /// `/etc/passwd` and `/etc/group`; `None` is root.
-pub fn resolve_user(rootfs: &Path, user: Option<&str>) -> Result<Ids, String> {
+pub fn resolve_user(rootfs: &Path, user: Option<&str>) -> Result<Ids, OciError> {
     let Some(user) = user.map(str::trim).filter(|u| !u.is_empty()) else {
         return Ok(Ids { uid: 0, gid: 0 });
     };
@@ -153,11 +176,11 @@ pub fn resolve_user(rootfs: &Path, user: Option<&str>) -> Result<Ids, String> {
         }
         Err(_) => {
             let f = lookup(&passwd, |f| f.first() == Some(&name))
-                .ok_or_else(|| format!("user '{name}' is not in the image's /etc/passwd"))?;
+                .ok_or_else(|| OciError::UnknownUser(name.to_owned()))?;
             let num = |i: usize| f.get(i).and_then(|v| v.parse::<u32>().ok());
             match (num(2), num(3)) {
                 (Some(u), Some(g)) => (u, g),
-                _ => return Err(format!("malformed /etc/passwd entry for '{name}'")),
+                _ => return Err(OciError::MalformedPasswd(name.to_owned())),
             }
         }
     };
@@ -168,11 +191,21 @@ pub fn resolve_user(rootfs: &Path, user: Option<&str>) -> Result<Ids, String> {
                 let groups = read_image_file(rootfs, "etc/group");
                 lookup(&groups, |f| f.first() == Some(&group))
                     .and_then(|f| f.get(2).and_then(|g| g.parse().ok()))
-                    .ok_or_else(|| format!("group '{group}' is not in the image's /etc/group"))?
+                    .ok_or_else(|| OciError::UnknownGroup(group.to_owned()))?
             }
         };
     }
     Ok(Ids { uid, gid })
+}
+
+/// The home directory of `uid` in the image's `/etc/passwd`, `/` when it has none.
+pub fn home_dir(rootfs: &Path, uid: u32) -> String {
+    let passwd = read_image_file(rootfs, "etc/passwd");
+    let uid = uid.to_string();
+    lookup(&passwd, |f| f.get(2) == Some(&uid.as_str()))
+        .and_then(|f| f.get(5).map(|h| (*h).to_owned()))
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "/".to_owned())
 }
 
 fn lookup<'a>(text: &'a str, pred: impl Fn(&Vec<&'a str>) -> bool) -> Option<Vec<&'a str>> {
@@ -228,30 +261,26 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.path().join("etc/group"), "users:x:100:\n").unwrap();
-        let r = |u| resolve_user(dir.path(), Some(u));
+        let r = |u| resolve_user(dir.path(), Some(u)).map_err(|e| e.to_string());
+        let ids = |uid, gid| Ok(Ids { uid, gid });
+        assert_eq!(r("nobody"), ids(65534, 65533));
+        assert_eq!(r("65534"), ids(65534, 65533));
+        assert_eq!(r("1000:7"), ids(1000, 7));
+        assert_eq!(r("nobody:users"), ids(65534, 100));
+        assert_eq!(r("root"), ids(0, 0));
+        assert_eq!(home_dir(dir.path(), 0), "/root");
+        assert_eq!(home_dir(dir.path(), 4242), "/");
         assert_eq!(
-            r("nobody"),
-            Ok(Ids {
-                uid: 65534,
-                gid: 65533
-            })
+            r("ghost"),
+            Err("user 'ghost' is not in the image's /etc/passwd".into())
         );
         assert_eq!(
-            r("65534"),
-            Ok(Ids {
-                uid: 65534,
-                gid: 65533
-            })
+            r("nobody:wheel"),
+            Err("group 'wheel' is not in the image's /etc/group".into())
         );
-        assert_eq!(r("1000:7"), Ok(Ids { uid: 1000, gid: 7 }));
         assert_eq!(
-            r("nobody:users"),
-            Ok(Ids {
-                uid: 65534,
-                gid: 100
-            })
+            resolve_user(dir.path(), None).map_err(|e| e.to_string()),
+            ids(0, 0)
         );
-        assert!(r("ghost").is_err());
-        assert_eq!(resolve_user(dir.path(), None), Ok(Ids { uid: 0, gid: 0 }));
     }
 }

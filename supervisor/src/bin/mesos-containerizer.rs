@@ -28,7 +28,7 @@ enum Cmd {
         #[arg(long = "container_id")]
         container_id: String,
     },
-    /// Run one task inside its image's root filesystem (OCI spec + libcontainer), as
+    /// Run one task inside its image's root filesystem (an OCI spec applied in a fork), as
     /// <task_launch_info> describes; started by the command executor in place of the task.
     RunTask {
         /// The JSON file the agent wrote (`<runtime_dir>/containers/<id>/task_launch_info`).
