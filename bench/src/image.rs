@@ -1,9 +1,10 @@
 //! `meseta-bench image`: launching `true` from the 3-layer busybox test image, cold (empty
 //! store: pull from a loopback registry + unpack + provision + launch) and warm (image cached),
 //! through Meseta's mesos containerizer the way a command task runs (supervisor with cgroups
-//! cpu+mem and a mount namespace → `mesos-containerizer run-task` → OCI spec + libcontainer in
-//! an overlay rootfs → destroy, rootfs removed), side by side with `docker run --rm` of the
-//! same image pulled by dockerd from the same registry.
+//! cpu+mem and a mount namespace → `mesos-containerizer run-task` → the OCI spec applied in a
+//! fork with an overlay rootfs → destroy, rootfs removed), side by side with `docker run --rm`
+//! of the same image pulled by dockerd from the same registry, and with a plain launch
+//! (`meseta-bench launch`'s Meseta container: no image) measured the same way in the same run.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -23,6 +24,7 @@ use crate::report::{ms, summarize};
 const ISOLATION: &str = "cgroups/cpu,cgroups/mem,filesystem/linux,docker/runtime";
 const CGROUPS_ROOT: &str = "meseta-bench-image";
 const REPO: &str = "bench/busybox3";
+const PLAIN_CGROUPS_ROOT: &str = "meseta-bench-image-plain";
 
 /// Options of `meseta-bench image`.
 #[derive(Debug, Clone)]
@@ -118,6 +120,38 @@ impl Meseta {
     }
 }
 
+/// `meseta-bench launch`'s Meseta container (busybox rootfs, no image), for the ratio.
+struct Plain {
+    containerizer: MesosContainerizer,
+    rootfs: std::path::PathBuf,
+    sandbox: std::path::PathBuf,
+}
+
+impl Plain {
+    fn new(work: &Path, launcher_dir: &Path) -> Result<Self> {
+        let dir = work.join("plain");
+        let rootfs = crate::launch::busybox_rootfs(&dir)?;
+        let sandbox = dir.join("sandbox");
+        std::fs::create_dir_all(&sandbox)?;
+        let mut config = ContainerConfig::new(
+            dir.join("runtime"),
+            launcher_dir.to_owned(),
+            Isolation::parse(crate::launch::ISOLATION)?,
+        );
+        config.cgroups_root = PLAIN_CGROUPS_ROOT.into();
+        config.cgroups_enable_cfs = true;
+        Ok(Self {
+            containerizer: MesosContainerizer::new(config)?,
+            rootfs,
+            sandbox,
+        })
+    }
+
+    async fn launch(&self, id: &str) -> Result<Duration> {
+        crate::launch::meseta_run(&self.containerizer, &self.rootfs, &self.sandbox, id).await
+    }
+}
+
 async fn docker(args: &[&str]) -> Result<Duration> {
     let start = Instant::now();
     let out = tokio::process::Command::new("docker")
@@ -179,7 +213,9 @@ pub async fn run(opts: &Options) -> Result<String> {
         .to_owned();
     let image = format!("127.0.0.1:{port}/{REPO}:latest");
 
+    let plain = Plain::new(dir.path(), &meseta.launcher_dir)?;
     let (mut m_cold, mut d_cold, mut m_warm, mut d_warm) = (vec![], vec![], vec![], vec![]);
+    let mut p_warm = vec![];
     for i in 0..opts.cold {
         let store = dir.path().join(format!("store-cold-{i}"));
         settle().await;
@@ -192,10 +228,13 @@ pub async fn run(opts: &Options) -> Result<String> {
     }
     let warm_store = dir.path().join("store-warm");
     meseta.launch(&warm_store, "warmup").await?;
+    plain.launch("plain-warmup").await?;
     if opts.docker {
         docker(&["run", "--rm", &image, "true"]).await?;
     }
     for i in 0..opts.warm {
+        settle().await;
+        p_warm.push(plain.launch(&format!("plain-{i}")).await?);
         settle().await;
         m_warm.push(meseta.launch(&warm_store, &format!("warm-{i}")).await?);
         if opts.docker {
@@ -208,6 +247,7 @@ pub async fn run(opts: &Options) -> Result<String> {
     }
     for h in std::fs::read_dir("/sys/fs/cgroup")?.flatten() {
         let _ = std::fs::remove_dir(h.path().join(CGROUPS_ROOT));
+        let _ = std::fs::remove_dir(h.path().join(PLAIN_CGROUPS_ROOT));
     }
 
     let probe = migration_probe(CGROUPS_ROOT).await;
@@ -217,14 +257,17 @@ pub async fn run(opts: &Options) -> Result<String> {
         summarize(&m_warm),
         summarize(&d_warm),
     );
+    let pw = summarize(&p_warm);
     let ratio = mw.p50.as_secs_f64() / dw.p50.as_secs_f64().max(1e-9);
+    let plain_ratio = mw.p50.as_secs_f64() / pw.p50.as_secs_f64().max(1e-9);
     let mut out = String::new();
     out.push_str(&format!(
         "`true` from the 3-layer busybox test image (busybox + a file + a whiteout), pushed to Debian's docker-registry on loopback. \
-         Meseta: mesos containerizer (supervisor, cgroups cpu+mem, mount ns) → `mesos-containerizer run-task` (oci-spec + libcontainer) in an overlay rootfs with its own upper layer; \
-         cold = empty store (pull + verify + unpack + provision + launch + destroy), warm = image cached. \
+         Meseta: mesos containerizer (supervisor, cgroups cpu+mem, mount ns) → `mesos-containerizer run-task` (the OCI spec applied in one fork) in an overlay rootfs with its own upper layer; \
+         cold = empty store (pull + verify + unpack + provision + launch + destroy), warm = image cached; \
+         plain = `meseta-bench launch`'s Meseta container (`/bin/true` in a busybox rootfs, no image), measured the same way. \
          docker: `docker run --rm` of the same image pulled by dockerd from the same registry; cold after `docker rmi`. \
-         {} cold and {} warm runs each, alternating, with a 0.5 s pause before each run.{}\n\n",
+         {} cold and {} warm (and plain) runs each, alternating, with a 0.5 s pause before each run.{}\n\n",
         opts.cold,
         opts.warm,
         if opts.docker { "" } else { " **docker run was not measured (--without-docker).**" },
@@ -241,6 +284,7 @@ pub async fn run(opts: &Options) -> Result<String> {
         ("cold", "meseta", mc),
         ("cold", "docker run", dc),
         ("warm", "meseta", mw),
+        ("plain", "meseta", pw),
         ("warm", "docker run", dw),
     ]
     .into_iter()
@@ -255,6 +299,9 @@ pub async fn run(opts: &Options) -> Result<String> {
             ms(s.mean)
         ));
     }
+    out.push_str(&format!(
+        "\nwarm p50 ratio meseta image / plain launch = {plain_ratio:.3} (target ≤ 1.5)\n"
+    ));
     let ratio = if opts.docker {
         out.push_str(&format!(
             "\nwarm p50 ratio meseta / docker run = {ratio:.3} (target ≤ 0.1)\n\n"
@@ -265,9 +312,10 @@ pub async fn run(opts: &Options) -> Result<String> {
         "n/a".to_owned()
     };
     out.push_str(&format!(
-        "RESULT image cold_s={:.3} warm_ms={} warm_ratio_vs_docker={ratio}\n",
+        "RESULT image cold_s={:.3} warm_ms={} warm_ratio_vs_docker={ratio} plain_ms={} warm_ratio_vs_plain={plain_ratio:.3}\n",
         mc.p50.as_secs_f64(),
-        ms(mw.p50)
+        ms(mw.p50),
+        ms(pw.p50)
     ));
     Ok(out)
 }

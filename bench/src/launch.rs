@@ -153,7 +153,7 @@ async fn oci_run(bin: &str, state: &Path, bundle: &Path, id: &str) -> Result<Dur
     Ok(took)
 }
 
-async fn meseta_run(
+pub(crate) async fn meseta_run(
     c: &MesosContainerizer,
     rootfs: &Path,
     sandbox: &Path,
