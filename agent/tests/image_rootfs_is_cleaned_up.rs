@@ -1,4 +1,4 @@
-//! A container's image root filesystem (overlay mount, writable upper layer, libcontainer
+//! A container's image root filesystem (overlay mount, writable upper layer, run-task's
 //! state, the task's devices cgroup) is gone once the container is destroyed, even when it is
 //! destroyed while its task still runs; and root filesystems nobody owns any more are removed
 //! when the containerizer recovers. Needs root.
@@ -212,7 +212,7 @@ async fn the_helper_removes_the_task_cgroup_and_state_when_the_task_ends() {
     let state = s
         .dir
         .path()
-        .join("provisioner/containers/ends/libcontainer/ends");
+        .join("provisioner/containers/ends/libcontainer/hostname");
     spec.command.argv = vec![
         "/bin/sh".into(),
         "-c".into(),

@@ -116,7 +116,7 @@ impl LaunchInfo {
 /// `--task_launch_info`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskLaunchInfo {
-    /// The container the task belongs to (names its libcontainer state and cgroup).
+    /// The container the task belongs to.
     pub container_id: String,
     /// The provisioned root filesystem on the host.
     pub rootfs: PathBuf,
@@ -139,7 +139,8 @@ pub struct TaskLaunchInfo {
     pub hostname: String,
     /// Absolute cgroup path of the task (a child of the container's own cgroup).
     pub cgroups_path: String,
-    /// libcontainer's state directory (`with_root_path`).
+    /// run-task's state directory (the generated `/etc/hostname`); the agent names it
+    /// `libcontainer`, as when run-task used youki's libcontainer.
     pub state_dir: PathBuf,
 }
 

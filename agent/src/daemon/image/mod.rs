@@ -259,14 +259,15 @@ pub fn fetch_and_provision(
     container_id: &str,
     dir: &Path,
 ) -> Result<(StoredImage, PathBuf), String> {
-    let image = fetch(images, reference, container_id)?;
+    // Opened once for the fetch and the provisioning (opening creates and sweeps directories).
+    let store = Store::open(&images.store_dir, Limits::default()).map_err(|e| e.to_string())?;
+    let image = fetch(images, &store, reference, container_id)?;
     if waiting::cancelled(container_id) {
         return Err(PullError::Cancelled.to_string());
     }
     if let Some(p) = pulls().get_mut(container_id) {
         p.phase = "provisioning";
     }
-    let store = Store::open(&images.store_dir, Limits::default()).map_err(|e| e.to_string())?;
     let rootfs = oci_bundles::provision::provision(&store, &image, dir, images.backend)
         .map_err(|e| e.to_string())?;
     if waiting::cancelled(container_id) {
@@ -280,13 +281,13 @@ pub fn fetch_and_provision(
 /// `--docker_registry` directory, or a pull from the registry.
 fn fetch(
     images: &ImageConfig,
+    store: &Store,
     reference: &Reference,
     container_id: &str,
 ) -> Result<StoredImage, String> {
     // One fetch per image at a time: the tasks behind the first find it in the store.
     let _turn = FetchTurn::take(&reference.to_string(), container_id)
         .ok_or_else(|| PullError::Cancelled.to_string())?;
-    let store = Store::open(&images.store_dir, Limits::default()).map_err(|e| e.to_string())?;
     for name in [reference.to_string(), reference.name()] {
         if let Some(image) = store.image(&name).map_err(|e| e.to_string())? {
             return Ok(image);
@@ -296,7 +297,7 @@ fn fetch(
         let puller = Puller::new(&images.registry, images.docker_config.as_deref())
             .map_err(|e| e.to_string())?;
         return puller
-            .pull(&store, reference, &Reporter(container_id.to_owned()))
+            .pull(store, reference, &Reporter(container_id.to_owned()))
             .map_err(|e| e.to_string());
     }
     if let Some(p) = pulls().get_mut(container_id) {
@@ -307,7 +308,7 @@ fn fetch(
     let layout = archive.with_extension("");
     if layout.join("oci-layout").is_file() {
         return oci_bundles::import_oci_layout(
-            &store,
+            store,
             &layout,
             reference.tag.as_deref(),
             &reference.name(),
@@ -324,7 +325,7 @@ fn fetch(
             dir.display()
         ));
     }
-    oci_bundles::import_docker_archive(&store, &archive)
+    oci_bundles::import_docker_archive(store, &archive)
         .map_err(|e| e.to_string())?
         .into_iter()
         .find(|i| i.reference == reference.name())
