@@ -1,7 +1,8 @@
 //! A container's image root filesystem (overlay mount, writable upper layer, run-task's
 //! state, the task's devices cgroup) is gone once the container is destroyed, even when it is
-//! destroyed while its task still runs; and root filesystems nobody owns any more are removed
-//! when the containerizer recovers. Needs root.
+//! destroyed while its task still runs (unmounted and moved to the trash at once, its files
+//! deleted soon after); and root filesystems nobody owns any more are removed when the
+//! containerizer recovers. Needs root.
 
 // An integration test file is its own crate: its tests belong at the top level.
 #![allow(clippy::tests_outside_test_module)]
@@ -172,6 +173,16 @@ async fn destroying_a_running_image_task_leaves_nothing_behind() {
     assert!(!t.succeeded(), "{t:?}");
     assert_eq!(mounted_under(s.dir.path()), Vec::<String>::new());
     assert!(!s.dir.path().join("provisioner/containers/busy").exists());
+    // The upper layer itself is deleted off destroy's path, soon after.
+    let trash = s.dir.path().join("provisioner/trash");
+    let emptied = meseta_tests::wait_until(Duration::from_secs(10), || {
+        std::fs::read_dir(&trash).map_or(true, |mut d| d.next().is_none())
+    });
+    assert!(
+        emptied,
+        "the rootfs was never deleted from {}",
+        trash.display()
+    );
     for pid in task_pids {
         assert!(
             !Path::new(&format!("/proc/{pid}")).exists(),
@@ -191,8 +202,12 @@ async fn orphan_rootfses_are_removed_on_recovery() {
     let _ = image_container(&s, "orphan", "true");
     let orphan = s.dir.path().join("provisioner/containers/orphan");
     assert!(!mounted_under(&orphan).is_empty());
+    // ...and one that died while deleting a destroyed container's rootfs.
+    let trashed = s.dir.path().join("provisioner/trash/gone.1/upper/etc");
+    std::fs::create_dir_all(&trashed).unwrap();
     s.containerizer.recover().await.unwrap();
     assert!(!orphan.exists(), "orphan rootfs still there");
+    assert!(!trashed.exists(), "trashed rootfs still there");
     assert_eq!(mounted_under(s.dir.path()), Vec::<String>::new());
 }
 

@@ -111,13 +111,18 @@ fn mount_overlay(rootfs: &Path, data: &str) -> nix::Result<()> {
     }
 }
 
-/// Unmounts (for overlay) and removes a provisioned root filesystem and its directory.
-pub fn destroy(dir: &Path) -> Result<(), StoreError> {
+/// Unmounts a provisioned root filesystem (overlay), if mounted.
+pub fn unmount(dir: &Path) -> Result<(), StoreError> {
     let rootfs = dir.join("rootfs");
     match umount2(&rootfs, MntFlags::MNT_DETACH) {
-        Ok(()) | Err(nix::errno::Errno::EINVAL | nix::errno::Errno::ENOENT) => {}
-        Err(e) => return Err(io_err(format!("unmounting {}", rootfs.display()))(e.into())),
+        Ok(()) | Err(nix::errno::Errno::EINVAL | nix::errno::Errno::ENOENT) => Ok(()),
+        Err(e) => Err(io_err(format!("unmounting {}", rootfs.display()))(e.into())),
     }
+}
+
+/// Unmounts (for overlay) and removes a provisioned root filesystem and its directory.
+pub fn destroy(dir: &Path) -> Result<(), StoreError> {
+    unmount(dir)?;
     match std::fs::remove_dir_all(dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),

@@ -612,16 +612,37 @@ fn now_secs() -> f64 {
 
 // Container images.
 impl MesosContainerizer {
-    /// Unmounts and removes the image root filesystem (and writable layer) of `id`, if any.
+    /// Unmounts the image root filesystem of `id`, if any, and removes it with its writable
+    /// layer off the caller's path: the unmount is immediate (nothing of the container stays
+    /// mounted), the directory is renamed into `<provisioner>/trash/` at once and deleted on
+    /// a blocking thread (a full copy, or a busy disk, can take long; a crash meanwhile leaves
+    /// it to the next recovery).
     fn destroy_rootfs(&self, id: &str) {
         let Some(dir) = &self.config.provisioner_dir else {
             return;
         };
-        let dir = dir.join("containers").join(id);
-        if dir.exists() {
-            if let Err(e) = oci_bundles::provision::destroy(&dir) {
+        let container = dir.join("containers").join(id);
+        if !container.exists() {
+            return;
+        }
+        let trash = dir.join("trash");
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let moved = trash.join(format!("{id}.{nanos}"));
+        let deferred = oci_bundles::provision::unmount(&container).is_ok()
+            && std::fs::create_dir_all(&trash).is_ok()
+            && std::fs::rename(&container, &moved).is_ok();
+        let target = if deferred { moved } else { container };
+        let id = id.to_owned();
+        let remove = move || {
+            if let Err(e) = oci_bundles::provision::destroy(&target) {
                 tracing::warn!(container_id = id, %e, "removing the container's rootfs failed");
             }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) if deferred => drop(rt.spawn_blocking(remove)),
+            _ => remove(),
         }
     }
 
@@ -631,6 +652,12 @@ impl MesosContainerizer {
         let Some(dir) = &self.config.provisioner_dir else {
             return;
         };
+        // Whatever a crash left in the trash.
+        if let Ok(trash) = std::fs::read_dir(dir.join("trash")) {
+            for entry in trash.flatten() {
+                let _ = oci_bundles::provision::destroy(&entry.path());
+            }
+        }
         let Ok(entries) = std::fs::read_dir(dir.join("containers")) else {
             return;
         };
