@@ -43,11 +43,25 @@ pub(super) fn open_root(rootfs: &Path) -> Result<OwnedFd, StepError> {
 }
 
 /// `path` inside the root, symlinks resolved within it, as an `O_PATH` fd. A missing `path`
-/// (and its missing parents, as directories) is created as `create` when given.
+/// (and its missing parents, as directories) is created as `create` when given; a dangling
+/// symlink in the image (`/etc/resolv.conf -> ../run/...`) gets its target created, inside
+/// the root, as runc and libcontainer do.
 pub(super) fn resolve(
     root: &OwnedFd,
     path: &Path,
     create: Option<Kind>,
+) -> Result<OwnedFd, StepError> {
+    resolve_within(root, path, create, 0)
+}
+
+/// Dangling symlinks followed at most this many times (a loop ends with ELOOP).
+const MAX_LINK_HOPS: u32 = 8;
+
+fn resolve_within(
+    root: &OwnedFd,
+    path: &Path,
+    create: Option<Kind>,
+    hops: u32,
 ) -> Result<OwnedFd, StepError> {
     let rel = path.strip_prefix("/").unwrap_or(path);
     let rel = if rel.as_os_str().is_empty() {
@@ -68,7 +82,7 @@ pub(super) fn resolve(
     let (Some(parent), Some(name), Some(kind)) = (rel.parent(), rel.file_name(), create) else {
         return Err(Errno::ENOENT).step(step());
     };
-    let dir = resolve(root, parent, Some(Kind::Dir))?;
+    let dir = resolve_within(root, parent, Some(Kind::Dir), hops)?;
     let made = match kind {
         Kind::Dir => mkdirat(Some(dir.as_raw_fd()), name, Mode::from_bits_truncate(0o755)),
         Kind::File => {
@@ -91,6 +105,13 @@ pub(super) fn resolve(
     match openat2(root.as_raw_fd(), rel, how) {
         // SAFETY: openat2(2) just returned this fd; nothing else owns it.
         Ok(fd) => Ok(unsafe { OwnedFd::from_raw_fd(fd) }),
+        // The name exists but leads nowhere: a dangling symlink, followed inside the root.
+        Err(Errno::ENOENT) if hops < MAX_LINK_HOPS => {
+            let target = nix::fcntl::readlinkat(Some(dir.as_raw_fd()), name).step(step())?;
+            let next = Path::new("/").join(parent).join(target);
+            resolve_within(root, &next, create, hops + 1)
+        }
+        Err(Errno::ENOENT) => Err(Errno::ELOOP).step(step()),
         Err(e) => Err(e).step(step()),
     }
 }
@@ -339,6 +360,15 @@ mod tests {
             rootfs.join("etc")
         );
         let file = resolve(&root, Path::new("/etc/hostname"), Some(Kind::File)).unwrap();
+        // A dangling link gets its target made, inside the image; a loop is refused.
+        std::os::unix::fs::symlink("../run/resolv.conf", rootfs.join("etc/resolv.conf")).unwrap();
+        let linked = resolve(&root, Path::new("/etc/resolv.conf"), Some(Kind::File)).unwrap();
+        assert_eq!(
+            std::fs::read_link(fd_path(&linked)).unwrap(),
+            rootfs.join("run/resolv.conf")
+        );
+        std::os::unix::fs::symlink("/etc/loop", rootfs.join("etc/loop")).unwrap();
+        assert!(resolve(&root, Path::new("/etc/loop"), Some(Kind::File)).is_err());
         assert!(std::fs::read_link(fd_path(&file))
             .unwrap()
             .ends_with("rootfs/etc/hostname"));
