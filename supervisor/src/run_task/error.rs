@@ -64,3 +64,38 @@ pub enum RunTaskError {
     #[error("starting the task: fork: {0}")]
     Fork(Errno),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_step_and_the_cause() {
+        let read = RunTaskError::ReadInfo {
+            path: "/run/x/task_launch_info".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        assert_eq!(
+            read.to_string(),
+            "reading /run/x/task_launch_info: entity not found"
+        );
+        assert_eq!(
+            RunTaskError::NotFound("app".into()).to_string(),
+            "executable 'app' not found in the image"
+        );
+        let step: RunTaskError = StepError::Sys {
+            step: "mounting proc on /proc".into(),
+            source: Errno::EPERM,
+        }
+        .into();
+        assert_eq!(
+            step.to_string(),
+            "mounting proc on /proc: EPERM: Operation not permitted"
+        );
+        let user: RunTaskError = OciError::UnknownUser("ghost".into()).into();
+        assert_eq!(
+            user.to_string(),
+            "user 'ghost' is not in the image's /etc/passwd"
+        );
+    }
+}

@@ -110,18 +110,8 @@ fn prepare_working_dir(
     {
         return Ok(());
     }
-    let dir = rootfs::resolve(root, &info.working_dir, Some(Kind::Dir)).map_err(|e| {
-        crate::error::StepError::Sys {
-            step: format!(
-                "creating the working directory {}",
-                info.working_dir.display()
-            ),
-            source: match e {
-                crate::error::StepError::Sys { source, .. } => source,
-                _ => Errno::EIO,
-            },
-        }
-    })?;
+    // A failure names the directory: "creating /srv/app in the image: ...".
+    let dir = rootfs::resolve(root, &info.working_dir, Some(Kind::Dir))?;
     let _ = nix::unistd::fchownat(
         Some(dir.as_raw_fd()),
         "",
