@@ -43,6 +43,12 @@ impl ResponseBody {
     }
 }
 
+impl From<&'static [u8]> for ResponseBody {
+    fn from(b: &'static [u8]) -> Self {
+        Self::full(b)
+    }
+}
+
 /// `first` followed by whatever `next` yields without waiting, as one chunk of at most about
 /// [`MAX_CHUNK`] bytes.
 fn coalesce(first: Bytes, mut next: impl FnMut() -> Option<Bytes>) -> Bytes {

@@ -7,14 +7,14 @@
 //! Pages are rendered on the server with [`maud`]; everything works read-only with
 //! JavaScript disabled, htmx only swaps small fragments in. Nothing is fetched from outside
 //! the server (no fonts, no CDN): assets are embedded in the binary and served by
-//! [`asset`] under [`ASSET_PREFIX`].
+//! [`asset_response`] under [`ASSET_PREFIX`].
 
 mod assets;
 mod layout;
 pub mod table;
 mod widgets;
 
-pub use assets::{asset, Asset, ASSET_PREFIX, HTMX_PATH, STYLESHEET_PATH};
+pub use assets::{asset, asset_response, Asset, ASSET_PREFIX, HTMX_PATH, STYLESHEET_PATH};
 pub use layout::{layout, Nav, Product};
 pub use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
 pub use widgets::{

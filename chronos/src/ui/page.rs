@@ -1,9 +1,7 @@
 //! The page frame (the shared Meseta layout from `meseta-ui`) and the pieces every Chronos
 //! page uses: the API error banner, badges, flash messages, assets.
 
-use bytes::Bytes;
-use http::{header, HeaderValue, Response, StatusCode};
-use http_body_util::Full;
+use http::Response;
 use maud::{html, Markup};
 use meseta_ui as ui;
 
@@ -31,21 +29,7 @@ pub fn asset(path: &str) -> Option<Response<Body>> {
     if !path.starts_with(ui::ASSET_PREFIX) {
         return None;
     }
-    let Some(a) = ui::asset(path) else {
-        return Some(not_found(path));
-    };
-    let mut r = Response::new(Full::new(Bytes::from_static(a.body)));
-    *r.status_mut() = StatusCode::OK;
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(a.content_type),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(a.cache_control),
-    );
-    Some(r)
+    Some(ui::asset_response(path).unwrap_or_else(|| not_found(path)))
 }
 
 /// The API's refusal as it came: status and `message` (Chronos's `{"status", "message"}`

@@ -1,8 +1,7 @@
 //! The page frame (the shared Meseta layout from `meseta-ui`) and the pieces every Marathon
 //! page uses: the API error banner, status badges, flash messages, assets.
 
-use bytes::Bytes;
-use http::{header, HeaderValue, Response, StatusCode};
+use http::Response;
 use maud::{html, Markup};
 use meseta_ui as ui;
 use serde_json::Value;
@@ -31,21 +30,7 @@ pub fn asset(path: &str) -> Option<Response<Body>> {
     if !path.starts_with(ui::ASSET_PREFIX) {
         return None;
     }
-    let Some(a) = ui::asset(path) else {
-        return Some(not_found(path));
-    };
-    let mut r = Response::new(Body::full(Bytes::from_static(a.body)));
-    *r.status_mut() = StatusCode::OK;
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(a.content_type),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(a.cache_control),
-    );
-    Some(r)
+    Some(ui::asset_response(path).unwrap_or_else(|| not_found(path)))
 }
 
 /// The API's answer as text: its `message` and every `details` entry (`path: errors`) of a

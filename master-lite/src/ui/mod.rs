@@ -111,19 +111,7 @@ pub fn html_response(status: StatusCode, markup: Markup) -> Response<Body> {
 }
 
 fn asset(name: &str) -> HttpResult {
-    let a =
-        ui::asset(name).ok_or_else(|| HttpError::new(StatusCode::NOT_FOUND, "No such asset"))?;
-    let mut r = Response::new(Body::full(a.body));
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(a.content_type),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(a.cache_control),
-    );
-    Ok(r)
+    ui::asset_response(name).ok_or_else(|| HttpError::new(StatusCode::NOT_FOUND, "No such asset"))
 }
 
 /// The UI's error page for `e` (used by the HTTP layer's one error mapping): the API's own
