@@ -10,11 +10,13 @@
 //! [`asset_response`] under [`ASSET_PREFIX`].
 
 mod assets;
+mod frame;
 mod layout;
 pub mod table;
 mod widgets;
 
 pub use assets::{asset, asset_response, Asset, ASSET_PREFIX, HTMX_PATH, STYLESHEET_PATH};
+pub use frame::{badge, flash, Frame};
 pub use layout::{layout, Nav, Product};
 pub use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
 pub use widgets::{
