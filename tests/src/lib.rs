@@ -438,6 +438,17 @@ impl Drop for Cluster {
     }
 }
 
+/// Runs [`kill_supervised`] on its runtime dir when dropped, passed or failed: for tests that
+/// run their own agent (without a [`Cluster`], whose drop does this).
+#[derive(Debug)]
+pub struct KillSupervisedOnDrop(pub PathBuf);
+
+impl Drop for KillSupervisedOnDrop {
+    fn drop(&mut self) {
+        kill_supervised(&self.0);
+    }
+}
+
 /// SIGKILLs every `mesos-containerizer` whose command line names `runtime_dir`, and every
 /// process descended from one (executors, tasks): what outlives an agent whose containers
 /// are in no cgroup. Read from `/proc`; a process that ends meanwhile is skipped.
