@@ -49,6 +49,12 @@ impl From<&'static [u8]> for ResponseBody {
     }
 }
 
+impl From<String> for ResponseBody {
+    fn from(b: String) -> Self {
+        Self::full(b)
+    }
+}
+
 /// `first` followed by whatever `next` yields without waiting, as one chunk of at most about
 /// [`MAX_CHUNK`] bytes.
 fn coalesce(first: Bytes, mut next: impl FnMut() -> Option<Bytes>) -> Bytes {

@@ -2,9 +2,12 @@
 //! links) and the pages and pieces every framework UI builds on it: the 404 and 401 pages,
 //! flash messages after a redirect, and badges.
 
+use http::{Response, StatusCode};
 use maud::{html, Markup};
 
+use crate::assets::{asset_response, ASSET_PREFIX};
 use crate::layout::{layout, Nav, Product};
+use crate::responses::html_response;
 use crate::widgets::{auth_message, error_banner, info_banner};
 
 /// The frame of one product's pages: its name and its header's `(label, href)` links.
@@ -32,6 +35,21 @@ impl Frame {
             "Not found",
             "",
             error_banner(404, &format!("No page at {path}")),
+        )
+    }
+
+    /// The answer to a request for `path` under [`ASSET_PREFIX`]: the embedded asset, or the
+    /// 404 page when there is no such asset; `None` for a path outside [`ASSET_PREFIX`].
+    pub fn asset<B>(&self, path: &str) -> Option<Response<B>>
+    where
+        B: From<&'static [u8]> + From<String>,
+    {
+        if !path.starts_with(ASSET_PREFIX) {
+            return None;
+        }
+        Some(
+            asset_response(path)
+                .unwrap_or_else(|| html_response(StatusCode::NOT_FOUND, self.not_found(path))),
         )
     }
 
@@ -91,6 +109,16 @@ mod tests {
             "chronos runs with --http_credentials (realm &quot;chronos&quot;): the UI needs \
              the same user and password as the /v1/scheduler API."
         ));
+    }
+
+    #[test]
+    fn assets_or_the_frames_404() {
+        let css: Response<Vec<u8>> = FRAME.asset("/ui/assets/meseta.css").unwrap();
+        assert_eq!(css.status(), StatusCode::OK);
+        let missing: Response<Vec<u8>> = FRAME.asset("/ui/assets/nope.css").unwrap();
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert!(String::from_utf8_lossy(missing.body()).contains("No page at /ui/assets/nope.css"));
+        assert!(FRAME.asset::<Vec<u8>>("/ui/apps").is_none());
     }
 
     #[test]

@@ -12,6 +12,7 @@
 mod assets;
 mod frame;
 mod layout;
+mod responses;
 pub mod table;
 mod widgets;
 
@@ -19,6 +20,7 @@ pub use assets::{asset, asset_response, Asset, ASSET_PREFIX, HTMX_PATH, STYLESHE
 pub use frame::{badge, flash, Frame};
 pub use layout::{layout, Nav, Product};
 pub use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
+pub use responses::{html_response, see_other};
 pub use widgets::{
     auth_message, error_banner, fmt_bytes_mb, fmt_duration_secs, fmt_unix_time, info_banner, kv,
     resource_bar, state_badge, StateClass,

@@ -20,14 +20,6 @@ pub fn frame(title: &str, current: &str, body: Markup) -> Markup {
     FRAME.page(title, current, body)
 }
 
-/// Serves `GET /ui/assets/*` (stylesheet, htmx) from the binary.
-pub fn asset(path: &str) -> Option<Response<Body>> {
-    if !path.starts_with(ui::ASSET_PREFIX) {
-        return None;
-    }
-    Some(ui::asset_response(path).unwrap_or_else(|| not_found(path)))
-}
-
 /// The API's refusal as it came: status and `message` (Chronos's `{"status", "message"}`
 /// body); 401 and 403 get the explanation of what to do.
 pub fn error_box(what: &str, status: u16, body: &str) -> Markup {

@@ -21,14 +21,6 @@ pub fn frame(title: &str, current: &str, body: Markup) -> Markup {
     FRAME.page(title, current, body)
 }
 
-/// Serves `GET /ui/assets/*` (stylesheet, htmx) from the binary.
-pub fn asset(path: &str) -> Option<Response<Body>> {
-    if !path.starts_with(ui::ASSET_PREFIX) {
-        return None;
-    }
-    Some(ui::asset_response(path).unwrap_or_else(|| not_found(path)))
-}
-
 /// The API's answer as text: its `message` and every `details` entry (`path: errors`) of a
 /// 422.
 pub fn api_message(a: &Answer) -> String {
