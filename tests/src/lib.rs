@@ -5,6 +5,7 @@
 //! (`target/debug`); `scripts/test.sh` builds them with `cargo build --workspace --bins` first.
 
 pub mod browser;
+pub mod fuzz;
 pub mod images;
 pub mod registry;
 // Authentication.
