@@ -204,6 +204,13 @@ impl std::ops::DerefMut for AgentProc {
     }
 }
 
+impl Drop for Rig {
+    /// The containers outlive every agent run by design: kill them when the test ends.
+    fn drop(&mut self) {
+        meseta_tests::kill_supervised(&self.dir.path().join("run"));
+    }
+}
+
 impl Drop for AgentProc {
     fn drop(&mut self) {
         let _ = self.0.kill();

@@ -96,6 +96,7 @@ async fn a_kill_for_a_recovered_executor_waits_for_it_to_resubscribe() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
+    let _reaper = meseta_tests::KillSupervisedOnDrop(dir.path().join("run"));
     let port = meseta_tests::free_port();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let master = FakeMaster::start().await;

@@ -13,21 +13,7 @@
 #[path = "../fuzz/fuzz_targets/bodies.rs"]
 mod bodies;
 
-/// xorshift64*: a seeded generator so a failing case replays from its seed (a few lines;
-/// `rand` buys nothing for a test's noise source).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n.max(1) as u64).unwrap_or(0)
-    }
-}
+use meseta_tests::fuzz::{self, Rng};
 
 const TOKENS: &[&str] = &[
     "{",
@@ -91,17 +77,11 @@ const TEXTS: &[&str] = &[
 ];
 
 fn cases() -> usize {
-    std::env::var("MESETA_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3000)
+    fuzz::cases(3000)
 }
 
 fn seed() -> u64 {
-    std::env::var("MESETA_FUZZ_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x9e37_79b9_7f4a_7c15)
+    fuzz::seed(0x9e37_79b9_7f4a_7c15)
 }
 
 /// 1-4 random edits of `base`.

@@ -10,11 +10,9 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use meseta_api::TaskState;
-use meseta_scheduler::{command_task as task, scalar as offered, BlockingScheduler, Event};
 use meseta_tests::{bin, bin_dir, free_port, http, wait_until};
 
-use crate::sched::subscribe;
+use crate::sched::{launch_running, subscribe, Sleepers};
 
 /// Options of `meseta-bench recovery`.
 #[derive(Debug, Clone)]
@@ -142,48 +140,6 @@ impl Drop for Rig {
     }
 }
 
-/// Launches `n` sleeping tasks of a checkpointing framework and waits until all run.
-fn launch(sched: &mut BlockingScheduler, n: usize) -> Result<()> {
-    let (mut launched, mut running) = (0, 0);
-    let start = Instant::now();
-    while running < n {
-        if start.elapsed() > Duration::from_secs(600) {
-            bail!("only {running} of {n} tasks running after 600s");
-        }
-        let Some((_, ev)) = sched.next_event(Duration::from_secs(60))? else {
-            bail!("no event for 60s ({running} of {n} running)")
-        };
-        match ev {
-            Event::Offers(offers) => {
-                for offer in offers {
-                    let (mut cpus, mut mem) = (offered(&offer, "cpus"), offered(&offer, "mem"));
-                    let mut batch = Vec::new();
-                    while launched < n && cpus >= 0.01 && mem >= 16.0 && batch.len() < 50 {
-                        batch.push(task(
-                            &format!("r-{launched}"),
-                            &offer,
-                            "sleep 3600",
-                            0.01,
-                            16.0,
-                        ));
-                        launched += 1;
-                        cpus -= 0.01;
-                        mem -= 16.0;
-                    }
-                    sched.block_on(sched.scheduler().launch(&offer.id, batch))?;
-                }
-            }
-            Event::Update(st) => match st.state {
-                TaskState::Running => running += 1,
-                TaskState::Starting | TaskState::Staging => {}
-                other => bail!("task {}: {other:?}: {:?}", st.task_id.value, st.message),
-            },
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
 /// One run with `n` tasks.
 fn run_one(n: usize, isolation: &str) -> Result<Figures> {
     let mut rig = Rig::start(isolation)?;
@@ -191,7 +147,7 @@ fn run_one(n: usize, isolation: &str) -> Result<Figures> {
         f.checkpoint = Some(true);
         f.failover_timeout = Some(3600.0);
     })?;
-    launch(&mut sched, n)?;
+    launch_running(&mut sched, &Sleepers::new(n, "r-", "sleep 3600"))?;
     // Let the last updates' acknowledgements reach the agent.
     std::thread::sleep(Duration::from_secs(1));
 

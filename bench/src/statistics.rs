@@ -5,13 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, ensure, Result};
-use meseta_api::TaskState;
-use meseta_scheduler::{command_task as task, scalar as offered, Event};
+use anyhow::{ensure, Result};
 use meseta_tests::{http, Cluster, ClusterOptions};
 
 use crate::report::{ms, summarize};
-use crate::sched::subscribe;
+use crate::sched::{launch_running, subscribe, Sleepers};
 
 /// Options of `meseta-bench statistics`.
 #[derive(Debug, Clone)]
@@ -35,7 +33,13 @@ pub fn run(opts: &Options) -> Result<String> {
     let cluster = Cluster::start_with(&copts);
     let mut sched = subscribe(cluster.master_port, "meseta-bench-statistics", |_| {})?;
     let started = Instant::now();
-    start_tasks(&mut sched, opts.containers)?;
+    let sleepers = Sleepers {
+        // Each task's command executor takes `cpus:0.1;mem:32` of the offer too.
+        footprint: (0.11, 48.0),
+        batch: 100,
+        ..Sleepers::new(opts.containers, "st-", "sleep 600")
+    };
+    launch_running(&mut sched, &sleepers)?;
     let launch_secs = started.elapsed().as_secs_f64();
     // Let the launch burst settle (executors' first updates, acknowledgements).
     std::thread::sleep(Duration::from_secs(2));
@@ -106,49 +110,6 @@ pub fn run(opts: &Options) -> Result<String> {
         p99.as_secs_f64() * 1000.0
     ));
     Ok(out)
-}
-
-/// Launches `count` `sleep 600` tasks and waits until all run.
-fn start_tasks(sched: &mut meseta_scheduler::BlockingScheduler, count: usize) -> Result<()> {
-    let (mut launched, mut running) = (0usize, 0usize);
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while running < count {
-        ensure!(
-            Instant::now() < deadline,
-            "only {running} of {count} tasks running after 600 s"
-        );
-        let Some((_, ev)) = sched.next_event(Duration::from_secs(30))? else {
-            bail!("no event for 30s ({running} of {count} running)")
-        };
-        match ev {
-            Event::Offers(offers) => {
-                for offer in offers {
-                    let (mut cpus, mut mem) = (offered(&offer, "cpus"), offered(&offer, "mem"));
-                    let mut batch = Vec::new();
-                    while launched < count && cpus >= 0.11 && mem >= 48.0 && batch.len() < 100 {
-                        batch.push(task(
-                            &format!("st-{launched}"),
-                            &offer,
-                            "sleep 600",
-                            0.01,
-                            16.0,
-                        ));
-                        launched += 1;
-                        cpus -= 0.11;
-                        mem -= 48.0;
-                    }
-                    sched.block_on(sched.scheduler().launch(&offer.id, batch))?;
-                }
-            }
-            Event::Update(st) => match st.state {
-                TaskState::Running => running += 1,
-                TaskState::Starting | TaskState::Staging => {}
-                other => bail!("task {}: {other:?}: {:?}", st.task_id.value, st.message),
-            },
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 /// The 99th percentile (nearest rank).

@@ -11,25 +11,7 @@
 #[path = "../fuzz/fuzz_targets/unpack_body.rs"]
 mod unpack_body;
 
-/// xorshift64*: a seeded generator so a failing case can be replayed from its seed (a few
-/// lines; pulling in `rand` for a test's noise source buys nothing).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        // n is small; the modulo bias is irrelevant for fuzzing.
-        usize::try_from(self.next() % n as u64).unwrap_or(0)
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+use meseta_tests::fuzz::{self, Rng};
 
 const BENIGN: &[&str] = &[
     "a", "b", "a/b", "a/b/c", "dir", "dir/file", "link", "bin/sh",
@@ -140,7 +122,7 @@ fn mutate(rng: &mut Rng, mut data: Vec<u8>) -> Vec<u8> {
         3 => {
             for _ in 0..=rng.below(8) {
                 let i = rng.below(data.len());
-                data[i] = u8::try_from(rng.next() & 0xff).unwrap_or(0);
+                data[i] = u8::try_from(rng.next_u64() & 0xff).unwrap_or(0);
             }
         }
         4 => data.truncate(rng.below(data.len())),
@@ -157,14 +139,8 @@ fn mutate(rng: &mut Rng, mut data: Vec<u8>) -> Vec<u8> {
 
 #[test]
 fn mutated_hostile_layers_never_escape_or_panic() {
-    let seed: u64 = std::env::var("MESETA_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_4e5e_7a00_0001);
-    let cases: usize = std::env::var("MESETA_FUZZ_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1000);
+    let seed = fuzz::seed(0x5eed_4e5e_7a00_0001);
+    let cases = fuzz::cases(1000);
     let mut rng = Rng(seed);
     let mut accepted = 0;
     for case in 0..cases {
@@ -197,7 +173,7 @@ fn random_bytes_are_refused_cleanly() {
     for _ in 0..300 {
         let len = rng.below(4096);
         let data: Vec<u8> = (0..len)
-            .map(|_| u8::try_from(rng.next() & 0xff).unwrap_or(0))
+            .map(|_| u8::try_from(rng.next_u64() & 0xff).unwrap_or(0))
             .collect();
         let _accepted = unpack_body::check(&data);
     }

@@ -5,6 +5,7 @@
 //! (`target/debug`); `scripts/test.sh` builds them with `cargo build --workspace --bins` first.
 
 pub mod browser;
+pub mod fuzz;
 pub mod images;
 pub mod registry;
 // Authentication.
@@ -435,6 +436,17 @@ impl Drop for Cluster {
         // every process under them.
         kill_and_remove_cgroups(&self.cgroups_root, Duration::from_millis(100));
         kill_supervised(&self.dir.path().join("run"));
+    }
+}
+
+/// Runs [`kill_supervised`] on its runtime dir when dropped, passed or failed: for tests that
+/// run their own agent (without a [`Cluster`], whose drop does this).
+#[derive(Debug)]
+pub struct KillSupervisedOnDrop(pub PathBuf);
+
+impl Drop for KillSupervisedOnDrop {
+    fn drop(&mut self) {
+        kill_supervised(&self.0);
     }
 }
 

@@ -1,5 +1,7 @@
 //! The embedded static assets (stylesheet, htmx) and how every server serves them.
 
+use http::{header, HeaderValue, Response};
+
 /// URL prefix under which [`asset`] paths are served (`/ui/assets/<name>`).
 pub const ASSET_PREFIX: &str = "/ui/assets/";
 /// URL of the stylesheet.
@@ -42,6 +44,24 @@ pub fn asset(path: &str) -> Option<Asset> {
     })
 }
 
+/// The `200 OK` response for the asset at request path `path` (with or without
+/// [`ASSET_PREFIX`]), with its `Content-Type` and `Cache-Control`, in the server's own body
+/// type `B`; `None` when there is no such asset (each server answers that in its own way).
+pub fn asset_response<B: From<&'static [u8]>>(path: &str) -> Option<Response<B>> {
+    let a = asset(path)?;
+    let mut r = Response::new(B::from(a.body));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(a.content_type),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(a.cache_control),
+    );
+    Some(r)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +77,15 @@ mod tests {
         assert!(asset("htmx.LICENSE").is_some());
         assert_eq!(asset("/ui/assets/../Cargo.toml"), None);
         assert_eq!(asset("/ui/assets/"), None);
+    }
+
+    #[test]
+    fn asset_responses_carry_type_and_cache_headers() {
+        let r: Response<Vec<u8>> = asset_response(STYLESHEET_PATH).unwrap();
+        assert_eq!(r.status(), http::StatusCode::OK);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/css; charset=utf-8");
+        assert_eq!(r.headers()[header::CACHE_CONTROL], "public, max-age=3600");
+        assert_eq!(r.body().as_slice(), CSS);
+        assert!(asset_response::<Vec<u8>>("/ui/assets/nope.js").is_none());
     }
 }

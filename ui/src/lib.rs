@@ -7,16 +7,20 @@
 //! Pages are rendered on the server with [`maud`]; everything works read-only with
 //! JavaScript disabled, htmx only swaps small fragments in. Nothing is fetched from outside
 //! the server (no fonts, no CDN): assets are embedded in the binary and served by
-//! [`asset`] under [`ASSET_PREFIX`].
+//! [`asset_response`] under [`ASSET_PREFIX`].
 
 mod assets;
+mod frame;
 mod layout;
+mod responses;
 pub mod table;
 mod widgets;
 
-pub use assets::{asset, Asset, ASSET_PREFIX, HTMX_PATH, STYLESHEET_PATH};
+pub use assets::{asset, asset_response, Asset, ASSET_PREFIX, HTMX_PATH, STYLESHEET_PATH};
+pub use frame::{badge, flash, Frame};
 pub use layout::{layout, Nav, Product};
 pub use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
+pub use responses::{html_response, see_other};
 pub use widgets::{
     auth_message, error_banner, fmt_bytes_mb, fmt_duration_secs, fmt_unix_time, info_banner, kv,
     resource_bar, state_badge, StateClass,

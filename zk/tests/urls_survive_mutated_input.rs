@@ -10,22 +10,8 @@
 // An integration test file is its own crate: its tests belong at the top level.
 #![allow(clippy::tests_outside_test_module)]
 
+use meseta_tests::fuzz::{self, Rng};
 use meseta_zk::ZkUrl;
-
-/// xorshift64*: a seeded generator, so a failing case replays from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n.max(1) as u64).unwrap_or(0)
-    }
-}
 
 const SEEDS: &[&str] = &[
     "zk://127.0.0.1:2181/mesos",
@@ -87,14 +73,8 @@ fn mutate(rng: &mut Rng, seed: &str) -> String {
 
 #[test]
 fn zk_urls_survive_mutated_input() {
-    let cases: usize = std::env::var("MESETA_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
-    let seed: u64 = std::env::var("MESETA_FUZZ_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5eed_2181);
+    let cases = fuzz::cases(20_000);
+    let seed = fuzz::seed(0x5eed_2181);
     let mut rng = Rng(seed | 1);
     let mut accepted = 0;
     for _ in 0..cases {

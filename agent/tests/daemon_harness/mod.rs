@@ -298,6 +298,14 @@ impl TestAgent {
     }
 }
 
+impl Drop for TestAgent {
+    /// The agent's supervisors, executors and tasks outlive it (without cgroup isolation they
+    /// are in no cgroup anyone empties): kill them when the test ends, passed or failed.
+    fn drop(&mut self) {
+        meseta_tests::kill_supervised(&self.dir.path().join("run"));
+    }
+}
+
 /// True when running as root; else prints why the test is skipped.
 pub fn root_or_skip(test: &str) -> bool {
     if !nix::unistd::Uid::effective().is_root() {

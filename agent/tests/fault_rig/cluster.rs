@@ -160,7 +160,9 @@ impl Drop for Rig {
             let _ = child.kill();
             let _ = child.wait();
         }
-        // The agent's containers outlive it: kill them and remove their cgroups.
+        // The agent's containers outlive it: kill them (supervisors and all they started, in a
+        // cgroup or not) and remove their cgroups.
+        meseta_tests::kill_supervised(&self.dir.path().join("run"));
         meseta_tests::kill_and_remove_cgroups(&self.cgroups_root, Duration::from_millis(200));
     }
 }

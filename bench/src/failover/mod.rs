@@ -15,9 +15,11 @@ mod rig;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use meseta_api::{FrameworkInfo, TaskState};
-use meseta_scheduler::{command_task, scalar, BlockingScheduler, Config, Event};
+use meseta_api::FrameworkInfo;
+use meseta_scheduler::{BlockingScheduler, Config, Event};
 use rig::Rig;
+
+use crate::sched::{launch_running, Sleepers};
 
 /// Options of `meseta-bench failover`.
 #[derive(Debug, Clone)]
@@ -54,7 +56,8 @@ pub fn run(opts: &Options) -> Result<String> {
     config.backoff_max = Duration::from_secs(1);
     let (mut sched, _) =
         BlockingScheduler::connect(config, Duration::from_secs(30)).context("subscribing")?;
-    let agent_id = launch(&mut sched, opts.tasks).with_context(|| rig.logs())?;
+    let sleepers = Sleepers::new(opts.tasks, "f-", "sleep 3600");
+    let agent_id = launch_running(&mut sched, &sleepers).with_context(|| rig.logs())?;
     std::thread::sleep(Duration::from_secs(1)); // acknowledgements reach the agent
 
     let mut figures = Vec::new();
@@ -84,47 +87,6 @@ pub fn run(opts: &Options) -> Result<String> {
         });
     }
     Ok(report(opts, &figures))
-}
-
-/// Launches `n` sleeping tasks; returns the agent's id once all run.
-fn launch(sched: &mut BlockingScheduler, n: usize) -> Result<String> {
-    let (mut launched, mut running, mut agent) = (0, 0, String::new());
-    let start = Instant::now();
-    while running < n {
-        if start.elapsed() > Duration::from_secs(300) {
-            bail!("only {running} of {n} tasks running after 300 s");
-        }
-        let Some((_, ev)) = sched.next_event(Duration::from_secs(60))? else {
-            bail!("no event for 60 s ({running} of {n} running)")
-        };
-        match ev {
-            Event::Offers(offers) => {
-                for offer in offers {
-                    agent.clone_from(&offer.agent_id.value);
-                    let (mut cpus, mut mem) = (scalar(&offer, "cpus"), scalar(&offer, "mem"));
-                    let mut batch = Vec::new();
-                    while launched < n && cpus >= 0.01 && mem >= 16.0 && batch.len() < 50 {
-                        batch.push(command_task(
-                            &format!("f-{launched}"),
-                            &offer,
-                            "sleep 3600",
-                            0.01,
-                            16.0,
-                        ));
-                        (launched, cpus, mem) = (launched + 1, cpus - 0.01, mem - 16.0);
-                    }
-                    sched.block_on(sched.scheduler().launch(&offer.id, batch))?;
-                }
-            }
-            Event::Update(st) => match st.state {
-                TaskState::Running => running += 1,
-                TaskState::Starting | TaskState::Staging => {}
-                other => bail!("task {}: {other:?}: {:?}", st.task_id.value, st.message),
-            },
-            _ => {}
-        }
-    }
-    Ok(agent)
 }
 
 /// Reads and drops the events already queued.

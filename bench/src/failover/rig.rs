@@ -192,6 +192,9 @@ impl Drop for Rig {
             let _ = child.kill();
             let _ = child.wait();
         }
+        // With posix isolation (the default) the tasks are in no cgroup: kill the supervisors
+        // of the agent's runtime dir and all under them, or they outlive the benchmark.
+        meseta_tests::kill_supervised(&self.dir.path().join("run"));
         meseta_tests::kill_and_remove_cgroups(&self.cgroups_root, Duration::from_millis(200));
     }
 }

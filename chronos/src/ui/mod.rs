@@ -20,6 +20,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
+use meseta_ui as ui;
 
 pub use page::unauthorized;
 
@@ -46,7 +47,7 @@ pub struct UiRequest<'a> {
 
 /// Serves a UI request; `core` is the scheduler when this process leads.
 pub async fn route(req: UiRequest<'_>, core: Result<&Arc<Core>, ApiError>) -> Response<Body> {
-    if let Some(asset) = page::asset(req.path) {
+    if let Some(asset) = page::FRAME.asset(req.path) {
         return asset;
     }
     let core = match core {
@@ -129,17 +130,15 @@ pub(crate) fn typed(status: u16, body: String, ctype: &'static str) -> Response<
     r
 }
 
-/// An HTML response.
+/// An HTML response (never cached).
 pub(crate) fn html(status: u16, markup: maud::Markup) -> Response<Body> {
-    typed(status, markup.into_string(), "text/html; charset=utf-8")
+    ui::html_response(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        markup,
+    )
 }
 
 /// `303 See Other` to `location` (after a successful form post).
 pub(crate) fn see_other(location: &str) -> Response<Body> {
-    let mut r = Response::new(Full::new(Bytes::new()));
-    *r.status_mut() = StatusCode::SEE_OTHER;
-    if let Ok(v) = HeaderValue::from_str(location) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    r
+    ui::see_other(location)
 }

@@ -21,6 +21,7 @@ use std::pin::Pin;
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Response, StatusCode};
 use http_body_util::BodyExt;
+use meseta_ui as ui;
 use serde_json::Value;
 
 pub use page::unauthorized;
@@ -35,7 +36,7 @@ pub fn owns(path: &str) -> bool {
 /// Serves a UI request.
 pub async fn route(req: &Req, ctx: &Ctx) -> Response<Body> {
     let path = req.path.trim_end_matches('/');
-    if let Some(asset) = page::asset(path) {
+    if let Some(asset) = page::FRAME.asset(path) {
         return asset;
     }
     let form = || Query::parse(std::str::from_utf8(&req.body).unwrap_or(""));
@@ -119,25 +120,15 @@ pub(crate) fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-/// An HTML response.
+/// An HTML response (never cached).
 pub(crate) fn html(status: u16, markup: maud::Markup) -> Response<Body> {
-    let mut r = Response::new(Body::full(markup.into_string()));
-    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    ui::html_response(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        markup,
+    )
 }
 
 /// `303 See Other` to `location` (after a successful form post).
 pub(crate) fn see_other(location: &str) -> Response<Body> {
-    let mut r = Response::new(Body::full(Bytes::new()));
-    *r.status_mut() = StatusCode::SEE_OTHER;
-    if let Ok(v) = HeaderValue::from_str(location) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    r
+    ui::see_other(location)
 }

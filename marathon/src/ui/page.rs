@@ -1,51 +1,24 @@
-//! The page frame (the shared Meseta layout from `meseta-ui`) and the pieces every Marathon
-//! page uses: the API error banner, status badges, flash messages, assets.
+//! Marathon's page frame (`meseta_ui::Frame` with Marathon's header links) and the pieces every
+//! Marathon page uses: the API error banner, the 404 and 401 pages, assets.
 
-use bytes::Bytes;
-use http::{header, HeaderValue, Response, StatusCode};
+use http::Response;
 use maud::{html, Markup};
 use meseta_ui as ui;
+pub use meseta_ui::{badge, flash};
 use serde_json::Value;
 
 use super::{html, Answer};
 use crate::http::Body;
 
-/// The header's links.
-const NAV: &[(&str, &str)] = &[("Apps", "/"), ("Create app", "/ui/new")];
+/// Every Marathon page's frame: the shared layout with Marathon's name and header links.
+pub const FRAME: ui::Frame = ui::Frame {
+    product: ui::Product::Marathon,
+    nav: &[("Apps", "/"), ("Create app", "/ui/new")],
+};
 
 /// A full page titled `title`, with the header link `current` marked.
 pub fn frame(title: &str, current: &str, body: Markup) -> Markup {
-    ui::layout(
-        ui::Product::Marathon,
-        title,
-        ui::Nav {
-            links: NAV,
-            current,
-        },
-        body,
-    )
-}
-
-/// Serves `GET /ui/assets/*` (stylesheet, htmx) from the binary.
-pub fn asset(path: &str) -> Option<Response<Body>> {
-    if !path.starts_with(ui::ASSET_PREFIX) {
-        return None;
-    }
-    let Some(a) = ui::asset(path) else {
-        return Some(not_found(path));
-    };
-    let mut r = Response::new(Body::full(Bytes::from_static(a.body)));
-    *r.status_mut() = StatusCode::OK;
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(a.content_type),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(a.cache_control),
-    );
-    Some(r)
+    FRAME.page(title, current, body)
 }
 
 /// The API's answer as text: its `message` and every `details` entry (`path: errors`) of a
@@ -97,46 +70,13 @@ pub fn error_page(what: &str, a: &Answer) -> Response<Body> {
     html(status, frame(what, "", error_box(what, a)))
 }
 
-/// A flash message after a redirect.
-pub fn flash(msg: Option<&str>) -> Markup {
-    html! {
-        @if let Some(m) = msg.filter(|m| !m.is_empty()) { (ui::info_banner(m)) }
-    }
-}
-
-/// A badge of class `kind` (`ok`, `warn`, `bad`, `idle`, `info`): the text says it, the
-/// colour repeats it.
-pub fn badge(kind: &str, text: &str) -> Markup {
-    html! { span class={ "badge " (kind) } { (text) } }
-}
-
 /// 404 for a path the UI does not know.
 pub fn not_found(path: &str) -> Response<Body> {
-    html(
-        404,
-        frame(
-            "Not found",
-            "",
-            ui::error_banner(404, &format!("No page at {path}")),
-        ),
-    )
+    html(404, FRAME.not_found(path))
 }
 
-/// The page a browser shows when it has no (or wrong) credentials: what happened and what to
-/// do, with the `401` status (the caller adds the `WWW-Authenticate` challenge).
+/// The page a browser shows when it has no (or wrong) credentials, with the `401` status
+/// (the caller adds the `WWW-Authenticate` challenge).
 pub fn unauthorized(realm: &str) -> Response<Body> {
-    html(
-        401,
-        frame(
-            "Authentication required",
-            "",
-            ui::auth_message(
-                401,
-                &format!(
-                    "marathon runs with --http_credentials (realm \"{realm}\"): the UI needs the \
-                     same user and password as the /v2 API."
-                ),
-            ),
-        ),
-    )
+    html(401, FRAME.unauthorized(realm, "/v2"))
 }

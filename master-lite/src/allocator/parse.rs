@@ -1,98 +1,53 @@
 //! Text form of resources, as accepted by `mesos-agent --resources`:
 //! `cpus:24;mem:4096;disk:4096;ports:[31000-32000];cpus(role):2;zones:{a,b}`.
 //!
-//! `name(role)` is a static reservation to `role` (`name(*)` is unreserved).
-//! `Display` for [`Resource`] and [`Resources`] produces the same form, with
-//! dynamic reservations and allocation roles spelled out Mesos-style.
+//! Parsing is `meseta_api::resource_parse` (the agent's parser, Mesos'
+//! `Resources::parse`) followed by [`crate::convert::from_wire`], plus the role
+//! name check the allocator applies everywhere. `name(role)` is a static
+//! reservation to `role` (`name(*)` is unreserved). `Display` for [`Resource`]
+//! and [`Resources`] produces the same form, with dynamic reservations and
+//! allocation roles spelled out Mesos-style.
 
-use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::Arc;
 
+use meseta_api::resource_parse;
 use thiserror::Error;
 
-use super::ranges::Ranges;
 use super::resources::{Reservation, ReservationKind, Resource, Resources, Value};
 use super::roles::{self, RoleError};
-use super::scalar::Scalar;
+use crate::convert::{self, ConvertError};
 
 /// Error returned when resource text is malformed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ParseError {
-    /// A `name:value` pair is malformed.
-    #[error("bad resource '{0}'")]
-    Malformed(String),
-    /// A scalar is negative, too large or not a number.
-    #[error("bad scalar in '{0}'")]
-    Scalar(String),
+    /// The text is not valid Mesos resource text.
+    #[error(transparent)]
+    Text(#[from] resource_parse::ParseError),
     /// A reservation role is invalid.
-    #[error("bad role in '{item}': {source}")]
+    #[error("bad role for resource '{name}': {source}")]
     Role {
-        /// Offending entry.
-        item: String,
+        /// Resource name.
+        name: String,
         /// Why the role is invalid.
         source: RoleError,
     },
+    /// A value the allocator cannot represent exactly (e.g. a scalar out of range).
+    #[error(transparent)]
+    Convert(#[from] ConvertError),
 }
 
-/// Parses a `;`-separated resource list.
+/// Parses a `;`-separated resource list (resources naming no role are unreserved).
 pub fn parse(text: &str) -> Result<Resources, ParseError> {
-    let mut out = Resources::new();
-    for item in text.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-        out.add_resource(&parse_one(item)?);
-    }
-    Ok(out)
-}
-
-fn parse_one(item: &str) -> Result<Resource, ParseError> {
-    let bad = || ParseError::Malformed(item.to_string());
-    let (head, value) = item.split_once(':').ok_or_else(bad)?;
-    let head = head.trim();
-    let (name, reservation) = match head.split_once('(') {
-        Some((n, rest)) => {
-            let role = rest.strip_suffix(')').ok_or_else(bad)?.trim();
+    let wire = resource_parse::parse_resources(text, roles::DEFAULT_ROLE)?;
+    for r in &wire {
+        if let Some(role) = r.reservation_role() {
             roles::validate(role).map_err(|source| ParseError::Role {
-                item: item.to_string(),
+                name: r.name.clone(),
                 source,
             })?;
-            let res = (role != roles::DEFAULT_ROLE).then(|| Reservation {
-                role: Arc::from(role),
-                kind: ReservationKind::Static,
-            });
-            (n.trim(), res)
         }
-        None => (head, None),
-    };
-    if name.is_empty() || name.contains([' ', ')', '[', '{']) {
-        return Err(bad());
     }
-    let value = value.trim();
-    let value = if value.starts_with('[') {
-        Value::Ranges(value.parse::<Ranges>().map_err(|_| bad())?)
-    } else if let Some(inner) = value.strip_prefix('{') {
-        let inner = inner.strip_suffix('}').ok_or_else(bad)?;
-        let set: BTreeSet<String> = inner
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect();
-        Value::Set(set)
-    } else {
-        let s: Scalar = value
-            .parse()
-            .map_err(|_| ParseError::Scalar(item.to_string()))?;
-        if s.milli() < 0 {
-            return Err(ParseError::Scalar(item.to_string()));
-        }
-        Value::Scalar(s)
-    };
-    Ok(Resource {
-        name: Arc::from(name),
-        value,
-        reservation,
-        allocation_role: None,
-    })
+    Ok(convert::from_wire(&wire)?)
 }
 
 impl fmt::Display for Resource {
@@ -136,6 +91,7 @@ impl fmt::Display for Resources {
 mod tests {
     use super::*;
     use crate::allocator::quantities::{Limits, Quantities};
+    use crate::allocator::scalar::Scalar;
 
     fn r(s: &str) -> Resources {
         parse(s).unwrap()

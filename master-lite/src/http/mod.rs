@@ -4,7 +4,6 @@
 
 mod agent;
 mod authz;
-mod body;
 mod ha_gate;
 mod jsonp;
 pub(crate) mod operator;
@@ -19,11 +18,13 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 pub(crate) use authz::{principal, require};
-pub use body::Body;
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use meseta_httpd::RequestBody;
+/// Response bodies: a complete buffer, or a RecordIO event stream fed by a
+/// [`crate::master::Sink`] (chunked, queued events coalesced into one write).
+pub use meseta_httpd::ResponseBody as Body;
 
 use crate::master::{CallError, Shared};
 
@@ -357,7 +358,7 @@ fn accepted() -> Response<Body> {
 
 /// A `200` RecordIO event stream with `Mesos-Stream-Id`.
 fn stream_response(rx: crate::master::SinkReceiver, stream_id: &str) -> Response<Body> {
-    let mut r = Response::new(Body::Stream(rx));
+    let mut r = Response::new(Body::Unbounded(rx));
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

@@ -109,7 +109,7 @@ pub(crate) fn execute(
             operator_auth::filter_state(auth, who, &m, &mut state);
             let (sink, rx) = Sink::channel();
             m.operator_subscribe(sink, state, auth.clone(), who.cloned());
-            let mut r = Response::new(Body::Stream(rx));
+            let mut r = Response::new(Body::Unbounded(rx));
             r.headers_mut().insert(
                 http::header::CONTENT_TYPE,
                 http::HeaderValue::from_static("application/json"),

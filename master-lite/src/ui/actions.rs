@@ -8,16 +8,17 @@
 //! Cross-site requests are refused: a browser sends stored Basic credentials with any form
 //! post, so a form from another origin must not be able to kill tasks.
 
-use http::{header, HeaderValue, Request, Response, StatusCode};
+use http::{Request, StatusCode};
 use meseta_api::master::Call;
 use meseta_api::scheduler::Kill;
 use meseta_api::TaskId;
 use meseta_auth::Action;
 use meseta_httpd::RequestBody;
+use meseta_ui as ui;
 use serde_json::json;
 
 use super::enc;
-use crate::http::{operator, principal, read_body, require, Body, Ctx, HttpError, HttpResult};
+use crate::http::{operator, principal, read_body, require, Ctx, HttpError, HttpResult};
 use crate::master::lock;
 
 /// Serves `POST /ui/actions/<what>`.
@@ -59,7 +60,7 @@ pub async fn handle(path: &str, req: Request<RequestBody>, ctx: &Ctx) -> HttpRes
             };
             tracing::info!(framework_id = %fw, task_id = %task, principal = ?who, "web UI kills task");
             m.kill(&fw, &kill);
-            Ok(see_other(&super::tasks::task_href(&fw, &task)))
+            Ok(ui::see_other(&super::tasks::task_href(&fw, &task)))
         }
         "/ui/actions/agent" => {
             let (agent, op) = (field("agent")?, field("op")?);
@@ -96,7 +97,7 @@ pub async fn handle(path: &str, req: Request<RequestBody>, ctx: &Ctx) -> HttpRes
                 HttpError::bad_request(format!("Failed to validate master::Call: {e}"))
             })?;
             operator::execute(call, who, ctx)?;
-            Ok(see_other(&format!("/ui/agents/{}", enc(&agent))))
+            Ok(ui::see_other(&format!("/ui/agents/{}", enc(&agent))))
         }
         _ => Err(HttpError::new(StatusCode::NOT_FOUND, "No such action")),
     }
@@ -118,14 +119,4 @@ fn same_origin<B>(req: &Request<B>) -> Result<(), HttpError> {
         ),
         _ => Ok(()),
     }
-}
-
-/// `303 See Other` to `location` (the page to show after a form post).
-fn see_other(location: &str) -> Response<Body> {
-    let mut r = Response::new(Body::empty());
-    *r.status_mut() = StatusCode::SEE_OTHER;
-    if let Ok(v) = HeaderValue::from_str(location) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    r
 }

@@ -21,7 +21,7 @@ pub mod sandbox;
 pub mod tasks;
 pub mod view;
 
-use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http::{Method, Request, Response, StatusCode};
 use meseta_httpd::RequestBody;
 use meseta_ui::{self as ui, html, Markup, Nav, Product};
 
@@ -99,31 +99,11 @@ pub async fn handle(req: Request<RequestBody>, ctx: &Ctx) -> HttpResult {
 
 /// An HTML response that browsers must not cache (live data).
 pub fn html_response(status: StatusCode, markup: Markup) -> Response<Body> {
-    let mut r = Response::new(Body::full(markup.into_string()));
-    *r.status_mut() = status;
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(ui::HTML_CONTENT_TYPE),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    ui::html_response(status, markup)
 }
 
 fn asset(name: &str) -> HttpResult {
-    let a =
-        ui::asset(name).ok_or_else(|| HttpError::new(StatusCode::NOT_FOUND, "No such asset"))?;
-    let mut r = Response::new(Body::full(a.body));
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(a.content_type),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(a.cache_control),
-    );
-    Ok(r)
+    ui::asset_response(name).ok_or_else(|| HttpError::new(StatusCode::NOT_FOUND, "No such asset"))
 }
 
 /// The UI's error page for `e` (used by the HTTP layer's one error mapping): the API's own
