@@ -379,7 +379,12 @@ fn handle(agent: &Arc<Agent>, master: &str, event: Event) {
     }
 }
 
-/// POSTs queued calls one at a time, so updates reach the master in order. Calls made while
+/// Most calls sent in one request.
+const MAX_BATCH: usize = 256;
+
+/// POSTs queued calls in order: one request carries everything queued meanwhile (a JSON array
+/// of calls; to a master that refuses arrays, one call per request from then on), so updates
+/// reach the master in order and a burst of them costs a few round trips. Calls made while
 /// unregistered are dropped: status updates come back through the retry loop.
 async fn send_loop(
     agent: Arc<Agent>,
@@ -387,7 +392,9 @@ async fn send_loop(
     detector: MasterDetector,
 ) {
     let mut conn = KeptConnection::default();
-    while let Some(mut call) = outbox.recv().await {
+    let mut batches = true;
+    let mut calls = Vec::with_capacity(MAX_BATCH);
+    while outbox.recv_many(&mut calls, MAX_BATCH).await > 0 {
         let agent_id = {
             let state = agent.state();
             if !state.registered {
@@ -397,26 +404,71 @@ async fn send_loop(
             }
         };
         let (Some(agent_id), Some(master)) = (agent_id, detector.current()) else {
-            debug!(call = %call.r#type, "not registered; call dropped");
+            debug!(calls = calls.len(), "not registered; calls dropped");
+            calls.clear();
             continue;
         };
-        call.agent_id = Some(agent_id);
-        let Ok(body) = serde_json::to_vec(&call) else {
-            continue;
-        };
-        match conn.post(&master, internal::PATH, body).await {
-            Ok(resp) if resp.status().is_success() => {
-                // Read the (empty) body so the connection can carry the next call.
-                let _ = resp.into_body().collect().await;
-                if let Some(su) = &call.status_update {
-                    debug!(target: "meseta::timing", stage = "agent.update_posted",
-                           task_id = %su.status.task_id, state = %su.status.state);
+        for call in &mut calls {
+            call.agent_id = Some(agent_id.clone());
+        }
+        if batches && calls.len() > 1 {
+            match post_calls(&mut conn, &master, &calls).await {
+                Posted::Refused(StatusCode::BAD_REQUEST) => {
+                    info!("the master refuses batched calls; sending one call per request");
+                    batches = false;
+                }
+                _ => {
+                    calls.clear();
+                    continue;
                 }
             }
-            Ok(resp) => {
-                warn!(status = %resp.status(), call = %call.r#type, "master refused a call")
+        }
+        for call in calls.drain(..) {
+            post_calls(&mut conn, &master, std::slice::from_ref(&call)).await;
+        }
+    }
+}
+
+/// How a POST of calls ended.
+enum Posted {
+    Accepted,
+    Refused(StatusCode),
+    Failed,
+}
+
+/// POSTs `calls` (one as a JSON object, several as an array) on the kept connection.
+async fn post_calls(conn: &mut KeptConnection, master: &str, calls: &[Call]) -> Posted {
+    let body = match calls {
+        [one] => serde_json::to_vec(one),
+        many => serde_json::to_vec(many),
+    };
+    let Ok(body) = body else {
+        return Posted::Failed;
+    };
+    let kind = || {
+        calls
+            .first()
+            .map(|c| c.r#type.to_string())
+            .unwrap_or_default()
+    };
+    match conn.post(master, internal::PATH, body).await {
+        Ok(resp) if resp.status().is_success() => {
+            // Read the (empty) body so the connection can carry the next call.
+            let _ = resp.into_body().collect().await;
+            for su in calls.iter().filter_map(|c| c.status_update.as_ref()) {
+                debug!(target: "meseta::timing", stage = "agent.update_posted",
+                       task_id = %su.status.task_id, state = %su.status.state);
             }
-            Err(err) => warn!(%err, call = %call.r#type, "sending a call to the master failed"),
+            Posted::Accepted
+        }
+        Ok(resp) => {
+            warn!(status = %resp.status(), call = kind(), calls = calls.len(),
+                  "master refused a call");
+            Posted::Refused(resp.status())
+        }
+        Err(err) => {
+            warn!(%err, call = kind(), calls = calls.len(), "sending a call to the master failed");
+            Posted::Failed
         }
     }
 }

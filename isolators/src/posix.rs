@@ -41,24 +41,51 @@ impl TreeUsage {
     }
 }
 
-/// The `stat` of each of `pids` still running.
+/// The `stat` of each of `pids` still running. Hand-written rather than through `procfs`
+/// (which opens each pid's directory, then its `stat`, and parses all 52 fields): one open
+/// and one read into a stack buffer per process, and only the four fields used.
 fn read_stats(proc_root: &Path, pids: &[i32]) -> Vec<(i32, Sample)> {
+    let mut path = proc_root.to_path_buf();
+    let mut buf = [0u8; 1024];
     pids.iter()
         .filter_map(|pid| {
-            let process =
-                procfs::process::Process::new_with_root(proc_root.join(pid.to_string())).ok()?;
-            let stat = process.stat().ok()?;
-            Some((
-                stat.pid,
-                Sample {
-                    ppid: stat.ppid,
-                    utime: stat.utime,
-                    stime: stat.stime,
-                    rss: stat.rss,
-                },
-            ))
+            path.push(pid.to_string());
+            path.push("stat");
+            let read = read_small(&path, &mut buf);
+            path.pop();
+            path.pop();
+            Some((*pid, parse_stat(read?)?))
         })
         .collect()
+}
+
+/// Reads a file of at most `buf.len()` bytes with one `read` (procfs files are generated
+/// whole on the first read); `None` if it is missing or longer.
+fn read_small<'a>(path: &Path, buf: &'a mut [u8]) -> Option<&'a [u8]> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    let n = file.read(buf).ok()?;
+    (n < buf.len()).then_some(&buf[..n])
+}
+
+/// The fields of a `/proc/<pid>/stat` line the table needs. The command name (field 2) may
+/// hold spaces and parentheses, so fields are counted after its last `)`.
+fn parse_stat(line: &[u8]) -> Option<Sample> {
+    let close = line.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(&line[close + 1..]).ok()?;
+    // Field N of proc_pid_stat(5) is at index N - 3 here (state is field 3).
+    let mut fields = rest.split_ascii_whitespace();
+    let mut nth = |skip: usize| -> Option<u64> { fields.nth(skip)?.parse().ok() };
+    let ppid = nth(1)?; // field 4
+    let utime = nth(9)?; // field 14
+    let stime = nth(0)?; // field 15
+    let rss = nth(8)?; // field 24
+    Some(Sample {
+        ppid: i32::try_from(ppid).ok()?,
+        utime,
+        stime,
+        rss,
+    })
 }
 
 /// A snapshot of every process's parent, CPU times and RSS.

@@ -451,6 +451,13 @@ impl MesosContainerizer {
                 .ok(),
             _ => None,
         };
+        if self.cgroups.is_none() {
+            // Lookups in the process table only: no file to read, no thread to split over.
+            return self
+                .usage_of_entries(&entries, procs.as_ref())
+                .into_iter()
+                .collect();
+        }
         // Cgroup reads cost the kernel tens of microseconds each: hundreds of containers are
         // split over the available cores (the caller is on the blocking pool).
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));

@@ -96,6 +96,8 @@ pub struct Agent {
     pub start_time: f64,
     /// The `docker` containerizer, when `--containerizers` lists it.
     pub docker: Option<crate::containerizer::docker::DockerContainerizer>,
+    /// Executor sockets the peer check already found in their containers.
+    pub peers: crate::executor_auth::PeerCache,
 }
 
 impl Agent {
@@ -199,6 +201,7 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     let docker = containerizers::docker_containerizer(&config);
     let agent = Arc::new(Agent {
         docker,
+        peers: crate::executor_auth::PeerCache::default(),
         advertised,
         config,
         containerizer,

@@ -75,14 +75,69 @@ pub enum PeerError {
     },
 }
 
+/// Sockets already found in a container, by inode: an executor sends its calls on one
+/// kept-alive connection, and only the first call on it pays for the walk over its
+/// container's file descriptors.
+///
+/// Sound because the inode is looked up afresh (sock_diag, from the connection's addresses)
+/// for every call: a live socket's inode names that one socket (the kernel numbers inodes
+/// from one counter), and a socket that a container process held was the container's to
+/// hand on. Bounded: emptied when it reaches [`PeerCache::CAPACITY`] entries.
+#[derive(Debug, Default)]
+pub struct PeerCache {
+    found: std::sync::Mutex<std::collections::HashMap<u32, (String, i32)>>,
+}
+
+impl PeerCache {
+    /// Most sockets remembered (a few per running executor).
+    pub const CAPACITY: usize = 4096;
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<u32, (String, i32)>> {
+        // A plain map of verified facts: a panic elsewhere cannot leave it half-updated.
+        self.found.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The process of `container_id` that was found holding socket `inode`, if any.
+    fn get(&self, inode: u32, container_id: &str) -> Option<i32> {
+        self.lock()
+            .get(&inode)
+            .filter(|(c, _)| c == container_id)
+            .map(|(_, pid)| *pid)
+    }
+
+    fn insert(&self, inode: u32, container_id: &str, pid: i32) {
+        let mut found = self.lock();
+        if found.len() >= Self::CAPACITY {
+            found.clear();
+        }
+        found.insert(inode, (container_id.to_owned(), pid));
+    }
+}
+
 /// Checks that the client end of `conn` is open in a process of `container` and returns
 /// that process. Blocking (netlink and `/proc`): run it on a blocking thread.
 pub fn peer_in_container(
     proc_root: &Path,
     conn: Connection,
     container: &ContainerProcesses,
+    cache: &PeerCache,
 ) -> Result<i32, PeerError> {
     let inode = sock_diag::tcp_socket_inode(conn.peer, conn.local)?;
+    if let Some(pid) = cache.get(inode, &container.container_id) {
+        return Ok(pid);
+    }
+    let found = find_holder(proc_root, inode, conn, container)?;
+    cache.insert(inode, &container.container_id, found);
+    Ok(found)
+}
+
+/// The process of `container` holding socket `inode`.
+fn find_holder(
+    proc_root: &Path,
+    inode: u32,
+    conn: Connection,
+    container: &ContainerProcesses,
+) -> Result<i32, PeerError> {
     let outside = || PeerError::Outside {
         peer: conn.peer,
         container_id: container.container_id.clone(),
@@ -107,4 +162,23 @@ pub fn peer_in_container(
     }
     let tree = procs::process_tree(proc_root, container.tree_root);
     procs::holds_socket(proc_root, &tree, inode).ok_or_else(outside)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_peer_cache_answers_only_for_the_container_it_saw_and_stays_bounded() {
+        let cache = PeerCache::default();
+        cache.insert(7, "c1", 100);
+        assert_eq!(cache.get(7, "c1"), Some(100));
+        assert_eq!(cache.get(7, "c2"), None, "another container's socket");
+        assert_eq!(cache.get(8, "c1"), None);
+        let capacity = u32::try_from(PeerCache::CAPACITY).unwrap();
+        for inode in 0..capacity + 10 {
+            cache.insert(1000 + inode, "c1", 1);
+        }
+        assert!(cache.lock().len() <= PeerCache::CAPACITY);
+    }
 }

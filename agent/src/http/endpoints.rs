@@ -2,9 +2,11 @@
 //! `/containers` (with the `"meseta"` extension agentctl reads), `/monitor/statistics` and
 //! `/metrics/snapshot`. The builders are shared with the operator API.
 
+use std::collections::HashMap;
+
 use hyper::Response;
 use meseta_api::resource_format::{attributes_to_state_json, resources_to_state_json};
-use meseta_api::{Resource, TaskState};
+use meseta_api::{Resource, ResourceStatistics, TaskState};
 use serde_json::{json, Map, Value as Json};
 
 use super::{json, HttpError, RespBody};
@@ -241,61 +243,45 @@ fn rows(agent: &Agent) -> Vec<Row> {
     out
 }
 
-/// Which parts of a container entry a caller needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Detail {
-    /// Everything (`/containers`, GET_CONTAINERS).
-    Full,
-    /// The fields of `/monitor/statistics` only: no cgroup paths, no pull progress.
-    Statistics,
-}
-
 /// One entry per live container: Mesos fields plus the `"meseta"` extension. The usage of
 /// all containers is read on the blocking pool (one `/proc` pass without cgroups).
-pub async fn containers_json(agent: &std::sync::Arc<Agent>, detail: Detail) -> Vec<Json> {
+pub async fn containers_json(agent: &std::sync::Arc<Agent>) -> Vec<Json> {
     let rows = rows(agent);
     let agent = std::sync::Arc::clone(agent);
-    tokio::task::spawn_blocking(move || build_entries(&agent, rows, detail))
+    tokio::task::spawn_blocking(move || build_entries(&agent, rows))
         .await
         .unwrap_or_default()
 }
 
-fn build_entries(agent: &Agent, rows: Vec<Row>, detail: Detail) -> Vec<Json> {
+/// The usage of every launched container among `rows`, keyed by container id.
+fn usage_of_rows(agent: &Agent, rows: &[Row]) -> HashMap<String, ResourceStatistics> {
     let launched: Vec<(&str, Option<f64>, Option<f64>)> = rows
         .iter()
         .filter(|r| r.launched.is_some())
         .map(|r| (r.container_id.as_str(), r.cpus, r.mem_mb))
         .collect();
-    let mut usage = crate::daemon::containerizers::usage_of(agent, &launched);
+    crate::daemon::containerizers::usage_of(agent, &launched)
+}
+
+fn build_entries(agent: &Agent, rows: Vec<Row>) -> Vec<Json> {
+    let mut usage = usage_of_rows(agent, &rows);
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let Some(launched) = row.launched else {
             // A container waiting for its image shows its pull progress.
-            if detail == Detail::Full {
-                if let Some(pull) = crate::daemon::image::pull_json(&row.container_id) {
-                    out.push(json!({
-                        "container_id": row.container_id,
-                        "executor_id": row.executor_id,
-                        "framework_id": row.framework_id,
-                        "meseta": {"task_ids": row.task_ids, "image_pull": pull,
-                                   "sandbox": row.sandbox},
-                    }));
-                }
+            if let Some(pull) = crate::daemon::image::pull_json(&row.container_id) {
+                out.push(json!({
+                    "container_id": row.container_id,
+                    "executor_id": row.executor_id,
+                    "framework_id": row.framework_id,
+                    "meseta": {"task_ids": row.task_ids, "image_pull": pull,
+                               "sandbox": row.sandbox},
+                }));
             }
             continue;
         };
         let mut stats = usage.remove(&row.container_id);
         agent.disk.fill(&row.container_id, &mut stats);
-        if detail == Detail::Statistics {
-            out.push(json!({
-                "executor_id": row.executor_id,
-                "executor_name": row.executor_name,
-                "framework_id": row.framework_id,
-                "source": row.source,
-                "statistics": stats,
-            }));
-            continue;
-        }
         let cgroups: Vec<String> = agent
             .containerizer
             .cgroups()
@@ -334,12 +320,53 @@ fn build_entries(agent: &Agent, rows: Vec<Row>, detail: Detail) -> Vec<Json> {
 
 /// `GET /containers`.
 pub async fn containers(agent: &std::sync::Arc<Agent>) -> Result<Response<RespBody>, HttpError> {
-    json(&containers_json(agent, Detail::Full).await)
+    json(&containers_json(agent).await)
+}
+
+/// One `/monitor/statistics` entry, in Mesos's shape.
+#[derive(Debug, serde::Serialize)]
+struct StatisticsEntry<'a> {
+    executor_id: &'a str,
+    executor_name: &'a str,
+    framework_id: &'a str,
+    source: &'a str,
+    statistics: Option<ResourceStatistics>,
+}
+
+/// The `/monitor/statistics` body: usage read and JSON encoded straight from typed entries
+/// (no intermediate `Value`), both on the blocking thread that calls this.
+fn statistics_body(agent: &Agent, rows: &[Row]) -> serde_json::Result<Vec<u8>> {
+    let mut usage = usage_of_rows(agent, rows);
+    let entries: Vec<StatisticsEntry<'_>> = rows
+        .iter()
+        .filter(|row| row.launched.is_some())
+        .map(|row| {
+            let mut stats = usage.remove(&row.container_id);
+            agent.disk.fill(&row.container_id, &mut stats);
+            StatisticsEntry {
+                executor_id: &row.executor_id,
+                executor_name: &row.executor_name,
+                framework_id: &row.framework_id,
+                source: &row.source,
+                statistics: stats,
+            }
+        })
+        .collect();
+    // About 350 bytes per entry: one allocation for the whole body.
+    let mut body = Vec::with_capacity(64 + entries.len() * 384);
+    serde_json::to_writer(&mut body, &entries)?;
+    Ok(body)
 }
 
 /// `GET /monitor/statistics`: one entry per running container, in Mesos's shape.
 pub async fn statistics(agent: &std::sync::Arc<Agent>) -> Result<Response<RespBody>, HttpError> {
-    json(&containers_json(agent, Detail::Statistics).await)
+    let rows = rows(agent);
+    let agent = std::sync::Arc::clone(agent);
+    let body = tokio::task::spawn_blocking(move || statistics_body(&agent, &rows))
+        .await
+        .map_err(|e| HttpError::ServiceUnavailable(format!("reading usage: {e}")))?
+        .map_err(|e| HttpError::BadRequest(format!("encoding the response: {e}")))?;
+    Ok(super::json_bytes(body))
 }
 
 /// Every metric, flat (`slave/registered`, ...).

@@ -115,6 +115,7 @@ pub async fn check_peer(
     let (supervisor_pid, pid_file) = supervisor(agent, call, container_id);
     let cgroups = agent.containerizer.cgroups().cloned();
     let container_id = container_id.to_owned();
+    let shared = Arc::clone(agent);
     let checked = tokio::task::spawn_blocking(move || {
         let tree_root = supervisor_pid.unwrap_or_else(|| read_pid(&pid_file).unwrap_or(0));
         let container = ContainerProcesses {
@@ -122,7 +123,7 @@ pub async fn check_peer(
             cgroups,
             tree_root,
         };
-        executor_auth::peer_in_container(Path::new("/proc"), conn, &container)
+        executor_auth::peer_in_container(Path::new("/proc"), conn, &container, &shared.peers)
     })
     .await
     .map_err(|e| refused(format!("the check failed: {e}")))?;

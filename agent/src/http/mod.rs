@@ -245,10 +245,15 @@ pub async fn json_body(
 pub fn json(value: &impl serde::Serialize) -> Result<Response<RespBody>, HttpError> {
     let body = serde_json::to_vec(value)
         .map_err(|e| HttpError::BadRequest(format!("encoding the response: {e}")))?;
+    Ok(json_bytes(body))
+}
+
+/// A 200 `application/json` response of an encoded body.
+pub fn json_bytes(body: Vec<u8>) -> Response<RespBody> {
     let mut resp = Response::new(Full::new(Bytes::from(body)).boxed());
     resp.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    Ok(resp)
+    resp
 }
 
 /// A text/plain response with status 200.
@@ -280,7 +285,25 @@ impl Body for EventStream {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        self.0.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b))))
+        let first = match self.0.poll_recv(cx) {
+            Poll::Ready(Some(first)) => first,
+            Poll::Ready(None) => return Poll::Ready(None),
+            Poll::Pending => return Poll::Pending,
+        };
+        // Events queued together (SUBSCRIBED and the LAUNCHes behind it) go out as one chunk.
+        let Ok(next) = self.0.try_recv() else {
+            return Poll::Ready(Some(Ok(Frame::data(first))));
+        };
+        let mut buf = bytes::BytesMut::with_capacity(first.len() + next.len());
+        buf.extend_from_slice(&first);
+        buf.extend_from_slice(&next);
+        while buf.len() < 64 << 10 {
+            match self.0.try_recv() {
+                Ok(more) => buf.extend_from_slice(&more),
+                Err(_) => break,
+            }
+        }
+        Poll::Ready(Some(Ok(Frame::data(buf.freeze()))))
     }
 }
 

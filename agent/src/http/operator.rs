@@ -130,7 +130,7 @@ async fn list_files(agent: &Agent, path: &str) -> Result<Json, HttpError> {
 }
 
 async fn get_containers(agent: &std::sync::Arc<Agent>) -> Json {
-    let containers: Vec<Json> = endpoints::containers_json(agent, endpoints::Detail::Full)
+    let containers: Vec<Json> = endpoints::containers_json(agent)
         .await
         .into_iter()
         .map(|c| {

@@ -94,3 +94,24 @@ fn reads_the_real_proc_for_a_live_tree() {
         "{alone:?} {usage:?}"
     );
 }
+
+#[test]
+fn stat_lines_parse_after_the_last_parenthesis() {
+    // comm "a) (b" as the kernel prints it; fields 4, 14, 15 and 24 are 7, 140, 150, 240.
+    let mut fields: Vec<String> = (3..=52).map(|n| (n * 10).to_string()).collect();
+    fields[0] = "S".into();
+    fields[1] = "7".into();
+    let line = format!("42 (a) (b) {}\n", fields.join(" "));
+    let s = parse_stat(line.as_bytes()).unwrap();
+    assert_eq!(
+        s,
+        Sample {
+            ppid: 7,
+            utime: 140,
+            stime: 150,
+            rss: 240
+        }
+    );
+    assert_eq!(parse_stat(b"42 (x) S 1 2"), None, "a truncated line");
+    assert_eq!(parse_stat(b"no parenthesis"), None);
+}
