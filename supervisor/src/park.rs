@@ -110,6 +110,8 @@ fn try_park(h: &Handover<'_>) -> Result<Never, ParkError> {
         nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC,
     )
     .map_err(sys("memfd_create"))?;
+    // Above the fixed numbers, which are about to be closed or overwritten.
+    let memfd = dup_high(memfd.as_fd())?;
     let mut written = 0;
     while written < PARK.len() {
         written += nix::unistd::write(&memfd, &PARK[written..]).map_err(sys("writing the park"))?;
