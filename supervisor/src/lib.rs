@@ -45,6 +45,9 @@ use self::supervise::Supervised;
 
 /// Time allowed for a container's processes to disappear after SIGKILL.
 const DESTROY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a supervisor stays resident with nothing to do before it parks: short tasks end
+/// before that and never pay for the exec out and back in.
+const PARK_AFTER: Duration = Duration::from_millis(500);
 /// Stack for the cloned child until it execs.
 const CHILD_STACK: usize = 256 * 1024;
 
@@ -125,11 +128,11 @@ impl Supervisor<'_> {
         oom: Option<(BorrowedFd<'_>, Option<BorrowedFd<'_>>)>,
         exe: Option<BorrowedFd<'_>>,
     ) -> i32 {
-        let mut may_park = exe.is_some();
+        let mut park_at = exe.map(|_| std::time::Instant::now() + PARK_AFTER);
         let outcome = loop {
             let grace = self.info.kill_grace_ms;
             let oom_fd = oom.map(|(fd, _)| fd);
-            match supervise::supervise(self.child, sfd, self.cgroup, oom_fd, grace, may_park) {
+            match supervise::supervise(self.child, sfd, self.cgroup, oom_fd, grace, park_at) {
                 Supervised::Ended(outcome) => break outcome,
                 Supervised::Idle => {
                     if let Some(exe) = exe {
@@ -142,7 +145,7 @@ impl Supervisor<'_> {
                         let e = park::park(&handover);
                         eprintln!("mesos-containerizer: cannot park, waiting in full: {e}");
                     }
-                    may_park = false;
+                    park_at = None;
                 }
             }
         };

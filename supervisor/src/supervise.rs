@@ -5,9 +5,10 @@
 //! `sigqueue(2)` value carries the grace period in milliseconds (0 = SIGKILL now); a plain
 //! `kill` uses the launch's default grace. After the grace period everything gets SIGKILL.
 //!
-//! When parking is allowed, the loop never blocks: once nothing is pending and no kill is under
-//! way it returns [`Supervised::Idle`], and the caller parks (see `park.rs`) instead of
-//! waiting here with the whole supervisor resident.
+//! When parking is allowed (`park_at`), the loop blocks only until then: once that time has
+//! passed with nothing pending and no kill under way, it returns [`Supervised::Idle`], and the caller
+//! parks (see `park.rs`) instead of waiting here with the whole supervisor resident. The delay
+//! spares short tasks (and bursts of events) an exec out and back in.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
@@ -43,15 +44,15 @@ pub(super) enum Supervised {
 /// `si_code` of a signal sent with `sigqueue(3)`.
 const SI_QUEUE: i32 = -1;
 
-/// Waits for `child` to end, acting on kill requests meanwhile; with `may_park`, returns
-/// [`Supervised::Idle`] instead of blocking while there is nothing to do.
+/// Waits for `child` to end, acting on kill requests meanwhile; with `park_at`, returns
+/// [`Supervised::Idle`] once that time has passed with nothing to do.
 pub(super) fn supervise(
     child: Pid,
     sfd: &SignalFd,
     cgroup: Option<&ContainerCgroup>,
     oom: Option<BorrowedFd<'_>>,
     default_grace_ms: u64,
-    may_park: bool,
+    park_at: Option<Instant>,
 ) -> Supervised {
     let mut deadline: Option<Instant> = None;
     let mut killed = false;
@@ -64,9 +65,8 @@ pub(super) fn supervise(
         kill_now(child, cgroup);
     }
     loop {
-        let idle = may_park && !killed && !oom_seen;
-        let timeout = match deadline {
-            None if idle => PollTimeout::ZERO,
+        let park_at = park_at.filter(|_| !killed && !oom_seen && deadline.is_none());
+        let timeout = match deadline.or(park_at) {
             None => PollTimeout::NONE,
             Some(d) => {
                 let ms = d.saturating_duration_since(Instant::now()).as_millis();
@@ -79,7 +79,7 @@ pub(super) fn supervise(
             fds.push(PollFd::new(w, PollFlags::POLLIN));
         }
         match poll(&mut fds, timeout) {
-            Ok(0) if idle && deadline.is_none() => return Supervised::Idle,
+            Ok(0) if park_at.is_some_and(|t| Instant::now() >= t) => return Supervised::Idle,
             Ok(_) | Err(Errno::EINTR) => {}
             Err(e) => eprintln!("mesos-containerizer: poll: {e}"),
         }
