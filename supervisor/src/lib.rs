@@ -7,7 +7,8 @@
 //!  read launch_info ─► cgroups: create ─► clone(namespaces; v2: inside the cgroup, v1: the
 //!        child moves itself in) ─► cgroups: limit ─► "go" ─► child execs (or reports why
 //!        not) ─► report "ok <pid>" to the agent
-//!        ─► supervise: reap on SIGCHLD, SIGTERM(+grace via sigqueue) kills the container
+//!        ─► supervise: reap on SIGCHLD, SIGTERM(+grace via sigqueue) kills the container;
+//!           while idle, parked as a ~1 KiB program that execs `resume` on any event (park.rs)
 //!        ─► container gone: OOM? ─► destroy cgroups ─► write `termination` ─► exit
 //! ```
 //!
@@ -17,12 +18,13 @@
 mod child;
 pub mod error;
 pub mod oci;
+mod park;
 pub mod run_task;
 mod supervise;
 
-use std::ffi::CString;
+use std::ffi::{CString, OsString};
 use std::io::Write;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::time::Duration;
 
@@ -39,9 +41,13 @@ use nix::sys::wait::waitpid;
 use nix::unistd::{pipe2, write, Pid, User};
 
 use self::child::ChildPlan;
+use self::supervise::Supervised;
 
 /// Time allowed for a container's processes to disappear after SIGKILL.
 const DESTROY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a supervisor stays resident with nothing to do before it parks: short tasks end
+/// before that and never pay for the exec out and back in.
+const PARK_AFTER: Duration = Duration::from_millis(500);
 /// Stack for the cloned child until it execs.
 const CHILD_STACK: usize = 256 * 1024;
 
@@ -82,30 +88,160 @@ pub fn run(runtime_dir: &Path, container_id: &str, report: &mut dyn Write) -> i3
     let _ = std::fs::write(paths.pid(), child.to_string());
     let _ = writeln!(report, "ok {child}");
     let _ = report.flush();
-    let outcome = supervise::supervise(
+    let oom_fds = oom.as_ref().map(|w| {
+        let control = match w {
+            OomWatch::V1 { _control, .. } => Some(_control.as_fd()),
+            OomWatch::V2(_) => None,
+        };
+        (w.fd(), control)
+    });
+    let exe = park::open_self()
+        .map_err(|e| eprintln!("mesos-containerizer: cannot park: {e}"))
+        .ok();
+    let ctx = Supervisor {
+        runtime_dir,
+        paths: &paths,
+        container_id,
         child,
-        &sfd,
-        cgroup.as_ref(),
-        oom.as_ref(),
-        info.kill_grace_ms,
-    );
-    let oom_killed = outcome.oom || cgroup.as_ref().is_some_and(ContainerCgroup::oom_killed);
-    if let Some(c) = &info.cgroups {
-        let cgroups = Cgroups::with_version(c.version, &c.hierarchy, &c.root);
-        for dir in cgroups.paths(container_id).unwrap_or_default() {
-            remove_nested_cgroups(&dir);
+        info: &info,
+        cgroup: cgroup.as_ref(),
+    };
+    ctx.supervise_and_conclude(&sfd, oom_fds, exe.as_ref().map(AsFd::as_fd))
+}
+
+/// Everything the supervision of a running container needs.
+struct Supervisor<'a> {
+    runtime_dir: &'a Path,
+    paths: &'a ContainerPaths,
+    container_id: &'a str,
+    child: Pid,
+    info: &'a LaunchInfo,
+    cgroup: Option<&'a ContainerCgroup>,
+}
+
+impl Supervisor<'_> {
+    /// Supervises until the container ends (parking while idle when `exe` is given), then
+    /// cleans up and records the termination; returns the process exit code.
+    fn supervise_and_conclude(
+        &self,
+        sfd: &SignalFd,
+        oom: Option<(BorrowedFd<'_>, Option<BorrowedFd<'_>>)>,
+        exe: Option<BorrowedFd<'_>>,
+    ) -> i32 {
+        let mut park_at = exe.map(|_| std::time::Instant::now() + PARK_AFTER);
+        let outcome = loop {
+            let grace = self.info.kill_grace_ms;
+            let oom_fd = oom.map(|(fd, _)| fd);
+            match supervise::supervise(self.child, sfd, self.cgroup, oom_fd, grace, park_at) {
+                Supervised::Ended(outcome) => break outcome,
+                Supervised::Idle => {
+                    if let Some(exe) = exe {
+                        let handover = park::Handover {
+                            signals: sfd.as_fd(),
+                            oom,
+                            exe,
+                            resume_args: self.resume_args(oom.is_some()),
+                        };
+                        let e = park::park(&handover);
+                        eprintln!("mesos-containerizer: cannot park, waiting in full: {e}");
+                    }
+                    park_at = None;
+                }
+            }
+        };
+        self.conclude(outcome)
+    }
+
+    /// `resume` arguments that bring this supervision back after parking.
+    fn resume_args(&self, oom: bool) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec![
+            "resume".into(),
+            format!("--runtime_dir={}", self.runtime_dir.display()).into(),
+            format!("--container_id={}", self.container_id).into(),
+            format!("--pid={}", self.child).into(),
+        ];
+        if oom {
+            args.push("--oom_fd".into());
         }
+        args
     }
-    finish(cgroup.as_ref(), container_id, child);
-    let termination = Termination::from_wait_status(outcome.status, oom_killed, outcome.killed);
-    if let Err(e) = termination.write(&paths.termination()) {
-        eprintln!(
-            "mesos-containerizer: writing {}: {e}",
-            paths.termination().display()
-        );
-        return 1;
+
+    /// After the container's first process is gone: cgroups removed, termination written.
+    fn conclude(&self, outcome: supervise::Outcome) -> i32 {
+        let cgroup = self.cgroup;
+        let oom_killed = outcome.oom || cgroup.is_some_and(ContainerCgroup::oom_killed);
+        if let Some(c) = &self.info.cgroups {
+            let cgroups = Cgroups::with_version(c.version, &c.hierarchy, &c.root);
+            for dir in cgroups.paths(self.container_id).unwrap_or_default() {
+                remove_nested_cgroups(&dir);
+            }
+        }
+        finish(cgroup, self.container_id, self.child);
+        let termination = Termination::from_wait_status(outcome.status, oom_killed, outcome.killed);
+        let path = self.paths.termination();
+        if let Err(e) = termination.write(&path) {
+            eprintln!("mesos-containerizer: writing {}: {e}", path.display());
+            return 1;
+        }
+        0
     }
-    0
+}
+
+/// Continues supervising a container after parking: `mesos-containerizer resume`. The park
+/// handed back the signalfd (fd 3), the OOM fd (fd 4, when `oom_fd`) and our executable
+/// (fd 6); the event that woke it is still pending.
+pub fn resume(runtime_dir: &Path, container_id: &str, child: Pid, oom_fd: bool) -> i32 {
+    let paths = ContainerPaths::new(runtime_dir, container_id);
+    // A fresh signalfd: the signals are still blocked and pending, whoever reads them.
+    drop(park::adopt(park::SIGNAL_FD));
+    let oom = oom_fd.then(|| park::adopt(park::OOM_FD)).flatten();
+    let control = oom_fd.then(|| park::adopt(park::OOM_CONTROL_FD)).flatten();
+    let exe = park::adopt(park::EXE_FD);
+    let sfd = match block_signals() {
+        Ok(sfd) => sfd,
+        Err(msg) => return resume_failed(&paths, child, &msg),
+    };
+    let info = match read_launch_info(&paths, container_id) {
+        Ok(info) => info,
+        Err(msg) => return resume_failed(&paths, child, &msg),
+    };
+    let cgroup = match &info.cgroups {
+        None => None,
+        Some(c) => match Cgroups::with_version(c.version, &c.hierarchy, &c.root).open(container_id)
+        {
+            Ok(cg) => Some(cg),
+            Err(e) => {
+                eprintln!("mesos-containerizer: opening the cgroups of {container_id}: {e}");
+                None
+            }
+        },
+    };
+    let ctx = Supervisor {
+        runtime_dir,
+        paths: &paths,
+        container_id,
+        child,
+        info: &info,
+        cgroup: cgroup.as_ref(),
+    };
+    let oom = oom
+        .as_ref()
+        .map(|fd| (fd.as_fd(), control.as_ref().map(AsFd::as_fd)));
+    ctx.supervise_and_conclude(&sfd, oom, exe.as_ref().map(AsFd::as_fd))
+}
+
+/// Resuming failed before supervision could start again: still reap the child and record
+/// how it ended, so that its exit status is not lost.
+fn resume_failed(paths: &ContainerPaths, child: Pid, msg: &str) -> i32 {
+    eprintln!("mesos-containerizer: resuming: {msg}");
+    let status = match waitpid(child, None) {
+        Ok(nix::sys::wait::WaitStatus::Exited(_, code)) => (code & 0xff) << 8,
+        Ok(nix::sys::wait::WaitStatus::Signaled(_, sig, _)) => sig as i32,
+        _ => 0,
+    };
+    let t = Termination::from_wait_status(status, false, false);
+    let _ = t.write(&paths.termination());
+    1
 }
 
 fn fail(paths: &ContainerPaths, report: &mut dyn Write, msg: String) -> i32 {

@@ -4,11 +4,15 @@
 //! re-parented to us as subreaper). SIGTERM/SIGINT/SIGQUIT mean "kill the container": a
 //! `sigqueue(2)` value carries the grace period in milliseconds (0 = SIGKILL now); a plain
 //! `kill` uses the launch's default grace. After the grace period everything gets SIGKILL.
+//!
+//! When parking is allowed (`park_at`), the loop blocks only until then: once that time has
+//! passed with nothing pending and no kill under way, it returns [`Supervised::Idle`], and the caller
+//! parks (see `park.rs`) instead of waiting here with the whole supervisor resident. The delay
+//! spares short tasks (and bursts of events) an exec out and back in.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
-use isolators::cgroups::OomWatch;
 use isolators::ContainerCgroup;
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -28,17 +32,28 @@ pub(super) struct Outcome {
     pub oom: bool,
 }
 
+/// Where supervision stands when [`supervise`] returns.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Supervised {
+    /// The container's first process ended.
+    Ended(Outcome),
+    /// Nothing pending, no kill under way: the caller may park.
+    Idle,
+}
+
 /// `si_code` of a signal sent with `sigqueue(3)`.
 const SI_QUEUE: i32 = -1;
 
-/// Waits for `child` to end, acting on kill requests meanwhile.
+/// Waits for `child` to end, acting on kill requests meanwhile; with `park_at`, returns
+/// [`Supervised::Idle`] once that time has passed with nothing to do.
 pub(super) fn supervise(
     child: Pid,
     sfd: &SignalFd,
     cgroup: Option<&ContainerCgroup>,
-    oom: Option<&OomWatch>,
+    oom: Option<BorrowedFd<'_>>,
     default_grace_ms: u64,
-) -> Outcome {
+    park_at: Option<Instant>,
+) -> Supervised {
     let mut deadline: Option<Instant> = None;
     let mut killed = false;
     let mut oom_seen = false;
@@ -50,7 +65,8 @@ pub(super) fn supervise(
         kill_now(child, cgroup);
     }
     loop {
-        let timeout = match deadline {
+        let park_at = park_at.filter(|_| !killed && !oom_seen && deadline.is_none());
+        let timeout = match deadline.or(park_at) {
             None => PollTimeout::NONE,
             Some(d) => {
                 let ms = d.saturating_duration_since(Instant::now()).as_millis();
@@ -60,9 +76,10 @@ pub(super) fn supervise(
         };
         let mut fds = vec![PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
         if let Some(w) = oom {
-            fds.push(PollFd::new(w.fd(), PollFlags::POLLIN));
+            fds.push(PollFd::new(w, PollFlags::POLLIN));
         }
         match poll(&mut fds, timeout) {
+            Ok(0) if park_at.is_some_and(|t| Instant::now() >= t) => return Supervised::Idle,
             Ok(_) | Err(Errno::EINTR) => {}
             Err(e) => eprintln!("mesos-containerizer: poll: {e}"),
         }
@@ -73,7 +90,7 @@ pub(super) fn supervise(
         drop(fds);
         if oom_ready {
             if let (Some(w), Some(cg)) = (oom, cgroup) {
-                w.drain();
+                drain(w);
                 if cg.oom_notified() || cg.oom_killed() {
                     oom_seen = true;
                     kill_now(child, cgroup);
@@ -88,11 +105,11 @@ pub(super) fn supervise(
             let signo = i32::try_from(info.ssi_signo).unwrap_or(0);
             if signo == Signal::SIGCHLD as i32 {
                 if let Some(status) = reap(child) {
-                    return Outcome {
+                    return Supervised::Ended(Outcome {
                         status,
                         killed,
                         oom: oom_seen,
-                    };
+                    });
                 }
             } else if [Signal::SIGTERM, Signal::SIGINT, Signal::SIGQUIT]
                 .iter()
@@ -114,6 +131,12 @@ pub(super) fn supervise(
             }
         }
     }
+}
+
+/// Consumes pending notifications of a non-blocking eventfd or inotify fd.
+fn drain(fd: BorrowedFd<'_>) {
+    let mut buf = [0u8; 4096];
+    while nix::unistd::read(fd.as_raw_fd(), &mut buf).is_ok_and(|n| n > 0) {}
 }
 
 /// Reaps every exited child; returns the wait status of `child` once it is among them.

@@ -28,6 +28,23 @@ enum Cmd {
         #[arg(long = "container_id")]
         container_id: String,
     },
+    /// Continue supervising a container after the supervisor parked (internal: the parked
+    /// supervisor runs this itself when its container needs attention).
+    #[command(hide = true)]
+    Resume {
+        /// The agent's --runtime_dir.
+        #[arg(long = "runtime_dir")]
+        runtime_dir: PathBuf,
+        /// The container being supervised.
+        #[arg(long = "container_id")]
+        container_id: String,
+        /// The container's first process (our child).
+        #[arg(long = "pid")]
+        pid: i32,
+        /// Whether an OOM notification fd was handed over.
+        #[arg(long = "oom_fd")]
+        oom_fd: bool,
+    },
     /// Run one task inside its image's root filesystem (an OCI spec applied in a fork), as
     /// <task_launch_info> describes; started by the command executor in place of the task.
     RunTask {
@@ -46,6 +63,16 @@ fn main() {
         } => {
             let mut report = std::io::stdout();
             let code = meseta_supervisor::run(&runtime_dir, &container_id, &mut report);
+            std::process::exit(code);
+        }
+        Cmd::Resume {
+            runtime_dir,
+            container_id,
+            pid,
+            oom_fd,
+        } => {
+            let pid = nix::unistd::Pid::from_raw(pid);
+            let code = meseta_supervisor::resume(&runtime_dir, &container_id, pid, oom_fd);
             std::process::exit(code);
         }
         Cmd::RunTask { task_launch_info } => {
