@@ -101,37 +101,36 @@ impl AgentClient {
     /// Sends a non-streaming call (UPDATE, MESSAGE) on the kept-alive connection; succeeds
     /// on any 2xx. A connection the agent closed meanwhile is replaced once.
     pub async fn post(&mut self, call: &Call) -> Result<(), ClientError> {
-        let request = self.request(call)?;
-        let head = match self.calls.take() {
-            Some(mut conn) => match exchange(&mut conn, &request).await {
-                Ok(head) => Some((conn, head)),
-                // The agent closed the idle connection: try a fresh one. Should the agent
-                // have handled the call after all, an update carries its uuid and the
-                // agent drops the duplicate.
-                Err(err) => {
-                    tracing::debug!(%err, "kept-alive connection to the agent closed");
-                    None
+        self.post_all(std::slice::from_ref(call)).await
+    }
+
+    /// Sends `calls` pipelined on the kept-alive connection (written at once, answered in
+    /// order); succeeds when every answer is a 2xx. A connection the agent closed meanwhile
+    /// is replaced once, and the calls are sent again on the new one: should the agent have
+    /// handled some after all, an update carries its uuid and the agent drops the duplicate.
+    pub async fn post_all(&mut self, calls: &[Call]) -> Result<(), ClientError> {
+        let mut requests = Vec::new();
+        for call in calls {
+            requests.extend(self.request(call)?);
+        }
+        if let Some(mut conn) = self.calls.take() {
+            match exchange_all(&mut conn, &requests, calls.len()).await {
+                Ok(Answer::Done { keep }) => {
+                    self.calls = keep.then_some(conn);
+                    return Ok(());
                 }
-            },
-            None => None,
-        };
-        let (mut conn, head) = match head {
-            Some(reused) => reused,
-            None => {
-                let mut conn = self.connect().await?;
-                let head = exchange(&mut conn, &request).await?;
-                (conn, head)
+                Ok(Answer::Refused(err)) => return Err(err),
+                Err(err) => tracing::debug!(%err, "kept-alive connection to the agent closed"),
             }
-        };
-        if !(200..300).contains(&head.status) {
-            return Err(error_from(&mut conn, head).await);
         }
-        // Read the (empty) body so the connection can carry the next call.
-        conn.read_body(head.body).await?;
-        if !head.close && head.body != crate::http1::BodyKind::UntilClose {
-            self.calls = Some(conn);
+        let mut conn = self.connect().await?;
+        match exchange_all(&mut conn, &requests, calls.len()).await? {
+            Answer::Done { keep } => {
+                self.calls = keep.then_some(conn);
+                Ok(())
+            }
+            Answer::Refused(err) => Err(err),
         }
-        Ok(())
     }
 
     /// A new HTTP/1.1 connection to the agent.
@@ -163,13 +162,35 @@ impl AgentClient {
     }
 }
 
-/// Sends `request` and reads the response head.
-async fn exchange(
+/// How a pipelined exchange ended, when the connection worked.
+enum Answer {
+    /// Every call was accepted; `keep`: the connection can carry the next calls.
+    Done { keep: bool },
+    /// The agent refused a call.
+    Refused(ClientError),
+}
+
+/// Writes `requests` (`count` of them) and reads as many answers.
+async fn exchange_all(
     conn: &mut Connection,
-    request: &[u8],
-) -> Result<crate::http1::Head, ClientError> {
-    conn.send(request).await?;
-    Ok(conn.read_head().await?)
+    requests: &[u8],
+    count: usize,
+) -> Result<Answer, ClientError> {
+    conn.send(requests).await?;
+    let mut keep = true;
+    for _ in 0..count {
+        let head = conn.read_head().await?;
+        if !(200..300).contains(&head.status) {
+            return Ok(Answer::Refused(error_from(conn, head).await));
+        }
+        // Read the (empty) body so the connection can carry the next answer.
+        conn.read_body(head.body).await?;
+        if head.close || head.body == crate::http1::BodyKind::UntilClose {
+            keep = false;
+            break;
+        }
+    }
+    Ok(Answer::Done { keep })
 }
 
 async fn error_from(conn: &mut Connection, head: crate::http1::Head) -> ClientError {
