@@ -4,20 +4,14 @@
 //! [`Subscription`]; every other call answers `202 Accepted`. Like the Mesos executor
 //! library, the client keeps two connections: the subscription's, and one kept alive for
 //! every other call (re-opened when the agent closed it), so an update costs no TCP
-//! handshake.
+//! handshake. The connections are [`crate::http1`]'s.
 
 use std::collections::VecDeque;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::client::conn::http1::SendRequest;
-use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HOST};
-use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use meseta_api::executor::{Call, Event};
 use meseta_api::recordio::{Decoder, RecordIoError};
-use tokio::net::TcpStream;
+
+use crate::http1::{Connection, HttpError};
 
 /// The executor API path on the agent.
 pub const EXECUTOR_API_PATH: &str = "/api/v1/executor";
@@ -35,15 +29,12 @@ pub enum ClientError {
     },
     /// HTTP-level failure.
     #[error("HTTP error talking to the agent: {0}")]
-    Http(#[from] hyper::Error),
-    /// The request could not be built (bad endpoint text).
-    #[error("cannot build request: {0}")]
-    Request(#[from] hyper::http::Error),
+    Http(#[from] HttpError),
     /// The agent refused the call.
     #[error("agent answered {status}: {body}")]
     Status {
-        /// HTTP status.
-        status: StatusCode,
+        /// HTTP status code.
+        status: u16,
         /// Response body text.
         body: String,
     },
@@ -55,13 +46,19 @@ pub enum ClientError {
     Json(#[from] serde_json::Error),
 }
 
+impl From<std::io::Error> for ClientError {
+    fn from(err: std::io::Error) -> Self {
+        Self::Http(HttpError::Io(err))
+    }
+}
+
 /// Talks to one agent.
 #[derive(Debug)]
 pub struct AgentClient {
     endpoint: String,
     token: Option<String>,
     /// The kept-alive connection for calls other than SUBSCRIBE.
-    calls: Option<SendRequest<Full<Bytes>>>,
+    calls: Option<Connection>,
 }
 
 impl AgentClient {
@@ -82,13 +79,20 @@ impl AgentClient {
 
     /// Sends SUBSCRIBE on a connection of its own and returns the open event stream.
     pub async fn subscribe(&self, call: &Call) -> Result<Subscription, ClientError> {
-        let mut sender = self.connect().await?;
-        let response = sender.send_request(self.request(call)?).await?;
-        if response.status() != StatusCode::OK {
-            return Err(error_from(response).await);
+        let request = self.request(call)?;
+        let mut conn = self.connect().await?;
+        conn.send(&request).await?;
+        let head = conn.read_head().await?;
+        if head.status != 200 {
+            return Err(error_from(&mut conn, head).await);
+        }
+        if head.body != crate::http1::BodyKind::Chunked {
+            return Err(ClientError::Http(HttpError::Malformed(
+                "the SUBSCRIBE response is not chunked".into(),
+            )));
         }
         Ok(Subscription {
-            body: response.into_body(),
+            conn,
             decoder: Decoder::new(),
             pending: VecDeque::new(),
         })
@@ -97,98 +101,113 @@ impl AgentClient {
     /// Sends a non-streaming call (UPDATE, MESSAGE) on the kept-alive connection; succeeds
     /// on any 2xx. A connection the agent closed meanwhile is replaced once.
     pub async fn post(&mut self, call: &Call) -> Result<(), ClientError> {
-        let mut kept = self.calls.take();
-        if let Some(sender) = kept.as_mut() {
-            if sender.ready().await.is_err() {
-                kept = None;
-            }
+        self.post_all(std::slice::from_ref(call)).await
+    }
+
+    /// Sends `calls` pipelined on the kept-alive connection (written at once, answered in
+    /// order); succeeds when every answer is a 2xx. A connection the agent closed meanwhile
+    /// is replaced once, and the calls are sent again on the new one: should the agent have
+    /// handled some after all, an update carries its uuid and the agent drops the duplicate.
+    pub async fn post_all(&mut self, calls: &[Call]) -> Result<(), ClientError> {
+        let mut requests = Vec::new();
+        for call in calls {
+            requests.extend(self.request(call)?);
         }
-        let reused = match kept {
-            Some(mut sender) => {
-                match sender.send_request(self.request(call)?).await {
-                    Ok(response) => {
-                        self.calls = Some(sender);
-                        Some(response)
-                    }
-                    // The agent closed the idle connection: try a fresh one. Should the agent
-                    // have handled the call after all, an update carries its uuid and the
-                    // agent drops the duplicate.
-                    Err(err)
-                        if err.is_canceled() || err.is_closed() || err.is_incomplete_message() =>
-                    {
-                        tracing::debug!(%err, "kept-alive connection to the agent closed");
-                        None
-                    }
-                    Err(err) => return Err(err.into()),
+        if let Some(mut conn) = self.calls.take() {
+            match exchange_all(&mut conn, &requests, calls.len()).await {
+                Ok(Answer::Done { keep }) => {
+                    self.calls = keep.then_some(conn);
+                    return Ok(());
                 }
+                Ok(Answer::Refused(err)) => return Err(err),
+                Err(err) => tracing::debug!(%err, "kept-alive connection to the agent closed"),
             }
-            _ => None,
-        };
-        let response = match reused {
-            Some(response) => response,
-            None => {
-                let mut sender = self.connect().await?;
-                let response = sender.send_request(self.request(call)?).await?;
-                self.calls = Some(sender);
-                response
-            }
-        };
-        if !response.status().is_success() {
-            return Err(error_from(response).await);
         }
-        // Read the (empty) body so the connection can carry the next call.
-        response.into_body().collect().await?;
-        Ok(())
-    }
-
-    /// A new HTTP/1.1 connection to the agent, driven by a task of its own.
-    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, ClientError> {
-        let stream =
-            TcpStream::connect(&self.endpoint)
-                .await
-                .map_err(|source| ClientError::Connect {
-                    endpoint: self.endpoint.clone(),
-                    source,
-                })?;
-        let _ = stream.set_nodelay(true);
-        let (sender, connection) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(%err, "agent connection ended with an error");
+        let mut conn = self.connect().await?;
+        match exchange_all(&mut conn, &requests, calls.len()).await? {
+            Answer::Done { keep } => {
+                self.calls = keep.then_some(conn);
+                Ok(())
             }
-        });
-        Ok(sender)
+            Answer::Refused(err) => Err(err),
+        }
     }
 
-    fn request(&self, call: &Call) -> Result<Request<Full<Bytes>>, ClientError> {
+    /// A new HTTP/1.1 connection to the agent.
+    async fn connect(&self) -> Result<Connection, ClientError> {
+        Connection::connect(&self.endpoint)
+            .await
+            .map_err(|source| ClientError::Connect {
+                endpoint: self.endpoint.clone(),
+                source,
+            })
+    }
+
+    /// The whole request for `call`: head and JSON body.
+    fn request(&self, call: &Call) -> Result<Vec<u8>, ClientError> {
         let body = serde_json::to_vec(call)?;
-        let mut request = Request::post(EXECUTOR_API_PATH)
-            .header(HOST, &self.endpoint)
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "application/json");
+        let mut request = format!(
+            "POST {EXECUTOR_API_PATH} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+             Accept: application/json\r\nContent-Length: {}\r\n",
+            self.endpoint,
+            body.len()
+        );
         if let Some(token) = &self.token {
-            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+            request.push_str(&format!("Authorization: Bearer {token}\r\n"));
         }
-        Ok(request.body(Full::new(Bytes::from(body)))?)
+        request.push_str("\r\n");
+        let mut bytes = request.into_bytes();
+        bytes.extend_from_slice(&body);
+        Ok(bytes)
     }
 }
 
-async fn error_from(response: Response<Incoming>) -> ClientError {
-    let status = response.status();
-    let body = match response.into_body().collect().await {
-        Ok(collected) => String::from_utf8_lossy(&collected.to_bytes())
-            .trim()
-            .to_owned(),
+/// How a pipelined exchange ended, when the connection worked.
+enum Answer {
+    /// Every call was accepted; `keep`: the connection can carry the next calls.
+    Done { keep: bool },
+    /// The agent refused a call.
+    Refused(ClientError),
+}
+
+/// Writes `requests` (`count` of them) and reads as many answers.
+async fn exchange_all(
+    conn: &mut Connection,
+    requests: &[u8],
+    count: usize,
+) -> Result<Answer, ClientError> {
+    conn.send(requests).await?;
+    let mut keep = true;
+    for _ in 0..count {
+        let head = conn.read_head().await?;
+        if !(200..300).contains(&head.status) {
+            return Ok(Answer::Refused(error_from(conn, head).await));
+        }
+        // Read the (empty) body so the connection can carry the next answer.
+        conn.read_body(head.body).await?;
+        if head.close || head.body == crate::http1::BodyKind::UntilClose {
+            keep = false;
+            break;
+        }
+    }
+    Ok(Answer::Done { keep })
+}
+
+async fn error_from(conn: &mut Connection, head: crate::http1::Head) -> ClientError {
+    let body = match conn.read_body(head.body).await {
+        Ok(body) => String::from_utf8_lossy(&body).trim().to_owned(),
         Err(err) => format!("<unreadable body: {err}>"),
     };
-    ClientError::Status { status, body }
+    ClientError::Status {
+        status: head.status,
+        body,
+    }
 }
 
 /// An open SUBSCRIBE event stream.
 #[derive(Debug)]
 pub struct Subscription {
-    body: Incoming,
+    conn: Connection,
     decoder: Decoder,
     pending: VecDeque<Event>,
 }
@@ -203,12 +222,13 @@ impl Subscription {
             if let Some(event) = self.pending.pop_front() {
                 return Ok(Some(event));
             }
-            let Some(frame) = self.body.frame().await else {
-                self.decoder.finish()?;
-                return Ok(None);
-            };
-            let Ok(data) = frame?.into_data() else {
-                continue; // trailers
+            let data = match self.conn.next_chunk().await {
+                Ok(Some(data)) => data,
+                Ok(None) | Err(HttpError::Closed) => {
+                    self.decoder.finish()?;
+                    return Ok(None);
+                }
+                Err(err) => return Err(err.into()),
             };
             for record in self.decoder.decode(&data)? {
                 // One event this executor cannot read (e.g. a newer event type) should not

@@ -124,7 +124,7 @@ impl Executor {
                         Err(err) => self.link.disconnected(&err.to_string()),
                     }
                 }
-                () = sleep_until(next_attempt), if !connected => {
+                () = crate::link::attempt_at(next_attempt), if !connected => {
                     self.connect().await;
                 }
                 activity = task_activity(&mut self.task) => match activity {
@@ -256,8 +256,12 @@ impl Executor {
             health: None,
             unhealthy: false,
         });
-        self.send(&task_id, TaskState::Starting, None, None).await;
-        match TaskProcess::spawn(&command, &environment, &self.link.config.sandbox) {
+        // The task is started before TASK_STARTING is sent, so that TASK_STARTING and
+        // TASK_RUNNING go out together (pipelined, in this order) instead of one agent round
+        // trip apart.
+        let spawned = TaskProcess::spawn(&command, &environment, &self.link.config.sandbox);
+        let starting = self.status(&task_id, TaskState::Starting, None, None);
+        match spawned {
             Ok(process) => {
                 tracing::info!(task_id = %task_id, pid = process.pid(), "task started");
                 let place = health::CommandPlace {
@@ -270,10 +274,12 @@ impl Executor {
                     // The task shares the host network: HTTP and TCP checks go to 127.0.0.1.
                     task.health = health::start(&task.info, localhost(), place);
                 }
-                self.send(&task_id, TaskState::Running, None, None).await;
+                let running = self.status(&task_id, TaskState::Running, None, None);
+                self.link.send_statuses(vec![starting, running]).await;
             }
             Err(err) => {
                 tracing::error!(task_id = %task_id, %err, "cannot start task");
+                self.link.send_status(starting).await;
                 self.send_terminal(&task_id, TaskState::Failed, err.to_string(), true)
                     .await;
             }
@@ -422,6 +428,18 @@ impl Executor {
         let reason = failed.then_some(Reason::CommandExecutorFailed);
         self.send(task_id, state, Some(message), reason).await;
         self.terminal_sent_at = Some(Instant::now());
+    }
+
+    /// A fresh update of this executor (see [`crate::updates::new_status`]).
+    fn status(
+        &self,
+        task_id: &TaskId,
+        state: TaskState,
+        message: Option<String>,
+        reason: Option<Reason>,
+    ) -> meseta_api::TaskStatus {
+        let executor_id = &self.link.config.executor_id;
+        crate::updates::new_status(executor_id, task_id, state, message, reason)
     }
 
     /// Sends an update and keeps it until acknowledged (see [`Link::send`]).

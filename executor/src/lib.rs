@@ -3,7 +3,7 @@
 //! to the agent named by `MESOS_AGENT_ENDPOINT`.
 //!
 //! * [`config`]: the environment the agent sets; [`flags`]: the command line.
-//! * [`client`]: the HTTP client and the RecordIO event stream.
+//! * [`client`]: the executor API client and the RecordIO event stream, over [`http1`].
 //! * [`process`]: starting, signalling and describing the task's process.
 //! * [`updates`]: status updates and the unacknowledged-update store.
 //! * [`executor`]: the event loop tying them together.
@@ -17,6 +17,7 @@ pub mod docker;
 pub mod executor;
 pub mod flags;
 pub mod health;
+pub mod http1;
 pub mod link;
 pub mod process;
 pub mod updates;
@@ -39,14 +40,7 @@ where
             return std::process::ExitCode::FAILURE;
         }
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    init_logging();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -59,4 +53,29 @@ where
     };
     let code = runtime.block_on(run(config));
     std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// Logs to stderr at the levels `RUST_LOG` names (`info` when unset or unreadable).
+///
+/// `RUST_LOG` is read as `tracing_subscriber`'s `Targets` (`info,meseta::timing=debug`:
+/// a default level and per-target levels), not as a full `EnvFilter`: the executor runs once
+/// per task, and the regex engine behind `EnvFilter`'s span and field filters is ~300 KiB of
+/// resident text in each of them.
+fn init_logging() {
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    let targets = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|text| !text.trim().is_empty())
+        .and_then(|text| text.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    let format = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(false);
+    let _ = tracing_subscriber::registry()
+        .with(format)
+        .with(targets)
+        .try_init();
 }

@@ -17,6 +17,14 @@ const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
 /// Limit on one HTTP call (connect + response headers).
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Resolves at `at`, or at once when `at` has passed: tokio's timer rounds a deadline up to
+/// its next 1 ms tick, which would hold back the first SUBSCRIBE for nothing.
+pub async fn attempt_at(at: Instant) {
+    if at > Instant::now() {
+        tokio::time::sleep_until(at).await;
+    }
+}
+
 /// One executor's link to its agent.
 #[derive(Debug)]
 pub struct Link {
@@ -150,20 +158,34 @@ impl Link {
     /// Sends a status built by the caller (e.g. with a `container_status`), like
     /// [`Link::send`].
     pub async fn send_status(&mut self, status: TaskStatus) {
-        let (task_id, state) = (status.task_id.clone(), status.state);
-        let update = Update { status };
-        self.unacknowledged.push(update.clone());
+        self.send_statuses(vec![status]).await;
+    }
+
+    /// Sends several updates in order, pipelined on the kept-alive connection (one write,
+    /// then the answers), and keeps each until acknowledged.
+    pub async fn send_statuses(&mut self, statuses: Vec<TaskStatus>) {
+        let Some(last) = statuses.last() else {
+            return;
+        };
+        let (task_id, state) = (last.task_id.clone(), last.state);
+        let calls: Vec<Call> = statuses
+            .into_iter()
+            .map(|status| {
+                let update = Update { status };
+                self.unacknowledged.push(update.clone());
+                Call {
+                    executor_id: self.config.executor_id.clone(),
+                    framework_id: self.config.framework_id.clone(),
+                    r#type: CallType::Update,
+                    update: Some(update),
+                    ..Call::default()
+                }
+            })
+            .collect();
         if self.subscription.is_none() {
             return;
         }
-        let call = Call {
-            executor_id: self.config.executor_id.clone(),
-            framework_id: self.config.framework_id.clone(),
-            r#type: CallType::Update,
-            update: Some(update),
-            ..Call::default()
-        };
-        match tokio::time::timeout(CALL_TIMEOUT, self.client.post(&call)).await {
+        match tokio::time::timeout(CALL_TIMEOUT, self.client.post_all(&calls)).await {
             Ok(Ok(())) => {}
             Ok(Err(err)) => {
                 tracing::warn!(task_id = %task_id, ?state, %err, "UPDATE failed; kept for re-subscribe")

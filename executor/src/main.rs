@@ -4,8 +4,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
     let flags = meseta_executor::Flags::parse();
     meseta_executor::run_main("mesos-executor", |config| {

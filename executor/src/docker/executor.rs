@@ -101,7 +101,7 @@ impl DockerExecutor {
                     Ok(None) => self.link.disconnected("agent closed the event stream"),
                     Err(err) => self.link.disconnected(&err.to_string()),
                 },
-                () = sleep_until(next_attempt), if !connected => {
+                () = crate::link::attempt_at(next_attempt), if !connected => {
                     let unacknowledged = self
                         .task
                         .iter()

@@ -9,8 +9,6 @@ use std::net::IpAddr;
 use std::process::Stdio;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Empty;
 use meseta_api::CommandInfo;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
@@ -170,25 +168,27 @@ async fn http_get(host: IpAddr, port: u16, path: &str) -> Result<(), String> {
     let stream = TcpStream::connect((host, port))
         .await
         .map_err(|e| format!("connecting to {authority}: {e}"))?;
-    let io = hyper_util::rt::TokioIo::new(stream);
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
-        .await
-        .map_err(|e| format!("HTTP handshake with {authority}: {e}"))?;
-    let driver = tokio::spawn(conn);
+    let _ = stream.set_nodelay(true);
     let path = if path.starts_with('/') {
         path.to_string()
     } else {
         format!("/{path}")
     };
-    let request = http::Request::get(path)
-        .header(http::header::HOST, &authority)
-        .header(http::header::USER_AGENT, "mesos-health-check")
-        .body(Empty::<Bytes>::new())
-        .map_err(|e| format!("invalid health check request: {e}"))?;
-    let result = sender.send_request(request).await;
-    driver.abort();
-    let response = result.map_err(|e| format!("GET from {authority}: {e}"))?;
-    healthy_code(response.status().as_u16())
+    if path.bytes().any(|b| b.is_ascii_control() || b == b' ') {
+        return Err(format!("invalid health check path {path:?}"));
+    }
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: mesos-health-check\r\n\r\n"
+    );
+    let mut conn = crate::http1::Connection::new(stream);
+    conn.send(request.as_bytes())
+        .await
+        .map_err(|e| format!("GET from {authority}: {e}"))?;
+    let head = conn
+        .read_head()
+        .await
+        .map_err(|e| format!("GET from {authority}: {e}"))?;
+    healthy_code(head.status)
 }
 
 /// Runs `argv` in its own process group with `env` added; Ok(stdout) on exit 0. On timeout

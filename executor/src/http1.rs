@@ -1,0 +1,350 @@
+//! A minimal HTTP/1.1 client connection on a tokio `TcpStream`: write one request, read the
+//! response head (parsed by `httparse`) and its body, whole or as a stream of chunks.
+//!
+//! Hand-written rather than hyper's client: the executors only ever POST small JSON bodies
+//! to the agent and GET health-check URLs, and hyper's client machinery is ~250 KiB of
+//! resident text in every executor process (one per task).
+//!
+//! Every read goes into the connection's own buffer through `read_buf`, so the streaming
+//! reads ([`Connection::next_chunk`]) are cancel-safe.
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Largest response head accepted.
+const MAX_HEAD: usize = 16 * 1024;
+/// Largest non-streamed body accepted (error texts, empty 202 bodies).
+const MAX_BODY: usize = 1024 * 1024;
+/// Headers parsed per response.
+const MAX_HEADERS: usize = 32;
+
+/// A broken or unexpected response.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// Reading or writing the socket failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The peer closed the connection before a complete response.
+    #[error("connection closed before the response was complete")]
+    Closed,
+    /// The response is not HTTP/1.1 as expected.
+    #[error("malformed HTTP response: {0}")]
+    Malformed(String),
+}
+
+/// How the body of a response is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    /// `Content-Length` bytes.
+    Length(usize),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// Until the peer closes.
+    UntilClose,
+}
+
+/// A response status line and the headers that matter here.
+#[derive(Debug, Clone, Copy)]
+pub struct Head {
+    /// HTTP status code.
+    pub status: u16,
+    /// How the body is delimited.
+    pub body: BodyKind,
+    /// `Connection: close`.
+    pub close: bool,
+}
+
+/// Where a chunked body is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chunk {
+    /// Expecting a chunk-size line.
+    Size,
+    /// Inside a chunk: this many data bytes left.
+    Data(usize),
+    /// Expecting the CRLF after a chunk's data.
+    DataEnd,
+    /// The last chunk was read (trailers are skipped).
+    Done,
+}
+
+/// One client connection.
+#[derive(Debug)]
+pub struct Connection {
+    stream: TcpStream,
+    buf: BytesMut,
+    chunk: Chunk,
+}
+
+impl Connection {
+    /// Connects to `endpoint` (`host:port`) with Nagle off.
+    pub async fn connect(endpoint: &str) -> std::io::Result<Self> {
+        let stream = TcpStream::connect(endpoint).await?;
+        let _ = stream.set_nodelay(true);
+        Ok(Self::new(stream))
+    }
+
+    /// Wraps a connected stream.
+    pub fn new(stream: TcpStream) -> Self {
+        Self {
+            stream,
+            buf: BytesMut::with_capacity(4096),
+            chunk: Chunk::Size,
+        }
+    }
+
+    /// Writes a whole request (head and body).
+    pub async fn send(&mut self, request: &[u8]) -> std::io::Result<()> {
+        self.chunk = Chunk::Size;
+        self.stream.write_all(request).await
+    }
+
+    /// Reads more bytes into the buffer; `Closed` at end of stream.
+    async fn fill(&mut self) -> Result<(), HttpError> {
+        if self.stream.read_buf(&mut self.buf).await? == 0 {
+            return Err(HttpError::Closed);
+        }
+        Ok(())
+    }
+
+    /// Reads the response head (skipping `1xx` interim responses).
+    pub async fn read_head(&mut self) -> Result<Head, HttpError> {
+        loop {
+            if let Some((len, head)) = parse_head(&self.buf)? {
+                self.buf.advance(len);
+                if (100..200).contains(&head.status) {
+                    continue;
+                }
+                return Ok(head);
+            }
+            if self.buf.len() > MAX_HEAD {
+                return Err(HttpError::Malformed("response head too large".into()));
+            }
+            self.fill().await?;
+        }
+    }
+
+    /// Reads a whole (bounded) body.
+    pub async fn read_body(&mut self, kind: BodyKind) -> Result<Vec<u8>, HttpError> {
+        let mut out = Vec::new();
+        match kind {
+            BodyKind::Length(len) => {
+                if len > MAX_BODY {
+                    return Err(HttpError::Malformed(format!("body of {len} bytes")));
+                }
+                while self.buf.len() < len {
+                    self.fill().await?;
+                }
+                out.extend_from_slice(&self.buf.split_to(len));
+            }
+            BodyKind::Chunked => {
+                while let Some(data) = self.next_chunk().await? {
+                    if out.len() + data.len() > MAX_BODY {
+                        return Err(HttpError::Malformed("body too large".into()));
+                    }
+                    out.extend_from_slice(&data);
+                }
+            }
+            BodyKind::UntilClose => loop {
+                match self.fill().await {
+                    Ok(()) if self.buf.len() > MAX_BODY => {
+                        return Err(HttpError::Malformed("body too large".into()));
+                    }
+                    Ok(()) => {}
+                    Err(HttpError::Closed) => {
+                        out.extend_from_slice(&self.buf.split());
+                        break;
+                    }
+                    Err(err) => return Err(err),
+                }
+            },
+        }
+        Ok(out)
+    }
+
+    /// The next piece of a chunked body; `None` after the last chunk. Cancel-safe.
+    pub async fn next_chunk(&mut self) -> Result<Option<BytesMut>, HttpError> {
+        loop {
+            match self.chunk {
+                Chunk::Done => return Ok(None),
+                Chunk::Data(left) if !self.buf.is_empty() => {
+                    let take = left.min(self.buf.len());
+                    let data = self.buf.split_to(take);
+                    self.chunk = if take == left {
+                        Chunk::DataEnd
+                    } else {
+                        Chunk::Data(left - take)
+                    };
+                    return Ok(Some(data));
+                }
+                Chunk::Data(_) => {}
+                Chunk::DataEnd => {
+                    if self.buf.len() >= 2 {
+                        if &self.buf[..2] != b"\r\n" {
+                            return Err(HttpError::Malformed("chunk without CRLF".into()));
+                        }
+                        self.buf.advance(2);
+                        self.chunk = Chunk::Size;
+                        continue;
+                    }
+                }
+                Chunk::Size => {
+                    if let Some(line_end) = find_crlf(&self.buf) {
+                        let size = parse_chunk_size(&self.buf[..line_end])?;
+                        self.buf.advance(line_end + 2);
+                        self.chunk = if size == 0 {
+                            self.skip_trailers().await?;
+                            Chunk::Done
+                        } else {
+                            Chunk::Data(size)
+                        };
+                        continue;
+                    }
+                    if self.buf.len() > MAX_HEAD {
+                        return Err(HttpError::Malformed("chunk size line too long".into()));
+                    }
+                }
+            }
+            self.fill().await?;
+        }
+    }
+
+    /// Skips trailer lines up to the empty line ending a chunked body.
+    async fn skip_trailers(&mut self) -> Result<(), HttpError> {
+        loop {
+            match find_crlf(&self.buf) {
+                Some(0) => {
+                    self.buf.advance(2);
+                    return Ok(());
+                }
+                Some(end) => self.buf.advance(end + 2),
+                None if self.buf.len() > MAX_HEAD => {
+                    return Err(HttpError::Malformed("trailers too large".into()));
+                }
+                None => self.fill().await?,
+            }
+        }
+    }
+}
+
+fn find_crlf(buf: &[u8]) -> Option<usize> {
+    buf.windows(2).position(|w| w == b"\r\n")
+}
+
+fn parse_chunk_size(line: &[u8]) -> Result<usize, HttpError> {
+    let text = std::str::from_utf8(line).unwrap_or("");
+    let hex = text.split(';').next().unwrap_or("").trim();
+    usize::from_str_radix(hex, 16)
+        .ok()
+        .filter(|size| *size <= MAX_BODY * 64)
+        .ok_or_else(|| HttpError::Malformed(format!("bad chunk size line {text:?}")))
+}
+
+/// Parses a complete response head at the start of `buf`: its length and what it says.
+pub fn parse_head(buf: &[u8]) -> Result<Option<(usize, Head)>, HttpError> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    let len = match response.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(err) => return Err(HttpError::Malformed(err.to_string())),
+    };
+    let status = response.code.unwrap_or(0);
+    let mut body = BodyKind::UntilClose;
+    let mut close = response.version == Some(0);
+    for header in response.headers.iter() {
+        let value = std::str::from_utf8(header.value).unwrap_or("").trim();
+        if header.name.eq_ignore_ascii_case("content-length") && body != BodyKind::Chunked {
+            let len = value
+                .parse()
+                .map_err(|_| HttpError::Malformed(format!("Content-Length {value:?}")))?;
+            body = BodyKind::Length(len);
+        } else if header.name.eq_ignore_ascii_case("transfer-encoding")
+            && value.to_ascii_lowercase().ends_with("chunked")
+        {
+            body = BodyKind::Chunked;
+        } else if header.name.eq_ignore_ascii_case("connection") {
+            close = value.eq_ignore_ascii_case("close");
+        }
+    }
+    // Statuses that never carry a body.
+    if status == 204 || status == 304 {
+        body = BodyKind::Length(0);
+    }
+    Ok(Some((
+        len,
+        Head {
+            status,
+            body,
+            close,
+        },
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    #[test]
+    fn parses_heads() {
+        let (len, head) = parse_head(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\nX")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (len, head.status, head.body),
+            (44, 202, BodyKind::Length(0))
+        );
+        let (_, head) = parse_head(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(head.body, BodyKind::Chunked);
+        assert!(head.close);
+        assert!(parse_head(b"HTTP/1.1 200 OK\r\nContent-")
+            .unwrap()
+            .is_none());
+        assert!(parse_head(b"garbage\r\n\r\n").is_err());
+    }
+
+    /// Serves `response` to the first connection, in pieces of 3 bytes.
+    async fn serve(response: &'static [u8]) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 256];
+            let _ = conn.read(&mut request).await;
+            for piece in response.chunks(3) {
+                conn.write_all(piece).await.unwrap();
+                conn.flush().await.unwrap();
+                tokio::task::yield_now().await;
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn reads_chunked_and_sized_bodies_split_anywhere() {
+        let addr = serve(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+              5;x=y\r\nhello\r\nb\r\n, wonderful\r\n0\r\nTrailer: t\r\n\r\n",
+        )
+        .await;
+        let mut conn = Connection::connect(&addr).await.unwrap();
+        conn.send(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        let head = conn.read_head().await.unwrap();
+        assert_eq!(head.status, 200);
+        let body = conn.read_body(head.body).await.unwrap();
+        assert_eq!(body, b"hello, wonderful");
+
+        let addr = serve(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 4\r\n\r\nnope").await;
+        let mut conn = Connection::connect(&addr).await.unwrap();
+        conn.send(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        let head = conn.read_head().await.unwrap();
+        assert_eq!(head.status, 400);
+        assert_eq!(conn.read_body(head.body).await.unwrap(), b"nope");
+    }
+}
