@@ -88,6 +88,10 @@ impl Core {
                 .launch_tokens
                 .saturating_add(1)
                 .min(self.settings.launch_tokens.saturating_mul(2));
+            if std::mem::take(&mut self.token_starved) {
+                // The offer declined for want of a token is filtered: have it back now.
+                self.command(Command::Revive);
+            }
         }
         if state == "TASK_UNREACHABLE" {
             inst.unreachable_since_ms.get_or_insert_with(now_ms);
@@ -141,6 +145,8 @@ impl Core {
         if is_terminal(&state) {
             self.task_ended(inst, status);
         } else if changed || was_healthy != inst.healthy {
+            // Readiness moved: deployments may advance.
+            self.kick = true;
             self.save_instance(inst);
         }
     }
