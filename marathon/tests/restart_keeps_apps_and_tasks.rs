@@ -110,7 +110,10 @@ fn kill_9_mid_deployment_kills_no_launched_task() {
     );
     let seen = m.tasks().len();
     m.kill9();
-    assert!(seen < n, "the deployment was over before the kill ({seen} tasks)");
+    assert!(
+        seen < n,
+        "the deployment was over before the kill ({seen} tasks)"
+    );
     m.restart();
     m.wait_elected(Duration::from_secs(30));
     m.wait_running("/mid/deploy", n, Duration::from_secs(120));

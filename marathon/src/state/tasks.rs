@@ -111,12 +111,12 @@ impl Core {
                 inst.ip_addresses = ips;
             }
         }
-        let service_ports = PathId::parse(&inst.app_id)
-            .ok()
-            .and_then(|id| self.apps.get(&id))
-            .map(App::service_ports)
-            .unwrap_or_default();
-        if changed {
+        if changed && self.events.listened() {
+            let service_ports = PathId::parse(&inst.app_id)
+                .ok()
+                .and_then(|id| self.apps.get(&id))
+                .map(App::service_ports)
+                .unwrap_or_default();
             self.events.publish(
                 "status_update_event",
                 json!({
