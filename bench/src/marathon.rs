@@ -10,8 +10,11 @@
 //! 3. `marathon` (state in that ZooKeeper) deploys an app of N such instances: timed from the
 //!    POST to `tasksHealthy == N` with no deployment left; then scaled to 0 (to no task and no
 //!    deployment) and back to N (to all healthy).
-//! 4. 10,000 tasks in state: a second `marathon` on a fake master ([`FakeMaster`]) that
-//!    offers huge resources and reports every launched task `TASK_RUNNING` at once. The
+//! 4. Marathon alone: a `marathon` with default flags on a fake master ([`FakeMaster`]) that
+//!    offers huge resources and reports every launched task `TASK_RUNNING` at once deploys N
+//!    instances: its own pace (offer matching, ZooKeeper writes, status updates), which
+//!    bounds the deployment of step 3 whatever the agent's rate.
+//! 5. 10,000 tasks in state: another `marathon` on a fake master, throttling off. The
 //!    marathon side is real (offers matched, instances stored in ZooKeeper, status updates
 //!    applied); the Mesos side is simulated. 10 apps × 1,000 instances are deployed, then
 //!    `GET /v2/apps?embed=apps.tasks` is timed.
@@ -97,8 +100,10 @@ impl Marathon {
         Ok(serde_json::from_str(&b).unwrap_or(Value::Null))
     }
 
-    /// Waits until `cond` holds for the app document `/v2/apps<id>`; returns the time taken
-    /// from `since`.
+    /// Waits until `cond` holds for the app document `/v2/apps<id>` (its counts and
+    /// deployments: polled every 50 ms, the default embed of all its tasks would cost
+    /// marathon a render of every task under its state lock each time, which no deployment
+    /// does by itself); returns the time taken from `since`.
     pub fn wait_app(
         &self,
         id: &str,
@@ -107,7 +112,7 @@ impl Marathon {
         what: &str,
         cond: impl Fn(&Value) -> bool,
     ) -> Result<Duration> {
-        let path = format!("/v2/apps{id}");
+        let path = format!("/v2/apps{id}?embed=app.deployments");
         loop {
             if let Some(a) = self.get(&path) {
                 if cond(&a["app"]) {
@@ -155,7 +160,7 @@ fn marathon_bin(opts: &Options) -> Result<PathBuf> {
 pub fn run(opts: &Options) -> Result<String> {
     let bin = marathon_bin(opts)?;
     let real = real::run(&bin, opts.instances)?;
-    let sim = sim::run(&bin, opts.sim_tasks)?;
+    let sim = sim::run(&bin, opts.instances, opts.sim_tasks)?;
     let n = opts.instances as f64;
     let raw_rate = n / real.raw.as_secs_f64().max(1e-9);
     let rate = n / real.deploy.as_secs_f64().max(1e-9);
@@ -196,6 +201,13 @@ pub fn run(opts: &Options) -> Result<String> {
         opts.instances,
         real.scale_up.as_secs_f64(),
         n / real.scale_up.as_secs_f64().max(1e-9)
+    )?;
+    writeln!(
+        out,
+        "| marathon alone (simulated Mesos: every task RUNNING at once), default flags: POST app of {} instances → all running | {:.2} s ({:.0} tasks/s) |",
+        opts.instances,
+        sim.alone.as_secs_f64(),
+        n / sim.alone.as_secs_f64().max(1e-9)
     )?;
     writeln!(
         out,

@@ -59,6 +59,11 @@ impl EventBus {
         self.tx.subscribe()
     }
 
+    /// Whether any stream is attached (an event nobody reads need not be built).
+    pub fn listened(&self) -> bool {
+        self.tx.receiver_count() > 0
+    }
+
     /// How many streams are attached.
     pub fn subscribers(&self) -> usize {
         self.tx.receiver_count()

@@ -219,6 +219,8 @@ fn record(core: &mut Core, task_id: &str, app: &App, hc: &HealthCheck, result: R
     }
     let after = core.health.get(task_id).and_then(|h| h.alive);
     if before != after {
+        // Readiness moved: deployments may advance.
+        core.kick = true;
         core.events.publish(
             "health_status_changed_event",
             json!({"appId": app.id, "taskId": task_id, "instanceId": task_id, "version": inst.version, "alive": after.unwrap_or(false)}),

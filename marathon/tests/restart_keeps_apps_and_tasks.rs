@@ -75,3 +75,71 @@ fn kill_9_and_restart_keeps_apps_task_ids_and_framework_id() {
         "{ours}"
     );
 }
+
+/// `kill -9` in the middle of a deployment: every task marathon had launched was stored
+/// before its ACCEPT left, so the restarted marathon knows them all and kills none (an
+/// unknown task would be killed by reconciliation and show up as completed at the master).
+#[test]
+fn kill_9_mid_deployment_kills_no_launched_task() {
+    if !root_or_skip("kill_9_mid_deployment") || !zookeeper::available_or_skip("kill_9_mid") {
+        return;
+    }
+    let cluster = Cluster::start(&resources());
+    let mut m = Marathon::start(
+        &format!("127.0.0.1:{}", cluster.master_port),
+        &[
+            format!("--zk={}", zk_url("marathon-restart-mid")),
+            "--zk_session_timeout=4000".into(),
+        ],
+        cluster.dir.path(),
+    );
+    m.wait_elected(Duration::from_secs(20));
+    let n = 60;
+    let (s, b) = m.call(
+        "POST",
+        "/v2/apps",
+        Some(&format!(
+            r#"{{"id":"/mid/deploy","cmd":"sleep 1000","cpus":0.05,"mem":16,"instances":{n}}}"#
+        )),
+    );
+    assert_eq!(s, 201, "{b}");
+    assert!(
+        meseta_tests::wait_until(Duration::from_secs(60), || m.tasks().len() >= 5),
+        "no task launched: {}",
+        m.logs()
+    );
+    let seen = m.tasks().len();
+    m.kill9();
+    assert!(
+        seen < n,
+        "the deployment was over before the kill ({seen} tasks)"
+    );
+    m.restart();
+    m.wait_elected(Duration::from_secs(30));
+    m.wait_running("/mid/deploy", n, Duration::from_secs(120));
+    std::thread::sleep(Duration::from_secs(3));
+    let fw = m.get("/v2/info").unwrap()["frameworkId"].clone();
+    let state = get_json(cluster.master_port, "/state");
+    let ours = state["frameworks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == fw)
+        .expect("framework at the master")
+        .clone();
+    assert!(
+        ours["completed_tasks"].as_array().is_none_or(Vec::is_empty),
+        "a launched task was unknown after the restart and killed: {ours}\n{}",
+        m.logs()
+    );
+    let mut at_master: Vec<String> = ours["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    at_master.sort();
+    let known: Vec<String> = m.tasks().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(at_master, known);
+    assert_eq!(known.len(), n);
+}

@@ -82,10 +82,28 @@ impl Fence {
         writes: &[Write],
         acls: zookeeper_client::Acls<'_>,
     ) -> Result<(), ZkError> {
+        self.apply_expecting(writes, |_| false, acls).await
+    }
+
+    /// [`Fence::apply`] for a writer that knows which nodes it has not created yet:
+    /// `is_new(i)` says `writes[i]`'s node is expected to be missing, so its `Put` is sent
+    /// as a create first. A wrong guess costs one retry of the multi, as in `apply`, where
+    /// every `Put` of a new node does (a failed multi is a round trip and, in ZooKeeper,
+    /// a logged transaction): a batch of n new nodes needs one multi, not n + 1.
+    pub async fn apply_expecting(
+        &self,
+        writes: &[Write],
+        is_new: impl Fn(usize) -> bool,
+        acls: zookeeper_client::Acls<'_>,
+    ) -> Result<(), ZkError> {
         let options = CreateMode::Persistent.with_acls(acls);
         // Existence can change between tries only through another writer, which the check
         // op excludes; so at most one retry per write is needed to learn each node's state.
-        let mut creates = vec![false; writes.len()];
+        let mut creates: Vec<bool> = writes
+            .iter()
+            .enumerate()
+            .map(|(i, w)| matches!(w, Write::Put { .. }) && is_new(i))
+            .collect();
         let mut skips = vec![false; writes.len()];
         for _ in 0..=writes.len() {
             if !self.lease.valid() {

@@ -302,3 +302,51 @@ async fn credentials_give_mesos_acls_and_lost_sessions_are_events() {
     assert_eq!(event, SessionEvent::Lost);
     assert!(session.is_lost());
 }
+
+/// `apply_expecting`: nodes guessed new are created, and a wrong guess either way still
+/// writes what was asked (it only costs a retry).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessed_creates_write_the_same_as_plain_puts() {
+    if !available_or_skip("guessed_creates_write_the_same_as_plain_puts") {
+        return;
+    }
+    let url = url("guess");
+    let store = format!("{}-meseta/docs", url.path);
+    let a = Contender::spawn(url.clone(), TIMEOUT, "json.info", b"a".to_vec());
+    wait_for("a leads", || a.is_leader().then_some(())).await;
+    let fence = a.fence().expect("leader has a fence");
+    let session = Session::connect(&url, TIMEOUT).await.unwrap();
+    fence.ensure_path(&store, session.acls()).await.unwrap();
+    let put = |name: &str, data: &[u8]| Write::Put {
+        path: format!("{store}/{name}"),
+        data: data.to_vec(),
+    };
+    // Right guesses: three new nodes.
+    let writes = [put("a", b"1"), put("b", b"1"), put("c", b"1")];
+    fence
+        .apply_expecting(&writes, |_| true, session.acls())
+        .await
+        .unwrap();
+    // Wrong both ways: "a" exists but is guessed new, "d" is new but guessed existing; a
+    // delete guessed new is a delete.
+    let writes = [
+        put("a", b"2"),
+        put("d", b"2"),
+        Write::Delete {
+            path: format!("{store}/b"),
+        },
+    ];
+    fence
+        .apply_expecting(&writes, |i| i != 1, session.acls())
+        .await
+        .unwrap();
+    let all = read_children(session.client(), &store).await.unwrap();
+    let names: Vec<(String, Vec<u8>)> = ["a:2", "c:1", "d:2"]
+        .iter()
+        .map(|s| {
+            let (k, v) = s.split_once(':').unwrap();
+            (k.to_owned(), v.as_bytes().to_vec())
+        })
+        .collect();
+    assert_eq!(all, names);
+}

@@ -1,6 +1,8 @@
 //! The simulated part of `meseta-bench marathon`: a real `marathon` (state in a real
-//! ZooKeeper) on a fake Mesos master that reports every launched task `TASK_RUNNING` at once,
-//! filled with 10 apps of `tasks / 10` instances; then `GET /v2/apps?embed=apps.tasks` timed.
+//! ZooKeeper) on a fake Mesos master that reports every launched task `TASK_RUNNING` at once.
+//! First marathon's own pace with its default flags (N instances of one app, no agent to
+//! wait for); then, throttling off, 10 apps of `tasks / 10` instances and
+//! `GET /v2/apps?embed=apps.tasks` timed.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -20,6 +22,8 @@ const SAMPLES: usize = 20;
 /// The simulated part's figures.
 #[derive(Debug)]
 pub struct Figures {
+    /// Marathon alone with its default flags: POST of `instances` → all running.
+    pub alone: Duration,
     /// POST of the apps → all their tasks running.
     pub deploy: Duration,
     /// Size of the `/v2/apps?embed=apps.tasks` answer.
@@ -34,10 +38,42 @@ pub struct Figures {
     pub max_ms: f64,
 }
 
-/// Runs the simulated part with `tasks` tasks.
-pub fn run(bin: &Path, tasks: usize) -> Result<Figures> {
+/// Marathon with its default flags (launch tokens, instances per offer) deploying
+/// `instances` on the fake master: its own pace, which bounds the real deployment's.
+fn alone(bin: &Path, zk: &ZooKeeper, instances: usize) -> Result<Duration> {
     let master = FakeMaster::start_reporting("TASK_RUNNING")?;
+    let zk_url = zk.url(&ZooKeeper::unique_path("bench-marathon-alone"));
+    let dir = tempfile::tempdir()?;
+    let m = Marathon::start(
+        bin,
+        &format!("127.0.0.1:{}", master.port),
+        &zk_url,
+        &[],
+        dir.path(),
+    )?;
+    let t0 = Instant::now();
+    m.send(
+        "POST",
+        "/v2/apps",
+        &json!({"id": "/sim/alone", "cmd": "sleep 100000", "cpus": 0.01, "mem": 16,
+            "instances": instances, "portDefinitions": []}),
+    )?;
+    m.wait_app(
+        "/sim/alone",
+        t0,
+        Duration::from_secs(300),
+        "all running",
+        |a| {
+            a["tasksRunning"] == instances && a["deployments"].as_array().is_some_and(Vec::is_empty)
+        },
+    )
+}
+
+/// Runs the simulated part: `instances` with marathon's defaults, then `tasks` tasks.
+pub fn run(bin: &Path, instances: usize, tasks: usize) -> Result<Figures> {
     let zk = ZooKeeper::start();
+    let alone = alone(bin, &zk, instances)?;
+    let master = FakeMaster::start_reporting("TASK_RUNNING")?;
     let zk_url = zk.url(&ZooKeeper::unique_path("bench-marathon-sim"));
     let dir = tempfile::tempdir()?;
     // Throttling off: the figure wanted here is the render time, not the launch pacing.
@@ -88,6 +124,7 @@ pub fn run(bin: &Path, tasks: usize) -> Result<Figures> {
     ms.sort_by(f64::total_cmp);
     let pct = |p: usize| ms[(p * ms.len()).div_ceil(100).clamp(1, ms.len()) - 1];
     Ok(Figures {
+        alone,
         deploy,
         body_bytes,
         samples: SAMPLES,

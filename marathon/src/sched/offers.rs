@@ -170,6 +170,9 @@ impl Core {
                     self.declined_long = true;
                     self.settings.decline_seconds
                 } else {
+                    if self.launch_tokens == 0 {
+                        self.token_starved = true;
+                    }
                     1.0
                 };
                 self.command(Command::Decline {

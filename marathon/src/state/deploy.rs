@@ -193,10 +193,15 @@ impl Core {
         if now.duration_since(self.tokens_refilled) >= self.settings.launch_token_refresh {
             self.launch_tokens = self.settings.launch_tokens;
             self.tokens_refilled = now;
+            if std::mem::take(&mut self.token_starved) && self.subscribed {
+                self.command(Command::Revive);
+            }
         }
         self.expire_instances(now);
         let wanted = self.launch_wanted();
         self.advance_deployments();
+        // What this pass changed is acted on by this pass.
+        self.kick = false;
         if !self.subscribed {
             return;
         }

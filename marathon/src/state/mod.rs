@@ -8,6 +8,7 @@ mod apps;
 mod deploy;
 mod groups;
 mod persist;
+mod shared;
 mod tasks;
 #[cfg(test)]
 mod tests;
@@ -15,18 +16,17 @@ mod tests;
 mod tests_groups;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use meseta_api::{AgentId, OfferId, TaskId, TaskInfo};
 use serde_json::Value;
-use tokio::sync::mpsc;
 
 use crate::events::EventBus;
 use crate::health::HealthState;
 use crate::model::{App, Deployment, Instance, PathId};
-use crate::store::{Store, StoreError, StoreOp};
+use crate::store::StoreOp;
 pub use apps::DeploymentResult;
+pub use shared::Shared;
 
 /// A call to Mesos that the state machine wants made.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,6 +141,12 @@ pub struct Core {
     pub suppressed: bool,
     /// Offers were declined with the long filter since the last REVIVE.
     pub declined_long: bool,
+    /// An offer was declined for want of launch tokens: the next token returned revives.
+    pub token_starved: bool,
+    /// Something the periodic pass acts on changed (demand, readiness, deployments): run
+    /// it now rather than at the next [`TICK`](crate::sched::driver) (see
+    /// [`Shared::kicked`]).
+    pub kick: bool,
     /// Whether the driver is subscribed.
     pub subscribed: bool,
     /// Kills sent and when, for retries.
@@ -170,6 +176,8 @@ impl Core {
             tokens_refilled: Instant::now(),
             suppressed: false,
             declined_long: false,
+            token_starved: false,
+            kick: false,
             subscribed: false,
             kills_sent: HashMap::new(),
             last_version: String::new(),
@@ -208,79 +216,5 @@ impl Core {
     /// The deployment acting on `app`, if any.
     pub fn deployment_of(&self, app: &str) -> Option<&Deployment> {
         self.deployments.values().find(|d| d.affects(app))
-    }
-}
-
-/// The state shared by the HTTP API, the scheduler loop and the health checkers.
-#[derive(Debug)]
-pub struct Shared {
-    core: Mutex<Core>,
-    writer: tokio::sync::Mutex<()>,
-    store: std::sync::RwLock<Store>,
-    commands: mpsc::UnboundedSender<Command>,
-}
-
-impl Shared {
-    /// Wraps a state; Mesos calls go to `commands`.
-    pub fn new(core: Core, store: Store, commands: mpsc::UnboundedSender<Command>) -> Arc<Self> {
-        Arc::new(Self {
-            core: Mutex::new(core),
-            writer: tokio::sync::Mutex::new(()),
-            store: std::sync::RwLock::new(store),
-            commands,
-        })
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Core> {
-        // A panic while holding the lock leaves the state suspect: stop rather than serve it.
-        self.core
-            .lock()
-            .unwrap_or_else(|_| panic!("marathon state lock poisoned by an earlier panic"))
-    }
-
-    /// Reads the state.
-    pub fn read<T>(&self, f: impl FnOnce(&Core) -> T) -> T {
-        f(&self.lock())
-    }
-
-    /// Changes the state, persists what changed, then sends the Mesos calls it queued.
-    pub async fn mutate<T>(&self, f: impl FnOnce(&mut Core) -> T) -> Result<T, StoreError> {
-        let _turn = self.writer.lock().await;
-        let (out, ops, cmds) = {
-            let mut core = self.lock();
-            let out = f(&mut core);
-            (
-                out,
-                std::mem::take(&mut core.pending),
-                std::mem::take(&mut core.outbox),
-            )
-        };
-        if !ops.is_empty() {
-            let n = ops.len();
-            let started = Instant::now();
-            tracing::trace!(writes = n, "storing");
-            self.store().apply(ops).await?;
-            tracing::trace!(
-                writes = n,
-                ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                "stored"
-            );
-        }
-        for c in cmds {
-            // The driver loop outlives every request; a closed channel means shutdown.
-            let _ = self.commands.send(c);
-        }
-        Ok(out)
-    }
-
-    /// Replaces the whole state and its store (after winning the election and loading).
-    pub fn replace(&self, core: Core, store: Store) {
-        *self.store.write().unwrap_or_else(|e| e.into_inner()) = store;
-        *self.lock() = core;
-    }
-
-    /// The store.
-    pub fn store(&self) -> Store {
-        self.store.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }

@@ -39,6 +39,7 @@ impl Core {
             ));
         }
         self.apps.insert(id, app.clone());
+        self.kick = true;
     }
 
     /// Removes `app` and its versions.
@@ -53,6 +54,7 @@ impl Core {
         }
         self.backoff.remove(id);
         self.last_failure.remove(id);
+        self.kick = true;
     }
 
     /// Stores an instance (and keeps it in memory).
@@ -71,6 +73,7 @@ impl Core {
             .push(StoreOp::Delete(store::INSTANCES, task_id.to_owned()));
         self.health.remove(task_id);
         self.kills_sent.remove(task_id);
+        self.kick = true;
         self.instances.remove(task_id)
     }
 
@@ -79,12 +82,14 @@ impl Core {
         self.pending
             .push(StoreOp::Put(store::DEPLOYMENTS, d.id.clone(), to_bytes(&d)));
         self.deployments.insert(d.id.clone(), d);
+        self.kick = true;
     }
 
     /// Removes a deployment.
     pub(crate) fn forget_deployment(&mut self, id: &str) -> Option<Deployment> {
         self.pending
             .push(StoreOp::Delete(store::DEPLOYMENTS, id.to_owned()));
+        self.kick = true;
         self.deployments.remove(id)
     }
 

@@ -88,6 +88,10 @@ impl Core {
                 .launch_tokens
                 .saturating_add(1)
                 .min(self.settings.launch_tokens.saturating_mul(2));
+            if std::mem::take(&mut self.token_starved) {
+                // The offer declined for want of a token is filtered: have it back now.
+                self.command(Command::Revive);
+            }
         }
         if state == "TASK_UNREACHABLE" {
             inst.unreachable_since_ms.get_or_insert_with(now_ms);
@@ -107,12 +111,12 @@ impl Core {
                 inst.ip_addresses = ips;
             }
         }
-        let service_ports = PathId::parse(&inst.app_id)
-            .ok()
-            .and_then(|id| self.apps.get(&id))
-            .map(App::service_ports)
-            .unwrap_or_default();
-        if changed {
+        if changed && self.events.listened() {
+            let service_ports = PathId::parse(&inst.app_id)
+                .ok()
+                .and_then(|id| self.apps.get(&id))
+                .map(App::service_ports)
+                .unwrap_or_default();
             self.events.publish(
                 "status_update_event",
                 json!({
@@ -141,6 +145,8 @@ impl Core {
         if is_terminal(&state) {
             self.task_ended(inst, status);
         } else if changed || was_healthy != inst.healthy {
+            // Readiness moved: deployments may advance.
+            self.kick = true;
             self.save_instance(inst);
         }
     }

@@ -212,3 +212,51 @@ fn a_stale_retried_update_does_not_move_a_task_backwards() {
     c.tick();
     assert!(c.deployments.is_empty());
 }
+
+#[test]
+fn an_offer_declined_for_want_of_tokens_is_revived_when_a_token_returns() {
+    let mut c = core();
+    c.settings.launch_tokens = 2;
+    c.launch_tokens = 2;
+    create(
+        &mut c,
+        r#"{"id":"/t","cmd":"sleep 1","cpus":0.1,"mem":16,"instances":4}"#,
+    );
+    c.handle_offers(vec![offer(1)]);
+    let (launched, _) = drain(&mut c);
+    assert_eq!(launched.len(), 2, "two tokens, two launches");
+    c.handle_offers(vec![offer(2)]);
+    let calls = std::mem::take(&mut c.outbox);
+    assert!(
+        matches!(&calls[..], [Command::Decline { refuse_seconds, .. }] if *refuse_seconds <= 1.0),
+        "{calls:?}"
+    );
+    assert!(c.token_starved);
+    update(&mut c, &launched[0], TaskState::Running);
+    assert_eq!(
+        c.outbox,
+        vec![Command::Revive],
+        "the returned token revives at once"
+    );
+    update(&mut c, &launched[1], TaskState::Running);
+    assert_eq!(c.outbox, vec![Command::Revive], "one REVIVE per starvation");
+}
+
+#[test]
+fn status_changes_and_new_apps_kick_the_periodic_pass() {
+    let mut c = core();
+    create(
+        &mut c,
+        r#"{"id":"/k","cmd":"sleep 1","cpus":0.1,"mem":16,"instances":1}"#,
+    );
+    assert!(c.kick, "a new app wants the pass (REVIVE) now");
+    c.tick();
+    assert!(!c.kick);
+    c.handle_offers(vec![offer(1)]);
+    let (launched, _) = drain(&mut c);
+    assert!(!c.kick, "a launch alone changes nothing the pass acts on");
+    run_all(&mut c, &launched);
+    assert!(c.kick, "a running task may finish the deployment");
+    c.tick();
+    assert!(c.deployments.is_empty());
+}

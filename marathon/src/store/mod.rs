@@ -37,8 +37,17 @@ pub enum StoreOp {
     Delete(Category, String),
 }
 
+impl StoreOp {
+    /// The document written: category and key.
+    pub fn key(&self) -> (Category, &str) {
+        match self {
+            Self::Put(c, k, _) | Self::Delete(c, k) => (c, k),
+        }
+    }
+}
+
 /// Why the store failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// ZooKeeper failed or is unreachable.
     #[error("ZooKeeper: {0}")]
