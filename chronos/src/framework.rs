@@ -15,6 +15,7 @@ use meseta_api::{FrameworkId, FrameworkInfo, Offer, OfferId, TaskId, TaskInfo, T
 use meseta_scheduler::{Config, Event, Scheduler};
 
 use crate::core::Core;
+use crate::engine::RunState;
 use crate::mesos::{
     agent_id, constraints_met, outcome, task_info, wanted, Remaining, TaskDefaults,
 };
@@ -81,7 +82,12 @@ async fn session(
     sched: &Scheduler,
     mut events: meseta_scheduler::Events,
 ) -> Option<String> {
-    let mut reconcile = tokio::time::interval(cfg.reconcile_every);
+    // The first periodic reconciliation comes one period in: `subscribed` reconciles the
+    // recovered runs itself.
+    let mut reconcile = tokio::time::interval_at(
+        tokio::time::Instant::now() + cfg.reconcile_every,
+        cfg.reconcile_every,
+    );
     reconcile.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_revive = Instant::now() - MIN_REVIVE_GAP;
     let mut held: Vec<(Offer, Instant)> = Vec::new();
@@ -135,15 +141,31 @@ async fn session(
                 }
             }
             _ = reconcile.tick() => {
+                // Only runs the master must know by now: a queued run was never sent, and the
+                // ACCEPT of one launched a moment ago may still be on its way (the master
+                // would answer TASK_LOST for it and the run would end while its task runs).
+                let now_ms = core.clock.now().timestamp_millis();
                 let runs: Vec<(TaskId, Option<meseta_api::AgentId>)> = core
                     .engine()
                     .runs()
-                    .filter(|r| r.retry_at.is_none())
+                    .filter(|r| r.retry_at.is_none() && reconcilable(r.state, now_ms))
                     .map(|r| (TaskId::new(r.task_id.clone()), r.agent_id.as_deref().map(agent_id)))
                     .collect();
                 let _ = sched.reconcile(runs).await;
             }
         }
+    }
+}
+
+/// How long after its launch a run is first included in a periodic reconciliation.
+const RECONCILE_AFTER_LAUNCH_MS: i64 = 10_000;
+
+/// Whether a periodic reconciliation asks the master about a run in this state.
+fn reconcilable(state: RunState, now_ms: i64) -> bool {
+    match state {
+        RunState::Recovered => true,
+        RunState::Launched(at) => now_ms - at >= RECONCILE_AFTER_LAUNCH_MS,
+        RunState::Waiting | RunState::Queued => false,
     }
 }
 
@@ -316,4 +338,22 @@ async fn updated(core: &Arc<Core>, sched: &Scheduler, status: &TaskStatus) {
     }
     core.timers_changed.notify_one();
     core.work.notify_one();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{reconcilable, RunState, RECONCILE_AFTER_LAUNCH_MS};
+
+    #[test]
+    fn periodic_reconciliation_skips_runs_the_master_may_not_know_yet() {
+        let now = 1_000_000;
+        assert!(!reconcilable(RunState::Queued, now));
+        assert!(!reconcilable(RunState::Waiting, now));
+        assert!(!reconcilable(RunState::Launched(now - 5), now));
+        assert!(reconcilable(
+            RunState::Launched(now - RECONCILE_AFTER_LAUNCH_MS),
+            now
+        ));
+        assert!(reconcilable(RunState::Recovered, now));
+    }
 }
