@@ -92,7 +92,8 @@ impl Scheduler {
 
     /// Whether calls can be sent now.
     pub fn is_subscribed(&self) -> bool {
-        self.shared.state().session.is_some()
+        // A stopped driver is not subscribed, even before its loop has dropped the session.
+        !self.shared.stopped() && self.shared.state().session.is_some()
     }
 
     /// Stops the driver without TEARDOWN: the master keeps the framework and its tasks for
