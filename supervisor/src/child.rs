@@ -131,7 +131,7 @@ fn setup_and_exec(plan: &ChildPlan<'_>) -> Result<Never, StepError> {
 /// Leaves the process only `keep` (as root; a switch to another user has already cleared
 /// them), no inheritable or ambient capabilities, and `no_new_privs`, as Docker's defaults
 /// plus `--security-opt no-new-privileges`.
-fn restrict_capabilities(keep: &caps::CapsHashSet) -> Result<(), StepError> {
+pub(crate) fn restrict_capabilities(keep: &caps::CapsHashSet) -> Result<(), StepError> {
     use caps::CapSet;
     caps::clear(None, CapSet::Ambient).step("clearing ambient capabilities")?;
     caps::clear(None, CapSet::Inheritable).step("clearing inheritable capabilities")?;
@@ -293,17 +293,20 @@ fn mount_point(path: &Path) -> Result<(), StepError> {
     }
 }
 
+/// The six character devices of the OCI runtime spec's minimal `/dev`: name, major, minor.
+pub(crate) const DEV_NODES: &[(&str, u64, u64)] = &[
+    ("null", 1, 3),
+    ("zero", 1, 5),
+    ("full", 1, 7),
+    ("random", 1, 8),
+    ("urandom", 1, 9),
+    ("tty", 5, 0),
+];
+
 /// The minimal `/dev` of the OCI runtime spec: the six standard nodes, the fd symlinks, a
 /// private `devpts`, `/dev/shm` and `/dev/mqueue`.
 fn populate_dev(dev: &Path) -> Result<(), StepError> {
-    for (name, major, minor) in [
-        ("null", 1, 3),
-        ("zero", 1, 5),
-        ("full", 1, 7),
-        ("random", 1, 8),
-        ("urandom", 1, 9),
-        ("tty", 5, 0),
-    ] {
+    for &(name, major, minor) in DEV_NODES {
         let path = dev.join(name);
         mknod(
             &path,

@@ -81,7 +81,7 @@ fn setup_and_exec(
         nix::unistd::setgid(Gid::from_raw(ids.gid)).step("setgid")?;
         nix::unistd::setuid(Uid::from_raw(ids.uid)).step("setuid")?;
     }
-    restrict_capabilities(&keep)?;
+    crate::child::restrict_capabilities(&keep)?;
     // SAFETY: close_range(2) with CLOSE_RANGE_CLOEXEC only flags fds; none is closed here.
     unsafe {
         libc::syscall(
@@ -153,25 +153,6 @@ fn set_rlimits(process: &Process) -> Result<(), RunTaskError> {
                 .step(format!("setting {:?}", r.typ()))
                 .map_err(Into::into);
         }
-    }
-    Ok(())
-}
-
-/// Leaves the process only `keep` (as root; a switch to another user has already cleared
-/// them), no inheritable or ambient capabilities, and `no_new_privs`.
-fn restrict_capabilities(keep: &caps::CapsHashSet) -> Result<(), RunTaskError> {
-    use caps::CapSet;
-    caps::clear(None, CapSet::Ambient).step("clearing ambient capabilities")?;
-    caps::clear(None, CapSet::Inheritable).step("clearing inheritable capabilities")?;
-    if nix::unistd::geteuid().is_root() {
-        caps::set(None, CapSet::Effective, keep).step("setting effective capabilities")?;
-        caps::set(None, CapSet::Permitted, keep).step("setting permitted capabilities")?;
-    }
-    // SAFETY: PR_SET_NO_NEW_PRIVS takes integer arguments and touches no memory.
-    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
-        return Err(std::io::Error::last_os_error())
-            .step("setting no_new_privs")
-            .map_err(Into::into);
     }
     Ok(())
 }

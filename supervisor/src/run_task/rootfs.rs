@@ -226,14 +226,7 @@ fn errno(e: StepError) -> Errno {
 pub(super) fn populate_dev(root: &OwnedFd) -> Result<(), StepError> {
     let dev = resolve(root, Path::new("/dev"), None)?;
     let at = Some(dev.as_raw_fd());
-    for (name, major, minor) in [
-        ("null", 1, 3),
-        ("zero", 1, 5),
-        ("full", 1, 7),
-        ("random", 1, 8),
-        ("urandom", 1, 9),
-        ("tty", 5, 0),
-    ] {
+    for &(name, major, minor) in crate::child::DEV_NODES {
         let mode = Mode::from_bits_truncate(0o666);
         mknodat(at, name, SFlag::S_IFCHR, mode, makedev(major, minor))
             .step(format!("mknod /dev/{name}"))?;
