@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::os::fd::{AsRawFd, FromRawFd};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -54,16 +53,14 @@ pub fn local_archive_path(dir: &Path, reference: &Reference) -> PathBuf {
 
 /// Opens `rel` below `root` without ever leaving it (symlinks included).
 fn open_beneath(root: &Path, rel: &str) -> Result<File, ImportError> {
-    use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
+    use std::os::fd::AsFd;
     let dir = File::open(root).map_err(io_err(format!("opening {}", root.display())))?;
-    let how = OpenHow::new()
-        .flags(OFlag::O_RDONLY | OFlag::O_CLOEXEC)
-        .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+    let flags = (libc::O_RDONLY | libc::O_CLOEXEC) as u64;
+    let resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
     let rel = rel.trim_start_matches("./");
-    let fd = nix::fcntl::openat2(dir.as_raw_fd(), rel, how)
+    let fd = meseta_base::beneath::openat2(dir.as_fd(), Path::new(rel), flags, resolve)
         .map_err(|e| malformed(format!("{rel}: cannot open inside the archive: {e}")))?;
-    // SAFETY: openat2 just returned this fd; the File takes ownership.
-    Ok(unsafe { File::from_raw_fd(fd) })
+    Ok(File::from(fd))
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(

@@ -1,5 +1,6 @@
 //! Opening a path below a directory fd without ever leaving it: `openat2(2)` with
-//! `RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS`, or, where the kernel lacks `openat2` (before 5.6,
+//! `RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS` (retried on the `EAGAIN` a concurrent rename
+//! causes, then left to the walk below), or, where the kernel lacks `openat2` (before 5.6,
 //! `ENOSYS`), a component-by-component walk that opens each name with `O_NOFOLLOW` relative to
 //! the directory fd it holds and expands relative symlinks itself.
 //!
@@ -12,9 +13,8 @@
 //! becomes a controlling terminal; the caller checks the opened fd's type.
 
 use std::collections::VecDeque;
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -43,6 +43,9 @@ pub fn open_beneath(base: BorrowedFd<'_>, rel: &Path, flags: OFlag) -> Result<Ow
     if !NO_OPENAT2.load(Ordering::Relaxed) {
         match openat2_beneath(base, rel, flags) {
             Err(Errno::ENOSYS) => NO_OPENAT2.store(true, Ordering::Relaxed),
+            // Renames went on through every retry (a task renaming in a loop): the walk holds
+            // its own fds and needs no such guarantee from the kernel.
+            Err(Errno::EAGAIN) => {}
             other => return other,
         }
     }
@@ -50,32 +53,9 @@ pub fn open_beneath(base: BorrowedFd<'_>, rel: &Path, flags: OFlag) -> Result<Ow
 }
 
 fn openat2_beneath(base: BorrowedFd<'_>, rel: &Path, flags: OFlag) -> Result<OwnedFd, Errno> {
-    let rel = if rel.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        rel
-    };
-    let name = CString::new(rel.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)?;
-    // SAFETY: open_how is plain data; all-zero is its "no options" value.
-    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-    how.flags = u64::try_from(flags.bits()).map_err(|_| Errno::EINVAL)?;
-    how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
-    // SAFETY: every pointer is valid for the call; the kernel copies `how` and `name`.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            base.as_raw_fd(),
-            name.as_ptr(),
-            std::ptr::addr_of!(how),
-            std::mem::size_of::<libc::open_how>(),
-        )
-    };
-    if fd < 0 {
-        return Err(Errno::last());
-    }
-    let fd = i32::try_from(fd).map_err(|_| Errno::EBADF)?;
-    // SAFETY: openat2 just returned this fd; nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    let flags = u64::try_from(flags.bits()).map_err(|_| Errno::EINVAL)?;
+    let resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
+    meseta_base::beneath::openat2(base, rel, flags, resolve).map_err(io_errno)
 }
 
 /// The `openat2`-less resolution: one `openat(O_NOFOLLOW)` per component against the fd of the

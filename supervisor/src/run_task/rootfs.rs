@@ -7,11 +7,11 @@
 //! never reaches the host, and missing mount points are created beneath that root only. The
 //! mount then goes onto the resolved file through `/proc/self/fd/N` (what runc does).
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
-use nix::fcntl::{openat, openat2, OFlag, OpenHow, ResolveFlag};
+use nix::fcntl::{openat, OFlag};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::stat::{fchmodat, makedev, mkdirat, mknodat, FchmodatFlags, Mode, SFlag};
 use nix::unistd::{chdir, fchdir, pivot_root, symlinkat};
@@ -69,13 +69,15 @@ fn resolve_within(
     } else {
         rel
     };
-    let how = OpenHow::new()
-        .flags(OFlag::O_PATH | OFlag::O_CLOEXEC)
-        .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+    let flags = (libc::O_PATH | libc::O_CLOEXEC) as u64;
+    let resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
+    let open = || {
+        meseta_base::beneath::openat2(root.as_fd(), rel, flags, resolve)
+            .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+    };
     let step = || format!("resolving {} in the image", path.display());
-    match openat2(root.as_raw_fd(), rel, how) {
-        // SAFETY: openat2(2) just returned this fd; nothing else owns it.
-        Ok(fd) => return Ok(unsafe { OwnedFd::from_raw_fd(fd) }),
+    match open() {
+        Ok(fd) => return Ok(fd),
         Err(Errno::ENOENT) if create.is_some() => {}
         Err(e) => return Err(e).step(step()),
     }
@@ -102,9 +104,8 @@ fn resolve_within(
         Ok(()) | Err(Errno::EEXIST) => {}
         Err(e) => return Err(e).step(format!("creating {} in the image", path.display())),
     }
-    match openat2(root.as_raw_fd(), rel, how) {
-        // SAFETY: openat2(2) just returned this fd; nothing else owns it.
-        Ok(fd) => Ok(unsafe { OwnedFd::from_raw_fd(fd) }),
+    match open() {
+        Ok(fd) => Ok(fd),
         // The name exists but leads nowhere: a dangling symlink, followed inside the root.
         Err(Errno::ENOENT) if hops < MAX_LINK_HOPS => {
             let target = nix::fcntl::readlinkat(Some(dir.as_raw_fd()), name).step(step())?;
