@@ -2,10 +2,6 @@
 //! constants Mesos uses (`src/slave/constants.hpp`) so tasks see the limits they would under
 //! Mesos.
 
-use oci_spec::runtime::{
-    LinuxCpuBuilder, LinuxMemoryBuilder, LinuxPidsBuilder, LinuxResources, LinuxResourcesBuilder,
-};
-
 /// cpu.shares per whole cpu (`CPU_SHARES_PER_CPU`).
 pub const CPU_SHARES_PER_CPU: u64 = 1024;
 /// The smallest cpu.shares Mesos writes (`MIN_CPU_SHARES`).
@@ -103,36 +99,6 @@ impl Limits {
     pub fn memory_limit(&self) -> Option<u64> {
         self.mem_bytes.map(|m| m.max(MIN_MEMORY_BYTES))
     }
-
-    /// The OCI resources block for the enabled controllers.
-    pub fn to_oci(&self, cpu: bool, mem: bool, pids: bool) -> LinuxResources {
-        let mut builder = LinuxResourcesBuilder::default();
-        if cpu {
-            if let Some(shares) = self.cpu_shares() {
-                let mut c = LinuxCpuBuilder::default().shares(shares);
-                if let Some(q) = self.cfs_quota_us() {
-                    c = c.quota(q).period(CPU_CFS_PERIOD_US);
-                }
-                builder = builder.cpu(c.build().expect("all cpu fields are optional"));
-            }
-        }
-        if mem {
-            if let Some(limit) = self.memory_limit() {
-                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-                let m = LinuxMemoryBuilder::default()
-                    .limit(limit)
-                    .reservation(limit);
-                builder = builder.memory(m.build().expect("all memory fields are optional"));
-            }
-        }
-        if pids {
-            if let Some(p) = self.pids {
-                let p = LinuxPidsBuilder::default().limit(p);
-                builder = builder.pids(p.build().expect("limit is set"));
-            }
-        }
-        builder.build().expect("all resource fields are optional")
-    }
 }
 
 /// Converts Mesos `mem` (MB, fractional) to bytes, as `Bytes::MEGABYTES` does.
@@ -185,18 +151,5 @@ mod tests {
         assert_eq!(Limits::new(None, Some(-5.0), false), Err(LimitError::Mem));
         let l = Limits::new(None, None, false).unwrap();
         assert_eq!(l.with_pids(0), Err(LimitError::Pids(0)));
-    }
-
-    #[test]
-    fn oci_block_only_has_enabled_controllers() {
-        let l = Limits::new(Some(1.0), Some(128.0), true)
-            .unwrap()
-            .with_pids(64)
-            .unwrap();
-        let r = l.to_oci(true, false, true);
-        assert_eq!(r.cpu().as_ref().unwrap().shares(), Some(1024));
-        assert_eq!(r.cpu().as_ref().unwrap().quota(), Some(100_000));
-        assert!(r.memory().is_none());
-        assert_eq!(r.pids().as_ref().unwrap().limit(), 64);
     }
 }

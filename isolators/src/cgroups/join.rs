@@ -30,28 +30,24 @@ pub struct SelfJoin {
 
 impl SelfJoin {
     /// Opens `<dir>/tasks` for each cgroup directory, once per distinct hierarchy (`cpu` and
-    /// `cpuacct` are often one).
+    /// `cpuacct` are often one: the same file under two names, told apart by its inode).
     pub fn open(dirs: impl IntoIterator<Item = PathBuf>) -> Result<Self, CgroupError> {
+        use std::os::unix::fs::MetadataExt;
         let mut seen = Vec::new();
         let mut files = Vec::new();
         for dir in dirs {
-            let real = std::fs::canonicalize(&dir).map_err(|source| CgroupError::Io {
-                path: dir.clone(),
+            let path = dir.join("tasks");
+            let io = |source| CgroupError::Io {
+                path: path.clone(),
                 source,
-            })?;
-            if seen.contains(&real) {
+            };
+            let file = File::options().write(true).open(&path).map_err(io)?;
+            let meta = file.metadata().map_err(io)?;
+            let key = (meta.dev(), meta.ino());
+            if seen.contains(&key) {
                 continue;
             }
-            let path = real.join("tasks");
-            let file =
-                File::options()
-                    .write(true)
-                    .open(&path)
-                    .map_err(|source| CgroupError::Io {
-                        path: path.clone(),
-                        source,
-                    })?;
-            seen.push(real);
+            seen.push(key);
             files.push((path, file));
         }
         Ok(Self { files })
@@ -140,61 +136,9 @@ impl CloneInto {
     }
 }
 
-/// Gives `dir` (a v1 cpuset cgroup below `mount`, already created) and each cpuset between
-/// them the CPUs and memory nodes of its parent where it has none yet: a v1 cpuset with an
-/// empty `cpuset.cpus` refuses every task. libcgroups does the same in its `add_task`.
-pub(super) fn seed_cpuset(mount: &Path, dir: &Path) -> Result<(), CgroupError> {
-    let Ok(rel) = dir.strip_prefix(mount) else {
-        return Ok(());
-    };
-    for file in ["cpuset.cpus", "cpuset.mems"] {
-        let mut current = mount.to_owned();
-        for component in rel.components() {
-            let read = |p: &Path| {
-                std::fs::read_to_string(p).map_err(|source| CgroupError::Io {
-                    path: p.to_owned(),
-                    source,
-                })
-            };
-            let parent_value = read(&current.join(file))?;
-            current.push(component);
-            let child = current.join(file);
-            if read(&child)?.trim().is_empty() {
-                std::fs::write(&child, parent_value.trim()).map_err(|source| CgroupError::Io {
-                    path: child.clone(),
-                    source,
-                })?;
-            }
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cpusets_are_seeded_from_their_parents_down_to_the_cgroup() {
-        let tmp = tempfile::tempdir().unwrap();
-        let mount = tmp.path();
-        let dir = mount.join("mesos/c1");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(mount.join("cpuset.cpus"), "0-1\n").unwrap();
-        std::fs::write(mount.join("cpuset.mems"), "0\n").unwrap();
-        for d in [mount.join("mesos"), dir.clone()] {
-            std::fs::write(d.join("cpuset.cpus"), "\n").unwrap();
-            std::fs::write(d.join("cpuset.mems"), "").unwrap();
-        }
-        // A level that already has CPUs keeps them.
-        std::fs::write(mount.join("mesos/cpuset.cpus"), "1\n").unwrap();
-        seed_cpuset(mount, &dir).unwrap();
-        let read = |p: PathBuf| std::fs::read_to_string(p).unwrap();
-        assert_eq!(read(mount.join("mesos/cpuset.cpus")), "1\n");
-        assert_eq!(read(mount.join("mesos/cpuset.mems")), "0");
-        assert_eq!(read(dir.join("cpuset.cpus")), "1");
-        assert_eq!(read(dir.join("cpuset.mems")), "0");
-    }
 
     #[test]
     fn a_thread_joins_a_real_v1_cgroup_by_writing_zero() {

@@ -1,9 +1,12 @@
 //! Per-container cgroups on cgroup v1 or v2, behind one interface.
 //!
 //! Each container gets the cgroup `<cgroups_root>/<container_id>` (Mesos's layout, default root
-//! `mesos`): on v1 under every mounted controller hierarchy, on v2 one directory under the
-//! unified mount. Creation and limits go through youki's `libcgroups` managers; usage is read
-//! per controller in the `stats` module, best effort, as Mesos does.
+//! `mesos`): on v1 under each hierarchy Meseta uses ([`V1_USED`]), on v2 one directory under the
+//! unified mount. Creation, limits and removal write the cgroup files directly (`create.rs`,
+//! `apply.rs`, `container.rs`): youki's `libcgroups` managers parse `/proc/self/mountinfo` and
+//! `/proc/self/cgroup` once per controller (~500 system calls, ~1.5 ms per container), and
+//! program hierarchies nothing here reads. Usage is read per controller in the `stats` module,
+//! best effort, as Mesos does.
 //!
 //! Lifecycle: [`Cgroups::create`] (mkdir + attach the container's first process + write limits;
 //! the supervisor instead prepares the cgroup so that its first process gets in without the
@@ -12,20 +15,22 @@
 //! [`Cgroups::destroy`] (freeze, SIGKILL every process, thaw, wait until empty, rmdir).
 //! Every step is idempotent, so a destroy after a crash can simply be run again.
 
+mod apply;
+mod container;
+mod create;
 pub mod devices;
 mod join;
 mod oom;
 mod stats;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use libcgroups::common::{
-    AnyCgroupManager, CgroupManager, CgroupSetup, ControllerOpt, FreezerState,
-};
 use nix::sys::signal::{kill, Signal};
+use nix::sys::statfs::{statfs, CGROUP2_SUPER_MAGIC, TMPFS_MAGIC};
 use nix::unistd::Pid;
 
+pub use self::container::ContainerCgroup;
 pub use self::join::{CloneInto, SelfJoin};
 pub use self::oom::OomWatch;
 pub use self::stats::read_counter;
@@ -49,15 +54,7 @@ pub enum CgroupError {
         /// The hierarchy that was probed.
         path: PathBuf,
         /// Why.
-        source: libcgroups::common::GetCgroupSetupError,
-    },
-    /// A cgroup manager could not be built for the container.
-    #[error("cgroup manager for {cgroup}: {message}")]
-    Manager {
-        /// The container's cgroup, relative to the hierarchy.
-        cgroup: String,
-        /// The libcgroups error, rendered.
-        message: String,
+        source: std::io::Error,
     },
     /// Reading or writing a cgroup file failed.
     #[error("cgroup file {path}: {source}")]
@@ -73,12 +70,16 @@ pub enum CgroupError {
     /// Processes were still in the cgroup after SIGKILL.
     #[error("cgroup {0} still has processes after SIGKILL")]
     NotEmpty(String),
+    /// The v1 freezer did not reach `FROZEN`.
+    #[error("cgroup {0} could not be frozen")]
+    Freeze(PathBuf),
 }
 
-fn manager_error(cgroup: &Path, err: impl std::fmt::Display) -> CgroupError {
-    CgroupError::Manager {
-        cgroup: cgroup.display().to_string(),
-        message: err.to_string(),
+/// Maps an I/O error on `path` into a [`CgroupError`].
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> CgroupError + '_ {
+    move |source| CgroupError::Io {
+        path: path.to_owned(),
+        source,
     }
 }
 
@@ -104,19 +105,25 @@ pub struct Cgroups {
 }
 
 impl Cgroups {
-    /// Detects the layout of `hierarchy` (normally `/sys/fs/cgroup`). Hybrid hosts use v1,
-    /// since their unified mount has no controllers.
+    /// Detects the layout of `hierarchy` (normally `/sys/fs/cgroup`): a cgroup2 mount is v2, a
+    /// tmpfs holding one mount per controller is v1. Hybrid hosts use v1, since their unified
+    /// mount has no controllers. (What libcgroups' `get_cgroup_setup_with_root` decides.)
     pub fn detect(hierarchy: &Path, cgroups_root: &str) -> Result<Self, CgroupError> {
-        let setup =
-            libcgroups::common::get_cgroup_setup_with_root(hierarchy).map_err(|source| {
-                CgroupError::Detect {
-                    path: hierarchy.to_owned(),
-                    source,
-                }
+        let fs_type = statfs(hierarchy)
+            .map(|s| s.filesystem_type())
+            .map_err(|e| CgroupError::Detect {
+                path: hierarchy.to_owned(),
+                source: e.into(),
             })?;
-        let version = match setup {
-            CgroupSetup::Unified => CgroupVersion::V2,
-            CgroupSetup::Legacy | CgroupSetup::Hybrid => CgroupVersion::V1,
+        let version = if fs_type == CGROUP2_SUPER_MAGIC {
+            CgroupVersion::V2
+        } else if fs_type == TMPFS_MAGIC {
+            CgroupVersion::V1
+        } else {
+            return Err(CgroupError::Detect {
+                path: hierarchy.to_owned(),
+                source: std::io::Error::other("neither a cgroup2 nor a tmpfs mount"),
+            });
         };
         Ok(Self::with_version(version, hierarchy, cgroups_root))
     }
@@ -170,120 +177,6 @@ impl Cgroups {
         Ok(self
             .controller_dir(controller)
             .join(rel.strip_prefix("/").unwrap_or(&rel)))
-    }
-
-    fn manager(&self, container_id: &str) -> Result<AnyCgroupManager, CgroupError> {
-        let cgroup = self.cgroup(container_id)?;
-        match self.version {
-            CgroupVersion::V1 => libcgroups::v1::Manager::new(&cgroup)
-                .map(|m| m.any())
-                .map_err(|e| manager_error(&cgroup, e)),
-            CgroupVersion::V2 => {
-                libcgroups::v2::manager::Manager::new(self.hierarchy.clone(), cgroup.clone())
-                    .map(|m| m.any())
-                    .map_err(|e| manager_error(&cgroup, e))
-            }
-        }
-    }
-
-    /// cgroup v1: creates the container's cgroup in every mounted hierarchy (a cpuset seeded
-    /// from its parent) and opens them, so that the container's first process can move itself
-    /// in with [`SelfJoin::join`] without the kernel's global migration lock (see
-    /// [`SelfJoin`]). `None` on cgroup v2 (see [`Cgroups::prepare_clone_into`]). Needs no
-    /// libcgroups manager (building one parses mountinfo once per controller, ~1.5 ms), so it
-    /// can run before the clone while [`Cgroups::open`] runs after it.
-    pub fn prepare_self_join(&self, container_id: &str) -> Result<Option<SelfJoin>, CgroupError> {
-        if self.version != CgroupVersion::V1 {
-            return Ok(None);
-        }
-        let rel = self.cgroup(container_id)?;
-        let rel = rel.strip_prefix("/").unwrap_or(&rel);
-        let mut dirs = Vec::new();
-        for ctrl in V1_CONTROLLERS.iter().filter(|c| !c.contains(',')) {
-            let mount = self.hierarchy.join(ctrl);
-            if !mount.join("tasks").exists() {
-                continue;
-            }
-            let dir = mount.join(rel);
-            std::fs::create_dir_all(&dir).map_err(|source| CgroupError::Io {
-                path: dir.clone(),
-                source,
-            })?;
-            if *ctrl == "cpuset" {
-                join::seed_cpuset(&mount, &dir)?;
-            }
-            dirs.push(dir);
-        }
-        SelfJoin::open(dirs).map(Some)
-    }
-
-    /// cgroup v2: creates the container's cgroup and opens it, so that the container's first
-    /// process can be created inside it ([`CloneInto`]) instead of being moved there. As
-    /// libcgroups' v2 manager does, every available controller it knows is enabled in the
-    /// `cgroup.subtree_control` of the root and of each level above the container (best
-    /// effort: a limit needing a missing one fails when applied). `None` on cgroup v1.
-    pub fn prepare_clone_into(&self, container_id: &str) -> Result<Option<CloneInto>, CgroupError> {
-        if self.version != CgroupVersion::V2 {
-            return Ok(None);
-        }
-        const KNOWN: &[&str] = &["cpu", "cpuset", "hugetlb", "io", "memory", "pids"];
-        let hierarchy = &self.hierarchy;
-        let controllers_file = hierarchy.join("cgroup.controllers");
-        let available =
-            std::fs::read_to_string(&controllers_file).map_err(|source| CgroupError::Io {
-                path: controllers_file,
-                source,
-            })?;
-        let enable: Vec<String> = available
-            .split_whitespace()
-            .filter(|c| KNOWN.contains(c))
-            .map(|c| format!("+{c}"))
-            .collect();
-        let enable_in = |dir: &Path| {
-            for c in &enable {
-                let _ = std::fs::write(dir.join("cgroup.subtree_control"), c);
-            }
-        };
-        enable_in(hierarchy);
-        let rel = self.cgroup(container_id)?;
-        let mut components = rel.components().skip(1).peekable();
-        let mut dir = hierarchy.clone();
-        while let Some(component) = components.next() {
-            dir.push(component);
-            match std::fs::create_dir(&dir) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(source) => return Err(CgroupError::Io { path: dir, source }),
-            }
-            if components.peek().is_some() {
-                enable_in(&dir);
-            }
-        }
-        CloneInto::open(&dir).map(Some)
-    }
-
-    /// Opens the container's cgroup (it need not exist yet). On v1 this discovers every
-    /// controller's mount point, so open once and keep the handle.
-    pub fn open(&self, container_id: &str) -> Result<ContainerCgroup, CgroupError> {
-        Ok(ContainerCgroup {
-            manager: self.manager(container_id)?,
-            cgroups: self.clone(),
-            id: container_id.to_owned(),
-        })
-    }
-
-    /// Creates the container's cgroup, moves `pid` into it and applies `limits` to the
-    /// enabled controllers. Call it while `pid` is still parked, before it runs any user code.
-    pub fn create(
-        &self,
-        container_id: &str,
-        pid: Pid,
-        limits: &Limits,
-        controllers: Controllers,
-    ) -> Result<ContainerCgroup, CgroupError> {
-        let cg = self.open(container_id)?;
-        cg.attach(pid, limits, controllers)?;
-        Ok(cg)
     }
 
     /// Whether any of the container's cgroup directories exists.
@@ -384,108 +277,14 @@ impl Cgroups {
     }
 }
 
-/// One container's cgroup, opened: the handle a supervisor keeps for the container's life.
-pub struct ContainerCgroup {
-    manager: AnyCgroupManager,
-    cgroups: Cgroups,
-    id: String,
-}
+/// The v1 hierarchies in which a container gets a cgroup: those whose limits are written
+/// (cpu, memory, pids), read (cpuacct) or used (freezer: killing every process; devices: the
+/// parent of an image task's own cgroup, see `supervisor/src/run_task/cgroup.rs`). As Mesos,
+/// the container stays in its parent's cgroup in the others (cpuset, blkio, ...).
+pub const V1_USED: &[&str] = &["cpu", "cpuacct", "memory", "pids", "freezer", "devices"];
 
-impl std::fmt::Debug for ContainerCgroup {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ContainerCgroup")
-            .field("cgroups", &self.cgroups)
-            .field("id", &self.id)
-            .finish()
-    }
-}
-
-impl ContainerCgroup {
-    fn cgroup(&self) -> PathBuf {
-        Path::new("/").join(&self.cgroups.root).join(&self.id)
-    }
-
-    /// Creates the cgroup if needed, moves `pid` into it and applies `limits` to the enabled
-    /// controllers.
-    pub fn attach(
-        &self,
-        pid: Pid,
-        limits: &Limits,
-        controllers: Controllers,
-    ) -> Result<(), CgroupError> {
-        self.manager
-            .add_task(pid)
-            .map_err(|e| manager_error(&self.cgroup(), e))?;
-        self.limit(limits, controllers)
-    }
-
-    /// Writes `limits` to the enabled controllers of the (existing) cgroup.
-    pub fn limit(&self, limits: &Limits, controllers: Controllers) -> Result<(), CgroupError> {
-        let resources = limits.to_oci(controllers.cpu, controllers.memory, controllers.pids);
-        let opts = ControllerOpt {
-            resources: &resources,
-            disable_oom_killer: false,
-            oom_score_adj: None,
-            freezer_state: None,
-        };
-        self.manager
-            .apply(&opts)
-            .map_err(|e| manager_error(&self.cgroup(), e))
-    }
-
-    /// Sends `signal` to every process in the cgroup.
-    pub fn signal_all(&self, signal: Signal) -> Result<(), CgroupError> {
-        self.cgroups.signal_all(&self.id, signal)
-    }
-
-    /// Whether the kernel OOM-killed a process of the container.
-    pub fn oom_killed(&self) -> bool {
-        self.cgroups.oom_killed(&self.id)
-    }
-
-    /// Kills every process so none can fork away: freeze, SIGKILL all, thaw (on v2 with
-    /// `cgroup.kill`, the kernel does it atomically).
-    pub fn kill_all(&self) -> Result<(), CgroupError> {
-        if self.cgroups.version == CgroupVersion::V2 {
-            let kill_file = self.cgroups.path("", &self.id)?.join("cgroup.kill");
-            if kill_file.exists() {
-                return std::fs::write(&kill_file, "1").map_err(|source| CgroupError::Io {
-                    path: kill_file,
-                    source,
-                });
-            }
-        }
-        let frozen = self.manager.freeze(FreezerState::Frozen).is_ok();
-        self.cgroups.signal_all(&self.id, Signal::SIGKILL)?;
-        if frozen {
-            self.manager
-                .freeze(FreezerState::Thawed)
-                .map_err(|e| manager_error(&self.cgroup(), e))?;
-        }
-        Ok(())
-    }
-
-    /// Kills every process, waits (up to `timeout`) for the cgroup to empty and removes it.
-    pub fn destroy(&self, timeout: Duration) -> Result<(), CgroupError> {
-        // Usually empty already: a pid namespace dies with its init.
-        if !self.cgroups.pids(&self.id)?.is_empty() {
-            self.kill_all()?;
-        }
-        let deadline = Instant::now() + timeout;
-        while !self.cgroups.pids(&self.id)?.is_empty() {
-            if Instant::now() >= deadline {
-                return Err(CgroupError::NotEmpty(self.cgroup().display().to_string()));
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        self.manager
-            .remove()
-            .map_err(|e| manager_error(&self.cgroup(), e))
-    }
-}
-
-/// The v1 hierarchies Meseta reads and cleans up (libcgroups creates the container's cgroup
-/// in every mounted one).
+/// Every v1 hierarchy Meseta reads and cleans up: also those in which earlier versions (through
+/// libcgroups) created a container's cgroup, so such containers are still removed whole.
 const V1_CONTROLLERS: &[&str] = &[
     "cpu",
     "cpuacct",
