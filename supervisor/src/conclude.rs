@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 use std::time::Duration;
 
-use isolators::{Cgroups, ContainerCgroup};
+use isolators::ContainerCgroup;
 use meseta_containerizer_api::launch_info::LaunchInfo;
 use meseta_containerizer_api::paths::ContainerPaths;
 use meseta_containerizer_api::termination::Termination;
@@ -83,12 +83,6 @@ impl Supervisor<'_> {
     fn conclude(&self, outcome: supervise::Outcome) -> i32 {
         let cgroup = self.cgroup;
         let oom_killed = outcome.oom || cgroup.is_some_and(ContainerCgroup::oom_killed);
-        if let Some(c) = &self.info.cgroups {
-            let cgroups = Cgroups::with_version(c.version, &c.hierarchy, &c.root);
-            for dir in cgroups.paths(self.container_id).unwrap_or_default() {
-                remove_nested_cgroups(&dir);
-            }
-        }
         finish(cgroup, self.container_id, self.child);
         let termination = Termination::from_wait_status(outcome.status, oom_killed, outcome.killed);
         let path = self.paths.termination();
@@ -114,31 +108,4 @@ fn finish(cgroup: Option<&ContainerCgroup>, container_id: &str, child: Pid) {
         }
     }
     supervise::reap_all(Duration::from_secs(2));
-}
-
-// Container images.
-/// Kills the processes of, and removes, the cgroups nested in a container's cgroup (a task
-/// run inside an image has one: `<container>/task`), deepest first, so that the container's
-/// own cgroup can be removed.
-fn remove_nested_cgroups(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for child in entries
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-    {
-        let child = child.path();
-        remove_nested_cgroups(&child);
-        for _ in 0..200 {
-            let procs = std::fs::read_to_string(child.join("cgroup.procs")).unwrap_or_default();
-            for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
-                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-            }
-            if std::fs::remove_dir(&child).is_ok() || !child.exists() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
 }

@@ -127,18 +127,19 @@ impl ContainerCgroup {
         write_file(&file, thawed)
     }
 
-    /// Kills every process, waits (up to `timeout`) for the cgroup to empty and removes it.
+    /// Kills every process, waits (up to `timeout`) for the cgroup to empty and removes it,
+    /// with any cgroups nested in it.
     pub fn destroy(&self, timeout: Duration) -> Result<(), CgroupError> {
         // Usually empty already: a pid namespace dies with its init.
         if !self.cgroups.pids(&self.id)?.is_empty() {
             self.kill_all()?;
-        }
-        let deadline = Instant::now() + timeout;
-        while !self.cgroups.pids(&self.id)?.is_empty() {
-            if Instant::now() >= deadline {
-                return Err(CgroupError::NotEmpty(self.cgroup().display().to_string()));
+            let deadline = Instant::now() + timeout;
+            while !self.cgroups.pids(&self.id)?.is_empty() {
+                if Instant::now() >= deadline {
+                    return Err(CgroupError::NotEmpty(self.cgroup().display().to_string()));
+                }
+                std::thread::sleep(Duration::from_millis(1));
             }
-            std::thread::sleep(Duration::from_millis(1));
         }
         for dir in self.cgroups.paths(&self.id)? {
             remove_dir(&dir)?;
@@ -147,8 +148,10 @@ impl ContainerCgroup {
     }
 }
 
-/// Removes one (childless) cgroup directory: SIGKILL to anything still listed, then `rmdir`,
-/// retried briefly. Already gone is fine (co-mounted hierarchies share one directory).
+/// Removes one cgroup directory: SIGKILL to anything still listed, then `rmdir`, retried
+/// briefly. A cgroup with cgroups nested in it (a task run inside an image has one:
+/// `<container>/task`) is busy: those are removed first, deepest first. Already gone is fine
+/// (co-mounted hierarchies share one directory).
 fn remove_dir(dir: &Path) -> Result<(), CgroupError> {
     let procs = dir.join("cgroup.procs");
     match std::fs::read_to_string(&procs) {
@@ -161,12 +164,31 @@ fn remove_dir(dir: &Path) -> Result<(), CgroupError> {
         Err(e) => return Err(io_error(&procs)(e)),
     }
     let deadline = Instant::now() + RMDIR_PATIENCE;
+    let mut nested_removed = false;
     loop {
         match std::fs::remove_dir(dir) {
             Ok(()) => return Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if !nested_removed && e.raw_os_error() == Some(libc::EBUSY) => {
+                nested_removed = true;
+                for child in nested(dir) {
+                    remove_dir(&child)?;
+                }
+            }
             Err(e) if Instant::now() >= deadline => return Err(io_error(dir)(e)),
             Err(_) => std::thread::sleep(Duration::from_millis(1)),
         }
     }
+}
+
+/// The cgroups directly inside `dir`.
+fn nested(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect()
 }
