@@ -14,6 +14,10 @@
 //!
 //! It is the only process that waits for the container, so the exit status cannot be lost:
 //! it is written under the runtime dir before the supervisor exits.
+//!
+//! Where each step lives: `launch.rs` (cgroups, clone, "go"), `child/` (the cloned process up
+//! to `execve`, and its root filesystem), `supervise.rs` (the event loop), `park.rs` and
+//! `resume.rs` (parking while idle), `conclude.rs` (cleanup and the termination record).
 
 mod child;
 mod conclude;
