@@ -56,14 +56,19 @@ impl Cgroups {
         let controllers_file = hierarchy.join("cgroup.controllers");
         let available =
             std::fs::read_to_string(&controllers_file).map_err(io_error(&controllers_file))?;
-        let enable: Vec<String> = available
+        let enable: Vec<&str> = available
             .split_whitespace()
             .filter(|c| V2_KNOWN.contains(c))
-            .map(|c| format!("+{c}"))
             .collect();
+        // Each write to `cgroup.subtree_control` takes the cgroup mutex: only the missing
+        // controllers are written (after the first container, none).
         let enable_in = |dir: &Path| {
+            let file = dir.join("cgroup.subtree_control");
+            let enabled = std::fs::read_to_string(&file).unwrap_or_default();
             for c in &enable {
-                let _ = std::fs::write(dir.join("cgroup.subtree_control"), c);
+                if !enabled.split_whitespace().any(|e| e == *c) {
+                    let _ = std::fs::write(&file, format!("+{c}"));
+                }
             }
         };
         enable_in(hierarchy);
