@@ -3,7 +3,7 @@
 //! resources an agent advertises.
 //!
 //! Nothing here forks or clones: the container's processes are created by the supervisor
-//! (`mesos-containerizer launch` in the agent crate), which calls into this crate.
+//! (`mesos-containerizer launch` in the `supervisor` crate), which calls into this crate.
 
 pub mod cgroups;
 pub mod discovery;
