@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use isolators::Isolation;
-use meseta_agent::containerizer::launch_info::TaskLaunchInfo;
+use meseta_agent::containerizer::launch_info::{TaskLaunchInfo, IMAGE_TASKS_DEVICES_CGROUP};
 use meseta_agent::containerizer::mesos::ContainerSpec;
 use meseta_agent::containerizer::{Command, ContainerConfig, MesosContainerizer};
 use meseta_agent::flags::ImageConfig;
@@ -65,7 +65,7 @@ impl Meseta {
         let t_provisioned = start.elapsed();
         let sandbox = self.work.join("sandboxes").join(id);
         std::fs::create_dir_all(&sandbox)?;
-        let state_dir = dir.join("libcontainer");
+        let state_dir = dir.join("run-task");
         std::fs::create_dir_all(&state_dir)?;
         let info = TaskLaunchInfo {
             container_id: id.to_owned(),
@@ -77,7 +77,7 @@ impl Meseta {
             working_dir: "/mnt/mesos/sandbox".into(),
             user: None,
             hostname: "bench".into(),
-            cgroups_path: format!("/{CGROUPS_ROOT}/{id}/task"),
+            cgroups_path: IMAGE_TASKS_DEVICES_CGROUP.into(),
             state_dir,
         };
         let info_path = dir.join("task_launch_info");

@@ -8,7 +8,7 @@
 //! * Command tasks: the command executor stays a host binary; the agent writes
 //!   `task_launch_info` (argv from Mesos's CommandInfo × Entrypoint/Cmd rules, the image's
 //!   Env/WorkingDir/User) and the executor runs the task through `mesos-containerizer
-//!   run-task` (OCI spec + libcontainer).
+//!   run-task` (builds the OCI spec and applies it in place, then becomes the task).
 //! * Custom executors: the executor itself runs inside the root filesystem.
 //!
 //! While a container waits for its image, per-layer progress is published ([`pull_json`]) and

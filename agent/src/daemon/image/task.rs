@@ -7,9 +7,15 @@ use std::path::{Path, PathBuf};
 use meseta_api::TaskInfo;
 use oci_bundles::RuntimeConfig;
 
-use crate::containerizer::launch_info::{TaskLaunchInfo, DEFAULT_PATH};
+use crate::containerizer::launch_info::{TaskLaunchInfo, DEFAULT_PATH, IMAGE_TASKS_DEVICES_CGROUP};
 use crate::containerizer::mesos::ContainerSpec;
 use crate::daemon::Agent;
+
+/// run-task's state directory in the container's provisioner directory. It was `libcontainer`
+/// while run-task used youki's libcontainer; nothing reads it back (run-task keeps no state
+/// across a restart, and each run-task reads the path from its own `task_launch_info`), so
+/// containers started under the old name keep working and are removed the same way.
+const STATE_DIR: &str = "run-task";
 
 /// The task's command, environment, working directory and user inside the image.
 pub(super) fn task_launch_info(
@@ -58,7 +64,7 @@ pub(super) fn task_launch_info(
         .filter(|w| w.starts_with('/'))
         .map(PathBuf::from)
         .unwrap_or_else(|| target.clone());
-    let state_dir = dir.join("libcontainer");
+    let state_dir = dir.join(STATE_DIR);
     std::fs::create_dir_all(&state_dir)
         .map_err(|e| format!("Failed to create {}: {e}", state_dir.display()))?;
     Ok(TaskLaunchInfo {
@@ -70,7 +76,7 @@ pub(super) fn task_launch_info(
         env,
         working_dir,
         // The task's user (--switch_user) wins over the image's `User`; the executor itself
-        // stays root, as libcontainer needs.
+        // stays root, as run-task needs (mounts, pivot_root).
         user: spec
             .command
             .user
@@ -78,7 +84,7 @@ pub(super) fn task_launch_info(
             .or_else(|| runtime.user.clone())
             .filter(|u| !u.is_empty()),
         hostname: agent.config.hostname.clone(),
-        cgroups_path: format!("/{}/{}/task", agent.config.cgroups_root, spec.container_id),
+        cgroups_path: IMAGE_TASKS_DEVICES_CGROUP.to_owned(),
         state_dir,
     })
 }
