@@ -56,6 +56,9 @@ impl Drop for Setup {
     }
 }
 
+/// Where the task sees its sandbox.
+const SANDBOX: &str = "/mnt/mesos/sandbox";
+
 fn mounted_under(path: &Path) -> Vec<String> {
     let p = path.display().to_string();
     std::fs::read_to_string("/proc/self/mountinfo")
@@ -94,8 +97,10 @@ fn image_container(s: &Setup, id: &str, script: &str) -> ContainerSpec {
     };
     let pdir = s.dir.path().join("provisioner/containers").join(id);
     let reference = Reference::parse("busybox:latest").unwrap();
+    let points = meseta_agent::daemon::image::run_task_mount_points(Path::new(SANDBOX));
     let (_, rootfs) =
-        meseta_agent::daemon::image::fetch_and_provision(&images, &reference, id, &pdir).unwrap();
+        meseta_agent::daemon::image::fetch_and_provision(&images, &reference, id, &pdir, &points)
+            .unwrap();
     let sandbox = s.dir.path().join("sandboxes").join(id);
     std::fs::create_dir_all(&sandbox).unwrap();
     let state_dir = pdir.join("run-task");
@@ -104,7 +109,7 @@ fn image_container(s: &Setup, id: &str, script: &str) -> ContainerSpec {
         container_id: id.into(),
         rootfs,
         sandbox: sandbox.clone(),
-        sandbox_target: "/mnt/mesos/sandbox".into(),
+        sandbox_target: SANDBOX.into(),
         argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
         env: vec![("PATH".into(), "/bin".into())],
         working_dir: "/mnt/mesos/sandbox".into(),
@@ -173,6 +178,16 @@ async fn destroying_a_running_image_task_leaves_nothing_behind() {
             "the task is not in the image tasks' devices cgroup: {own}"
         );
     }
+
+    // The mount points the image lacks come from a shared layer: the launch wrote nothing
+    // to the container's own upper layer.
+    let upper = s.dir.path().join("provisioner/containers/busy/upper");
+    let written: Vec<_> = std::fs::read_dir(&upper)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(written, Vec::<PathBuf>::new(), "written to the upper layer");
 
     let t = s.containerizer.destroy("busy").await.unwrap();
     assert!(!t.succeeded(), "{t:?}");

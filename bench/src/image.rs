@@ -15,6 +15,7 @@ use isolators::Isolation;
 use meseta_agent::containerizer::launch_info::{TaskLaunchInfo, IMAGE_TASKS_DEVICES_CGROUP};
 use meseta_agent::containerizer::mesos::ContainerSpec;
 use meseta_agent::containerizer::{Command, ContainerConfig, MesosContainerizer};
+use meseta_agent::daemon::image;
 use meseta_agent::flags::ImageConfig;
 use meseta_tests::registry::Registry;
 use oci_bundles::Reference;
@@ -58,7 +59,8 @@ impl Meseta {
         let dir = self.work.join("provisioner/containers").join(id);
         let (cid, pdir) = (id.to_owned(), dir.clone());
         let (_, rootfs) = tokio::task::spawn_blocking(move || {
-            meseta_agent::daemon::image::fetch_and_provision(&images, &reference, &cid, &pdir)
+            let points = image::run_task_mount_points(Path::new("/mnt/mesos/sandbox"));
+            image::fetch_and_provision(&images, &reference, &cid, &pdir, &points)
         })
         .await?
         .map_err(anyhow::Error::msg)?;
