@@ -1,10 +1,11 @@
 //! `meseta-bench image`: launching `true` from the 3-layer busybox test image, cold (empty
 //! store: pull from a loopback registry + unpack + provision + launch) and warm (image cached),
 //! through Meseta's mesos containerizer the way a command task runs (supervisor with cgroups
-//! cpu+mem and a mount namespace → `mesos-containerizer run-task` → the OCI spec applied in a
-//! fork with an overlay rootfs → destroy, rootfs removed), side by side with `docker run --rm`
-//! of the same image pulled by dockerd from the same registry, and with a plain launch
-//! (`meseta-bench launch`'s Meseta container: no image) measured the same way in the same run.
+//! cpu+mem and a mount namespace → `mesos-containerizer run-task`, which applies the OCI spec
+//! in place and becomes the task, in an overlay rootfs → destroy, rootfs removed), side by
+//! side with `docker run --rm` of the same image pulled by dockerd from the same registry,
+//! and with a plain launch (`meseta-bench launch`'s Meseta container: no image) measured the
+//! same way in the same run.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -265,7 +266,7 @@ pub async fn run(opts: &Options) -> Result<String> {
     let mut out = String::new();
     out.push_str(&format!(
         "`true` from the 3-layer busybox test image (busybox + a file + a whiteout), pushed to Debian's docker-registry on loopback. \
-         Meseta: mesos containerizer (supervisor, cgroups cpu+mem, mount ns) → `mesos-containerizer run-task` (the OCI spec applied in one fork) in an overlay rootfs with its own upper layer; \
+         Meseta: mesos containerizer (supervisor, cgroups cpu+mem, mount ns) → `mesos-containerizer run-task` (the OCI spec applied in place, then the task exec'd) in an overlay rootfs with its own upper layer; \
          cold = empty store (pull + verify + unpack + provision + launch + destroy), warm = image cached; \
          plain = `meseta-bench launch`'s Meseta container (`/bin/true` in a busybox rootfs, no image), measured the same way. \
          docker: `docker run --rm` of the same image pulled by dockerd from the same registry; cold after `docker rmi`. \
