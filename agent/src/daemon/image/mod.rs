@@ -30,6 +30,7 @@ use tracing::info;
 
 pub use self::progress::{pull_json, ImagePull, LayerProgress};
 use self::progress::{pulls, Reporter};
+pub use self::task::run_task_mount_points;
 use self::task::{image_env, set, task_launch_info};
 pub use self::waiting::cancel;
 use self::waiting::{FetchTurn, Waiting};
@@ -261,27 +262,6 @@ fn wire_executor(
     set(&mut env, "MESOS_SANDBOX", &target);
     spec.command.env = env;
     spec.rootfs = Some(rootfs);
-}
-
-/// The mount points `mesos-containerizer run-task` mounts over in a command task's root
-/// filesystem (its OCI spec: `/proc`, `/dev`, `/sys`, the sandbox at `sandbox_target`, the
-/// generated `/etc/hostname`, and the host's `/etc/hosts` and `/etc/resolv.conf` where the
-/// host has them). Those the image lacks come from a shared layer instead of being created in
-/// each container's upper layer at launch.
-pub fn run_task_mount_points(sandbox_target: &Path) -> Vec<(PathBuf, MountPointKind)> {
-    let mut points = vec![
-        (PathBuf::from("/proc"), MountPointKind::Dir),
-        (PathBuf::from("/dev"), MountPointKind::Dir),
-        (PathBuf::from("/sys"), MountPointKind::Dir),
-        (sandbox_target.to_owned(), MountPointKind::Dir),
-        (PathBuf::from("/etc/hostname"), MountPointKind::File),
-    ];
-    for file in ["/etc/hosts", "/etc/resolv.conf"] {
-        if Path::new(file).is_file() {
-            points.push((PathBuf::from(file), MountPointKind::File));
-        }
-    }
-    points
 }
 
 /// Fetches `reference` and provisions `dir/rootfs` from it for `container_id` (blocking),

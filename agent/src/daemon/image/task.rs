@@ -1,12 +1,14 @@
 //! A command task inside an image: its argv (Mesos's CommandInfo × Entrypoint/Cmd rules),
 //! environment (the image's `Env`, the `MESOS_*` variables, then `CommandInfo.environment`),
-//! working directory, user and cgroup, as `mesos-containerizer run-task` reads them.
+//! working directory, user and cgroup, as `mesos-containerizer run-task` reads them, and the
+//! mount points it makes.
 
 use std::path::{Path, PathBuf};
 
 use meseta_api::TaskInfo;
 use oci_bundles::RuntimeConfig;
 
+use super::MountPointKind;
 use crate::containerizer::launch_info::{TaskLaunchInfo, DEFAULT_PATH, IMAGE_TASKS_DEVICES_CGROUP};
 use crate::containerizer::mesos::ContainerSpec;
 use crate::daemon::Agent;
@@ -104,4 +106,25 @@ pub(super) fn image_env(runtime: &RuntimeConfig) -> Vec<(String, String)> {
 pub(super) fn set(env: &mut Vec<(String, String)>, key: &str, value: &str) {
     env.retain(|(k, _)| k != key);
     env.push((key.to_owned(), value.to_owned()));
+}
+
+/// The mount points `mesos-containerizer run-task` mounts over in a command task's root
+/// filesystem (its OCI spec: `/proc`, `/dev`, `/sys`, the sandbox at `sandbox_target`, the
+/// generated `/etc/hostname`, and the host's `/etc/hosts` and `/etc/resolv.conf` where the
+/// host has them). Those the image lacks come from a shared layer instead of being created in
+/// each container's upper layer at launch.
+pub fn run_task_mount_points(sandbox_target: &Path) -> Vec<(PathBuf, MountPointKind)> {
+    let mut points = vec![
+        (PathBuf::from("/proc"), MountPointKind::Dir),
+        (PathBuf::from("/dev"), MountPointKind::Dir),
+        (PathBuf::from("/sys"), MountPointKind::Dir),
+        (sandbox_target.to_owned(), MountPointKind::Dir),
+        (PathBuf::from("/etc/hostname"), MountPointKind::File),
+    ];
+    for file in ["/etc/hosts", "/etc/resolv.conf"] {
+        if Path::new(file).is_file() {
+            points.push((PathBuf::from(file), MountPointKind::File));
+        }
+    }
+    points
 }
