@@ -1,8 +1,9 @@
 //! A container's image root filesystem (overlay mount, writable upper layer, run-task's
-//! state, the task's devices cgroup) is gone once the container is destroyed, even when it is
-//! destroyed while its task still runs (unmounted and moved to the trash at once, its files
-//! deleted soon after); and root filesystems nobody owns any more are removed when the
-//! containerizer recovers. Needs root.
+//! state) and cgroups are gone once the container is destroyed, even when it is destroyed
+//! while its task still runs (unmounted and moved to the trash at once, its files deleted soon
+//! after); run-task becomes the task (no process of its own), which is confined to the default
+//! devices; and root filesystems nobody owns any more are removed when the containerizer
+//! recovers. Needs root.
 
 // An integration test file is its own crate: its tests belong at the top level.
 #![allow(clippy::tests_outside_test_module)]
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use common::root_or_skip;
 use isolators::Isolation;
-use meseta_agent::containerizer::launch_info::TaskLaunchInfo;
+use meseta_agent::containerizer::launch_info::{TaskLaunchInfo, IMAGE_TASKS_DEVICES_CGROUP};
 use meseta_agent::containerizer::mesos::ContainerSpec;
 use meseta_agent::containerizer::{Command, ContainerConfig, MesosContainerizer};
 use meseta_agent::flags::ImageConfig;
@@ -55,6 +56,9 @@ impl Drop for Setup {
     }
 }
 
+/// Where the task sees its sandbox.
+const SANDBOX: &str = "/mnt/mesos/sandbox";
+
 fn mounted_under(path: &Path) -> Vec<String> {
     let p = path.display().to_string();
     std::fs::read_to_string("/proc/self/mountinfo")
@@ -93,23 +97,25 @@ fn image_container(s: &Setup, id: &str, script: &str) -> ContainerSpec {
     };
     let pdir = s.dir.path().join("provisioner/containers").join(id);
     let reference = Reference::parse("busybox:latest").unwrap();
+    let points = meseta_agent::daemon::image::run_task_mount_points(Path::new(SANDBOX));
     let (_, rootfs) =
-        meseta_agent::daemon::image::fetch_and_provision(&images, &reference, id, &pdir).unwrap();
+        meseta_agent::daemon::image::fetch_and_provision(&images, &reference, id, &pdir, &points)
+            .unwrap();
     let sandbox = s.dir.path().join("sandboxes").join(id);
     std::fs::create_dir_all(&sandbox).unwrap();
-    let state_dir = pdir.join("libcontainer");
+    let state_dir = pdir.join("run-task");
     std::fs::create_dir_all(&state_dir).unwrap();
     let info = TaskLaunchInfo {
         container_id: id.into(),
         rootfs,
         sandbox: sandbox.clone(),
-        sandbox_target: "/mnt/mesos/sandbox".into(),
+        sandbox_target: SANDBOX.into(),
         argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
         env: vec![("PATH".into(), "/bin".into())],
         working_dir: "/mnt/mesos/sandbox".into(),
         user: None,
         hostname: "test".into(),
-        cgroups_path: format!("/{}/{id}/task", s.cgroups_root),
+        cgroups_path: IMAGE_TASKS_DEVICES_CGROUP.into(),
         state_dir,
     };
     let info_path = pdir.join("task_launch_info");
@@ -146,28 +152,42 @@ async fn destroying_a_running_image_task_leaves_nothing_behind() {
         meseta_tests::wait_until(Duration::from_secs(20), || sandbox.join("started").exists());
     let stderr = std::fs::read_to_string(sandbox.join("stderr")).unwrap_or_default();
     assert!(started, "the task never ran: {stderr}");
-    // The task has a `devices` cgroup of its own, a child of the container's; its other
-    // cgroups are the container's.
-    let task_cgroup = Path::new("/sys/fs/cgroup/devices")
+    // The task is in the devices cgroup of image tasks; its other cgroups are the
+    // container's.
+    let container_procs = Path::new("/sys/fs/cgroup/memory")
         .join(&s.cgroups_root)
-        .join("busy/task");
-    assert!(task_cgroup.exists(), "{} missing", task_cgroup.display());
-    assert!(
-        !mounted_under(s.dir.path()).is_empty(),
-        "no overlay mounted"
-    );
-    let task_pids: Vec<i32> = std::fs::read_to_string(task_cgroup.join("cgroup.procs"))
+        .join("busy/cgroup.procs");
+    let task_pids: Vec<i32> = std::fs::read_to_string(&container_procs)
         .unwrap()
         .lines()
         .filter_map(|l| l.trim().parse().ok())
         .collect();
-    assert!(!task_pids.is_empty(), "no process in the task's cgroup");
-    let own = std::fs::read_to_string(format!("/proc/{}/cgroup", task_pids[0])).unwrap();
-    let memory = format!(":memory:/{}/busy", s.cgroups_root);
     assert!(
-        own.lines().any(|l| l.ends_with(&memory)),
-        "the task is not in the container's memory cgroup: {own}"
+        !task_pids.is_empty(),
+        "no process in the container's cgroup"
     );
+    assert!(
+        !mounted_under(s.dir.path()).is_empty(),
+        "no overlay mounted"
+    );
+    let own = std::fs::read_to_string(format!("/proc/{}/cgroup", task_pids[0])).unwrap();
+    let devices = format!(":devices:{IMAGE_TASKS_DEVICES_CGROUP}");
+    if Path::new("/sys/fs/cgroup/devices/devices.list").exists() {
+        assert!(
+            own.lines().any(|l| l.ends_with(&devices)),
+            "the task is not in the image tasks' devices cgroup: {own}"
+        );
+    }
+
+    // The mount points the image lacks come from a shared layer: the launch wrote nothing
+    // to the container's own upper layer.
+    let upper = s.dir.path().join("provisioner/containers/busy/upper");
+    let written: Vec<_> = std::fs::read_dir(&upper)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(written, Vec::<PathBuf>::new(), "written to the upper layer");
 
     let t = s.containerizer.destroy("busy").await.unwrap();
     assert!(!t.succeeded(), "{t:?}");
@@ -212,43 +232,41 @@ async fn orphan_rootfses_are_removed_on_recovery() {
 }
 
 #[tokio::test]
-async fn the_helper_removes_the_task_cgroup_and_state_when_the_task_ends() {
-    if !root_or_skip("the_helper_removes_the_task_cgroup_and_state_when_the_task_ends") {
+async fn the_helper_becomes_the_task() {
+    if !root_or_skip("the_helper_becomes_the_task") {
         return;
     }
     let s = setup();
-    let mut spec = image_container(&s, "ends", "echo ran > /mnt/mesos/sandbox/ran");
+    let mut spec = image_container(&s, "ends", "echo $$ > /mnt/mesos/sandbox/task.pid; exit 3");
     // Like the command executor: the helper runs as a child of the container's first
-    // process, which looks at what the helper left before the container itself ends.
+    // process, which waits for it and sees the task's own exit status. The container has no
+    // pid namespace, so the task's `$$` is the helper's pid if the helper exec'd the task.
     let helper = spec.command.argv.join(" ");
-    let task_cgroup = Path::new("/sys/fs/cgroup/devices")
-        .join(&s.cgroups_root)
-        .join("ends/task");
-    let state = s
-        .dir
-        .path()
-        .join("provisioner/containers/ends/libcontainer/hostname");
     spec.command.argv = vec![
         "/bin/sh".into(),
         "-c".into(),
-        format!(
-            "{helper}; echo exit=$?; test -e {cg} && echo cgroup-left; test -e {st} && echo state-left; true",
-            cg = task_cgroup.display(),
-            st = state.display()
-        ),
+        format!("{helper} & echo helper=$!; wait $!; echo exit=$?; true"),
     ];
     spec.command.env = vec![("PATH".into(), "/usr/bin:/bin".into())];
     let out = spec.sandbox.join("stdout");
+    let sandbox = spec.sandbox.clone();
     s.containerizer.launch(spec).await.unwrap();
     let t = s.containerizer.wait("ends").await.unwrap();
     let _ = s.containerizer.destroy("ends").await;
     let stdout = std::fs::read_to_string(&out).unwrap_or_default();
-    assert!(t.succeeded(), "{t:?} {stdout}");
+    let stderr = std::fs::read_to_string(sandbox.join("stderr")).unwrap_or_default();
+    assert!(t.succeeded(), "{t:?} {stdout} {stderr}");
+    let task_pid = std::fs::read_to_string(sandbox.join("task.pid")).unwrap_or_default();
     assert!(
-        s.dir.path().join("sandboxes/ends/ran").exists(),
-        "the task did not run: {stdout}"
+        !task_pid.trim().is_empty(),
+        "the task did not run: {stderr}"
     );
-    assert_eq!(stdout.trim(), "exit=0", "the helper left something behind");
+    assert!(
+        stdout.contains(&format!("helper={}", task_pid.trim())),
+        "the task is not the helper's process: task {task_pid} / {stdout}"
+    );
+    assert!(stdout.contains("exit=3"), "{stdout}");
+    assert!(!s.dir.path().join("provisioner/containers/ends").exists());
     assert_eq!(cgroups_left(&s.cgroups_root), Vec::<PathBuf>::new());
 }
 

@@ -1,10 +1,11 @@
 //! `meseta-bench image`: launching `true` from the 3-layer busybox test image, cold (empty
 //! store: pull from a loopback registry + unpack + provision + launch) and warm (image cached),
 //! through Meseta's mesos containerizer the way a command task runs (supervisor with cgroups
-//! cpu+mem and a mount namespace → `mesos-containerizer run-task` → the OCI spec applied in a
-//! fork with an overlay rootfs → destroy, rootfs removed), side by side with `docker run --rm`
-//! of the same image pulled by dockerd from the same registry, and with a plain launch
-//! (`meseta-bench launch`'s Meseta container: no image) measured the same way in the same run.
+//! cpu+mem and a mount namespace → `mesos-containerizer run-task`, which applies the OCI spec
+//! in place and becomes the task, in an overlay rootfs → destroy, rootfs removed), side by
+//! side with `docker run --rm` of the same image pulled by dockerd from the same registry,
+//! and with a plain launch (`meseta-bench launch`'s Meseta container: no image) measured the
+//! same way in the same run.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -12,9 +13,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use isolators::Isolation;
-use meseta_agent::containerizer::launch_info::TaskLaunchInfo;
+use meseta_agent::containerizer::launch_info::{TaskLaunchInfo, IMAGE_TASKS_DEVICES_CGROUP};
 use meseta_agent::containerizer::mesos::ContainerSpec;
 use meseta_agent::containerizer::{Command, ContainerConfig, MesosContainerizer};
+use meseta_agent::daemon::image;
 use meseta_agent::flags::ImageConfig;
 use meseta_tests::registry::Registry;
 use oci_bundles::Reference;
@@ -58,14 +60,15 @@ impl Meseta {
         let dir = self.work.join("provisioner/containers").join(id);
         let (cid, pdir) = (id.to_owned(), dir.clone());
         let (_, rootfs) = tokio::task::spawn_blocking(move || {
-            meseta_agent::daemon::image::fetch_and_provision(&images, &reference, &cid, &pdir)
+            let points = image::run_task_mount_points(Path::new("/mnt/mesos/sandbox"));
+            image::fetch_and_provision(&images, &reference, &cid, &pdir, &points)
         })
         .await?
         .map_err(anyhow::Error::msg)?;
         let t_provisioned = start.elapsed();
         let sandbox = self.work.join("sandboxes").join(id);
         std::fs::create_dir_all(&sandbox)?;
-        let state_dir = dir.join("libcontainer");
+        let state_dir = dir.join("run-task");
         std::fs::create_dir_all(&state_dir)?;
         let info = TaskLaunchInfo {
             container_id: id.to_owned(),
@@ -77,7 +80,7 @@ impl Meseta {
             working_dir: "/mnt/mesos/sandbox".into(),
             user: None,
             hostname: "bench".into(),
-            cgroups_path: format!("/{CGROUPS_ROOT}/{id}/task"),
+            cgroups_path: IMAGE_TASKS_DEVICES_CGROUP.into(),
             state_dir,
         };
         let info_path = dir.join("task_launch_info");
@@ -263,7 +266,7 @@ pub async fn run(opts: &Options) -> Result<String> {
     let mut out = String::new();
     out.push_str(&format!(
         "`true` from the 3-layer busybox test image (busybox + a file + a whiteout), pushed to Debian's docker-registry on loopback. \
-         Meseta: mesos containerizer (supervisor, cgroups cpu+mem, mount ns) → `mesos-containerizer run-task` (the OCI spec applied in one fork) in an overlay rootfs with its own upper layer; \
+         Meseta: mesos containerizer (supervisor, cgroups cpu+mem, mount ns) → `mesos-containerizer run-task` (the OCI spec applied in place, then the task exec'd) in an overlay rootfs with its own upper layer; \
          cold = empty store (pull + verify + unpack + provision + launch + destroy), warm = image cached; \
          plain = `meseta-bench launch`'s Meseta container (`/bin/true` in a busybox rootfs, no image), measured the same way. \
          docker: `docker run --rm` of the same image pulled by dockerd from the same registry; cold after `docker rmi`. \

@@ -10,6 +10,11 @@ use serde::{Deserialize, Serialize};
 /// The default `PATH` for commands, as Mesos gives executors.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/// The `devices` cgroup of tasks inside images (`TaskLaunchInfo::cgroups_path`): one for the
+/// host, created with Docker's default device rules by the first `run-task` and never removed,
+/// outside every `--cgroups_root` so that no container listing sees it.
+pub const IMAGE_TASKS_DEVICES_CGROUP: &str = "/meseta-image-tasks";
+
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Command {
@@ -137,10 +142,11 @@ pub struct TaskLaunchInfo {
     pub user: Option<String>,
     /// Hostname written to `/etc/hostname`.
     pub hostname: String,
-    /// Absolute cgroup path of the task (a child of the container's own cgroup).
+    /// The v1 `devices` cgroup the task joins for its device rules (absolute, relative to the
+    /// hierarchy): [`IMAGE_TASKS_DEVICES_CGROUP`], shared by every task inside an image.
     pub cgroups_path: String,
-    /// run-task's state directory (the generated `/etc/hostname`); the agent names it
-    /// `libcontainer`, as when run-task used youki's libcontainer.
+    /// run-task's state directory (the generated `/etc/hostname`), removed with the
+    /// container's provisioner directory; the agent names it `run-task`.
     pub state_dir: PathBuf,
 }
 

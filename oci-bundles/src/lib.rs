@@ -4,6 +4,7 @@
 pub mod command;
 pub mod digest;
 pub mod import;
+pub mod mount_points;
 pub mod provision;
 pub mod pull;
 pub mod reference;

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 
+use crate::mount_points;
 use crate::store::{io_err, Store, StoreError, StoredImage};
 use crate::unpack::is_whiteout;
 
@@ -49,9 +50,27 @@ pub fn provision(
     dir: &Path,
     backend: Backend,
 ) -> Result<PathBuf, StoreError> {
+    provision_with(store, image, dir, backend, &[])
+}
+
+/// [`provision`], with the `mount_points` the runtime will mount over that the image lacks
+/// in a shared layer on top of the image's ([`crate::mount_points`]; overlay only). A layer
+/// that cannot be made is left out: the runtime then creates them itself.
+pub fn provision_with(
+    store: &Store,
+    image: &StoredImage,
+    dir: &Path,
+    backend: Backend,
+    mount_points: &[(PathBuf, mount_points::Kind)],
+) -> Result<PathBuf, StoreError> {
     let rootfs = dir.join("rootfs");
     std::fs::create_dir_all(&rootfs).map_err(io_err(format!("creating {}", rootfs.display())))?;
-    let lowers = store.lowerdirs(image)?;
+    let mut lowers = store.lowerdirs(image)?;
+    if backend == Backend::Overlay && !mount_points.is_empty() {
+        if let Ok(Some(layer)) = mount_points::layer(store, image, mount_points) {
+            lowers.insert(0, layer);
+        }
+    }
     match backend {
         Backend::Overlay => {
             let (upper, work) = (dir.join("upper"), dir.join("work"));

@@ -4,7 +4,8 @@
 //! and `/etc/resolv.conf`, a generated `/etc/hostname`, Docker's default capabilities and
 //! `no_new_privs`, oci-spec's default masked and read-only paths and open-files limit. Only a
 //! mount namespace is created: the task shares the executor's pid, network and IPC namespaces
-//! (and its cgroups, one level down), as in Mesos. `run_task` applies it.
+//! and its cgroups (but for the `devices` one of image tasks), as in Mesos. `run_task` applies
+//! it.
 
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
@@ -147,8 +148,8 @@ pub fn spec(info: &TaskLaunchInfo, ids: Ids, hostname_file: &Path) -> Result<Spe
         .build()
         .map_err(|e| err("namespaces", e))?]));
     linux.set_cgroups_path(Some(PathBuf::from(&info.cgroups_path)));
-    // The task's cgroup and device rules are run-task's own (`run_task::cgroup`): the spec
-    // carries no resources.
+    // The devices cgroup and its rules are run-task's own (`run_task::cgroup`, shared by all
+    // image tasks): the spec carries no resources.
     linux.set_resources(None);
     spec.set_linux(Some(linux));
     Ok(spec)

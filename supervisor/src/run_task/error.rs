@@ -60,9 +60,6 @@ pub enum RunTaskError {
         /// The errno of the most telling attempt.
         source: Errno,
     },
-    /// The task's process could not be forked.
-    #[error("starting the task: fork: {0}")]
-    Fork(Errno),
 }
 
 #[cfg(test)]

@@ -1,12 +1,12 @@
-//! The task's side of the fork: everything between `fork(2)` and `execve(2)`, in the
-//! process that becomes the task.
+//! Everything between reading `task_launch_info` and `execve(2)`, in the process that
+//! becomes the task (run-task does not fork).
 //!
-//! Order: into the task's `devices` cgroup → a mount namespace of its own (every mount a
-//! slave) → the rootfs bound onto itself → the image's user and working directory → the
-//! spec's mounts → `/dev` nodes → `pivot_root` → read-only and masked paths → session,
-//! rlimits, working directory → bounding set narrowed to Docker's defaults → user →
-//! capabilities, `no_new_privs` → fds closed on exec, signals unblocked, death with run-task →
-//! `execve`. It runs in a copy of the single-threaded run-task, so allocating is safe here.
+//! Order: into the devices cgroup of image tasks → the generated `/etc/hostname` → a mount
+//! namespace of its own (every mount a slave) → the rootfs bound onto itself → the image's
+//! user and working directory → the spec's mounts → `/dev` nodes → `pivot_root` → read-only
+//! and masked paths → session, rlimits, working directory → bounding set narrowed to Docker's
+//! defaults → user → capabilities, `no_new_privs` → fds closed on exec, signals unblocked →
+//! `execve`. run-task is single-threaded, so allocating is safe here.
 
 use std::ffi::CString;
 use std::os::fd::AsRawFd;
@@ -20,19 +20,14 @@ use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow};
 use nix::unistd::{chdir, Gid, Uid};
 use oci_spec::runtime::{PosixRlimitType, Process};
 
-use super::cgroup::TaskCgroup;
 use super::error::RunTaskError;
 use super::rootfs::{self, Kind};
 use crate::error::Step;
 use crate::oci::{self, Ids};
 
 /// Sets the task up and execs it; returns only why it could not.
-pub(super) fn run(
-    info: &TaskLaunchInfo,
-    cgroup: Option<&TaskCgroup>,
-    hostname_file: &Path,
-) -> RunTaskError {
-    match setup_and_exec(info, cgroup, hostname_file) {
+pub(super) fn run(info: &TaskLaunchInfo) -> RunTaskError {
+    match setup_and_exec(info) {
         Ok(never) => match never {},
         Err(e) => e,
     }
@@ -40,21 +35,17 @@ pub(super) fn run(
 
 enum Never {}
 
-fn setup_and_exec(
-    info: &TaskLaunchInfo,
-    cgroup: Option<&TaskCgroup>,
-    hostname_file: &Path,
-) -> Result<Never, RunTaskError> {
-    if let Some(cg) = cgroup {
-        cg.join().step("setting up the task's cgroup: joining it")?;
-    }
+fn setup_and_exec(info: &TaskLaunchInfo) -> Result<Never, RunTaskError> {
+    super::cgroup::join(&info.cgroups_path)?;
+    let hostname_file = info.state_dir.join("hostname");
+    super::write_hostname(&hostname_file, &info.hostname)?;
     nix::sched::unshare(CloneFlags::CLONE_NEWNS).step("unshare(CLONE_NEWNS)")?;
     // Nothing mounted here propagates back to the executor's namespace.
     crate::child::make_mounts_slave().step("making / a slave mount")?;
     let root = rootfs::open_root(&info.rootfs)?;
     let ids = oci::resolve_user(&info.rootfs, info.user.as_deref())?;
     prepare_working_dir(&root, info, ids)?;
-    let spec = oci::spec(info, ids, hostname_file)?;
+    let spec = oci::spec(info, ids, &hostname_file)?;
     rootfs::mount_all(&root, spec.mounts().as_deref().unwrap_or_default())?;
     rootfs::populate_dev(&root)?;
     rootfs::pivot(&root)?;
@@ -65,7 +56,9 @@ fn setup_and_exec(
     }
     let process = spec.process().as_ref().ok_or(RunTaskError::EmptyCommand)?;
     let plan = ExecPlan::new(process, ids)?;
-    // A session of its own, so the whole task can be signalled as a process group.
+    // A session of its own where run-task was not made a process group leader already (the
+    // command executor makes it one, and signals that group), so the whole task can be
+    // signalled as a group.
     let _ = nix::unistd::setsid();
     set_rlimits(process)?;
     chdir(process.cwd()).step(format!("chdir {}", process.cwd().display()))?;
@@ -91,10 +84,10 @@ fn setup_and_exec(
             libc::CLOSE_RANGE_CLOEXEC,
         )
     };
-    // run-task reads signals from a signalfd with them blocked; the task starts with none.
+    // The task starts with no signal blocked, whatever its parent left. No parent-death
+    // signal either: the task is the executor's own child, as a command task without an
+    // image is, and dies with the container.
     let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
-    // After the user switch, which clears it. SAFETY: takes a signal number, touches no memory.
-    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
     plan.exec()
 }
 

@@ -8,7 +8,7 @@
 //! * Command tasks: the command executor stays a host binary; the agent writes
 //!   `task_launch_info` (argv from Mesos's CommandInfo × Entrypoint/Cmd rules, the image's
 //!   Env/WorkingDir/User) and the executor runs the task through `mesos-containerizer
-//!   run-task` (OCI spec + libcontainer).
+//!   run-task` (builds the OCI spec and applies it in place, then becomes the task).
 //! * Custom executors: the executor itself runs inside the root filesystem.
 //!
 //! While a container waits for its image, per-layer progress is published ([`pull_json`]) and
@@ -23,12 +23,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use meseta_api::{ContainerType, ExecutorInfo, FrameworkInfo, ImageType, TaskInfo};
+pub use oci_bundles::mount_points::Kind as MountPointKind;
 use oci_bundles::pull::{PullError, Puller};
 use oci_bundles::{Limits, Reference, RuntimeConfig, Store, StoredImage};
 use tracing::info;
 
 pub use self::progress::{pull_json, ImagePull, LayerProgress};
 use self::progress::{pulls, Reporter};
+pub use self::task::run_task_mount_points;
 use self::task::{image_env, set, task_launch_info};
 pub use self::waiting::cancel;
 use self::waiting::{FetchTurn, Waiting};
@@ -124,12 +126,19 @@ pub async fn apply(
         return Err(ImageError::Cancelled);
     }
     let dir = provisioner_dir(&agent.config.work_dir, &spec.container_id);
+    // A command task's run-task mounts over these; a custom executor's rootfs is the
+    // supervisor's and gets nothing added.
+    let mount_points = match task {
+        Some(_) => run_task_mount_points(&agent.config.sandbox_directory),
+        None => Vec::new(),
+    };
     let pull = Pull {
         images,
         reference,
         name: name.clone(),
         container_id: spec.container_id.clone(),
         dir: dir.clone(),
+        mount_points,
     };
     let (image, rootfs) = prepare_rootfs(pull, waiting, cancelled).await?;
     let wired = match task {
@@ -153,6 +162,7 @@ struct Pull {
     name: String,
     container_id: String,
     dir: PathBuf,
+    mount_points: Vec<(PathBuf, MountPointKind)>,
 }
 
 /// Fetches and provisions on a blocking thread, publishing progress meanwhile. A
@@ -175,8 +185,13 @@ async fn prepare_rootfs(
     );
     let job = tokio::task::spawn_blocking(move || {
         let _waiting = waiting;
-        let result =
-            fetch_and_provision(&pull.images, &pull.reference, &pull.container_id, &pull.dir);
+        let result = fetch_and_provision(
+            &pull.images,
+            &pull.reference,
+            &pull.container_id,
+            &pull.dir,
+            &pull.mount_points,
+        );
         if result.is_err() {
             let _ = oci_bundles::provision::destroy(&pull.dir);
         }
@@ -249,15 +264,17 @@ fn wire_executor(
     spec.rootfs = Some(rootfs);
 }
 
-/// Fetches `reference` and provisions `dir/rootfs` from it for `container_id` (blocking);
-/// returns the image and the root filesystem. Progress goes to [`pull_json`] while the
-/// container is registered there. A container whose wait is cancelled meanwhile gets
-/// `Err` and nothing provisioned.
+/// Fetches `reference` and provisions `dir/rootfs` from it for `container_id` (blocking),
+/// with the `mount_points` it lacks in a shared layer ([`run_task_mount_points`]); returns the
+/// image and the root filesystem. Progress goes to [`pull_json`] while the container is
+/// registered there. A container whose wait is cancelled meanwhile gets `Err` and nothing
+/// provisioned.
 pub fn fetch_and_provision(
     images: &ImageConfig,
     reference: &Reference,
     container_id: &str,
     dir: &Path,
+    mount_points: &[(PathBuf, MountPointKind)],
 ) -> Result<(StoredImage, PathBuf), String> {
     // Opened once for the fetch and the provisioning (opening creates and sweeps directories).
     let store = Store::open(&images.store_dir, Limits::default()).map_err(|e| e.to_string())?;
@@ -268,8 +285,9 @@ pub fn fetch_and_provision(
     if let Some(p) = pulls().get_mut(container_id) {
         p.phase = "provisioning";
     }
-    let rootfs = oci_bundles::provision::provision(&store, &image, dir, images.backend)
-        .map_err(|e| e.to_string())?;
+    let rootfs =
+        oci_bundles::provision::provision_with(&store, &image, dir, images.backend, mount_points)
+            .map_err(|e| e.to_string())?;
     if waiting::cancelled(container_id) {
         let _ = oci_bundles::provision::destroy(dir);
         return Err(PullError::Cancelled.to_string());
