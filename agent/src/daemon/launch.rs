@@ -242,7 +242,7 @@ fn queue_or_launch(executor: &mut Executor, task: TaskInfo) {
         executor.tasks.insert(
             id,
             super::state::TaskEntry {
-                info: task,
+                info: Box::new(task),
                 state: TaskState::Staging,
                 statuses: Vec::new(),
             },

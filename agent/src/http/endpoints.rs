@@ -151,7 +151,7 @@ fn executor_json(e: &Executor, fw: &str, agent_id: &str) -> Json {
         .iter()
         .map(|info| {
             task(&TaskEntry {
-                info: info.clone(),
+                info: Box::new(info.clone()),
                 state: TaskState::Staging,
                 statuses: Vec::new(),
             })
