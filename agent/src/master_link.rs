@@ -303,7 +303,7 @@ fn subscribe_info(agent: &Agent) -> Subscribe {
             let launched = e
                 .tasks
                 .values()
-                .map(|t| (&t.info, t.state, &t.statuses[..]));
+                .map(|t| (&*t.info, t.state, &t.statuses[..]));
             for (info, state, statuses) in queued.chain(launched) {
                 sub.tasks.push(Task {
                     name: info.name.clone(),

@@ -55,6 +55,7 @@ pub mod recordio;
 pub mod resource_format;
 pub mod resource_parse;
 mod resources;
+pub mod roles;
 pub mod scheduler;
 mod statistics;
 mod status;

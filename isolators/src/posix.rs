@@ -6,8 +6,12 @@
 //! `/monitor/statistics` reads `/proc` once per request rather than once per container. The
 //! `/proc` root is a parameter so tests can point it at a fake tree.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::Path;
+
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
 
 /// One process as `/proc/<pid>/stat` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,28 +46,31 @@ impl TreeUsage {
 }
 
 /// The `stat` of each of `pids` still running. Hand-written rather than through `procfs`
-/// (which opens each pid's directory, then its `stat`, and parses all 52 fields): one open
-/// and one read into a stack buffer per process, and only the four fields used.
-fn read_stats(proc_root: &Path, pids: &[i32]) -> Vec<(i32, Sample)> {
-    let mut path = proc_root.to_path_buf();
+/// (which opens each pid's directory, then its `stat`, and parses all 52 fields): one
+/// `openat` relative to the already open `/proc` (no walk from `/` and across the mount on
+/// each open) and one read into a stack buffer per process, and only the four fields used.
+fn read_stats(proc_dir: BorrowedFd<'_>, pids: &[i32]) -> Vec<(i32, Sample)> {
+    let mut path = String::with_capacity(24);
     let mut buf = [0u8; 1024];
     pids.iter()
         .filter_map(|pid| {
-            path.push(pid.to_string());
-            path.push("stat");
-            let read = read_small(&path, &mut buf);
-            path.pop();
-            path.pop();
+            use std::fmt::Write as _;
+            path.clear();
+            let _ = write!(path, "{pid}/stat");
+            let read = read_small(proc_dir, &path, &mut buf);
             Some((*pid, parse_stat(read?)?))
         })
         .collect()
 }
 
-/// Reads a file of at most `buf.len()` bytes with one `read` (procfs files are generated
-/// whole on the first read); `None` if it is missing or longer.
-fn read_small<'a>(path: &Path, buf: &'a mut [u8]) -> Option<&'a [u8]> {
+/// Reads a file of at most `buf.len()` bytes under `dir` with one `read` (procfs files are
+/// generated whole on the first read); `None` if it is missing or longer.
+fn read_small<'a>(dir: BorrowedFd<'_>, path: &str, buf: &'a mut [u8]) -> Option<&'a [u8]> {
     use std::io::Read;
-    let mut file = std::fs::File::open(path).ok()?;
+    let flags = OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW;
+    let fd = nix::fcntl::openat(Some(dir.as_raw_fd()), path, flags, Mode::empty()).ok()?;
+    // SAFETY: `openat` just returned this descriptor and nothing else owns it.
+    let mut file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
     let n = file.read(buf).ok()?;
     (n < buf.len()).then_some(&buf[..n])
 }
@@ -92,7 +99,8 @@ fn parse_stat(line: &[u8]) -> Option<Sample> {
 #[derive(Debug, Default)]
 pub struct ProcessTable {
     samples: HashMap<i32, Sample>,
-    children: HashMap<i32, Vec<i32>>,
+    /// `(parent, child)` pairs sorted by parent: one allocation instead of a list per parent.
+    children: Vec<(i32, i32)>,
     ticks_per_second: u64,
     page_size: u64,
 }
@@ -101,18 +109,39 @@ impl ProcessTable {
     /// Reads every process under `proc_root` (normally `/proc`). Processes that vanish while
     /// it reads are left out, as `os::pstree` does.
     pub fn read(proc_root: &Path) -> std::io::Result<Self> {
-        let pids: Vec<i32> = std::fs::read_dir(proc_root)?
+        Self::read_excluding(proc_root, &HashSet::new())
+    }
+
+    /// As [`read`](Self::read), without reading the processes in `exclude`: the caller knows
+    /// they are in no tree it asks about (the agent and its containers' supervisors, a third
+    /// of the processes of a busy agent). Their children are still found (through their own
+    /// parent field); only an excluded process itself is missing from every sum.
+    pub fn read_excluding(proc_root: &Path, exclude: &HashSet<i32>) -> std::io::Result<Self> {
+        let dir = std::fs::File::open(proc_root)?;
+        // Listed through nix's `readdir`, which borrows each name (std's `read_dir` allocates
+        // two strings per entry: thousands per request on a busy agent).
+        let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+        let mut listing = nix::dir::Dir::openat(Some(dir.as_raw_fd()), ".", flags, Mode::empty())?;
+        let pids: Vec<i32> = listing
+            .iter()
             .flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .filter_map(|e| {
+                std::str::from_utf8(e.file_name().to_bytes())
+                    .ok()?
+                    .parse()
+                    .ok()
+            })
+            .filter(|pid| !exclude.contains(pid))
             .collect();
         // Each stat read costs the kernel tens of microseconds on a busy host: with hundreds
         // of containers the pass is split over the available cores.
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
         let per = pids.len().div_ceil(threads).max(256);
+        let fd = dir.as_fd();
         let samples: HashMap<i32, Sample> = std::thread::scope(|scope| {
             let workers: Vec<_> = pids
                 .chunks(per)
-                .map(|chunk| scope.spawn(move || read_stats(proc_root, chunk)))
+                .map(|chunk| scope.spawn(move || read_stats(fd, chunk)))
                 .collect();
             workers
                 .into_iter()
@@ -127,10 +156,8 @@ impl ProcessTable {
     }
 
     fn from_samples(samples: HashMap<i32, Sample>, ticks_per_second: u64, page_size: u64) -> Self {
-        let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
-        for (pid, s) in &samples {
-            children.entry(s.ppid).or_default().push(*pid);
-        }
+        let mut children: Vec<(i32, i32)> = samples.iter().map(|(pid, s)| (s.ppid, *pid)).collect();
+        children.sort_unstable();
         Self {
             samples,
             children,
@@ -156,9 +183,11 @@ impl ProcessTable {
                 ticks_system = ticks_system.saturating_add(s.stime);
                 pages = pages.saturating_add(s.rss);
             }
-            if let Some(kids) = self.children.get(&pid) {
-                stack.extend(kids);
-            }
+            let first = self.children.partition_point(|(parent, _)| *parent < pid);
+            let kids = self.children[first..]
+                .iter()
+                .take_while(|(parent, _)| *parent == pid);
+            stack.extend(kids.map(|(_, kid)| *kid));
         }
         let hz = self.ticks_per_second as f64;
         Some(TreeUsage {

@@ -1,7 +1,7 @@
 //! The agent side of the `mesos` containerizer (async; never clones, never waits on a
 //! container itself: its supervisor does).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -439,16 +439,30 @@ impl MesosContainerizer {
     /// their cgroups, or without cgroups summed over each container's process tree as Mesos's
     /// `posix/cpu` and `posix/mem` isolators do (one pass over `/proc` for all). Blocking.
     pub fn usage_many(&self, ids: &[&str]) -> HashMap<String, ResourceStatistics> {
-        let entries: Vec<(&str, Entry)> = {
+        let (entries, supervisors): (Vec<(&str, Entry)>, Vec<i32>) = {
             let map = self.containers.lock().unwrap_or_else(|p| p.into_inner());
-            ids.iter()
+            let entries = ids
+                .iter()
                 .filter_map(|id| Some((*id, map.get(*id)?.clone())))
-                .collect()
+                .collect();
+            let supervisors = map.values().map(|e| e.launched.supervisor_pid).collect();
+            (entries, supervisors)
         };
         let procs = match (&self.cgroups, entries.is_empty()) {
-            (None, false) => isolators::posix::ProcessTable::read(Path::new("/proc"))
-                .map_err(|err| tracing::warn!(%err, "cannot read /proc for usage"))
-                .ok(),
+            (None, false) => {
+                // The agent and the supervisors are in no container's tree (the executor,
+                // each tree's root, is a supervisor's child): a third fewer `stat`s to read.
+                let roots: HashSet<i32> = entries.iter().map(|(_, e)| e.launched.pid).collect();
+                let agent = i32::try_from(std::process::id()).unwrap_or(0);
+                let exclude: HashSet<i32> = supervisors
+                    .into_iter()
+                    .chain(std::iter::once(agent))
+                    .filter(|pid| *pid > 0 && !roots.contains(pid))
+                    .collect();
+                isolators::posix::ProcessTable::read_excluding(Path::new("/proc"), &exclude)
+                    .map_err(|err| tracing::warn!(%err, "cannot read /proc for usage"))
+                    .ok()
+            }
             _ => None,
         };
         if self.cgroups.is_none() {

@@ -242,7 +242,7 @@ fn queue_or_launch(executor: &mut Executor, task: TaskInfo) {
         executor.tasks.insert(
             id,
             super::state::TaskEntry {
-                info: task,
+                info: Box::new(task),
                 state: TaskState::Staging,
                 statuses: Vec::new(),
             },
@@ -360,8 +360,15 @@ fn prepare(
         .map_err(|e| format!("Failed to link {}: {e}", latest.display()))?;
     let home = match &user {
         Some((name, uid, gid, home)) => {
-            nix::unistd::chown(directory, Some(*uid), Some(*gid))
-                .map_err(|e| format!("Failed to chown sandbox to {name}: {e}"))?;
+            // The agent (root) just created the sandbox: for tasks running as root it is
+            // theirs already, and a chown would only write the inode again.
+            use std::os::unix::fs::MetadataExt;
+            let owned = std::fs::symlink_metadata(directory)
+                .is_ok_and(|m| m.uid() == uid.as_raw() && m.gid() == gid.as_raw());
+            if !owned {
+                nix::unistd::chown(directory, Some(*uid), Some(*gid))
+                    .map_err(|e| format!("Failed to chown sandbox to {name}: {e}"))?;
+            }
             Some(home.clone())
         }
         None => None,

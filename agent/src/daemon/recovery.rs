@@ -195,7 +195,7 @@ pub fn apply(state: &mut State, work_dir: &Path, recovered: &Recovered) {
             let mut completed = std::collections::VecDeque::new();
             for t in &run.tasks {
                 let mut entry = TaskEntry {
-                    info: t.info.clone(),
+                    info: Box::new(t.info.clone()),
                     state: TaskState::Staging,
                     statuses: Vec::new(),
                 };

@@ -39,8 +39,9 @@ pub enum Phase {
 /// One task and its status history.
 #[derive(Debug, Clone)]
 pub struct TaskEntry {
-    /// As the scheduler sent it.
-    pub info: TaskInfo,
+    /// As the scheduler sent it. Boxed: a `TaskInfo` is ~2.6 KB inline, and a `BTreeMap`
+    /// leaf holds eleven entries, so an executor's one-task map cost ~29 KB.
+    pub info: Box<TaskInfo>,
     /// Latest state.
     pub state: TaskState,
     /// Every update, oldest first.
@@ -241,7 +242,7 @@ impl State {
                 };
                 let info = executor.queued.remove(pos);
                 executor.tasks.entry(task_id.clone()).or_insert(TaskEntry {
-                    info,
+                    info: Box::new(info),
                     state: TaskState::Staging,
                     statuses: Vec::new(),
                 })

@@ -127,7 +127,7 @@ fn subscribe(agent: &Arc<Agent>, call: &Call) -> Result<Response<RespBody>, Http
             e.tasks.insert(
                 task.task_id.value.clone(),
                 TaskEntry {
-                    info: task,
+                    info: Box::new(task),
                     state: meseta_api::TaskState::Staging,
                     statuses: Vec::new(),
                 },

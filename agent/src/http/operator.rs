@@ -178,7 +178,7 @@ fn get_state_unfiltered(agent: &Agent) -> api::GetState {
         let ex = &e.info.executor_id;
         for q in &e.queued {
             let entry = TaskEntry {
-                info: q.clone(),
+                info: Box::new(q.clone()),
                 state: TaskState::Staging,
                 statuses: Vec::new(),
             };

@@ -52,6 +52,14 @@ pub enum ParseError {
         /// What is wrong.
         reason: String,
     },
+    /// A resource reserved for a role name Mesos rejects (`roles::validate`).
+    #[error("invalid resource '{name}': invalid role: {source}")]
+    Role {
+        /// Resource name.
+        name: String,
+        /// Why the role is rejected.
+        source: crate::roles::RoleError,
+    },
     /// An attribute with a set value (Mesos does not support set attributes).
     #[error("attribute '{0}' has a set value; set attributes are not supported")]
     SetAttribute(String),
@@ -274,6 +282,16 @@ fn invalid(resource: &Resource, reason: impl Into<String>) -> ParseError {
 fn validate(r: &Resource) -> Result<(), ParseError> {
     if r.name.is_empty() {
         return Err(invalid(r, "empty resource name"));
+    }
+    let roles = r
+        .role
+        .iter()
+        .chain(r.reservations.iter().filter_map(|x| x.role.as_ref()));
+    for role in roles {
+        crate::roles::validate(role).map_err(|source| ParseError::Role {
+            name: r.name.clone(),
+            source,
+        })?;
     }
     let (s, g, t) = (r.scalar.is_some(), r.ranges.is_some(), r.set.is_some());
     match r.r#type {

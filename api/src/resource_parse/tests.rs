@@ -163,3 +163,47 @@ fn bad_attributes() {
         assert!(err.contains(needle), "{input:?}: {err}");
     }
 }
+
+#[test]
+fn roles_are_validated_as_mesos_does() {
+    let cases = [
+        ("cpus():1", "role names cannot be the empty string"),
+        ("cpus(.):1", "cannot include '.' as a component"),
+        ("cpus(..):1", "cannot include '..' as a component"),
+        (
+            "cpus(-web):1",
+            "'-web' is invalid because it starts with a dash",
+        ),
+        ("cpus(/web):1", "cannot start with a slash"),
+        ("cpus(web/):1", "cannot end with a slash"),
+        ("cpus(a//b):1", "two adjacent slashes"),
+        ("cpus(a/*):1", "cannot include '*' as a component"),
+        (
+            "cpus(a/-b):1",
+            "'-b' is invalid because it starts with a dash",
+        ),
+        ("cpus(a\x7fb):1", "backspace or whitespace"),
+        (
+            r#"[{"name":"mem","type":"SCALAR","scalar":{"value":1},"role":"a/../b"}]"#,
+            "cannot include '..' as a component",
+        ),
+        (
+            r#"[{"name":"mem","type":"SCALAR","scalar":{"value":1},
+                "reservations":[{"type":"STATIC","role":"a b"}]}]"#,
+            "backspace or whitespace",
+        ),
+    ];
+    for (input, needle) in cases {
+        let err = parse_resources(input, "*").expect_err(input).to_string();
+        assert!(err.contains(needle), "{input:?}: {err}");
+        assert!(err.contains("invalid role"), "{input:?}: {err}");
+    }
+    // A bad --default_role is caught where it is used.
+    let err = parse_resources("cpus:1", "-x").unwrap_err().to_string();
+    assert!(err.contains("starts with a dash"), "{err}");
+    // Hierarchical roles, dots and dashes inside components are fine.
+    let r = parse_resources("cpus(eng/web):1;mem(a.b-c):2;disk(*):3", "*").unwrap();
+    assert_eq!(r[0].reservation_role(), Some("eng/web"));
+    assert_eq!(r[1].reservation_role(), Some("a.b-c"));
+    assert_eq!(r[2].reservation_role(), None);
+}

@@ -115,3 +115,21 @@ fn stat_lines_parse_after_the_last_parenthesis() {
     assert_eq!(parse_stat(b"42 (x) S 1 2"), None, "a truncated line");
     assert_eq!(parse_stat(b"no parenthesis"), None);
 }
+
+#[test]
+fn excluded_processes_are_not_read_but_their_children_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fake(root, 1, 0, 1000, 1000, 1000);
+    fake(root, 5, 1, 50, 50, 50); // a supervisor: excluded
+    fake(root, 10, 5, 100, 10, 5); // its executor, the tree's root
+    fake(root, 11, 10, 200, 20, 7); // the task
+    let exclude = HashSet::from([5]);
+    let table = ProcessTable::read_excluding(root, &exclude).unwrap();
+    assert_eq!(table.usage(5), None, "an excluded process is not read");
+    let page = procfs::page_size();
+    assert_eq!(table.usage(10).unwrap().mem_rss_bytes, 12 * page);
+    // Reading everything counts the supervisor in its own (larger) tree.
+    let all = ProcessTable::read(root).unwrap();
+    assert_eq!(all.usage(5).unwrap().mem_rss_bytes, 62 * page);
+}

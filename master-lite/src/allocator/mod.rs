@@ -53,7 +53,8 @@ pub mod quantities;
 pub mod quota;
 pub mod ranges;
 pub mod resources;
-pub mod roles;
+/// Role names: validated in `meseta-api`, which the agent's `--resources` parser shares.
+pub use meseta_api::roles;
 pub mod scalar;
 pub mod sorter;
 mod state;

@@ -1,4 +1,5 @@
-//! Role names (Mesos `src/common/roles.cpp`, `docs/roles.md`).
+//! Role names (Mesos `src/common/roles.cpp`, `docs/roles.md`), as the master's allocator and
+//! the agent's `--resources` parser validate them.
 //!
 //! A role is `*` (the default role) or a `/`-separated path of components.
 //! Components may not be empty, `.`, `..` or `*`, may not start with `-`,
