@@ -13,6 +13,11 @@
 //! unreachable for `MESOS_RECOVERY_TIMEOUT` it gives up: SIGKILL to a still-running task and
 //! exit 1, or exit 0 when the task had already ended. Only one task is run, as Mesos'
 //! command executor does.
+//!
+//! While its task runs with nothing pending (every update acknowledged, no health check, no
+//! kill under way), the executor parks: it execs a tiny program that waits on the agent
+//! connection and the task (see [`crate::park`]), and comes back through
+//! [`Executor::resume`] when either needs it.
 
 use std::process::ExitStatus;
 use std::time::Duration;
@@ -67,6 +72,8 @@ pub struct Executor {
     shutting_down: bool,
     /// `(mesos-containerizer, task_launch_info)` for a task inside an image.
     image_task: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    /// Whether to park when idle (false once parking failed: it would fail again).
+    parking: bool,
 }
 
 impl Executor {
@@ -79,7 +86,33 @@ impl Executor {
             terminal_sent_at: None,
             shutting_down: false,
             image_task: None,
+            parking: crate::park::available(),
         }
+    }
+
+    /// The executor that parked itself, back from the park (`--resume_parked`): connected,
+    /// every update acknowledged, its task running. Needs a tokio runtime.
+    pub fn resume(config: Config) -> Result<Self, crate::park::ParkError> {
+        let resumed = crate::park::resume()?;
+        let subscription = crate::client::Subscription::adopt(resumed.socket)?;
+        let process = TaskProcess::adopt(resumed.state.pid, resumed.pidfd)?;
+        let mut executor = Self::new(config);
+        executor.link = Link::resumed(
+            executor.link.config.clone(),
+            subscription,
+            resumed.state.framework_info,
+        );
+        tracing::debug!(task_id = %resumed.state.task.task_id, "resumed from the park");
+        executor.task = Some(Task {
+            info: resumed.state.task,
+            process: Some(process),
+            kill_deadline: None,
+            killing: false,
+            acknowledged: true,
+            health: None,
+            unhealthy: false,
+        });
+        Ok(executor)
     }
 
     /// Runs the task inside an image through `mesos-containerizer run-task`.
@@ -105,6 +138,7 @@ impl Executor {
             if let Some(code) = self.finished() {
                 return code;
             }
+            self.park_if_idle();
             let far = Instant::now() + Duration::from_secs(86_400);
             let kill_deadline = self.task.as_ref().and_then(|t| t.kill_deadline);
             // Only counts while connected: a vanished agent is covered by the recovery
@@ -151,6 +185,39 @@ impl Executor {
                 }
             }
         }
+    }
+
+    /// Execs the park (not returning) when the task just runs and nothing is pending.
+    fn park_if_idle(&mut self) {
+        if !self.parking || self.terminal_sent_at.is_some() || self.shutting_down {
+            return;
+        }
+        let Some(task) = self.task.as_ref() else {
+            return;
+        };
+        let Some(process) = task.process.as_ref() else {
+            return;
+        };
+        if task.killing || task.health.is_some() || !task.acknowledged {
+            return;
+        }
+        let Some(socket) = self.link.idle_socket() else {
+            return;
+        };
+        // Back from the park because one of them is ready: handle that first (parking
+        // again at once would only wake the park again).
+        if crate::park::ready(socket, process.pidfd()) {
+            return;
+        }
+        let state = crate::park::Parked {
+            task: task.info.clone(),
+            pid: process.pid(),
+            framework_info: self.link.framework_info.clone(),
+        };
+        tracing::debug!(task_id = %task.info.task_id, "parking");
+        let err = crate::park::park(socket, process.pidfd(), &state);
+        tracing::warn!(%err, "cannot park; the executor stays resident");
+        self.parking = false;
     }
 
     /// Exit code once there is nothing left to do.

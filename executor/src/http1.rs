@@ -93,6 +93,17 @@ impl Connection {
         }
     }
 
+    /// Whether nothing is buffered and the next byte starts a chunk (or a response): the
+    /// connection can be handed over as a bare socket.
+    pub fn is_idle(&self) -> bool {
+        self.buf.is_empty() && self.chunk == Chunk::Size
+    }
+
+    /// The socket.
+    pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        std::os::fd::AsFd::as_fd(&self.stream)
+    }
+
     /// Writes a whole request (head and body).
     pub async fn send(&mut self, request: &[u8]) -> std::io::Result<()> {
         self.chunk = Chunk::Size;
@@ -175,6 +186,12 @@ impl Connection {
                     } else {
                         Chunk::Data(left - take)
                     };
+                    // The CRLF after the data is taken at once when it is here already, so
+                    // that a connection between chunks is seen as idle.
+                    if self.chunk == Chunk::DataEnd && self.buf.starts_with(b"\r\n") {
+                        self.buf.advance(2);
+                        self.chunk = Chunk::Size;
+                    }
                     return Ok(Some(data));
                 }
                 Chunk::Data(_) => {}

@@ -57,6 +57,26 @@ impl Link {
         }
     }
 
+    /// A link resumed from the park: connected on `subscription`, every update acknowledged.
+    pub fn resumed(
+        config: Config,
+        subscription: Subscription,
+        framework_info: Option<FrameworkInfo>,
+    ) -> Self {
+        let mut link = Self::new(config);
+        link.subscription = Some(subscription);
+        link.disconnected_since = None;
+        link.framework_info = framework_info;
+        link
+    }
+
+    /// The open event stream's socket, when nothing is pending on the link: connected,
+    /// every update acknowledged, the stream read up to a chunk boundary.
+    pub fn idle_socket(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        let subscription = self.subscription.as_ref()?;
+        (self.unacknowledged.is_empty() && subscription.is_idle()).then(|| subscription.as_fd())
+    }
+
     /// Whether the event stream is open.
     pub fn connected(&self) -> bool {
         self.subscription.is_some()
