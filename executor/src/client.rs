@@ -77,6 +77,11 @@ impl AgentClient {
         self
     }
 
+    /// Closes the kept-alive connection (the next call opens a new one).
+    pub fn drop_connection(&mut self) {
+        self.calls = None;
+    }
+
     /// Sends SUBSCRIBE on a connection of its own and returns the open event stream.
     pub async fn subscribe(&self, call: &Call) -> Result<Subscription, ClientError> {
         let request = self.request(call)?;

@@ -77,6 +77,12 @@ impl Link {
         (self.unacknowledged.is_empty() && subscription.is_idle()).then(|| subscription.as_fd())
     }
 
+    /// Closes the kept-alive connection for calls (after a failed park, whose descriptor
+    /// moves may have replaced its descriptor number).
+    pub fn drop_calls_connection(&mut self) {
+        self.client.drop_connection();
+    }
+
     /// Whether the event stream is open.
     pub fn connected(&self) -> bool {
         self.subscription.is_some()

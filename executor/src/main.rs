@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    meseta_executor::park::reserve_fds();
     let flags = meseta_executor::Flags::parse();
     meseta_executor::run_main("mesos-executor", |config| async move {
         let executor = if flags.resume_parked {

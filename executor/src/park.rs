@@ -152,9 +152,10 @@ fn try_park(
         .map(|(fd, target)| dup_high(*fd).map(|d| (d, *target)))
         .collect::<Result<_, _>>()?;
     for (fd, target) in &high {
-        // SAFETY: dup2 onto a fixed number without close-on-exec; whatever of ours was there
-        // is close-on-exec (every fd this process opens is), so the exec would close it
-        // anyway, and we only get here to exec.
+        // SAFETY: dup2 onto a fixed number without close-on-exec. What was there is a
+        // `/dev/null` placeholder (`reserve_fds`), the handed-over descriptor itself, or at
+        // worst a connection of ours opened after its number was freed, which the caller
+        // drops should the exec fail (`after_failure`).
         if unsafe { libc::dup2(fd.as_raw_fd(), *target) } < 0 {
             return Err(ParkError::Sys {
                 step: "dup2",
@@ -224,9 +225,10 @@ pub struct Resumed {
 pub fn resume() -> Result<Resumed, ParkError> {
     let socket = adopt(SOCKET_FD)?;
     let pidfd = adopt(PIDFD)?;
-    let mut state_file = std::fs::File::from(adopt(STATE_FD)?);
-    // The executable's fd is of no further use: the next park opens a fresh one.
-    drop(adopt(EXE_FD));
+    let mut state_file = std::fs::File::from(dup_high(adopt(STATE_FD)?.as_fd())?);
+    // The state and the executable's fd are of no further use (the next park writes and
+    // opens fresh ones); their numbers are kept reserved.
+    reserve(&[STATE_FD, EXE_FD])?;
     state_file.rewind()?;
     let mut text = Vec::new();
     state_file.read_to_end(&mut text)?;
@@ -236,6 +238,43 @@ pub fn resume() -> Result<Resumed, ParkError> {
         socket,
         pidfd,
     })
+}
+
+/// Keeps descriptors 3 to 6 taken (by `/dev/null`, close-on-exec) where they are free, so that
+/// nothing the executor opens later (the runtime's epoll and eventfd, connections) lands on
+/// a number [`park`] overwrites. Call it first thing, before the runtime starts.
+pub fn reserve_fds() {
+    let free: Vec<i32> = [SOCKET_FD, PIDFD, STATE_FD, EXE_FD]
+        .into_iter()
+        .filter(|fd| fcntl(*fd, FcntlArg::F_GETFD).is_err())
+        .collect();
+    if let Err(err) = reserve(&free) {
+        tracing::debug!(%err, "cannot reserve the park's descriptors");
+    }
+}
+
+/// Points each of `fds` at `/dev/null` (close-on-exec).
+fn reserve(fds: &[i32]) -> Result<(), ParkError> {
+    // Above the fixed numbers: dup3 refuses to copy a descriptor onto itself.
+    let null = dup_high(std::fs::File::open("/dev/null")?.as_fd())?;
+    for fd in fds {
+        // SAFETY: dup3 onto a number that is free or one of ours we are done with.
+        if unsafe { libc::dup3(null.as_raw_fd(), *fd, libc::O_CLOEXEC) } < 0 {
+            return Err(ParkError::Sys {
+                step: "reserving a descriptor",
+                source: nix::errno::Errno::last(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// After a failed park: the fixed numbers hold copies of the handed-over descriptors, which
+/// must not leak into anything the executor starts.
+pub fn after_failure() {
+    for fd in [SOCKET_FD, PIDFD, STATE_FD, EXE_FD] {
+        let _ = fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
+    }
 }
 
 /// Takes over a descriptor the park handed back, close-on-exec from now on.

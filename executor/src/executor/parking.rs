@@ -62,6 +62,8 @@ impl Executor {
         tracing::debug!(task_id = %task.info.task_id, "parking");
         let err = crate::park::park(socket, process.pidfd(), &state);
         tracing::warn!(%err, "cannot park; the executor stays resident");
+        crate::park::after_failure();
+        self.link.drop_calls_connection();
         self.parking = false;
     }
 }
