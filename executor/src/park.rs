@@ -19,7 +19,7 @@ use std::io::{Read, Seek, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
-use meseta_api::{FrameworkInfo, TaskInfo};
+use meseta_api::TaskInfo;
 use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
 use serde::{Deserialize, Serialize};
 
@@ -45,8 +45,8 @@ pub struct Parked {
     pub task: TaskInfo,
     /// The task's pid (and process group).
     pub pid: i32,
-    /// From SUBSCRIBED: decides whether TASK_KILLING may be sent.
-    pub framework_info: Option<FrameworkInfo>,
+    /// Whether the framework understands TASK_KILLING (from SUBSCRIBED).
+    pub task_killing_capable: bool,
 }
 
 /// Why parking or resuming failed.

@@ -24,7 +24,7 @@ impl Executor {
             EventType::Subscribed => {
                 tracing::info!("SUBSCRIBED");
                 if let Some(subscribed) = event.subscribed {
-                    self.link.framework_info = Some(subscribed.framework_info);
+                    self.link.subscribed(&subscribed.framework_info);
                 }
             }
             EventType::Launch => match event.launch {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use meseta_api::{FrameworkCapabilityType, KillPolicy, TaskId, TaskState};
+use meseta_api::{KillPolicy, TaskId, TaskState};
 use nix::sys::signal::Signal;
 use tokio::time::Instant;
 
@@ -35,11 +35,7 @@ impl Executor {
         process.signal_group(Signal::SIGTERM);
         task.kill_deadline = Some(Instant::now() + grace);
         // Like Mesos, TASK_KILLING only goes to frameworks that declared they understand it.
-        let killing_capable = self
-            .link
-            .framework_info
-            .as_ref()
-            .is_some_and(|f| f.has_capability(FrameworkCapabilityType::TaskKillingState));
+        let killing_capable = self.link.task_killing_capable;
         if killing_capable {
             self.send(task_id, TaskState::Killing, None, None).await;
         }

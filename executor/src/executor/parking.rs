@@ -17,7 +17,7 @@ impl Executor {
         executor.link = Link::resumed(
             executor.link.config.clone(),
             subscription,
-            resumed.state.framework_info,
+            resumed.state.task_killing_capable,
         );
         tracing::debug!(task_id = %resumed.state.task.task_id, "resumed from the park");
         executor.task = Some(Task {
@@ -57,7 +57,7 @@ impl Executor {
         let state = crate::park::Parked {
             task: task.info.clone(),
             pid: process.pid(),
-            framework_info: self.link.framework_info.clone(),
+            task_killing_capable: self.link.task_killing_capable,
         };
         tracing::debug!(task_id = %task.info.task_id, "parking");
         let err = crate::park::park(socket, process.pidfd(), &state);

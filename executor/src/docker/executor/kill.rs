@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use meseta_api::{FrameworkCapabilityType, KillPolicy, TaskId, TaskState};
+use meseta_api::{KillPolicy, TaskId, TaskState};
 
 use super::DockerExecutor;
 
@@ -25,11 +25,7 @@ impl DockerExecutor {
         task.killing = true;
         task.health = None;
         tracing::info!(task_id = %task_id, ?grace, "killing task");
-        let capable = self
-            .link
-            .framework_info
-            .as_ref()
-            .is_some_and(|f| f.has_capability(FrameworkCapabilityType::TaskKillingState));
+        let capable = self.link.task_killing_capable;
         if capable {
             self.link
                 .send(task_id, TaskState::Killing, None, None)

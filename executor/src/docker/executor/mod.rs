@@ -135,7 +135,7 @@ impl DockerExecutor {
             EventType::Subscribed => {
                 tracing::info!("SUBSCRIBED");
                 if let Some(s) = event.subscribed {
-                    self.link.framework_info = Some(s.framework_info);
+                    self.link.subscribed(&s.framework_info);
                 }
             }
             EventType::Launch => match event.launch {
