@@ -21,7 +21,6 @@ use std::os::unix::ffi::OsStrExt;
 
 use meseta_api::TaskInfo;
 use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
-use serde::{Deserialize, Serialize};
 
 /// The park program, or empty where it could not be built.
 static PARK: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/park"));
@@ -39,7 +38,11 @@ pub const RESUME_FLAG: &str = "--resume_parked";
 
 /// What a parked executor remembers (everything else comes back from its environment and
 /// flags, which the park passes through unchanged).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+///
+/// In the memfd as one line `<pid> <task_killing_capable 0|1>` and then the TaskInfo's JSON
+/// (the smallest of the encodings tried: a serde struct around the TaskInfo, or a LAUNCH
+/// event, made the executor's text 4 to 40 KB larger).
+#[derive(Debug, Clone)]
 pub struct Parked {
     /// The running task (every update of it acknowledged).
     pub task: TaskInfo,
@@ -66,9 +69,12 @@ pub enum ParkError {
     /// Writing or reading the state memfd failed.
     #[error("the parked state: {0}")]
     Io(#[from] std::io::Error),
-    /// The parked state is not valid JSON of [`Parked`].
+    /// The TaskInfo in the parked state is not valid JSON.
     #[error("the parked state: {0}")]
     State(#[from] serde_json::Error),
+    /// The parked state's first line is not `<pid> <0|1>`.
+    #[error("the parked state has no valid header line")]
+    Header,
     /// An argument or variable holds a NUL byte.
     #[error("NUL byte in an argument")]
     Nul,
@@ -125,7 +131,9 @@ fn try_park(
         kv
     }))?;
     let mut state_file = std::fs::File::from(memfd(c"mesos-executor-state")?);
-    state_file.write_all(&serde_json::to_vec(state)?)?;
+    let header = format!("{} {}\n", state.pid, u8::from(state.task_killing_capable));
+    state_file.write_all(header.as_bytes())?;
+    state_file.write_all(&serde_json::to_vec(&state.task)?)?;
     let program = memfd(c"mesos-executor-park")?;
     let mut written = 0;
     while written < PARK.len() {
@@ -232,11 +240,25 @@ pub fn resume() -> Result<Resumed, ParkError> {
     state_file.rewind()?;
     let mut text = Vec::new();
     state_file.read_to_end(&mut text)?;
-    let state = serde_json::from_slice(&text)?;
+    let state = decode_state(&text)?;
     Ok(Resumed {
         state,
         socket,
         pidfd,
+    })
+}
+
+fn decode_state(text: &[u8]) -> Result<Parked, ParkError> {
+    let newline = text
+        .iter()
+        .position(|b| *b == b'\n')
+        .ok_or(ParkError::Header)?;
+    let header = std::str::from_utf8(&text[..newline]).map_err(|_| ParkError::Header)?;
+    let (pid, killing) = header.split_once(' ').ok_or(ParkError::Header)?;
+    Ok(Parked {
+        pid: pid.parse().map_err(|_| ParkError::Header)?,
+        task_killing_capable: killing == "1",
+        task: serde_json::from_slice(&text[newline + 1..])?,
     })
 }
 
@@ -300,6 +322,20 @@ mod tests {
         assert_eq!(chunk, HEARTBEAT_CHUNK);
         // The size line has no hex letters, so upper- and lower-case encoders agree.
         assert_eq!(format!("{:X}", record.len()), format!("{:x}", record.len()));
+    }
+
+    #[test]
+    fn the_state_reads_back() {
+        let task: meseta_api::TaskInfo = serde_json::from_value(serde_json::json!({
+            "name": "t", "task_id": {"value": "t"}, "agent_id": {"value": "a"},
+            "command": {"value": "sleep 1"}
+        }))
+        .unwrap();
+        let text = format!("42 1\n{}", serde_json::to_string(&task).unwrap());
+        let state = super::decode_state(text.as_bytes()).unwrap();
+        assert_eq!((state.pid, state.task_killing_capable), (42, true));
+        assert_eq!(state.task.task_id, task.task_id);
+        assert!(super::decode_state(b"{}").is_err());
     }
 
     #[test]
