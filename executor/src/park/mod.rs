@@ -14,13 +14,22 @@
 //! an idle stream is handed over: nothing buffered, no record or chunk read in part, so the
 //! resumed executor reads the connection from a chunk boundary.
 
+//!
+//! [`state`] is what the resumed executor gets back besides its descriptors; [`resume`]
+//! takes them back and keeps their numbers reserved.
+
+mod resume;
+mod state;
+
 use std::ffi::{CString, OsString};
-use std::io::{Read, Seek, Write};
+use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
-use meseta_api::{DurationInfo, KillPolicy, TaskId, TaskInfo};
-use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
+
+pub use resume::{after_failure, reserve_fds, resume, Resumed};
+pub use state::Parked;
 
 /// The park program, or empty where it could not be built.
 static PARK: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/park"));
@@ -35,24 +44,6 @@ pub const STATE_FD: i32 = 5;
 pub const EXE_FD: i32 = 6;
 /// The first argument of an executor coming back from the park.
 pub const RESUME_FLAG: &str = "--resume_parked";
-
-/// What a parked executor remembers (everything else comes back from its environment and
-/// flags, which the park passes through unchanged).
-///
-/// In the memfd as one line `<pid> <task_killing_capable 0|1> <kill grace in ns, or ->`
-/// and then the task id. Not JSON: a second call site of the TaskInfo decoder costs every
-/// executor ~70 KB of text (~0.1 MiB RSS when it does not park).
-#[derive(Debug, Clone)]
-pub struct Parked {
-    /// The running task. Only its `task_id` and `kill_policy` survive the park: all that a
-    /// resumed executor uses (every update was acknowledged, so the TaskInfo is never listed
-    /// in a re-SUBSCRIBE again, and tasks with health checks never park).
-    pub task: TaskInfo,
-    /// The task's pid (and process group).
-    pub pid: i32,
-    /// Whether the framework understands TASK_KILLING (from SUBSCRIBED).
-    pub task_killing_capable: bool,
-}
 
 /// Why parking or resuming failed.
 #[derive(Debug, thiserror::Error)]
@@ -130,7 +121,7 @@ fn try_park(
         kv
     }))?;
     let mut state_file = std::fs::File::from(memfd(c"mesos-executor-state")?);
-    state_file.write_all(&encode_state(state))?;
+    state_file.write_all(&state::encode_state(state))?;
     let program = memfd(c"mesos-executor-park")?;
     let mut written = 0;
     while written < PARK.len() {
@@ -215,128 +206,11 @@ fn cstrings(items: impl IntoIterator<Item = OsString>) -> Result<Vec<CString>, P
         .collect()
 }
 
-/// What a resumed executor takes back from the park.
-#[derive(Debug)]
-pub struct Resumed {
-    /// The state written before parking.
-    pub state: Parked,
-    /// The SUBSCRIBE connection.
-    pub socket: OwnedFd,
-    /// The task's pidfd.
-    pub pidfd: OwnedFd,
-}
-
-/// Takes back the descriptors and the state the park handed over (`--resume_parked`).
-pub fn resume() -> Result<Resumed, ParkError> {
-    let socket = adopt(SOCKET_FD)?;
-    let pidfd = adopt(PIDFD)?;
-    let mut state_file = std::fs::File::from(dup_high(adopt(STATE_FD)?.as_fd())?);
-    // The state and the executable's fd are of no further use (the next park writes and
-    // opens fresh ones); their numbers are kept reserved.
-    reserve(&[STATE_FD, EXE_FD])?;
-    state_file.rewind()?;
-    let mut text = Vec::new();
-    state_file.read_to_end(&mut text)?;
-    let state = decode_state(&text)?;
-    Ok(Resumed {
-        state,
-        socket,
-        pidfd,
-    })
-}
-
-fn encode_state(state: &Parked) -> Vec<u8> {
-    let grace = state
-        .task
-        .kill_policy
-        .and_then(|p| p.grace_period)
-        .map_or_else(|| "-".to_owned(), |g| g.nanoseconds.to_string());
-    let killing = u8::from(state.task_killing_capable);
-    let mut text = format!("{} {killing} {grace}\n", state.pid).into_bytes();
-    text.extend_from_slice(state.task.task_id.value.as_bytes());
-    text
-}
-
-fn decode_state(text: &[u8]) -> Result<Parked, ParkError> {
-    let text = std::str::from_utf8(text).map_err(|_| ParkError::Header)?;
-    let (header, task_id) = text.split_once('\n').ok_or(ParkError::Header)?;
-    let mut fields = header.split(' ');
-    let (Some(pid), Some(killing), Some(grace), None) =
-        (fields.next(), fields.next(), fields.next(), fields.next())
-    else {
-        return Err(ParkError::Header);
-    };
-    let grace_period = match grace {
-        "-" => None,
-        nanos => Some(DurationInfo {
-            nanoseconds: nanos.parse().map_err(|_| ParkError::Header)?,
-        }),
-    };
-    Ok(Parked {
-        pid: pid.parse().map_err(|_| ParkError::Header)?,
-        task_killing_capable: killing == "1",
-        task: TaskInfo {
-            task_id: TaskId::new(task_id),
-            kill_policy: grace_period
-                .is_some()
-                .then_some(KillPolicy { grace_period }),
-            ..TaskInfo::default()
-        },
-    })
-}
-
-/// Keeps descriptors 3 to 6 taken (by `/dev/null`, close-on-exec) where they are free, so that
-/// nothing the executor opens later (the runtime's epoll and eventfd, connections) lands on
-/// a number [`park`] overwrites. Call it first thing, before the runtime starts.
-pub fn reserve_fds() {
-    let free: Vec<i32> = [SOCKET_FD, PIDFD, STATE_FD, EXE_FD]
-        .into_iter()
-        .filter(|fd| fcntl(*fd, FcntlArg::F_GETFD).is_err())
-        .collect();
-    if let Err(err) = reserve(&free) {
-        tracing::debug!(%err, "cannot reserve the park's descriptors");
-    }
-}
-
-/// Points each of `fds` at `/dev/null` (close-on-exec).
-fn reserve(fds: &[i32]) -> Result<(), ParkError> {
-    // Above the fixed numbers: dup3 refuses to copy a descriptor onto itself.
-    let null = dup_high(std::fs::File::open("/dev/null")?.as_fd())?;
-    for fd in fds {
-        // SAFETY: dup3 onto a number that is free or one of ours we are done with.
-        if unsafe { libc::dup3(null.as_raw_fd(), *fd, libc::O_CLOEXEC) } < 0 {
-            return Err(ParkError::Sys {
-                step: "reserving a descriptor",
-                source: nix::errno::Errno::last(),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// After a failed park: the fixed numbers hold copies of the handed-over descriptors, which
-/// must not leak into anything the executor starts.
-pub fn after_failure() {
-    for fd in [SOCKET_FD, PIDFD, STATE_FD, EXE_FD] {
-        let _ = fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
-    }
-}
-
-/// Takes over a descriptor the park handed back, close-on-exec from now on.
-fn adopt(fd: i32) -> Result<OwnedFd, ParkError> {
-    fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).map_err(sys("taking back a parked fd"))?;
-    // SAFETY: the fd is open (fcntl succeeded), was handed to us by the park, and nothing
-    // else in this process knows it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use meseta_api::executor::{Event, EventType};
 
-    include!("../park/heartbeat.rs");
+    include!("../../park/heartbeat.rs");
 
     #[test]
     fn the_park_drops_exactly_the_agents_heartbeat() {
@@ -347,32 +221,6 @@ mod tests {
         assert_eq!(chunk, HEARTBEAT_CHUNK);
         // The size line has no hex letters, so upper- and lower-case encoders agree.
         assert_eq!(format!("{:X}", record.len()), format!("{:x}", record.len()));
-    }
-
-    #[test]
-    fn the_state_reads_back() {
-        use meseta_api::{DurationInfo, KillPolicy, TaskId, TaskInfo};
-
-        let task = TaskInfo {
-            task_id: TaskId::new("web 1\u{e9}"),
-            kill_policy: Some(KillPolicy {
-                grace_period: Some(DurationInfo::from_duration(Duration::from_millis(1500))),
-            }),
-            ..TaskInfo::default()
-        };
-        for (task, killing) in [(task.clone(), true), (TaskInfo::default(), false)] {
-            let state = super::Parked {
-                task,
-                pid: 42,
-                task_killing_capable: killing,
-            };
-            let back = super::decode_state(&super::encode_state(&state)).unwrap();
-            assert_eq!((back.pid, back.task_killing_capable), (42, killing));
-            assert_eq!(back.task.task_id, state.task.task_id);
-            assert_eq!(back.task.kill_policy, state.task.kill_policy);
-        }
-        assert!(super::decode_state(b"{}").is_err());
-        assert!(super::decode_state(b"1 1\nt").is_err());
     }
 
     #[test]
