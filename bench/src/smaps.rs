@@ -14,7 +14,7 @@ pub struct Part {
 /// A process's memory by kind of mapping.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Breakdown {
-    /// The executable's own file.
+    /// The executable's own file (or the park program it execs while idle).
     pub binary: Part,
     /// `*.so*` files (libc, the loader, libgcc...).
     pub libraries: Part,
@@ -35,7 +35,10 @@ pub fn read(pid: u32, exe: &str) -> Breakdown {
         if first.contains('-') && !first.ends_with(':') {
             // A mapping header: address perms offset dev inode [path].
             let path = fields.nth(4).unwrap_or("");
-            current = Some(if path.ends_with(exe) {
+            // A parked supervisor or executor runs its park program from a memfd named
+            // after it (`/memfd:<exe>-park (deleted)`): still the process's own code.
+            let parked = path.starts_with(&format!("/memfd:{exe}"));
+            current = Some(if path.ends_with(exe) || parked {
                 |b| &mut b.binary
             } else if path.contains(".so") {
                 |b| &mut b.libraries

@@ -77,6 +77,11 @@ impl AgentClient {
         self
     }
 
+    /// Closes the kept-alive connection (the next call opens a new one).
+    pub fn drop_connection(&mut self) {
+        self.calls = None;
+    }
+
     /// Sends SUBSCRIBE on a connection of its own and returns the open event stream.
     pub async fn subscribe(&self, call: &Call) -> Result<Subscription, ClientError> {
         let request = self.request(call)?;
@@ -213,6 +218,29 @@ pub struct Subscription {
 }
 
 impl Subscription {
+    /// Takes over a SUBSCRIBE connection handed back by the park, read up to a chunk
+    /// boundary (see [`Subscription::is_idle`]). Needs a tokio runtime.
+    pub fn adopt(socket: std::os::fd::OwnedFd) -> std::io::Result<Self> {
+        let stream = std::net::TcpStream::from(socket);
+        stream.set_nonblocking(true)?;
+        Ok(Self {
+            conn: Connection::new(tokio::net::TcpStream::from_std(stream)?),
+            decoder: Decoder::new(),
+            pending: VecDeque::new(),
+        })
+    }
+
+    /// Whether every byte received so far was turned into events that were all taken: the
+    /// stream is between two chunks and two records.
+    pub fn is_idle(&self) -> bool {
+        self.pending.is_empty() && self.decoder.is_idle() && self.conn.is_idle()
+    }
+
+    /// The connection's socket.
+    pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.conn.as_fd()
+    }
+
     /// The next event; `Ok(None)` when the agent closed the stream.
     ///
     /// Cancel-safe: the only await point is reading the next body frame, and decoded

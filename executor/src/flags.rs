@@ -50,6 +50,8 @@ Flags (each also as `--flag VALUE`; the last one given wins):
                                 `<launcher_dir>/mesos-containerizer run-task
                                 --task_launch_info=FILE`, which runs it in the image's root
                                 filesystem
+      --resume_parked           Internal: the executor coming back from parking itself
+                                while its task runs
   -h, --help                    Print help
   -V, --version                 Print version
 ";
@@ -76,6 +78,9 @@ pub struct Flags {
     /// `--task_launch_info`: a task that runs inside a container image, started as
     /// `<launcher_dir>/mesos-containerizer run-task --task_launch_info=FILE`.
     pub task_launch_info: Option<PathBuf>,
+    /// `--resume_parked` (internal, first argument): take the state and descriptors the
+    /// park handed over (see [`crate::park`]).
+    pub resume_parked: bool,
 }
 
 /// What the command line asks for.
@@ -140,6 +145,10 @@ impl Flags {
                     return Ok(Parsed::Print(format!("mesos-executor {version}\n")));
                 }
                 _ => {}
+            }
+            if arg == crate::park::RESUME_FLAG {
+                flags.resume_parked = true;
+                continue;
             }
             let Some(flag) = arg.strip_prefix("--") else {
                 return Err(FlagsError::Positional(arg));

@@ -6,7 +6,7 @@
 //! * [`client`]: the executor API client and the RecordIO event stream, over [`http1`].
 //! * [`process`]: starting, signalling and describing the task's process.
 //! * [`updates`]: status updates and the unacknowledged-update store.
-//! * [`executor`]: the event loop tying them together.
+//! * [`executor`]: the event loop tying them together; [`park`]: what it becomes while idle.
 //! * [`health`]: Mesos-native health checks (`TaskInfo.health_check`) for both executors.
 //! * [`link`] and [`docker`]: `mesos-docker-executor`, the same protocol driving a Docker
 //!   container through the Engine API.
@@ -19,6 +19,7 @@ pub mod flags;
 pub mod health;
 pub mod http1;
 pub mod link;
+pub mod park;
 pub mod process;
 pub mod updates;
 

@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use meseta_api::executor::{Call, CallType, Event, Subscribe, Update};
-use meseta_api::{Bytes, FrameworkInfo, Reason, TaskId, TaskInfo, TaskState, TaskStatus};
+use meseta_api::{
+    Bytes, FrameworkCapabilityType, FrameworkInfo, Reason, TaskId, TaskInfo, TaskState, TaskStatus,
+};
 use tokio::time::Instant;
 
 use crate::client::{AgentClient, ClientError, Subscription};
@@ -36,8 +38,9 @@ pub struct Link {
     next_attempt: Instant,
     failed_attempts: u32,
     unacknowledged: Unacknowledged,
-    /// From SUBSCRIBED.
-    pub framework_info: Option<FrameworkInfo>,
+    /// Whether SUBSCRIBED's `framework_info` declared `TASK_KILLING_STATE` (TASK_KILLING
+    /// goes only to frameworks that understand it).
+    pub task_killing_capable: bool,
 }
 
 impl Link {
@@ -53,8 +56,36 @@ impl Link {
             next_attempt: now,
             failed_attempts: 0,
             unacknowledged: Unacknowledged::default(),
-            framework_info: None,
+            task_killing_capable: false,
         }
+    }
+
+    /// A link resumed from the park: connected on `subscription`, every update acknowledged.
+    pub fn resumed(config: Config, subscription: Subscription, task_killing_capable: bool) -> Self {
+        let mut link = Self::new(config);
+        link.subscription = Some(subscription);
+        link.disconnected_since = None;
+        link.task_killing_capable = task_killing_capable;
+        link
+    }
+
+    /// The open event stream's socket, when nothing is pending on the link: connected,
+    /// every update acknowledged, the stream read up to a chunk boundary.
+    pub fn idle_socket(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        let subscription = self.subscription.as_ref()?;
+        (self.unacknowledged.is_empty() && subscription.is_idle()).then(|| subscription.as_fd())
+    }
+
+    /// Closes the kept-alive connection for calls (after a failed park, whose descriptor
+    /// moves may have replaced its descriptor number).
+    pub fn drop_calls_connection(&mut self) {
+        self.client.drop_connection();
+    }
+
+    /// Takes what matters from SUBSCRIBED's `framework_info`.
+    pub fn subscribed(&mut self, framework_info: &FrameworkInfo) {
+        self.task_killing_capable =
+            framework_info.has_capability(FrameworkCapabilityType::TaskKillingState);
     }
 
     /// Whether the event stream is open.

@@ -1,15 +1,22 @@
 //! The task's process: started from its `CommandInfo` in its own process group with the
-//! sandbox as working directory, signalled as a group, and its exit described the way the
-//! Mesos command executor words it.
+//! sandbox as working directory, watched through a pidfd, signalled as a group, and its exit
+//! described the way the Mesos command executor words it.
+//!
+//! A pidfd rather than tokio's child handling (a SIGCHLD handler and a `Child` that only
+//! this process image knows): the pidfd and the child relation survive the executor's
+//! `execve` into its park and back (see [`crate::park`]), so a resumed executor adopts the
+//! task with [`TaskProcess::adopt`] and reaps it with `waitpid`.
 
-use std::os::unix::process::ExitStatusExt;
+use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
-use std::process::ExitStatus;
+use std::process::{Command, ExitStatus};
 
 use meseta_api::{CommandInfo, Environment, TaskInfo};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
-use tokio::process::{Child, Command};
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 
 /// Why the task could not be started.
 #[derive(Debug, thiserror::Error)]
@@ -27,10 +34,10 @@ pub enum SpawnError {
     },
 }
 
-/// A running task process (the leader of its own process group).
+/// A running task process (the leader of its own process group), our child until reaped.
 #[derive(Debug)]
 pub struct TaskProcess {
-    child: Child,
+    pidfd: AsyncFd<OwnedFd>,
     pgid: Pid,
 }
 
@@ -98,20 +105,32 @@ impl TaskProcess {
         environment: &[(String, String)],
         sandbox: &Path,
     ) -> Result<Self, SpawnError> {
-        let mut command = build_command(info, environment, sandbox)?;
-        let child = command.spawn().map_err(|source| SpawnError::Exec {
+        let failed = |source| SpawnError::Exec {
             command: info.value.clone().unwrap_or_default(),
             source,
-        })?;
-        let pid = child
-            .id()
-            .and_then(|id| i32::try_from(id).ok())
-            .ok_or_else(|| SpawnError::Exec {
-                command: info.value.clone().unwrap_or_default(),
-                source: std::io::Error::other("child has no pid"),
-            })?;
+        };
+        let mut command = build_command(info, environment, sandbox)?;
+        // Dropping std's `Child` neither waits nor kills: the task stays our child, reaped
+        // in `wait` through its pid.
+        let child = command.spawn().map_err(failed)?;
+        let pid = i32::try_from(child.id())
+            .map_err(|_| failed(std::io::Error::other("child pid out of range")))?;
+        // Race-free: an unreaped child's pid cannot be reused.
+        let adopted = pidfd_open(pid).and_then(|pidfd| Self::adopt(pid, pidfd));
+        adopted.map_err(|err| {
+            let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(Pid::from_raw(pid), None);
+            failed(err)
+        })
+    }
+
+    /// Takes over our child `pid` through its pidfd (after [`crate::park`]).
+    pub fn adopt(pid: i32, pidfd: OwnedFd) -> std::io::Result<Self> {
+        // SAFETY: the `OwnedFd` moves into the `AsyncFd`, which owns it from now on; nothing
+        // closes or replaces the descriptor while it is registered.
+        let pidfd = unsafe { AsyncFd::register_with_interest(pidfd, Interest::READABLE)? };
         Ok(Self {
-            child,
+            pidfd,
             pgid: Pid::from_raw(pid),
         })
     }
@@ -121,9 +140,30 @@ impl TaskProcess {
         self.pgid.as_raw()
     }
 
-    /// Waits for the task's leader process to exit. Cancel-safe.
+    /// The task's pidfd (readable once it exited).
+    pub fn pidfd(&self) -> BorrowedFd<'_> {
+        self.pidfd.get_ref().as_fd()
+    }
+
+    /// Waits for the task's leader process to exit and reaps it. Cancel-safe; call it no
+    /// more once it returned.
     pub async fn wait(&mut self) -> std::io::Result<ExitStatus> {
-        self.child.wait().await
+        loop {
+            let mut ready = self.pidfd.readable().await?;
+            let mut status = 0;
+            // SAFETY: waitpid(2) on our own child with a valid status pointer.
+            let reaped = unsafe { libc::waitpid(self.pgid.as_raw(), &mut status, libc::WNOHANG) };
+            match reaped {
+                0 => ready.clear_ready(),
+                r if r > 0 => return Ok(ExitStatus::from_raw(status)),
+                _ => {
+                    let err = std::io::Error::last_os_error();
+                    if err.kind() != std::io::ErrorKind::Interrupted {
+                        return Err(err);
+                    }
+                }
+            }
+        }
     }
 
     /// Sends `signal` to the task's whole process group. A group that is already gone is
@@ -134,6 +174,18 @@ impl TaskProcess {
             Err(err) => tracing::warn!(pgid = self.pgid.as_raw(), ?signal, %err, "killpg failed"),
         }
     }
+}
+
+/// `pidfd_open(2)`: close-on-exec, like every fd of ours until it is handed to the park.
+fn pidfd_open(pid: i32) -> std::io::Result<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let fd = i32::try_from(fd).map_err(|_| std::io::Error::other("pidfd out of range"))?;
+    // SAFETY: pidfd_open just returned this fd; nobody else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// Sends SIGKILL to a process group that may already be gone: used after the leader exited
@@ -195,7 +247,6 @@ mod tests {
         let info = CommandInfo::shell("env".to_owned());
         let command = build_command(&info, &[], Path::new("/")).unwrap();
         let removed = command
-            .as_std()
             .get_envs()
             .any(|(k, v)| k == crate::config::AUTHENTICATION_TOKEN_ENV && v.is_none());
         assert!(removed);
@@ -226,9 +277,8 @@ mod tests {
             ..CommandInfo::default()
         };
         let command = build_command(&info, &[], Path::new("/")).unwrap();
-        let std = command.as_std();
-        assert_eq!(std.get_program(), "/bin/echo");
-        let args: Vec<_> = std.get_args().collect();
+        assert_eq!(command.get_program(), "/bin/echo");
+        let args: Vec<_> = command.get_args().collect();
         assert_eq!(args, ["a", "b"]);
     }
 }

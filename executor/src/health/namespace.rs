@@ -1,7 +1,8 @@
 //! COMMAND checks of a task inside an image run in the task's mount namespace, as Mesos
 //! runs them (`setns` into the task's `mnt` namespace before `exec`): the check sees the
-//! image's root filesystem. The task's process is a descendant of the executor's child
-//! (`mesos-containerizer run-task` starts it through libcontainer), found through
+//! image's root filesystem. The task's process is a child of the executor's child
+//! (`mesos-containerizer run-task` forks it, and it enters its own mount namespace and
+//! pivots into the image before it execs the task), found through
 //! `/proc/<pid>/task/<tid>/children`.
 
 use std::fs::File;
@@ -31,8 +32,9 @@ fn children(pid: &str) -> Vec<String> {
 }
 
 /// The deepest process at or below `root` (a few levels) whose mount namespace is not
-/// ours: intermediate processes (the helper, libcontainer's init before `pivot_root`) may
-/// have a namespace of their own, the task is the leaf. `None` when the task shares the
+/// ours: the task's process may still be setting itself up (in its own mount namespace
+/// before `pivot_root`), and the task may have started children; the deepest one found is
+/// the task's side of the image. `None` when the task shares the
 /// executor's namespace or has not started yet.
 pub fn task_mount_namespace(root: i32) -> Option<File> {
     let ours = mnt_ns("self")?;

@@ -7,15 +7,22 @@
 //!
 //! Every read goes into the connection's own buffer through `read_buf`, so the streaming
 //! reads ([`Connection::next_chunk`]) are cancel-safe.
+//!
+//! [`head`] parses response heads; [`chunked`] reads `Transfer-Encoding: chunked` bodies.
+
+mod chunked;
+mod head;
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+pub use head::{parse_head, BodyKind, Head};
+
 /// Largest response head accepted.
-const MAX_HEAD: usize = 16 * 1024;
+pub(crate) const MAX_HEAD: usize = 16 * 1024;
 /// Largest non-streamed body accepted (error texts, empty 202 bodies).
-const MAX_BODY: usize = 1024 * 1024;
+pub(crate) const MAX_BODY: usize = 1024 * 1024;
 /// Headers parsed per response.
 const MAX_HEADERS: usize = 32;
 
@@ -31,28 +38,6 @@ pub enum HttpError {
     /// The response is not HTTP/1.1 as expected.
     #[error("malformed HTTP response: {0}")]
     Malformed(String),
-}
-
-/// How the body of a response is delimited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyKind {
-    /// `Content-Length` bytes.
-    Length(usize),
-    /// `Transfer-Encoding: chunked`.
-    Chunked,
-    /// Until the peer closes.
-    UntilClose,
-}
-
-/// A response status line and the headers that matter here.
-#[derive(Debug, Clone, Copy)]
-pub struct Head {
-    /// HTTP status code.
-    pub status: u16,
-    /// How the body is delimited.
-    pub body: BodyKind,
-    /// `Connection: close`.
-    pub close: bool,
 }
 
 /// Where a chunked body is.
@@ -91,6 +76,17 @@ impl Connection {
             buf: BytesMut::with_capacity(4096),
             chunk: Chunk::Size,
         }
+    }
+
+    /// Whether nothing is buffered and the next byte starts a chunk (or a response): the
+    /// connection can be handed over as a bare socket.
+    pub fn is_idle(&self) -> bool {
+        self.buf.is_empty() && self.chunk == Chunk::Size
+    }
+
+    /// The socket.
+    pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        std::os::fd::AsFd::as_fd(&self.stream)
     }
 
     /// Writes a whole request (head and body).
@@ -161,124 +157,6 @@ impl Connection {
         }
         Ok(out)
     }
-
-    /// The next piece of a chunked body; `None` after the last chunk. Cancel-safe.
-    pub async fn next_chunk(&mut self) -> Result<Option<BytesMut>, HttpError> {
-        loop {
-            match self.chunk {
-                Chunk::Done => return Ok(None),
-                Chunk::Data(left) if !self.buf.is_empty() => {
-                    let take = left.min(self.buf.len());
-                    let data = self.buf.split_to(take);
-                    self.chunk = if take == left {
-                        Chunk::DataEnd
-                    } else {
-                        Chunk::Data(left - take)
-                    };
-                    return Ok(Some(data));
-                }
-                Chunk::Data(_) => {}
-                Chunk::DataEnd => {
-                    if self.buf.len() >= 2 {
-                        if &self.buf[..2] != b"\r\n" {
-                            return Err(HttpError::Malformed("chunk without CRLF".into()));
-                        }
-                        self.buf.advance(2);
-                        self.chunk = Chunk::Size;
-                        continue;
-                    }
-                }
-                Chunk::Size => {
-                    if let Some(line_end) = find_crlf(&self.buf) {
-                        let size = parse_chunk_size(&self.buf[..line_end])?;
-                        self.buf.advance(line_end + 2);
-                        self.chunk = if size == 0 {
-                            self.skip_trailers().await?;
-                            Chunk::Done
-                        } else {
-                            Chunk::Data(size)
-                        };
-                        continue;
-                    }
-                    if self.buf.len() > MAX_HEAD {
-                        return Err(HttpError::Malformed("chunk size line too long".into()));
-                    }
-                }
-            }
-            self.fill().await?;
-        }
-    }
-
-    /// Skips trailer lines up to the empty line ending a chunked body.
-    async fn skip_trailers(&mut self) -> Result<(), HttpError> {
-        loop {
-            match find_crlf(&self.buf) {
-                Some(0) => {
-                    self.buf.advance(2);
-                    return Ok(());
-                }
-                Some(end) => self.buf.advance(end + 2),
-                None if self.buf.len() > MAX_HEAD => {
-                    return Err(HttpError::Malformed("trailers too large".into()));
-                }
-                None => self.fill().await?,
-            }
-        }
-    }
-}
-
-fn find_crlf(buf: &[u8]) -> Option<usize> {
-    buf.windows(2).position(|w| w == b"\r\n")
-}
-
-fn parse_chunk_size(line: &[u8]) -> Result<usize, HttpError> {
-    let text = std::str::from_utf8(line).unwrap_or("");
-    let hex = text.split(';').next().unwrap_or("").trim();
-    usize::from_str_radix(hex, 16)
-        .ok()
-        .filter(|size| *size <= MAX_BODY * 64)
-        .ok_or_else(|| HttpError::Malformed(format!("bad chunk size line {text:?}")))
-}
-
-/// Parses a complete response head at the start of `buf`: its length and what it says.
-pub fn parse_head(buf: &[u8]) -> Result<Option<(usize, Head)>, HttpError> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut response = httparse::Response::new(&mut headers);
-    let len = match response.parse(buf) {
-        Ok(httparse::Status::Complete(len)) => len,
-        Ok(httparse::Status::Partial) => return Ok(None),
-        Err(err) => return Err(HttpError::Malformed(err.to_string())),
-    };
-    let status = response.code.unwrap_or(0);
-    let mut body = BodyKind::UntilClose;
-    let mut close = response.version == Some(0);
-    for header in response.headers.iter() {
-        let value = std::str::from_utf8(header.value).unwrap_or("").trim();
-        if header.name.eq_ignore_ascii_case("content-length") && body != BodyKind::Chunked {
-            let len = value
-                .parse()
-                .map_err(|_| HttpError::Malformed(format!("Content-Length {value:?}")))?;
-            body = BodyKind::Length(len);
-        } else if header.name.eq_ignore_ascii_case("transfer-encoding")
-            && value.to_ascii_lowercase().ends_with("chunked")
-        {
-            body = BodyKind::Chunked;
-        } else if header.name.eq_ignore_ascii_case("connection") {
-            close = value.eq_ignore_ascii_case("close");
-        }
-    }
-    // Statuses that never carry a body.
-    if status == 204 || status == 304 {
-        body = BodyKind::Length(0);
-    }
-    Ok(Some((
-        len,
-        Head {
-            status,
-            body,
-            close,
-        },
-    )))
 }
 
 #[cfg(test)]
@@ -286,28 +164,6 @@ mod tests {
     use tokio::net::TcpListener;
 
     use super::*;
-
-    #[test]
-    fn parses_heads() {
-        let (len, head) = parse_head(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\nX")
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            (len, head.status, head.body),
-            (44, 202, BodyKind::Length(0))
-        );
-        let (_, head) = parse_head(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!(head.body, BodyKind::Chunked);
-        assert!(head.close);
-        assert!(parse_head(b"HTTP/1.1 200 OK\r\nContent-")
-            .unwrap()
-            .is_none());
-        assert!(parse_head(b"garbage\r\n\r\n").is_err());
-    }
 
     /// Serves `response` to the first connection, in pieces of 3 bytes.
     async fn serve(response: &'static [u8]) -> String {

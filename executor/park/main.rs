@@ -1,0 +1,206 @@
+//! `mesos-executor-park`: what a command executor becomes while its task just runs.
+//!
+//! Once the task is running, every update is acknowledged and no health check is
+//! configured, the executor has nothing to do until the agent says something or the task
+//! exits; it then execs this ~1 KiB static program instead of keeping megabytes of its own
+//! code resident. Everything is left open at fixed descriptors:
+//!
+//! * fd 3: the SUBSCRIBE connection to the agent (its buffer was empty, between two chunks),
+//! * fd 4: a pidfd of the task,
+//! * fd 5: a memfd with the executor's state (not read here),
+//! * fd 6: the executor's own executable (`O_PATH`),
+//!
+//! and it sleeps in `ppoll(2)`. HEARTBEAT events (one chunk each, the only thing an agent
+//! sends an idle executor) are read and dropped here, so a heartbeat does not wake the
+//! executor; anything else on the connection (a KILL, SHUTDOWN, a closed or broken stream,
+//! a chunk that arrived only in part) and the task's exit exec the executor again
+//! (`execveat(fd 6)` with this process's argv and environment), which reads the connection
+//! and waits for the task itself. Only whole heartbeats are ever consumed, so the stream is
+//! left exactly between two chunks. If that exec fails, it retries every second: the task's
+//! exit status stays with the kernel until reaped, and the agent's bytes stay in the socket.
+//!
+//! Built by `build.rs` with `rustc -C panic=abort` (no std, no libc: raw system calls), and
+//! embedded in `mesos-executor`, which runs it from a memfd.
+
+#![no_std]
+#![no_main]
+
+use core::arch::{asm, global_asm};
+
+include!("heartbeat.rs");
+
+const SOCKET_FD: isize = 3;
+const PIDFD: i32 = 4;
+const EXE_FD: isize = 6;
+const POLLIN: i16 = 0x1;
+const EINTR: isize = 4;
+const AT_EMPTY_PATH: isize = 0x1000;
+const MSG_PEEK: isize = 0x2;
+const MSG_DONTWAIT: isize = 0x40;
+/// Whole heartbeats read at once at most.
+const PEEK: usize = 16 * HEARTBEAT_CHUNK.len();
+
+/// System call numbers (`asm/unistd.h`).
+#[cfg(target_arch = "x86_64")]
+mod nr {
+    pub const PPOLL: isize = 271;
+    pub const RECVFROM: isize = 45;
+    pub const EXECVEAT: isize = 322;
+    pub const NANOSLEEP: isize = 35;
+    pub const EXIT_GROUP: isize = 231;
+}
+#[cfg(target_arch = "aarch64")]
+mod nr {
+    pub const PPOLL: isize = 73;
+    pub const RECVFROM: isize = 207;
+    pub const EXECVEAT: isize = 281;
+    pub const NANOSLEEP: isize = 101;
+    pub const EXIT_GROUP: isize = 94;
+}
+
+// The kernel starts us with argc, argv[], NULL, envp[], NULL on the stack.
+#[cfg(target_arch = "x86_64")]
+global_asm!(
+    ".globl _start",
+    "_start:",
+    "mov rdi, rsp",
+    "and rsp, -16",
+    "call park_main",
+    "ud2"
+);
+#[cfg(target_arch = "aarch64")]
+global_asm!(
+    ".globl _start",
+    "_start:",
+    "mov x0, sp",
+    "bl park_main",
+    "brk #0"
+);
+
+#[cfg(target_arch = "x86_64")]
+unsafe fn syscall(n: isize, a: isize, b: isize, c: isize, d: isize, e: isize, f: isize) -> isize {
+    let ret: isize;
+    // SAFETY: the caller passes arguments valid for system call `n`.
+    unsafe {
+        asm!("syscall", inlateout("rax") n => ret, in("rdi") a, in("rsi") b, in("rdx") c,
+             in("r10") d, in("r8") e, in("r9") f, lateout("rcx") _, lateout("r11") _,
+             options(nostack));
+    }
+    ret
+}
+#[cfg(target_arch = "aarch64")]
+unsafe fn syscall(n: isize, a: isize, b: isize, c: isize, d: isize, e: isize, f: isize) -> isize {
+    let ret: isize;
+    // SAFETY: the caller passes arguments valid for system call `n`.
+    unsafe {
+        asm!("svc 0", in("x8") n, inlateout("x0") a => ret, in("x1") b, in("x2") c, in("x3") d,
+             in("x4") e, in("x5") f, options(nostack));
+    }
+    ret
+}
+
+/// `struct pollfd`.
+#[repr(C)]
+struct PollFd {
+    fd: i32,
+    events: i16,
+    revents: i16,
+}
+
+/// `recv(SOCKET_FD, buf, len, flags)`.
+fn recv(buf: *mut u8, len: usize, flags: isize) -> isize {
+    // SAFETY: the callers pass a buffer valid for writes of `len` bytes; no source address
+    // is asked for.
+    unsafe { syscall(nr::RECVFROM, SOCKET_FD, buf as isize, len as isize, flags, 0, 0) }
+}
+
+/// Reads and drops what is waiting on the connection if it is nothing but whole
+/// heartbeats; returns whether it was (false: the executor must look at it).
+///
+/// Written with indices checked by hand and no slice comparisons: this program has no
+/// `memcmp` and no panic machinery to link against.
+fn drop_heartbeats() -> bool {
+    let mut buf = core::mem::MaybeUninit::<[u8; PEEK]>::uninit();
+    let base = buf.as_mut_ptr().cast::<u8>();
+    let n = recv(base, PEEK, MSG_PEEK | MSG_DONTWAIT);
+    let beat = HEARTBEAT_CHUNK.len();
+    if n <= 0 || n as usize % beat != 0 {
+        // End of stream, an error, nothing after all, or not whole heartbeats.
+        return false;
+    }
+    let n = n as usize;
+    let mut i = 0;
+    while i < n {
+        // SAFETY: i < n <= PEEK, and the kernel wrote the first n bytes.
+        let byte = unsafe { base.add(i).read() };
+        // SAFETY: i % beat < beat == HEARTBEAT_CHUNK.len().
+        if byte != unsafe { *HEARTBEAT_CHUNK.get_unchecked(i % beat) } {
+            return false;
+        }
+        i += 1;
+    }
+    // Exactly those bytes: anything that arrived since stays for the next round.
+    recv(base, n, MSG_DONTWAIT) == n as isize
+}
+
+/// Entered from `_start` with the initial stack pointer.
+///
+/// # Safety
+/// `sp` must be the process's initial stack as the kernel laid it out.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn park_main(sp: *const isize) -> ! {
+    // SAFETY: the kernel's initial stack: argc, then argc pointers and a NULL, then envp.
+    let (argv, envp) = unsafe {
+        let argc = *sp;
+        let argv = sp.offset(1);
+        (argv, argv.offset(argc + 1))
+    };
+    let mut fds = [
+        PollFd {
+            fd: SOCKET_FD as i32,
+            events: POLLIN,
+            revents: 0,
+        },
+        PollFd {
+            fd: PIDFD,
+            events: POLLIN,
+            revents: 0,
+        },
+    ];
+    loop {
+        // SAFETY: `fds` is a valid array of 2 pollfds; no timeout, no signal mask.
+        let n = unsafe { syscall(nr::PPOLL, fds.as_mut_ptr() as isize, 2, 0, 0, 8, 0) };
+        if n == -EINTR {
+            continue;
+        }
+        if n > 0 && fds[1].revents == 0 && fds[0].revents == POLLIN && drop_heartbeats() {
+            continue;
+        }
+        // SAFETY: "" with AT_EMPTY_PATH runs fd 6 itself; argv and envp are the kernel's
+        // NULL-terminated arrays we were started with.
+        unsafe {
+            syscall(
+                nr::EXECVEAT,
+                EXE_FD,
+                c"".as_ptr() as isize,
+                argv as isize,
+                envp as isize,
+                AT_EMPTY_PATH,
+                0,
+            );
+        }
+        // Still here: the exec failed. Whatever woke us is still there, so wait before
+        // trying again instead of spinning.
+        let second = [1isize, 0];
+        // SAFETY: a valid timespec; no remainder wanted.
+        unsafe { syscall(nr::NANOSLEEP, second.as_ptr() as isize, 0, 0, 0, 0, 0) };
+    }
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    loop {
+        // SAFETY: exit_group takes an int and does not return.
+        unsafe { syscall(nr::EXIT_GROUP, 127, 0, 0, 0, 0, 0) };
+    }
+}
