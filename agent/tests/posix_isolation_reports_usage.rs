@@ -13,6 +13,8 @@ mod daemon_harness;
 use std::time::{Duration, Instant};
 
 use daemon_harness::{command_task, get_json, root_or_skip, FakeMaster, TestAgent};
+use meseta_api::internal::{CallType, Event, EventType, ShutdownFramework};
+use meseta_api::FrameworkId;
 use serde_json::Value;
 
 /// The `statistics` of the one entry of `/monitor/statistics` once `done` holds for them.
@@ -68,5 +70,76 @@ async fn default_isolation_reports_cpu_and_rss_of_the_process_tree() {
     assert!(
         seen["mem_rss_bytes"].as_u64().unwrap_or(0) > 0,
         "{containers}"
+    );
+}
+
+/// Pids of the processes whose command line is exactly `argv`.
+fn processes_running(argv: &[&str]) -> Vec<i32> {
+    let want: Vec<u8> = argv
+        .iter()
+        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+        .collect();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want))
+        .collect()
+}
+
+/// Without cgroups a task can leave its session (`setsid`), out of reach of every process-group
+/// kill. When its container ends, the supervisor (the task's subreaper) still kills it, as
+/// Mesos's posix launcher kills the container's process tree, instead of leaving it to init.
+#[tokio::test(flavor = "current_thread")]
+async fn a_process_that_left_the_tasks_session_dies_with_its_container() {
+    let test = "a_process_that_left_the_tasks_session_dies_with_its_container";
+    if !root_or_skip(test) {
+        return;
+    }
+    let escaped = ["sleep", "6173"];
+    let master = FakeMaster::start().await;
+    let _agent = TestAgent::start(master.addr, &["--isolation=posix/cpu,posix/mem"]).await;
+    let task = command_task(
+        "fw-orphan",
+        "orphan",
+        "setsid sleep 6173 & exec sleep 600",
+        false,
+        None,
+    );
+    master.send(&task).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while processes_running(&escaped).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the task never started its escaped process"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    master
+        .send(&Event {
+            r#type: EventType::ShutdownFramework,
+            shutdown_framework: Some(ShutdownFramework {
+                framework_id: FrameworkId::new("fw-orphan"),
+            }),
+            ..Event::default()
+        })
+        .await;
+    master
+        .next_call(20, |c| c.r#type == CallType::ExitedExecutor)
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut left = processes_running(&escaped);
+    while !left.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        left = processes_running(&escaped);
+    }
+    for pid in &left {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(*pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    assert!(
+        left.is_empty(),
+        "left running after its container ended: {left:?}"
     );
 }

@@ -154,21 +154,51 @@ fn reap(child: Pid) -> Option<i32> {
     }
 }
 
-/// Reaps whatever children remain, for at most `limit`.
+/// Reaps whatever children remain, for at most `limit`, SIGKILLing them on the way: once the
+/// container's first process is gone, any child left is an orphan of the task re-parented to us
+/// (a process that left the task's session, which no process-group kill reaches). Killing it
+/// re-parents its own children to us in turn, so the loop takes the whole tree, as Mesos's posix
+/// launcher `killtree`s a container. With cgroups the destroy has killed them all already.
 pub(super) fn reap_all(limit: Duration) {
     let deadline = Instant::now() + limit;
+    let mut killed_at: Option<Instant> = None;
     loop {
         match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
             Err(Errno::ECHILD) => return,
             Ok(WaitStatus::StillAlive) => {
-                if Instant::now() >= deadline {
+                let now = Instant::now();
+                if now >= deadline {
                     return;
+                }
+                if killed_at.is_none_or(|t| now.duration_since(t) >= Duration::from_millis(10)) {
+                    for pid in own_children() {
+                        let _ = kill(pid, Signal::SIGKILL);
+                    }
+                    killed_at = Some(now);
                 }
                 std::thread::sleep(Duration::from_millis(1));
             }
             _ => {}
         }
     }
+}
+
+/// The live children of this process, from `/proc/<pid>/stat` (the parent pid is the second
+/// field after the `)` that ends the command name, which may itself hold spaces and parens).
+fn own_children() -> Vec<Pid> {
+    let me = std::process::id().to_string();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|entry| {
+        let name = entry.ok()?.file_name();
+        let pid: i32 = name.to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let rest = &stat[stat.rfind(')')? + 1..];
+        let ppid = rest.split_ascii_whitespace().nth(1)?;
+        (ppid == me).then_some(Pid::from_raw(pid))
+    })
+    .collect()
 }
 
 /// SIGTERM to every process of the container, so each can shut down cleanly.
