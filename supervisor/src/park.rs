@@ -146,30 +146,10 @@ fn try_park(h: &Handover<'_>) -> Result<Never, ParkError> {
             });
         }
     }
-    let argv_ptrs: Vec<*const libc::c_char> = argv
-        .iter()
-        .map(|a| a.as_ptr())
-        .chain([std::ptr::null()])
-        .collect();
-    let envp_ptrs: Vec<*const libc::c_char> = envp
-        .iter()
-        .map(|a| a.as_ptr())
-        .chain([std::ptr::null()])
-        .collect();
-    // SAFETY: execveat(2) with NULL-terminated arrays of valid C strings that outlive the call.
-    unsafe {
-        libc::syscall(
-            libc::SYS_execveat,
-            memfd.as_raw_fd(),
-            c"".as_ptr(),
-            argv_ptrs.as_ptr(),
-            envp_ptrs.as_ptr(),
-            libc::AT_EMPTY_PATH,
-        )
-    };
+    let errno = meseta_base::exec::execveat_fd(memfd.as_fd(), &argv, &envp);
     Err(ParkError::Sys {
         step: "execveat",
-        source: nix::errno::Errno::last(),
+        source: nix::errno::Errno::from_raw(errno),
     })
 }
 
