@@ -11,6 +11,7 @@
 //! * [`link`] and [`docker`]: `mesos-docker-executor`, the same protocol driving a Docker
 //!   container through the Engine API.
 
+pub mod backoff;
 pub mod client;
 pub mod config;
 pub mod docker;

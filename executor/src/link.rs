@@ -1,5 +1,5 @@
 //! An executor's connection to the agent, shared by the command executor
-//! ([`crate::executor`]) and the docker executor: SUBSCRIBE with backoff, the event stream,
+//! ([`crate::executor`]) and the docker executor: SUBSCRIBE with backoff ([`crate::backoff`]), the event stream,
 //! and status updates kept until acknowledged and re-listed on re-subscription.
 
 use std::time::Duration;
@@ -14,8 +14,6 @@ use crate::client::{AgentClient, ClientError, Subscription};
 use crate::config::Config;
 use crate::updates::{new_status, Unacknowledged};
 
-/// First reconnect delay; doubled per failed attempt up to `MESOS_SUBSCRIPTION_BACKOFF_MAX`.
-const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
 /// Limit on one HTTP call (connect + response headers).
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -148,10 +146,11 @@ impl Link {
     }
 
     fn retry_later(&mut self, why: &str) {
-        let factor = 1u32 << self.failed_attempts.min(16);
-        let delay = INITIAL_BACKOFF
-            .saturating_mul(factor)
-            .min(self.config.subscription_backoff_max.max(INITIAL_BACKOFF));
+        let delay = crate::backoff::delay(
+            self.failed_attempts,
+            self.config.subscription_backoff_max,
+            crate::backoff::random_fraction(),
+        );
         self.failed_attempts = self.failed_attempts.saturating_add(1);
         tracing::warn!(error = why, retry_in = ?delay, "cannot subscribe to agent");
         self.next_attempt = Instant::now() + delay;
@@ -162,7 +161,7 @@ impl Link {
         tracing::warn!(reason = why, "disconnected from agent; will re-subscribe");
         self.subscription = None;
         self.disconnected_since.get_or_insert_with(Instant::now);
-        self.next_attempt = Instant::now() + INITIAL_BACKOFF;
+        self.next_attempt = Instant::now() + crate::backoff::INITIAL;
     }
 
     /// The next event; never resolves while disconnected. Cancel-safe.
