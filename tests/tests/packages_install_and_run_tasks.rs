@@ -294,6 +294,15 @@ fn packages_install_and_run_tasks() {
         "the task did not survive the agent upgrade:\n{}",
         logs_of("agent2.log")
     );
+    // Still running once the agent's --executor_reregistration_timeout (2 s) has passed: the
+    // executor re-subscribed to the new agent instead of having its container destroyed.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        agent_task_state("survivor").as_deref(),
+        Some("TASK_RUNNING"),
+        "the task did not stay running after the agent upgrade:\n{}",
+        logs_of("agent2.log")
+    );
     let _ = long.kill();
     let _ = long.wait();
 
