@@ -78,6 +78,10 @@ fn static_libs_dir() -> Option<PathBuf> {
     Some(dir)
 }
 
+/// The runtime every park program `include!`s (`_start`, raw system calls, the panic
+/// handler), relative to the package that builds one.
+const PARK_RUNTIME: &str = "../build-helper/park/rt.rs";
+
 /// Compiles the `no_std`, `no_main` program `source` (relative to the package) into
 /// `$OUT_DIR/<name>`: static, no libc, stripped, `panic = abort`. Where it cannot be built
 /// (another OS or architecture, a failed compile) the file is left empty and a cargo warning
@@ -87,6 +91,7 @@ fn static_libs_dir() -> Option<PathBuf> {
 /// `panic = "abort"`, which cargo can only set per profile for the whole workspace.
 pub fn build_park(source: &str, name: &str) -> bool {
     println!("cargo:rerun-if-changed={source}");
+    println!("cargo:rerun-if-changed={PARK_RUNTIME}");
     let park = out_dir().join(name);
     let arch = var("CARGO_CFG_TARGET_ARCH");
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());

@@ -21,7 +21,7 @@
 #![no_std]
 #![no_main]
 
-use core::arch::{asm, global_asm};
+include!("../../build-helper/park/rt.rs");
 
 const SIGNAL_FD: i32 = 3;
 const OOM_FD: i32 = 4;
@@ -45,46 +45,6 @@ mod nr {
     pub const EXECVEAT: isize = 281;
     pub const NANOSLEEP: isize = 101;
     pub const EXIT_GROUP: isize = 94;
-}
-
-// The kernel starts us with argc, argv[], NULL, envp[], NULL on the stack.
-#[cfg(target_arch = "x86_64")]
-global_asm!(
-    ".globl _start",
-    "_start:",
-    "mov rdi, rsp",
-    "and rsp, -16",
-    "call park_main",
-    "ud2"
-);
-#[cfg(target_arch = "aarch64")]
-global_asm!(
-    ".globl _start",
-    "_start:",
-    "mov x0, sp",
-    "bl park_main",
-    "brk #0"
-);
-
-#[cfg(target_arch = "x86_64")]
-unsafe fn syscall(n: isize, a: isize, b: isize, c: isize, d: isize, e: isize) -> isize {
-    let ret: isize;
-    // SAFETY: the caller passes arguments valid for system call `n`.
-    unsafe {
-        asm!("syscall", inlateout("rax") n => ret, in("rdi") a, in("rsi") b, in("rdx") c,
-             in("r10") d, in("r8") e, lateout("rcx") _, lateout("r11") _, options(nostack));
-    }
-    ret
-}
-#[cfg(target_arch = "aarch64")]
-unsafe fn syscall(n: isize, a: isize, b: isize, c: isize, d: isize, e: isize) -> isize {
-    let ret: isize;
-    // SAFETY: the caller passes arguments valid for system call `n`.
-    unsafe {
-        asm!("svc 0", in("x8") n, inlateout("x0") a => ret, in("x1") b, in("x2") c, in("x3") d,
-             in("x4") e, options(nostack));
-    }
-    ret
 }
 
 /// `struct pollfd`.
@@ -121,7 +81,7 @@ unsafe extern "C" fn park_main(sp: *const isize) -> ! {
     ];
     loop {
         // SAFETY: `fds` is a valid array of 2 pollfds; no timeout, no signal mask.
-        let n = unsafe { syscall(nr::PPOLL, fds.as_mut_ptr() as isize, 2, 0, 0, 8) };
+        let n = unsafe { syscall(nr::PPOLL, fds.as_mut_ptr() as isize, 2, 0, 0, 8, 0) };
         if n == -EINTR {
             continue;
         }
@@ -140,20 +100,13 @@ unsafe extern "C" fn park_main(sp: *const isize) -> ! {
                 argv as isize,
                 envp as isize,
                 AT_EMPTY_PATH,
+                0,
             );
         }
         // Still here: the exec failed. A pending signal keeps the signalfd readable, so wait
         // before trying again instead of spinning.
         let second = [1isize, 0];
         // SAFETY: a valid timespec; no remainder wanted.
-        unsafe { syscall(nr::NANOSLEEP, second.as_ptr() as isize, 0, 0, 0, 0) };
-    }
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
-    loop {
-        // SAFETY: exit_group takes an int and does not return.
-        unsafe { syscall(nr::EXIT_GROUP, 127, 0, 0, 0, 0) };
+        unsafe { syscall(nr::NANOSLEEP, second.as_ptr() as isize, 0, 0, 0, 0, 0) };
     }
 }
