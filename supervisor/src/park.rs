@@ -13,7 +13,7 @@
 //! none is lost while we are between programs.
 
 use std::ffi::{CString, OsString};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
@@ -111,7 +111,10 @@ fn try_park(h: &Handover<'_>) -> Result<Never, ParkError> {
     )
     .map_err(sys("memfd_create"))?;
     // Above the fixed numbers, which are about to be closed or overwritten.
-    let memfd = dup_high(memfd.as_fd())?;
+    let memfd = meseta_base::exec::dup_high(memfd.as_fd()).map_err(|errno| ParkError::Sys {
+        step: "dup",
+        source: nix::errno::Errno::from_raw(errno),
+    })?;
     let mut written = 0;
     while written < PARK.len() {
         written += nix::unistd::write(&memfd, &PARK[written..]).map_err(sys("writing the park"))?;
@@ -124,26 +127,17 @@ fn try_park(h: &Handover<'_>) -> Result<Never, ParkError> {
             moves.push((control, OOM_CONTROL_FD));
         }
     }
-    let high: Vec<(OwnedFd, i32)> = moves
-        .iter()
-        .map(|(fd, target)| dup_high(*fd).map(|d| (d, *target)))
-        .collect::<Result<_, _>>()?;
+    // What is at the targets is either a stale copy of ours or closed by the exec anyway
+    // (every fd of ours is close-on-exec).
+    meseta_base::exec::place_fds(&moves).map_err(|(step, errno)| ParkError::Sys {
+        step,
+        source: nix::errno::Errno::from_raw(errno),
+    })?;
     for target in [OOM_FD, OOM_CONTROL_FD] {
-        if !high.iter().any(|(_, t)| *t == target) {
-            // SAFETY: closing a descriptor number we are about to hand over as "absent"; the
-            // supervisor holds nothing there it still needs (its own fds are all above 6 now
-            // or close-on-exec anyway).
+        if !moves.iter().any(|(_, t)| *t == target) {
+            // SAFETY: closing a descriptor number we hand over as "absent"; the supervisor
+            // holds nothing there it still needs (its own fds are all above 6 or close-on-exec).
             unsafe { libc::close(target) };
-        }
-    }
-    for (fd, target) in &high {
-        // SAFETY: dup2 onto a fixed number; what was there is either a stale copy of ours or
-        // closed by the exec anyway (every fd of ours is close-on-exec).
-        if unsafe { libc::dup2(fd.as_raw_fd(), *target) } < 0 {
-            return Err(ParkError::Sys {
-                step: "dup2",
-                source: nix::errno::Errno::last(),
-            });
         }
     }
     let errno = meseta_base::exec::execveat_fd(memfd.as_fd(), &argv, &envp);
@@ -151,12 +145,6 @@ fn try_park(h: &Handover<'_>) -> Result<Never, ParkError> {
         step: "execveat",
         source: nix::errno::Errno::from_raw(errno),
     })
-}
-
-fn dup_high(fd: BorrowedFd<'_>) -> Result<OwnedFd, ParkError> {
-    let new = fcntl(fd.as_fd().as_raw_fd(), FcntlArg::F_DUPFD_CLOEXEC(10)).map_err(sys("dup"))?;
-    // SAFETY: fcntl(F_DUPFD_CLOEXEC) just returned this fd; nobody else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(new) })
 }
 
 fn cstrings(items: impl IntoIterator<Item = OsString>) -> Result<Vec<CString>, ParkError> {

@@ -23,10 +23,10 @@ mod state;
 
 use std::ffi::{CString, OsString};
 use std::io::Write;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
-use nix::fcntl::{fcntl, FcntlArg, OFlag};
+use nix::fcntl::OFlag;
 
 pub use resume::{after_failure, reserve_fds, resume, Resumed};
 pub use state::Parked;
@@ -143,22 +143,13 @@ fn try_park(
         (state_file.as_fd(), STATE_FD),
         (exe.as_fd(), EXE_FD),
     ];
-    let high: Vec<(OwnedFd, i32)> = moves
-        .iter()
-        .map(|(fd, target)| dup_high(*fd).map(|d| (d, *target)))
-        .collect::<Result<_, _>>()?;
-    for (fd, target) in &high {
-        // SAFETY: dup2 onto a fixed number without close-on-exec. What was there is a
-        // `/dev/null` placeholder (`reserve_fds`), the handed-over descriptor itself, or at
-        // worst a connection of ours opened after its number was freed, which the caller
-        // drops should the exec fail (`after_failure`).
-        if unsafe { libc::dup2(fd.as_raw_fd(), *target) } < 0 {
-            return Err(ParkError::Sys {
-                step: "dup2",
-                source: nix::errno::Errno::last(),
-            });
-        }
-    }
+    // What is at the targets is a `/dev/null` placeholder (`reserve_fds`), the handed-over
+    // descriptor itself, or at worst a connection of ours opened after its number was freed,
+    // which the caller drops should the exec fail (`after_failure`).
+    meseta_base::exec::place_fds(&moves).map_err(|(step, errno)| ParkError::Sys {
+        step,
+        source: nix::errno::Errno::from_raw(errno),
+    })?;
     let errno = meseta_base::exec::execveat_fd(program.as_fd(), &argv, &envp);
     Err(ParkError::Sys {
         step: "execveat",
@@ -173,10 +164,12 @@ fn memfd(name: &std::ffi::CStr) -> Result<OwnedFd, ParkError> {
     dup_high(fd.as_fd())
 }
 
-fn dup_high(fd: BorrowedFd<'_>) -> Result<OwnedFd, ParkError> {
-    let new = fcntl(fd.as_raw_fd(), FcntlArg::F_DUPFD_CLOEXEC(10)).map_err(sys("dup"))?;
-    // SAFETY: fcntl(F_DUPFD_CLOEXEC) just returned this fd; nobody else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(new) })
+/// [`meseta_base::exec::dup_high`] with this module's error.
+pub(super) fn dup_high(fd: BorrowedFd<'_>) -> Result<OwnedFd, ParkError> {
+    meseta_base::exec::dup_high(fd).map_err(|errno| ParkError::Sys {
+        step: "dup",
+        source: nix::errno::Errno::from_raw(errno),
+    })
 }
 
 fn cstrings(items: impl IntoIterator<Item = OsString>) -> Result<Vec<CString>, ParkError> {
