@@ -11,4 +11,5 @@ pub mod flags;
 pub mod http;
 pub mod master_detector;
 pub mod master_link;
+pub mod per_task;
 pub mod sandbox_files;

@@ -41,6 +41,7 @@ fn killed_executor_fails_its_task_within_a_second_and_leaves_nothing() {
     assert!(!cgroups.is_empty(), "{victim}");
     assert!(cgroups.iter().all(|c| std::path::Path::new(c).is_dir()));
     assert!(alive(pid) && alive(supervisor));
+    assert_built_in_programs_run(&cluster, &victim["container_id"]);
 
     let killed_at = Instant::now();
     nix::sys::signal::kill(
@@ -99,4 +100,49 @@ fn killed_executor_fails_its_task_within_a_second_and_leaves_nothing() {
     assert_eq!(list.len(), 1, "{list:?}");
     assert_eq!(list[0]["meseta"]["task_ids"][0], "bystander");
     sched.teardown();
+}
+
+/// Without `--launcher_dir`, the agent runs its built-in musl copies of the per-task programs:
+/// the container's launch_info names `<work_dir>/launchers/<hash>/mesos-executor`, a static
+/// program (no `PT_INTERP`, so no glibc loader), and the supervisor beside it.
+fn assert_built_in_programs_run(cluster: &Cluster, container_id: &serde_json::Value) {
+    assert!(
+        meseta_agent::per_task::built_in(),
+        "this agent was built without its musl per-task programs (scripts/setup.sh adds the x86_64-unknown-linux-musl target)"
+    );
+    let id = container_id.as_str().expect("container id");
+    let info_path = cluster
+        .runtime_dir
+        .join("containers")
+        .join(id)
+        .join("launch_info");
+    let info: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&info_path).unwrap()).unwrap();
+    let executor = std::path::PathBuf::from(info["command"]["argv"][0].as_str().unwrap());
+    let launchers = cluster.dir.path().join("agent").join("launchers");
+    assert!(executor.starts_with(&launchers), "{info}");
+    assert_eq!(executor.file_name().unwrap(), "mesos-executor");
+    for program in [
+        executor.clone(),
+        executor.with_file_name("mesos-containerizer"),
+    ] {
+        let elf = std::fs::read(&program).unwrap();
+        assert!(
+            !has_interpreter(&elf),
+            "{} is dynamically linked",
+            program.display()
+        );
+    }
+}
+
+/// Whether the 64-bit little-endian ELF `elf` has a `PT_INTERP` program header.
+fn has_interpreter(elf: &[u8]) -> bool {
+    assert_eq!(&elf[..4], b"\x7fELF");
+    let u16_at = |o: usize| usize::from(u16::from_le_bytes([elf[o], elf[o + 1]]));
+    let phoff = usize::try_from(u64::from_le_bytes(elf[32..40].try_into().unwrap())).unwrap();
+    let (phentsize, phnum) = (u16_at(54), u16_at(56));
+    (0..phnum).any(|i| {
+        let at = phoff + i * phentsize;
+        u32::from_le_bytes(elf[at..at + 4].try_into().unwrap()) == 3
+    })
 }

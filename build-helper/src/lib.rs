@@ -4,7 +4,9 @@
 //!
 //! * [`link_statically`]: link named binaries as static PIEs against glibc's archives;
 //! * [`build_park`]: compile a tiny `no_std` program (a "park" an idle process execs into)
-//!   into `$OUT_DIR`, to be embedded with `include_bytes!`.
+//!   into `$OUT_DIR`, to be embedded with `include_bytes!`;
+//! * [`build_musl`]: build named binaries of this workspace for the musl target, with a nested
+//!   cargo, to be embedded with `include_bytes!` by the program that starts them.
 //!
 //! Only for use from `build.rs`: both print `cargo:` instructions on stdout.
 
@@ -101,6 +103,12 @@ pub fn build_park(source: &str, name: &str) -> bool {
             .args(["--edition", "2021", "--crate-type", "bin"])
             .args(["--crate-name", &name.replace('-', "_")])
             .args(["--target", &var("TARGET")])
+            // The musl target adds its own crt1.o (and `_start`) unless told not to.
+            .args(if var("CARGO_CFG_TARGET_ENV") == "musl" {
+                &["-C", "link-self-contained=no"][..]
+            } else {
+                &[]
+            })
             .args([
                 "-C",
                 "panic=abort",
@@ -129,4 +137,129 @@ pub fn build_park(source: &str, name: &str) -> bool {
         std::fs::write(&park, b"").expect("writing an empty park program");
     }
     built
+}
+
+/// Builds each `(package, binary)` of `bins` (of this workspace) for the musl target of the
+/// architecture being built for, and writes for each `$OUT_DIR/<binary>` (empty if not built)
+/// and the environment variable `MESETA_MUSL_<BINARY>` (upper case, `_` for `-`) naming it,
+/// plus `MESETA_MUSL_HASH` (a hash of all of them) for the embedding crate. `watch` lists the
+/// directories (relative to the package) whose changes rebuild them. Returns whether they were
+/// built.
+///
+/// Why musl: glibc's start-up code (static or through `ld.so`) reads the processor's cache
+/// geometry with dozens of `cpuid` instructions, each a VM exit under virtualisation: ~0.5 ms
+/// per exec on our VMs, paid twice per task (supervisor and executor). musl's start-up runs no
+/// `cpuid`. Stable cargo cannot build one package of a workspace for another target (artifact
+/// dependencies are nightly-only), hence the nested cargo, into `<target dir>/per-task-musl`
+/// so that it is incremental. Without the musl standard library (`rustup target add
+/// x86_64-unknown-linux-musl`), or for another OS or architecture, nothing is built and a
+/// cargo warning says so; a failed build with the target installed fails this build.
+pub fn build_musl(bins: &[(&str, &str)], watch: &[&str]) -> bool {
+    for dir in watch {
+        println!("cargo:rerun-if-changed={dir}");
+    }
+    println!("cargo:rerun-if-env-changed=MESETA_NO_MUSL");
+    let out = out_dir();
+    let paths: Vec<PathBuf> = bins.iter().map(|(_, bin)| out.join(bin)).collect();
+    let publish = |hash: u64| {
+        for ((_, bin), path) in bins.iter().zip(&paths) {
+            let key = bin.to_uppercase().replace('-', "_");
+            println!("cargo:rustc-env=MESETA_MUSL_{key}={}", path.display());
+        }
+        println!("cargo:rustc-env=MESETA_MUSL_HASH={hash:016x}");
+    };
+    let empty = |why: &str| {
+        println!("cargo:warning=per-task programs not built for musl ({why}): the agent runs the ones next to it");
+        for path in &paths {
+            std::fs::write(path, b"").expect("writing an empty program");
+        }
+        publish(0);
+        false
+    };
+    let arch = var("CARGO_CFG_TARGET_ARCH");
+    if var("CARGO_CFG_TARGET_OS") != "linux" || !["x86_64", "aarch64"].contains(&arch.as_str()) {
+        return empty("not linux on x86_64 or aarch64");
+    }
+    if std::env::var_os("MESETA_NO_MUSL").is_some() {
+        return empty("MESETA_NO_MUSL is set");
+    }
+    let target = format!("{arch}-unknown-linux-musl");
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| PathBuf::from(s.trim()));
+    let installed =
+        sysroot.is_some_and(|s| s.join("lib/rustlib").join(&target).join("lib").is_dir());
+    if !installed {
+        return empty(&format!("the {target} standard library is not installed"));
+    }
+    // $OUT_DIR is <target dir>[/<triple>]/<profile>/build/<package>-<hash>/out.
+    let target_dir = out
+        .ancestors()
+        .nth(4)
+        .expect("OUT_DIR is below the target directory")
+        .join("per-task-musl");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.arg("build")
+        .args(["--target", &target])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    let release = var("PROFILE") == "release";
+    if release {
+        cmd.arg("--release");
+    }
+    for (package, bin) in bins {
+        cmd.args(["-p", package, "--bin", bin]);
+    }
+    // The outer build's settings are for the outer target: this cargo reads its own. The
+    // binaries are embedded, so they carry symbols but no debug information.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        let keep = ["CARGO_HOME", "CARGO_MAKEFLAGS"].contains(&key.as_ref())
+            || key.starts_with("CARGO_NET_")
+            || key.starts_with("CARGO_HTTP_")
+            || key.starts_with("CARGO_REGISTRIES_");
+        // RUSTC_WORKSPACE_WRAPPER is clippy's under `cargo clippy`: these builds are not
+        // linted (the same sources are, for the outer target), and the outer clippy run would
+        // otherwise invalidate the musl builds of the plain ones every time.
+        if (key.starts_with("CARGO_") && !keep)
+            || [
+                "TARGET",
+                "HOST",
+                "OUT_DIR",
+                "PROFILE",
+                "OPT_LEVEL",
+                "DEBUG",
+                "NUM_JOBS",
+                "RUSTC_WORKSPACE_WRAPPER",
+            ]
+            .contains(&key.as_ref())
+        {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    // (`strip` alone is dropped for packages with a profile override, as the executor has.)
+    cmd.env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo")
+        .env("CARGO_PROFILE_DEV_STRIP", "debuginfo")
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        .env("CARGO_PROFILE_DEV_DEBUG", "false");
+    let status = cmd.status().expect("running cargo for the musl programs");
+    assert!(status.success(), "building the per-task programs for {target} failed (set MESETA_NO_MUSL=1 to build without them)");
+    let profile_dir = if release { "release" } else { "debug" };
+    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
+    for ((_, bin), path) in bins.iter().zip(&paths) {
+        let built = target_dir.join(&target).join(profile_dir).join(bin);
+        let bytes = std::fs::read(&built).expect("reading a musl program just built");
+        // FNV-1a: only tells builds apart (names the directory the agent installs them in).
+        for b in &bytes {
+            hash = (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        std::fs::write(path, &bytes).expect("copying a musl program into OUT_DIR");
+    }
+    publish(hash);
+    true
 }

@@ -60,9 +60,14 @@ pub fn bring_up_loopback() -> std::io::Result<()> {
     for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
         *dst = *src as libc::c_char;
     }
+    // ioctl's request is an unsigned long in glibc and an int in musl; both values fit either.
+    #[allow(clippy::cast_possible_truncation, clippy::unnecessary_cast)]
+    const SIOCGIFFLAGS: libc::Ioctl = libc::SIOCGIFFLAGS as libc::Ioctl;
+    #[allow(clippy::cast_possible_truncation, clippy::unnecessary_cast)]
+    const SIOCSIFFLAGS: libc::Ioctl = libc::SIOCSIFFLAGS as libc::Ioctl;
     let raw = std::os::fd::AsRawFd::as_raw_fd(&sock);
     // SAFETY: SIOCGIFFLAGS reads into `req`, a valid ifreq that outlives the call.
-    if unsafe { libc::ioctl(raw, libc::SIOCGIFFLAGS, &mut req) } < 0 {
+    if unsafe { libc::ioctl(raw, SIOCGIFFLAGS, &mut req) } < 0 {
         return Err(std::io::Error::last_os_error());
     }
     // SAFETY: the union member `ifru_flags` is the one SIOCGIFFLAGS just filled in.
@@ -72,7 +77,7 @@ pub fn bring_up_loopback() -> std::io::Result<()> {
         req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
     }
     // SAFETY: SIOCSIFFLAGS reads `req`, valid for the duration of the call.
-    if unsafe { libc::ioctl(raw, libc::SIOCSIFFLAGS, &req) } < 0 {
+    if unsafe { libc::ioctl(raw, SIOCSIFFLAGS, &req) } < 0 {
         return Err(std::io::Error::last_os_error());
     }
     Ok(())

@@ -206,6 +206,10 @@ pub struct Cluster {
     pub cgroups_root: String,
     /// The agent's pid.
     pub agent_pid: u32,
+    /// The agent's `--runtime_dir`.
+    pub runtime_dir: PathBuf,
+    /// Holds the runtime dir when it is not below `dir` (see [`ClusterOptions::runtime_dir_on_tmpfs`]).
+    _runtime_tmp: Option<tempfile::TempDir>,
     children: Vec<Child>,
 }
 
@@ -222,6 +226,9 @@ pub struct ClusterOptions {
     pub agent_args: Vec<String>,
     /// Extra master flags.
     pub master_args: Vec<String>,
+    /// Put the agent's `--runtime_dir` on the tmpfs `/dev/shm`, as Mesos expects it
+    /// (`/var/run/mesos`; `/run` is a tmpfs on systemd hosts), instead of below `dir`.
+    pub runtime_dir_on_tmpfs: bool,
 }
 
 impl ClusterOptions {
@@ -233,6 +240,7 @@ impl ClusterOptions {
             allocation_interval: "100ms".into(),
             agent_args: Vec::new(),
             master_args: Vec::new(),
+            runtime_dir_on_tmpfs: false,
         }
     }
 }
@@ -253,6 +261,15 @@ impl Cluster {
             "meseta-e2e-{}",
             dir.path().file_name().unwrap_or_default().to_string_lossy()
         );
+        let runtime_tmp = opts.runtime_dir_on_tmpfs.then(|| {
+            tempfile::Builder::new()
+                .prefix("meseta-run-")
+                .tempdir_in("/dev/shm")
+                .expect("a runtime dir on /dev/shm")
+        });
+        let runtime_dir = runtime_tmp
+            .as_ref()
+            .map_or_else(|| dir.path().join("run"), |t| t.path().to_owned());
         let logs = dir.path().to_owned();
         let log = move |name: &str| std::fs::File::create(logs.join(name)).expect("log file");
         let master = Command::new(bin("mesos-master"))
@@ -278,6 +295,8 @@ impl Cluster {
             dir,
             cgroups_root,
             agent_pid: 0,
+            runtime_dir,
+            _runtime_tmp: runtime_tmp,
             children: vec![master],
         };
         assert!(
@@ -299,14 +318,12 @@ impl Cluster {
                 "--work_dir={}",
                 cluster.dir.path().join("agent").display()
             ))
-            .arg(format!(
-                "--runtime_dir={}",
-                cluster.dir.path().join("run").display()
-            ))
+            .arg(format!("--runtime_dir={}", cluster.runtime_dir.display()))
             .arg(format!("--isolation={}", opts.isolation))
             .arg(format!("--cgroups_root={}", cluster.cgroups_root))
             .arg(format!("--resources={agent_resources}"))
-            .arg(format!("--launcher_dir={}", bin_dir().display()))
+            // No --launcher_dir: the agent starts its built-in per-task programs, as an
+            // installed agent does (`meseta_agent::per_task`).
             .args(&opts.agent_args)
             .env("MESETA_AGENT_CONF_DIR", cluster.dir.path().join("no-etc"))
             .stdout(log("agent.log"))
@@ -435,7 +452,7 @@ impl Drop for Cluster {
         // and (posix isolation puts them in no cgroup) the supervisors of our runtime dir with
         // every process under them.
         kill_and_remove_cgroups(&self.cgroups_root, Duration::from_millis(100));
-        kill_supervised(&self.dir.path().join("run"));
+        kill_supervised(&self.runtime_dir);
     }
 }
 

@@ -14,8 +14,10 @@ pub fn main() -> ExitCode {
     );
     let conf_dir = own_conf_dir.map_or_else(|| PathBuf::from(DEFAULT_CONF_DIR), PathBuf::from);
     let mut master_from_file = None;
+    let mut launcher_dir_given = false;
     let parsed = flags::parse(&conf_dir, std::env::vars(), std::env::args_os())
         .map(|mut f| {
+            launcher_dir_given = f.launcher_dir.is_some();
             // As mesos-init-wrapper: no --master, so the cluster's /etc/mesos/zk.
             if f.master.is_none() {
                 if let Some(path) = zk_file {
@@ -26,7 +28,7 @@ pub fn main() -> ExitCode {
             f
         })
         .and_then(flags::AgentFlags::into_config);
-    let config = match parsed {
+    let mut config = match parsed {
         Ok(c) => c,
         Err(flags::FlagError::Clap(e)) if !e.use_stderr() => {
             // --help / --version.
@@ -61,6 +63,16 @@ pub fn main() -> ExitCode {
     if let Some(path) = &master_from_file {
         tracing::info!(file = %path.display(), "no --master given; using the master in {}", path.display());
     }
+    if !launcher_dir_given {
+        match meseta_agent::per_task::install(&config.work_dir) {
+            Ok(Some(dir)) => config.per_task_dir = dir,
+            Ok(None) => {}
+            Err(err) => {
+                tracing::warn!(%err, "cannot write the built-in per-task programs below --work_dir; using those in {}", config.launcher_dir.display())
+            }
+        }
+    }
+    tracing::debug!(dir = %config.per_task_dir.display(), "mesos-containerizer and mesos-executor");
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

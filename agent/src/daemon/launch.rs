@@ -289,7 +289,7 @@ fn executor_info(agent: &Agent, fw_id: &FrameworkId, task: &TaskInfo) -> Executo
         return e;
     }
     let cmd = task.command.clone().unwrap_or_default();
-    let launcher = agent.config.launcher_dir.join("mesos-executor");
+    let launcher = agent.config.per_task_dir.join("mesos-executor");
     let mut command = CommandInfo::shell(String::new());
     command.shell = Some(false);
     command.value = Some(launcher.display().to_string());

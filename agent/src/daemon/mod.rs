@@ -147,7 +147,7 @@ pub struct Started {
 pub async fn start(config: Config) -> Result<Started, StartError> {
     let mut cc = ContainerConfig::new(
         config.runtime_dir.clone(),
-        config.launcher_dir.clone(),
+        config.per_task_dir.clone(),
         config.isolation.clone(),
     );
     cc.cgroups_hierarchy = config.cgroups_hierarchy.clone();

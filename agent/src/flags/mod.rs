@@ -119,8 +119,10 @@ pub struct AgentFlags {
     #[arg(long = "switch_user", default_value = "true", num_args = 0..=1,
           default_missing_value = "true", action = clap::ArgAction::Set)]
     pub switch_user: bool,
-    /// Directory holding `mesos-containerizer` and `mesos-executor` (default: the agent
-    /// binary's directory).
+    /// Directory holding `mesos-containerizer`, `mesos-executor` and
+    /// `mesos-docker-executor` (default: the agent binary's directory). Without this flag, an
+    /// agent built with the musl target starts its own built-in copies of the first two
+    /// (written once to `<work_dir>/launchers/`): they start faster than glibc programs.
     #[arg(long = "launcher_dir")]
     pub launcher_dir: Option<PathBuf>,
     /// Where the sandbox appears inside containers with their own root filesystem.
@@ -249,6 +251,9 @@ pub struct Config {
     pub switch_user: bool,
     /// `--launcher_dir`.
     pub launcher_dir: PathBuf,
+    /// Where `mesos-containerizer` and `mesos-executor` are started from: `launcher_dir`, or
+    /// the agent's built-in copies (see [`crate::per_task`]).
+    pub per_task_dir: PathBuf,
     /// `--sandbox_directory`.
     pub sandbox_directory: PathBuf,
     /// `--http_heartbeat_interval`.
@@ -426,6 +431,7 @@ impl AgentFlags {
             cgroups_hierarchy: self.cgroups_hierarchy,
             cgroups_enable_cfs: self.cgroups_enable_cfs,
             switch_user: self.switch_user,
+            per_task_dir: launcher_dir.clone(),
             launcher_dir,
             sandbox_directory: self.sandbox_directory,
             http_heartbeat_interval: duration(

@@ -4,7 +4,7 @@
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use meseta_tests::{bin, bin_dir, free_port, http, wait_until};
+use meseta_tests::{bin, free_port, http, wait_until};
 
 /// A master and an agent that outlive each other's restarts; both killed on drop.
 pub struct Rig {
@@ -107,7 +107,6 @@ impl Rig {
             .arg(format!("--isolation={isolation}"))
             .arg(format!("--cgroups_root={}", self.cgroups_root))
             .arg("--resources=cpus:4;mem:4096;disk:1000")
-            .arg(format!("--launcher_dir={}", bin_dir().display()))
             .arg("--registration_backoff_factor=100ms")
             .env("MESETA_AGENT_CONF_DIR", d.join("no-etc"))
             .env("RUST_LOG", "info")

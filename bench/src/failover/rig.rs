@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use meseta_tests::zookeeper::ZooKeeper;
-use meseta_tests::{bin, bin_dir, free_port, http, wait_until};
+use meseta_tests::{bin, free_port, http, wait_until};
 use serde_json::Value;
 
 /// Declared agent resources: room for the 100 small tasks.
@@ -79,7 +79,6 @@ impl Rig {
                 .arg("--isolation=posix/cpu,posix/mem")
                 .arg(format!("--cgroups_root={}", rig.cgroups_root))
                 .arg(format!("--resources={RESOURCES}"))
-                .arg(format!("--launcher_dir={}", bin_dir().display()))
                 .env("MESETA_AGENT_CONF_DIR", d.join("no-etc"))
                 .stdout(std::fs::File::create(d.join("agent.log"))?)
                 .stderr(std::fs::File::create(d.join("agent.err"))?)

@@ -239,7 +239,7 @@ fn wire_task(
             "--sandbox_directory={}",
             agent.config.sandbox_directory.display()
         ),
-        format!("--launcher_dir={}", agent.config.launcher_dir.display()),
+        format!("--launcher_dir={}", agent.config.per_task_dir.display()),
     ]);
     Ok(())
 }
