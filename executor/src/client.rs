@@ -103,6 +103,15 @@ impl AgentClient {
         })
     }
 
+    /// Opens the kept-alive connection ahead of the first call (the agent accepts it while
+    /// the task starts), so the first UPDATE does not wait for a connect. A failure is left
+    /// for that call to find.
+    pub async fn preconnect(&mut self) {
+        if self.calls.is_none() {
+            self.calls = self.connect().await.ok();
+        }
+    }
+
     /// Sends a non-streaming call (UPDATE, MESSAGE) on the kept-alive connection; succeeds
     /// on any 2xx. A connection the agent closed meanwhile is replaced once.
     pub async fn post(&mut self, call: &Call) -> Result<(), ClientError> {

@@ -130,6 +130,7 @@ impl Link {
             Ok(Ok(subscription)) => {
                 tracing::info!(agent = %self.config.agent_endpoint, "subscribed to agent");
                 self.subscription = Some(subscription);
+                self.client.preconnect().await;
                 self.disconnected_since = None;
                 self.failed_attempts = 0;
                 true
