@@ -66,6 +66,10 @@ enum Cmd {
         /// stage at debug level for this run).
         #[arg(long)]
         stages: bool,
+        /// Keep the agent's `--runtime_dir` in the cluster's temporary directory (on disk)
+        /// instead of on the tmpfs `/dev/shm`, where Mesos expects it (`/var/run/mesos`).
+        #[arg(long)]
+        runtime_on_disk: bool,
     },
     /// Thousands of simulated agents on the real agent↔master protocol against one master:
     /// registration time, master CPU and RSS while heart-beating them.
@@ -329,11 +333,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             latency_samples,
             tasks,
             stages,
+            runtime_on_disk,
         } => {
             let out = meseta_bench::e2e::run(&meseta_bench::e2e::Options {
                 latency_samples,
                 tasks,
                 stages,
+                runtime_on_disk,
             })?;
             print!("{out}");
             if let Some(file) = &cli.record {

@@ -84,7 +84,7 @@ pub fn run(tasks: usize) -> Result<String> {
     }
     std::thread::sleep(Duration::from_secs(2));
     let (busy_rss, busy_pss) = rss_pss_kib(cluster.agent_pid);
-    let runtime = cluster.dir.path().join("run").display().to_string();
+    let runtime = cluster.runtime_dir.display().to_string();
     let supervisors = pids_of("mesos-containerizer", &runtime);
     let executors = pids_of(
         "mesos-executor",
