@@ -59,6 +59,10 @@ pub struct AgentClient {
     token: Option<String>,
     /// The kept-alive connection for calls other than SUBSCRIBE.
     calls: Option<Connection>,
+    /// Requests sent by [`AgentClient::post_early`] whose answers the next
+    /// [`AgentClient::post_all`] reads, and how many.
+    early: Vec<u8>,
+    early_count: usize,
 }
 
 impl AgentClient {
@@ -68,6 +72,8 @@ impl AgentClient {
             endpoint: endpoint.into(),
             token: None,
             calls: None,
+            early: Vec::new(),
+            early_count: 0,
         }
     }
 
@@ -118,17 +124,37 @@ impl AgentClient {
         self.post_all(std::slice::from_ref(call)).await
     }
 
+    /// Writes `call` on the kept-alive connection now, without waiting for its answer: the
+    /// agent handles it while the caller goes on. The next [`AgentClient::post_all`] reads
+    /// the answer, and sends the call again (before its own) should the connection have
+    /// failed meanwhile.
+    pub async fn post_early(&mut self, call: &Call) -> Result<(), ClientError> {
+        let request = self.request(call)?;
+        if let Some(conn) = self.calls.as_mut() {
+            if conn.send(&request).await.is_err() {
+                self.calls = None;
+            }
+        }
+        self.early.extend(request);
+        self.early_count += 1;
+        Ok(())
+    }
+
     /// Sends `calls` pipelined on the kept-alive connection (written at once, answered in
-    /// order); succeeds when every answer is a 2xx. A connection the agent closed meanwhile
-    /// is replaced once, and the calls are sent again on the new one: should the agent have
-    /// handled some after all, an update carries its uuid and the agent drops the duplicate.
+    /// order, after the answers to earlier [`AgentClient::post_early`] calls); succeeds when
+    /// every answer is a 2xx. A connection the agent closed meanwhile is replaced once, and
+    /// the calls are sent again on the new one: should the agent have handled some after
+    /// all, an update carries its uuid and the agent drops the duplicate.
     pub async fn post_all(&mut self, calls: &[Call]) -> Result<(), ClientError> {
         let mut requests = Vec::new();
         for call in calls {
             requests.extend(self.request(call)?);
         }
+        let mut early = std::mem::take(&mut self.early);
+        let count = std::mem::take(&mut self.early_count) + calls.len();
         if let Some(mut conn) = self.calls.take() {
-            match exchange_all(&mut conn, &requests, calls.len()).await {
+            // The early requests are already on this connection.
+            match exchange_all(&mut conn, &requests, count).await {
                 Ok(Answer::Done { keep }) => {
                     self.calls = keep.then_some(conn);
                     return Ok(());
@@ -137,8 +163,9 @@ impl AgentClient {
                 Err(err) => tracing::debug!(%err, "kept-alive connection to the agent closed"),
             }
         }
+        early.extend(requests);
         let mut conn = self.connect().await?;
-        match exchange_all(&mut conn, &requests, calls.len()).await? {
+        match exchange_all(&mut conn, &early, count).await? {
             Answer::Done { keep } => {
                 self.calls = keep.then_some(conn);
                 Ok(())

@@ -192,6 +192,28 @@ impl Link {
         self.send_statuses(vec![status]).await;
     }
 
+    /// Writes an update on the kept-alive connection without waiting for its answer (the
+    /// next [`Link::send_statuses`] reads it) and keeps it until acknowledged.
+    pub async fn send_status_early(&mut self, status: TaskStatus) {
+        let update = Update { status };
+        self.unacknowledged.push(update.clone());
+        if self.subscription.is_none() {
+            return;
+        }
+        let call = Call {
+            executor_id: self.config.executor_id.clone(),
+            framework_id: self.config.framework_id.clone(),
+            r#type: CallType::Update,
+            update: Some(update),
+            ..Call::default()
+        };
+        match tokio::time::timeout(CALL_TIMEOUT, self.client.post_early(&call)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::warn!(%err, "UPDATE failed; kept for re-subscribe"),
+            Err(_) => tracing::warn!("UPDATE timed out; kept for re-subscribe"),
+        }
+    }
+
     /// Sends several updates in order, pipelined on the kept-alive connection (one write,
     /// then the answers), and keeps each until acknowledged.
     pub async fn send_statuses(&mut self, statuses: Vec<TaskStatus>) {

@@ -87,6 +87,28 @@ async fn shell_false_execs_value_with_arguments_as_argv() {
 }
 
 #[tokio::test]
+async fn a_command_that_cannot_start_reports_starting_then_failed() {
+    // TASK_STARTING is written before the fork; a failed exec still ends in exactly one
+    // TASK_FAILED after it, each update answered.
+    let mut task = shell_task("");
+    task.command = Some(CommandInfo {
+        shell: Some(false),
+        value: Some("/nonexistent/meseta-no-such-program".into()),
+        arguments: vec!["x".into()],
+        ..CommandInfo::default()
+    });
+    let (agent, _dir) = run_to_end(task).await;
+    assert_eq!(agent.states(), [TaskState::Starting, TaskState::Failed]);
+    let last = agent.updates().pop().expect("updates");
+    assert!(
+        last.message
+            .as_deref()
+            .is_some_and(|m| m.contains("meseta-no-such-program")),
+        "{last:?}"
+    );
+}
+
+#[tokio::test]
 async fn environment_variables_reach_the_task_in_the_sandbox() {
     let mut task = shell_task("echo \"$GREETING $MESOS_EXECUTOR_ID\" > env.txt");
     if let Some(command) = task.command.as_mut() {

@@ -1,4 +1,4 @@
-//! Starting the task (TASK_STARTING and TASK_RUNNING pipelined), reporting its health
+//! Starting the task (TASK_STARTING written before it forks, TASK_RUNNING after), reporting its health
 //! changes, and its terminal update once it ended.
 
 use std::process::ExitStatus;
@@ -48,11 +48,12 @@ impl Executor {
             health: None,
             unhealthy: false,
         });
-        // The task is started before TASK_STARTING is sent, so that TASK_STARTING and
-        // TASK_RUNNING go out together (pipelined, in this order) instead of one agent round
-        // trip apart.
-        let spawned = TaskProcess::spawn(&command, &environment, &self.link.config.sandbox);
+        // TASK_STARTING is written before the task is started, and its answer read only with
+        // TASK_RUNNING's: the agent handles (and forwards) it while the task forks, and the
+        // two are not one agent round trip apart.
         let starting = self.status(&task_id, TaskState::Starting, None, None);
+        self.link.send_status_early(starting).await;
+        let spawned = TaskProcess::spawn(&command, &environment, &self.link.config.sandbox);
         match spawned {
             Ok(process) => {
                 tracing::info!(task_id = %task_id, pid = process.pid(), "task started");
@@ -67,11 +68,10 @@ impl Executor {
                     task.health = health::start(&task.info, localhost(), place);
                 }
                 let running = self.status(&task_id, TaskState::Running, None, None);
-                self.link.send_statuses(vec![starting, running]).await;
+                self.link.send_statuses(vec![running]).await;
             }
             Err(err) => {
                 tracing::error!(task_id = %task_id, %err, "cannot start task");
-                self.link.send_status(starting).await;
                 self.send_terminal(&task_id, TaskState::Failed, err.to_string(), true)
                     .await;
             }
