@@ -219,7 +219,7 @@ pub fn build_musl(bins: &[(&str, &str)], watch: &[&str]) -> bool {
     // binaries are embedded, so they carry symbols but no debug information.
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
-        let keep = ["CARGO_HOME", "CARGO_MAKEFLAGS"].contains(&key.as_ref())
+        let keep = ["CARGO_HOME", "CARGO_MAKEFLAGS", "CARGO_INCREMENTAL"].contains(&key.as_ref())
             || key.starts_with("CARGO_NET_")
             || key.starts_with("CARGO_HTTP_")
             || key.starts_with("CARGO_REGISTRIES_");
