@@ -59,6 +59,9 @@ impl Drop for Installed {
         let _ = Command::new("dpkg").arg("--purge").args(PACKAGES).output();
         // Containers of the test's tasks (their supervisors outlive the agent by design).
         meseta_tests::kill_and_remove_cgroups("mesos", Duration::from_millis(200));
+        // The packaged agent's supervisors (the built-in ones run from
+        // /var/lib/mesos/launchers/) and everything under them.
+        meseta_tests::kill_supervised(Path::new("/var/run/mesos"));
         // Only the installed supervisors: other processes on this host are not ours to kill.
         let _ = Command::new("pkill")
             .args(["-f", "^/usr/libexec/mesos/mesos-"])
