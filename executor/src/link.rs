@@ -192,21 +192,26 @@ impl Link {
         self.send_statuses(vec![status]).await;
     }
 
-    /// Writes an update on the kept-alive connection without waiting for its answer (the
-    /// next [`Link::send_statuses`] reads it) and keeps it until acknowledged.
-    pub async fn send_status_early(&mut self, status: TaskStatus) {
+    /// Keeps `status` until acknowledged and returns its UPDATE call.
+    fn keep_update(&mut self, status: TaskStatus) -> Call {
         let update = Update { status };
         self.unacknowledged.push(update.clone());
-        if self.subscription.is_none() {
-            return;
-        }
-        let call = Call {
+        Call {
             executor_id: self.config.executor_id.clone(),
             framework_id: self.config.framework_id.clone(),
             r#type: CallType::Update,
             update: Some(update),
             ..Call::default()
-        };
+        }
+    }
+
+    /// Writes an update on the kept-alive connection without waiting for its answer (the
+    /// next [`Link::send_statuses`] reads it) and keeps it until acknowledged.
+    pub async fn send_status_early(&mut self, status: TaskStatus) {
+        let call = self.keep_update(status);
+        if self.subscription.is_none() {
+            return;
+        }
         match tokio::time::timeout(CALL_TIMEOUT, self.client.post_early(&call)).await {
             Ok(Ok(())) => {}
             Ok(Err(err)) => tracing::warn!(%err, "UPDATE failed; kept for re-subscribe"),
@@ -223,17 +228,7 @@ impl Link {
         let (task_id, state) = (last.task_id.clone(), last.state);
         let calls: Vec<Call> = statuses
             .into_iter()
-            .map(|status| {
-                let update = Update { status };
-                self.unacknowledged.push(update.clone());
-                Call {
-                    executor_id: self.config.executor_id.clone(),
-                    framework_id: self.config.framework_id.clone(),
-                    r#type: CallType::Update,
-                    update: Some(update),
-                    ..Call::default()
-                }
-            })
+            .map(|status| self.keep_update(status))
             .collect();
         if self.subscription.is_none() {
             return;
