@@ -30,41 +30,12 @@ include!("../../build-helper/park/rt.rs");
 include!("heartbeat.rs");
 
 const SOCKET_FD: isize = 3;
-const PIDFD: i32 = 4;
-const EXE_FD: isize = 6;
-const POLLIN: i16 = 0x1;
-const EINTR: isize = 4;
-const AT_EMPTY_PATH: isize = 0x1000;
+/// fd 3: the SUBSCRIBE connection; fd 4: the task's pidfd.
+const WATCHED: [i32; 2] = [SOCKET_FD as i32, 4];
 const MSG_PEEK: isize = 0x2;
 const MSG_DONTWAIT: isize = 0x40;
 /// Whole heartbeats read at once at most.
 const PEEK: usize = 16 * HEARTBEAT_CHUNK.len();
-
-/// System call numbers (`asm/unistd.h`).
-#[cfg(target_arch = "x86_64")]
-mod nr {
-    pub const PPOLL: isize = 271;
-    pub const RECVFROM: isize = 45;
-    pub const EXECVEAT: isize = 322;
-    pub const NANOSLEEP: isize = 35;
-    pub const EXIT_GROUP: isize = 231;
-}
-#[cfg(target_arch = "aarch64")]
-mod nr {
-    pub const PPOLL: isize = 73;
-    pub const RECVFROM: isize = 207;
-    pub const EXECVEAT: isize = 281;
-    pub const NANOSLEEP: isize = 101;
-    pub const EXIT_GROUP: isize = 94;
-}
-
-/// `struct pollfd`.
-#[repr(C)]
-struct PollFd {
-    fd: i32,
-    events: i16,
-    revents: i16,
-}
 
 /// `recv(SOCKET_FD, buf, len, flags)`.
 fn recv(buf: *mut u8, len: usize, flags: isize) -> isize {
@@ -102,56 +73,7 @@ fn drop_heartbeats() -> bool {
     recv(base, n, MSG_DONTWAIT) == n as isize
 }
 
-/// Entered from `_start` with the initial stack pointer.
-///
-/// # Safety
-/// `sp` must be the process's initial stack as the kernel laid it out.
-#[unsafe(no_mangle)]
-unsafe extern "C" fn park_main(sp: *const isize) -> ! {
-    // SAFETY: the kernel's initial stack: argc, then argc pointers and a NULL, then envp.
-    let (argv, envp) = unsafe {
-        let argc = *sp;
-        let argv = sp.offset(1);
-        (argv, argv.offset(argc + 1))
-    };
-    let mut fds = [
-        PollFd {
-            fd: SOCKET_FD as i32,
-            events: POLLIN,
-            revents: 0,
-        },
-        PollFd {
-            fd: PIDFD,
-            events: POLLIN,
-            revents: 0,
-        },
-    ];
-    loop {
-        // SAFETY: `fds` is a valid array of 2 pollfds; no timeout, no signal mask.
-        let n = unsafe { syscall(nr::PPOLL, fds.as_mut_ptr() as isize, 2, 0, 0, 8, 0) };
-        if n == -EINTR {
-            continue;
-        }
-        if n > 0 && fds[1].revents == 0 && fds[0].revents == POLLIN && drop_heartbeats() {
-            continue;
-        }
-        // SAFETY: "" with AT_EMPTY_PATH runs fd 6 itself; argv and envp are the kernel's
-        // NULL-terminated arrays we were started with.
-        unsafe {
-            syscall(
-                nr::EXECVEAT,
-                EXE_FD,
-                c"".as_ptr() as isize,
-                argv as isize,
-                envp as isize,
-                AT_EMPTY_PATH,
-                0,
-            );
-        }
-        // Still here: the exec failed. Whatever woke us is still there, so wait before
-        // trying again instead of spinning.
-        let second = [1isize, 0];
-        // SAFETY: a valid timespec; no remainder wanted.
-        unsafe { syscall(nr::NANOSLEEP, second.as_ptr() as isize, 0, 0, 0, 0, 0) };
-    }
+/// After a wakeup: whether to go on waiting (only heartbeats arrived, now dropped).
+fn stay(fds: &mut [PollFd; 2]) -> bool {
+    fds[1].revents == 0 && fds[0].revents == POLLIN && drop_heartbeats()
 }

@@ -23,90 +23,16 @@
 
 include!("../../build-helper/park/rt.rs");
 
-const SIGNAL_FD: i32 = 3;
-const OOM_FD: i32 = 4;
-const EXE_FD: isize = 6;
-const POLLIN: i16 = 0x1;
+/// fd 3: the signalfd; fd 4: the OOM notification fd.
+const WATCHED: [i32; 2] = [3, 4];
 const POLLNVAL: i16 = 0x20;
-const EINTR: isize = 4;
-const AT_EMPTY_PATH: isize = 0x1000;
 
-/// System call numbers (`asm/unistd.h`).
-#[cfg(target_arch = "x86_64")]
-mod nr {
-    pub const PPOLL: isize = 271;
-    pub const EXECVEAT: isize = 322;
-    pub const NANOSLEEP: isize = 35;
-    pub const EXIT_GROUP: isize = 231;
-}
-#[cfg(target_arch = "aarch64")]
-mod nr {
-    pub const PPOLL: isize = 73;
-    pub const EXECVEAT: isize = 281;
-    pub const NANOSLEEP: isize = 101;
-    pub const EXIT_GROUP: isize = 94;
-}
-
-/// `struct pollfd`.
-#[repr(C)]
-struct PollFd {
-    fd: i32,
-    events: i16,
-    revents: i16,
-}
-
-/// Entered from `_start` with the initial stack pointer.
-///
-/// # Safety
-/// `sp` must be the process's initial stack as the kernel laid it out.
-#[unsafe(no_mangle)]
-unsafe extern "C" fn park_main(sp: *const isize) -> ! {
-    // SAFETY: the kernel's initial stack: argc, then argc pointers and a NULL, then envp.
-    let (argv, envp) = unsafe {
-        let argc = *sp;
-        let argv = sp.offset(1);
-        (argv, argv.offset(argc + 1))
-    };
-    let mut fds = [
-        PollFd {
-            fd: SIGNAL_FD,
-            events: POLLIN,
-            revents: 0,
-        },
-        PollFd {
-            fd: OOM_FD,
-            events: POLLIN,
-            revents: 0,
-        },
-    ];
-    loop {
-        // SAFETY: `fds` is a valid array of 2 pollfds; no timeout, no signal mask.
-        let n = unsafe { syscall(nr::PPOLL, fds.as_mut_ptr() as isize, 2, 0, 0, 8, 0) };
-        if n == -EINTR {
-            continue;
-        }
-        // No OOM fd (no memory cgroup): stop watching it.
-        if n > 0 && fds[1].revents & POLLNVAL != 0 && fds[0].revents == 0 {
-            fds[1].fd = -1;
-            continue;
-        }
-        // SAFETY: "" with AT_EMPTY_PATH runs fd 6 itself; argv and envp are the kernel's
-        // NULL-terminated arrays we were started with.
-        unsafe {
-            syscall(
-                nr::EXECVEAT,
-                EXE_FD,
-                c"".as_ptr() as isize,
-                argv as isize,
-                envp as isize,
-                AT_EMPTY_PATH,
-                0,
-            );
-        }
-        // Still here: the exec failed. A pending signal keeps the signalfd readable, so wait
-        // before trying again instead of spinning.
-        let second = [1isize, 0];
-        // SAFETY: a valid timespec; no remainder wanted.
-        unsafe { syscall(nr::NANOSLEEP, second.as_ptr() as isize, 0, 0, 0, 0, 0) };
+/// After a wakeup: whether to go on waiting. With no OOM fd (no memory cgroup) fd 4 is
+/// invalid: it is dropped from the watch.
+fn stay(fds: &mut [PollFd; 2]) -> bool {
+    if fds[1].revents & POLLNVAL != 0 && fds[0].revents == 0 {
+        fds[1].fd = -1;
+        return true;
     }
+    false
 }
