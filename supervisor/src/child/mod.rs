@@ -23,8 +23,8 @@ use nix::sys::signal::{sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::stat::{umask, Mode};
 use nix::unistd::{chdir, dup2, read, sethostname, setsid, write, Gid, Uid};
 
-pub(crate) use self::rootfs::DEV_NODES;
 use self::rootfs::{enter_rootfs, mount_proc};
+pub(crate) use self::rootfs::{DEV_LINKS, DEV_NODES};
 use crate::error::{Step, StepError};
 
 /// What the child needs, prepared by the supervisor before cloning.

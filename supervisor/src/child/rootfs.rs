@@ -140,6 +140,15 @@ pub(crate) const DEV_NODES: &[(&str, u64, u64)] = &[
     ("tty", 5, 0),
 ];
 
+/// The symlinks of the OCI runtime spec's minimal `/dev`: name, target.
+pub(crate) const DEV_LINKS: &[(&str, &str)] = &[
+    ("fd", "/proc/self/fd"),
+    ("stdin", "/proc/self/fd/0"),
+    ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
+    ("ptmx", "pts/ptmx"),
+];
+
 /// The minimal `/dev` of the OCI runtime spec: the six standard nodes, the fd symlinks, a
 /// private `devpts`, `/dev/shm` and `/dev/mqueue`.
 fn populate_dev(dev: &Path) -> Result<(), StepError> {
@@ -161,13 +170,7 @@ fn populate_dev(dev: &Path) -> Result<(), StepError> {
         )
         .step(format!("chmod {}", path.display()))?;
     }
-    for (link, target) in [
-        ("fd", "/proc/self/fd"),
-        ("stdin", "/proc/self/fd/0"),
-        ("stdout", "/proc/self/fd/1"),
-        ("stderr", "/proc/self/fd/2"),
-        ("ptmx", "pts/ptmx"),
-    ] {
+    for &(link, target) in DEV_LINKS {
         std::os::unix::fs::symlink(target, dev.join(link)).step(format!("symlink /dev/{link}"))?;
     }
     let mkdir = |name: &str| std::fs::create_dir(dev.join(name)).step(format!("mkdir /dev/{name}"));

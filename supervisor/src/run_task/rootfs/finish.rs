@@ -27,13 +27,7 @@ pub(in crate::run_task) fn populate_dev(root: &OwnedFd) -> Result<(), StepError>
         fchmodat(at, name, mode, FchmodatFlags::FollowSymlink)
             .step(format!("chmod /dev/{name}"))?;
     }
-    for (link, target) in [
-        ("fd", "/proc/self/fd"),
-        ("stdin", "/proc/self/fd/0"),
-        ("stdout", "/proc/self/fd/1"),
-        ("stderr", "/proc/self/fd/2"),
-        ("ptmx", "pts/ptmx"),
-    ] {
+    for &(link, target) in crate::child::DEV_LINKS {
         match symlinkat(target, at, link) {
             Ok(()) | Err(Errno::EEXIST) => {}
             Err(e) => return Err(e).step(format!("symlink /dev/{link}")),
