@@ -38,7 +38,11 @@ pub fn install(work_dir: &Path) -> std::io::Result<Option<PathBuf>> {
     }
     let dir = launchers.join(HASH);
     std::fs::create_dir_all(&dir)?;
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
+    // Whatever the umask: a task user able to write either directory could rename our
+    // programs away and put its own in their place, to be run as root at the next launch.
+    for d in [&launchers, &dir] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755))?;
+    }
     for (name, bytes) in [
         ("mesos-containerizer", CONTAINERIZER),
         ("mesos-executor", EXECUTOR),
@@ -67,7 +71,11 @@ pub fn install(work_dir: &Path) -> std::io::Result<Option<PathBuf>> {
 /// Drops the agent's mapping of `bytes` (part of its own read-only image) from its resident
 /// set: they were read once to be copied and would otherwise count for the agent's lifetime.
 fn forget_pages(bytes: &[u8]) {
-    let page = 4096;
+    let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .and_then(|p| usize::try_from(p).ok())
+        .unwrap_or(4096);
     let start = (bytes.as_ptr() as usize).next_multiple_of(page);
     let end = (bytes.as_ptr() as usize + bytes.len()) / page * page;
     if end > start {
@@ -92,6 +100,10 @@ mod tests {
         }
         let work = tempfile::tempdir().unwrap();
         let dir = install(work.path()).unwrap().expect("installed");
+        for d in [dir.parent().unwrap(), &dir] {
+            let mode = std::fs::metadata(d).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o755, "{}", d.display());
+        }
         let bin = dir.join("mesos-executor");
         assert_eq!(std::fs::read(&bin).unwrap(), EXECUTOR);
         let mode = std::fs::metadata(&bin).unwrap().permissions().mode() & 0o777;
