@@ -99,6 +99,10 @@ mod tests {
             return;
         }
         let work = tempfile::tempdir().unwrap();
+        // Left world-writable (a umask of 0): install tightens it.
+        let launchers = work.path().join("launchers");
+        std::fs::create_dir(&launchers).unwrap();
+        std::fs::set_permissions(&launchers, std::fs::Permissions::from_mode(0o777)).unwrap();
         let dir = install(work.path()).unwrap().expect("installed");
         for d in [dir.parent().unwrap(), &dir] {
             let mode = std::fs::metadata(d).unwrap().permissions().mode() & 0o777;
