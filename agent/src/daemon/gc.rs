@@ -10,7 +10,7 @@
 //!
 //! Removal runs on the blocking pool; a path that is gone already counts as removed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -33,6 +33,9 @@ pub struct GarbageCollector {
 struct Inner {
     /// Removal time → paths due then.
     due: BTreeMap<Instant, Vec<PathBuf>>,
+    /// Path → its removal time in `due`: scheduling one of many thousands of finished
+    /// sandboxes (a week's worth at the default `--gc_delay`) must not scan them all.
+    at: HashMap<PathBuf, Instant>,
     succeeded: u64,
     failed: u64,
 }
@@ -44,6 +47,7 @@ impl GarbageCollector {
         inner.unschedule(&path);
         let at = Instant::now() + delay;
         info!(path = %path.display(), delay = ?delay, "scheduling sandbox for removal");
+        inner.at.insert(path.clone(), at);
         inner.due.entry(at).or_default().push(path);
     }
 
@@ -54,7 +58,7 @@ impl GarbageCollector {
 
     /// Paths waiting for removal.
     pub fn pending(&self) -> usize {
-        self.lock().due.values().map(Vec::len).sum()
+        self.lock().at.len()
     }
 
     /// `(succeeded, failed)` removals so far.
@@ -69,7 +73,11 @@ impl GarbageCollector {
         let limit = Instant::now() + within;
         let later = inner.due.split_off(&limit);
         let now_due = std::mem::replace(&mut inner.due, later);
-        now_due.into_values().flatten().collect()
+        let paths: Vec<PathBuf> = now_due.into_values().flatten().collect();
+        for p in &paths {
+            inner.at.remove(p);
+        }
+        paths
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -114,14 +122,16 @@ impl GarbageCollector {
 
 impl Inner {
     fn unschedule(&mut self, path: &Path) -> bool {
-        let mut found = false;
-        self.due.retain(|_, paths| {
-            let before = paths.len();
+        let Some(at) = self.at.remove(path) else {
+            return false;
+        };
+        if let Some(paths) = self.due.get_mut(&at) {
             paths.retain(|p| p != path);
-            found |= paths.len() != before;
-            !paths.is_empty()
-        });
-        found
+            if paths.is_empty() {
+                self.due.remove(&at);
+            }
+        }
+        true
     }
 }
 
@@ -286,6 +296,29 @@ mod tests {
         gc.schedule(Duration::ZERO, tmp.path().join("never-existed"));
         assert_eq!(gc.prune(Duration::ZERO).await, 1);
         assert_eq!(gc.removals(), (2, 0));
+    }
+
+    #[tokio::test]
+    async fn a_path_is_scheduled_once_and_forgotten_when_taken() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        let gc = GarbageCollector::default();
+        gc.schedule(Duration::ZERO, a.clone());
+        gc.schedule(Duration::ZERO, b.clone());
+        // Scheduling again replaces the earlier schedule: `a` now waits an hour.
+        gc.schedule(Duration::from_secs(3600), a.clone());
+        assert_eq!(gc.pending(), 2);
+        assert_eq!(gc.prune(Duration::ZERO).await, 1);
+        assert_eq!(gc.pending(), 1);
+        // `b` was taken: it is no longer scheduled, and scheduling it again works.
+        assert!(!gc.unschedule(&b));
+        gc.schedule(Duration::from_secs(60), b.clone());
+        assert!(gc.unschedule(&a));
+        assert!(!gc.unschedule(&a));
+        assert_eq!(gc.pending(), 1);
+        assert_eq!(gc.prune(Duration::from_secs(120)).await, 1);
+        assert_eq!(gc.pending(), 0);
+        assert!(gc.lock().due.is_empty());
     }
 
     #[test]
