@@ -280,23 +280,19 @@ impl MesosContainerizer {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .contains_key(&id)
-            || paths.dir().exists()
         {
             return Err(ContainerizerError::Exists(id));
         }
-        std::fs::create_dir_all(&spec.sandbox).map_err(io_err(format!(
-            "creating sandbox {}",
-            spec.sandbox.display()
-        )))?;
-        std::fs::create_dir_all(paths.dir())
-            .map_err(io_err(format!("creating {}", paths.dir().display())))?;
         let json = serde_json::to_vec(&info)
             .map_err(|e| io_err("encoding launch_info")(std::io::Error::other(e)))?;
-        // Owner-only: the command's environment may hold the executor's token
-        // (MESOS_EXECUTOR_AUTHENTICATION_TOKEN), and tasks of other users share the host.
-        write_private(&paths.launch_info(), &json).map_err(io_err("writing launch_info"))?;
-        let log = std::fs::File::create(paths.supervisor_log())
-            .map_err(io_err("creating supervisor.log"))?;
+        // File system work runs on the blocking pool, never on the runtime's thread: the
+        // sandbox's disk can be slow (an ext4 without a journal scans recently deleted
+        // inodes on every create).
+        let (sandbox, files, cid) = (spec.sandbox.clone(), paths.clone(), id.clone());
+        let log =
+            tokio::task::spawn_blocking(move || write_launch_files(&cid, &sandbox, &files, &json))
+                .await
+                .map_err(|e| io_err("preparing the launch")(std::io::Error::other(e)))??;
 
         let mut cmd =
             tokio::process::Command::new(self.config.launcher_dir.join("mesos-containerizer"));
@@ -591,6 +587,27 @@ impl MesosContainerizer {
 }
 
 /// Creates (or truncates) `path` with mode 0600 and writes `bytes`.
+/// Creates the sandbox and the container's runtime directory, writes `launch_info` and
+/// returns the supervisor's log file. Blocking.
+fn write_launch_files(
+    id: &str,
+    sandbox: &Path,
+    paths: &ContainerPaths,
+    launch_info: &[u8],
+) -> Result<std::fs::File, ContainerizerError> {
+    if paths.dir().exists() {
+        return Err(ContainerizerError::Exists(id.to_owned()));
+    }
+    std::fs::create_dir_all(sandbox)
+        .map_err(io_err(format!("creating sandbox {}", sandbox.display())))?;
+    std::fs::create_dir_all(paths.dir())
+        .map_err(io_err(format!("creating {}", paths.dir().display())))?;
+    // Owner-only: the command's environment may hold the executor's token
+    // (MESOS_EXECUTOR_AUTHENTICATION_TOKEN), and tasks of other users share the host.
+    write_private(&paths.launch_info(), launch_info).map_err(io_err("writing launch_info"))?;
+    std::fs::File::create(paths.supervisor_log()).map_err(io_err("creating supervisor.log"))
+}
+
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;

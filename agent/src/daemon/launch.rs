@@ -153,14 +153,23 @@ async fn launch(agent: Arc<Agent>, mut job: Job) {
     {
         return launch_failed(&agent, &fw_id, &ex_id, &message);
     }
-    let spec = match prepare(
-        &agent,
-        &job.framework,
-        &job.executor,
-        &job.agent_id,
-        &container_id,
-        &job.directory,
-    ) {
+    // The sandbox is created (and the user looked up) on the blocking pool, never on the
+    // runtime's thread.
+    let prepared = {
+        let (agent, framework, executor) =
+            (agent.clone(), job.framework.clone(), job.executor.clone());
+        let (agent_id, id, directory) = (
+            job.agent_id.clone(),
+            container_id.clone(),
+            job.directory.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            prepare(&agent, &framework, &executor, &agent_id, &id, &directory)
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("Failed to prepare the sandbox: {e}")))
+    };
+    let spec = match prepared {
         Ok(spec) => spec,
         Err(message) => return launch_failed(&agent, &fw_id, &ex_id, &message),
     };
