@@ -187,14 +187,7 @@ pub async fn run(opts: &Options) -> Result<String> {
     let dir = tempfile::Builder::new()
         .prefix("meseta-bench-image-")
         .tempdir()?;
-    let exe = std::env::current_exe()?;
-    let launcher_dir = exe.parent().context("no parent dir")?.to_owned();
-    if !launcher_dir.join("mesos-containerizer").exists() {
-        bail!(
-            "{}/mesos-containerizer not found: build it first (cargo build --release --bins)",
-            launcher_dir.display()
-        );
-    }
+    let (launcher_dir, launcher) = crate::launcher_dir(dir.path())?;
     let mut config = ContainerConfig::new(
         dir.path().join("runtime"),
         launcher_dir.clone(),
@@ -266,7 +259,7 @@ pub async fn run(opts: &Options) -> Result<String> {
     let mut out = String::new();
     out.push_str(&format!(
         "`true` from the 3-layer busybox test image (busybox + a file + a whiteout), pushed to Debian's docker-registry on loopback. \
-         Meseta: mesos containerizer (supervisor, cgroups cpu+mem, mount ns) → `mesos-containerizer run-task` (the OCI spec applied in place, then the task exec'd) in an overlay rootfs with its own upper layer; \
+         Meseta: mesos containerizer (supervisor, cgroups cpu+mem, mount ns) → `mesos-containerizer run-task` (the OCI spec applied in place, then the task exec'd) in an overlay rootfs with its own upper layer; both run {launcher}; \
          cold = empty store (pull + verify + unpack + provision + launch + destroy), warm = image cached; \
          plain = `meseta-bench launch`'s Meseta container (`/bin/true` in a busybox rootfs, no image), measured the same way. \
          docker: `docker run --rm` of the same image pulled by dockerd from the same registry; cold after `docker rmi`. \

@@ -187,14 +187,7 @@ pub async fn run(opts: &Options) -> Result<String> {
     let rootfs = busybox_rootfs(dir.path())?;
     let sandbox = dir.path().join("sandbox");
     std::fs::create_dir_all(&sandbox)?;
-    let exe = std::env::current_exe()?;
-    let launcher_dir = exe.parent().context("no parent dir")?.to_owned();
-    if !launcher_dir.join("mesos-containerizer").exists() {
-        bail!(
-            "{}/mesos-containerizer not found: build it first (cargo build --release --bins)",
-            launcher_dir.display()
-        );
-    }
+    let (launcher_dir, launcher) = crate::launcher_dir(dir.path())?;
     let mut config = ContainerConfig::new(
         dir.path().join("runtime"),
         launcher_dir,
@@ -245,7 +238,7 @@ pub async fn run(opts: &Options) -> Result<String> {
         .collect();
     let mut out = String::new();
     out.push_str(&format!(
-        "create+start+wait+destroy of `/bin/true` in a busybox rootfs; cgroups cpu+memory+pids, pid/mount/uts/ipc namespaces, read-only root; {} runs per runtime after {} warm-up, alternating.\n\n",
+        "create+start+wait+destroy of `/bin/true` in a busybox rootfs; cgroups cpu+memory+pids, pid/mount/uts/ipc namespaces, read-only root; Meseta runs {launcher}; {} runs per runtime after {} warm-up, alternating.\n\n",
         opts.iterations, opts.warmup
     ));
     out.push_str(
