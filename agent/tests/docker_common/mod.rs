@@ -29,6 +29,14 @@ pub fn rt() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
+/// Holds the other docker tests off while this one runs: they share one dockerd and two cores,
+/// and an agent started with the docker containerizer removes every `mesos-*` container it
+/// does not own (as Mesos does with `--docker_kill_orphans`), another test's included.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// The client, or `None` (test skipped, with the reason) without root, without dockerd or
 /// without the workspace binaries.
 pub fn docker_or_skip(test: &str) -> Option<Docker> {
