@@ -95,7 +95,7 @@ async fn parked_executor_sleeps_through_heartbeats_and_wakes_for_a_kill() {
 
 #[tokio::test]
 async fn parked_executor_wakes_when_its_task_exits() {
-    let agent = FakeAgent::start(shell_task("sleep 1; exit 3"), Behaviour::default()).await;
+    let agent = FakeAgent::start(shell_task("sleep 3; exit 3"), Behaviour::default()).await;
     let (_dir, path) = sandbox();
     let mut child = spawn_executor(agent.addr, &path);
     let pid = child.id().expect("pid");
@@ -113,4 +113,23 @@ async fn parked_executor_wakes_when_its_task_exits() {
         Some("Command exited with status 3")
     );
     assert_eq!(resumes(&path), 1, "log:\n{}", fake_agent::log(&path));
+}
+
+#[tokio::test]
+async fn a_task_shorter_than_the_park_delay_ends_without_parking() {
+    let agent = FakeAgent::start(shell_task("sleep 0.1; exit 0"), Behaviour::default()).await;
+    let (_dir, path) = sandbox();
+    let mut child = spawn_executor(agent.addr, &path);
+    let status = wait_exit(&mut child, &path, TIMEOUT).await;
+    assert!(status.success(), "exit {status:?}");
+    assert_eq!(
+        agent.states(),
+        [TaskState::Starting, TaskState::Running, TaskState::Finished]
+    );
+    let log = fake_agent::log(&path);
+    assert!(
+        !log.contains("parking"),
+        "parked for a 0.1 s task; log:\n{log}"
+    );
+    assert_eq!(resumes(&path), 0, "log:\n{log}");
 }

@@ -81,6 +81,8 @@ pub struct Executor {
     image_task: Option<(std::path::PathBuf, std::path::PathBuf)>,
     /// Whether to park when idle (false once parking failed: it would fail again).
     parking: bool,
+    /// When to park, while idle (see `parking.rs`).
+    park_at: Option<Instant>,
 }
 
 impl Executor {
@@ -94,6 +96,7 @@ impl Executor {
             shutting_down: false,
             image_task: None,
             parking: crate::park::available(),
+            park_at: None,
         }
     }
 
@@ -132,6 +135,7 @@ impl Executor {
                 .filter(|_| connected)
                 .map(|t| t + TERMINAL_ACK_TIMEOUT);
             let recovery_deadline = self.link.recovery_deadline();
+            let park_at = self.park_at;
             tokio::select! {
                 event = self.link.next_event(), if connected => {
                     match event {
@@ -147,6 +151,7 @@ impl Executor {
                     Activity::Exited(status) => self.task_exited(status).await,
                     Activity::Health(update) => self.health_changed(update).await,
                 },
+                () = sleep_until(park_at.unwrap_or(far)), if park_at.is_some() => {}
                 () = sleep_until(kill_deadline.unwrap_or(far)), if kill_deadline.is_some() => {
                     self.escalate();
                 }

@@ -1,10 +1,19 @@
 //! Parking the executor while its task just runs, and taking over again from the park (see
 //! [`crate::park`]).
 
+use std::time::Duration;
+
+use tokio::time::Instant;
+
 use super::{Executor, Task};
 use crate::config::Config;
 use crate::link::Link;
 use crate::process::TaskProcess;
+
+/// How long the executor stays resident with nothing to do before it parks, as the
+/// supervisor does: short tasks end before that and never pay for the exec out and back in
+/// (nor their TASK_FINISHED for it).
+pub(super) const PARK_AFTER: Duration = Duration::from_millis(500);
 
 impl Executor {
     /// The executor that parked itself, back from the park (`--resume_parked`): connected,
@@ -32,9 +41,29 @@ impl Executor {
         Ok(executor)
     }
 
-    /// Execs the park (not returning) when the task just runs and nothing is pending.
-    pub(super) fn park_if_idle(&mut self) {
+    /// Whether the task just runs and nothing is pending: the executor may park.
+    fn idle(&self) -> bool {
         if !self.parking || self.terminal_sent_at.is_some() || self.shutting_down {
+            return false;
+        }
+        let Some(task) = self.task.as_ref() else {
+            return false;
+        };
+        task.process.is_some()
+            && !task.killing
+            && task.health.is_none()
+            && task.acknowledged
+            && self.link.idle_socket().is_some()
+    }
+
+    /// Execs the park (not returning) once the executor has been idle for [`PARK_AFTER`].
+    pub(super) fn park_if_idle(&mut self) {
+        if !self.idle() {
+            self.park_at = None;
+            return;
+        }
+        let now = Instant::now();
+        if now < *self.park_at.get_or_insert(now + PARK_AFTER) {
             return;
         }
         let Some(task) = self.task.as_ref() else {
@@ -43,9 +72,6 @@ impl Executor {
         let Some(process) = task.process.as_ref() else {
             return;
         };
-        if task.killing || task.health.is_some() || !task.acknowledged {
-            return;
-        }
         let Some(socket) = self.link.idle_socket() else {
             return;
         };
