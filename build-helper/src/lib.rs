@@ -246,7 +246,10 @@ pub fn build_musl(bins: &[(&str, &str)], watch: &[&str]) -> bool {
     cmd.env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo")
         .env("CARGO_PROFILE_DEV_STRIP", "debuginfo")
         .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
-        .env("CARGO_PROFILE_DEV_DEBUG", "false");
+        .env("CARGO_PROFILE_DEV_DEBUG", "false")
+        // httparse otherwise picks its SIMD code at run time with `cpuid`, which traps to the
+        // hypervisor on a VM: ~50 µs in every executor for the few header lines it parses.
+        .env("CARGO_CFG_HTTPARSE_DISABLE_SIMD", "1");
     let status = cmd.status().expect("running cargo for the musl programs");
     assert!(status.success(), "building the per-task programs for {target} failed (set MESETA_NO_MUSL=1 to build without them)");
     let profile_dir = if release { "release" } else { "debug" };
