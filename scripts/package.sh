@@ -170,3 +170,6 @@ framework() { # PKG BIN EXTRA-DEPENDS RECOMMENDS DESCRIPTION
 framework meseta-marathon marathon "" "" "Marathon-compatible scheduler for long-running services on Mesos (Meseta)"
 framework meseta-chronos chronos "" "" "Chronos-compatible scheduler for periodic and dependent jobs on Mesos (Meseta)"
 framework meseta-marathon-lb marathon-lb "haproxy (>= 2.4)" "" "HAProxy load balancing for Marathon apps, compatible with marathon-lb (Meseta)"
+
+# The staging trees are only inputs of dpkg-deb: the packages are in $out.
+rm -rf "$stage"
