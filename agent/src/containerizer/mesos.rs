@@ -265,7 +265,11 @@ impl MesosContainerizer {
     pub async fn launch(&self, spec: ContainerSpec) -> Result<Launched, ContainerizerError> {
         let id = spec.container_id.clone();
         let launched = self.launch_supervised(spec).await;
-        if launched.is_err() {
+        // Not when the id is taken: that rootfs is another container's.
+        if launched
+            .as_ref()
+            .is_err_and(|e| !matches!(e, ContainerizerError::Exists(_)))
+        {
             self.destroy_rootfs(&id);
         }
         launched
@@ -586,28 +590,34 @@ impl MesosContainerizer {
     }
 }
 
-/// Creates (or truncates) `path` with mode 0600 and writes `bytes`.
-/// Creates the sandbox and the container's runtime directory, writes `launch_info` and
-/// returns the supervisor's log file. Blocking.
+/// Creates the sandbox and the container's runtime directory (which must not exist yet),
+/// writes `launch_info` and returns the supervisor's log file. Blocking.
 fn write_launch_files(
     id: &str,
     sandbox: &Path,
     paths: &ContainerPaths,
     launch_info: &[u8],
 ) -> Result<std::fs::File, ContainerizerError> {
-    if paths.dir().exists() {
-        return Err(ContainerizerError::Exists(id.to_owned()));
-    }
     std::fs::create_dir_all(sandbox)
         .map_err(io_err(format!("creating sandbox {}", sandbox.display())))?;
-    std::fs::create_dir_all(paths.dir())
-        .map_err(io_err(format!("creating {}", paths.dir().display())))?;
+    let dir = paths.dir();
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(io_err(format!("creating {}", parent.display())))?;
+    }
+    match std::fs::create_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(ContainerizerError::Exists(id.to_owned()))
+        }
+        other => other.map_err(io_err(format!("creating {}", dir.display())))?,
+    }
     // Owner-only: the command's environment may hold the executor's token
     // (MESOS_EXECUTOR_AUTHENTICATION_TOKEN), and tasks of other users share the host.
     write_private(&paths.launch_info(), launch_info).map_err(io_err("writing launch_info"))?;
     std::fs::File::create(paths.supervisor_log()).map_err(io_err("creating supervisor.log"))
 }
 
+/// Creates (or truncates) `path` with mode 0600 and writes `bytes`.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;

@@ -278,6 +278,34 @@ async fn bad_input_gets_a_clear_error() {
         err.to_string(),
         "failed to launch container missing: executable 'no-such-binary-xyz' not found"
     );
+    // An id whose runtime directory exists already (a container this containerizer does not
+    // know, e.g. from an earlier agent) is refused, and neither its state nor its root
+    // filesystem is touched.
+    let mut config = meseta_agent::containerizer::ContainerConfig::new(
+        h.dir.path().join("runtime"),
+        meseta_tests::bin("mesos-containerizer")
+            .parent()
+            .unwrap()
+            .to_owned(),
+        isolators::Isolation::parse(FULL_ISOLATION).unwrap(),
+    );
+    config.cgroups_root = h.cgroups_root.clone();
+    config.provisioner_dir = Some(h.dir.path().join("provisioner"));
+    let with_images = meseta_agent::containerizer::MesosContainerizer::new(config).unwrap();
+    let taken = h.dir.path().join("runtime/containers/taken");
+    let rootfs = h.dir.path().join("provisioner/containers/taken");
+    for d in [&taken, &rootfs] {
+        std::fs::create_dir_all(d).unwrap();
+        std::fs::write(d.join("theirs"), "x").unwrap();
+    }
+    let err = with_images
+        .launch(spec(&h, "taken", "true"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ContainerizerError::Exists(_)), "{err}");
+    for d in [&taken, &rootfs] {
+        assert!(d.join("theirs").exists(), "{} was touched", d.display());
+    }
     let bad_id = spec(&h, "../escape", "true");
     assert!(h
         .containerizer
