@@ -52,6 +52,24 @@ pub struct ConnInfo {
     pub local: SocketAddr,
 }
 
+/// A note a handler may attach to one connection, once, and find again on every later request
+/// of that connection (`req.extensions().get::<ConnTag>()`): e.g. whom the peer was verified
+/// to be, so that a kept-alive client is not checked again on each call.
+#[derive(Debug, Clone, Default)]
+pub struct ConnTag(Arc<std::sync::OnceLock<String>>);
+
+impl ConnTag {
+    /// The note, if one was set on this connection.
+    pub fn get(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+
+    /// Sets the note; a connection keeps its first one (later calls change nothing).
+    pub fn set(&self, note: String) {
+        let _ = self.0.set(note);
+    }
+}
+
 /// How a listener serves.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -173,10 +191,12 @@ where
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    let tag = ConnTag::default();
     let svc = service_fn(move |req: Request<Incoming>| {
         slot.mark_busy();
         let mut req = req.map(|b| RequestBody::new(b, limits.body_read_timeout));
         req.extensions_mut().insert(info);
+        req.extensions_mut().insert(tag.clone());
         let response = handler(req, info.peer);
         async move { Ok::<_, Infallible>(response.await) }
     });

@@ -1,5 +1,6 @@
 //! `serve` hands every request both ends of its connection (`ConnInfo` in the extensions),
-//! which the agent's executor API needs to find the peer's socket.
+//! which the agent's executor API needs to find the peer's socket, and the connection's
+//! `ConnTag`, which a kept-alive connection keeps from request to request.
 
 #![allow(clippy::tests_outside_test_module)]
 
@@ -8,7 +9,7 @@ use std::io::{Read, Write};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::Response;
-use meseta_httpd::{ConnInfo, ServerConfig};
+use meseta_httpd::{ConnInfo, ConnTag, ServerConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_carry_both_ends_of_their_connection() {
@@ -43,4 +44,54 @@ async fn requests_carry_both_ends_of_their_connection() {
     let (out, client) = answer;
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
     assert!(out.ends_with(&format!("{client} {addr}")), "{out}");
+}
+
+/// A tag set while answering one request is seen by the next request of the same connection,
+/// and not by a request on another connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_tag_lasts_as_long_as_its_connection() {
+    let listener = meseta_httpd::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = ServerConfig {
+        limits: meseta_httpd::Limits::default(),
+        tls: None,
+        keepalive: None,
+    };
+    tokio::spawn(meseta_httpd::serve(listener, config, |req, _| async move {
+        let tag = req.extensions().get::<ConnTag>().expect("ConnTag").clone();
+        let before = tag.get().unwrap_or("none").to_owned();
+        tag.set(req.uri().path().trim_start_matches('/').to_owned());
+        Response::new(Full::new(Bytes::from(before)))
+    }));
+    let bodies = tokio::task::spawn_blocking(move || {
+        // Two requests on one connection, then one on a new connection.
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut kept = String::new();
+        s.read_to_string(&mut kept).unwrap();
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(s, "GET /third HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        let mut fresh = String::new();
+        s.read_to_string(&mut fresh).unwrap();
+        (kept, fresh)
+    })
+    .await
+    .unwrap();
+    let (kept, fresh) = bodies;
+    assert_eq!(kept.matches("HTTP/1.1 200").count(), 2, "{kept}");
+    let first = kept
+        .find("\r\n\r\nnone")
+        .expect("the first request sees no tag");
+    assert!(
+        kept[first..].contains("\r\n\r\nfirst"),
+        "the second request sees the first one's tag (kept, not replaced): {kept}"
+    );
+    assert!(
+        fresh.ends_with("\r\n\r\nnone"),
+        "a new connection starts untagged: {fresh}"
+    );
 }

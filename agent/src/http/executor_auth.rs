@@ -112,14 +112,20 @@ pub async fn check_peer(
     let Some(conn) = parts.extensions.get::<Connection>().copied() else {
         return Err(refused("the caller's address is unknown".into()));
     };
+    // A connection is checked once: its later calls (the executor keeps one alive for its
+    // updates) come from the same client socket, which was found in this container.
+    let tag = parts.extensions.get::<meseta_httpd::ConnTag>();
+    if tag.and_then(meseta_httpd::ConnTag::get) == Some(container_id) {
+        return Ok(());
+    }
     let (supervisor_pid, pid_file) = supervisor(agent, call, container_id);
     let cgroups = agent.containerizer.cgroups().cloned();
-    let container_id = container_id.to_owned();
+    let owned_id = container_id.to_owned();
     let shared = Arc::clone(agent);
     let checked = tokio::task::spawn_blocking(move || {
         let tree_root = supervisor_pid.unwrap_or_else(|| read_pid(&pid_file).unwrap_or(0));
         let container = ContainerProcesses {
-            container_id,
+            container_id: owned_id,
             cgroups,
             tree_root,
         };
@@ -127,6 +133,11 @@ pub async fn check_peer(
     })
     .await
     .map_err(|e| refused(format!("the check failed: {e}")))?;
+    if checked.is_ok() {
+        if let Some(tag) = tag {
+            tag.set(container_id.to_owned());
+        }
+    }
     checked.map(|_| ()).map_err(|err| {
         warn!(executor_id = %call.executor_id, framework_id = %call.framework_id,
               peer = %conn.peer, %err, "executor API call from outside the executor's container");

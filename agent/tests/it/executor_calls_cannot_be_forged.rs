@@ -2,7 +2,8 @@
 //! container (the test itself on the host, or a task of another framework) gets 403 for a fake
 //! TASK_FINISHED, a SUBSCRIBE or a MESSAGE as that executor, the master never sees the fake
 //! state, and the real executor keeps its link (its task is still killed normally); a task
-//! cannot send an UPDATE for a task its executor was never given. With
+//! cannot send an UPDATE for a task its executor was never given, nor pass for the victim on
+//! a connection the agent already accepted from it as its own executor. With
 //! `--authenticate_http_executors`, calls need the executor's own token (401 without a valid
 //! one, 403 for another executor's), and the command executor still runs tasks to
 //! TASK_FINISHED. Runs the real agent daemon, containerizer and `mesos-executor`; needs root.
@@ -140,8 +141,20 @@ fn attacker_script() -> String {
     let forged = fake_finished(VICTIM_FW, VICTIM, VICTIM);
     let subscribe = call(VICTIM_FW, VICTIM, "SUBSCRIBE", json!({"subscribe": {}}));
     let own = fake_finished("fw-evil", "evil", VICTIM);
+    // One kept-alive connection: a genuine call as its own executor first (accepted), then
+    // the forged one as the victim's, which must be checked again (`num_connects` 0: the
+    // connection was reused).
+    let heartbeat = call("fw-evil", "evil", "HEARTBEAT", json!({}));
+    let kept = format!(
+        "curl -s -H 'Content-Type: application/json' \
+         -o /dev/null -w '%{{http_code}} ' -d '{heartbeat}' \
+         http://$MESOS_AGENT_ENDPOINT/api/v1/executor --next \
+         -H 'Content-Type: application/json' \
+         -o /dev/null -w '%{{http_code}}/%{{num_connects}} ' -d '{forged}' \
+         http://$MESOS_AGENT_ENDPOINT/api/v1/executor"
+    );
     format!(
-        "({}; {}; {}) > \"$MESOS_SANDBOX/codes\"",
+        "({}; {}; {}; {kept}) > \"$MESOS_SANDBOX/codes\"",
         post(&forged),
         post(&subscribe),
         post(&own)
@@ -202,7 +215,12 @@ async fn forged_calls_are_refused(test: &str, isolation: &str) {
         .await;
     let seen = until_state(&master, "evil", TaskState::Finished).await;
     let codes = std::fs::read_to_string(sandbox(&agent, "fw-evil", "evil").join("codes")).unwrap();
-    assert_eq!(codes.trim(), "403 403 403", "forged, subscribe, other task");
+    assert_eq!(
+        codes.trim(),
+        "403 403 403 202 403/0",
+        "forged, subscribe, other task, then on one connection its own heartbeat and a forged \
+         update"
+    );
 
     // The master never saw the fake state; the real executor still holds its task.
     let victim_updates = |u: &&StatusUpdate| u.status.task_id.value == VICTIM;
