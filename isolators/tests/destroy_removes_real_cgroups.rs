@@ -1,0 +1,93 @@
+//! `ContainerCgroup::destroy` on this host's real cgroups (v1 or v2, whichever is mounted at
+//! `/sys/fs/cgroup`): an empty cgroup goes at once, a cgroup with a live process has it killed
+//! first, and one with a cgroup nested in it (as an image task's) goes with the nested one.
+//! Needs root.
+
+#![allow(clippy::tests_outside_test_module)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use isolators::cgroups::Controllers;
+use isolators::{Cgroups, Limits};
+use nix::unistd::Pid;
+
+fn cgroups_or_skip(test: &str) -> Option<(Cgroups, String)> {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("SKIPPED {test}: needs root to create cgroups");
+        return None;
+    }
+    let root = format!("meseta-destroy-{}-{test}", std::process::id());
+    let cgroups = Cgroups::detect(Path::new("/sys/fs/cgroup"), &root).expect("cgroups mounted");
+    Some((cgroups, root))
+}
+
+/// Every directory the container's cgroup had; none may be left.
+fn assert_gone(cgroups: &Cgroups, id: &str, dirs: &[std::path::PathBuf]) {
+    assert!(!dirs.is_empty());
+    for dir in dirs {
+        assert!(!dir.exists(), "{} left behind", dir.display());
+    }
+    assert!(!cgroups.exists(id));
+}
+
+/// Removes the test's own root below each hierarchy (v1) or below the one hierarchy (v2).
+fn remove_root(root: &str) {
+    for hierarchy in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
+        let _ = std::fs::remove_dir(hierarchy.path().join(root));
+    }
+    let _ = std::fs::remove_dir(Path::new("/sys/fs/cgroup").join(root));
+}
+
+#[test]
+fn empty_busy_and_nested_cgroups_are_all_removed() {
+    let Some((cgroups, root)) = cgroups_or_skip("all") else {
+        return;
+    };
+    let limits = Limits::new(None, None, false).unwrap();
+    let controllers = Controllers::default();
+
+    // Empty: its first process has come and gone.
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
+    let empty = cgroups.open("empty").unwrap();
+    // `true` may exit before it is moved: that is an empty cgroup too.
+    let _ = empty.attach(pid, &limits, controllers);
+    child.wait().unwrap();
+    let dirs = cgroups.paths("empty").unwrap();
+    empty.destroy(Duration::from_secs(5)).unwrap();
+    assert_gone(&cgroups, "empty", &dirs);
+
+    // Busy: a process still runs in it.
+    let mut child = std::process::Command::new("sleep")
+        .arg("600")
+        .spawn()
+        .unwrap();
+    let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
+    let busy = cgroups.open("busy").unwrap();
+    busy.attach(pid, &limits, controllers).unwrap();
+    assert_eq!(cgroups.pids("busy").unwrap(), vec![pid]);
+    let dirs = cgroups.paths("busy").unwrap();
+    busy.destroy(Duration::from_secs(5)).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(libc::SIGKILL)
+    );
+    assert_gone(&cgroups, "busy", &dirs);
+
+    // Nested: a cgroup inside one of its directories.
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
+    let nested = cgroups.open("nested").unwrap();
+    let _ = nested.attach(pid, &limits, controllers);
+    child.wait().unwrap();
+    let dirs = cgroups.paths("nested").unwrap();
+    let inner = dirs.last().unwrap().join("task");
+    std::fs::create_dir(&inner).unwrap();
+    nested.destroy(Duration::from_secs(5)).unwrap();
+    assert!(!inner.exists());
+    assert_gone(&cgroups, "nested", &dirs);
+
+    remove_root(&root);
+}
