@@ -95,7 +95,7 @@ async fn parked_executor_sleeps_through_heartbeats_and_wakes_for_a_kill() {
 
 #[tokio::test]
 async fn parked_executor_wakes_when_its_task_exits() {
-    let agent = FakeAgent::start(shell_task("sleep 3; exit 3"), Behaviour::default()).await;
+    let agent = FakeAgent::start(shell_task("sleep 4; exit 3"), Behaviour::default()).await;
     let (_dir, path) = sandbox();
     let mut child = spawn_executor(agent.addr, &path);
     let pid = child.id().expect("pid");

@@ -47,7 +47,7 @@ async fn an_idle_supervisor_parks_below_a_mebibyte_and_still_reaps_and_kills() {
     }
     let h = Harness::new(FULL_ISOLATION, false);
     // The container exits on its own while its supervisor is parked.
-    let script = "sleep 1.5; exit 5";
+    let script = "sleep 3.5; exit 5";
     let mut s = ContainerSpec::new("ends", sh(script), h.sandbox("ends"));
     s.mem_mb = Some(64.0);
     h.containerizer.launch(s).await.unwrap();
@@ -74,7 +74,7 @@ async fn an_idle_supervisor_parks_below_a_mebibyte_and_still_reaps_and_kills() {
 
     // An OOM kill wakes it through the OOM fd handed to the park.
     // The container must outlive the OOM kill of `dd` only until the supervisor ends it.
-    let hog = "sleep 0.5; dd if=/dev/zero of=/dev/null bs=256M count=1; sleep 30";
+    let hog = "sleep 3; dd if=/dev/zero of=/dev/null bs=256M count=1; sleep 30";
     let mut s = ContainerSpec::new("hog", sh(hog), h.sandbox("hog"));
     s.mem_mb = Some(32.0);
     h.containerizer.launch(s).await.unwrap();

@@ -13,7 +13,7 @@ use crate::process::TaskProcess;
 /// How long the executor stays resident with nothing to do before it parks, as the
 /// supervisor does: short tasks end before that and never pay for the exec out and back in
 /// (nor their TASK_FINISHED for it).
-pub(super) const PARK_AFTER: Duration = Duration::from_millis(500);
+pub(super) const PARK_AFTER: Duration = Duration::from_secs(2);
 
 impl Executor {
     /// The executor that parked itself, back from the park (`--resume_parked`): connected,

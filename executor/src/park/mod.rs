@@ -4,7 +4,7 @@
 //! when the agent sends anything but a HEARTBEAT or the task exits.
 //!
 //! ```text
-//!  RUNNING acknowledged, no health check, stream between chunks, for 500 ms ─► exec park (memfd)
+//!  RUNNING acknowledged, no health check, stream between chunks, for 2 s ─► exec park (memfd)
 //!     ──(KILL, SHUTDOWN, stream closed, task exited)──► exec `mesos-executor --resume_parked`
 //!     (same pid, same task child, same connection) ─► handle it ─► idle again? ─► park ...
 //! ```
