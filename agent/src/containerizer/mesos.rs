@@ -421,8 +421,10 @@ impl MesosContainerizer {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(id);
-        let dir = ContainerPaths::new(&self.config.runtime_dir, id);
-        let _ = std::fs::remove_dir_all(dir.dir());
+        let dir = ContainerPaths::new(&self.config.runtime_dir, id)
+            .dir()
+            .to_owned();
+        let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir)).await;
         self.destroy_rootfs(id);
         Ok(t)
     }

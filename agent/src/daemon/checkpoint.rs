@@ -304,13 +304,15 @@ impl Checkpointer {
         }
     }
 
-    /// Marks a run as ended (`executor.sentinel`): recovery does not wait for it.
+    /// Marks a run as ended (`executor.sentinel`): recovery does not wait for it. Written
+    /// (and synced) on the writer thread, after the records queued before.
     pub fn run_ended(&self, agent: &str, fw: &str, ex: &str, container: &str) {
         let path = self
             .meta
             .run(agent, fw, ex, container)
             .join("executor.sentinel");
-        Self::log(write_atomic(&path, b""));
+        self.writer
+            .submit(move || Self::log(write_atomic(&path, b"")));
     }
 }
 
