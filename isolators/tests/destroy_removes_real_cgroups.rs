@@ -1,6 +1,7 @@
 //! `ContainerCgroup::destroy` on this host's real cgroups (v1 or v2, whichever is mounted at
 //! `/sys/fs/cgroup`): an empty cgroup goes at once, a cgroup with a live process has it killed
 //! first, and one with a cgroup nested in it (as an image task's) goes with the nested one.
+//! On v1, a container gets a `devices` cgroup only when asked (its tasks run in an image).
 //! Needs root.
 
 #![allow(clippy::tests_outside_test_module)]
@@ -89,5 +90,37 @@ fn empty_busy_and_nested_cgroups_are_all_removed() {
     assert!(!inner.exists());
     assert_gone(&cgroups, "nested", &dirs);
 
+    remove_root(&root);
+}
+
+#[test]
+fn a_v1_devices_cgroup_only_when_asked() {
+    let Some((cgroups, root)) = cgroups_or_skip("devices") else {
+        return;
+    };
+    let devices = Path::new("/sys/fs/cgroup/devices");
+    if cgroups.version() != isolators::CgroupVersion::V1 || !devices.join("tasks").exists() {
+        eprintln!("SKIPPED a_v1_devices_cgroup_only_when_asked: no cgroup v1 devices hierarchy");
+        return;
+    }
+    let plain = Controllers::default();
+    let image = Controllers {
+        devices: true,
+        ..plain
+    };
+    drop(cgroups.prepare_self_join("plain", plain).unwrap());
+    drop(cgroups.prepare_self_join("image", image).unwrap());
+    let freezer = Path::new("/sys/fs/cgroup/freezer").join(&root);
+    assert!(freezer.join("plain").is_dir() && freezer.join("image").is_dir());
+    assert!(!devices.join(&root).join("plain").exists());
+    assert!(devices.join(&root).join("image").is_dir());
+    for id in ["plain", "image"] {
+        cgroups
+            .open(id)
+            .unwrap()
+            .destroy(Duration::from_secs(5))
+            .unwrap();
+        assert!(!cgroups.exists(id));
+    }
     remove_root(&root);
 }

@@ -41,7 +41,7 @@ pub(crate) fn launch(
             let cgroups = Cgroups::with_version(spec.version, &spec.hierarchy, &spec.root);
             let id = &info.container_id;
             let prepared = cgroups
-                .prepare_self_join(id)
+                .prepare_self_join(id, spec.controllers)
                 .and_then(|join| Ok((join, cgroups.prepare_clone_into(id)?)));
             let (join, into) = prepared.map_err(|e| format!("setting up cgroups: {e}"))?;
             (Some((cgroups, spec.controllers)), join, into)

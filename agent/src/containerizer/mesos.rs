@@ -82,6 +82,9 @@ pub struct ContainerSpec {
     pub rootfs_readonly: bool,
     /// Hostname inside a UTS namespace.
     pub hostname: Option<String>,
+    /// Its tasks run in an image (the command executor's `--rootfs`): the container gets a
+    /// `devices` cgroup of its own, below which their device rules hang (cgroup v1).
+    pub image_tasks: bool,
 }
 
 impl ContainerSpec {
@@ -101,6 +104,7 @@ impl ContainerSpec {
             rootfs: None,
             rootfs_readonly: false,
             hostname: None,
+            image_tasks: false,
         }
     }
 }
@@ -240,6 +244,7 @@ impl MesosContainerizer {
                 cpu: iso.cgroups_cpu,
                 memory: iso.cgroups_mem,
                 pids: iso.cgroups_pids,
+                devices: spec.rootfs.is_some() || spec.image_tasks,
             },
         });
         Ok(LaunchInfo {

@@ -127,6 +127,8 @@ fn image_container(s: &Setup, id: &str, script: &str) -> ContainerSpec {
     };
     let mut spec = ContainerSpec::new(id, command, &sandbox);
     spec.mem_mb = Some(64.0);
+    // As the agent's image code marks the command executor of an image task.
+    spec.image_tasks = true;
     spec
 }
 

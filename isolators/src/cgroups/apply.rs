@@ -103,6 +103,7 @@ mod tests {
         cpu: true,
         memory: true,
         pids: true,
+        devices: true,
     };
 
     /// The OCI resources libcgroups was given for these limits before the direct writes.
@@ -201,9 +202,9 @@ mod tests {
         let cgroups = Cgroups::with_version(CgroupVersion::V1, hierarchy, &root);
         let l = limits();
         let ours = cgroups.open("ours").unwrap();
-        cgroups.make_v1_dirs("ours").unwrap();
+        cgroups.make_v1_dirs("ours", true).unwrap();
         let applied = ours.limit(&l, ALL);
-        cgroups.make_v1_dirs("theirs").unwrap();
+        cgroups.make_v1_dirs("theirs", true).unwrap();
         let manager = libcgroups::v1::Manager::new(&Path::new("/").join(&root).join("theirs"));
         let theirs = manager.map(|m| m.apply(&opts(&oci(&l))).map_err(|e| e.to_string()));
         let files = [

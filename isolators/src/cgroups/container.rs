@@ -45,7 +45,7 @@ impl ContainerCgroup {
         controllers: Controllers,
     ) -> Result<(), CgroupError> {
         let dirs = match self.cgroups.version {
-            CgroupVersion::V1 => self.cgroups.make_v1_dirs(&self.id)?,
+            CgroupVersion::V1 => self.cgroups.make_v1_dirs(&self.id, controllers.devices)?,
             CgroupVersion::V2 => vec![self.cgroups.make_v2_dir(&self.id)?],
         };
         let pid = pid.to_string();

@@ -19,13 +19,17 @@ impl Cgroups {
         Ok(self.root.join(container_id))
     }
 
-    /// cgroup v1: creates the container's cgroup in each used hierarchy that is mounted and
-    /// returns the directories (a co-mounted pair such as `cpu,cpuacct` appears under both
-    /// names).
-    pub(super) fn make_v1_dirs(&self, container_id: &str) -> Result<Vec<PathBuf>, CgroupError> {
+    /// cgroup v1: creates the container's cgroup in each used hierarchy that is mounted
+    /// (`devices` only when `devices`) and returns the directories (a co-mounted pair such as
+    /// `cpu,cpuacct` appears under both names).
+    pub(super) fn make_v1_dirs(
+        &self,
+        container_id: &str,
+        devices: bool,
+    ) -> Result<Vec<PathBuf>, CgroupError> {
         let rel = self.relative(container_id)?;
         let mut dirs = Vec::with_capacity(V1_USED.len());
-        for ctrl in V1_USED {
+        for ctrl in V1_USED.iter().filter(|c| devices || **c != "devices") {
             let mount = self.hierarchy.join(ctrl);
             let dir = mount.join(&rel);
             match std::fs::create_dir(&dir) {
@@ -88,15 +92,19 @@ impl Cgroups {
         Ok(dir)
     }
 
-    /// cgroup v1: creates the container's cgroup (see [`V1_USED`]) and opens its `tasks`
-    /// files, so that the container's first process can move itself in with
-    /// [`SelfJoin::join`] without the kernel's global migration lock (see [`SelfJoin`]).
-    /// `None` on cgroup v2 (see [`Cgroups::prepare_clone_into`]).
-    pub fn prepare_self_join(&self, container_id: &str) -> Result<Option<SelfJoin>, CgroupError> {
+    /// cgroup v1: creates the container's cgroup (see [`V1_USED`]; `devices` as
+    /// `controllers` say) and opens its `tasks` files, so that the container's first process
+    /// can move itself in with [`SelfJoin::join`] without the kernel's global migration lock
+    /// (see [`SelfJoin`]). `None` on cgroup v2 (see [`Cgroups::prepare_clone_into`]).
+    pub fn prepare_self_join(
+        &self,
+        container_id: &str,
+        controllers: super::Controllers,
+    ) -> Result<Option<SelfJoin>, CgroupError> {
         if self.version != CgroupVersion::V1 {
             return Ok(None);
         }
-        SelfJoin::open(self.make_v1_dirs(container_id)?).map(Some)
+        SelfJoin::open(self.make_v1_dirs(container_id, controllers.devices)?).map(Some)
     }
 
     /// cgroup v2: creates the container's cgroup and opens it, so that the container's first

@@ -92,6 +92,12 @@ pub struct Controllers {
     pub memory: bool,
     /// pids.
     pub pids: bool,
+    /// devices (v1): a cgroup of its own only for a container whose processes run in an
+    /// image (device rules; an image task's own cgroup nests in it, see
+    /// `supervisor/src/run_task/cgroup.rs`). Others stay in their parent's, as in Mesos
+    /// without `cgroups/devices`. Absent in the `launch_info` of earlier agents: false.
+    #[serde(default)]
+    pub devices: bool,
 }
 
 /// Access to the containers' cgroups under `--cgroups_root`.
@@ -279,8 +285,9 @@ impl Cgroups {
 
 /// The v1 hierarchies in which a container gets a cgroup: those whose limits are written
 /// (cpu, memory, pids), read (cpuacct) or used (freezer: killing every process; devices: the
-/// parent of an image task's own cgroup, see `supervisor/src/run_task/cgroup.rs`). As Mesos,
-/// the container stays in its parent's cgroup in the others (cpuset, blkio, ...).
+/// parent of an image task's own cgroup, see `supervisor/src/run_task/cgroup.rs`, only when
+/// [`Controllers::devices`]). As Mesos, the container stays in its parent's cgroup in the
+/// others (cpuset, blkio, ...).
 pub const V1_USED: &[&str] = &["cpu", "cpuacct", "memory", "pids", "freezer", "devices"];
 
 /// Every v1 hierarchy Meseta reads and cleans up: also those in which earlier versions (through

@@ -49,6 +49,7 @@ fn v2_create_writes_limits_in_v2_units() {
         cpu: true,
         memory: true,
         pids: true,
+        devices: true,
     };
     cg.create("c1", Pid::from_raw(4242), &limits, all).unwrap();
 
@@ -79,7 +80,12 @@ fn v2_prepare_clone_into_enables_controllers_above_the_container_then_limits_app
     )
     .unwrap();
     let cg = Cgroups::with_version(CgroupVersion::V2, tmp.path(), "mesos");
-    assert!(cg.prepare_self_join("c2").unwrap().is_none(), "v1 only");
+    assert!(
+        cg.prepare_self_join("c2", Controllers::default())
+            .unwrap()
+            .is_none(),
+        "v1 only"
+    );
     assert!(cg.prepare_clone_into("c2").unwrap().is_some());
     let opened = cg.open("c2").unwrap();
     let limits = Limits::new(Some(0.5), Some(64.0), true).unwrap();
@@ -87,6 +93,7 @@ fn v2_prepare_clone_into_enables_controllers_above_the_container_then_limits_app
         cpu: true,
         memory: true,
         pids: false,
+        devices: true,
     };
     opened.limit(&limits, all).unwrap();
     let read = |p: &str| fs::read_to_string(tmp.path().join(p)).unwrap();
@@ -178,6 +185,7 @@ fn v2_missing_controller_files_are_an_error_not_a_panic() {
         cpu: true,
         memory: true,
         pids: true,
+        devices: true,
     };
     let err = cg.create("c5", Pid::from_raw(1), &limits, all).unwrap_err();
     assert!(err.to_string().contains("/mesos/c5"), "{err}");

@@ -229,6 +229,7 @@ fn wire_task(
 ) -> Result<(), String> {
     let launch = task_launch_info(agent, spec, task, runtime, rootfs, dir)?;
     spec.command.user = None;
+    spec.image_tasks = true;
     let path = dir.join("task_launch_info");
     let json = serde_json::to_vec(&launch).map_err(|e| e.to_string())?;
     std::fs::write(&path, json).map_err(|e| format!("Failed to write {}: {e}", path.display()))?;
