@@ -4,15 +4,21 @@
 
 #![allow(clippy::tests_outside_test_module)]
 
+use std::future::Future;
 use std::io::{Read, Write};
+use std::net::SocketAddr;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::Response;
-use meseta_httpd::{ConnInfo, ConnTag, ServerConfig};
+use hyper::{Request, Response};
+use meseta_httpd::{ConnInfo, ConnTag, RequestBody, ServerConfig};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn requests_carry_both_ends_of_their_connection() {
+/// Serves `handler` on a loopback port with default limits; returns the address.
+fn start<H, Fut>(handler: H) -> SocketAddr
+where
+    H: Fn(Request<RequestBody>, SocketAddr) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
     let listener = meseta_httpd::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let addr = listener.local_addr().unwrap();
     let config = ServerConfig {
@@ -20,18 +26,20 @@ async fn requests_carry_both_ends_of_their_connection() {
         tls: None,
         keepalive: None,
     };
-    tokio::spawn(meseta_httpd::serve(
-        listener,
-        config,
-        |req, peer| async move {
-            let info = *req.extensions().get::<ConnInfo>().expect("ConnInfo");
-            assert_eq!(info.peer, peer);
-            Response::new(Full::new(Bytes::from(format!(
-                "{} {}",
-                info.peer, info.local
-            ))))
-        },
-    ));
+    tokio::spawn(meseta_httpd::serve(listener, config, handler));
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_carry_both_ends_of_their_connection() {
+    let addr = start(|req, peer| async move {
+        let info = *req.extensions().get::<ConnInfo>().expect("ConnInfo");
+        assert_eq!(info.peer, peer);
+        Response::new(Full::new(Bytes::from(format!(
+            "{} {}",
+            info.peer, info.local
+        ))))
+    });
     let answer = tokio::task::spawn_blocking(move || {
         let mut s = std::net::TcpStream::connect(addr).unwrap();
         write!(s, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
@@ -50,19 +58,12 @@ async fn requests_carry_both_ends_of_their_connection() {
 /// and not by a request on another connection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_tag_lasts_as_long_as_its_connection() {
-    let listener = meseta_httpd::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let addr = listener.local_addr().unwrap();
-    let config = ServerConfig {
-        limits: meseta_httpd::Limits::default(),
-        tls: None,
-        keepalive: None,
-    };
-    tokio::spawn(meseta_httpd::serve(listener, config, |req, _| async move {
+    let addr = start(|req, _| async move {
         let tag = req.extensions().get::<ConnTag>().expect("ConnTag").clone();
         let before = tag.get().unwrap_or("none").to_owned();
         tag.set(req.uri().path().trim_start_matches('/').to_owned());
         Response::new(Full::new(Bytes::from(before)))
-    }));
+    });
     let bodies = tokio::task::spawn_blocking(move || {
         // Two requests on one connection, then one on a new connection.
         let mut s = std::net::TcpStream::connect(addr).unwrap();
