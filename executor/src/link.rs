@@ -131,18 +131,6 @@ impl Link {
                 tracing::info!(agent = %self.config.agent_endpoint, "subscribed to agent");
                 self.subscription = Some(subscription);
                 self.client.preconnect().await;
-                // A HEARTBEAT on the kept-alive connection at once: the agent checks who holds
-                // that connection (and remembers it) while it launches the task, rather than
-                // when TASK_STARTING comes. Its answer is read with the next update's.
-                let heartbeat = Call {
-                    executor_id: self.config.executor_id.clone(),
-                    framework_id: self.config.framework_id.clone(),
-                    r#type: CallType::Heartbeat,
-                    ..Call::default()
-                };
-                if let Err(err) = self.client.post_early(&heartbeat).await {
-                    tracing::debug!(%err, "early HEARTBEAT not sent");
-                }
                 self.disconnected_since = None;
                 self.failed_attempts = 0;
                 true
