@@ -45,11 +45,10 @@ fn pids_of(exe: &str, needle: &str) -> Vec<u32> {
     out
 }
 
-/// Whether `pid` runs its park program (`/memfd:<exe>-park`, see `smaps.rs`).
-fn parked(pid: u32) -> bool {
-    std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| {
-        p.to_string_lossy().starts_with("/memfd:") && p.to_string_lossy().contains("-park")
-    })
+/// Whether `pid`, an `exe`, runs its park program.
+fn parked(pid: u32, exe: &str) -> bool {
+    std::fs::read_link(format!("/proc/{pid}/exe"))
+        .is_ok_and(|p| crate::smaps::is_park(&p.to_string_lossy(), exe))
 }
 
 /// Waits until every supervisor and executor has parked; how long that took.
@@ -58,8 +57,8 @@ fn wait_parked(supervisors: &[u32], executors: &[u32], limit: Duration) -> Resul
     loop {
         let awake = supervisors
             .iter()
-            .chain(executors)
-            .filter(|p| !parked(**p))
+            .filter(|p| !parked(**p, "mesos-containerizer"))
+            .chain(executors.iter().filter(|p| !parked(**p, "mesos-executor")))
             .count();
         if awake == 0 {
             return Ok(start.elapsed());

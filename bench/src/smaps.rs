@@ -24,6 +24,12 @@ pub struct Breakdown {
     pub other: Part,
 }
 
+/// Whether the mapped file `path` is the park program of `exe`: a parked supervisor or
+/// executor runs it from a memfd named after it (`/memfd:<exe>-park (deleted)`).
+pub fn is_park(path: &str, exe: &str) -> bool {
+    path.starts_with(&format!("/memfd:{exe}-park"))
+}
+
 /// Reads `/proc/<pid>/smaps`; `exe` is the end of the binary's path.
 pub fn read(pid: u32, exe: &str) -> Breakdown {
     let text = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
@@ -35,10 +41,8 @@ pub fn read(pid: u32, exe: &str) -> Breakdown {
         if first.contains('-') && !first.ends_with(':') {
             // A mapping header: address perms offset dev inode [path].
             let path = fields.nth(4).unwrap_or("");
-            // A parked supervisor or executor runs its park program from a memfd named
-            // after it (`/memfd:<exe>-park (deleted)`): still the process's own code.
-            let parked = path.starts_with(&format!("/memfd:{exe}"));
-            current = Some(if path.ends_with(exe) || parked {
+            // A parked process's park program is still its own code.
+            current = Some(if path.ends_with(exe) || is_park(path, exe) {
                 |b| &mut b.binary
             } else if path.contains(".so") {
                 |b| &mut b.libraries

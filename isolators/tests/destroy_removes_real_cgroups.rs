@@ -32,6 +32,12 @@ fn assert_gone(cgroups: &Cgroups, id: &str, dirs: &[std::path::PathBuf]) {
     assert!(!cgroups.exists(id));
 }
 
+/// Creates the container's cgroup as the supervisor does, without a process in it.
+fn create(cgroups: &Cgroups, id: &str, controllers: Controllers) {
+    drop(cgroups.prepare_self_join(id, controllers).unwrap()); // v1
+    drop(cgroups.prepare_clone_into(id).unwrap()); // v2
+}
+
 /// Removes the test's own root below each hierarchy (v1) or below the one hierarchy (v2).
 fn remove_root(root: &str) {
     for hierarchy in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
@@ -49,14 +55,13 @@ fn empty_busy_and_nested_cgroups_are_all_removed() {
     let controllers = Controllers::default();
 
     // Empty: its first process has come and gone.
-    let mut child = std::process::Command::new("true").spawn().unwrap();
-    let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
-    let empty = cgroups.open("empty").unwrap();
-    // `true` may exit before it is moved: that is an empty cgroup too.
-    let _ = empty.attach(pid, &limits, controllers);
-    child.wait().unwrap();
+    create(&cgroups, "empty", controllers);
     let dirs = cgroups.paths("empty").unwrap();
-    empty.destroy(Duration::from_secs(5)).unwrap();
+    cgroups
+        .open("empty")
+        .unwrap()
+        .destroy(Duration::from_secs(5))
+        .unwrap();
     assert_gone(&cgroups, "empty", &dirs);
 
     // Busy: a process still runs in it.
@@ -78,15 +83,15 @@ fn empty_busy_and_nested_cgroups_are_all_removed() {
     assert_gone(&cgroups, "busy", &dirs);
 
     // Nested: a cgroup inside one of its directories.
-    let mut child = std::process::Command::new("true").spawn().unwrap();
-    let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
-    let nested = cgroups.open("nested").unwrap();
-    let _ = nested.attach(pid, &limits, controllers);
-    child.wait().unwrap();
+    create(&cgroups, "nested", controllers);
     let dirs = cgroups.paths("nested").unwrap();
     let inner = dirs.last().unwrap().join("task");
     std::fs::create_dir(&inner).unwrap();
-    nested.destroy(Duration::from_secs(5)).unwrap();
+    cgroups
+        .open("nested")
+        .unwrap()
+        .destroy(Duration::from_secs(5))
+        .unwrap();
     assert!(!inner.exists());
     assert_gone(&cgroups, "nested", &dirs);
 
@@ -108,8 +113,8 @@ fn a_v1_devices_cgroup_only_when_asked() {
         devices: true,
         ..plain
     };
-    drop(cgroups.prepare_self_join("plain", plain).unwrap());
-    drop(cgroups.prepare_self_join("image", image).unwrap());
+    create(&cgroups, "plain", plain);
+    create(&cgroups, "image", image);
     let freezer = Path::new("/sys/fs/cgroup/freezer").join(&root);
     assert!(freezer.join("plain").is_dir() && freezer.join("image").is_dir());
     assert!(!devices.join(&root).join("plain").exists());

@@ -133,10 +133,8 @@ pub async fn check_peer(
     })
     .await
     .map_err(|e| refused(format!("the check failed: {e}")))?;
-    if checked.is_ok() {
-        if let Some(tag) = tag {
-            tag.set(container_id.to_owned());
-        }
+    if let (Ok(_), Some(tag)) = (&checked, tag) {
+        tag.set(container_id.to_owned());
     }
     checked.map(|_| ()).map_err(|err| {
         warn!(executor_id = %call.executor_id, framework_id = %call.framework_id,

@@ -151,9 +151,7 @@ impl ContainerCgroup {
         }
         Ok(())
     }
-}
 
-impl ContainerCgroup {
     /// Removes every directory of the cgroup, as long as each is empty; false at the first
     /// one that cannot go (processes or nested cgroups in it), which
     /// [`ContainerCgroup::destroy`] then empties and removes with the rest.
