@@ -56,6 +56,8 @@ impl From<std::io::Error> for ClientError {
 #[derive(Debug)]
 pub struct AgentClient {
     endpoint: String,
+    /// The agent's Unix socket (`MESOS_DOMAIN_SOCKET`), tried before `endpoint`.
+    socket: Option<std::path::PathBuf>,
     token: Option<String>,
     /// The kept-alive connection for calls other than SUBSCRIBE.
     calls: Option<Connection>,
@@ -70,6 +72,7 @@ impl AgentClient {
     pub fn new(endpoint: impl Into<String>) -> Self {
         Self {
             endpoint: endpoint.into(),
+            socket: None,
             token: None,
             calls: None,
             early: Vec::new(),
@@ -80,6 +83,13 @@ impl AgentClient {
     /// Sends `Authorization: Bearer <token>` on every call (Mesos executor authentication).
     pub fn with_token(mut self, token: Option<String>) -> Self {
         self.token = token;
+        self
+    }
+
+    /// Connects through the agent's Unix socket at `path` when it can (Mesos's
+    /// `MESOS_DOMAIN_SOCKET`), through `endpoint` otherwise.
+    pub fn with_domain_socket(mut self, path: Option<std::path::PathBuf>) -> Self {
+        self.socket = path;
         self
     }
 
@@ -175,7 +185,18 @@ impl AgentClient {
     }
 
     /// A new HTTP/1.1 connection to the agent.
+    ///
+    /// Through the Unix socket when there is one; its failure (the path too long for a socket
+    /// address, an agent restarting, one that serves no socket) falls back to TCP, which
+    /// every agent serves.
     async fn connect(&self) -> Result<Connection, ClientError> {
+        if let Some(path) = &self.socket {
+            match Connection::connect_unix(path).await {
+                Ok(conn) => return Ok(conn),
+                Err(err) => tracing::debug!(socket = %path.display(), %err,
+                    "cannot connect to the agent's Unix socket; using TCP"),
+            }
+        }
         Connection::connect(&self.endpoint)
             .await
             .map_err(|source| ClientError::Connect {
@@ -257,10 +278,24 @@ impl Subscription {
     /// Takes over a SUBSCRIBE connection handed back by the park, read up to a chunk
     /// boundary (see [`Subscription::is_idle`]). Needs a tokio runtime.
     pub fn adopt(socket: std::os::fd::OwnedFd) -> std::io::Result<Self> {
-        let stream = std::net::TcpStream::from(socket);
-        stream.set_nonblocking(true)?;
+        let unix = nix::sys::socket::getsockname::<nix::sys::socket::SockaddrStorage>(
+            std::os::fd::AsRawFd::as_raw_fd(&socket),
+        )
+        .is_ok_and(|addr| {
+            nix::sys::socket::SockaddrLike::family(&addr)
+                == Some(nix::sys::socket::AddressFamily::Unix)
+        });
+        let stream: crate::http1::Stream = if unix {
+            let stream = std::os::unix::net::UnixStream::from(socket);
+            stream.set_nonblocking(true)?;
+            tokio::net::UnixStream::from_std(stream)?.into()
+        } else {
+            let stream = std::net::TcpStream::from(socket);
+            stream.set_nonblocking(true)?;
+            tokio::net::TcpStream::from_std(stream)?.into()
+        };
         Ok(Self {
-            conn: Connection::new(tokio::net::TcpStream::from_std(stream)?),
+            conn: Connection::new(stream),
             decoder: Decoder::new(),
             pending: VecDeque::new(),
         })

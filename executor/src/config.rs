@@ -20,6 +20,9 @@ pub const DEFAULT_RECOVERY_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 pub struct Config {
     /// `MESOS_AGENT_ENDPOINT`: the agent's `host:port`.
     pub agent_endpoint: String,
+    /// `MESOS_DOMAIN_SOCKET`: the agent's Unix socket for the executor API, used in place of
+    /// `agent_endpoint` when set (Mesos's `--http_executor_domain_sockets`).
+    pub domain_socket: Option<PathBuf>,
     /// `MESOS_FRAMEWORK_ID`.
     pub framework_id: FrameworkId,
     /// `MESOS_EXECUTOR_ID`.
@@ -107,6 +110,9 @@ impl Config {
             .map_or_else(|| directory.clone(), PathBuf::from);
         Ok(Self {
             agent_endpoint,
+            domain_socket: lookup("MESOS_DOMAIN_SOCKET")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
             framework_id,
             executor_id,
             directory,

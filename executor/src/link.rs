@@ -47,6 +47,7 @@ impl Link {
         let now = Instant::now();
         Self {
             client: AgentClient::new(config.agent_endpoint.clone())
+                .with_domain_socket(config.domain_socket.clone())
                 .with_token(config.authentication_token.clone()),
             config,
             subscription: None,

@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -23,10 +23,60 @@ const MAX_LINGERING: usize = 256;
 /// How long a refused connection lingers.
 const LINGER: Duration = Duration::from_millis(500);
 
+/// A listening socket the loop accepts from: TCP, or a Unix socket (the agent's executor
+/// socket).
+pub(crate) trait Listener {
+    /// An accepted connection.
+    type Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    /// Who is on the other end.
+    type Peer: std::fmt::Display + Clone + Send + 'static;
+
+    /// The next connection.
+    fn accept(&self) -> impl Future<Output = std::io::Result<(Self::Stream, Self::Peer)>> + Send;
+
+    /// Socket options for an admitted connection.
+    fn configure(_stream: &Self::Stream, _peer: &Self::Peer, _config: &ServerConfig) {}
+}
+
+impl Listener for TcpListener {
+    type Stream = TcpStream;
+    type Peer = SocketAddr;
+
+    fn accept(&self) -> impl Future<Output = std::io::Result<(TcpStream, SocketAddr)>> + Send {
+        TcpListener::accept(self)
+    }
+
+    fn configure(stream: &TcpStream, peer: &SocketAddr, config: &ServerConfig) {
+        let _ = stream.set_nodelay(true);
+        if let Some(keepalive) = &config.keepalive {
+            if let Err(err) = socket2::SockRef::from(stream).set_tcp_keepalive(keepalive) {
+                tracing::debug!(%peer, %err, "cannot enable TCP keepalive");
+            }
+        }
+    }
+}
+
+impl Listener for UnixListener {
+    type Stream = UnixStream;
+    type Peer = crate::UnixPeer;
+
+    async fn accept(&self) -> std::io::Result<(UnixStream, crate::UnixPeer)> {
+        loop {
+            let (stream, _) = UnixListener::accept(self).await?;
+            // A client gone before we asked who it was is dropped like a reset connection.
+            match crate::UnixPeer::of(&stream) {
+                Ok(peer) => return Ok((stream, peer)),
+                Err(err) => tracing::debug!(%err, "cannot read a Unix socket peer's credentials"),
+            }
+        }
+    }
+}
+
 /// Accepts until dropped, running `conn` for each connection within the cap.
-pub(crate) async fn run<F, Fut>(listener: TcpListener, config: Arc<ServerConfig>, conn: F)
+pub(crate) async fn run<L, F, Fut>(listener: L, config: Arc<ServerConfig>, conn: F)
 where
-    F: Fn(TcpStream, SocketAddr, Arc<Slot>) -> Fut,
+    L: Listener,
+    F: Fn(L::Stream, L::Peer, Arc<Slot>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let slots = Slots::new(config.limits.max_connections);
@@ -71,15 +121,10 @@ where
             }
             continue;
         };
-        let _ = stream.set_nodelay(true);
-        if let Some(keepalive) = &config.keepalive {
-            if let Err(err) = socket2::SockRef::from(&stream).set_tcp_keepalive(keepalive) {
-                tracing::debug!(%peer, %err, "cannot enable TCP keepalive");
-            }
-        }
+        L::configure(&stream, &peer, &config);
         let slot = Arc::new(slot);
         let evicted = Arc::clone(&slot.evicted);
-        let served = conn(stream, peer, slot);
+        let served = conn(stream, peer.clone(), slot);
         conns.spawn(async move {
             tokio::select! {
                 () = served => {}
@@ -91,20 +136,13 @@ where
 
 /// Writes the 503, then reads (and drops) what the client sent for a moment so the close is a
 /// FIN after the answer rather than a reset that could destroy it.
-async fn refuse(mut stream: TcpStream) {
+async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) {
     let _ = tokio::time::timeout(LINGER, async {
         stream.write_all(REFUSAL).await?;
         stream.shutdown().await?;
         let mut sink = [0u8; 1024];
-        loop {
-            stream.readable().await?;
-            match stream.try_read(&mut sink) {
-                Ok(0) => return Ok(()),
-                Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e),
-            }
-        }
+        while stream.read(&mut sink).await? > 0 {}
+        Ok::<_, std::io::Error>(())
     })
     .await;
 }

@@ -33,7 +33,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpStream, UnixListener};
 
 use crate::slots::Slot;
 
@@ -50,6 +50,77 @@ pub struct ConnInfo {
     pub peer: SocketAddr,
     /// The server's address of this connection.
     pub local: SocketAddr,
+}
+
+/// The process on the other end of a Unix socket connection, as the kernel recorded it when
+/// that process connected (`SO_PEERCRED`); every request on such a connection carries it in
+/// its extensions instead of a [`ConnInfo`].
+#[derive(Debug, Clone)]
+pub struct UnixPeer {
+    /// Its pid (in the server's pid namespace).
+    pub pid: i32,
+    /// Its effective uid.
+    pub uid: u32,
+    /// A pidfd of that very process (`SO_PEERPIDFD`, Linux 6.5+), or `None` on older kernels.
+    /// While it shows the process alive, `pid` still names the process that connected.
+    pub pidfd: Option<Arc<std::os::fd::OwnedFd>>,
+}
+
+impl UnixPeer {
+    /// The credentials of `stream`'s peer.
+    pub fn of(stream: &impl std::os::fd::AsRawFd) -> std::io::Result<Self> {
+        let fd = stream.as_raw_fd();
+        let mut cred = libc::ucred {
+            pid: 0,
+            uid: 0,
+            gid: 0,
+        };
+        let mut len = libc::socklen_t::try_from(std::mem::size_of::<libc::ucred>()).unwrap_or(0);
+        // SAFETY: getsockopt writes at most `len` bytes into `cred`, which lives on this stack.
+        let rc = unsafe {
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_PEERCRED,
+                std::ptr::addr_of_mut!(cred).cast(),
+                &mut len,
+            )
+        };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(Self {
+            pid: cred.pid,
+            uid: cred.uid,
+            pidfd: peer_pidfd(fd).map(Arc::new),
+        })
+    }
+}
+
+impl std::fmt::Display for UnixPeer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "pid {} (uid {})", self.pid, self.uid)
+    }
+}
+
+/// `SO_PEERPIDFD` (Linux 6.5+; the libc crate does not name it yet).
+fn peer_pidfd(fd: std::os::fd::RawFd) -> Option<std::os::fd::OwnedFd> {
+    const SO_PEERPIDFD: libc::c_int = 77;
+    let mut pidfd: libc::c_int = -1;
+    let mut len = libc::socklen_t::try_from(std::mem::size_of::<libc::c_int>()).unwrap_or(0);
+    // SAFETY: getsockopt writes at most `len` bytes into `pidfd`, which lives on this stack.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            SO_PEERPIDFD,
+            std::ptr::addr_of_mut!(pidfd).cast(),
+            &mut len,
+        )
+    };
+    // SAFETY: on success the kernel installed a new descriptor that nothing else owns.
+    (rc == 0 && pidfd >= 0)
+        .then(|| unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(pidfd) })
 }
 
 /// A note a handler may attach to one connection, once, and find again on every later request
@@ -145,6 +216,57 @@ where
     .await;
 }
 
+/// Binds a Unix socket at `path` with mode 0666, as Mesos's `createDomainSocket` does: a
+/// socket left there by an earlier run is replaced; any other file is left alone (the bind
+/// fails). Must be called within a tokio runtime.
+pub fn bind_unix(path: &std::path::Path) -> std::io::Result<UnixListener> {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
+        std::fs::remove_file(path)?;
+    }
+    let listener = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
+    Ok(listener)
+}
+
+/// Serves plain HTTP on the Unix socket `listener` with the same bounds as [`serve`]; each
+/// request carries its connection's [`UnixPeer`] (and a [`ConnTag`]) in its extensions.
+pub async fn serve_unix<H, Fut, B>(listener: UnixListener, limits: Limits, handler: H)
+where
+    H: Fn(Request<RequestBody>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<B>> + Send + 'static,
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let handler = Arc::new(handler);
+    let config = Arc::new(ServerConfig {
+        limits,
+        tls: None,
+        keepalive: None,
+    });
+    accept::run(listener, config, move |stream, peer, slot| {
+        let handler = Arc::clone(&handler);
+        async move { http(stream, Conn::Unix(peer), limits, handler, slot).await }
+    })
+    .await;
+}
+
+/// What a request learns of its connection.
+#[derive(Clone)]
+enum Conn {
+    Tcp(ConnInfo),
+    Unix(UnixPeer),
+}
+
+impl std::fmt::Display for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Tcp(info) => info.peer.fmt(f),
+            Self::Unix(peer) => peer.fmt(f),
+        }
+    }
+}
+
 async fn connection<H, Fut, B>(
     stream: TcpStream,
     peer: SocketAddr,
@@ -161,7 +283,8 @@ async fn connection<H, Fut, B>(
     let Ok(local) = stream.local_addr() else {
         return;
     };
-    let info = ConnInfo { peer, local };
+    let info = Conn::Tcp(ConnInfo { peer, local });
+    let handler = Arc::new(move |req| handler(req, peer));
     let Some(tls) = &config.tls else {
         return http(stream, info, limits, handler, slot).await;
     };
@@ -183,21 +306,29 @@ async fn connection<H, Fut, B>(
     }
 }
 
-async fn http<I, H, Fut, B>(io: I, info: ConnInfo, limits: Limits, handler: Arc<H>, slot: Arc<Slot>)
+async fn http<I, H, Fut, B>(io: I, info: Conn, limits: Limits, handler: Arc<H>, slot: Arc<Slot>)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    H: Fn(Request<RequestBody>, SocketAddr) -> Fut + Send + Sync + 'static,
+    H: Fn(Request<RequestBody>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Response<B>> + Send + 'static,
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let tag = ConnTag::default();
+    let conn = info.clone();
     let svc = service_fn(move |req: Request<Incoming>| {
         slot.mark_busy();
         let mut req = req.map(|b| RequestBody::new(b, limits.body_read_timeout));
-        req.extensions_mut().insert(info);
+        match &conn {
+            Conn::Tcp(info) => {
+                req.extensions_mut().insert(*info);
+            }
+            Conn::Unix(peer) => {
+                req.extensions_mut().insert(peer.clone());
+            }
+        }
         req.extensions_mut().insert(tag.clone());
-        let response = handler(req, info.peer);
+        let response = handler(req);
         async move { Ok::<_, Infallible>(response.await) }
     });
     let result = http1::Builder::new()
@@ -207,6 +338,6 @@ where
         .serve_connection(TokioIo::new(io), svc)
         .await;
     if let Err(err) = result {
-        tracing::debug!(peer = %info.peer, %err, "connection ended");
+        tracing::debug!(peer = %info, %err, "connection ended");
     }
 }

@@ -58,6 +58,22 @@ pub struct EnvInput<'a> {
     pub home: Option<PathBuf>,
 }
 
+/// Whether the executor is one of the agent's own programs (the command or docker executor).
+fn own_executor(input: &EnvInput<'_>) -> bool {
+    let Some(value) = input
+        .executor
+        .command
+        .as_ref()
+        .and_then(|c| c.value.as_deref())
+    else {
+        return false;
+    };
+    let program = Path::new(value);
+    [&input.config.per_task_dir, &input.config.launcher_dir]
+        .iter()
+        .any(|dir| program.parent() == Some(dir.as_path()))
+}
+
 /// Builds the executor's complete environment.
 pub fn executor_env(input: &EnvInput<'_>) -> Vec<(String, String)> {
     let fw_id = input
@@ -100,6 +116,13 @@ pub fn executor_env(input: &EnvInput<'_>) -> Vec<(String, String)> {
         ),
         ("LIBPROCESS_PORT".into(), "0".into()),
     ];
+    // Mesos gives the socket to every executor with --http_executor_domain_sockets; Meseta's
+    // own executors (started from the agent's launcher directory) always get it.
+    if let Some(socket) = &input.config.domain_socket {
+        if input.config.http_executor_domain_sockets || own_executor(input) {
+            env.push(("MESOS_DOMAIN_SOCKET".into(), socket.display().to_string()));
+        }
+    }
     if checkpoint {
         env.push((
             "MESOS_RECOVERY_TIMEOUT".into(),

@@ -64,6 +64,14 @@ pub enum StartError {
     #[error(transparent)]
     Http(#[from] meseta_httpd::ConfigError),
     /// The HTTP port could not be bound.
+    #[error("creating the executor socket {}: {source}", .path.display())]
+    Socket {
+        /// `--domain_socket_location`.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The HTTP port cannot be bound.
     #[error("binding {addr}: {source}")]
     Bind {
         /// The address.
@@ -137,6 +145,8 @@ pub struct Started {
     /// The HTTP listener's address.
     pub addr: SocketAddr,
     listener: tokio::net::TcpListener,
+    /// The executor socket (`Config::domain_socket`), bound.
+    socket: Option<tokio::net::UnixListener>,
     http: meseta_httpd::ServerConfig,
     outbox: UnboundedReceiver<Call>,
     /// Checkpoints were recovered: `Some(rebooted)`.
@@ -144,7 +154,7 @@ pub struct Started {
 }
 
 /// Sets up the containerizer and binds the HTTP port.
-pub async fn start(config: Config) -> Result<Started, StartError> {
+pub async fn start(mut config: Config) -> Result<Started, StartError> {
     let mut cc = ContainerConfig::new(
         config.runtime_dir.clone(),
         config.per_task_dir.clone(),
@@ -167,6 +177,26 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         recovery::read(&meta, &boot_id, config.strict)?
     };
     let http = meseta_httpd::ServerConfig::from_process_env()?;
+    let socket = match config.domain_socket.clone() {
+        None => None,
+        Some(path) => match meseta_httpd::bind_unix(&path) {
+            Ok(listener) => {
+                tracing::info!(socket = %path.display(), "serving the executor API on a Unix socket");
+                Some(listener)
+            }
+            // Mesos exits when the socket it was asked for cannot be made; Meseta's own
+            // executors fall back to TCP without one.
+            Err(source) if config.http_executor_domain_sockets => {
+                return Err(StartError::Socket { path, source })
+            }
+            Err(err) => {
+                tracing::warn!(socket = %path.display(), %err,
+                    "cannot create the executor socket; executors use TCP");
+                config.domain_socket = None;
+                None
+            }
+        },
+    };
     let bind = SocketAddr::from((config.ip.unwrap_or(Ipv4Addr::UNSPECIFIED), config.port));
     let listener = listen(bind).map_err(|source| StartError::Bind { addr: bind, source })?;
     let addr = listener
@@ -220,6 +250,7 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         agent,
         addr,
         listener,
+        socket,
         http,
         outbox: rx,
         recovered,
@@ -262,6 +293,13 @@ impl Started {
         tokio::spawn(containerizers::recover(agent.clone()));
         tokio::spawn(updates::retry_loop(agent.clone()));
         tokio::spawn(crate::master_link::run(agent.clone(), self.outbox));
+        if let Some(socket) = self.socket {
+            tokio::spawn(crate::http::serve_executor_socket(
+                agent.clone(),
+                socket,
+                self.http.limits,
+            ));
+        }
         crate::http::serve(agent, self.listener, self.http).await;
     }
 }

@@ -5,10 +5,13 @@
 //!   `--jwt_secret_key`): every executor gets an HS256 JWT ([`jwt`]) in
 //!   `MESOS_EXECUTOR_AUTHENTICATION_TOKEN` with the claims `fid`, `eid` and `cid` (Mesos
 //!   `Slave::generateSecret`), and must send it as `Authorization: Bearer`.
-//! - **The peer check** (Meseta, on by default, needs nothing from executors): the TCP peer
-//!   of the call must be a process of that executor's container. [`sock_diag`] finds the
-//!   inode of the caller's socket from the connection's 4-tuple; [`procs`] looks for
-//!   `socket:[inode]` among the file descriptors of the container's processes.
+//! - **The peer check** (Meseta, on by default, needs nothing from executors): the peer of
+//!   the call must be a process of that executor's container. Over TCP, [`sock_diag`] finds
+//!   the inode of the caller's socket from the connection's 4-tuple and [`procs`] looks for
+//!   `socket:[inode]` among the file descriptors of the container's processes. Over the
+//!   agent's Unix socket the kernel names the process that connected (`SO_PEERCRED`, and a
+//!   pidfd of it on Linux 6.5+): [`unix_peer_in_container`] checks that process's cgroup (or
+//!   ancestry).
 
 pub mod jwt;
 pub mod procs;
@@ -131,6 +134,95 @@ pub fn peer_in_container(
     Ok(found)
 }
 
+/// Checks that the process that connected to the agent's Unix socket (`peer`) is a process of
+/// `container`: in its cgroup (or below it), or, for a container without cgroups, in the
+/// process tree under its supervisor. With a pidfd of the peer the answer is about that very
+/// process: a peer that has exited (whose pid may since name another process) is refused.
+/// Blocking (`/proc`): run it on a blocking thread.
+pub fn unix_peer_in_container(
+    proc_root: &Path,
+    peer: &meseta_httpd::UnixPeer,
+    container: &ContainerProcesses,
+) -> Result<i32, UnixPeerError> {
+    let outside = || UnixPeerError::Outside {
+        pid: peer.pid,
+        container_id: container.container_id.clone(),
+    };
+    if peer.pid <= 0 {
+        return Err(outside());
+    }
+    let cgroup = container
+        .cgroups
+        .as_ref()
+        .and_then(|cg| Some((cg.version(), cg.cgroup(&container.container_id).ok()?)));
+    let inside = match cgroup {
+        Some((version, cgroup)) => {
+            let text = std::fs::read_to_string(proc_root.join(peer.pid.to_string()).join("cgroup"))
+                .unwrap_or_default();
+            in_cgroup(&text, version, &cgroup.to_string_lossy())
+        }
+        None => {
+            procs::process_tree_fast(proc_root, container.tree_root).contains(&peer.pid)
+                || procs::process_tree(proc_root, container.tree_root).contains(&peer.pid)
+        }
+    };
+    if !inside {
+        return Err(outside());
+    }
+    if peer.pidfd.as_deref().is_some_and(exited) {
+        return Err(UnixPeerError::Exited(peer.pid));
+    }
+    Ok(peer.pid)
+}
+
+/// Why a Unix socket peer was not recognised as a process of the container.
+#[derive(Debug, thiserror::Error)]
+pub enum UnixPeerError {
+    /// The peer is not in the container.
+    #[error("the caller (pid {pid}) is not a process of container {container_id}")]
+    Outside {
+        /// The peer's pid.
+        pid: i32,
+        /// The container.
+        container_id: String,
+    },
+    /// The process that connected is gone.
+    #[error("the caller (pid {0}) has exited")]
+    Exited(i32),
+}
+
+/// Whether a `/proc/<pid>/cgroup` text puts the process in `cgroup` (e.g. `/mesos/<id>`) or
+/// below it: on v1 in the hierarchy that holds the container's processes (`freezer`), on v2
+/// in the unified one.
+fn in_cgroup(text: &str, version: isolators::cgroups::CgroupVersion, cgroup: &str) -> bool {
+    text.lines().any(|line| {
+        let mut fields = line.splitn(3, ':');
+        let (Some(_), Some(controllers), Some(path)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            return false;
+        };
+        let hierarchy = match version {
+            isolators::cgroups::CgroupVersion::V1 => controllers.split(',').any(|c| c == "freezer"),
+            isolators::cgroups::CgroupVersion::V2 => controllers.is_empty(),
+        };
+        hierarchy
+            && path
+                .strip_prefix(cgroup)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+/// Whether the process behind `pidfd` has exited (its pidfd polls readable).
+fn exited(pidfd: &std::os::fd::OwnedFd) -> bool {
+    use std::os::fd::AsFd;
+    let mut fds = [nix::poll::PollFd::new(
+        pidfd.as_fd(),
+        nix::poll::PollFlags::POLLIN,
+    )];
+    nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO).map_or(true, |n| n > 0)
+}
+
 /// The process of `container` holding socket `inode`.
 fn find_holder(
     proc_root: &Path,
@@ -167,6 +259,30 @@ fn find_holder(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_unix_peer_must_be_in_the_containers_own_cgroup_or_below() {
+        use isolators::cgroups::CgroupVersion::{V1, V2};
+        let v1 = "12:memory:/mesos/c1\n5:freezer:/mesos/c1\n4:devices:/meseta-image-tasks\n0::/\n";
+        assert!(in_cgroup(v1, V1, "/mesos/c1"));
+        assert!(
+            !in_cgroup(v1, V1, "/mesos/c"),
+            "a prefix of another container's id"
+        );
+        assert!(
+            !in_cgroup(v1, V2, "/mesos/c1"),
+            "v2 looks at the unified line only"
+        );
+        let elsewhere = "12:memory:/mesos/c1\n5:freezer:/mesos/c2\n";
+        assert!(
+            !in_cgroup(elsewhere, V1, "/mesos/c1"),
+            "only the freezer line counts"
+        );
+        let v2 = "0::/mesos/c1/nested\n";
+        assert!(in_cgroup(v2, V2, "/mesos/c1"));
+        assert!(!in_cgroup("0::/mesos/c10\n", V2, "/mesos/c1"));
+        assert!(!in_cgroup("", V2, "/mesos/c1"));
+    }
 
     #[test]
     fn the_peer_cache_answers_only_for_the_container_it_saw_and_stays_bounded() {

@@ -81,6 +81,18 @@ pub struct AgentFlags {
     /// Directory for runtime state that does not survive a reboot.
     #[arg(long = "runtime_dir", default_value = "/var/run/mesos")]
     pub runtime_dir: PathBuf,
+    /// Give every executor the agent's Unix socket for the executor API
+    /// (`MESOS_DOMAIN_SOCKET`), as Mesos does. Meseta's own executors (the command and docker
+    /// executors) use it even without this flag: the agent serves the socket whenever its
+    /// path fits in a socket address.
+    #[arg(long = "http_executor_domain_sockets", default_value = "false", num_args = 0..=1,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub http_executor_domain_sockets: bool,
+    /// Where the agent's Unix socket for executors is (under 108 bytes; a socket left there
+    /// by an earlier run is replaced). Default: `<runtime_dir>/agent.sock`. Mesos's
+    /// `systemd:<name>` socket passing is not supported.
+    #[arg(long = "domain_socket_location")]
+    pub domain_socket_location: Option<PathBuf>,
     /// Containerizers to use, in the order they are tried: `mesos`, `docker` (e.g.
     /// `docker,mesos`). Tasks with `ContainerInfo.type=DOCKER` go to `docker`, all others to
     /// `mesos`.
@@ -229,6 +241,11 @@ pub struct Config {
     pub work_dir: PathBuf,
     /// `--runtime_dir`.
     pub runtime_dir: PathBuf,
+    /// `--http_executor_domain_sockets`: every executor gets `MESOS_DOMAIN_SOCKET`.
+    pub http_executor_domain_sockets: bool,
+    /// The executor socket (`--domain_socket_location` or `<runtime_dir>/agent.sock`); `None`
+    /// when the default path is too long for a socket address (executors then use TCP only).
+    pub domain_socket: Option<PathBuf>,
     /// `--isolation`, parsed.
     pub isolation: isolators::Isolation,
     /// Total resources.
@@ -407,6 +424,7 @@ impl AgentFlags {
         let flags = self.as_pairs(&launcher_dir);
         let gc = self.gc.to_config()?;
         let executor_auth = self.executor_auth.to_config()?;
+        let domain_socket = self.domain_socket()?;
         Ok(Config {
             images,
             master,
@@ -415,6 +433,8 @@ impl AgentFlags {
             port: self.port,
             work_dir,
             runtime_dir: self.runtime_dir,
+            http_executor_domain_sockets: self.http_executor_domain_sockets,
+            domain_socket,
             isolation,
             resources,
             attributes,
@@ -467,6 +487,38 @@ impl AgentFlags {
         })
     }
 
+    /// The executor socket's path. One given with `--domain_socket_location` (or the default
+    /// one when `--http_executor_domain_sockets` asks for it) must fit in a socket address, as
+    /// Mesos requires; a default path that does not fit leaves the agent without a socket.
+    fn domain_socket(&self) -> Result<Option<PathBuf>, FlagError> {
+        /// `sizeof(sun_path)`, less the terminating NUL.
+        const MAX: usize = 107;
+        let (path, asked) = match &self.domain_socket_location {
+            Some(p) => (p.clone(), true),
+            None => (
+                self.runtime_dir.join("agent.sock"),
+                self.http_executor_domain_sockets,
+            ),
+        };
+        let text = path.to_string_lossy();
+        if text.starts_with("systemd:") {
+            return Err(invalid(
+                "domain_socket_location",
+                format!("'{text}': systemd socket passing is not supported; give a path"),
+            ));
+        }
+        if path.as_os_str().len() > MAX {
+            if asked {
+                return Err(invalid(
+                    "domain_socket_location",
+                    format!("'{text}' must have less than 108 characters"),
+                ));
+            }
+            return Ok(None);
+        }
+        Ok(Some(path))
+    }
+
     fn as_pairs(&self, launcher_dir: &Path) -> Vec<(String, String)> {
         let opt = |o: &Option<String>| o.clone().unwrap_or_default();
         let mut v = vec![
@@ -482,6 +534,17 @@ impl AgentFlags {
                     .unwrap_or_default(),
             ),
             ("runtime_dir", self.runtime_dir.display().to_string()),
+            (
+                "http_executor_domain_sockets",
+                self.http_executor_domain_sockets.to_string(),
+            ),
+            (
+                "domain_socket_location",
+                self.domain_socket_location
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+            ),
             ("containerizers", self.containerizers.clone()),
             ("isolation", self.isolation.clone()),
             ("resources", opt(&self.resources)),
@@ -700,6 +763,50 @@ fn overlay_supported() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_executor_socket_follows_mesos_rules() {
+        let d = tempfile::tempdir().unwrap();
+        let parse_cli = |extra: &[&str]| {
+            let wd = format!("--work_dir={}", d.path().display());
+            let mut cli = vec![
+                "mesos-agent",
+                wd.as_str(),
+                "--master=h:5050",
+                "--runtime_dir=/run/m",
+            ];
+            cli.extend_from_slice(extra);
+            parse(
+                &d.path().join("none"),
+                vec![],
+                cli.into_iter().map(OsString::from),
+            )
+            .unwrap()
+            .into_config()
+        };
+        let c = parse_cli(&[]).unwrap();
+        assert!(!c.http_executor_domain_sockets);
+        assert_eq!(c.domain_socket, Some(PathBuf::from("/run/m/agent.sock")));
+        let c = parse_cli(&[
+            "--http_executor_domain_sockets",
+            "--domain_socket_location=/s",
+        ]);
+        let c = c.unwrap();
+        assert!(c.http_executor_domain_sockets);
+        assert_eq!(c.domain_socket, Some(PathBuf::from("/s")));
+        let long = format!("--domain_socket_location=/{}", "x".repeat(107));
+        let e = parse_cli(&[&long]).unwrap_err().to_string();
+        assert!(e.contains("less than 108 characters"), "{e}");
+        let e = parse_cli(&["--domain_socket_location=systemd:agent"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not supported"), "{e}");
+        // A default path too long for a socket address: no socket, unless one was asked for.
+        let deep = format!("--runtime_dir=/{}", "r".repeat(100));
+        assert_eq!(parse_cli(&[&deep]).unwrap().domain_socket, None);
+        let e = parse_cli(&[&deep, "--http_executor_domain_sockets"]).unwrap_err();
+        assert!(e.to_string().contains("less than 108"), "{e}");
+    }
 
     #[test]
     fn zk_masters_and_bad_containerizers() {

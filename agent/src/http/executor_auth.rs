@@ -109,15 +109,18 @@ pub async fn check_peer(
             call.executor_id, call.framework_id
         ))
     };
-    let Some(conn) = parts.extensions.get::<Connection>().copied() else {
-        return Err(refused("the caller's address is unknown".into()));
-    };
     // A connection is checked once: its later calls (the executor keeps one alive for its
     // updates) come from the same client socket, which was found in this container.
     let tag = parts.extensions.get::<meseta_httpd::ConnTag>();
     if tag.and_then(meseta_httpd::ConnTag::get) == Some(container_id) {
         return Ok(());
     }
+    if let Some(peer) = parts.extensions.get::<meseta_httpd::UnixPeer>().cloned() {
+        return check_unix_peer(agent, call, container_id, peer, tag).await;
+    }
+    let Some(conn) = parts.extensions.get::<Connection>().copied() else {
+        return Err(refused("the caller's address is unknown".into()));
+    };
     let (supervisor_pid, pid_file) = supervisor(agent, call, container_id);
     let cgroups = agent.containerizer.cgroups().cloned();
     let owned_id = container_id.to_owned();
@@ -141,6 +144,52 @@ pub async fn check_peer(
               peer = %conn.peer, %err, "executor API call from outside the executor's container");
         refused(err.to_string())
     })
+}
+
+/// [`check_peer`] for a call on the agent's Unix socket: the process that connected must be
+/// one of the container's.
+async fn check_unix_peer(
+    agent: &Arc<Agent>,
+    call: &Call,
+    container_id: &str,
+    peer: meseta_httpd::UnixPeer,
+    tag: Option<&meseta_httpd::ConnTag>,
+) -> Result<(), HttpError> {
+    let (supervisor_pid, pid_file) = supervisor(agent, call, container_id);
+    let container = ContainerProcesses {
+        container_id: container_id.to_owned(),
+        cgroups: agent.containerizer.cgroups().cloned(),
+        tree_root: supervisor_pid.unwrap_or(0),
+    };
+    let caller = peer.clone();
+    let checked = tokio::task::spawn_blocking(move || {
+        let mut container = container;
+        if container.tree_root == 0 && container.cgroups.is_none() {
+            container.tree_root = read_pid(&pid_file).unwrap_or(0);
+        }
+        executor_auth::unix_peer_in_container(Path::new("/proc"), &caller, &container)
+    })
+    .await;
+    let refused = |why: String| {
+        HttpError::Forbidden(format!(
+            "Executor API call for executor {} of framework {} refused: {why}",
+            call.executor_id, call.framework_id
+        ))
+    };
+    match checked {
+        Ok(Ok(_)) => {
+            if let Some(tag) = tag {
+                tag.set(container_id.to_owned());
+            }
+            Ok(())
+        }
+        Ok(Err(err)) => {
+            warn!(executor_id = %call.executor_id, framework_id = %call.framework_id,
+                  %peer, %err, "executor API call from outside the executor's container");
+            Err(refused(err.to_string()))
+        }
+        Err(err) => Err(refused(format!("the check failed: {err}"))),
+    }
 }
 
 /// The root of the executor's process tree: its supervisor as launched or recovered, else

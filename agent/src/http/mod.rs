@@ -130,6 +130,31 @@ pub async fn serve(
     .await;
 }
 
+/// Serves the executor API (and, as Mesos, the v1 operator API) on the agent's Unix socket
+/// (`--domain_socket_location`), with the same limits as the TCP port. Every other path is a
+/// 404.
+pub async fn serve_executor_socket(
+    agent: Arc<Agent>,
+    listener: tokio::net::UnixListener,
+    limits: meseta_httpd::Limits,
+) {
+    meseta_httpd::serve_unix(listener, limits, move |req| {
+        let agent = Arc::clone(&agent);
+        async move {
+            let path = route_path(req.uri().path());
+            if path == "/api/v1/executor" || path == "/api/v1" {
+                route(agent, req).await
+            } else {
+                HttpError::NotFound(format!(
+                    "No endpoint at {path} on the executor socket (only /slave(1)/api/v1/executor and /slave(1)/api/v1)"
+                ))
+                .into_response()
+            }
+        }
+    })
+    .await;
+}
+
 /// The path as libprocess routes it: `/slave(1)` stripped, trailing `/` trimmed.
 fn route_path(path: &str) -> &str {
     let p = path.strip_prefix("/slave(1)").unwrap_or(path);

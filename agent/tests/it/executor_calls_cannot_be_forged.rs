@@ -6,7 +6,8 @@
 //! a connection the agent already accepted from it as its own executor. With
 //! `--authenticate_http_executors`, calls need the executor's own token (401 without a valid
 //! one, 403 for another executor's), and the command executor still runs tasks to
-//! TASK_FINISHED. Runs the real agent daemon, containerizer and `mesos-executor`; needs root.
+//! TASK_FINISHED. The same holds on the agent's Unix socket (`MESOS_DOMAIN_SOCKET`), which the
+//! command executor uses instead of TCP and which serves nothing but the executor API. Runs the real agent daemon, containerizer and `mesos-executor`; needs root.
 
 use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
@@ -76,6 +77,57 @@ async fn post(
         .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
         .unwrap_or_default();
     (parts.status, parts.headers, body)
+}
+
+/// POSTs an executor call on the agent's Unix socket to `path`; status and body.
+async fn post_unix(socket: &std::path::Path, path: &str, body: String) -> (StatusCode, String) {
+    let stream = tokio::net::UnixStream::connect(socket).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let req = Request::post(path)
+        .header("Host", "agent")
+        .header("Content-Type", "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    let (parts, body) = resp.into_parts();
+    let body = tokio::time::timeout(Duration::from_secs(2), body.collect())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
+        .unwrap_or_default();
+    (parts.status, body)
+}
+
+/// The inodes of the sockets `pid` holds.
+fn socket_inodes(pid: &str) -> Vec<String> {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| std::fs::read_link(e.path()).ok())
+                .filter_map(|t| {
+                    let t = t.to_string_lossy().into_owned();
+                    Some(t.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The pid of the `mesos-executor` of executor `ex`.
+fn executor_pid(ex: &str) -> Option<String> {
+    let wanted = format!("MESOS_EXECUTOR_ID={ex}");
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid = e.file_name().to_string_lossy().into_owned();
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        (comm.trim() == "mesos-executor"
+            && environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes()))
+        .then_some(pid)
+    })
 }
 
 /// Acknowledges status updates until `task` reaches `state`; returns every update seen.
@@ -153,8 +205,25 @@ fn attacker_script() -> String {
          -o /dev/null -w '%{{http_code}}/%{{num_connects}} ' -d '{forged}' \
          http://$MESOS_AGENT_ENDPOINT/api/v1/executor"
     );
+    // The same on the agent's Unix socket, which the task finds in its environment.
+    let unix = |body: &str, end: &str| {
+        format!(
+            "--unix-socket \"$MESOS_DOMAIN_SOCKET\" -H 'Content-Type: application/json' \
+             -o /dev/null -w '%{{http_code}}{end} ' -d '{body}' \
+             'http://agent/slave(1)/api/v1/executor'"
+        )
+    };
+    let on_socket = format!(
+        "curl -s {}; curl -s {}; curl -s {}; curl -s {} --next {}",
+        unix(&forged, ""),
+        unix(&subscribe, ""),
+        unix(&own, ""),
+        unix(&heartbeat, ""),
+        unix(&forged, "/%{num_connects}")
+    );
     format!(
-        "({}; {}; {}; {kept}) > \"$MESOS_SANDBOX/codes\"",
+        "({}; {}; {}; {kept}) > \"$MESOS_SANDBOX/codes\"; \
+         ({on_socket}) > \"$MESOS_SANDBOX/codes_unix\"",
         post(&forged),
         post(&subscribe),
         post(&own)
@@ -203,6 +272,40 @@ async fn forged_calls_are_refused(test: &str, isolation: &str) {
         StatusCode::FORBIDDEN
     );
 
+    // The same on the agent's Unix socket, which serves nothing else; the victim's command
+    // executor talks to the agent through it, not through TCP.
+    let socket = agent.dir.path().join("run/agent.sock");
+    let (status, body) = post_unix(
+        &socket,
+        "/slave(1)/api/v1/executor",
+        fake_finished(VICTIM_FW, VICTIM, VICTIM),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("is not a process of container"), "{body}");
+    let (status, body) = post_unix(&socket, "/state", String::new()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let executor = executor_pid(VICTIM).expect("the victim's mesos-executor");
+    let tcp: String = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap_or_default())
+        .collect();
+    let unix_sockets = std::fs::read_to_string("/proc/net/unix").unwrap();
+    let held = socket_inodes(&executor);
+    let on_tcp: Vec<_> = held
+        .iter()
+        .filter(|i| tcp.split_whitespace().any(|w| w == i.as_str()))
+        .collect();
+    assert!(
+        on_tcp.is_empty(),
+        "the executor holds TCP sockets {on_tcp:?}"
+    );
+    assert!(
+        held.iter()
+            .any(|i| unix_sockets.split_whitespace().any(|w| w == i.as_str())),
+        "the executor holds no Unix socket: {held:?}"
+    );
+
     // From a task of another framework on the same agent.
     master
         .send(&command_task(
@@ -220,6 +323,13 @@ async fn forged_calls_are_refused(test: &str, isolation: &str) {
         "403 403 403 202 403/0",
         "forged, subscribe, other task, then on one connection its own heartbeat and a forged \
          update"
+    );
+    let codes =
+        std::fs::read_to_string(sandbox(&agent, "fw-evil", "evil").join("codes_unix")).unwrap();
+    assert_eq!(
+        codes.trim(),
+        "403 403 403 202 403/0",
+        "the same on the Unix socket"
     );
 
     // The master never saw the fake state; the real executor still holds its task.

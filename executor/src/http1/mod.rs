@@ -1,4 +1,5 @@
-//! A minimal HTTP/1.1 client connection on a tokio `TcpStream`: write one request, read the
+//! A minimal HTTP/1.1 client connection on a tokio `TcpStream` (or, to the agent, a
+//! `UnixStream`: [`Stream`]): write one request, read the
 //! response head (parsed by `httparse`) and its body, whole or as a stream of chunks.
 //!
 //! Hand-written rather than hyper's client: the executors only ever POST small JSON bodies
@@ -13,9 +14,12 @@
 mod chunked;
 mod head;
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use bytes::{Buf, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpStream, UnixStream};
 
 pub use head::{parse_head, BodyKind, Head};
 
@@ -53,10 +57,80 @@ enum Chunk {
     Done,
 }
 
+/// The socket under a [`Connection`].
+#[derive(Debug)]
+pub enum Stream {
+    /// TCP (the agent's `ip:port`, health-checked services).
+    Tcp(TcpStream),
+    /// The agent's Unix socket (`MESOS_DOMAIN_SOCKET`).
+    Unix(UnixStream),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            Self::Unix(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Self::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Self::Unix(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Self::Unix(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            Self::Unix(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
+impl std::os::fd::AsFd for Stream {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        match self {
+            Self::Tcp(s) => s.as_fd(),
+            Self::Unix(s) => s.as_fd(),
+        }
+    }
+}
+
+impl From<TcpStream> for Stream {
+    fn from(stream: TcpStream) -> Self {
+        Self::Tcp(stream)
+    }
+}
+
+impl From<UnixStream> for Stream {
+    fn from(stream: UnixStream) -> Self {
+        Self::Unix(stream)
+    }
+}
+
 /// One client connection.
 #[derive(Debug)]
 pub struct Connection {
-    stream: TcpStream,
+    stream: Stream,
     buf: BytesMut,
     chunk: Chunk,
 }
@@ -69,10 +143,15 @@ impl Connection {
         Ok(Self::new(stream))
     }
 
+    /// Connects to the Unix socket at `path`.
+    pub async fn connect_unix(path: &std::path::Path) -> std::io::Result<Self> {
+        Ok(Self::new(UnixStream::connect(path).await?))
+    }
+
     /// Wraps a connected stream.
-    pub fn new(stream: TcpStream) -> Self {
+    pub fn new(stream: impl Into<Stream>) -> Self {
         Self {
-            stream,
+            stream: stream.into(),
             buf: BytesMut::with_capacity(4096),
             chunk: Chunk::Size,
         }
