@@ -164,7 +164,7 @@ pub fn run(opts: &Options) -> Result<String> {
     let s = summarize(&latencies);
     let mut out = String::new();
     out.push_str(&format!(
-        "Single-node cluster on loopback (release `mesos-master` + `mesos-agent`, isolation cgroups/cpu,mem,pids + namespaces/pid,ipc + filesystem/linux; command executor per task; `--runtime_dir` {}), scheduler = the `meseta-scheduler` driver (implicit acknowledgements).\n\n\
+        "Single-node cluster on loopback (release `mesos-master` + `mesos-agent`, isolation cgroups/cpu,mem,pids + namespaces/pid,ipc + filesystem/linux; command executor per task, talking to the agent on its Unix socket (the default; agent flags as shipped); `--runtime_dir` {}), scheduler = the `meseta-scheduler` driver (implicit acknowledgements).\n\n\
          | measure | value |\n|---|---|\n\
          | ACCEPT → TASK_RUNNING p50 ({} tasks, one at a time) | {} ms |\n\
          | ACCEPT → TASK_RUNNING p90 | {} ms |\n\

@@ -177,6 +177,24 @@ pub async fn start(mut config: Config) -> Result<Started, StartError> {
         recovery::read(&meta, &boot_id, config.strict)?
     };
     let http = meseta_httpd::ServerConfig::from_process_env()?;
+    let bind = SocketAddr::from((config.ip.unwrap_or(Ipv4Addr::UNSPECIFIED), config.port));
+    let listener = listen(bind).map_err(|source| StartError::Bind { addr: bind, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr: bind, source })?;
+    let ip = match config.ip {
+        Some(ip) if !ip.is_unspecified() => ip,
+        _ => route_ip(&config.master.route_target()),
+    };
+    let advertised = SocketAddr::from((ip, addr.port()));
+    if let Some(previous) = checkpoints.as_ref().and_then(|r| r.agent_info.as_ref()) {
+        compatible(&config, advertised.port(), previous).map_err(|detail| {
+            StartError::Incompatible {
+                detail,
+                latest: meta.slaves().join("latest"),
+            }
+        })?;
+    }
     let socket = match config.domain_socket.clone() {
         None => None,
         Some(path) => match meseta_httpd::bind_unix(&path) {
@@ -197,24 +215,6 @@ pub async fn start(mut config: Config) -> Result<Started, StartError> {
             }
         },
     };
-    let bind = SocketAddr::from((config.ip.unwrap_or(Ipv4Addr::UNSPECIFIED), config.port));
-    let listener = listen(bind).map_err(|source| StartError::Bind { addr: bind, source })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| StartError::Bind { addr: bind, source })?;
-    let ip = match config.ip {
-        Some(ip) if !ip.is_unspecified() => ip,
-        _ => route_ip(&config.master.route_target()),
-    };
-    let advertised = SocketAddr::from((ip, addr.port()));
-    if let Some(previous) = checkpoints.as_ref().and_then(|r| r.agent_info.as_ref()) {
-        compatible(&config, advertised.port(), previous).map_err(|detail| {
-            StartError::Incompatible {
-                detail,
-                latest: meta.slaves().join("latest"),
-            }
-        })?;
-    }
     let recovered = if config.recover_cleanup {
         tracing::info!("--recover=cleanup: forgetting checkpoints, destroying old containers");
         let _ = std::fs::remove_dir_all(meta.slaves());
