@@ -295,3 +295,23 @@ async fn sigkill_not_sent_by_the_executor_is_a_failure_not_a_kill() {
     );
     assert_eq!(last.reason, Some(Reason::CommandExecutorFailed));
 }
+
+#[tokio::test]
+async fn an_unreachable_agent_socket_falls_back_to_tcp() {
+    // The agent's Unix socket (MESOS_DOMAIN_SOCKET) is gone, as while an agent restarts or on
+    // one that serves none: the executor reaches the agent over TCP instead.
+    let agent = FakeAgent::start(shell_task("exit 0"), Behaviour::default()).await;
+    let (_dir, path) = sandbox();
+    let socket = path.join("no-agent.sock");
+    let socket = socket.to_str().unwrap();
+    let mut child =
+        fake_agent::spawn_executor_with(agent.addr, &path, &[], &[("MESOS_DOMAIN_SOCKET", socket)]);
+    let status = wait_exit(&mut child, &path, EXIT_TIMEOUT).await;
+    let log = fake_agent::log(&path);
+    assert!(status.success(), "exit {status:?}; log:\n{log}");
+    assert_eq!(
+        agent.states(),
+        [TaskState::Starting, TaskState::Running, TaskState::Finished]
+    );
+    assert!(log.contains("using TCP"), "{log}");
+}
