@@ -764,25 +764,28 @@ fn overlay_supported() -> bool {
 mod tests {
     use super::*;
 
+    /// The configuration of `mesos-agent --work_dir=<dir> <extra>` (no environment, no
+    /// `/etc/mesos-slave`).
+    fn config_from_cli(dir: &Path, extra: &[&str]) -> Result<Config, FlagError> {
+        let wd = format!("--work_dir={}", dir.display());
+        let mut cli = vec!["mesos-agent", wd.as_str()];
+        cli.extend_from_slice(extra);
+        parse(
+            &dir.join("none"),
+            vec![],
+            cli.into_iter().map(OsString::from),
+        )
+        .unwrap()
+        .into_config()
+    }
+
     #[test]
     fn the_executor_socket_follows_mesos_rules() {
         let d = tempfile::tempdir().unwrap();
         let parse_cli = |extra: &[&str]| {
-            let wd = format!("--work_dir={}", d.path().display());
-            let mut cli = vec![
-                "mesos-agent",
-                wd.as_str(),
-                "--master=h:5050",
-                "--runtime_dir=/run/m",
-            ];
-            cli.extend_from_slice(extra);
-            parse(
-                &d.path().join("none"),
-                vec![],
-                cli.into_iter().map(OsString::from),
-            )
-            .unwrap()
-            .into_config()
+            let mut args = vec!["--master=h:5050", "--runtime_dir=/run/m"];
+            args.extend_from_slice(extra);
+            config_from_cli(d.path(), &args)
         };
         let c = parse_cli(&[]).unwrap();
         assert!(!c.http_executor_domain_sockets);
@@ -811,18 +814,7 @@ mod tests {
     #[test]
     fn zk_masters_and_bad_containerizers() {
         let d = tempfile::tempdir().unwrap();
-        let parse_cli = |extra: &[&str]| {
-            let wd = format!("--work_dir={}", d.path().display());
-            let mut cli = vec!["mesos-agent", wd.as_str()];
-            cli.extend_from_slice(extra);
-            parse(
-                &d.path().join("none"),
-                vec![],
-                cli.into_iter().map(OsString::from),
-            )
-            .unwrap()
-            .into_config()
-        };
+        let parse_cli = |extra: &[&str]| config_from_cli(d.path(), extra);
         let c = parse_cli(&["--master=zk://h:2181/mesos"]).unwrap();
         assert!(matches!(c.master, MasterSource::ZooKeeper(_)));
         assert_eq!(c.zk_session_timeout, Duration::from_secs(10));

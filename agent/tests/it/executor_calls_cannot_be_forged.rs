@@ -69,14 +69,18 @@ async fn post(
         .await
         .unwrap();
     let (parts, body) = resp.into_parts();
-    // A SUBSCRIBE that was (wrongly) accepted streams forever: read only what is there.
-    let body = tokio::time::timeout(Duration::from_secs(2), body.collect())
+    (parts.status, parts.headers, read_body(body).await)
+}
+
+/// The body as text; a SUBSCRIBE that was (wrongly) accepted streams forever, so only what
+/// arrives within 2 s.
+async fn read_body(body: hyper::body::Incoming) -> String {
+    tokio::time::timeout(Duration::from_secs(2), body.collect())
         .await
         .ok()
         .and_then(Result::ok)
         .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
-        .unwrap_or_default();
-    (parts.status, parts.headers, body)
+        .unwrap_or_default()
 }
 
 /// POSTs an executor call on the agent's Unix socket to `path`; status and body.
@@ -93,13 +97,7 @@ async fn post_unix(socket: &std::path::Path, path: &str, body: String) -> (Statu
         .unwrap();
     let resp = sender.send_request(req).await.unwrap();
     let (parts, body) = resp.into_parts();
-    let body = tokio::time::timeout(Duration::from_secs(2), body.collect())
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
-        .unwrap_or_default();
-    (parts.status, body)
+    (parts.status, read_body(body).await)
 }
 
 /// The inodes of the sockets `pid` holds.
