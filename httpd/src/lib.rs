@@ -220,12 +220,26 @@ where
 /// socket left there by an earlier run is replaced; any other file is left alone (the bind
 /// fails). Must be called within a tokio runtime.
 pub fn bind_unix(path: &std::path::Path) -> std::io::Result<UnixListener> {
-    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
     if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
         std::fs::remove_file(path)?;
     }
     let listener = UnixListener::bind(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
+    // The mode is set through a handle on what is at `path` now, never by name: whoever can
+    // write to the directory could otherwise swap in a symlink and have root chmod its target.
+    let bound = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_NOFOLLOW)
+        .open(path)?;
+    if !bound.metadata()?.file_type().is_socket() {
+        return Err(std::io::Error::other(format!(
+            "{} was replaced while the socket was being created",
+            path.display()
+        )));
+    }
+    let handle = format!("/proc/self/fd/{}", bound.as_raw_fd());
+    std::fs::set_permissions(handle, std::fs::Permissions::from_mode(0o666))?;
     Ok(listener)
 }
 

@@ -96,3 +96,50 @@ async fn a_connection_tag_lasts_as_long_as_its_connection() {
         "a new connection starts untagged: {fresh}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unix_socket_names_its_peer_and_is_open_to_all_users() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("agent.sock");
+    // A socket left by an earlier run is replaced; any other file is not touched.
+    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+    let listener = meseta_httpd::bind_unix(&path).unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o666);
+    tokio::spawn(meseta_httpd::serve_unix(
+        listener,
+        meseta_httpd::Limits::default(),
+        |req: Request<RequestBody>| async move {
+            let peer = req
+                .extensions()
+                .get::<meseta_httpd::UnixPeer>()
+                .expect("UnixPeer")
+                .clone();
+            assert!(req.extensions().get::<ConnInfo>().is_none());
+            Response::new(Full::new(Bytes::from(format!(
+                "{} {}",
+                peer.pid,
+                peer.pidfd.is_some()
+            ))))
+        },
+    ));
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut s = std::os::unix::net::UnixStream::connect(&path).unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    })
+    .await
+    .unwrap();
+    let body = answer.rsplit("\r\n\r\n").next().unwrap();
+    let (pid, _pidfd) = body.split_once(' ').unwrap();
+    assert_eq!(pid, std::process::id().to_string(), "{answer}");
+
+    let file = dir.path().join("not-a-socket");
+    std::fs::write(&file, "data").unwrap();
+    assert!(meseta_httpd::bind_unix(&file).is_err());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "data");
+}
