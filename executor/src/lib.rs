@@ -25,6 +25,8 @@ pub mod process;
 pub mod updates;
 
 pub use config::{Config, ConfigError};
+pub use executor::Executor;
+pub use flags::Flags;
 
 /// The executor's allocator in its static musl build (the one the agent embeds and deploys):
 /// musl's own maps each size class's slots separately, ~28 `mmap`s and 13 `munmap`s before a
@@ -33,8 +35,6 @@ pub use config::{Config, ConfigError};
 #[cfg(target_env = "musl")]
 #[global_allocator]
 static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
-pub use executor::Executor;
-pub use flags::Flags;
 
 /// The whole `main` of an executor binary after flag parsing: configuration from the
 /// environment, logging to stderr, a current-thread runtime, and the exit code of `run`.

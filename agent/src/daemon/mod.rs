@@ -63,7 +63,7 @@ pub enum StartError {
     /// The HTTP server's limits or TLS settings (`MESETA_HTTP_*`, `LIBPROCESS_SSL_*`).
     #[error(transparent)]
     Http(#[from] meseta_httpd::ConfigError),
-    /// The HTTP port could not be bound.
+    /// The executor socket asked for (`--http_executor_domain_sockets`) could not be created.
     #[error("creating the executor socket {}: {source}", .path.display())]
     Socket {
         /// `--domain_socket_location`.
@@ -71,7 +71,7 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
-    /// The HTTP port cannot be bound.
+    /// The HTTP port could not be bound.
     #[error("binding {addr}: {source}")]
     Bind {
         /// The address.

@@ -92,8 +92,9 @@ pub fn verify_claims(
     Ok(())
 }
 
-/// Refuses (403) a call whose TCP peer is not a process of the executor's container
-/// (unless `--executor_peer_check=false`).
+/// Refuses (403) a call whose peer is not a process of the executor's container (unless
+/// `--executor_peer_check=false`): the TCP peer's socket, or the process that connected to
+/// the agent's Unix socket.
 pub async fn check_peer(
     agent: &Arc<Agent>,
     parts: &Parts,
@@ -115,16 +116,19 @@ pub async fn check_peer(
     if tag.and_then(meseta_httpd::ConnTag::get) == Some(container_id) {
         return Ok(());
     }
-    if let Some(peer) = parts.extensions.get::<meseta_httpd::UnixPeer>().cloned() {
-        return check_unix_peer(agent, call, container_id, peer, tag).await;
-    }
-    let Some(conn) = parts.extensions.get::<Connection>().copied() else {
-        return Err(refused("the caller's address is unknown".into()));
+    let caller = match (
+        parts.extensions.get::<meseta_httpd::UnixPeer>(),
+        parts.extensions.get::<Connection>(),
+    ) {
+        (Some(peer), _) => Caller::Unix(peer.clone()),
+        (None, Some(conn)) => Caller::Tcp(*conn),
+        (None, None) => return Err(refused("the caller's address is unknown".into())),
     };
     let (supervisor_pid, pid_file) = supervisor(agent, call, container_id);
     let cgroups = agent.containerizer.cgroups().cloned();
     let owned_id = container_id.to_owned();
     let shared = Arc::clone(agent);
+    let who = caller.clone();
     let checked = tokio::task::spawn_blocking(move || {
         let tree_root = supervisor_pid.unwrap_or_else(|| read_pid(&pid_file).unwrap_or(0));
         let container = ContainerProcesses {
@@ -132,7 +136,17 @@ pub async fn check_peer(
             cgroups,
             tree_root,
         };
-        executor_auth::peer_in_container(Path::new("/proc"), conn, &container, &shared.peers)
+        let proc_root = Path::new("/proc");
+        match &who {
+            Caller::Tcp(conn) => {
+                executor_auth::peer_in_container(proc_root, *conn, &container, &shared.peers)
+                    .map_err(|e| e.to_string())
+            }
+            Caller::Unix(peer) => {
+                executor_auth::unix_peer_in_container(proc_root, peer, &container)
+                    .map_err(|e| e.to_string())
+            }
+        }
     })
     .await
     .map_err(|e| refused(format!("the check failed: {e}")))?;
@@ -141,54 +155,26 @@ pub async fn check_peer(
     }
     checked.map(|_| ()).map_err(|err| {
         warn!(executor_id = %call.executor_id, framework_id = %call.framework_id,
-              peer = %conn.peer, %err, "executor API call from outside the executor's container");
-        refused(err.to_string())
+              peer = %caller, %err, "executor API call from outside the executor's container");
+        refused(err)
     })
 }
 
-/// [`check_peer`] for a call on the agent's Unix socket: the process that connected must be
-/// one of the container's.
-async fn check_unix_peer(
-    agent: &Arc<Agent>,
-    call: &Call,
-    container_id: &str,
-    peer: meseta_httpd::UnixPeer,
-    tag: Option<&meseta_httpd::ConnTag>,
-) -> Result<(), HttpError> {
-    let (supervisor_pid, pid_file) = supervisor(agent, call, container_id);
-    let container = ContainerProcesses {
-        container_id: container_id.to_owned(),
-        cgroups: agent.containerizer.cgroups().cloned(),
-        tree_root: supervisor_pid.unwrap_or(0),
-    };
-    let caller = peer.clone();
-    let checked = tokio::task::spawn_blocking(move || {
-        let mut container = container;
-        if container.tree_root == 0 && container.cgroups.is_none() {
-            container.tree_root = read_pid(&pid_file).unwrap_or(0);
+/// Who made an executor API call, as its connection tells.
+#[derive(Debug, Clone)]
+enum Caller {
+    /// Both ends of a TCP connection.
+    Tcp(Connection),
+    /// The process that connected to the agent's Unix socket.
+    Unix(meseta_httpd::UnixPeer),
+}
+
+impl std::fmt::Display for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Tcp(conn) => conn.peer.fmt(f),
+            Self::Unix(peer) => peer.fmt(f),
         }
-        executor_auth::unix_peer_in_container(Path::new("/proc"), &caller, &container)
-    })
-    .await;
-    let refused = |why: String| {
-        HttpError::Forbidden(format!(
-            "Executor API call for executor {} of framework {} refused: {why}",
-            call.executor_id, call.framework_id
-        ))
-    };
-    match checked {
-        Ok(Ok(_)) => {
-            if let Some(tag) = tag {
-                tag.set(container_id.to_owned());
-            }
-            Ok(())
-        }
-        Ok(Err(err)) => {
-            warn!(executor_id = %call.executor_id, framework_id = %call.framework_id,
-                  %peer, %err, "executor API call from outside the executor's container");
-            Err(refused(err.to_string()))
-        }
-        Err(err) => Err(refused(format!("the check failed: {err}"))),
     }
 }
 
