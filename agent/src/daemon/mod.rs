@@ -293,14 +293,17 @@ impl Started {
         tokio::spawn(containerizers::recover(agent.clone()));
         tokio::spawn(updates::retry_loop(agent.clone()));
         tokio::spawn(crate::master_link::run(agent.clone(), self.outbox));
+        let mut http = self.http;
         if let Some(socket) = self.socket {
+            let (port, executors) = crate::http::split_connection_budget(http.limits);
+            http.limits = port;
             tokio::spawn(crate::http::serve_executor_socket(
                 agent.clone(),
                 socket,
-                self.http.limits,
+                executors,
             ));
         }
-        crate::http::serve(agent, self.listener, self.http).await;
+        crate::http::serve(agent, self.listener, http).await;
     }
 }
 

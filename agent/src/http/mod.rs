@@ -130,9 +130,32 @@ pub async fn serve(
     .await;
 }
 
+/// The agent's one connection budget (`max_connections`, sized to its open-file limit)
+/// split between its TCP port and its executor socket, so that a task cannot take the agent
+/// past its descriptor limit by filling both: a connection to the socket holds two
+/// descriptors (the socket and a pidfd of the caller), so the socket gets a sixth of the
+/// budget at twice the cost and the port the rest. Returns (port, socket).
+pub fn split_connection_budget(
+    limits: meseta_httpd::Limits,
+) -> (meseta_httpd::Limits, meseta_httpd::Limits) {
+    let budget = limits.max_connections.max(3);
+    let socket = (budget / 6).max(1);
+    let port = budget - 2 * socket;
+    (
+        meseta_httpd::Limits {
+            max_connections: port,
+            ..limits
+        },
+        meseta_httpd::Limits {
+            max_connections: socket,
+            ..limits
+        },
+    )
+}
+
 /// Serves the executor API (and, as Mesos, the v1 operator API) on the agent's Unix socket
-/// (`--domain_socket_location`), with the same limits as the TCP port. Every other path is a
-/// 404.
+/// (`--domain_socket_location`), with the timeouts of the TCP port and its share of the
+/// connection budget ([`split_connection_budget`]). Every other path is a 404.
 pub async fn serve_executor_socket(
     agent: Arc<Agent>,
     listener: tokio::net::UnixListener,
@@ -367,6 +390,37 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_port_and_the_executor_socket_share_one_descriptor_budget() {
+        for budget in [1, 3, 4, 10, 64, 15_000, 65_536] {
+            let limits = meseta_httpd::Limits {
+                max_connections: budget,
+                ..meseta_httpd::Limits::default()
+            };
+            let (port, socket) = split_connection_budget(limits);
+            assert!(
+                port.max_connections >= 1 && socket.max_connections >= 1,
+                "{budget}"
+            );
+            // Two descriptors per socket connection: never past the budget.
+            assert!(
+                port.max_connections + 2 * socket.max_connections <= budget.max(3),
+                "{budget}: {} + 2 x {}",
+                port.max_connections,
+                socket.max_connections
+            );
+            assert_eq!(port.header_read_timeout, limits.header_read_timeout);
+        }
+        let (port, socket) = split_connection_budget(meseta_httpd::Limits {
+            max_connections: 15_000,
+            ..meseta_httpd::Limits::default()
+        });
+        assert_eq!(
+            (port.max_connections, socket.max_connections),
+            (10_000, 2_500)
+        );
+    }
 
     #[test]
     fn libprocess_paths_and_queries() {
