@@ -89,7 +89,8 @@ pub struct AgentFlags {
           default_missing_value = "true", action = clap::ArgAction::Set)]
     pub http_executor_domain_sockets: bool,
     /// Where the agent's Unix socket for executors is (under 108 bytes; a socket left there
-    /// by an earlier run is replaced). Default: `<runtime_dir>/agent.sock`. Mesos's
+    /// by an earlier run is replaced). Default: `<runtime_dir>/agent.sock`. Put it in a
+    /// directory only root can write: executors trust whatever answers there. Mesos's
     /// `systemd:<name>` socket passing is not supported.
     #[arg(long = "domain_socket_location")]
     pub domain_socket_location: Option<PathBuf>,
