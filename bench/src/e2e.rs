@@ -115,6 +115,7 @@ pub fn run(opts: &Options) -> Result<String> {
 
     // 2. Throughput: as many `true` tasks as the offers allow, until all have finished.
     let mut sched = subscribe(cluster.master_port, "meseta-bench-e2e-throughput", |_| {})?;
+    let busy0 = cpu_busy();
     let start = Instant::now();
     let mut launched = 0usize;
     let mut finished = HashSet::new();
@@ -161,6 +162,9 @@ pub fn run(opts: &Options) -> Result<String> {
         }
     }
     let wall = last.duration_since(start);
+    // Every process on the machine (master, agent, supervisors, executors, tasks, this
+    // scheduler), until the last TASK_FINISHED arrived here.
+    let busy = cpu_busy().zip(busy0).map(|(b1, b0)| b1.saturating_sub(b0));
     sched.block_on(sched.scheduler().teardown())?;
     if failed > 0 {
         bail!("{failed} of {} tasks did not finish", opts.tasks);
@@ -174,7 +178,8 @@ pub fn run(opts: &Options) -> Result<String> {
          | ACCEPT → TASK_RUNNING p50 ({} tasks, one at a time) | {} ms |\n\
          | ACCEPT → TASK_RUNNING p90 | {} ms |\n\
          | ACCEPT → TASK_RUNNING min | {} ms |\n\
-         | {} `true` tasks, first ACCEPT → last TASK_FINISHED | {:.2} s ({:.0} tasks/s) |\n",
+         | {} `true` tasks, first ACCEPT → last TASK_FINISHED | {:.2} s ({:.0} tasks/s) |\n\
+         | CPU busy during that run, all processes, per task | {} |\n",
         if opts.runtime_on_disk {
             "in the cluster's temporary directory, on disk"
         } else {
@@ -186,7 +191,13 @@ pub fn run(opts: &Options) -> Result<String> {
         ms(s.min),
         opts.tasks,
         wall.as_secs_f64(),
-        opts.tasks as f64 / wall.as_secs_f64().max(1e-9)
+        opts.tasks as f64 / wall.as_secs_f64().max(1e-9),
+        busy.map_or("-".to_owned(), |b| format!(
+            "{:.2} ms ({:.2} s over {} cores)",
+            b.as_secs_f64() * 1000.0 / opts.tasks as f64,
+            b.as_secs_f64(),
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        ))
     ));
     if let Some(table) = stage_table {
         out.push_str(&format!(
@@ -200,4 +211,37 @@ pub fn run(opts: &Options) -> Result<String> {
         wall.as_secs_f64() * 1000.0 / opts.tasks as f64
     ));
     Ok(out)
+}
+
+/// CPU time spent outside idle and iowait since boot, all CPUs (`/proc/stat`).
+fn cpu_busy() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks = busy_ticks(stat.lines().next()?)?;
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (hz > 0).then(|| Duration::from_secs_f64(ticks as f64 / hz as f64))
+}
+
+/// user + nice + system + irq + softirq of the aggregate `cpu` line (not steal: that is
+/// another guest's; guest time is already inside user and nice).
+fn busy_ticks(line: &str) -> Option<u64> {
+    let mut fields = line.split_whitespace();
+    (fields.next()? == "cpu").then_some(())?;
+    let v: Vec<u64> = fields.map(|f| f.parse().ok()).collect::<Option<_>>()?;
+    let at = |i: usize| v.get(i).copied().unwrap_or(0);
+    (v.len() >= 4).then(|| at(0) + at(1) + at(2) + at(5) + at(6))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn busy_ticks_leave_idle_and_iowait_out() {
+        let line = "cpu  642585 1174 116575 1312428 7164 10 2919 270 0 0";
+        assert_eq!(
+            super::busy_ticks(line),
+            Some(642585 + 1174 + 116575 + 10 + 2919)
+        );
+        assert_eq!(super::busy_ticks("cpu0 1 2 3 4"), None);
+        assert_eq!(super::busy_ticks("cpu 1 x 3 4"), None);
+    }
 }
