@@ -68,31 +68,13 @@ pub struct UnixPeer {
 
 impl UnixPeer {
     /// The credentials of `stream`'s peer.
-    pub fn of(stream: &impl std::os::fd::AsRawFd) -> std::io::Result<Self> {
-        let fd = stream.as_raw_fd();
-        let mut cred = libc::ucred {
-            pid: 0,
-            uid: 0,
-            gid: 0,
-        };
-        let mut len = libc::socklen_t::try_from(std::mem::size_of::<libc::ucred>()).unwrap_or(0);
-        // SAFETY: getsockopt writes at most `len` bytes into `cred`, which lives on this stack.
-        let rc = unsafe {
-            libc::getsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                libc::SO_PEERCRED,
-                std::ptr::addr_of_mut!(cred).cast(),
-                &mut len,
-            )
-        };
-        if rc != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
+    pub fn of(stream: &tokio::net::UnixStream) -> std::io::Result<Self> {
+        use std::os::fd::AsRawFd;
+        let cred = stream.peer_cred()?;
         Ok(Self {
-            pid: cred.pid,
-            uid: cred.uid,
-            pidfd: peer_pidfd(fd).map(Arc::new),
+            pid: cred.pid().unwrap_or(0),
+            uid: cred.uid(),
+            pidfd: peer_pidfd(stream.as_raw_fd()).map(Arc::new),
         })
     }
 }

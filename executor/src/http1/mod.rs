@@ -57,7 +57,8 @@ enum Chunk {
     Done,
 }
 
-/// The socket under a [`Connection`].
+/// The socket under a [`Connection`]. (tokio-util's `Either` does this delegation, but the
+/// executor's lean static build does not otherwise need that crate.)
 #[derive(Debug)]
 pub enum Stream {
     /// TCP (the agent's `ip:port`, health-checked services).
