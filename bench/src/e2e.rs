@@ -213,35 +213,24 @@ pub fn run(opts: &Options) -> Result<String> {
     Ok(out)
 }
 
-/// CPU time spent outside idle and iowait since boot, all CPUs (`/proc/stat`).
+/// CPU time spent outside idle and iowait since boot, all CPUs: user + nice + system + irq +
+/// softirq of `/proc/stat` (not steal: that is another guest's; guest time is already inside
+/// user and nice).
 fn cpu_busy() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let ticks = busy_ticks(stat.lines().next()?)?;
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    (hz > 0).then(|| Duration::from_secs_f64(ticks as f64 / hz as f64))
-}
-
-/// user + nice + system + irq + softirq of the aggregate `cpu` line (not steal: that is
-/// another guest's; guest time is already inside user and nice).
-fn busy_ticks(line: &str) -> Option<u64> {
-    let mut fields = line.split_whitespace();
-    (fields.next()? == "cpu").then_some(())?;
-    let v: Vec<u64> = fields.map(|f| f.parse().ok()).collect::<Option<_>>()?;
-    let at = |i: usize| v.get(i).copied().unwrap_or(0);
-    (v.len() >= 4).then(|| at(0) + at(1) + at(2) + at(5) + at(6))
+    use procfs::CurrentSI;
+    let t = procfs::KernelStats::current().ok()?.total;
+    let ticks = t.user + t.nice + t.system + t.irq.unwrap_or(0) + t.softirq.unwrap_or(0);
+    Some(Duration::from_secs_f64(
+        ticks as f64 / procfs::ticks_per_second() as f64,
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn busy_ticks_leave_idle_and_iowait_out() {
-        let line = "cpu  642585 1174 116575 1312428 7164 10 2919 270 0 0";
-        assert_eq!(
-            super::busy_ticks(line),
-            Some(642585 + 1174 + 116575 + 10 + 2919)
-        );
-        assert_eq!(super::busy_ticks("cpu0 1 2 3 4"), None);
-        assert_eq!(super::busy_ticks("cpu 1 x 3 4"), None);
+    fn busy_time_is_read_and_never_goes_back() {
+        let a = super::cpu_busy().expect("/proc/stat");
+        let b = super::cpu_busy().expect("/proc/stat");
+        assert!(a > std::time::Duration::ZERO && b >= a, "{a:?} then {b:?}");
     }
 }
