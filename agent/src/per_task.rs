@@ -136,4 +136,21 @@ mod tests {
             .unwrap();
         assert!(out.status.success(), "{out:?}");
     }
+
+    /// `e_type` of an ELF image: 2 is a fixed-address executable, 3 a PIE (or shared object).
+    fn elf_type(image: &[u8]) -> u16 {
+        assert_eq!(&image[..4], b"\x7fELF");
+        u16::from_le_bytes([image[16], image[17]])
+    }
+
+    #[test]
+    fn the_per_task_programs_are_not_position_independent() {
+        if !built_in() {
+            eprintln!("SKIPPED: this agent was built without the musl programs (no x86_64-unknown-linux-musl target)");
+            return;
+        }
+        // A PIE relocates itself at every start; see `meseta_build::build_musl`.
+        assert_eq!(elf_type(CONTAINERIZER), 2, "mesos-containerizer is a PIE");
+        assert_eq!(elf_type(EXECUTOR), 2, "mesos-executor is a PIE");
+    }
 }

@@ -159,6 +159,7 @@ pub fn build_musl(bins: &[(&str, &str)], watch: &[&str]) -> bool {
         println!("cargo:rerun-if-changed={dir}");
     }
     println!("cargo:rerun-if-env-changed=MESETA_NO_MUSL");
+    println!("cargo:rerun-if-env-changed=RUSTFLAGS");
     let out = out_dir();
     let paths: Vec<PathBuf> = bins.iter().map(|(_, bin)| out.join(bin)).collect();
     let publish = |hash: u64| {
@@ -242,6 +243,28 @@ pub fn build_musl(bins: &[(&str, &str)], watch: &[&str]) -> bool {
             cmd.env_remove(key.as_ref());
         }
     }
+    // Static and *not* position-independent (musl's default is a static PIE): a PIE relocates
+    // itself at every start (~4,500 pointers in the executor, ~2,000 in the supervisor), which
+    // dirties its whole RELRO segment, copy-on-write, page by page. Measured on the 1,000-task
+    // e2e run, 0.4-0.7 ms of CPU per task (of ~6.4). What this gives up is ASLR for these two
+    // images only (their heap, stack and mappings stay randomised); neither parses anything but
+    // the agent's own files and messages, and both are memory-safe Rust. Set here, not in
+    // RUSTFLAGS, so it reaches no build script or proc-macro; the caller's RUSTFLAGS still apply.
+    let mut rustflags: Vec<String> = std::env::var("RUSTFLAGS")
+        .unwrap_or_default()
+        .split_ascii_whitespace()
+        .map(str::to_owned)
+        .collect();
+    rustflags.extend(
+        [
+            "-C",
+            "relocation-model=static",
+            "-C",
+            "target-feature=+crt-static",
+        ]
+        .map(str::to_owned),
+    );
+    cmd.env("CARGO_ENCODED_RUSTFLAGS", rustflags.join("\x1f"));
     // (`strip` alone is dropped for packages with a profile override, as the executor has.)
     cmd.env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo")
         .env("CARGO_PROFILE_DEV_STRIP", "debuginfo")
