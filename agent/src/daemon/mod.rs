@@ -19,6 +19,7 @@ pub mod gc;
 pub mod image;
 pub mod launch;
 pub mod lifecycle;
+pub mod pending;
 pub mod reattach;
 pub mod reconfig;
 pub mod recovery;

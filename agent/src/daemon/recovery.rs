@@ -13,7 +13,7 @@ use tracing::{info, warn};
 
 use super::checkpoint::{read_json, read_records, CheckpointError, Meta, UpdateRecord};
 use super::env::sandbox_dir;
-use super::state::{push_bounded, Executor, Framework, PendingUpdate, Phase, State, TaskEntry};
+use super::state::{push_bounded, Executor, Framework, Phase, State, TaskEntry};
 
 /// A checkpointed task and its update stream.
 #[derive(Debug)]
@@ -213,12 +213,9 @@ pub fn apply(state: &mut State, work_dir: &Path, recovered: &Recovered) {
                     }
                 }
                 let acked_terminal = entry.state.is_terminal() && pending.is_empty();
-                state
-                    .pending
-                    .extend(pending.into_iter().map(|update| PendingUpdate {
-                        update,
-                        sent_at: long_ago,
-                    }));
+                for update in pending {
+                    state.pending.push(update, long_ago);
+                }
                 if acked_terminal {
                     push_bounded(&mut completed, entry);
                 } else {
@@ -353,7 +350,8 @@ mod tests {
         let mut state = State::default();
         apply(&mut state, d.path(), &r);
         assert_eq!(state.pending.len(), 1);
-        assert_eq!(state.pending[0].update.status.state, TaskState::Finished);
+        let first = state.pending.iter().next().unwrap();
+        assert_eq!(first.update.status.state, TaskState::Finished);
         let e = state
             .executor_mut("fw", "ex")
             .unwrap_or_else(|| panic!("no executor"));

@@ -9,10 +9,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
-use std::time::Instant;
 
 use bytes::Bytes;
-use meseta_api::internal::StatusUpdate;
 use meseta_api::{
     AgentId, ExecutorInfo, FrameworkInfo, MasterInfo, Reason, TaskInfo, TaskState, TaskStatus,
 };
@@ -116,14 +114,7 @@ pub struct Framework {
     pub shutting_down: bool,
 }
 
-/// An update waiting for the master's ACKNOWLEDGE.
-#[derive(Debug, Clone)]
-pub struct PendingUpdate {
-    /// The update as sent.
-    pub update: StatusUpdate,
-    /// When it was last sent.
-    pub sent_at: Instant,
-}
+pub use super::pending::{PendingUpdate, PendingUpdates};
 
 /// Counters for `/metrics/snapshot`.
 #[derive(Debug, Default, Clone)]
@@ -158,7 +149,7 @@ pub struct State {
     /// Frameworks whose executors all ended, newest last.
     pub completed_frameworks: VecDeque<Framework>,
     /// Updates not yet acknowledged, oldest first.
-    pub pending: Vec<PendingUpdate>,
+    pub pending: PendingUpdates,
     /// Metrics.
     pub counters: Counters,
 }
@@ -187,11 +178,7 @@ impl State {
             .frameworks
             .get(fw)
             .is_some_and(|f| f.executors.contains_key(ex));
-        let pending = self.pending.iter().any(|p| {
-            p.update.framework_id.value == fw
-                && p.update.executor_id.as_ref().is_some_and(|e| e.value == ex)
-        });
-        !live && !pending
+        !live && !self.pending.has_executor(fw, ex)
     }
 
     /// The container of executor `(fw, ex)`, live or completed.
@@ -263,8 +250,16 @@ impl State {
     }
 
     /// After an ACKNOWLEDGE of a terminal update: the task moves to `completed_tasks`.
-    pub fn complete_task_if_terminal(&mut self, fw: &str, task: &str) {
-        let Some(executor) = self.executor_of_task(fw, task) else {
+    /// `ex` is its executor where the update names it (looked up directly, not searched for
+    /// among all of the framework's executors).
+    pub fn complete_task_if_terminal(&mut self, fw: &str, ex: Option<&str>, task: &str) {
+        let executor = match ex {
+            Some(ex) => self
+                .executor_mut(fw, ex)
+                .filter(|e| e.tasks.contains_key(task)),
+            None => self.executor_of_task(fw, task),
+        };
+        let Some(executor) = executor else {
             return;
         };
         if executor

@@ -13,7 +13,7 @@ use meseta_api::{executor, Bytes, ExecutorId, FrameworkId, Reason, Source, TaskI
 use tracing::{debug, info};
 
 use super::checkpoint::UpdateRecord;
-use super::state::{PendingUpdate, State};
+use super::state::State;
 use super::{now_secs, Agent};
 
 /// Completes `status` and hands it to the master (see the module doc).
@@ -33,7 +33,7 @@ pub fn forward(
     }
     let uuid = status.uuid.clone().unwrap_or_else(Bytes::random_uuid);
     status.uuid = Some(uuid.clone());
-    if state.pending.iter().any(|p| p.update.uuid == uuid) {
+    if state.pending.contains(&uuid) {
         // Resent by a re-subscribing executor, and already queued (from the checkpoint).
         debug!(task_id = %status.task_id, "duplicate status update ignored");
         return;
@@ -82,10 +82,7 @@ pub fn forward(
         &update,
         UpdateRecord::Update(Box::new(update.clone())),
     );
-    state.pending.push(PendingUpdate {
-        update: update.clone(),
-        sent_at: Instant::now(),
-    });
+    state.pending.push(update.clone(), Instant::now());
     drop(state);
     agent.send(status_call(update));
 }
@@ -135,11 +132,10 @@ fn status_call(update: StatusUpdate) -> Call {
 /// The master's ACKNOWLEDGE: drop the pending update and tell its executor.
 pub fn acknowledge(agent: &Agent, ack: &Acknowledge) {
     let mut state = agent.state();
-    let Some(pos) = state.pending.iter().position(|p| p.update.uuid == ack.uuid) else {
+    let Some(pending) = state.pending.remove(&ack.uuid) else {
         debug!(task_id = %ack.task_id, "acknowledgement for an unknown update");
         return;
     };
-    let pending = state.pending.remove(pos);
     checkpoint(
         agent,
         &state,
@@ -162,7 +158,12 @@ pub fn acknowledge(agent: &Agent, ack: &Acknowledge) {
         }
     }
     if status.state.is_terminal() {
-        state.complete_task_if_terminal(&fw, &ack.task_id.value);
+        let ex = pending
+            .update
+            .executor_id
+            .as_ref()
+            .map(|e| e.value.as_str());
+        state.complete_task_if_terminal(&fw, ex, &ack.task_id.value);
     }
     let ended = pending.update.executor_id.as_ref().and_then(|ex| {
         let container = state.container_of(&fw, &ex.value)?;

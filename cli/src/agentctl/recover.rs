@@ -102,7 +102,7 @@ pub fn plan(work_dir: &Path, runtime_dir: &Path) -> Result<Plan, DryRunError> {
         plan.rebooted = r.rebooted;
         let mut state = State::default();
         recovery::apply(&mut state, work_dir, &r);
-        for p in &state.pending {
+        for p in state.pending.iter() {
             plan.report.push(Report {
                 framework_id: p.update.framework_id.value.clone(),
                 task_id: p.update.status.task_id.value.clone(),
