@@ -18,6 +18,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::containerizer::Launched;
 
+pub use super::pending::{PendingUpdate, PendingUpdates};
+
 /// How many completed frameworks / executors / tasks are kept for `/state`.
 pub const MAX_COMPLETED: usize = 50;
 
@@ -113,8 +115,6 @@ pub struct Framework {
     /// SHUTDOWN_FRAMEWORK arrived: no more updates for it.
     pub shutting_down: bool,
 }
-
-pub use super::pending::{PendingUpdate, PendingUpdates};
 
 /// Counters for `/metrics/snapshot`.
 #[derive(Debug, Default, Clone)]
@@ -254,9 +254,7 @@ impl State {
     /// among all of the framework's executors).
     pub fn complete_task_if_terminal(&mut self, fw: &str, ex: Option<&str>, task: &str) {
         let executor = match ex {
-            Some(ex) => self
-                .executor_mut(fw, ex)
-                .filter(|e| e.tasks.contains_key(task)),
+            Some(ex) => self.executor_mut(fw, ex),
             None => self.executor_of_task(fw, task),
         };
         let Some(executor) = executor else {
