@@ -9,7 +9,17 @@ use crate::common::{root_or_skip, sh, Harness, FULL_ISOLATION};
 use meseta_agent::containerizer::mesos::ContainerSpec;
 
 /// `VmRSS` of `pid` in KiB, and where its executable comes from.
-fn rss_and_exe(pid: i32) -> (u64, String) {
+///
+/// The executable is read before and after the RSS, and the pair is only returned when both
+/// reads agree: an exec between two separate reads would otherwise pair the old image's RSS
+/// with the new image's name.
+fn rss_and_exe(pid: i32) -> Option<(u64, String)> {
+    let exe = || {
+        std::fs::read_link(format!("/proc/{pid}/exe"))
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    };
+    let before = exe();
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let rss = status
         .lines()
@@ -17,10 +27,7 @@ fn rss_and_exe(pid: i32) -> (u64, String) {
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
         .unwrap_or(u64::MAX);
-    let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    (rss, exe)
+    (exe() == before).then_some((rss, before))
 }
 
 /// Waits until the supervisor of `id` is parked; returns its RSS in KiB.
@@ -28,7 +35,7 @@ async fn parked_rss(h: &Harness, id: &str) -> u64 {
     let pid = h.containerizer.launched(id).unwrap().supervisor_pid;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (rss, exe) = rss_and_exe(pid);
+        let (rss, exe) = rss_and_exe(pid).unwrap_or_default();
         if exe.contains("mesos-containerizer-park") {
             return rss;
         }
