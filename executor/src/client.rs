@@ -271,7 +271,7 @@ async fn error_from(conn: &mut Connection, head: crate::http1::Head) -> ClientEr
 pub struct Subscription {
     conn: Connection,
     decoder: Decoder,
-    pending: VecDeque<Event>,
+    pending: VecDeque<Box<Event>>,
 }
 
 impl Subscription {
@@ -316,7 +316,7 @@ impl Subscription {
     ///
     /// Cancel-safe: the only await point is reading the next body frame, and decoded
     /// events are queued inside `self` before anything is returned.
-    pub async fn next_event(&mut self) -> Result<Option<Event>, ClientError> {
+    pub async fn next_event(&mut self) -> Result<Option<Box<Event>>, ClientError> {
         loop {
             if let Some(event) = self.pending.pop_front() {
                 return Ok(Some(event));

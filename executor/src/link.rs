@@ -167,7 +167,7 @@ impl Link {
     }
 
     /// The next event; never resolves while disconnected. Cancel-safe.
-    pub async fn next_event(&mut self) -> Result<Option<Event>, ClientError> {
+    pub async fn next_event(&mut self) -> Result<Option<Box<Event>>, ClientError> {
         match &mut self.subscription {
             Some(s) => s.next_event().await,
             None => std::future::pending().await,

@@ -11,7 +11,7 @@ impl Executor {
             .task
             .iter()
             .filter(|t| !t.acknowledged)
-            .map(|t| t.info.clone())
+            .map(|t| meseta_api::TaskInfo::clone(&t.info))
             .collect();
         // The terminal update's acknowledgement timeout restarts with the new stream.
         if self.link.connect(unacknowledged_tasks).await && self.terminal_sent_at.is_some() {
@@ -19,7 +19,7 @@ impl Executor {
         }
     }
 
-    pub(super) async fn handle_event(&mut self, event: Event) {
+    pub(super) async fn handle_event(&mut self, event: Box<Event>) {
         match event.r#type {
             EventType::Subscribed => {
                 tracing::info!("SUBSCRIBED");
@@ -28,7 +28,7 @@ impl Executor {
                 }
             }
             EventType::Launch => match event.launch {
-                Some(launch) => self.launch(launch.task).await,
+                Some(launch) => self.launch(Box::new(launch.task)).await,
                 None => tracing::warn!("LAUNCH event without `launch`"),
             },
             EventType::LaunchGroup => {

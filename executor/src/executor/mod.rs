@@ -52,7 +52,8 @@ pub const DEFAULT_KILL_GRACE_PERIOD: Duration = Duration::from_secs(3);
 /// The launched task and its process.
 #[derive(Debug)]
 struct Task {
-    info: TaskInfo,
+    /// Boxed, as the event it came in: ~2.6 KiB that every future holding it would carry.
+    info: Box<TaskInfo>,
     process: Option<TaskProcess>,
     /// Some once a kill started: when to escalate to SIGKILL (None once escalated).
     kill_deadline: Option<Instant>,

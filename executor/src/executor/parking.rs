@@ -30,7 +30,7 @@ impl Executor {
         );
         tracing::debug!(task_id = %resumed.state.task.task_id, "resumed from the park");
         executor.task = Some(Task {
-            info: resumed.state.task,
+            info: Box::new(resumed.state.task),
             process: Some(process),
             kill_deadline: None,
             killing: false,
@@ -81,7 +81,7 @@ impl Executor {
             return;
         }
         let state = crate::park::Parked {
-            task: task.info.clone(),
+            task: meseta_api::TaskInfo::clone(&task.info),
             pid: process.pid(),
             task_killing_capable: self.link.task_killing_capable,
         };

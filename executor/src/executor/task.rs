@@ -11,7 +11,7 @@ use crate::health::{self, HealthUpdate};
 use crate::process::{describe_exit, kill_group_remnants, task_environment, TaskProcess};
 
 impl Executor {
-    pub(super) async fn launch(&mut self, info: TaskInfo) {
+    pub(super) async fn launch(&mut self, info: Box<TaskInfo>) {
         if self.task.is_some() || self.shutting_down {
             tracing::warn!(task_id = %info.task_id, "refusing a second task");
             let message = "Attempted to run multiple tasks using a \"command\" executor";

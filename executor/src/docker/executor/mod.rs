@@ -130,7 +130,7 @@ impl DockerExecutor {
         }
     }
 
-    async fn handle_event(&mut self, event: Event) {
+    async fn handle_event(&mut self, event: Box<Event>) {
         match event.r#type {
             EventType::Subscribed => {
                 tracing::info!("SUBSCRIBED");
