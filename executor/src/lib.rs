@@ -20,6 +20,7 @@ pub mod flags;
 pub mod health;
 pub mod http1;
 pub mod link;
+mod log;
 pub mod park;
 pub mod process;
 pub mod updates;
@@ -75,19 +76,11 @@ where
 /// resident text in each of them.
 fn init_logging() {
     use tracing_subscriber::filter::Targets;
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
 
     let targets = std::env::var("RUST_LOG")
         .ok()
         .filter(|text| !text.trim().is_empty())
         .and_then(|text| text.parse::<Targets>().ok())
         .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
-    let format = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(false);
-    let _ = tracing_subscriber::registry()
-        .with(format)
-        .with(targets)
-        .try_init();
+    let _ = tracing::subscriber::set_global_default(log::StderrEvents::new(targets));
 }
