@@ -3,7 +3,7 @@
 //! `RUST_LOG` read as `Targets`.
 //!
 //! Not `tracing_subscriber::fmt` itself: its registry allocates and zeroes a table for 4,096
-//! threads' spans up front, ~7 of the ~100 pages an executor faults in, once per task, and the
+//! threads' spans up front, ~12 of the ~100 page faults of an executor, once per task, and the
 //! executors create no spans. The formatting is tracing-subscriber's own (its timestamp and
 //! `DefaultVisitor`, which also escapes control characters in what tasks and agents send).
 
@@ -17,41 +17,47 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::format::{DefaultVisitor, Writer};
 use tracing_subscriber::fmt::time::{FormatTime as _, SystemTime};
 
-/// Writes each enabled event to stderr in one `write`; spans are accepted and ignored.
-pub(crate) struct StderrEvents {
+/// Hands each enabled event, formatted as one line, to `write`; spans are accepted and ignored.
+pub(crate) struct EventLines<W> {
     targets: Targets,
+    write: W,
 }
 
-impl StderrEvents {
-    pub(crate) fn new(targets: Targets) -> Self {
-        Self { targets }
-    }
-
-    /// One line, newline included, as `tracing_subscriber::fmt` writes it without ANSI colours.
-    fn format(event: &Event<'_>) -> String {
-        let meta = event.metadata();
-        let mut line = String::with_capacity(160);
-        let _ = SystemTime.format_time(&mut Writer::new(&mut line));
-        line.push(' ');
-        line.push_str(match *meta.level() {
-            Level::TRACE => "TRACE",
-            Level::DEBUG => "DEBUG",
-            Level::INFO => " INFO",
-            Level::WARN => " WARN",
-            Level::ERROR => "ERROR",
-        });
-        line.push(' ');
-        line.push_str(meta.target());
-        line.push_str(": ");
-        let mut visitor = DefaultVisitor::new(Writer::new(&mut line), true);
-        event.record(&mut visitor);
-        let _ = visitor.finish();
-        line.push('\n');
-        line
+impl<W: Fn(&str) + Send + Sync + 'static> EventLines<W> {
+    pub(crate) fn new(targets: Targets, write: W) -> Self {
+        Self { targets, write }
     }
 }
 
-impl Subscriber for StderrEvents {
+/// Writes `line` to stderr in one `write`.
+pub(crate) fn to_stderr(line: &str) {
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// One line, newline included, as `tracing_subscriber::fmt` writes it without ANSI colours.
+fn format(event: &Event<'_>) -> String {
+    let meta = event.metadata();
+    let mut line = String::with_capacity(160);
+    let _ = SystemTime.format_time(&mut Writer::new(&mut line));
+    line.push(' ');
+    line.push_str(match *meta.level() {
+        Level::TRACE => "TRACE",
+        Level::DEBUG => "DEBUG",
+        Level::INFO => " INFO",
+        Level::WARN => " WARN",
+        Level::ERROR => "ERROR",
+    });
+    line.push(' ');
+    line.push_str(meta.target());
+    line.push_str(": ");
+    let mut visitor = DefaultVisitor::new(Writer::new(&mut line), true);
+    event.record(&mut visitor);
+    let _ = visitor.finish();
+    line.push('\n');
+    line
+}
+
+impl<W: Fn(&str) + Send + Sync + 'static> Subscriber for EventLines<W> {
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
         if self.enabled(metadata) {
             Interest::always()
@@ -74,8 +80,7 @@ impl Subscriber for StderrEvents {
     fn record_follows_from(&self, _: &Id, _: &Id) {}
 
     fn event(&self, event: &Event<'_>) {
-        let line = Self::format(event);
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        (self.write)(&format(event));
     }
 
     fn enter(&self, _: &Id) {}
@@ -87,31 +92,15 @@ impl Subscriber for StderrEvents {
 mod tests {
     use super::*;
 
-    /// Formats the events emitted by `emit` under a subscriber with `targets`.
+    /// The lines the subscriber writes for the events `emit` emits, under `targets`.
     fn lines(targets: &str, emit: impl FnOnce()) -> Vec<String> {
         use std::sync::{Arc, Mutex};
 
-        struct Capture(StderrEvents, Arc<Mutex<Vec<String>>>);
-        impl Subscriber for Capture {
-            fn register_callsite(&self, m: &'static Metadata<'static>) -> Interest {
-                self.0.register_callsite(m)
-            }
-            fn enabled(&self, m: &Metadata<'_>) -> bool {
-                self.0.enabled(m)
-            }
-            fn new_span(&self, a: &Attributes<'_>) -> Id {
-                self.0.new_span(a)
-            }
-            fn record(&self, _: &Id, _: &Record<'_>) {}
-            fn record_follows_from(&self, _: &Id, _: &Id) {}
-            fn event(&self, e: &Event<'_>) {
-                self.1.lock().unwrap().push(StderrEvents::format(e));
-            }
-            fn enter(&self, _: &Id) {}
-            fn exit(&self, _: &Id) {}
-        }
         let out = Arc::new(Mutex::new(Vec::new()));
-        let subscriber = Capture(StderrEvents::new(targets.parse().unwrap()), out.clone());
+        let sink = out.clone();
+        let subscriber = EventLines::new(targets.parse().unwrap(), move |line: &str| {
+            sink.lock().unwrap().push(line.to_owned());
+        });
         tracing::subscriber::with_default(subscriber, emit);
         let lines = out.lock().unwrap().clone();
         lines
